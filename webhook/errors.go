@@ -21,6 +21,9 @@ var (
 	ErrInvalidSecret = errors.New("invalid secret")
 	// ErrBodyTooLarge means a request body exceeded the configured limit.
 	ErrBodyTooLarge = errors.New("body too large")
+	// ErrInvalidConfig means a verifier was constructed with an unknown provider name,
+	// an option it does not support, or an invalid HMACConfig.
+	ErrInvalidConfig = errors.New("invalid configuration")
 )
 
 // ErrorCode returns a stable, machine-readable code for a verification error,

@@ -2,18 +2,14 @@ package webhook
 
 import (
 	"crypto/ed25519"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"hash"
 	"net/http"
 	"net/textproto"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -319,40 +315,10 @@ func constantTimeEqual(a []byte, b string) bool {
 	return subtle.ConstantTimeByteEq(v, 0) == 1
 }
 
-// hmacKey keeps keyed HMAC states in a pool so that signing and verifying do not
-// re-derive the inner and outer pads, nor allocate, on every call.
-type hmacKey struct {
-	key  []byte
-	pool sync.Pool
-}
-
-type macState struct {
-	mac hash.Hash
-	buf []byte
-	sum [sha256.Size]byte
-	enc [44]byte // base64.StdEncoding.EncodedLen(sha256.Size)
-}
-
-func newHMACKey(key []byte) *hmacKey {
-	k := &hmacKey{key: key}
-	k.pool.New = func() any {
-		return &macState{mac: hmac.New(sha256.New, k.key), buf: make([]byte, 0, 64)}
-	}
-	return k
-}
-
-func (k *hmacKey) get() *macState  { return k.pool.Get().(*macState) }
-func (k *hmacKey) put(s *macState) { k.pool.Put(s) }
-
 // sign returns base64(HMAC-SHA256(key, id.ts.body)); the result aliases s and is valid until put.
 func (s *macState) sign(id, ts string, body []byte) []byte {
-	s.mac.Reset()
-	s.buf = append(s.buf[:0], id...)
-	s.buf = append(s.buf, '.')
-	s.buf = append(s.buf, ts...)
-	s.buf = append(s.buf, '.')
-	s.mac.Write(s.buf)
-	s.mac.Write(body)
-	base64.StdEncoding.Encode(s.enc[:], s.mac.Sum(s.sum[:0]))
-	return s.enc[:]
+	s.reset()
+	s.text(id, ".", ts, ".")
+	s.write(body)
+	return s.encoded(encodingBase64)
 }
