@@ -1,0 +1,52 @@
+package webhook_test
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/webhook"
+)
+
+// OpenAI events are thin: the data names the resource, and the receiver fetches it.
+// Data holds a typed pointer for every type in the OpenAI catalogue.
+func ExampleParseEvent() {
+	body := []byte(`{"object":"event","id":"evt_685c059ae3a481909bdc86819b066fb6","type":"response.completed","created_at":1750861210,"data":{"id":"resp_123"}}`)
+	e, err := webhook.ParseEvent(body)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(e.Type, e.ID, e.CreatedAt.Format(time.RFC3339))
+	switch data := e.Data.(type) {
+	case *webhook.ResponseEventData:
+		fmt.Println("fetch response", data.ID)
+	case *webhook.RealtimeCallIncomingData:
+		fmt.Println("accept or reject call", data.CallID)
+	}
+	// Output:
+	// response.completed evt_685c059ae3a481909bdc86819b066fb6 2025-06-25T14:20:10Z
+	// fetch response resp_123
+}
+
+// SampleEvent produces the body OpenAI would send, with fresh random ids, for tests and
+// for triggering a receiver by hand.
+func ExampleSampleEvent() {
+	body, err := webhook.SampleEvent(webhook.EventRealtimeCallIncoming, time.Now())
+	if err != nil {
+		panic(err)
+	}
+	e, err := webhook.ParseEvent(body)
+	if err != nil {
+		panic(err)
+	}
+	call, _ := webhook.EventData[*webhook.RealtimeCallIncomingData](e)
+	fmt.Println(e.Type, strings.HasPrefix(call.CallID, "rtc_"))
+	var names []string
+	for _, h := range call.SIPHeaders {
+		names = append(names, h.Name)
+	}
+	fmt.Println(strings.Join(names, " "))
+	// Output:
+	// realtime.call.incoming true
+	// Max-Forwards CSeq Content-Type To From Call-ID
+}
