@@ -1,0 +1,35 @@
+// Package webhook signs and verifies webhooks and receives them over HTTP.
+//
+// It implements Standard Webhooks 1.0 (the scheme OpenAI's webhooks use): the headers
+// webhook-id, webhook-timestamp and webhook-signature, the signed content
+// "{id}.{timestamp}.{raw body}", "v1" HMAC-SHA256 and "v1a" Ed25519 signatures, several
+// signatures in one header for key rotation, and a timestamp tolerance (5 minutes by
+// default, in both directions). It also verifies the schemes of Svix, Stripe, GitHub,
+// Shopify and Slack, and any other HMAC scheme through NewHMAC. Every verifier
+// implements Verifier and returns the sender's delivery id, the receiver's idempotency key.
+//
+// Receivers usually need only NewHandler:
+//
+//	verifier, err := webhook.NewOpenAI(os.Getenv("OPENAI_WEBHOOK_SECRET"))
+//	...
+//	h := webhook.NewHandler(verifier).
+//		On(webhook.EventResponseCompleted, onCompleted).
+//		On("batch.*", onBatch)
+//	http.Handle("POST /webhooks", h)
+//
+// # Mistakes this package avoids, and your own code should too
+//
+//   - Verify the raw bytes you received. Parsing the JSON and serialising it again
+//     changes whitespace and key order, and the signature no longer matches.
+//   - Use the result of the comparison. A verifier that calls a constant-time compare
+//     and ignores its result verifies nothing; so does one that logs a mismatch and
+//     carries on.
+//   - Compare in constant time (this package does), and check the timestamp: without
+//     the tolerance check a captured request can be replayed forever.
+//   - Deduplicate on the delivery id (webhook-id for OpenAI): senders retry, and a
+//     retry of a delivery you handled is not a new event.
+//   - OpenAI has no "openai-signature" header with a hex HMAC; it sends Standard
+//     Webhooks headers. The Assistants API's thread.run.* events are streamed
+//     server-sent events, not webhooks; the Responses API's background mode emits
+//     response.* webhooks.
+package webhook
