@@ -14,21 +14,21 @@ var standardVectors = []struct {
 	newVerifier                     func(string, ...Option) (*Standard, error)
 }{
 	{
-		name:   "standard-webhooks reference",
-		secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		id:     "msg_p5jXN8AQM9LWM0D4loKWxJek",
-		ts:     "1614265330",
-		body:   `{"test": 2432232314}`,
-		sig:    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+		name:        "standard-webhooks reference",
+		secret:      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		id:          "msg_p5jXN8AQM9LWM0D4loKWxJek",
+		ts:          "1614265330",
+		body:        `{"test": 2432232314}`,
+		sig:         "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
 		newVerifier: NewStandard,
 	},
 	{
-		name:   "openai-go sdk",
-		secret: "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c=",
-		id:     "wh_685c059ae39c8190af8c71ed1022a24d",
-		ts:     "1750861210",
-		body:   `{"id": "evt_685c059ae3a481909bdc86819b066fb6", "object": "event", "created_at": 1750861210, "type": "response.completed", "data": {"id": "resp_123"}}`,
-		sig:    "v1,gUAg4R2hWouRZqRQG4uJypNS8YK885G838+EHb4nKBY=",
+		name:        "openai-go sdk",
+		secret:      "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c=",
+		id:          "wh_685c059ae39c8190af8c71ed1022a24d",
+		ts:          "1750861210",
+		body:        `{"id": "evt_685c059ae3a481909bdc86819b066fb6", "object": "event", "created_at": 1750861210, "type": "response.completed", "data": {"id": "resp_123"}}`,
+		sig:         "v1,gUAg4R2hWouRZqRQG4uJypNS8YK885G838+EHb4nKBY=",
 		newVerifier: NewOpenAI,
 	},
 }
@@ -82,12 +82,12 @@ func TestStandardRejects(t *testing.T) {
 	}
 	other := NewHMACSecret().String()
 	cases := []struct {
-		name    string
-		id, ts  string
-		sig     string
-		body    string
-		want    error
-		code    string
+		name   string
+		id, ts string
+		sig    string
+		body   string
+		want   error
+		code   string
 	}{
 		{"missing id", "", v.ts, v.sig, v.body, ErrMissingHeader, "missing_header"},
 		{"missing timestamp", v.id, "", v.sig, v.body, ErrMissingHeader, "missing_header"},
