@@ -1,0 +1,252 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+const messageColumns = `id, app_id, type, payload, COALESCE(idempotency_key, ''), created_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (*store.Message, error) {
+	var m store.Message
+	var payload []byte
+	var created int64
+	if err := row.Scan(&m.ID, &m.AppID, &m.Type, &payload, &m.IdempotencyKey, &created); err != nil {
+		return nil, err
+	}
+	if payload != nil {
+		m.Payload = payload
+	}
+	m.CreatedAt = fromMS(created)
+	return &m, nil
+}
+
+// Publish implements store.Store: the message, its idempotency key and one delivery per
+// subscribed endpoint are written in one transaction, shared with concurrent publishes.
+func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.PublishResult, error) {
+	var res *store.PublishResult
+	err := s.do(ctx, func(w *writer) error {
+		res = &store.PublishResult{}
+		m := in.Message
+		now := ms(m.CreatedAt)
+		if m.IdempotencyKey != "" {
+			var origID string
+			var created int64
+			err := w.queryRow(`SELECT message_id, created_at FROM idempotency_keys WHERE app_id = ? AND key = ?`, m.AppID, m.IdempotencyKey).Scan(&origID, &created)
+			switch {
+			case err == nil && created > ms(m.CreatedAt.Add(-in.IdempotencyTTL)):
+				orig, err := scanMessage(w.queryRow(`SELECT `+messageColumns+` FROM messages WHERE id = ?`, origID))
+				if err == nil {
+					res.Message, res.Duplicate = orig, true
+					return nil
+				}
+				if !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				// The original was purged or deleted: treat the key as new.
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		var n int
+		if err := w.queryRow(`SELECT COUNT(*) FROM apps WHERE id = ?`, m.AppID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("app", m.AppID)
+		}
+		if _, err := w.exec(`INSERT INTO messages (id, app_id, type, payload, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			m.ID, m.AppID, m.Type, []byte(m.Payload), nullString(m.IdempotencyKey), now); err != nil {
+			return err
+		}
+		if m.IdempotencyKey != "" {
+			if _, err := w.exec(`INSERT OR REPLACE INTO idempotency_keys (app_id, key, message_id, created_at) VALUES (?, ?, ?, ?)`,
+				m.AppID, m.IdempotencyKey, m.ID, now); err != nil {
+				return err
+			}
+		}
+		rows, err := w.query(`SELECT id, event_types, state, fifo FROM endpoints WHERE app_id = ? AND state != 'disabled'`, m.AppID)
+		if err != nil {
+			return err
+		}
+		type target struct {
+			id, state string
+			fifo      bool
+		}
+		var targets []target
+		for rows.Next() {
+			var t target
+			var types string
+			var fifo int
+			if err := rows.Scan(&t.id, &types, &t.state, &fifo); err != nil {
+				rows.Close()
+				return err
+			}
+			if store.MatchEventType(decodeList(types), m.Type) {
+				t.fifo = fifo != 0
+				targets = append(targets, t)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, t := range targets {
+			s.seq++
+			d := &store.Delivery{
+				ID: ids.New("dlv"), AppID: m.AppID, MessageID: m.ID, EndpointID: t.id, Seq: s.seq,
+				Status: store.DeliveryPending, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt,
+			}
+			next := m.CreatedAt
+			d.NextAttemptAt = &next
+			var owner any
+			due := now
+			if in.LeaseOwner != "" && t.state == store.EndpointEnabled && !t.fifo {
+				owner, due = in.LeaseOwner, ms(in.LeaseUntil) // leased: not due again unless the lease runs out
+			}
+			if _, err := w.exec(`INSERT INTO deliveries (id, app_id, message_id, endpoint_id, seq, status, next_attempt_at, lease_owner, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+				d.ID, d.AppID, d.MessageID, d.EndpointID, d.Seq, due, owner, now, now); err != nil {
+				return err
+			}
+			res.Deliveries = append(res.Deliveries, d)
+			if owner != nil {
+				res.Leased = append(res.Leased, d)
+			}
+		}
+		res.Message = m
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// GetMessage implements store.Store.
+func (s *Store) GetMessage(ctx context.Context, appID, id string) (*store.Message, error) {
+	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ? AND app_id = ?`, id, appID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("message", id)
+	}
+	return m, err
+}
+
+// timeBounds turns a TimeRange into SQL arguments; open bounds become the extremes.
+func timeBounds(r store.TimeRange) (int64, int64) {
+	since, until := int64(-1<<62), int64(1<<62)
+	if !r.Since.IsZero() {
+		since = ms(r.Since)
+	}
+	if !r.Until.IsZero() {
+		until = ms(r.Until)
+	}
+	return since, until
+}
+
+// ListMessages implements store.Store.
+func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*store.Message, string, error) {
+	limit := limitOf(f.Page)
+	since, until := timeBounds(f.TimeRange)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE app_id = ? AND (? = '' OR type = ?) AND created_at >= ? AND created_at < ? AND (? = '' OR id < ?)
+		ORDER BY id DESC LIMIT ?`, f.AppID, f.Type, f.Type, since, until, f.Cursor, f.Cursor, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	msgs, err := collect(rows, scanMessage)
+	if err != nil {
+		return nil, "", err
+	}
+	msgs, next := page(msgs, limit, func(m *store.Message) string { return m.ID })
+	return msgs, next, nil
+}
+
+const deliveryColumns = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
+	last_status_code, last_error, created_at, updated_at`
+
+func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) {
+	var d store.Delivery
+	var next sql.NullInt64
+	var created, updated int64
+	if err := row.Scan(&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Seq, &d.Status, &d.Attempts, &d.RetryStep, &next,
+		&d.LastStatusCode, &d.LastError, &created, &updated); err != nil {
+		return nil, err
+	}
+	if d.Status == store.DeliveryPending {
+		d.NextAttemptAt = fromNullMS(next)
+	}
+	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
+	return &d, nil
+}
+
+// GetDelivery implements store.Store.
+func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*store.Delivery, error) {
+	d, err := scanDelivery(s.read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ? AND app_id = ?`, id, appID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("delivery", id)
+	}
+	return d, err
+}
+
+// ListDeliveries implements store.Store.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*store.Delivery, string, error) {
+	limit := limitOf(f.Page)
+	since, until := timeBounds(f.TimeRange)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE app_id = ? AND (? = '' OR endpoint_id = ?) AND (? = '' OR message_id = ?) AND (? = '' OR status = ?)
+		AND created_at >= ? AND created_at < ? AND (? = '' OR id < ?)
+		ORDER BY id DESC LIMIT ?`,
+		f.AppID, f.EndpointID, f.EndpointID, f.MessageID, f.MessageID, f.Status, f.Status, since, until, f.Cursor, f.Cursor, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	ds, err := collect(rows, scanDelivery)
+	if err != nil {
+		return nil, "", err
+	}
+	ds, next := page(ds, limit, func(d *store.Delivery) string { return d.ID })
+	return ds, next, nil
+}
+
+const attemptColumns = `id, delivery_id, app_id, endpoint_id, message_id, number, started_at, latency_us, status_code,
+	response_headers, response_body, error, outcome`
+
+func scanAttempt(row interface{ Scan(...any) error }) (*store.Attempt, error) {
+	var a store.Attempt
+	var started, latency int64
+	var headers string
+	if err := row.Scan(&a.ID, &a.DeliveryID, &a.AppID, &a.EndpointID, &a.MessageID, &a.Number, &started, &latency, &a.StatusCode,
+		&headers, &a.ResponseBody, &a.Error, &a.Outcome); err != nil {
+		return nil, err
+	}
+	a.StartedAt = fromMS(started)
+	a.Latency = time.Duration(latency) * time.Microsecond
+	a.ResponseHeaders = decodeMap(headers)
+	return &a, nil
+}
+
+// ListAttempts implements store.Store.
+func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*store.Attempt, string, error) {
+	limit := limitOf(f.Page)
+	since, until := timeBounds(f.TimeRange)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts
+		WHERE app_id = ? AND (? = '' OR delivery_id = ?) AND (? = '' OR endpoint_id = ?) AND (? = '' OR message_id = ?)
+		AND started_at >= ? AND started_at < ? AND (? = '' OR id < ?)
+		ORDER BY id DESC LIMIT ?`,
+		f.AppID, f.DeliveryID, f.DeliveryID, f.EndpointID, f.EndpointID, f.MessageID, f.MessageID, since, until, f.Cursor, f.Cursor, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	as, err := collect(rows, scanAttempt)
+	if err != nil {
+		return nil, "", err
+	}
+	as, next := page(as, limit, func(a *store.Attempt) string { return a.ID })
+	return as, next, nil
+}

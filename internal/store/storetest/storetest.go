@@ -1,0 +1,674 @@
+// Package storetest is the conformance suite every store.Store backend must pass.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/webhook"
+)
+
+// Factory returns a new, empty store for one test; the suite closes it.
+type Factory func(t *testing.T) store.Store
+
+// Run runs the whole suite against stores made by newStore.
+func Run(t *testing.T, newStore Factory) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Apps", testApps},
+		{"APIKeys", testAPIKeys},
+		{"Endpoints", testEndpoints},
+		{"SecretRotation", testSecretRotation},
+		{"PublishFanOut", testPublishFanOut},
+		{"Idempotency", testIdempotency},
+		{"ConcurrentPublish", testConcurrentPublish},
+		{"ClaimComplete", testClaimComplete},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"PublishLease", testPublishLease},
+		{"PausedEndpoint", testPausedEndpoint},
+		{"FIFO", testFIFO},
+		{"Exclude", testExclude},
+		{"RetryAndReplay", testRetryAndReplay},
+		{"Purge", testPurge},
+		{"DisableFailing", testDisableFailing},
+		{"Pagination", testPagination},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			t.Cleanup(func() { s.Close() })
+			tc.fn(t, s)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// base is a fixed, millisecond-aligned time so that round trips compare equal.
+var base = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newApp(t *testing.T, s store.Store) *store.App {
+	t.Helper()
+	a := &store.App{ID: ids.New("app"), Name: "Acme", Metadata: map[string]string{"plan": "pro"}, CreatedAt: base, UpdatedAt: base}
+	must(t, s.CreateApp(ctx, a))
+	return a
+}
+
+func newEndpoint(t *testing.T, s store.Store, appID string, mutate func(e *store.Endpoint)) *store.Endpoint {
+	t.Helper()
+	e := &store.Endpoint{
+		ID: ids.New("ep"), AppID: appID, URL: "https://example.com/hook", EventTypes: []string{},
+		Headers: map[string]string{}, Metadata: map[string]string{}, State: store.EndpointEnabled,
+		CreatedAt: base, UpdatedAt: base,
+	}
+	if mutate != nil {
+		mutate(e)
+	}
+	sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: base}
+	must(t, s.CreateEndpoint(ctx, e, sec))
+	return e
+}
+
+func publish(t *testing.T, s store.Store, appID, typ string, at time.Time, mutate func(in *store.PublishInput)) *store.PublishResult {
+	t.Helper()
+	in := &store.PublishInput{
+		Message:        &store.Message{ID: ids.New("msg"), AppID: appID, Type: typ, Payload: json.RawMessage(`{"type":"` + typ + `"}`), CreatedAt: at},
+		IdempotencyTTL: 24 * time.Hour,
+	}
+	if mutate != nil {
+		mutate(in)
+	}
+	res, err := s.Publish(ctx, in)
+	must(t, err)
+	return res
+}
+
+func claim(t *testing.T, s store.Store, owner string, now time.Time, limit int, exclude ...string) []*store.Claimed {
+	t.Helper()
+	c, err := s.Claim(ctx, store.ClaimRequest{Owner: owner, Now: now, LeaseUntil: now.Add(time.Minute), Limit: limit, Exclude: exclude})
+	must(t, err)
+	return c
+}
+
+func result(c *store.Claimed, at time.Time, status string, next *time.Time, code int) *store.AttemptResult {
+	d := c.Delivery
+	outcome := store.OutcomeSucceeded
+	switch status {
+	case store.DeliveryPending:
+		outcome = store.OutcomeRetrying
+	case store.DeliveryFailed:
+		outcome = store.OutcomeFailed
+	}
+	return &store.AttemptResult{
+		Attempt: &store.Attempt{
+			ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
+			Number: d.Attempts + 1, StartedAt: at, Latency: 1500 * time.Microsecond, StatusCode: code,
+			ResponseHeaders: map[string]string{"Content-Type": "text/plain"}, ResponseBody: []byte("ok"), Outcome: outcome,
+		},
+		Status: status, NextAttemptAt: next, EndpointFailed: status != store.DeliverySucceeded,
+	}
+}
+
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("err = %v, want %v", err, target)
+	}
+}
+
+func testApps(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	got, err := s.GetApp(ctx, a.ID)
+	must(t, err)
+	if got.Name != "Acme" || got.Metadata["plan"] != "pro" || !got.CreatedAt.Equal(base) {
+		t.Fatalf("GetApp = %+v", got)
+	}
+	a.Name, a.UID = "Acme Inc", "acme"
+	must(t, s.UpdateApp(ctx, a))
+	if got, err = s.GetApp(ctx, "acme"); err != nil || got.ID != a.ID || got.Name != "Acme Inc" {
+		t.Fatalf("GetApp by uid = %+v, %v", got, err)
+	}
+	b := &store.App{ID: ids.New("app"), Name: "B", UID: "acme", CreatedAt: base, UpdatedAt: base}
+	wantErr(t, s.CreateApp(ctx, b), store.ErrConflict)
+	_, err = s.GetApp(ctx, "app_missing")
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.UpdateApp(ctx, &store.App{ID: "app_missing"}), store.ErrNotFound)
+
+	newEndpoint(t, s, a.ID, nil)
+	publish(t, s, a.ID, "x.y", base, nil)
+	must(t, s.DeleteApp(ctx, a.ID))
+	_, err = s.GetApp(ctx, a.ID)
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.DeleteApp(ctx, a.ID), store.ErrNotFound)
+	if n, _ := s.QueueDepth(ctx); n != 0 {
+		t.Errorf("queue depth %d after deleting the app", n)
+	}
+}
+
+func testAPIKeys(t *testing.T, s store.Store) {
+	if ok, err := s.HasAdminKey(ctx); err != nil || ok {
+		t.Fatalf("HasAdminKey on empty store = %v, %v", ok, err)
+	}
+	a := newApp(t, s)
+	admin := &store.APIKey{ID: ids.New("key"), Name: "admin", Prefix: "hk_abc", Hash: []byte("hash-admin-0123456789012345678901"), CreatedAt: base}
+	appKey := &store.APIKey{ID: ids.New("key"), AppID: a.ID, Name: "app", Prefix: "hk_def", Hash: []byte("hash-app-01234567890123456789012"), CreatedAt: base}
+	must(t, s.CreateAPIKey(ctx, admin))
+	must(t, s.CreateAPIKey(ctx, appKey))
+	wantErr(t, s.CreateAPIKey(ctx, &store.APIKey{ID: ids.New("key"), Hash: admin.Hash, CreatedAt: base}), store.ErrConflict)
+	if ok, _ := s.HasAdminKey(ctx); !ok {
+		t.Fatal("HasAdminKey = false after creating one")
+	}
+	got, err := s.APIKeyByHash(ctx, appKey.Hash)
+	must(t, err)
+	if got.ID != appKey.ID || got.AppID != a.ID {
+		t.Fatalf("APIKeyByHash = %+v", got)
+	}
+	_, err = s.APIKeyByHash(ctx, []byte("nope"))
+	wantErr(t, err, store.ErrNotFound)
+	keys, _, err := s.ListAPIKeys(ctx, a.ID, store.Page{})
+	must(t, err)
+	if len(keys) != 1 || keys[0].ID != appKey.ID {
+		t.Fatalf("ListAPIKeys(app) = %v", keys)
+	}
+	wantErr(t, s.DeleteAPIKey(ctx, "", appKey.ID), store.ErrNotFound) // wrong scope
+	must(t, s.DeleteAPIKey(ctx, a.ID, appKey.ID))
+	_, err = s.APIKeyByHash(ctx, appKey.Hash)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testEndpoints(t *testing.T, s store.Store) {
+	a, other := newApp(t, s), newApp(t, s)
+	e := newEndpoint(t, s, a.ID, func(e *store.Endpoint) {
+		e.EventTypes = []string{"response.*", "batch.completed"}
+		e.Headers = map[string]string{"X-Team": "core"}
+		e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO = 4, 2.5, 5000, true
+	})
+	got, err := s.GetEndpoint(ctx, a.ID, e.ID)
+	must(t, err)
+	if got.URL != e.URL || len(got.EventTypes) != 2 || got.Headers["X-Team"] != "core" || got.MaxConcurrency != 4 ||
+		got.RateLimit != 2.5 || got.TimeoutMS != 5000 || !got.FIFO || got.State != store.EndpointEnabled {
+		t.Fatalf("GetEndpoint = %+v", got)
+	}
+	_, err = s.GetEndpoint(ctx, other.ID, e.ID)
+	wantErr(t, err, store.ErrNotFound)
+	if _, err := s.GetEndpoint(ctx, "", e.ID); err != nil {
+		t.Fatalf("GetEndpoint with any app: %v", err)
+	}
+	wantErr(t, s.CreateEndpoint(ctx, &store.Endpoint{ID: ids.New("ep"), AppID: "app_missing", State: "enabled", CreatedAt: base, UpdatedAt: base},
+		&store.EndpointSecret{ID: ids.New("sec"), Secret: webhook.NewHMACSecret(), CreatedAt: base}), store.ErrNotFound)
+
+	e.URL, e.State, e.FIFO = "https://example.org/new", store.EndpointPaused, false
+	must(t, s.UpdateEndpoint(ctx, e))
+	got, _ = s.GetEndpoint(ctx, a.ID, e.ID)
+	if got.URL != "https://example.org/new" || got.State != store.EndpointPaused || got.FIFO {
+		t.Fatalf("after update = %+v", got)
+	}
+	e.AppID = other.ID
+	wantErr(t, s.UpdateEndpoint(ctx, e), store.ErrNotFound)
+	e.AppID = a.ID
+	must(t, s.SetEndpointState(ctx, e.ID, store.EndpointDisabled, "410 Gone"))
+	got, _ = s.GetEndpoint(ctx, a.ID, e.ID)
+	if got.State != store.EndpointDisabled || got.DisabledReason != "410 Gone" {
+		t.Fatalf("after SetEndpointState = %+v", got)
+	}
+	wantErr(t, s.DeleteEndpoint(ctx, other.ID, e.ID), store.ErrNotFound)
+	must(t, s.DeleteEndpoint(ctx, a.ID, e.ID))
+	_, err = s.GetEndpoint(ctx, a.ID, e.ID)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testSecretRotation(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	e := newEndpoint(t, s, a.ID, nil)
+	first, err := s.EndpointSecrets(ctx, e.ID, base)
+	must(t, err)
+	if len(first) != 1 || first[0].Secret.Kind() != webhook.HMACKey {
+		t.Fatalf("secrets = %v", first)
+	}
+	next := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: base.Add(time.Minute)}
+	must(t, s.RotateEndpointSecret(ctx, next, base.Add(24*time.Hour)))
+	both, _ := s.EndpointSecrets(ctx, e.ID, base.Add(time.Hour))
+	if len(both) != 2 || !both[0].Secret.Equal(next.Secret) || !both[1].Secret.Equal(first[0].Secret) || both[1].ExpiresAt == nil {
+		t.Fatalf("during rotation = %+v", both)
+	}
+	after, _ := s.EndpointSecrets(ctx, e.ID, base.Add(25*time.Hour))
+	if len(after) != 1 || !after[0].Secret.Equal(next.Secret) {
+		t.Fatalf("after the old key expired = %+v", after)
+	}
+	wantErr(t, s.RotateEndpointSecret(ctx, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: "ep_missing", Secret: webhook.NewHMACSecret(), CreatedAt: base}, base), store.ErrNotFound)
+}
+
+func testPublishFanOut(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	all := newEndpoint(t, s, a.ID, nil)
+	responses := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.EventTypes = []string{"response.*"} })
+	batches := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.EventTypes = []string{"batch.completed"} })
+	paused := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.State = store.EndpointPaused })
+	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.State = store.EndpointDisabled })
+	other := newApp(t, s)
+	newEndpoint(t, s, other.ID, nil)
+
+	res := publish(t, s, a.ID, "response.completed", base, nil)
+	got := map[string]bool{}
+	for _, d := range res.Deliveries {
+		got[d.EndpointID] = true
+		if d.Status != store.DeliveryPending || d.MessageID != res.Message.ID {
+			t.Errorf("delivery %+v", d)
+		}
+	}
+	if len(got) != 3 || !got[all.ID] || !got[responses.ID] || !got[paused.ID] || got[batches.ID] {
+		t.Fatalf("response.completed went to %v; want all, responses and paused", got)
+	}
+	m, err := s.GetMessage(ctx, a.ID, res.Message.ID)
+	must(t, err)
+	if string(m.Payload) != `{"type":"response.completed"}` || m.Type != "response.completed" {
+		t.Fatalf("GetMessage = %+v", m)
+	}
+	_, err = s.GetMessage(ctx, other.ID, res.Message.ID)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.Publish(ctx, &store.PublishInput{Message: &store.Message{ID: ids.New("msg"), AppID: "app_missing", Type: "x", Payload: json.RawMessage(`{}`), CreatedAt: base}})
+	wantErr(t, err, store.ErrNotFound)
+
+	ds, _, err := s.ListDeliveries(ctx, store.DeliveryFilter{AppID: a.ID, MessageID: res.Message.ID})
+	must(t, err)
+	if len(ds) != 3 {
+		t.Fatalf("ListDeliveries by message = %d, want 3", len(ds))
+	}
+	ds, _, _ = s.ListDeliveries(ctx, store.DeliveryFilter{AppID: a.ID, EndpointID: paused.ID})
+	if len(ds) != 1 {
+		t.Fatalf("ListDeliveries by endpoint = %d, want 1", len(ds))
+	}
+	if n, _ := s.QueueDepth(ctx); n != 3 {
+		t.Errorf("QueueDepth = %d, want 3", n)
+	}
+}
+
+func testIdempotency(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	newEndpoint(t, s, a.ID, nil)
+	key := func(in *store.PublishInput) { in.Message.IdempotencyKey = "order-42" }
+	first := publish(t, s, a.ID, "order.paid", base, key)
+	again := publish(t, s, a.ID, "order.paid", base.Add(time.Hour), key)
+	if !again.Duplicate || again.Message.ID != first.Message.ID || len(again.Deliveries) != 0 {
+		t.Fatalf("repeat within TTL: duplicate=%v id=%s deliveries=%d", again.Duplicate, again.Message.ID, len(again.Deliveries))
+	}
+	later := publish(t, s, a.ID, "order.paid", base.Add(25*time.Hour), key)
+	if later.Duplicate || later.Message.ID == first.Message.ID || len(later.Deliveries) != 1 {
+		t.Fatalf("repeat after TTL: duplicate=%v", later.Duplicate)
+	}
+	other := newApp(t, s)
+	if res := publish(t, s, other.ID, "order.paid", base, key); res.Duplicate {
+		t.Fatal("idempotency keys leak across apps")
+	}
+}
+
+// testConcurrentPublish checks that concurrent publishes (which share commits) each get
+// their own message and deliveries, and that a failing one does not spoil the others.
+func testConcurrentPublish(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	newEndpoint(t, s, a.ID, nil)
+	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.EventTypes = []string{"even"} })
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			typ, app := "odd", a.ID
+			if i%2 == 0 {
+				typ = "even"
+			}
+			if i%10 == 9 {
+				app = "app_missing"
+			}
+			_, errs[i] = s.Publish(ctx, &store.PublishInput{Message: &store.Message{ID: ids.New("msg"), AppID: app, Type: typ, Payload: json.RawMessage(`{}`), CreatedAt: base}})
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i%10 == 9) != (err != nil) {
+			t.Fatalf("publish %d: err = %v", i, err)
+		}
+	}
+	msgs := 0
+	for cursor := ""; ; {
+		page, next, err := s.ListMessages(ctx, store.MessageFilter{AppID: a.ID, Page: store.Page{Limit: 70, Cursor: cursor}})
+		must(t, err)
+		msgs += len(page)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if msgs != 180 {
+		t.Fatalf("%d messages stored, want 180", msgs)
+	}
+	// Every stored message reaches the catch-all endpoint; the 100 "even" ones (none of
+	// the failed publishes is even) reach the filtered endpoint too.
+	if depth, _ := s.QueueDepth(ctx); depth != 180+100 {
+		t.Fatalf("queue depth %d, want 280", depth)
+	}
+}
+
+func testClaimComplete(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	e := newEndpoint(t, s, a.ID, nil)
+	res := publish(t, s, a.ID, "t", base, nil)
+	if c := claim(t, s, "n1", base.Add(-time.Second), 10); len(c) != 0 {
+		t.Fatalf("claimed %d deliveries before they were due", len(c))
+	}
+	c := claim(t, s, "n1", base, 10)
+	if len(c) != 1 || c[0].Type != "t" || string(c[0].Payload) != `{"type":"t"}` || c[0].Delivery.ID != res.Deliveries[0].ID {
+		t.Fatalf("claim = %+v", c)
+	}
+	if again := claim(t, s, "n2", base.Add(time.Second), 10); len(again) != 0 {
+		t.Fatal("a leased delivery was claimed twice")
+	}
+	retryAt := base.Add(5 * time.Second)
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base, store.DeliveryPending, &retryAt, 503)}))
+	got, _ := s.GetEndpoint(ctx, a.ID, e.ID)
+	if got.FailingSince == nil || !got.FailingSince.Equal(base) {
+		t.Fatalf("failing_since = %v, want %v", got.FailingSince, base)
+	}
+	if c := claim(t, s, "n1", base.Add(4*time.Second), 10); len(c) != 0 {
+		t.Fatal("claimed before the retry was due")
+	}
+	c = claim(t, s, "n1", retryAt, 10)
+	if len(c) != 1 || c[0].Delivery.Attempts != 1 {
+		t.Fatalf("retry claim = %+v", c)
+	}
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], retryAt, store.DeliverySucceeded, nil, 200)}))
+	d, _ := s.GetDelivery(ctx, a.ID, c[0].Delivery.ID)
+	if d.Status != store.DeliverySucceeded || d.Attempts != 2 || d.LastStatusCode != 200 || d.NextAttemptAt != nil {
+		t.Fatalf("delivery after success = %+v", d)
+	}
+	got, _ = s.GetEndpoint(ctx, a.ID, e.ID)
+	if got.FailingSince != nil {
+		t.Fatal("failing_since not cleared by a success")
+	}
+	atts, _, err := s.ListAttempts(ctx, store.AttemptFilter{AppID: a.ID, DeliveryID: d.ID})
+	must(t, err)
+	if len(atts) != 2 || atts[0].StatusCode != 200 || atts[1].StatusCode != 503 || atts[1].Latency != 1500*time.Microsecond ||
+		atts[0].ResponseHeaders["Content-Type"] != "text/plain" || string(atts[0].ResponseBody) != "ok" {
+		t.Fatalf("attempts = %+v %+v", atts[0], atts[1])
+	}
+	if _, ok, _ := s.NextWake(ctx); ok {
+		t.Error("NextWake reports work after everything succeeded")
+	}
+	if n, _ := s.QueueDepth(ctx); n != 0 {
+		t.Errorf("QueueDepth = %d", n)
+	}
+
+	// 410: the delivery fails and the endpoint is disabled.
+	publish(t, s, a.ID, "t", base, nil)
+	c = claim(t, s, "n1", base.Add(time.Minute), 10)
+	r := result(c[0], base.Add(time.Minute), store.DeliveryFailed, nil, 410)
+	r.DisableEndpoint = "the endpoint answered 410 Gone"
+	must(t, s.Complete(ctx, []*store.AttemptResult{r}))
+	got, _ = s.GetEndpoint(ctx, a.ID, e.ID)
+	if got.State != store.EndpointDisabled || got.DisabledReason != r.DisableEndpoint {
+		t.Fatalf("endpoint after 410 = %+v", got)
+	}
+}
+
+func testLeaseExpiry(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	newEndpoint(t, s, a.ID, nil)
+	publish(t, s, a.ID, "t", base, nil)
+	c := claim(t, s, "dead-node", base, 10)
+	if len(c) != 1 {
+		t.Fatal("nothing claimed")
+	}
+	if wake, ok, _ := s.NextWake(ctx); !ok || !wake.Equal(base.Add(time.Minute)) {
+		t.Fatalf("NextWake = %v %v, want the lease expiry", wake, ok)
+	}
+	if c2 := claim(t, s, "n2", base.Add(59*time.Second), 10); len(c2) != 0 {
+		t.Fatal("claimed before the lease expired")
+	}
+	c2 := claim(t, s, "n2", base.Add(time.Minute), 10)
+	if len(c2) != 1 || c2[0].Delivery.ID != c[0].Delivery.ID {
+		t.Fatal("an expired lease was not claimable")
+	}
+	// Extending and releasing.
+	must(t, s.ExtendLeases(ctx, "n2", []string{c2[0].Delivery.ID}, base.Add(10*time.Minute)))
+	if c3 := claim(t, s, "n3", base.Add(5*time.Minute), 10); len(c3) != 0 {
+		t.Fatal("claimed despite an extended lease")
+	}
+	must(t, s.ReleaseLeases(ctx, "n2", nil))
+	if c3 := claim(t, s, "n3", time.Now(), 10); len(c3) != 1 {
+		t.Fatal("a released delivery was not claimable")
+	}
+}
+
+func testPublishLease(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	newEndpoint(t, s, a.ID, nil)
+	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.FIFO = true })
+	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.State = store.EndpointPaused })
+	res := publish(t, s, a.ID, "t", base, func(in *store.PublishInput) {
+		in.LeaseOwner, in.LeaseUntil = "n1", base.Add(time.Minute)
+	})
+	if len(res.Deliveries) != 3 || len(res.Leased) != 1 {
+		t.Fatalf("deliveries %d leased %d, want 3 and 1 (FIFO and paused endpoints are not leased)", len(res.Deliveries), len(res.Leased))
+	}
+	c := claim(t, s, "n2", base, 10)
+	if len(c) != 1 || c[0].Delivery.ID == res.Leased[0].ID {
+		t.Fatalf("claim after a leased publish = %d deliveries, want only the FIFO one", len(c))
+	}
+}
+
+func testPausedEndpoint(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	e := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.State = store.EndpointPaused })
+	publish(t, s, a.ID, "t", base, nil)
+	if c := claim(t, s, "n1", base.Add(time.Hour), 10); len(c) != 0 {
+		t.Fatal("claimed a paused endpoint's delivery")
+	}
+	e.State = store.EndpointEnabled
+	must(t, s.UpdateEndpoint(ctx, e))
+	if c := claim(t, s, "n1", base.Add(time.Hour), 10); len(c) != 1 {
+		t.Fatal("a resumed endpoint's queued delivery was not claimable")
+	}
+}
+
+func testFIFO(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.FIFO = true })
+	var order []string
+	for i := 0; i < 5; i++ {
+		order = append(order, publish(t, s, a.ID, "t", base, nil).Deliveries[0].ID)
+	}
+	now := base
+	for i := 0; i < 5; i++ {
+		c := claim(t, s, "n1", now, 10)
+		if len(c) != 1 || c[0].Delivery.ID != order[i] {
+			t.Fatalf("step %d: claimed %d, want exactly delivery %d in order", i, len(c), i)
+		}
+		if more := claim(t, s, "n2", now, 10); len(more) != 0 {
+			t.Fatalf("step %d: a second delivery was claimed while one is in flight", i)
+		}
+		if i == 2 {
+			// A failure holds the line until its retry succeeds.
+			retry := now.Add(10 * time.Second)
+			must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], now, store.DeliveryPending, &retry, 500)}))
+			if more := claim(t, s, "n1", now.Add(5*time.Second), 10); len(more) != 0 {
+				t.Fatal("FIFO skipped past a failed delivery waiting for its retry")
+			}
+			now = retry
+			c = claim(t, s, "n1", now, 10)
+			if len(c) != 1 || c[0].Delivery.ID != order[i] {
+				t.Fatal("the retried head was not claimed")
+			}
+		}
+		must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], now, store.DeliverySucceeded, nil, 200)}))
+	}
+}
+
+func testExclude(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	busy := newEndpoint(t, s, a.ID, nil)
+	free := newEndpoint(t, s, a.ID, nil)
+	publish(t, s, a.ID, "t", base, nil)
+	c := claim(t, s, "n1", base, 10, busy.ID)
+	if len(c) != 1 || c[0].Delivery.EndpointID != free.ID {
+		t.Fatalf("claim with exclude = %+v", c)
+	}
+}
+
+func testRetryAndReplay(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	e := newEndpoint(t, s, a.ID, nil)
+	var claimed []*store.Claimed
+	for i := 0; i < 5; i++ {
+		publish(t, s, a.ID, "t", base, nil)
+	}
+	claimed = claim(t, s, "n1", base, 10)
+	var results []*store.AttemptResult
+	for i, c := range claimed {
+		status := store.DeliveryFailed
+		if i < 2 {
+			status = store.DeliverySucceeded
+		}
+		results = append(results, result(c, base, status, nil, 500))
+	}
+	must(t, s.Complete(ctx, results))
+
+	d, err := s.RetryDelivery(ctx, a.ID, claimed[0].Delivery.ID, base.Add(time.Minute))
+	must(t, err)
+	if d.Status != store.DeliveryPending || d.NextAttemptAt == nil {
+		t.Fatalf("after RetryDelivery = %+v", d)
+	}
+	c := claim(t, s, "n1", base.Add(time.Minute), 10)
+	if len(c) != 1 {
+		t.Fatal("the retried delivery was not claimable")
+	}
+	_, err = s.RetryDelivery(ctx, a.ID, c[0].Delivery.ID, base.Add(time.Minute))
+	wantErr(t, err, store.ErrConflict)
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base.Add(time.Minute), store.DeliverySucceeded, nil, 200)}))
+	_, err = s.RetryDelivery(ctx, a.ID, "dlv_missing", base)
+	wantErr(t, err, store.ErrNotFound)
+
+	// Replay the three failed ones, two per call.
+	total, after := 0, ""
+	for calls := 0; ; calls++ {
+		r, err := s.Replay(ctx, store.ReplayFilter{AppID: a.ID, EndpointID: e.ID, Status: store.DeliveryFailed, Limit: 2, After: after}, base.Add(2*time.Minute))
+		must(t, err)
+		total += r.Replayed
+		if r.Next == "" {
+			break
+		}
+		after = r.Next
+		if calls > 5 {
+			t.Fatal("replay does not finish")
+		}
+	}
+	if total != 3 {
+		t.Fatalf("replayed %d, want the 3 failed deliveries", total)
+	}
+	if c := claim(t, s, "n1", base.Add(2*time.Minute), 10); len(c) != 3 {
+		t.Fatalf("claimed %d replayed deliveries, want 3", len(c))
+	}
+	_, err = s.Replay(ctx, store.ReplayFilter{AppID: a.ID, EndpointID: "ep_missing"}, base)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testPurge(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	newEndpoint(t, s, a.ID, nil)
+	old := publish(t, s, a.ID, "t", base, func(in *store.PublishInput) { in.Message.IdempotencyKey = "k1" })
+	c := claim(t, s, "n1", base, 10)
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base, store.DeliverySucceeded, nil, 200)}))
+	stuck := publish(t, s, a.ID, "t", base, nil) // still pending: must survive
+	fresh := publish(t, s, a.ID, "t", base.Add(48*time.Hour), nil)
+
+	res, err := s.Purge(ctx, base.Add(time.Hour), base.Add(time.Hour), 100)
+	must(t, err)
+	if res.Messages != 1 || res.Deliveries != 1 || res.Attempts != 1 || res.IdempotencyKeys != 1 {
+		t.Fatalf("purge = %+v", res)
+	}
+	_, err = s.GetMessage(ctx, a.ID, old.Message.ID)
+	wantErr(t, err, store.ErrNotFound)
+	for _, m := range []*store.PublishResult{stuck, fresh} {
+		if _, err := s.GetMessage(ctx, a.ID, m.Message.ID); err != nil {
+			t.Errorf("message %s purged: %v", m.Message.ID, err)
+		}
+	}
+	// The purged key is free again.
+	if again := publish(t, s, a.ID, "t", base.Add(2*time.Hour), func(in *store.PublishInput) { in.Message.IdempotencyKey = "k1" }); again.Duplicate {
+		t.Error("idempotency key survived its purge")
+	}
+}
+
+func testDisableFailing(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	failing := newEndpoint(t, s, a.ID, nil)
+	healthy := newEndpoint(t, s, a.ID, nil)
+	publish(t, s, a.ID, "t", base, nil)
+	var results []*store.AttemptResult
+	for _, c := range claim(t, s, "n1", base, 10) {
+		if c.Delivery.EndpointID == failing.ID {
+			next := base.Add(time.Hour)
+			results = append(results, result(c, base, store.DeliveryPending, &next, 500))
+		} else {
+			results = append(results, result(c, base, store.DeliverySucceeded, nil, 200))
+		}
+	}
+	must(t, s.Complete(ctx, results))
+	if got, _ := s.DisableFailingEndpoints(ctx, base.Add(-time.Hour), "failing"); len(got) != 0 {
+		t.Fatal("disabled an endpoint failing for less than the window")
+	}
+	got, err := s.DisableFailingEndpoints(ctx, base.Add(time.Hour), "failing for 5 days")
+	must(t, err)
+	if len(got) != 1 || got[0].ID != failing.ID || got[0].State != store.EndpointDisabled {
+		t.Fatalf("disabled = %+v", got)
+	}
+	h, _ := s.GetEndpoint(ctx, a.ID, healthy.ID)
+	if h.State != store.EndpointEnabled {
+		t.Fatal("a healthy endpoint was disabled")
+	}
+}
+
+func testPagination(t *testing.T, s store.Store) {
+	var want []string
+	for i := 0; i < 7; i++ {
+		want = append(want, newApp(t, s).ID)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(want)))
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		apps, next, err := s.ListApps(ctx, store.Page{Limit: 3, Cursor: cursor})
+		must(t, err)
+		for _, a := range apps {
+			got = append(got, a.ID)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+		if pages > 5 {
+			t.Fatal("pagination does not end")
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("paged apps = %v, want %v (newest first)", got, want)
+	}
+}
