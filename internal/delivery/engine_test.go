@@ -1,0 +1,469 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/webhook"
+)
+
+var bg = context.Background()
+
+type harness struct {
+	t     *testing.T
+	store *sqlite.Store
+	eng   *Engine
+	app   *store.App
+}
+
+func newHarness(t *testing.T, mutate func(c *Config)) *harness {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	box, _ := crypt.NewBox(key)
+	s, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loopback := netip.MustParsePrefix("127.0.0.0/8")
+	cfg := Config{
+		Store:  s,
+		Logger: slog.New(slog.DiscardHandler),
+		Guard:  netguard.New([]netip.Prefix{loopback}),
+		Policy: Policy{Schedule: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}},
+		Lease:  3 * time.Second,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	eng, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Start()
+	h := &harness{t: t, store: s, eng: eng}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+		defer cancel()
+		eng.Stop(ctx)
+		s.Close()
+	})
+	h.app = &store.App{ID: ids.New("app"), Name: "test", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := s.CreateApp(bg, h.app); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// receiver is a webhook endpoint on loopback that verifies every request and records it.
+type receiver struct {
+	srv      *httptest.Server
+	secret   webhook.Secret
+	verifier *webhook.Standard
+	mu       sync.Mutex
+	got      []webhook.Delivery
+	bad      int
+	respond  func(n int, w http.ResponseWriter) // n: 1-based request count
+}
+
+func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter)) *receiver {
+	r := &receiver{secret: webhook.NewHMACSecret(), respond: respond}
+	r.verifier, _ = webhook.NewStandardKeys([]webhook.Secret{r.secret})
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		d, err := r.verifier.Verify(body, req.Header)
+		r.mu.Lock()
+		if err != nil {
+			r.bad++
+		}
+		r.got = append(r.got, d)
+		n := len(r.got)
+		r.mu.Unlock()
+		if r.respond != nil {
+			r.respond(n, w)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) count() (int, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got), r.bad
+}
+
+func (h *harness) endpoint(r *receiver, mutate func(e *store.Endpoint)) *store.Endpoint {
+	h.t.Helper()
+	e := &store.Endpoint{
+		ID: ids.New("ep"), AppID: h.app.ID, URL: r.srv.URL, State: store.EndpointEnabled,
+		CreatedAt: time.Now(), UpdatedAt: time.Now(),
+	}
+	if mutate != nil {
+		mutate(e)
+	}
+	sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: r.secret, CreatedAt: time.Now()}
+	if err := h.store.CreateEndpoint(bg, e, sec); err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+func (h *harness) publish(typ string, n int) []string {
+	h.t.Helper()
+	var out []string
+	for i := 0; i < n; i++ {
+		m := &store.Message{ID: ids.New("msg"), AppID: h.app.ID, Type: typ,
+			Payload: json.RawMessage(fmt.Sprintf(`{"type":%q,"n":%d}`, typ, i)), CreatedAt: time.Now().UTC()}
+		if _, err := h.eng.Publish(bg, m); err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, m.ID)
+	}
+	return out
+}
+
+// eventually polls cond for up to 10 s; tests assert outcomes, not timings.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (h *harness) deliveries(epID, status string) []*store.Delivery {
+	h.t.Helper()
+	var all []*store.Delivery
+	cursor := ""
+	for {
+		ds, next, err := h.store.ListDeliveries(bg, store.DeliveryFilter{AppID: h.app.ID, EndpointID: epID, Status: status, Page: store.Page{Limit: 1000, Cursor: cursor}})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		all = append(all, ds...)
+		if next == "" {
+			return all
+		}
+		cursor = next
+	}
+}
+
+func TestEngineDeliversSigned(t *testing.T) {
+	h := newHarness(t, nil)
+	r1, r2 := newReceiver(t, nil), newReceiver(t, nil)
+	e1 := h.endpoint(r1, nil)
+	h.endpoint(r2, func(e *store.Endpoint) { e.EventTypes = []string{"batch.*"} })
+	h.publish("response.completed", 200)
+	h.publish("batch.completed", 50)
+	eventually(t, "all deliveries to succeed", func() bool {
+		return len(h.deliveries("", store.DeliverySucceeded)) == 300
+	})
+	if n, bad := r1.count(); n != 250 || bad != 0 {
+		t.Errorf("receiver 1 got %d requests (%d bad signatures), want 250 and 0", n, bad)
+	}
+	if n, bad := r2.count(); n != 50 || bad != 0 {
+		t.Errorf("receiver 2 got %d requests (%d bad signatures), want 50 and 0", n, bad)
+	}
+	atts, _, _ := h.store.ListAttempts(bg, store.AttemptFilter{AppID: h.app.ID, EndpointID: e1.ID, Page: store.Page{Limit: 1000}})
+	if len(atts) != 250 {
+		t.Fatalf("%d attempts recorded, want 250", len(atts))
+	}
+	for _, a := range atts {
+		if a.StatusCode != 204 || a.Outcome != store.OutcomeSucceeded || a.Number != 1 {
+			t.Fatalf("attempt %+v", a)
+		}
+	}
+}
+
+func TestEngineRetriesUntilRecovery(t *testing.T) {
+	h := newHarness(t, nil)
+	r := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n <= 2 {
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, "database unavailable")
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	e := h.endpoint(r, nil)
+	ids := h.publish("response.completed", 1)
+	eventually(t, "the delivery to succeed", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 1 })
+	atts, _, _ := h.store.ListAttempts(bg, store.AttemptFilter{AppID: h.app.ID, MessageID: ids[0]})
+	if len(atts) != 3 {
+		t.Fatalf("%d attempts, want 3", len(atts))
+	}
+	// Newest first: success, then two failures with the body recorded.
+	if atts[0].Outcome != store.OutcomeSucceeded || atts[1].Outcome != store.OutcomeRetrying || atts[2].StatusCode != 500 ||
+		string(atts[2].ResponseBody) != "database unavailable" || atts[2].Error != "HTTP 500" {
+		t.Fatalf("attempts: %+v / %+v / %+v", atts[0], atts[1], atts[2])
+	}
+	if got, _ := h.store.GetEndpoint(bg, "", e.ID); got.FailingSince != nil {
+		t.Error("failing_since not cleared after recovery")
+	}
+}
+
+func TestEngineGivesUpAfterSchedule(t *testing.T) {
+	h := newHarness(t, nil)
+	r := newReceiver(t, func(n int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	e := h.endpoint(r, nil)
+	h.publish("t", 1)
+	eventually(t, "the delivery to fail", func() bool { return len(h.deliveries(e.ID, store.DeliveryFailed)) == 1 })
+	if n, _ := r.count(); n != 4 {
+		t.Errorf("%d attempts made, want 4 (first + 3 retries)", n)
+	}
+}
+
+func TestEngineGoneDisablesEndpoint(t *testing.T) {
+	h := newHarness(t, nil)
+	r := newReceiver(t, func(n int, w http.ResponseWriter) { w.WriteHeader(http.StatusGone) })
+	e := h.endpoint(r, nil)
+	h.publish("t", 1)
+	eventually(t, "the endpoint to be disabled", func() bool {
+		got, _ := h.store.GetEndpoint(bg, "", e.ID)
+		return got.State == store.EndpointDisabled
+	})
+	if ds := h.deliveries(e.ID, store.DeliveryFailed); len(ds) != 1 || ds[0].Attempts != 1 {
+		t.Fatalf("delivery after 410: %+v", ds)
+	}
+	// A disabled endpoint receives nothing new.
+	h.publish("t", 3)
+	if ds := h.deliveries(e.ID, ""); len(ds) != 1 {
+		t.Fatalf("%d deliveries for a disabled endpoint, want the 1 from before", len(ds))
+	}
+}
+
+func TestEnginePausedEndpointQueuesUntilResumed(t *testing.T) {
+	h := newHarness(t, nil)
+	r := newReceiver(t, nil)
+	e := h.endpoint(r, func(e *store.Endpoint) { e.State = store.EndpointPaused })
+	h.publish("t", 5)
+	time.Sleep(200 * time.Millisecond)
+	if n, _ := r.count(); n != 0 {
+		t.Fatalf("paused endpoint received %d requests", n)
+	}
+	e.State = store.EndpointEnabled
+	if err := h.store.UpdateEndpoint(bg, e); err != nil {
+		t.Fatal(err)
+	}
+	h.eng.EndpointChanged(e.ID)
+	h.eng.Wake()
+	eventually(t, "queued deliveries after resume", func() bool { n, _ := r.count(); return n == 5 })
+}
+
+func TestEngineFIFO(t *testing.T) {
+	h := newHarness(t, nil)
+	var mu sync.Mutex
+	var order []int
+	inflight, maxInflight := 0, 0
+	r := newReceiver(t, nil)
+	r.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		inflight++
+		maxInflight = max(maxInflight, inflight)
+		var body struct{ N int }
+		json.NewDecoder(req.Body).Decode(&body)
+		order = append(order, body.N)
+		n := len(order)
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		if n == 3 { // one failure: FIFO must retry it before moving on
+			w.WriteHeader(500)
+			return
+		}
+		w.WriteHeader(200)
+	})
+	e := h.endpoint(r, func(e *store.Endpoint) { e.FIFO = true })
+	h.publish("t", 20)
+	eventually(t, "all FIFO deliveries", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 20 })
+	mu.Lock()
+	defer mu.Unlock()
+	want := []int{0, 1, 2, 2}
+	for i := 3; i < 20; i++ {
+		want = append(want, i)
+	}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("order = %v, want %v", order, want)
+	}
+	if maxInflight != 1 {
+		t.Fatalf("%d requests in flight at once on a FIFO endpoint", maxInflight)
+	}
+}
+
+func TestEngineConcurrencyLimitAndSlowEndpoint(t *testing.T) {
+	h := newHarness(t, nil)
+	var mu sync.Mutex
+	inflight, maxInflight := 0, 0
+	slow := newReceiver(t, nil)
+	slow.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		inflight++
+		maxInflight = max(maxInflight, inflight)
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond)
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+	})
+	fast := newReceiver(t, nil)
+	se := h.endpoint(slow, func(e *store.Endpoint) { e.MaxConcurrency = 3 })
+	fe := h.endpoint(fast, nil)
+	h.publish("t", 30)
+	// The fast endpoint is not held back by the slow one.
+	eventually(t, "fast endpoint", func() bool { return len(h.deliveries(fe.ID, store.DeliverySucceeded)) == 30 })
+	eventually(t, "slow endpoint", func() bool { return len(h.deliveries(se.ID, store.DeliverySucceeded)) == 30 })
+	if maxInflight > 3 {
+		t.Fatalf("%d in flight on an endpoint limited to 3", maxInflight)
+	}
+}
+
+func TestEngineTimeout(t *testing.T) {
+	h := newHarness(t, nil)
+	block := make(chan struct{})
+	r := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			<-block
+		}
+	})
+	t.Cleanup(func() { close(block) }) // runs before the receiver's Close, which waits for handlers
+	e := h.endpoint(r, func(e *store.Endpoint) { e.TimeoutMS = 200 })
+	h.publish("t", 1)
+	eventually(t, "retry after the timeout", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 1 })
+	atts, _, _ := h.store.ListAttempts(bg, store.AttemptFilter{AppID: h.app.ID, EndpointID: e.ID})
+	if len(atts) != 2 || atts[1].StatusCode != 0 || atts[1].Error == "" {
+		t.Fatalf("attempts = %+v", atts)
+	}
+}
+
+func TestEngineRedirectIsFailure(t *testing.T) {
+	h := newHarness(t, nil)
+	target := newReceiver(t, nil)
+	r := newReceiver(t, func(n int, w http.ResponseWriter) {
+		w.Header().Set("Location", target.srv.URL)
+		w.WriteHeader(http.StatusFound)
+	})
+	e := h.endpoint(r, nil)
+	h.publish("t", 1)
+	eventually(t, "first attempt", func() bool {
+		atts, _, _ := h.store.ListAttempts(bg, store.AttemptFilter{AppID: h.app.ID, EndpointID: e.ID})
+		return len(atts) >= 1
+	})
+	if n, _ := target.count(); n != 0 {
+		t.Fatal("the redirect was followed")
+	}
+}
+
+func TestEngineSSRFGuard(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Guard = netguard.New(nil) })
+	r := newReceiver(t, nil)
+	e := h.endpoint(r, nil)
+	h.publish("t", 1)
+	eventually(t, "a refused attempt", func() bool {
+		atts, _, _ := h.store.ListAttempts(bg, store.AttemptFilter{AppID: h.app.ID, EndpointID: e.ID})
+		return len(atts) >= 1 && atts[len(atts)-1].StatusCode == 0
+	})
+	if n, _ := r.count(); n != 0 {
+		t.Fatal("the guard let a request to loopback through")
+	}
+}
+
+func TestEngineRetryAfterSlowsEndpoint(t *testing.T) {
+	h := newHarness(t, nil)
+	var mu sync.Mutex
+	var times []time.Time
+	r := newReceiver(t, nil)
+	r.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		n := len(times)
+		mu.Unlock()
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	})
+	e := h.endpoint(r, nil)
+	h.publish("t", 1)
+	eventually(t, "the throttled delivery", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if gap := times[1].Sub(times[0]); gap < 900*time.Millisecond {
+		t.Fatalf("retried %s after a 429 with Retry-After: 1", gap)
+	}
+}
+
+func TestEngineStopReleasesQueued(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Workers = 1 })
+	block := make(chan struct{})
+	r := newReceiver(t, func(n int, w http.ResponseWriter) { <-block })
+	h.endpoint(r, nil)
+	h.publish("t", 10)
+	eventually(t, "the first request", func() bool { n, _ := r.count(); return n == 1 })
+	done := make(chan error)
+	go func() { done <- h.eng.Stop(bg) }()
+	time.Sleep(50 * time.Millisecond)
+	close(block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The attempt in flight finished and was recorded; the nine queued ones are claimable at once.
+	if ds := h.deliveries("", store.DeliverySucceeded); len(ds) != 1 {
+		t.Fatalf("%d succeeded, want the one in flight", len(ds))
+	}
+	c, err := h.store.Claim(bg, store.ClaimRequest{Owner: "other", Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 100})
+	if err != nil || len(c) != 9 {
+		t.Fatalf("another node could claim %d (err %v), want 9", len(c), err)
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	p := Policy{Schedule: []time.Duration{5 * time.Second, time.Minute}, Jitter: 0.2, MaxRetryAfter: time.Hour}
+	now := time.Unix(0, 0)
+	for i := 0; i < 100; i++ {
+		next, ok := p.Next(1, now, 0)
+		if d := next.Sub(now); !ok || d < 4*time.Second || d > 6*time.Second {
+			t.Fatalf("step 1 delay %s outside 5s ± 20%%", d)
+		}
+	}
+	if _, ok := p.Next(3, now, 0); ok {
+		t.Fatal("retry after the schedule ended")
+	}
+	if next, _ := p.Next(2, now, 3*time.Hour); next.Sub(now) != time.Hour {
+		t.Fatalf("Retry-After of 3h not capped at 1h: %s", next.Sub(now))
+	}
+	if next, _ := p.Next(1, now, 30*time.Second); next.Sub(now) != 30*time.Second {
+		t.Fatalf("Retry-After 30s not honoured: %s", next.Sub(now))
+	}
+	if _, err := ParseSchedule("5s, 1m,2h"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "5x", "-1s"} {
+		if _, err := ParseSchedule(bad); err == nil {
+			t.Errorf("ParseSchedule(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/webhook"
+)
+
+// MaxResponseBody is how much of a response body an attempt record keeps.
+const MaxResponseBody = 4 << 10
+
+// maxDrain is how much more of a response body is read (and dropped) so the connection
+// can be reused; larger bodies close the connection instead.
+const maxDrain = 64 << 10
+
+// reservedHeaders are set by herald and cannot be overridden by an endpoint's custom headers.
+func reservedHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length",
+		"user-agent", "host", "connection", "transfer-encoding", "te", "upgrade", "trailer",
+		"keep-alive", "proxy-connection", "proxy-authorization":
+		return true
+	}
+	return false
+}
+
+// sender makes webhook requests.
+type sender struct {
+	client    *http.Client
+	userAgent string
+}
+
+func newSender(guard *netguard.Guard, userAgent string, maxIdlePerHost int) *sender {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if guard != nil {
+		dialer.Control = guard.Control
+	}
+	tr := &http.Transport{
+		Proxy:                 nil, // a proxy would bypass the SSRF guard's view of the real destination
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4096,
+		MaxIdleConnsPerHost:   maxIdlePerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: 0, // bounded by the per-request timeout
+	}
+	return &sender{
+		client: &http.Client{
+			Transport: tr,
+			// Webhook senders never follow redirects: a 3xx is a failed attempt.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		userAgent: userAgent,
+	}
+}
+
+// request is one webhook to send.
+type request struct {
+	url       string
+	messageID string
+	body      []byte
+	headers   map[string]string
+	signer    *webhook.Standard
+	timeout   time.Duration
+}
+
+// response is what came back (or the error instead).
+type response struct {
+	status     int
+	header     http.Header
+	body       []byte
+	err        error
+	latency    time.Duration
+	retryAfter time.Duration
+}
+
+func (s *sender) send(ctx context.Context, r *request, now time.Time) response {
+	sig, err := r.signer.SignatureHeader(r.messageID, now, r.body)
+	if err != nil {
+		return response{err: fmt.Errorf("sign: %w", err)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(r.body))
+	if err != nil {
+		return response{err: fmt.Errorf("build request: %w", err)}
+	}
+	h := req.Header
+	for k, v := range r.headers {
+		if !reservedHeader(k) {
+			h.Set(k, v)
+		}
+	}
+	h["Webhook-Id"] = []string{r.messageID}
+	h["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	h["Webhook-Signature"] = []string{sig}
+	h["Content-Type"] = []string{"application/json"}
+	h["User-Agent"] = []string{s.userAgent}
+	start := time.Now()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return response{err: describeError(err, r.timeout), latency: time.Since(start)}
+	}
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
+	if readErr == nil && len(body) == MaxResponseBody {
+		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
+	}
+	resp.Body.Close()
+	out := response{status: resp.StatusCode, header: resp.Header, body: body, latency: time.Since(start)}
+	out.retryAfter = retryAfter(resp.Header, now)
+	return out
+}
+
+// describeError turns a transport error into a short, stable text for the attempt record.
+func describeError(err error, timeout time.Duration) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("timeout: no response within %s", timeout)
+	case errors.Is(err, netguard.ErrBlocked):
+		return fmt.Errorf("blocked by the SSRF guard: %w", err)
+	}
+	var uerr interface{ Unwrap() error }
+	if errors.As(err, &uerr) {
+		if inner := uerr.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+// headerSummary keeps the first value of each response header, bounded in size.
+func headerSummary(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	total := 0
+	for k, v := range h {
+		if len(v) == 0 || total > 4096 {
+			continue
+		}
+		val := v[0]
+		if len(val) > 512 {
+			val = val[:512]
+		}
+		out[k] = val
+		total += len(k) + len(val)
+	}
+	return out
+}
+
+// textExcerpt is used for error texts taken from bodies; it keeps valid UTF-8.
+func textExcerpt(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return strings.ToValidUTF8(string(b), string(utf8.RuneError))
+}
