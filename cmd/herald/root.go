@@ -12,7 +12,11 @@ func newRootCmd() *cobra.Command {
 
 It signs and verifies Standard Webhooks (the scheme OpenAI uses) and the schemes
 of Stripe, GitHub, Shopify and Slack, and sends correctly signed sample events to
-a local receiver while you develop it.`,
+a local receiver while you develop it.
+
+The app, endpoint, message and delivery commands manage a herald server through
+its REST API, at --server (default $HERALD_SERVER or http://127.0.0.1:8080) with
+--api-key (default $HERALD_API_KEY).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -26,6 +30,10 @@ a local receiver while you develop it.`,
 		newVerifyCmd(),
 		newTriggerCmd(),
 		newVersionCmd(),
+		newAppCmd(),
+		newEndpointCmd(),
+		newMessageCmd(),
+		newDeliveryCmd(),
 	)
 	return root
 }

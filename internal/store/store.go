@@ -125,8 +125,8 @@ type Delivery struct {
 	EndpointID     string     `json:"endpoint_id"`
 	Seq            int64      `json:"-"` // publish order, for FIFO endpoints
 	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"`   // attempts made in all
-	RetryStep      int        `json:"-"`          // attempts since the last manual retry or replay: the position in the schedule
+	Attempts       int        `json:"attempts"` // attempts made in all
+	RetryStep      int        `json:"-"`        // attempts since the last manual retry or replay: the position in the schedule
 	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
 	LastStatusCode int        `json:"last_status_code,omitempty"`
 	LastError      string     `json:"last_error,omitempty"`
