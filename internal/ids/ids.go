@@ -172,3 +172,19 @@ func Valid(prefix, id string) bool {
 	_, ok := ulidPart(id)
 	return ok
 }
+
+// Floor returns the smallest id with the given prefix for time t: every id generated at
+// or after t sorts at or above it, every id generated before t below it. Stores use it
+// to select records by creation time through their primary key.
+func Floor(prefix string, t time.Time) string {
+	var u [16]byte
+	ms := uint64(min(max(t.UnixMilli(), 0), maxTime))
+	for i := 5; i >= 0; i-- {
+		u[i] = byte(ms)
+		ms >>= 8
+	}
+	if prefix == "" {
+		return encode(&u)
+	}
+	return prefix + "_" + encode(&u)
+}

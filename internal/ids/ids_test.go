@@ -279,3 +279,15 @@ func TestValid(t *testing.T) {
 		}
 	}
 }
+
+func TestFloor(t *testing.T) {
+	at := time.UnixMilli(1_750_000_000_123)
+	g := &Generator{now: func() time.Time { return at }}
+	id := g.New("msg")
+	if f := Floor("msg", at); !(f <= id) || !(Floor("msg", at.Add(time.Millisecond)) > id) || !(Floor("msg", at.Add(-time.Millisecond)) < id) {
+		t.Fatalf("Floor does not bracket %s: %s", id, f)
+	}
+	if got, ok := Time(Floor("att", at)); !ok || !got.Equal(at) {
+		t.Fatalf("Time(Floor) = %v %v", got, ok)
+	}
+}

@@ -30,7 +30,7 @@ func scanMessage(row interface{ Scan(...any) error }) (*store.Message, error) {
 // subscribed endpoint are written in one transaction, shared with concurrent publishes.
 func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.PublishResult, error) {
 	var res *store.PublishResult
-	err := s.do(ctx, func(w *writer) error {
+	err := s.enqueue(&writeOp{ctx: ctx, done: make(chan error, 1), publish: true, fn: func(w *writer) error {
 		res = &store.PublishResult{}
 		m := in.Message
 		now := ms(m.CreatedAt)
@@ -53,11 +53,11 @@ func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.Pub
 				return err
 			}
 		}
-		var n int
-		if err := w.queryRow(`SELECT COUNT(*) FROM apps WHERE id = ?`, m.AppID).Scan(&n); err != nil {
+		app, err := w.appTargets(m.AppID)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !app.exists {
 			return notFound("app", m.AppID)
 		}
 		if _, err := w.exec(`INSERT INTO messages (id, app_id, type, payload, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -70,31 +70,11 @@ func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.Pub
 				return err
 			}
 		}
-		rows, err := w.query(`SELECT id, event_types, state, fifo FROM endpoints WHERE app_id = ? AND state != 'disabled'`, m.AppID)
-		if err != nil {
-			return err
-		}
-		type target struct {
-			id, state string
-			fifo      bool
-		}
-		var targets []target
-		for rows.Next() {
-			var t target
-			var types string
-			var fifo int
-			if err := rows.Scan(&t.id, &types, &t.state, &fifo); err != nil {
-				rows.Close()
-				return err
-			}
-			if store.MatchEventType(decodeList(types), m.Type) {
-				t.fifo = fifo != 0
+		var targets []fanoutTarget
+		for _, t := range app.targets {
+			if store.MatchEventType(t.eventTypes, m.Type) {
 				targets = append(targets, t)
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		for _, t := range targets {
 			s.seq++
@@ -121,11 +101,47 @@ func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.Pub
 		}
 		res.Message = m
 		return nil
-	})
+	}})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// appTargets returns whether an app exists and its endpoints that can receive messages,
+// from the transaction's cache when another publish in it already looked.
+func (w *writer) appTargets(appID string) (*appTargets, error) {
+	if a, ok := w.s.appCache[appID]; ok {
+		return a, nil
+	}
+	a := &appTargets{}
+	var n int
+	if err := w.queryRow(`SELECT COUNT(*) FROM apps WHERE id = ?`, appID).Scan(&n); err != nil {
+		return nil, err
+	}
+	a.exists = n > 0
+	if a.exists {
+		rows, err := w.query(`SELECT id, event_types, state, fifo FROM endpoints WHERE app_id = ? AND state != 'disabled'`, appID)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t fanoutTarget
+			var types string
+			var fifo int
+			if err := rows.Scan(&t.id, &types, &t.state, &fifo); err != nil {
+				return nil, err
+			}
+			t.eventTypes, t.fifo = decodeList(types), fifo != 0
+			a.targets = append(a.targets, t)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	w.s.appCache[appID] = a
+	return a, nil
 }
 
 // GetMessage implements store.Store.

@@ -46,22 +46,39 @@ type Store struct {
 	writeC *sql.Conn
 	write  *sql.DB
 
-	ops    chan *writeOp
-	quit   chan struct{}
-	done   chan struct{}
-	closed sync.Once
+	ops      chan *writeOp
+	quit     chan struct{}
+	done     chan struct{}
+	closed   sync.Once
+	closeMu  sync.RWMutex
+	isClosed bool
 
-	stmts map[string]*sql.Stmt // prepared on writeC; used only by the writer goroutine
-	seq   int64                // the last delivery seq assigned; owned by the writer goroutine
+	stmts     map[string]*sql.Stmt   // prepared on writeC; used only by the writer goroutine
+	seq       int64                  // the last delivery seq assigned; owned by the writer goroutine
+	appCache  map[string]*appTargets // per transaction: an app's endpoints, for fan-out
+	txs, opsN int
+}
+
+// appTargets is what fan-out needs to know about an app, cached for one transaction.
+type appTargets struct {
+	exists  bool
+	targets []fanoutTarget
+}
+
+type fanoutTarget struct {
+	id, state  string
+	eventTypes []string
+	fifo       bool
 }
 
 var _ store.Store = (*Store)(nil)
 
 // writeOp is one caller's unit of work inside a shared transaction.
 type writeOp struct {
-	ctx  context.Context
-	fn   func(w *writer) error
-	done chan error
+	ctx     context.Context
+	fn      func(w *writer) error
+	done    chan error
+	publish bool // only reads endpoints, so the batch's endpoint cache stays valid
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations.
@@ -101,13 +118,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	s := &Store{
-		opts:  opts,
-		log:   opts.Logger,
-		write: write,
-		ops:   make(chan *writeOp, 4096),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
-		stmts: make(map[string]*sql.Stmt),
+		opts:     opts,
+		log:      opts.Logger,
+		write:    write,
+		ops:      make(chan *writeOp, 4096),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		stmts:    make(map[string]*sql.Stmt),
+		appCache: make(map[string]*appTargets),
 	}
 	if s.writeC, err = write.Conn(ctx); err != nil {
 		write.Close()
@@ -139,8 +157,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	var err error
 	s.closed.Do(func() {
+		s.closeMu.Lock()
+		s.isClosed = true
+		s.closeMu.Unlock()
 		close(s.quit)
 		<-s.done
+		if s.txs > 0 {
+			s.log.Debug("sqlite writer", "transactions", s.txs, "writes", s.opsN, "writes_per_transaction", float64(s.opsN)/float64(s.txs))
+		}
 		for _, st := range s.stmts {
 			st.Close()
 		}
@@ -216,12 +240,24 @@ func (s *Store) inTx(ctx context.Context, fn func() error) error {
 // writes, and returns once that transaction committed (or fn failed and was rolled back
 // to its savepoint).
 func (s *Store) do(ctx context.Context, fn func(w *writer) error) error {
-	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.enqueue(&writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// enqueue hands an op to the writer and waits for its outcome.
+func (s *Store) enqueue(op *writeOp) error {
+	ctx := op.ctx
+	// The read lock orders sends before Close: once Close holds the write lock, no op can
+	// be queued after the writer's final drain.
+	s.closeMu.RLock()
+	if s.isClosed {
+		s.closeMu.RUnlock()
+		return store.ErrClosed
+	}
 	select {
 	case s.ops <- op:
-	case <-s.quit:
-		return store.ErrClosed
+		s.closeMu.RUnlock()
 	case <-ctx.Done():
+		s.closeMu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued, the op runs (or fails) promptly; wait for the commit even if ctx ends,
@@ -266,57 +302,107 @@ func (s *Store) writeLoop() {
 				break fill
 			}
 		}
+		s.txs++
+		s.opsN += len(batch)
 		s.commit(batch)
 	}
 }
 
-// commit runs a batch of ops in one transaction, each inside its own savepoint so that
-// one op's failure does not undo the others.
+// commit runs a batch of ops in one transaction. The fast path runs them back to back;
+// if one fails, the transaction is rolled back and the batch re-run with a savepoint
+// around each op, so that one op's failure does not undo the others. Ops are written to
+// be re-runnable: they reset their results when they start.
 func (s *Store) commit(batch []*writeOp) {
-	ctx := context.Background()
-	w := &writer{s: s, ctx: ctx}
 	errs := make([]error, len(batch))
 	seq := s.seq
-	if _, err := s.writeC.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		for _, op := range batch {
-			op.done <- fmt.Errorf("sqlite: begin: %w", err)
+	if err := s.runBatch(batch, errs, false); err == nil {
+		if err := s.control("COMMIT"); err == nil {
+			s.finish(batch, errs)
+			return
 		}
+	}
+	_ = s.control("ROLLBACK")
+	s.seq = seq
+	clear(errs)
+	if err := s.runBatch(batch, errs, true); err != nil {
+		_ = s.control("ROLLBACK")
+		s.seq = seq
+		for i := range errs {
+			errs[i] = fmt.Errorf("sqlite: %w", err)
+		}
+		s.finish(batch, errs)
 		return
 	}
+	if err := s.control("COMMIT"); err != nil {
+		_ = s.control("ROLLBACK")
+		s.seq = seq
+		for i := range errs {
+			errs[i] = fmt.Errorf("sqlite: commit: %w", err)
+		}
+	}
+	s.finish(batch, errs)
+}
+
+// runBatch runs the ops inside BEGIN. Without savepoints it stops at the first failing
+// op and returns its error; with savepoints it records each op's error in errs and
+// returns only errors of the transaction itself.
+func (s *Store) runBatch(batch []*writeOp, errs []error, savepoints bool) error {
+	if err := s.control("BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	w := &writer{s: s}
+	clear(s.appCache)
 	for i, op := range batch {
 		if err := op.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if _, err := s.writeC.ExecContext(ctx, "SAVEPOINT op"); err != nil {
-			errs[i] = fmt.Errorf("sqlite: savepoint: %w", err)
-			continue
+		if !op.publish {
+			clear(s.appCache) // it may change endpoints
+		}
+		if savepoints {
+			if err := s.control("SAVEPOINT op"); err != nil {
+				return err
+			}
 		}
 		savedSeq := s.seq
 		w.ctx = op.ctx
-		errs[i] = op.fn(w)
-		w.ctx = ctx
-		if errs[i] != nil {
-			s.seq = savedSeq
-			if _, err := s.writeC.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
-				errs[i] = errors.Join(errs[i], err)
+		err := op.fn(w)
+		if err == nil {
+			if savepoints {
+				if err := s.control("RELEASE op"); err != nil {
+					return err
+				}
 			}
+			continue
 		}
-		if _, err := s.writeC.ExecContext(ctx, "RELEASE op"); err != nil && errs[i] == nil {
-			errs[i] = err
+		if !savepoints {
+			return err
+		}
+		errs[i] = err
+		s.seq = savedSeq
+		clear(s.appCache)
+		if err := s.control("ROLLBACK TO op"); err != nil {
+			return err
+		}
+		if err := s.control("RELEASE op"); err != nil {
+			return err
 		}
 	}
-	if _, err := s.writeC.ExecContext(ctx, "COMMIT"); err != nil {
-		_, _ = s.writeC.ExecContext(ctx, "ROLLBACK")
-		s.seq = seq
-		for _, op := range batch {
-			op.done <- fmt.Errorf("sqlite: commit: %w", err)
-		}
-		return
-	}
+	return nil
+}
+
+func (s *Store) finish(batch []*writeOp, errs []error) {
 	for i, op := range batch {
 		op.done <- errs[i]
 	}
+}
+
+// control runs a transaction-control statement, prepared once.
+func (s *Store) control(query string) error {
+	w := &writer{s: s, ctx: context.Background()}
+	_, err := w.exec(query)
+	return err
 }
 
 // writer gives ops prepared statements on the write connection.

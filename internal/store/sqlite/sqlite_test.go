@@ -3,6 +3,10 @@ package sqlite
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"time"
+
+	"github.com/heraldhq/herald/internal/ids"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -29,4 +33,29 @@ func openTest(t *testing.T) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+// TestWriteAfterClose checks that writes racing with Close fail with ErrClosed instead of
+// waiting forever.
+func TestWriteAfterClose(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		s := openTest(t)
+		errc := make(chan error, 8)
+		for j := 0; j < 8; j++ {
+			go func() {
+				errc <- s.CreateApp(context.Background(), &store.App{ID: ids.New("app"), Name: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()})
+			}()
+		}
+		s.Close()
+		for j := 0; j < 8; j++ {
+			select {
+			case err := <-errc:
+				if err != nil && !errors.Is(err, store.ErrClosed) {
+					t.Fatalf("write racing Close: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("a write racing Close never returned")
+			}
+		}
+	}
 }
