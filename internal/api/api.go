@@ -1,0 +1,329 @@
+// Package api is herald's REST API: apps, API keys, endpoints, messages, deliveries
+// and attempts under /v1, as docs/api.md describes, and the OpenAPI document that
+// describes it at /openapi.yaml.
+package api
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// openapiYAML is the OpenAPI 3 description of the API, served at /openapi.yaml.
+//
+//go:embed openapi.yaml
+var openapiYAML []byte
+
+// Engine is what the API needs from the delivery engine.
+type Engine interface {
+	// Publish stores m (ID, AppID, Type, Payload, IdempotencyKey, CreatedAt set) and its deliveries durably, and queues them.
+	Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error)
+	// Wake tells the engine deliveries may have become due (after a retry, replay or resume).
+	Wake()
+	// EndpointChanged drops the engine's cached copy of an endpoint (config, state, secrets).
+	EndpointChanged(endpointID string)
+}
+
+// Config configures the API handler.
+type Config struct {
+	Store           store.Store      // required
+	Engine          Engine           // required
+	Guard           *netguard.Guard  // checks endpoint URLs; required
+	Resolver        *net.Resolver    // for Guard.CheckURL; nil = net.DefaultResolver
+	Logger          *slog.Logger     // nil = slog.Default()
+	MaxPayloadBytes int64            // the largest message payload; default 256 KiB (262144)
+	SecretGrace     time.Duration    // how long rotated-out secrets keep signing by default; default 24h
+	Now             func() time.Time // nil = time.Now
+}
+
+// Defaults of Config.
+const (
+	defaultMaxPayloadBytes = 256 << 10
+	defaultSecretGrace     = 24 * time.Hour
+)
+
+// server is the API handler.
+type server struct {
+	store       store.Store
+	engine      Engine
+	guard       *netguard.Guard
+	resolver    *net.Resolver
+	log         *slog.Logger
+	maxPayload  int64
+	secretGrace time.Duration
+	now         func() time.Time
+	keys        *keyCache
+	mux         *http.ServeMux
+}
+
+// New returns the API handler: it serves /v1/... and /openapi.yaml, and answers
+// anything else with a JSON 404 (or 405 for a known path with another method).
+func New(cfg Config) (http.Handler, error) {
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newServer(cfg Config) (*server, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("api: Config.Store is required")
+	case cfg.Engine == nil:
+		return nil, errors.New("api: Config.Engine is required")
+	case cfg.Guard == nil:
+		return nil, errors.New("api: Config.Guard is required")
+	case cfg.MaxPayloadBytes < 0:
+		return nil, errors.New("api: Config.MaxPayloadBytes is negative")
+	case cfg.SecretGrace < 0:
+		return nil, errors.New("api: Config.SecretGrace is negative")
+	}
+	s := &server{
+		store:       cfg.Store,
+		engine:      cfg.Engine,
+		guard:       cfg.Guard,
+		resolver:    cfg.Resolver,
+		log:         logger(cfg.Logger),
+		maxPayload:  cfg.MaxPayloadBytes,
+		secretGrace: cfg.SecretGrace,
+		now:         cfg.Now,
+		mux:         http.NewServeMux(),
+	}
+	if s.maxPayload == 0 {
+		s.maxPayload = defaultMaxPayloadBytes
+	}
+	if s.secretGrace == 0 {
+		s.secretGrace = defaultSecretGrace
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.keys = newKeyCache(keyCacheTTL, keyCacheSize, s.now)
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.pattern, s.wrap(rt))
+	}
+	s.mux.HandleFunc("GET /openapi.yaml", serveOpenAPI)
+	return s, nil
+}
+
+// access says which API keys may use a route.
+type access int
+
+const (
+	adminOnly access = iota // admin keys only
+	appAccess               // admin keys, and the key of the app named by {app}
+)
+
+// call is what the auth layer learned about a request.
+type call struct {
+	key   *store.APIKey
+	appID string     // the id of the {app} in the path, "" on routes without one
+	app   *store.App // that app, when it was read to resolve {app}
+}
+
+// handler serves one route; an error is answered by writeError.
+type handler func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// route is one operation of the API.
+type route struct {
+	pattern string
+	access  access
+	// trustAppID lets an admin key's {app} in id form through without reading the app,
+	// because the handler's store call fails with ErrNotFound for a missing app anyway.
+	trustAppID bool
+	handle     handler
+}
+
+// routes lists every operation of the API.
+func (s *server) routes() []route {
+	return []route{
+		{pattern: "POST /v1/apps", access: adminOnly, handle: s.createApp},
+		{pattern: "GET /v1/apps", access: adminOnly, handle: s.listApps},
+		{pattern: "GET /v1/apps/{app}", access: appAccess, handle: s.getApp},
+		{pattern: "PATCH /v1/apps/{app}", access: appAccess, handle: s.updateApp},
+		{pattern: "DELETE /v1/apps/{app}", access: adminOnly, handle: s.deleteApp},
+
+		{pattern: "POST /v1/apps/{app}/api-keys", access: appAccess, handle: s.createAppKey},
+		{pattern: "GET /v1/apps/{app}/api-keys", access: appAccess, handle: s.listAppKeys},
+		{pattern: "DELETE /v1/apps/{app}/api-keys/{key_id}", access: appAccess, handle: s.deleteAppKey},
+		{pattern: "POST /v1/api-keys", access: adminOnly, handle: s.createAdminKey},
+		{pattern: "GET /v1/api-keys", access: adminOnly, handle: s.listAdminKeys},
+		{pattern: "DELETE /v1/api-keys/{key_id}", access: adminOnly, handle: s.deleteAdminKey},
+
+		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, handle: s.createEndpoint},
+		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, handle: s.listEndpoints},
+		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, handle: s.getEndpoint},
+		{pattern: "PATCH /v1/apps/{app}/endpoints/{ep}", access: appAccess, handle: s.updateEndpoint},
+		{pattern: "DELETE /v1/apps/{app}/endpoints/{ep}", access: appAccess, handle: s.deleteEndpoint},
+		{pattern: "GET /v1/apps/{app}/endpoints/{ep}/secret", access: appAccess, handle: s.getEndpointSecrets},
+		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/secret/rotate", access: appAccess, handle: s.rotateEndpointSecret},
+		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/replay", access: appAccess, handle: s.replayEndpoint},
+
+		{pattern: "POST /v1/apps/{app}/messages", access: appAccess, trustAppID: true, handle: s.publishMessage},
+		{pattern: "GET /v1/apps/{app}/messages", access: appAccess, handle: s.listMessages},
+		{pattern: "GET /v1/apps/{app}/messages/{msg}", access: appAccess, handle: s.getMessage},
+
+		{pattern: "GET /v1/apps/{app}/deliveries", access: appAccess, handle: s.listDeliveries},
+		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}", access: appAccess, handle: s.getDelivery},
+		{pattern: "POST /v1/apps/{app}/deliveries/{dlv}/retry", access: appAccess, handle: s.retryDelivery},
+		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}/attempts", access: appAccess, handle: s.listDeliveryAttempts},
+		{pattern: "GET /v1/apps/{app}/attempts", access: appAccess, handle: s.listAttempts},
+	}
+}
+
+// wrap authenticates and authorizes a request for rt, then runs its handler.
+func (s *server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		c, err := s.authorize(r, rt)
+		if err == nil {
+			err = rt.handle(w, r, c)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// ServeHTTP routes a request, answering unknown routes and methods with JSON errors.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "api: handler panicked", "method", r.Method, "route", r.Pattern, "panic", v)
+			writeJSONError(w, http.StatusInternalServerError, codeInternal, "internal error; the server log has the details")
+		}
+	}()
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(w, r, h)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// noRoute answers a request that matches no pattern: 405 when the path exists with
+// other methods (as the mux's own handler h reports), else 404.
+func (s *server) noRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	cw := &captureWriter{header: http.Header{}}
+	h.ServeHTTP(cw, r)
+	if cw.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", cw.header.Get("Allow"))
+		writeJSONError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+cw.header.Get("Allow"))
+		return
+	}
+	writeJSONError(w, http.StatusNotFound, codeNotFound, "no route "+r.Method+" "+r.URL.Path)
+}
+
+// captureWriter records the status and headers an http.Handler answers with and
+// discards the body.
+type captureWriter struct {
+	header http.Header
+	status int
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+
+func (c *captureWriter) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// serveOpenAPI serves the OpenAPI document.
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/yaml")
+	h.Set("Content-Length", strconv.Itoa(len(openapiYAML)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(openapiYAML)
+	}
+}
+
+// writeJSON answers v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Response types are plain data, so this means a stored payload is not valid JSON.
+		buf.Reset()
+		status = http.StatusInternalServerError
+		buf.WriteString(`{"error":{"code":"internal","message":"internal error: the answer cannot be encoded"}}` + "\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// noContent answers 204.
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// list is the JSON shape of every list answer.
+type list[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// writeList answers a page of records converted with conv.
+func writeList[S, T any](w http.ResponseWriter, items []S, next string, conv func(S) T) error {
+	out := list[T]{Data: make([]T, 0, len(items)), NextCursor: next}
+	for _, it := range items {
+		out.Data = append(out.Data, conv(it))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// timestamp is a time answered in RFC 3339, UTC, with milliseconds.
+type timestamp time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t timestamp) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(`"2006-01-02T15:04:05.000Z"`))
+	b = append(b, '"')
+	b = time.Time(t).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	return append(b, '"'), nil
+}
+
+// optTime converts an optional time.
+func optTime(t *time.Time) *timestamp {
+	if t == nil {
+		return nil
+	}
+	ts := timestamp(*t)
+	return &ts
+}
+
+// nonNil returns m, or an empty map for nil, so that it is answered as {}.
+func nonNil[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return M{}
+	}
+	return m
+}

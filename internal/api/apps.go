@@ -1,0 +1,172 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// appJSON is an App as answered.
+type appJSON struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	UID       string            `json:"uid,omitempty"`
+	Metadata  map[string]string `json:"metadata"`
+	CreatedAt timestamp         `json:"created_at"`
+	UpdatedAt timestamp         `json:"updated_at"`
+}
+
+func toAppJSON(a *store.App) appJSON {
+	return appJSON{
+		ID: a.ID, Name: a.Name, UID: a.UID, Metadata: nonNil(a.Metadata),
+		CreatedAt: timestamp(a.CreatedAt), UpdatedAt: timestamp(a.UpdatedAt),
+	}
+}
+
+// appInput is the body of POST and PATCH /v1/apps[/{app}].
+type appInput struct {
+	Name     opt[string]            `json:"name"`
+	UID      opt[string]            `json:"uid"`
+	Metadata opt[map[string]string] `json:"metadata"`
+}
+
+// apply validates in and copies its fields into a; name is required when creating.
+func (in *appInput) apply(a *store.App, create bool) error {
+	if in.Name.set || create {
+		if err := checkName("name", in.Name.v, 1); err != nil {
+			return err
+		}
+		a.Name = in.Name.v
+	}
+	if in.UID.set {
+		if err := checkUID(in.UID.v); err != nil {
+			return err
+		}
+		a.UID = in.UID.v
+	}
+	if in.Metadata.set {
+		a.Metadata = in.Metadata.v
+	}
+	a.Metadata = nonNil(a.Metadata)
+	return nil
+}
+
+// checkUID validates an app uid; "" (no uid) is valid.
+func checkUID(uid string) error {
+	switch {
+	case uid == "":
+		return nil
+	case len(uid) > 128 || !isTypeName(uid):
+		return invalidField("uid", "must be 1 to 128 of the characters a-z, A-Z, 0-9, _, . and -, not %q", uid)
+	case strings.HasPrefix(uid, "app_"):
+		return invalidField("uid", "must not start with app_, which is how app ids start: %q", uid)
+	}
+	return nil
+}
+
+// createApp serves POST /v1/apps.
+func (s *server) createApp(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in appInput
+	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
+		return err
+	}
+	now := s.timeNow()
+	a := &store.App{ID: ids.New("app"), CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(a, true); err != nil {
+		return err
+	}
+	if err := s.store.CreateApp(r.Context(), a); err != nil {
+		return storeError(err, "app", a.ID)
+	}
+	writeJSON(w, http.StatusCreated, toAppJSON(a))
+	return nil
+}
+
+// listApps serves GET /v1/apps.
+func (s *server) listApps(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := newQuery(r.URL)
+	p := q.page("app")
+	if err := q.done(); err != nil {
+		return err
+	}
+	apps, next, err := s.store.ListApps(r.Context(), p)
+	if err != nil {
+		return fmt.Errorf("list apps: %w", err)
+	}
+	return writeList(w, apps, next, toAppJSON)
+}
+
+// loadApp returns the app of the request.
+func (s *server) loadApp(r *http.Request, c *call) (*store.App, error) {
+	if c.app != nil {
+		return c.app, nil
+	}
+	a, err := s.store.GetApp(r.Context(), c.appID)
+	if err != nil {
+		return nil, storeError(err, "app", c.appID)
+	}
+	return a, nil
+}
+
+// getApp serves GET /v1/apps/{app}.
+func (s *server) getApp(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.loadApp(r, c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toAppJSON(a))
+	return nil
+}
+
+// updateApp serves PATCH /v1/apps/{app}.
+func (s *server) updateApp(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in appInput
+	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
+		return err
+	}
+	a, err := s.loadApp(r, c)
+	if err != nil {
+		return err
+	}
+	updated := *a
+	if err := in.apply(&updated, false); err != nil {
+		return err
+	}
+	updated.UpdatedAt = s.timeNow()
+	if err := s.store.UpdateApp(r.Context(), &updated); err != nil {
+		return storeError(err, "app", a.ID)
+	}
+	writeJSON(w, http.StatusOK, toAppJSON(&updated))
+	return nil
+}
+
+// deleteApp serves DELETE /v1/apps/{app}: the app goes with everything it owns.
+func (s *server) deleteApp(w http.ResponseWriter, r *http.Request, c *call) error {
+	// Collect the endpoints first, to tell the engine they are gone.
+	var endpoints []string
+	p := store.Page{Limit: maxLimit}
+	for {
+		eps, next, err := s.store.ListEndpoints(r.Context(), c.appID, p)
+		if err != nil {
+			return fmt.Errorf("list endpoints of app %s: %w", c.appID, err)
+		}
+		for _, e := range eps {
+			endpoints = append(endpoints, e.ID)
+		}
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	if err := s.store.DeleteApp(r.Context(), c.appID); err != nil {
+		return storeError(err, "app", c.appID)
+	}
+	s.keys.drop(func(k *store.APIKey) bool { return k.AppID == c.appID })
+	for _, id := range endpoints {
+		s.engine.EndpointChanged(id)
+	}
+	return noContent(w)
+}

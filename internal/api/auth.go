@@ -1,0 +1,185 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// API key format: "hk_" and the unpadded base64url encoding of 32 random bytes.
+const (
+	keyPrefix    = "hk_"
+	keyLen       = len(keyPrefix) + 43
+	keyPrefixLen = 12 // how much of a key is kept to recognise it
+)
+
+// Key cache tuning: a key is looked up in the store at most once per keyCacheTTL.
+const (
+	keyCacheTTL  = 10 * time.Second
+	keyCacheSize = 10000
+)
+
+// NewAPIKey returns a new random API key, its prefix (the first 12 characters, to
+// recognise it) and its SHA-256 hash (what is stored).
+func NewAPIKey() (key, prefix string, hash []byte) {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails; it crashes the program instead
+	key = keyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return key, key[:keyPrefixLen], HashAPIKey(key)
+}
+
+// HashAPIKey returns the SHA-256 hash of key, as stored.
+func HashAPIKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// wellFormedKey reports whether key has the shape NewAPIKey gives keys.
+func wellFormedKey(key string) bool {
+	if len(key) != keyLen || !strings.HasPrefix(key, keyPrefix) {
+		return false
+	}
+	for i := len(keyPrefix); i < len(key); i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// authorize checks the request's API key against rt and resolves {app}.
+func (s *server) authorize(r *http.Request, rt route) (*call, error) {
+	key, err := s.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	c := &call{key: key}
+	admin := key.AppID == ""
+	if rt.access == adminOnly && !admin {
+		return nil, errorf(http.StatusForbidden, codeForbidden, "this operation needs an admin API key")
+	}
+	ref := r.PathValue("app")
+	if ref == "" {
+		return c, nil
+	}
+	switch {
+	case !admin && ref == key.AppID:
+		// The key exists, so its app does (keys go with their app).
+		c.appID = ref
+		return c, nil
+	case admin && rt.trustAppID && ids.Valid("app", ref):
+		c.appID = ref
+		return c, nil
+	}
+	app, err := s.store.GetApp(r.Context(), ref)
+	if err != nil {
+		if !admin && errors.Is(err, store.ErrNotFound) {
+			return nil, errorf(http.StatusForbidden, codeForbidden, "this API key is not for app %q", ref)
+		}
+		return nil, storeError(err, "app", ref)
+	}
+	if !admin && app.ID != key.AppID {
+		return nil, errorf(http.StatusForbidden, codeForbidden, "this API key is not for app %q", ref)
+	}
+	c.appID, c.app = app.ID, app
+	return c, nil
+}
+
+// authenticate returns the API key of the request's Authorization header.
+func (s *server) authenticate(r *http.Request) (*store.APIKey, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "missing Authorization header; send Authorization: Bearer <api key>")
+	}
+	scheme, key, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed Authorization header; send Authorization: Bearer <api key>")
+	}
+	key = strings.TrimSpace(key)
+	if !wellFormedKey(key) {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed API key; keys look like hk_ and 43 more characters")
+	}
+	hash := sha256.Sum256([]byte(key))
+	if k := s.keys.get(hash); k != nil {
+		return k, nil
+	}
+	k, err := s.store.APIKeyByHash(r.Context(), hash[:])
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "unknown API key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up API key: %w", err)
+	}
+	s.keys.put(hash, k)
+	return k, nil
+}
+
+// keyCache remembers recently used API keys so that most requests need no store
+// lookup; it is safe for concurrent use.
+type keyCache struct {
+	ttl  time.Duration
+	size int
+	now  func() time.Time
+
+	mu      sync.RWMutex
+	entries map[[sha256.Size]byte]keyEntry
+}
+
+type keyEntry struct {
+	key     *store.APIKey
+	expires time.Time
+}
+
+func newKeyCache(ttl time.Duration, size int, now func() time.Time) *keyCache {
+	return &keyCache{ttl: ttl, size: size, now: now, entries: make(map[[sha256.Size]byte]keyEntry)}
+}
+
+// get returns the cached key with this hash, or nil.
+func (c *keyCache) get(hash [sha256.Size]byte) *store.APIKey {
+	c.mu.RLock()
+	e, ok := c.entries[hash]
+	c.mu.RUnlock()
+	if !ok || !c.now().Before(e.expires) {
+		return nil
+	}
+	return e.key
+}
+
+// put caches k under hash, making room if the cache is full.
+func (c *keyCache) put(hash [sha256.Size]byte, k *store.APIKey) {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.size {
+		for h, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, h)
+			}
+		}
+		if len(c.entries) >= c.size {
+			clear(c.entries)
+		}
+	}
+	c.entries[hash] = keyEntry{key: k, expires: now.Add(c.ttl)}
+}
+
+// drop forgets the keys for which match returns true.
+func (c *keyCache) drop(match func(*store.APIKey) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.entries {
+		if match(e.key) {
+			delete(c.entries, h)
+		}
+	}
+}

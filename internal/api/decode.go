@@ -1,0 +1,164 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+)
+
+// maxBodyBytes bounds every request body except a message's.
+const maxBodyBytes = 1 << 20
+
+// envelopeBytes is what a message body may hold beyond its payload.
+const envelopeBytes = 64 << 10
+
+// readBody checks the Content-Type (JSON, when present) and returns the body, at most
+// limit bytes of it.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return nil, errorf(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "Content-Type %q is not supported; send application/json", ct)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, errorf(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "the request body is larger than %d bytes", limit)
+		}
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	return body, nil
+}
+
+// decodeBody reads a JSON object into v (a pointer to a struct), rejecting unknown
+// fields, wrong types and trailing data. With optional set, an empty body leaves v as it is.
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool, v any) error {
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, optional, v)
+}
+
+// decodeJSON decodes body strictly into v; see decodeBody.
+func decodeJSON(body []byte, optional bool, v any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		if optional {
+			return nil
+		}
+		return errorf(http.StatusBadRequest, codeMalformedJSON, "the request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
+		return errorf(http.StatusBadRequest, codeMalformedJSON, "unexpected data after the JSON object at offset %d", dec.InputOffset())
+	}
+	if trimmed[0] != '{' {
+		return errorf(http.StatusBadRequest, codeWrongType, "the request body must be a JSON object")
+	}
+	return nil
+}
+
+// jsonError maps an encoding/json decoding error to the documented codes.
+func jsonError(err error) error {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return errorf(http.StatusBadRequest, codeMalformedJSON, "invalid JSON at offset %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return errorf(http.StatusBadRequest, codeMalformedJSON, "invalid JSON: the body ends before the JSON value does")
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if te.Field == "" {
+			return errorf(http.StatusBadRequest, codeWrongType, "the request body must be a JSON object, not %s", jsonKind(te.Value))
+		}
+		return errorf(http.StatusBadRequest, codeWrongType, "field %q must be %s; found %s", te.Field, jsonTypeName(te.Type), jsonKind(te.Value))
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return errorf(http.StatusBadRequest, codeUnknownField, "unknown field %s", name)
+	}
+	return fmt.Errorf("decode request body: %w", err)
+}
+
+// jsonKind names the JSON value an UnmarshalTypeError saw ("number 1.5" → "a number (1.5)").
+func jsonKind(value string) string {
+	kind, detail, _ := strings.Cut(value, " ")
+	switch kind {
+	case "null":
+		return "null"
+	case "array", "object":
+		kind = "an " + kind
+	case "bool":
+		kind = "a boolean"
+	default:
+		kind = "a " + kind
+	}
+	if detail != "" {
+		return kind + " (" + detail + ")"
+	}
+	return kind
+}
+
+// jsonTypeName names the JSON type that decodes into t.
+func jsonTypeName(t reflect.Type) string {
+	if t == nil {
+		return "a different type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Map:
+		if t.Elem().Kind() == reflect.String {
+			return "an object of strings"
+		}
+		return "an object"
+	case reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.String {
+			return "an array of strings"
+		}
+		return "an array"
+	}
+	return "a different type"
+}
+
+// opt is an optional request field: set reports whether the body had it. null is
+// refused as the wrong type, so that a field is either absent or has a value.
+type opt[T any] struct {
+	set bool
+	v   T
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (o *opt[T]) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return &json.UnmarshalTypeError{Value: "null", Type: reflect.TypeFor[T]()}
+	}
+	if err := json.Unmarshal(b, &o.v); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			// Name the field's type, not that of the map value or array element that is wrong.
+			return &json.UnmarshalTypeError{Value: te.Value, Type: reflect.TypeFor[T](), Offset: te.Offset}
+		}
+		return err
+	}
+	o.set = true
+	return nil
+}

@@ -1,0 +1,394 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/webhook"
+)
+
+// endpointJSON is an Endpoint as answered.
+type endpointJSON struct {
+	ID             string            `json:"id"`
+	AppID          string            `json:"app_id"`
+	URL            string            `json:"url"`
+	Description    string            `json:"description"`
+	EventTypes     []string          `json:"event_types"`
+	Headers        map[string]string `json:"headers"`
+	State          string            `json:"state"`
+	DisabledReason string            `json:"disabled_reason,omitempty"`
+	MaxConcurrency int               `json:"max_concurrency"`
+	RateLimit      float64           `json:"rate_limit"`
+	TimeoutMS      int               `json:"timeout_ms"`
+	FIFO           bool              `json:"fifo"`
+	Metadata       map[string]string `json:"metadata"`
+	FailingSince   *timestamp        `json:"failing_since,omitempty"`
+	CreatedAt      timestamp         `json:"created_at"`
+	UpdatedAt      timestamp         `json:"updated_at"`
+}
+
+func toEndpointJSON(e *store.Endpoint) endpointJSON {
+	types := e.EventTypes
+	if types == nil {
+		types = []string{}
+	}
+	return endpointJSON{
+		ID: e.ID, AppID: e.AppID, URL: e.URL, Description: e.Description, EventTypes: types,
+		Headers: nonNil(e.Headers), State: e.State, DisabledReason: e.DisabledReason,
+		MaxConcurrency: e.MaxConcurrency, RateLimit: e.RateLimit, TimeoutMS: e.TimeoutMS, FIFO: e.FIFO,
+		Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
+		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt),
+	}
+}
+
+// endpointInput is the body of POST and PATCH /v1/apps/{app}/endpoints[/{ep}].
+type endpointInput struct {
+	URL            opt[string]            `json:"url"`
+	Description    opt[string]            `json:"description"`
+	Metadata       opt[map[string]string] `json:"metadata"`
+	EventTypes     opt[[]string]          `json:"event_types"`
+	Headers        opt[map[string]string] `json:"headers"`
+	State          opt[string]            `json:"state"`
+	MaxConcurrency opt[int]               `json:"max_concurrency"`
+	RateLimit      opt[float64]           `json:"rate_limit"`
+	TimeoutMS      opt[int]               `json:"timeout_ms"`
+	FIFO           opt[bool]              `json:"fifo"`
+	Secret         opt[string]            `json:"secret"` // create only
+}
+
+// applyEndpoint validates in and copies its fields into e; url is required when creating.
+func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *store.Endpoint, create bool) error {
+	if in.Description.set {
+		if n := utf8.RuneCountInString(in.Description.v); n > maxDescriptionLen {
+			return invalidField("description", "is %d characters long; the most is %d", n, maxDescriptionLen)
+		}
+		e.Description = in.Description.v
+	}
+	if in.Metadata.set {
+		e.Metadata = in.Metadata.v
+	}
+	if in.EventTypes.set {
+		if err := checkEventFilter(in.EventTypes.v); err != nil {
+			return err
+		}
+		e.EventTypes = in.EventTypes.v
+	}
+	if in.Headers.set {
+		if err := checkHeaders(in.Headers.v); err != nil {
+			return err
+		}
+		e.Headers = in.Headers.v
+	}
+	if in.State.set {
+		switch in.State.v {
+		case store.EndpointEnabled, store.EndpointPaused, store.EndpointDisabled:
+		default:
+			return invalidField("state", "must be one of enabled, paused, disabled, not %q", in.State.v)
+		}
+		if in.State.v == store.EndpointEnabled && e.State != store.EndpointEnabled {
+			e.FailingSince = nil // the store clears the failure streak on re-enabling
+		}
+		e.State, e.DisabledReason = in.State.v, ""
+	}
+	if in.MaxConcurrency.set {
+		if v := in.MaxConcurrency.v; v < 0 || v > maxConcurrency {
+			return invalidField("max_concurrency", "must be from 0 (the server default) to %d, not %d", maxConcurrency, v)
+		}
+		e.MaxConcurrency = in.MaxConcurrency.v
+	}
+	if in.RateLimit.set {
+		if v := in.RateLimit.v; v < 0 {
+			return invalidField("rate_limit", "must not be negative (requests per second, 0 for no limit), not %g", v)
+		}
+		e.RateLimit = in.RateLimit.v
+	}
+	if in.TimeoutMS.set {
+		if v := in.TimeoutMS.v; v != 0 && (v < minTimeoutMS || v > maxTimeoutMS) {
+			return invalidField("timeout_ms", "must be 0 (the server default) or from %d to %d, not %d", minTimeoutMS, maxTimeoutMS, v)
+		}
+		e.TimeoutMS = in.TimeoutMS.v
+	}
+	if in.FIFO.set {
+		e.FIFO = in.FIFO.v
+	}
+	if in.Secret.set && !create {
+		return invalidField("secret", "cannot be changed with PATCH; use POST /v1/apps/{app}/endpoints/{ep}/secret/rotate")
+	}
+	if in.URL.set || create {
+		if err := s.checkURL(ctx, in.URL.v); err != nil {
+			return err
+		}
+		e.URL = in.URL.v
+	}
+	e.Metadata, e.Headers = nonNil(e.Metadata), nonNil(e.Headers)
+	if e.EventTypes == nil {
+		e.EventTypes = []string{}
+	}
+	return nil
+}
+
+// parseSecret validates a secret given by the user: it must be a whsec_ HMAC secret.
+func parseSecret(field, v string) (webhook.Secret, error) {
+	sec, err := webhook.ParseSecret(v)
+	if err != nil {
+		return webhook.Secret{}, invalidField(field, "is not valid: %v", err)
+	}
+	if sec.Kind() != webhook.HMACKey {
+		return webhook.Secret{}, invalidField(field, "must be a whsec_ secret, not %s", sec.Kind())
+	}
+	return sec, nil
+}
+
+// createEndpoint serves POST /v1/apps/{app}/endpoints.
+func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in endpointInput
+	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
+		return err
+	}
+	now := s.timeNow()
+	e := &store.Endpoint{ID: ids.New("ep"), AppID: c.appID, State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	secret := webhook.NewHMACSecret()
+	if in.Secret.set {
+		var err error
+		if secret, err = parseSecret("secret", in.Secret.v); err != nil {
+			return err
+		}
+	}
+	if err := s.applyEndpoint(r.Context(), &in, e, true); err != nil {
+		return err
+	}
+	sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
+	if err := s.store.CreateEndpoint(r.Context(), e, sec); err != nil {
+		return storeError(err, "app", c.appID)
+	}
+	writeJSON(w, http.StatusCreated, toEndpointJSON(e))
+	return nil
+}
+
+// listEndpoints serves GET /v1/apps/{app}/endpoints.
+func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := newQuery(r.URL)
+	p := q.page("ep")
+	if err := q.done(); err != nil {
+		return err
+	}
+	eps, next, err := s.store.ListEndpoints(r.Context(), c.appID, p)
+	if err != nil {
+		return fmt.Errorf("list endpoints: %w", err)
+	}
+	return writeList(w, eps, next, toEndpointJSON)
+}
+
+// loadEndpoint returns the {ep} of the request's app.
+func (s *server) loadEndpoint(r *http.Request, c *call) (*store.Endpoint, error) {
+	id := r.PathValue("ep")
+	e, err := s.store.GetEndpoint(r.Context(), c.appID, id)
+	if err != nil {
+		return nil, storeError(err, "endpoint", id)
+	}
+	return e, nil
+}
+
+// getEndpoint serves GET /v1/apps/{app}/endpoints/{ep}.
+func (s *server) getEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
+	e, err := s.loadEndpoint(r, c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toEndpointJSON(e))
+	return nil
+}
+
+// updateEndpoint serves PATCH /v1/apps/{app}/endpoints/{ep}.
+func (s *server) updateEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in endpointInput
+	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
+		return err
+	}
+	e, err := s.loadEndpoint(r, c)
+	if err != nil {
+		return err
+	}
+	if err := s.applyEndpoint(r.Context(), &in, e, false); err != nil {
+		return err
+	}
+	e.UpdatedAt = s.timeNow()
+	if err := s.store.UpdateEndpoint(r.Context(), e); err != nil {
+		return storeError(err, "endpoint", e.ID)
+	}
+	s.engine.EndpointChanged(e.ID)
+	if in.State.set && in.State.v == store.EndpointEnabled {
+		s.engine.Wake()
+	}
+	writeJSON(w, http.StatusOK, toEndpointJSON(e))
+	return nil
+}
+
+// deleteEndpoint serves DELETE /v1/apps/{app}/endpoints/{ep}.
+func (s *server) deleteEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
+	id := r.PathValue("ep")
+	if err := s.store.DeleteEndpoint(r.Context(), c.appID, id); err != nil {
+		return storeError(err, "endpoint", id)
+	}
+	s.engine.EndpointChanged(id)
+	return noContent(w)
+}
+
+// secretJSON is an EndpointSecret as answered.
+type secretJSON struct {
+	ID        string     `json:"id"`
+	Secret    string     `json:"secret"`
+	CreatedAt timestamp  `json:"created_at"`
+	ExpiresAt *timestamp `json:"expires_at,omitempty"`
+}
+
+// secretsJSON is the answer of the secret operations.
+type secretsJSON struct {
+	Secrets []secretJSON `json:"secrets"`
+}
+
+// writeSecrets answers the endpoint's current secrets, newest first.
+func (s *server) writeSecrets(w http.ResponseWriter, r *http.Request, endpointID string, now time.Time) error {
+	secrets, err := s.store.EndpointSecrets(r.Context(), endpointID, now)
+	if err != nil {
+		return storeError(err, "endpoint", endpointID)
+	}
+	out := secretsJSON{Secrets: make([]secretJSON, 0, len(secrets))}
+	for _, sec := range secrets {
+		out.Secrets = append(out.Secrets, secretJSON{
+			ID: sec.ID, Secret: sec.Secret.String(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getEndpointSecrets serves GET /v1/apps/{app}/endpoints/{ep}/secret.
+func (s *server) getEndpointSecrets(w http.ResponseWriter, r *http.Request, c *call) error {
+	e, err := s.loadEndpoint(r, c)
+	if err != nil {
+		return err
+	}
+	return s.writeSecrets(w, r, e.ID, s.timeNow())
+}
+
+// rotateInput is the body of POST /v1/apps/{app}/endpoints/{ep}/secret/rotate.
+type rotateInput struct {
+	Secret             opt[string] `json:"secret"`
+	GracePeriodSeconds opt[int64]  `json:"grace_period_seconds"`
+}
+
+// rotateEndpointSecret serves POST /v1/apps/{app}/endpoints/{ep}/secret/rotate.
+func (s *server) rotateEndpointSecret(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in rotateInput
+	if err := decodeBody(w, r, maxBodyBytes, true, &in); err != nil {
+		return err
+	}
+	secret := webhook.NewHMACSecret()
+	if in.Secret.set {
+		var err error
+		if secret, err = parseSecret("secret", in.Secret.v); err != nil {
+			return err
+		}
+	}
+	grace := s.secretGrace
+	if in.GracePeriodSeconds.set {
+		v := in.GracePeriodSeconds.v
+		if v < 0 || v > maxGraceSeconds {
+			return invalidField("grace_period_seconds", "must be from 0 to %d (7 days), not %d", maxGraceSeconds, v)
+		}
+		grace = time.Duration(v) * time.Second
+	}
+	e, err := s.loadEndpoint(r, c)
+	if err != nil {
+		return err
+	}
+	now := s.timeNow()
+	sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
+	if err := s.store.RotateEndpointSecret(r.Context(), sec, now.Add(grace)); err != nil {
+		return storeError(err, "endpoint", e.ID)
+	}
+	s.engine.EndpointChanged(e.ID)
+	return s.writeSecrets(w, r, e.ID, now)
+}
+
+// replayInput is the body of POST /v1/apps/{app}/endpoints/{ep}/replay.
+type replayInput struct {
+	Status opt[string] `json:"status"`
+	Since  opt[string] `json:"since"`
+	Until  opt[string] `json:"until"`
+	After  opt[string] `json:"after"`
+	Limit  opt[int]    `json:"limit"`
+}
+
+// replayJSON is the answer of a replay.
+type replayJSON struct {
+	Replayed int    `json:"replayed"`
+	Next     string `json:"next,omitempty"`
+}
+
+// filter validates in and returns the replay filter it describes.
+func (in *replayInput) filter(appID, endpointID string) (store.ReplayFilter, error) {
+	f := store.ReplayFilter{AppID: appID, EndpointID: endpointID, Status: in.Status.v, After: in.After.v, Limit: in.Limit.v}
+	switch f.Status {
+	case "", store.DeliverySucceeded, store.DeliveryFailed:
+	default:
+		return f, invalidField("status", "must be succeeded or failed (pending deliveries are never replayed), not %q", f.Status)
+	}
+	var err error
+	if f.Since, err = bodyTime("since", in.Since); err != nil {
+		return f, err
+	}
+	if f.Until, err = bodyTime("until", in.Until); err != nil {
+		return f, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return f, invalidField("until", "must be after since")
+	}
+	if in.After.set && !ids.Valid("dlv", f.After) {
+		return f, invalidField("after", "must be a delivery id (the next of the previous answer), not %q", f.After)
+	}
+	if in.Limit.set && (f.Limit < 1 || f.Limit > maxReplayLimit) {
+		return f, invalidField("limit", "must be from 1 to %d, not %d", maxReplayLimit, f.Limit)
+	}
+	return f, nil
+}
+
+// bodyTime parses an optional RFC 3339 time field.
+func bodyTime(field string, v opt[string]) (time.Time, error) {
+	if !v.set {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v.v)
+	if err != nil {
+		return time.Time{}, invalidField(field, "must be an RFC 3339 time such as 2026-11-26T12:00:00Z, not %q", v.v)
+	}
+	return t.UTC(), nil
+}
+
+// replayEndpoint serves POST /v1/apps/{app}/endpoints/{ep}/replay.
+func (s *server) replayEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in replayInput
+	if err := decodeBody(w, r, maxBodyBytes, true, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("ep")
+	f, err := in.filter(c.appID, id)
+	if err != nil {
+		return err
+	}
+	res, err := s.store.Replay(r.Context(), f, s.timeNow())
+	if err != nil {
+		return storeError(err, "endpoint", id)
+	}
+	if res.Replayed > 0 {
+		s.engine.Wake()
+	}
+	writeJSON(w, http.StatusOK, replayJSON{Replayed: res.Replayed, Next: res.Next})
+	return nil
+}

@@ -1,0 +1,385 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlite"
+)
+
+// testEngine is the delivery engine of the tests: it publishes straight to the store
+// and counts the other calls.
+type testEngine struct {
+	store store.Store
+
+	publishErr error // when set, Publish fails with it
+
+	mu      sync.Mutex
+	wakes   int
+	changed []string
+}
+
+func (e *testEngine) Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error) {
+	if e.publishErr != nil {
+		return nil, e.publishErr
+	}
+	return e.store.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour})
+}
+
+func (e *testEngine) Wake() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.wakes++
+}
+
+func (e *testEngine) EndpointChanged(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.changed = append(e.changed, id)
+}
+
+// counts returns the number of Wake and EndpointChanged calls so far.
+func (e *testEngine) counts() (wakes, changed int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.wakes, len(e.changed)
+}
+
+// env is one API server on a fresh SQLite store, reached over real HTTP.
+type env struct {
+	t        testing.TB
+	store    *sqlite.Store
+	engine   *testEngine
+	server   *server
+	http     *httptest.Server
+	admin    string // an admin API key
+	patterns sync.Map
+}
+
+// noDNS is a resolver that fails at once, so that URL checks never leave the machine.
+func noDNS() *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		return nil, errors.New("no DNS in tests")
+	}}
+}
+
+func newEnv(t testing.TB, configure ...func(*Config)) *env {
+	t.Helper()
+	key := make([]byte, crypt.KeySize)
+	rand.Read(key)
+	box, err := crypt.NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{t: t, store: st, engine: &testEngine{store: st}}
+	cfg := Config{Store: st, Engine: e.engine, Guard: netguard.New(nil), Resolver: noDNS(), Logger: quiet}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	if e.server, err = newServer(cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.server.ServeHTTP(w, r)
+		if r.Pattern != "" {
+			e.patterns.Store(r.Pattern, true)
+		}
+	}))
+	t.Cleanup(e.http.Close)
+	e.admin = e.newKey("")
+	return e
+}
+
+// newKey stores a new API key for appID ("" for an admin key) and returns it.
+func (e *env) newKey(appID string) string {
+	e.t.Helper()
+	key, prefix, hash := NewAPIKey()
+	k := &store.APIKey{ID: ids.New("key"), AppID: appID, Name: "test", Prefix: prefix, Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	if err := e.store.CreateAPIKey(context.Background(), k); err != nil {
+		e.t.Fatal(err)
+	}
+	return key
+}
+
+// response is an HTTP answer, read in full.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// code returns the error code of an error answer.
+func (r response) code() string {
+	var e errorBody
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+// obj decodes the answer as a JSON object.
+func (r response) obj(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("answer %d is not a JSON object: %v: %s", r.status, err, r.body)
+	}
+	return m
+}
+
+// req is one request for env.do.
+type req struct {
+	method, path string
+	key          string // "Bearer <key>" is sent when set
+	auth         string // a raw Authorization header, overriding key
+	body         any    // string or []byte as they are; anything else as JSON; nil for none
+	header       map[string]string
+}
+
+func (e *env) do(r req) response {
+	e.t.Helper()
+	var body io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		body = bytes.NewReader(data)
+	}
+	hr, err := http.NewRequest(r.method, e.http.URL+r.path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if r.body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	switch {
+	case r.auth != "":
+		hr.Header.Set("Authorization", r.auth)
+	case r.key != "":
+		hr.Header.Set("Authorization", "Bearer "+r.key)
+	}
+	for k, v := range r.header {
+		if v == "" {
+			hr.Header.Del(k)
+		} else {
+			hr.Header.Set(k, v)
+		}
+	}
+	resp, err := e.http.Client().Do(hr)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", r.method, r.path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// must does r and fails the test unless the answer has the given status; it returns
+// the answer decoded as an object (nil for an empty body).
+func (e *env) must(status int, r req) map[string]any {
+	e.t.Helper()
+	resp := e.do(r)
+	if resp.status != status {
+		e.t.Fatalf("%s %s: status %d, want %d: %s", r.method, r.path, resp.status, status, resp.body)
+	}
+	if len(resp.body) == 0 {
+		return nil
+	}
+	return resp.obj(e.t)
+}
+
+// fixture is a populated store: two apps, endpoints, messages, a finished delivery
+// with an attempt and a delivery in flight.
+type fixture struct {
+	*env
+	appA, appB       string // ids; app A has the uid "acme", app B "other"
+	keyA, keyB       string // app keys
+	keyAID           string
+	ep1, ep2         string // endpoints of app A
+	epB              string // an endpoint of app B
+	msg              string // a message of app A, delivered to ep1 and ep2
+	dlvDone, dlvBusy string // its deliveries: to ep1 finished (failed, one attempt), to ep2 in flight
+	attempt          string
+	msgB             string
+	dlvB             string
+}
+
+func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
+	t.Helper()
+	f := &fixture{env: newEnv(t, configure...)}
+	f.appA = f.must(201, req{method: "POST", path: "/v1/apps", key: f.admin, body: map[string]any{"name": "Acme", "uid": "acme"}})["id"].(string)
+	f.appB = f.must(201, req{method: "POST", path: "/v1/apps", key: f.admin, body: map[string]any{"name": "Other", "uid": "other"}})["id"].(string)
+	f.keyB = f.newKey(f.appB)
+	k := f.must(201, req{method: "POST", path: "/v1/apps/" + f.appA + "/api-keys", key: f.admin, body: map[string]any{"name": "a"}})
+	f.keyA, f.keyAID = k["key"].(string), k["id"].(string)
+	f.ep1 = f.must(201, req{method: "POST", path: "/v1/apps/acme/endpoints", key: f.keyA, body: map[string]any{"url": "https://one.example.com/hook"}})["id"].(string)
+	f.ep2 = f.must(201, req{method: "POST", path: "/v1/apps/acme/endpoints", key: f.keyA, body: map[string]any{"url": "https://two.example.com/hook"}})["id"].(string)
+	f.epB = f.must(201, req{method: "POST", path: "/v1/apps/other/endpoints", key: f.keyB, body: map[string]any{"url": "https://b.example.com/hook"}})["id"].(string)
+	f.msg = f.must(202, req{method: "POST", path: "/v1/apps/acme/messages", key: f.keyA, body: map[string]any{"type": "response.completed", "payload": map[string]any{"id": "resp_1"}, "idempotency_key": "k1"}})["id"].(string)
+	f.msgB = f.must(202, req{method: "POST", path: "/v1/apps/other/messages", key: f.keyB, body: map[string]any{"type": "response.completed", "payload": map[string]any{"id": "resp_b"}}})["id"].(string)
+
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	claimed, err := f.store.Claim(ctx, store.ClaimRequest{Owner: "test", Now: now.Add(time.Second), LeaseUntil: now.Add(time.Hour), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range claimed {
+		switch d := c.Delivery; d.EndpointID {
+		case f.ep1:
+			f.dlvDone = d.ID
+			f.attempt = ids.New("att")
+			if err := f.store.Complete(ctx, []*store.AttemptResult{{
+				Attempt: &store.Attempt{
+					ID: f.attempt, DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
+					Number: 1, StartedAt: now, Latency: 1234567 * time.Nanosecond, StatusCode: 500,
+					ResponseHeaders: map[string]string{"Content-Type": "text/plain"}, ResponseBody: []byte("oops \xff"),
+					Outcome: store.OutcomeFailed,
+				},
+				Status:         store.DeliveryFailed,
+				EndpointFailed: true,
+			}}); err != nil {
+				t.Fatal(err)
+			}
+		case f.ep2:
+			f.dlvBusy = d.ID
+		case f.epB:
+			f.dlvB = d.ID
+		}
+	}
+	if f.dlvDone == "" || f.dlvBusy == "" || f.dlvB == "" {
+		t.Fatalf("claimed %d deliveries, want 3", len(claimed))
+	}
+	return f
+}
+
+// snapshot renders everything the store holds, read through its list and get methods.
+func snapshot(t *testing.T, s store.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) // every secret is current then
+	var b strings.Builder
+	dump := func(label string, v any) {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s\n", label, data)
+	}
+	all := func(list func(p store.Page) (int, string, error)) {
+		p := store.Page{Limit: 1000}
+		for {
+			_, next, err := list(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next == "" {
+				return
+			}
+			p.Cursor = next
+		}
+	}
+	keys := func(appID string) {
+		all(func(p store.Page) (int, string, error) {
+			ks, next, err := s.ListAPIKeys(ctx, appID, p)
+			for _, k := range ks {
+				dump("key", k)
+				fmt.Fprintf(&b, "key hash %x\n", k.Hash)
+			}
+			return len(ks), next, err
+		})
+	}
+	keys("")
+	var apps []string
+	all(func(p store.Page) (int, string, error) {
+		as, next, err := s.ListApps(ctx, p)
+		for _, a := range as {
+			apps = append(apps, a.ID)
+		}
+		return len(as), next, err
+	})
+	sort.Strings(apps)
+	for _, id := range apps {
+		a, err := s.GetApp(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dump("app", a)
+		keys(id)
+		all(func(p store.Page) (int, string, error) {
+			eps, next, err := s.ListEndpoints(ctx, id, p)
+			for _, e := range eps {
+				dump("endpoint", e)
+				secrets, err := s.EndpointSecrets(ctx, e.ID, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, sec := range secrets {
+					dump("secret", []any{sec.ID, sec.Secret.String(), sec.CreatedAt, sec.ExpiresAt})
+				}
+			}
+			return len(eps), next, err
+		})
+		all(func(p store.Page) (int, string, error) {
+			ms, next, err := s.ListMessages(ctx, store.MessageFilter{AppID: id, Page: p})
+			for _, m := range ms {
+				dump("message", m)
+			}
+			return len(ms), next, err
+		})
+		all(func(p store.Page) (int, string, error) {
+			ds, next, err := s.ListDeliveries(ctx, store.DeliveryFilter{AppID: id, Page: p})
+			for _, d := range ds {
+				dump("delivery", []any{d, d.Seq, d.RetryStep})
+			}
+			return len(ds), next, err
+		})
+		all(func(p store.Page) (int, string, error) {
+			as, next, err := s.ListAttempts(ctx, store.AttemptFilter{AppID: id, Page: p})
+			for _, a := range as {
+				dump("attempt", []any{a, a.Latency, a.ResponseBody})
+			}
+			return len(as), next, err
+		})
+	}
+	return b.String()
+}
+
+// loopback allows 127.0.0.0/8, for tests that need an endpoint at a local address.
+func loopback(cfg *Config) {
+	cfg.Guard = netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+}
