@@ -1,0 +1,119 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// Publish publishes a message to app's subscribed endpoints. It returns the message,
+// how many deliveries it was queued for, and whether the idempotency key had been seen
+// within the last 24 hours, in which case msg is the original message and nothing new
+// was queued. The payload is sent byte for byte (not re-encoded), so the webhook body
+// is exactly in.Payload.
+func (c *Client) Publish(ctx context.Context, app string, in MessageInput) (msg *Message, deliveries int, replayed bool, err error) {
+	p := appPath(app, "messages")
+	body, err := encodeMessageInput(in)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("%s %s: encode request: %w", http.MethodPost, p, err)
+	}
+	var m Message
+	resp, err := c.do(ctx, request{method: http.MethodPost, path: p, body: body}, &m)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if m.Deliveries != nil {
+		deliveries = *m.Deliveries
+	}
+	return &m, deliveries, resp.Header.Get("Idempotent-Replayed") == "true", nil
+}
+
+// encodeMessageInput encodes in as json.Marshal would, except that the payload is
+// copied as is: json.Marshal would compact it and escape HTML characters in it.
+func encodeMessageInput(in MessageInput) ([]byte, error) {
+	payload := bytes.TrimSpace(in.Payload)
+	if len(payload) > 0 && !json.Valid(payload) {
+		return nil, errors.New("the payload is not valid JSON")
+	}
+	typ, err := json.Marshal(in.Type)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"type":`)
+	b.Write(typ)
+	if len(payload) > 0 {
+		b.WriteString(`,"payload":`)
+		b.Write(payload)
+	}
+	if in.IdempotencyKey != "" {
+		key, err := json.Marshal(in.IdempotencyKey)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(`,"idempotency_key":`)
+		b.Write(key)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// ListMessages returns one page of app's messages, newest first, and the next page's cursor.
+func (c *Client) ListMessages(ctx context.Context, app string, p ListMessagesParams) ([]*Message, string, error) {
+	q := pageQuery(ListParams{Limit: p.Limit, Cursor: p.Cursor}).
+		add("type", p.Type).addTime("since", p.Since).addTime("until", p.Until)
+	return getList[Message](ctx, c, appPath(app, "messages"), url.Values(q))
+}
+
+// GetMessage returns one of app's messages.
+func (c *Client) GetMessage(ctx context.Context, app, messageID string) (*Message, error) {
+	var m Message
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app, "messages", messageID)}, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// ListDeliveries returns one page of app's deliveries, newest first, and the next page's cursor.
+func (c *Client) ListDeliveries(ctx context.Context, app string, p ListDeliveriesParams) ([]*Delivery, string, error) {
+	q := pageQuery(ListParams{Limit: p.Limit, Cursor: p.Cursor}).
+		add("endpoint_id", p.EndpointID).add("message_id", p.MessageID).add("status", p.Status).
+		addTime("since", p.Since).addTime("until", p.Until)
+	return getList[Delivery](ctx, c, appPath(app, "deliveries"), url.Values(q))
+}
+
+// GetDelivery returns one of app's deliveries.
+func (c *Client) GetDelivery(ctx context.Context, app, deliveryID string) (*Delivery, error) {
+	var d Delivery
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app, "deliveries", deliveryID)}, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// RetryDelivery queues a delivery for an attempt now, whatever its status, and returns
+// it; the API answers 409 conflict while the delivery is being attempted.
+func (c *Client) RetryDelivery(ctx context.Context, app, deliveryID string) (*Delivery, error) {
+	var d Delivery
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: appPath(app, "deliveries", deliveryID, "retry")}, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// ListAttempts returns one page of app's delivery attempts, newest first, and the next page's cursor.
+func (c *Client) ListAttempts(ctx context.Context, app string, p ListAttemptsParams) ([]*Attempt, string, error) {
+	q := pageQuery(ListParams{Limit: p.Limit, Cursor: p.Cursor}).
+		add("delivery_id", p.DeliveryID).add("endpoint_id", p.EndpointID).add("message_id", p.MessageID).
+		addTime("since", p.Since).addTime("until", p.Until)
+	return getList[Attempt](ctx, c, appPath(app, "attempts"), url.Values(q))
+}
+
+// ListDeliveryAttempts returns one page of a delivery's attempts, newest first, and the next page's cursor.
+func (c *Client) ListDeliveryAttempts(ctx context.Context, app, deliveryID string, p ListParams) ([]*Attempt, string, error) {
+	return getList[Attempt](ctx, c, appPath(app, "deliveries", deliveryID, "attempts"), url.Values(pageQuery(p)))
+}

@@ -1,0 +1,234 @@
+package client
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// App is a tenant: one of the sender's customers, owning endpoints and messages.
+type App struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	UID       string            `json:"uid,omitempty"` // the sender's own id for the app, unique when set
+	Metadata  map[string]string `json:"metadata"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// AppInput is the body of CreateApp; Name is required.
+type AppInput struct {
+	Name     string            `json:"name"`
+	UID      string            `json:"uid,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// AppUpdate is the body of UpdateApp; nil fields are left unchanged, and a non-nil
+// empty Metadata clears the metadata.
+type AppUpdate struct {
+	Name     *string           `json:"name,omitempty"`
+	UID      *string           `json:"uid,omitempty"`
+	Metadata map[string]string `json:"metadata,omitzero"`
+}
+
+// APIKey grants API access: to everything (AppID empty) or to one app.
+type APIKey struct {
+	ID        string    `json:"id"`
+	AppID     string    `json:"app_id,omitempty"`
+	Name      string    `json:"name"`
+	Prefix    string    `json:"prefix"` // the first characters of the key, to recognise it
+	CreatedAt time.Time `json:"created_at"`
+	Key       string    `json:"key,omitempty"` // the key itself, in CreateAPIKey's answer only
+}
+
+// APIKeyInput is the body of CreateAPIKey.
+type APIKeyInput struct {
+	Name string `json:"name"`
+}
+
+// Endpoint states.
+const (
+	EndpointEnabled  = "enabled"
+	EndpointPaused   = "paused"   // deliveries queue up and are sent when resumed
+	EndpointDisabled = "disabled" // receives nothing new
+)
+
+// Endpoint is a URL that receives an app's messages.
+type Endpoint struct {
+	ID             string            `json:"id"`
+	AppID          string            `json:"app_id"`
+	URL            string            `json:"url"`
+	Description    string            `json:"description"`
+	EventTypes     []string          `json:"event_types"` // exact types or "prefix.*" wildcards; empty means all
+	Headers        map[string]string `json:"headers"`     // extra request headers
+	State          string            `json:"state"`
+	DisabledReason string            `json:"disabled_reason,omitempty"`
+	MaxConcurrency int               `json:"max_concurrency"` // 0 means the server default
+	RateLimit      float64           `json:"rate_limit"`      // requests per second; 0 means unlimited
+	TimeoutMS      int               `json:"timeout_ms"`      // 0 means the server default
+	FIFO           bool              `json:"fifo"`            // one delivery in flight, in publish order
+	Metadata       map[string]string `json:"metadata"`
+	FailingSince   *time.Time        `json:"failing_since,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+// EndpointInput is the body of CreateEndpoint; URL is required and zero fields take
+// the server's defaults.
+type EndpointInput struct {
+	URL            string            `json:"url"`
+	Description    string            `json:"description,omitempty"`
+	EventTypes     []string          `json:"event_types,omitempty"`
+	Headers        map[string]string `json:"headers,omitempty"`
+	State          string            `json:"state,omitempty"`
+	MaxConcurrency int               `json:"max_concurrency,omitempty"`
+	RateLimit      float64           `json:"rate_limit,omitempty"`
+	TimeoutMS      int               `json:"timeout_ms,omitempty"`
+	FIFO           bool              `json:"fifo,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+	Secret         string            `json:"secret,omitempty"` // a whsec_ secret to use instead of a generated one
+}
+
+// EndpointUpdate is the body of UpdateEndpoint; nil fields are left unchanged, and a
+// non-nil empty EventTypes, Headers or Metadata clears it.
+type EndpointUpdate struct {
+	URL            *string           `json:"url,omitempty"`
+	Description    *string           `json:"description,omitempty"`
+	EventTypes     []string          `json:"event_types,omitzero"`
+	Headers        map[string]string `json:"headers,omitzero"`
+	State          *string           `json:"state,omitempty"`
+	MaxConcurrency *int              `json:"max_concurrency,omitempty"`
+	RateLimit      *float64          `json:"rate_limit,omitempty"`
+	TimeoutMS      *int              `json:"timeout_ms,omitempty"`
+	FIFO           *bool             `json:"fifo,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitzero"`
+}
+
+// EndpointSecret is one key an endpoint's deliveries are signed with.
+type EndpointSecret struct {
+	ID        string     `json:"id"`
+	Secret    string     `json:"secret"` // "whsec_..."
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"` // set on old keys during a rotation
+}
+
+// RotateSecretInput is the body of RotateEndpointSecret; zero fields take the server's defaults.
+type RotateSecretInput struct {
+	Secret             string `json:"secret,omitempty"`               // the new whsec_ secret; generated if empty
+	GracePeriodSeconds *int   `json:"grace_period_seconds,omitempty"` // how long the old keys keep signing; nil means 24 hours
+}
+
+// ReplayInput is the body of Replay; every field is optional.
+type ReplayInput struct {
+	Status string    `json:"status,omitempty"` // "failed" or "succeeded"; empty replays both
+	Since  time.Time `json:"since,omitzero"`   // deliveries created at or after Since
+	Until  time.Time `json:"until,omitzero"`   // deliveries created before Until
+	After  string    `json:"after,omitempty"`  // the Next of the previous batch
+	Limit  int       `json:"limit,omitempty"`  // the batch size; 0 means the server default
+}
+
+// ReplayResult reports one batch of a replay.
+type ReplayResult struct {
+	Replayed int    `json:"replayed"`       // deliveries queued again by this batch
+	Next     string `json:"next,omitempty"` // pass as ReplayInput.After for the next batch; empty when done
+}
+
+// Message is an event an app published.
+type Message struct {
+	ID             string          `json:"id"`
+	AppID          string          `json:"app_id"`
+	Type           string          `json:"type"`
+	Payload        json.RawMessage `json:"payload"` // the webhook body
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+	Deliveries     *int            `json:"deliveries,omitempty"` // in Publish answers only: how many endpoints it was queued for
+}
+
+// MessageInput is the body of Publish.
+type MessageInput struct {
+	Type           string          `json:"type"`
+	Payload        json.RawMessage `json:"payload"` // a JSON object, sent byte for byte as the webhook body
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// Delivery is one message to one endpoint.
+type Delivery struct {
+	ID             string     `json:"id"`
+	AppID          string     `json:"app_id"`
+	MessageID      string     `json:"message_id"`
+	EndpointID     string     `json:"endpoint_id"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	LastError      string     `json:"last_error,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// Attempt outcomes.
+const (
+	OutcomeSucceeded = "succeeded"
+	OutcomeRetrying  = "retrying"
+	OutcomeFailed    = "failed"
+)
+
+// Attempt is the record of one HTTP request made for a delivery.
+type Attempt struct {
+	ID              string            `json:"id"`
+	DeliveryID      string            `json:"delivery_id"`
+	AppID           string            `json:"app_id"`
+	EndpointID      string            `json:"endpoint_id"`
+	MessageID       string            `json:"message_id"`
+	Number          int               `json:"number"` // 1 for the first attempt of the delivery
+	StartedAt       time.Time         `json:"started_at"`
+	LatencyMS       float64           `json:"latency_ms"`
+	StatusCode      int               `json:"status_code,omitempty"` // 0 when no response arrived
+	ResponseHeaders map[string]string `json:"response_headers,omitempty"`
+	ResponseBody    string            `json:"response_body"` // the first 4 KiB, as text
+	Error           string            `json:"error,omitempty"`
+	Outcome         string            `json:"outcome"`
+}
+
+// ListParams selects one page of a list.
+type ListParams struct {
+	Limit  int    // 1..1000; 0 means the server default (50)
+	Cursor string // the next cursor of the previous page; empty for the first
+}
+
+// ListMessagesParams selects one page of an app's messages; zero fields do not filter.
+type ListMessagesParams struct {
+	Type   string
+	Since  time.Time // inclusive
+	Until  time.Time // exclusive
+	Limit  int
+	Cursor string
+}
+
+// ListDeliveriesParams selects one page of an app's deliveries; zero fields do not filter.
+type ListDeliveriesParams struct {
+	EndpointID string
+	MessageID  string
+	Status     string // "pending", "succeeded" or "failed"
+	Since      time.Time
+	Until      time.Time
+	Limit      int
+	Cursor     string
+}
+
+// ListAttemptsParams selects one page of an app's attempts; zero fields do not filter.
+type ListAttemptsParams struct {
+	DeliveryID string
+	EndpointID string
+	MessageID  string
+	Since      time.Time
+	Until      time.Time
+	Limit      int
+	Cursor     string
+}
