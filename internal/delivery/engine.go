@@ -181,12 +181,17 @@ func New(cfg Config) (*Engine, error) {
 // NodeID returns the name this engine leases deliveries under.
 func (e *Engine) NodeID() string { return e.cfg.NodeID }
 
-// Start launches the claim, lease-renewal, completion and maintenance loops.
+// Start launches the claim, lease-renewal, completion and maintenance loops. Leases held
+// under this engine's NodeID are released first: a node started with a fixed id after a
+// crash resends what it had in flight at once instead of waiting for the leases to expire.
 func (e *Engine) Start() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.started {
 		return
+	}
+	if err := e.store.ReleaseLeases(context.Background(), e.cfg.NodeID, nil); err != nil {
+		e.log.Warn("release leases of a previous run", "node", e.cfg.NodeID, "err", err)
 	}
 	e.started = true
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,246 @@
+// Package server assembles herald's delivery server: the store, the delivery engine,
+// the REST API and the operational endpoints, with a graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config is everything `herald serve` can be told.
+type Config struct {
+	Addr          string         // listen address, default 127.0.0.1:8080
+	DataDir       string         // default ./herald-data
+	Database      string         // empty or "sqlite:PATH" / a file path; default DataDir/herald.db
+	APIKey        string         // an admin key to accept (HERALD_API_KEY); otherwise one is created on first start
+	EncryptionKey string         // HERALD_ENCRYPTION_KEY; otherwise DataDir/encryption.key
+	AllowNetworks []netip.Prefix // exceptions to the SSRF guard
+	Synchronous   string         // SQLite synchronous pragma: FULL (default) or NORMAL
+
+	Workers             int
+	EndpointConcurrency int
+	Timeout             time.Duration
+	RetrySchedule       []time.Duration
+	Retention           time.Duration
+	DisableAfter        time.Duration
+	MaxPayloadBytes     int64
+	ShutdownTimeout     time.Duration // default 30 s
+	NodeID              string
+}
+
+// Server is a running herald delivery server.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	engine   *delivery.Engine
+	handler  http.Handler
+	ready    atomic.Bool
+	registry *prometheus.Registry
+}
+
+// New opens the store, creates the first admin key if needed (printing it to out once),
+// and builds the engine and the HTTP handler. Call Run to serve.
+func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "herald-data"
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	key, err := crypt.LoadKey(cfg.DataDir, cfg.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	box, err := crypt.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg, box, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, registry: prometheus.NewRegistry()}
+	if err := s.ensureAdminKey(ctx, out); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	guard := netguard.New(cfg.AllowNetworks)
+	policy := delivery.DefaultPolicy()
+	if len(cfg.RetrySchedule) > 0 {
+		policy.Schedule = cfg.RetrySchedule
+	}
+	s.engine, err = delivery.New(delivery.Config{
+		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, NodeID: cfg.NodeID,
+		Policy: policy, Workers: cfg.Workers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
+		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	apiHandler, err := api.New(api.Config{
+		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	mux.Handle("/", apiHandler)
+	s.handler = mux
+	return s, nil
+}
+
+func openStore(ctx context.Context, cfg Config, box *crypt.Box, log *slog.Logger) (store.Store, error) {
+	db := cfg.Database
+	switch {
+	case db == "":
+		db = filepath.Join(cfg.DataDir, "herald.db")
+	case strings.HasPrefix(db, "sqlite:"):
+		db = strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//")
+	case strings.HasPrefix(db, "postgres:"), strings.HasPrefix(db, "postgresql:"):
+		return nil, errors.New("database: PostgreSQL is not supported by this build yet; use the embedded SQLite store")
+	case strings.Contains(db, "://"):
+		return nil, fmt.Errorf("database %q: want a SQLite file path or sqlite:PATH", db)
+	}
+	st, err := sqlite.Open(ctx, db, sqlite.Options{Cipher: box, Logger: log, Synchronous: cfg.Synchronous})
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	return st, nil
+}
+
+// ensureAdminKey makes sure an admin key exists: HERALD_API_KEY if given, else a new one
+// printed once.
+func (s *Server) ensureAdminKey(ctx context.Context, out io.Writer) error {
+	if s.cfg.APIKey != "" {
+		if !strings.HasPrefix(s.cfg.APIKey, "hk_") || len(s.cfg.APIKey) < 24 {
+			return errors.New("HERALD_API_KEY: want a key of the form hk_ followed by at least 21 random characters (see 'herald secret new' for randomness, or let herald create one)")
+		}
+		hash := api.HashAPIKey(s.cfg.APIKey)
+		if _, err := s.store.APIKeyByHash(ctx, hash); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return s.store.CreateAPIKey(ctx, &store.APIKey{
+			ID: ids.New("key"), Name: "HERALD_API_KEY", Prefix: s.cfg.APIKey[:12], Hash: hash, CreatedAt: time.Now().UTC(),
+		})
+	}
+	ok, err := s.store.HasAdminKey(ctx)
+	if err != nil || ok {
+		return err
+	}
+	key, prefix, hash := api.NewAPIKey()
+	if err := s.store.CreateAPIKey(ctx, &store.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now().UTC()}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Created the admin API key. It is shown only this once; keep it safe:\n\n    %s\n\nUse it as HERALD_API_KEY=%s for the herald CLI, or as 'Authorization: Bearer <key>'.\n", key, key)
+	return nil
+}
+
+// Handler returns the server's HTTP handler (API, health, metrics).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store returns the server's store.
+func (s *Server) Store() store.Store { return s.store }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"unavailable"}`+"\n")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.QueueDepth(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"database unavailable"}`+"\n")
+		return
+	}
+	io.WriteString(w, `{"status":"ready"}`+"\n")
+}
+
+// Run serves on ln (or on cfg.Addr when ln is nil) until ctx ends, then shuts down
+// gracefully: it stops accepting requests, lets API requests finish, lets deliveries in
+// flight finish (up to ShutdownTimeout) and releases the rest, and closes the store.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.cfg.Addr); err != nil {
+			s.store.Close()
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.engine.Start()
+	s.ready.Store(true)
+	s.log.Info("herald serving", "addr", ln.Addr().String(), "node", s.engine.NodeID())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	errs := []error{}
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := s.engine.Stop(shutdownCtx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		errs = append(errs, serveErr)
+	}
+	return errors.Join(errs...)
+}
