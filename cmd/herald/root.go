@@ -30,6 +30,8 @@ its REST API, at --server (default $HERALD_SERVER or http://127.0.0.1:8080) with
 		newVerifyCmd(),
 		newTriggerCmd(),
 		newVersionCmd(),
+		newServeCmd(),
+		newBenchCmd(),
 		newAppCmd(),
 		newEndpointCmd(),
 		newMessageCmd(),

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/heraldhq/herald/internal/client"
+	"github.com/spf13/cobra"
+)
+
+// Environment variables and defaults of the flags shared by the API commands.
+const (
+	serverEnv     = "HERALD_SERVER"
+	apiKeyEnv     = "HERALD_API_KEY"
+	defaultServer = "http://127.0.0.1:8080"
+)
+
+// timeLayout is how tables show times, in the local time zone.
+const timeLayout = "2006-01-02 15:04:05"
+
+// apiFlags are the persistent flags of the app, endpoint, message and delivery commands.
+type apiFlags struct {
+	server string
+	apiKey string
+	json   bool
+}
+
+func (f *apiFlags) register(cmd *cobra.Command) {
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.server, "server", "", "herald server URL (default $"+serverEnv+" or "+defaultServer+")")
+	pf.StringVar(&f.apiKey, "api-key", "", "API key (default $"+apiKeyEnv+")")
+	pf.BoolVar(&f.json, "json", false, "print the resource as indented JSON instead of a table")
+}
+
+// client returns a client for the server and key the flags (or the environment) name.
+func (f *apiFlags) client(cmd *cobra.Command) (*client.Client, error) {
+	server := f.serverURL()
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageError{err: fmt.Errorf("--server %q: want an http:// or https:// URL", server), cmd: cmd}
+	}
+	key := firstNonEmpty(f.apiKey, os.Getenv(apiKeyEnv))
+	if key == "" {
+		return nil, usageError{err: fmt.Errorf("an API key is required: pass --api-key or set $%s", apiKeyEnv), cmd: cmd}
+	}
+	return client.New(server, key, &http.Client{Timeout: time.Minute}), nil
+}
+
+// serverURL returns the server's URL: --server, else $HERALD_SERVER, else the default.
+func (f *apiFlags) serverURL() string {
+	return firstNonEmpty(f.server, os.Getenv(serverEnv), defaultServer)
+}
+
+// explain adds a hint to errors whose cause the user may not guess.
+func (f *apiFlags) explain(err error) error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w (is herald serve running at %s?)", err, f.serverURL())
+	}
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+		return fmt.Errorf("%w (check --api-key or $%s)", err, apiKeyEnv)
+	}
+	return err
+}
+
+// newGroupCmd returns a command that only holds subcommands: without arguments it
+// prints its help, and with an unknown subcommand it fails with a usage error.
+func newGroupCmd(use, short, long, example string) *cobra.Command {
+	return &cobra.Command{
+		Use:                        use,
+		Short:                      short,
+		Long:                       long,
+		Example:                    example,
+		SuggestionsMinimumDistance: 2,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usageError{err: errors.New(msg), cmd: cmd}
+		},
+	}
+}
+
+// appFlag is the --app flag of the endpoint, message and delivery commands.
+type appFlag struct{ app string }
+
+func (f *appFlag) register(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&f.app, "app", "", "the app's id or uid (required)")
+}
+
+// get returns the --app value, or a usage error if it is missing.
+func (f *appFlag) get(cmd *cobra.Command) (string, error) {
+	if f.app == "" {
+		return "", usageError{err: errors.New("--app is required: the id or uid of the app"), cmd: cmd}
+	}
+	return f.app, nil
+}
+
+// listFlags are the paging flags of list commands.
+type listFlags struct {
+	limit  int
+	cursor string
+	all    bool
+}
+
+func (f *listFlags) register(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&f.limit, "limit", 0, "how many per page, 1..1000 (default 50, or 1000 with --all)")
+	cmd.Flags().StringVar(&f.cursor, "cursor", "", "start at this page (the cursor a previous list printed)")
+	cmd.Flags().BoolVar(&f.all, "all", false, "fetch every page, not just the first")
+}
+
+// fetch calls page for the first page, or for every page with --all, and returns the
+// items and the cursor of the page after the last one fetched ("" if there is none).
+func fetch[T any](cmd *cobra.Command, f *listFlags, page func(limit int, cursor string) ([]*T, string, error)) ([]*T, string, error) {
+	if cmd.Flags().Changed("limit") && (f.limit < 1 || f.limit > 1000) {
+		return nil, "", usageError{err: fmt.Errorf("--limit %d: want 1..1000", f.limit), cmd: cmd}
+	}
+	limit := f.limit
+	if f.all && limit == 0 {
+		limit = 1000
+	}
+	items := []*T{}
+	cursor := f.cursor
+	for {
+		batch, next, err := page(limit, cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		items = append(items, batch...)
+		if !f.all || next == "" {
+			return items, next, nil
+		}
+		if err := cmd.Context().Err(); err != nil {
+			return nil, "", err
+		}
+		cursor = next
+	}
+}
+
+// printList prints items as JSON or as a table, and says on stderr how to get the next page.
+func printList[T any](cmd *cobra.Command, af *apiFlags, items []*T, next string, header string, row func(*T) string) error {
+	out := cmd.OutOrStdout()
+	if af.json {
+		if err := writeJSON(out, items); err != nil {
+			return err
+		}
+	} else {
+		tw := newTable(out)
+		fmt.Fprintln(tw, header)
+		for _, it := range items {
+			fmt.Fprintln(tw, row(it))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if next != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "more: pass --cursor %s for the next page, or --all\n", next)
+	}
+	return nil
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// newTable returns a tabwriter for tab-separated rows.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+}
+
+// field is one line of a detail view.
+type field struct{ name, value string }
+
+// printDetail prints one resource as aligned "name  value" lines.
+func printDetail(w io.Writer, fields []field) error {
+	tw := newTable(w)
+	for _, f := range fields {
+		fmt.Fprintf(tw, "%s\t%s\n", f.name, f.value)
+	}
+	return tw.Flush()
+}
+
+// fmtTime shortens a time for tables; the zero time is "-".
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(timeLayout)
+}
+
+// fmtTimePtr is fmtTime for optional times.
+func fmtTimePtr(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return fmtTime(*t)
+}
+
+// orDash returns s, or "-" if it is empty, so that table cells are never blank.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// fmtMap formats a map as sorted k=v pairs separated by commas.
+func fmtMap(m map[string]string) string {
+	return joinSorted(m, "=")
+}
+
+// fmtHeaders formats headers as sorted "name: value" pairs separated by commas.
+func fmtHeaders(h map[string]string) string {
+	return joinSorted(h, ": ")
+}
+
+// joinSorted joins a map's entries, sorted by key, as key+sep+value; "-" if it is empty.
+func joinSorted(m map[string]string, sep string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + sep + m[k]
+	}
+	return orDash(strings.Join(keys, ", "))
+}
+
+// truncate shortens s to n characters for a table cell, on one line.
+func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-3]) + "..."
+	}
+	return orDash(s)
+}
+
+// parseKV parses repeated k=v flag values into a map; empty values are skipped, so
+// that an empty --metadata value gives an empty map.
+func parseKV(cmd *cobra.Command, flag string, values []string) (map[string]string, error) {
+	m := make(map[string]string, len(values))
+	for _, kv := range values {
+		if kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageError{err: fmt.Errorf("--%s %q: want key=value", flag, kv), cmd: cmd}
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// parseHeaders parses repeated 'name: value' flag values into a map; empty values are skipped.
+func parseHeaders(cmd *cobra.Command, flag string, values []string) (map[string]string, error) {
+	m := make(map[string]string, len(values))
+	for _, kv := range values {
+		if kv == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, usageError{err: fmt.Errorf("--%s %q: want 'name: value'", flag, kv), cmd: cmd}
+		}
+		m[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	}
+	return m, nil
+}
+
+// parseDuration is time.ParseDuration that also accepts a leading number of days,
+// as in "7d" or "1d12h".
+func parseDuration(s string) (time.Duration, error) {
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		days, err := strconv.ParseUint(s[:i], 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		d := time.Duration(days) * 24 * time.Hour
+		if rest := s[i+1:]; rest != "" {
+			r, err := time.ParseDuration(rest)
+			if err != nil || r < 0 {
+				return 0, fmt.Errorf("invalid duration %q", s)
+			}
+			d += r
+		}
+		return d, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// parseTimeFlag parses a --since or --until value: a duration meaning that long before
+// now (24h, 90m, 7d) or an RFC 3339 time. The empty string is the zero time.
+func parseTimeFlag(cmd *cobra.Command, flag, value string, now time.Time) (time.Time, error) {
+	if value == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, value); err == nil {
+		return t, nil
+	}
+	d, err := parseDuration(value)
+	if err != nil || d < 0 {
+		return time.Time{}, usageError{err: fmt.Errorf("--%s %q: want a duration ago (24h, 90m, 7d) or an RFC 3339 time (2026-11-26T12:00:00Z)", flag, value), cmd: cmd}
+	}
+	return now.Add(-d), nil
+}
+
+// timeRangeFlags are the --since and --until flags of list and replay commands.
+type timeRangeFlags struct{ since, until string }
+
+func (f *timeRangeFlags) register(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&f.since, "since", "", "only "+what+" created at or after this: a duration ago (24h, 7d) or an RFC 3339 time")
+	cmd.Flags().StringVar(&f.until, "until", "", "only "+what+" created before this: a duration ago or an RFC 3339 time")
+}
+
+// parse returns the range the flags describe; unset bounds are zero.
+func (f *timeRangeFlags) parse(cmd *cobra.Command) (since, until time.Time, err error) {
+	now := time.Now()
+	if since, err = parseTimeFlag(cmd, "since", f.since, now); err != nil {
+		return
+	}
+	until, err = parseTimeFlag(cmd, "until", f.until, now)
+	return
+}

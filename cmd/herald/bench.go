@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/bench"
+	"github.com/spf13/cobra"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		o         bench.Options
+		asJSON    bool
+		serveArgs []string
+		keepData  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure webhook throughput and latency on this machine",
+		Long: `Measure how many webhooks per second herald delivers, at what latency, on this
+machine. herald bench starts a herald server (or uses --server), starts its own
+receiver on loopback that verifies every signature, creates an app with
+--endpoints endpoints, publishes --messages events of --payload-size bytes (as
+fast as possible, or at --rate per second), and waits for every delivery.
+
+It prints a live progress line, then a table (or --json): publish and delivery
+throughput, latency from the publish request to the first attempt and to the
+successful delivery (p50, p90, p99, max), retries, duplicates, lost deliveries,
+and the server's CPU seconds and peak RSS (when it started the server itself).
+It exits 1 if any delivery is lost or any signature fails to verify.
+
+The server it starts uses a temporary data directory, allows loopback delivery,
+and retries after 1 s, 2 s, 5 s and 10 s so that --fail-rate runs finish quickly.`,
+		Example: `  herald bench --messages 100000
+  herald bench --messages 20000 --rate 2000
+  herald bench --endpoints 10 --fanout 10 --messages 10000
+  herald bench --messages 20000 --fail-rate 0.1 --json
+  herald bench --server http://127.0.0.1:8080 --api-key hk_... --messages 5000`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if o.Server == "" {
+				srv, err := startBenchServer(ctx, serveArgs, keepData, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				defer srv.stop()
+				o.Server, o.APIKey, o.ServerStats = srv.url, srv.key, srv.stats
+			} else if o.APIKey == "" {
+				o.APIKey = os.Getenv("HERALD_API_KEY")
+				if o.APIKey == "" {
+					return usageError{err: fmt.Errorf("--api-key (or $HERALD_API_KEY) is required with --server"), cmd: cmd}
+				}
+			}
+			o.Progress = cmd.ErrOrStderr()
+			rep, err := bench.Run(ctx, o)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				rep.WriteTable(out)
+			}
+			if why := rep.Failed(); why != "" {
+				return fmt.Errorf("bench failed: %s", why)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Server, "server", "", "benchmark this running herald instead of starting one")
+	f.StringVar(&o.APIKey, "api-key", "", "admin API key for --server [$HERALD_API_KEY]")
+	f.IntVar(&o.Endpoints, "endpoints", 1, "endpoints to create")
+	f.IntVar(&o.Fanout, "fanout", 0, "endpoints each message goes to (default: all)")
+	f.IntVar(&o.Messages, "messages", 10000, "messages to publish")
+	f.IntVar(&o.PayloadSize, "payload-size", 1024, "payload size in bytes")
+	f.Float64Var(&o.Rate, "rate", 0, "messages per second (0: as fast as possible)")
+	f.IntVar(&o.Concurrency, "concurrency", 64, "concurrent publish requests")
+	f.Float64Var(&o.FailRate, "fail-rate", 0, "share of first attempts the receiver answers with 500 (0..1)")
+	f.DurationVar(&o.ReceiverLatency, "receiver-latency", 0, "how long the receiver takes to answer")
+	f.DurationVar(&o.Wait, "wait", 2*time.Minute, "how long to wait for the last deliveries after publishing")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringArrayVar(&serveArgs, "serve-arg", nil, "extra flag for the server bench starts, e.g. --serve-arg=--synchronous=NORMAL (repeatable)")
+	f.BoolVar(&keepData, "keep-data", false, "keep the started server's data directory")
+	return cmd
+}
+
+// benchServer is a `herald serve` child process started by bench.
+type benchServer struct {
+	cmd     *exec.Cmd
+	url     string
+	key     string
+	dataDir string
+	keep    bool
+}
+
+func startBenchServer(ctx context.Context, extra []string, keep bool, logw io.Writer) (*benchServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("bench: find herald binary: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "herald-bench-")
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	key, _, _ := api.NewAPIKey()
+	args := append([]string{"serve", "--addr", addr, "--data-dir", dir, "--allow-network", "127.0.0.0/8",
+		"--retry-schedule", "1s,2s,5s,10s", "--log-level", "warn"}, extra...)
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), "HERALD_API_KEY="+key)
+	logs, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start server: %w", err)
+	}
+	s := &benchServer{cmd: cmd, url: "http://" + addr, key: key, dataDir: dir, keep: keep}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) || cmd.ProcessState != nil {
+			s.stop()
+			b, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+			return nil, fmt.Errorf("bench: server did not start: %s", strings.TrimSpace(string(b)))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Fprintf(logw, "started herald serve at %s (pid %d, data %s)\n", s.url, cmd.Process.Pid, dir)
+	return s, nil
+}
+
+func (s *benchServer) stop() {
+	if s.cmd.Process != nil && s.cmd.ProcessState == nil {
+		s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			s.cmd.Process.Kill()
+			<-done
+		}
+	}
+	if !s.keep {
+		os.RemoveAll(s.dataDir)
+	}
+}
+
+// stats reads the server's CPU time (user + system) and peak RSS from /proc (Linux).
+func (s *benchServer) stats() (time.Duration, int64, error) {
+	pid := s.cmd.Process.Pid
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	// Fields after the command name (which is in parentheses and may hold spaces).
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	if len(fields) < 13 {
+		return 0, 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	cpu := time.Duration(utime+stime) * time.Second / ticks
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return cpu, 0, err
+	}
+	var rss int64
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			rss = kb << 10
+		}
+	}
+	return cpu, rss, nil
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/heraldhq/herald/internal/client"
+	"github.com/spf13/cobra"
+)
+
+func newMessageCmd() *cobra.Command {
+	af := &apiFlags{}
+	ap := &appFlag{}
+	cmd := newGroupCmd("message", "Publish and inspect an app's messages",
+		`Publish messages (events) to an app and inspect them. Publishing queues one
+delivery to every endpoint of the app that subscribes to the message's type.
+Every subcommand needs --app, the app's id or uid.`,
+		`  herald message create --app acme --type invoice.paid --payload '{"id":"in_123"}'
+  herald message list --app acme --type invoice.paid --since 24h
+  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C`)
+	af.register(cmd)
+	ap.register(cmd)
+	cmd.AddCommand(newMessageCreateCmd(af, ap), newMessageListCmd(af, ap), newMessageGetCmd(af, ap))
+	return cmd
+}
+
+// readPayload returns the --payload value: inline JSON, @file, @- for stdin, or stdin
+// when the flag is not given.
+func readPayload(cmd *cobra.Command, payload string) ([]byte, error) {
+	var b []byte
+	switch {
+	case cmd.Flags().Changed("payload") && payload != "@-" && strings.HasPrefix(payload, "@"):
+		var err error
+		if b, err = os.ReadFile(payload[1:]); err != nil {
+			return nil, fmt.Errorf("read payload: %w", err)
+		}
+	case cmd.Flags().Changed("payload") && payload != "@-":
+		b = []byte(payload)
+	default:
+		in := cmd.InOrStdin()
+		if f, ok := in.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				return nil, usageError{err: errors.New("no payload: pass --payload '{...}', --payload @file.json, or pipe it on stdin"), cmd: cmd}
+			}
+		}
+		var err error
+		if b, err = io.ReadAll(in); err != nil {
+			return nil, fmt.Errorf("read payload from stdin: %w", err)
+		}
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, usageError{err: errors.New("the payload is empty: want a JSON object"), cmd: cmd}
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("the payload is not valid JSON: %w", err)
+	}
+	return b, nil
+}
+
+func newMessageCreateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	var (
+		in      client.MessageInput
+		payload string
+	)
+	cmd := &cobra.Command{
+		Use:     "create --app APP --type TYPE [--payload JSON|@FILE]",
+		Aliases: []string{"publish"},
+		Short:   "Publish a message to an app's endpoints",
+		Long: `Publish a message and print it with the number of endpoints it was queued for.
+The payload, a JSON object, is the webhook body, sent byte for byte: give it
+inline, as @file.json, or on stdin. The answer comes once the message and its
+deliveries are stored.
+
+With --idempotency-key, publishing again with the same key within 24 hours
+queues nothing new and prints the original message, marked as replayed.`,
+		Example: `  herald message create --app acme --type invoice.paid --payload '{"id":"in_123","amount":4200}'
+  herald message publish --app acme --type invoice.paid --payload @event.json --idempotency-key in_123-paid
+  curl -s https://example.com/event | herald message create --app acme --type invoice.paid`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			if in.Type == "" {
+				return usageError{err: errors.New("--type is required: the event type, such as invoice.paid"), cmd: cmd}
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			if in.Payload, err = readPayload(cmd, payload); err != nil {
+				return err
+			}
+			m, deliveries, replayed, err := c.Publish(cmd.Context(), app, in)
+			if err != nil {
+				return af.explain(err)
+			}
+			if af.json {
+				return writeJSON(cmd.OutOrStdout(), m)
+			}
+			fields := messageFields(m)
+			if replayed {
+				fields = append(fields, field{"replayed", "true (the idempotency key was used before: this is the original message, nothing new was queued)"})
+			} else {
+				fields = append(fields, field{"deliveries", strconv.Itoa(deliveries)})
+			}
+			return printDetail(cmd.OutOrStdout(), fields)
+		},
+	}
+	cmd.Flags().StringVar(&in.Type, "type", "", "the event type, such as invoice.paid (required)")
+	cmd.Flags().StringVar(&payload, "payload", "", "the JSON payload, or @file to read it from a file (default: stdin)")
+	cmd.Flags().StringVar(&in.IdempotencyKey, "idempotency-key", "", "publish at most once per key within 24 hours")
+	return cmd
+}
+
+// messageFields are the detail view of a message, without its payload.
+func messageFields(m *client.Message) []field {
+	return []field{
+		{"id", m.ID},
+		{"app_id", m.AppID},
+		{"type", m.Type},
+		{"idempotency_key", orDash(m.IdempotencyKey)},
+		{"created_at", fmtTime(m.CreatedAt)},
+	}
+}
+
+func newMessageListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	var (
+		lf  listFlags
+		tr  timeRangeFlags
+		typ string
+	)
+	cmd := &cobra.Command{
+		Use:   "list --app APP",
+		Short: "List an app's messages, newest first",
+		Long: `List an app's messages, newest first, one page at a time (--all fetches every
+page), optionally of one type or created in a time range.`,
+		Example: `  herald message list --app acme
+  herald message list --app acme --type invoice.paid --since 7d --all --json`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			p := client.ListMessagesParams{Type: typ}
+			if p.Since, p.Until, err = tr.parse(cmd); err != nil {
+				return err
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			msgs, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
+				p.Limit, p.Cursor = limit, cursor
+				return c.ListMessages(cmd.Context(), app, p)
+			})
+			if err != nil {
+				return af.explain(err)
+			}
+			return printList(cmd, af, msgs, next, "ID\tTYPE\tIDEMPOTENCY KEY\tCREATED", func(m *client.Message) string {
+				return fmt.Sprintf("%s\t%s\t%s\t%s", m.ID, m.Type, truncate(m.IdempotencyKey, 40), fmtTime(m.CreatedAt))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&typ, "type", "", "only messages of this event type")
+	tr.register(cmd, "messages")
+	lf.register(cmd)
+	return cmd
+}
+
+func newMessageGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	return &cobra.Command{
+		Use:     "get --app APP ID",
+		Short:   "Show a message and its payload",
+		Long:    `Show a message and its payload. 'herald delivery list --message ID' shows where it went.`,
+		Example: "  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C\n  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq .payload",
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			m, err := c.GetMessage(cmd.Context(), app, args[0])
+			if err != nil {
+				return af.explain(err)
+			}
+			out := cmd.OutOrStdout()
+			if af.json {
+				return writeJSON(out, m)
+			}
+			if err := printDetail(out, messageFields(m)); err != nil {
+				return err
+			}
+			if len(m.Payload) == 0 || string(m.Payload) == "null" {
+				_, err := fmt.Fprintln(out, "payload: (purged)")
+				return err
+			}
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, m.Payload, "  ", "  "); err != nil {
+				pretty.Reset()
+				pretty.Write(m.Payload)
+			}
+			_, err = fmt.Fprintf(out, "payload:\n  %s\n", pretty.Bytes())
+			return err
+		},
+	}
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/server"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// serveEnv maps serve's flags to the environment variables that set them.
+func serveEnv() map[string]string {
+	return map[string]string{
+		"addr": "HERALD_ADDR", "data-dir": "HERALD_DATA_DIR", "database": "HERALD_DATABASE_URL",
+		"log-level": "HERALD_LOG_LEVEL", "log-format": "HERALD_LOG_FORMAT", "allow-network": "HERALD_ALLOW_NETWORKS",
+		"workers": "HERALD_WORKERS", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
+		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
+		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
+		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID",
+	}
+}
+
+func newServeCmd() *cobra.Command {
+	var (
+		configFile               string
+		addr, dataDir, database  string
+		logLevel, logFormat      string
+		allow                    []string
+		workers, epConcurrency   int
+		timeout, shutdownTimeout time.Duration
+		retrySchedule            string
+		cpuProfile               string
+		retention, disableAfter  string
+		maxPayload               int64
+		synchronous, nodeID      string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the delivery server",
+		Long: `Run herald's delivery server: the REST API (see /openapi.yaml), the delivery
+engine, /healthz, /readyz and Prometheus /metrics, on an embedded SQLite database
+in the data directory. No other service is needed.
+
+On first start herald creates an admin API key and prints it once; set
+HERALD_API_KEY to choose it yourself. Endpoint secrets are encrypted at rest with
+HERALD_ENCRYPTION_KEY (32 bytes, base64) or a key file it creates in the data
+directory — back that file up with the database.
+
+Settings come from flags, then environment variables (HERALD_ADDR, HERALD_DATA_DIR,
+HERALD_DATABASE_URL, HERALD_LOG_LEVEL, HERALD_ALLOW_NETWORKS, ...: each flag's
+HERALD_ name is in its help), then a JSON config file (--config) whose keys are the
+flag names, then the defaults.
+
+SSRF protection is on: herald refuses to deliver to loopback, private, link-local,
+CGNAT and cloud-metadata addresses. For local development and tests allow them
+explicitly, e.g. --allow-network 127.0.0.0/8.`,
+		Example: `  herald serve
+  herald serve --addr 0.0.0.0:8080 --data-dir /var/lib/herald
+  HERALD_API_KEY=hk_... herald serve --allow-network 127.0.0.0/8 --log-level debug
+  herald serve --config herald.json`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applySettings(cmd.Flags(), configFile); err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
+			log, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			if err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
+			var splitAllow []string
+			for _, a := range allow {
+				splitAllow = append(splitAllow, strings.Split(a, ",")...)
+			}
+			prefixes, err := netguard.ParsePrefixes(splitAllow)
+			if err != nil {
+				return usageError{err: fmt.Errorf("--allow-network: %w", err), cmd: cmd}
+			}
+			cfg := server.Config{
+				Addr: addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
+				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
+				Workers: workers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
+				ShutdownTimeout: shutdownTimeout, NodeID: nodeID,
+			}
+			if retrySchedule != "" {
+				if cfg.RetrySchedule, err = delivery.ParseSchedule(retrySchedule); err != nil {
+					return usageError{err: fmt.Errorf("--retry-schedule: %w", err), cmd: cmd}
+				}
+			}
+			if cfg.Retention, err = parseDays("--retention", retention); err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
+			if cfg.DisableAfter, err = parseDays("--disable-after", disableAfter); err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
+			srv, err := server.New(cmd.Context(), cfg, log, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("--cpu-profile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("--cpu-profile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
+			return srv.Run(cmd.Context(), nil)
+		},
+	}
+	f := cmd.Flags()
+	env := serveEnv()
+	help := func(name, text string) string { return text + " [$" + env[name] + "]" }
+	f.StringVar(&configFile, "config", "", "JSON config file whose keys are these flag names [$HERALD_CONFIG]")
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", help("addr", "listen address"))
+	f.StringVar(&dataDir, "data-dir", "herald-data", help("data-dir", "data directory (database, encryption key)"))
+	f.StringVar(&database, "database", "", help("database", "database: a SQLite file path (default DATA-DIR/herald.db)"))
+	f.StringVar(&logLevel, "log-level", "info", help("log-level", "log level: debug, info, warn or error"))
+	f.StringVar(&logFormat, "log-format", "text", help("log-format", "log format: text or json"))
+	f.StringArrayVar(&allow, "allow-network", nil, help("allow-network", "CIDR or address the SSRF guard lets through (repeatable, or comma-separated)"))
+	f.IntVar(&workers, "workers", 512, help("workers", "most webhook requests in flight at once"))
+	f.IntVar(&epConcurrency, "endpoint-concurrency", 64, help("endpoint-concurrency", "most requests in flight to one endpoint without its own max_concurrency"))
+	f.DurationVar(&timeout, "timeout", 15*time.Second, help("timeout", "request timeout for endpoints without their own"))
+	f.StringVar(&retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", help("retry-schedule", "delays before each retry (±20% jitter)"))
+	f.StringVar(&retention, "retention", "30d", help("retention", "keep messages and attempts this long (e.g. 30d, 72h; 0 keeps them forever)"))
+	f.StringVar(&disableAfter, "disable-after", "5d", help("disable-after", "disable an endpoint failing continuously this long (0 never does)"))
+	f.Int64Var(&maxPayload, "max-payload-bytes", 256<<10, help("max-payload-bytes", "largest message payload accepted"))
+	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, help("shutdown-timeout", "how long deliveries in flight may take to finish on shutdown"))
+	f.StringVar(&synchronous, "synchronous", "FULL", help("synchronous", "SQLite durability: FULL survives power loss, NORMAL only a process crash"))
+	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default host-pid-random)"))
+	return cmd
+}
+
+// applySettings fills flags the user did not set from the environment, then from the
+// config file (HERALD_CONFIG when --config is not given).
+func applySettings(flags *pflag.FlagSet, configFile string) error {
+	if configFile == "" {
+		configFile = os.Getenv("HERALD_CONFIG")
+	}
+	var file map[string]any
+	if configFile != "" {
+		b, err := os.ReadFile(configFile)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.UseNumber()
+		if err := dec.Decode(&file); err != nil {
+			return fmt.Errorf("config %s: not a JSON object: %w", configFile, err)
+		}
+		for k := range file {
+			if flags.Lookup(k) == nil || k == "config" {
+				return fmt.Errorf("config %s: unknown setting %q", configFile, k)
+			}
+		}
+	}
+	var errs []string
+	flags.VisitAll(func(fl *pflag.Flag) {
+		if fl.Changed || len(errs) > 0 {
+			return
+		}
+		if name, ok := serveEnv()[fl.Name]; ok {
+			if v, set := os.LookupEnv(name); set {
+				if err := fl.Value.Set(v); err != nil {
+					errs = append(errs, fmt.Sprintf("$%s: %v", name, err))
+				}
+				return
+			}
+		}
+		v, ok := file[fl.Name]
+		if !ok {
+			return
+		}
+		vals := []any{v}
+		if list, isList := v.([]any); isList {
+			vals = list
+		}
+		for _, item := range vals {
+			if err := fl.Value.Set(fmt.Sprint(item)); err != nil {
+				errs = append(errs, fmt.Sprintf("config %s: %s: %v", configFile, fl.Name, err))
+				return
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", errs[0])
+	}
+	return nil
+}
+
+// parseDays parses a duration that may use a "d" (days) suffix; "0" means off (-1).
+func parseDays(flag, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" || s == "" {
+		return -1, nil
+	}
+	d, err := parseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a duration such as 30d or 72h", flag, s)
+	}
+	return d, nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
