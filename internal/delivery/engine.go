@@ -702,30 +702,38 @@ func (e *Engine) claimLoop(ctx context.Context) {
 		exclude := e.saturatedLocked()
 		e.mu.Unlock()
 		if room > 0 {
+			// Look before claiming: a claim is a write transaction, a look is a read.
+			next, ok, err := e.store.NextWake(ctx)
 			now := time.Now()
-			claimed, err := e.store.Claim(ctx, store.ClaimRequest{
-				Owner: e.cfg.NodeID, Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: room, Exclude: exclude,
-			})
 			switch {
 			case ctx.Err() != nil:
 				return
 			case err != nil:
-				e.log.Error("claim deliveries", "err", err)
+				e.log.Error("next wake", "err", err)
 				wait = time.Second
+			case !ok:
+			case next.After(now):
+				wait = min(next.Sub(now), wait)
 			default:
-				e.enqueue(claimed)
-				if len(claimed) == room {
-					continue // there may be more due right now
-				}
-				next, ok, err := e.store.NextWake(ctx)
-				if err != nil {
-					e.log.Error("next wake", "err", err)
+				claimed, err := e.store.Claim(ctx, store.ClaimRequest{
+					Owner: e.cfg.NodeID, Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: room, Exclude: exclude,
+				})
+				switch {
+				case ctx.Err() != nil:
+					return
+				case err != nil:
+					e.log.Error("claim deliveries", "err", err)
 					wait = time.Second
-				} else if ok {
+				case len(claimed) == room:
+					e.enqueue(claimed)
+					continue // there may be more due right now
+				default:
+					e.enqueue(claimed)
 					// Due but not claimed means excluded (a saturated endpoint): its completions wake us.
-					wait = min(max(time.Until(next), 0), wait)
-					if wait == 0 {
+					if len(claimed) == 0 {
 						wait = time.Second
+					} else {
+						continue
 					}
 				}
 			}

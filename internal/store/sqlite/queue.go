@@ -24,7 +24,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 	}
 	exclude := encodeJSON(nonNil(r.Exclude))
 	var out []*store.Claimed
-	err := s.do(ctx, func(w *writer) error {
+	err := s.doRelaxed(ctx, func(w *writer) error {
 		out = out[:0]
 		now, until := ms(r.Now), ms(r.LeaseUntil)
 		// Ordinary endpoints: the due deliveries, oldest due first.
@@ -86,7 +86,7 @@ func (s *Store) ExtendLeases(ctx context.Context, owner string, ids []string, un
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.do(ctx, func(w *writer) error {
+	return s.doRelaxed(ctx, func(w *writer) error {
 		_, err := w.exec(`UPDATE deliveries SET next_attempt_at = ? WHERE lease_owner = ? AND status = 'pending'
 			AND id IN (SELECT value FROM json_each(?))`, ms(until), owner, encodeJSON(ids))
 		return err
@@ -96,7 +96,7 @@ func (s *Store) ExtendLeases(ctx context.Context, owner string, ids []string, un
 // ReleaseLeases implements store.Store.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string, ids []string) error {
 	now := ms(time.Now())
-	return s.do(ctx, func(w *writer) error {
+	return s.doRelaxed(ctx, func(w *writer) error {
 		if ids == nil {
 			_, err := w.exec(`UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE lease_owner = ? AND status = 'pending'`, now, owner)
 			return err
@@ -112,7 +112,7 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 	if len(results) == 0 {
 		return nil
 	}
-	return s.do(ctx, func(w *writer) error {
+	return s.doRelaxed(ctx, func(w *writer) error {
 		// The latest result per endpoint decides its failure streak.
 		streak := map[string]*store.AttemptResult{}
 		for _, r := range results {

@@ -57,6 +57,7 @@ type Store struct {
 	seq       int64                  // the last delivery seq assigned; owned by the writer goroutine
 	appCache  map[string]*appTargets // per transaction: an app's endpoints, for fan-out
 	txs, opsN int
+	syncMode  string // the synchronous pragma currently set on writeC
 }
 
 // appTargets is what fan-out needs to know about an app, cached for one transaction.
@@ -79,6 +80,10 @@ type writeOp struct {
 	fn      func(w *writer) error
 	done    chan error
 	publish bool // only reads endpoints, so the batch's endpoint cache stays valid
+	// relaxed marks bookkeeping whose loss on power failure costs only a repeated
+	// delivery (claims, leases, attempt outcomes): a transaction of relaxed ops only
+	// skips the fsync (SQLite's synchronous=NORMAL); a later full commit syncs it too.
+	relaxed bool
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations.
@@ -136,6 +141,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
+	s.syncMode = opts.Synchronous
 	if err := s.writeC.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM deliveries`).Scan(&s.seq); err != nil {
 		s.writeC.Close()
 		write.Close()
@@ -243,6 +249,11 @@ func (s *Store) do(ctx context.Context, fn func(w *writer) error) error {
 	return s.enqueue(&writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
+// doRelaxed is do for bookkeeping writes that may skip the fsync (see writeOp.relaxed).
+func (s *Store) doRelaxed(ctx context.Context, fn func(w *writer) error) error {
+	return s.enqueue(&writeOp{ctx: ctx, fn: fn, done: make(chan error, 1), relaxed: true})
+}
+
 // enqueue hands an op to the writer and waits for its outcome.
 func (s *Store) enqueue(op *writeOp) error {
 	ctx := op.ctx
@@ -347,6 +358,9 @@ func (s *Store) commit(batch []*writeOp) {
 // op and returns its error; with savepoints it records each op's error in errs and
 // returns only errors of the transaction itself.
 func (s *Store) runBatch(batch []*writeOp, errs []error, savepoints bool) error {
+	if err := s.setSync(batch); err != nil {
+		return err
+	}
 	if err := s.control("BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -396,6 +410,26 @@ func (s *Store) finish(batch []*writeOp, errs []error) {
 	for i, op := range batch {
 		op.done <- errs[i]
 	}
+}
+
+// setSync picks the durability of the next commit: the configured level if any op in the
+// batch needs it, NORMAL if all are relaxed bookkeeping.
+func (s *Store) setSync(batch []*writeOp) error {
+	want := "NORMAL"
+	for _, op := range batch {
+		if !op.relaxed {
+			want = s.opts.Synchronous
+			break
+		}
+	}
+	if want == s.syncMode {
+		return nil
+	}
+	if err := s.control("PRAGMA synchronous = " + want); err != nil {
+		return fmt.Errorf("synchronous %s: %w", want, err)
+	}
+	s.syncMode = want
+	return nil
 }
 
 // control runs a transaction-control statement, prepared once.

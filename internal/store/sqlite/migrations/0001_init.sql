@@ -83,7 +83,7 @@ CREATE TABLE deliveries (
     last_error       TEXT NOT NULL DEFAULT '',
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL
-);
+) WITHOUT ROWID; -- small rows keyed by id: one b-tree instead of a table plus an id index
 -- The queue: pending deliveries in due order.
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_fifo ON deliveries(endpoint_id, seq) WHERE status = 'pending';
@@ -105,7 +105,7 @@ CREATE TABLE attempts (
     response_body    BLOB,
     error            TEXT NOT NULL DEFAULT '',
     outcome          TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX attempts_delivery ON attempts(delivery_id, id);
 CREATE INDEX attempts_app ON attempts(app_id, id);
 CREATE INDEX attempts_started ON attempts(started_at);
