@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/internal/ids"
@@ -115,7 +116,7 @@ type Engine struct {
 	m      *Metrics
 
 	wake    chan struct{}
-	results chan *store.AttemptResult
+	results chan result
 
 	mu        sync.Mutex
 	held      map[string]*job // every delivery leased by this node and not yet completed
@@ -124,6 +125,9 @@ type Engine struct {
 	inflight  int
 	stopping  bool
 	aborted   []string // deliveries whose in-flight attempt was cut short by a hard stop
+
+	claimWake    atomic.Int64 // when the sleeping claim loop will look again (unix ns); 0 while awake
+	claimStarved atomic.Bool  // the claim loop left due work for lack of room: completions should wake it
 
 	sends      sync.WaitGroup
 	loops      sync.WaitGroup
@@ -138,6 +142,16 @@ type job struct {
 	c       *store.Claimed
 	started bool
 }
+
+// result is a finished attempt on its way to the store.
+type result struct {
+	r    *store.AttemptResult
+	fifo bool // the endpoint's next delivery waits for this one to be recorded
+}
+
+// completeLinger is how long the completer waits to gather more results into one commit;
+// results of FIFO endpoints are committed at once.
+const completeLinger = 20 * time.Millisecond
 
 // endpoint is the engine's cached view of one endpoint plus its live sending state.
 type endpoint struct {
@@ -171,7 +185,7 @@ func New(cfg Config) (*Engine, error) {
 		sender:    newSender(cfg.Guard, cfg.UserAgent, cfg.EndpointConcurrency*2),
 		m:         cfg.Metrics,
 		wake:      make(chan struct{}, 1),
-		results:   make(chan *store.AttemptResult, 4096),
+		results:   make(chan result, 4096),
 		held:      make(map[string]*job),
 		endpoints: make(map[string]*endpoint),
 		starved:   make(map[*endpoint]bool),
@@ -617,6 +631,7 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 			}
 		}
 	}
+	fifo := ep.cfg != nil && ep.cfg.FIFO
 	e.pumpLocked(ep)
 	for other := range e.starved {
 		if e.inflight >= e.cfg.Workers {
@@ -625,7 +640,7 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 		e.pumpLocked(other)
 	}
 	e.mu.Unlock()
-	e.results <- r
+	e.results <- result{r: r, fifo: fifo}
 }
 
 func (r *request) do(e *Engine) response {
@@ -636,20 +651,38 @@ func (r *request) do(e *Engine) response {
 func (e *Engine) completeLoop() {
 	defer e.completer.Done()
 	batch := make([]*store.AttemptResult, 0, 512)
-	for r := range e.results {
-		batch = append(batch[:0], r)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	for first := range e.results {
+		batch = append(batch[:0], first.r)
+		urgent := first.fifo
+		linger.Reset(completeLinger)
 	fill:
 		for len(batch) < cap(batch) {
+			if urgent {
+				select { // take what is already here, but do not wait
+				case res, ok := <-e.results:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, res.r)
+					continue
+				default:
+					break fill
+				}
+			}
 			select {
-			case r, ok := <-e.results:
+			case res, ok := <-e.results:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, r)
-			default:
+				batch = append(batch, res.r)
+				urgent = urgent || res.fifo
+			case <-linger.C:
 				break fill
 			}
 		}
+		linger.Stop()
 		e.record(batch)
 	}
 }
@@ -670,12 +703,13 @@ func (e *Engine) record(batch []*store.AttemptResult) {
 		e.log.Error("record attempts", "attempts", len(batch), "err", err, "retry_in", wait)
 		time.Sleep(wait)
 	}
+	wakeAt := e.claimWake.Load()
 	e.mu.Lock()
 	wake := false
 	for _, r := range batch {
 		delete(e.held, r.Attempt.DeliveryID)
-		if r.Status == store.DeliveryPending {
-			wake = true
+		if r.NextAttemptAt != nil && (wakeAt == 0 || r.NextAttemptAt.UnixNano() < wakeAt) {
+			wake = true // a retry falls due before the claim loop would look again
 		}
 		if ep := e.endpoints[r.Attempt.EndpointID]; ep != nil && ep.cfg != nil && ep.cfg.FIFO {
 			wake = true // the next delivery in line may go now
@@ -684,7 +718,7 @@ func (e *Engine) record(batch []*store.AttemptResult) {
 	e.m.Held.Set(float64(len(e.held)))
 	held := len(e.held)
 	e.mu.Unlock()
-	if wake || held < e.maxHeld()/2 {
+	if wake || (e.claimStarved.Load() && held < e.maxHeld()/2) {
 		e.signal()
 	}
 }
@@ -697,6 +731,7 @@ func (e *Engine) claimLoop(ctx context.Context) {
 	defer timer.Stop()
 	for {
 		wait := 30 * time.Second
+		starved := false // due work was left unclaimed for lack of room in this node or its endpoints
 		e.mu.Lock()
 		room := min(e.cfg.ClaimBatch, e.maxHeld()-len(e.held))
 		exclude := e.saturatedLocked()
@@ -731,13 +766,15 @@ func (e *Engine) claimLoop(ctx context.Context) {
 					e.enqueue(claimed)
 					// Due but not claimed means excluded (a saturated endpoint): its completions wake us.
 					if len(claimed) == 0 {
-						wait = time.Second
+						wait, starved = time.Second, true
 					} else {
 						continue
 					}
 				}
 			}
 		}
+		e.claimStarved.Store(room <= 0 || starved)
+		e.claimWake.Store(time.Now().Add(wait).UnixNano())
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
@@ -745,6 +782,7 @@ func (e *Engine) claimLoop(ctx context.Context) {
 		case <-e.wake:
 		case <-timer.C:
 		}
+		e.claimWake.Store(0)
 		if !timer.Stop() {
 			select {
 			case <-timer.C:
