@@ -62,15 +62,17 @@ type Endpoint struct {
 	RateLimit      float64           `json:"rate_limit"`      // requests per second; 0 means unlimited
 	TimeoutMS      int               `json:"timeout_ms"`      // 0 means the server default
 	FIFO           bool              `json:"fifo"`            // one delivery in flight, in publish order
+	SourceID       string            `json:"source_id,omitempty"` // when set, only messages that arrived through this source
 	Metadata       map[string]string `json:"metadata"`
 	FailingSince   *time.Time        `json:"failing_since,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
 }
 
-// Accepts reports whether the endpoint subscribes to eventType.
-func (e *Endpoint) Accepts(eventType string) bool {
-	return MatchEventType(e.EventTypes, eventType)
+// Accepts reports whether the endpoint subscribes to a message of eventType from sourceID
+// ("" for messages published through the API).
+func (e *Endpoint) Accepts(eventType, sourceID string) bool {
+	return (e.SourceID == "" || e.SourceID == sourceID) && MatchEventType(e.EventTypes, eventType)
 }
 
 // MatchEventType reports whether eventType matches a filter of exact names and
@@ -107,8 +109,17 @@ type Message struct {
 	Type           string          `json:"type"`
 	Payload        json.RawMessage `json:"payload"` // sent byte for byte as the webhook body; nil once purged
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
+	// SourceID names the source the message arrived through; empty for API publishes.
+	SourceID string `json:"source_id,omitempty"`
+	// Headers are sent with every delivery of the message: for a source's events, the
+	// provider's headers under ForwardedHeaderPrefix and the original content type.
+	Headers   map[string]string `json:"headers,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
 }
+
+// ForwardedHeaderPrefix is prepended to a provider's header names when a source's event
+// is forwarded: Stripe-Signature arrives as X-Herald-Original-Stripe-Signature.
+const ForwardedHeaderPrefix = "X-Herald-Original-"
 
 // Delivery statuses.
 const (
@@ -172,8 +183,9 @@ type TimeRange struct {
 
 // MessageFilter selects messages of one app.
 type MessageFilter struct {
-	AppID string
-	Type  string
+	AppID    string
+	Type     string
+	SourceID string
 	TimeRange
 	Page
 }
@@ -230,6 +242,7 @@ type Claimed struct {
 	Delivery *Delivery
 	Type     string
 	Payload  []byte
+	Headers  map[string]string // the message's headers (see Message.Headers)
 }
 
 // AttemptResult records one finished attempt and what follows from it.
@@ -330,6 +343,48 @@ type Store interface {
 	DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*Endpoint, error)
 
 	Close() error
+}
+
+// Source is an inbound address (POST /in/{id}) that verifies a provider's webhooks and
+// turns each into a message of its app, forwarded to the app's endpoints.
+type Source struct {
+	ID       string   `json:"id"`
+	AppID    string   `json:"app_id"`
+	Name     string   `json:"name"`
+	Provider string   `json:"provider"` // a webhook.NewProvider name, or "hmac"
+	Secrets  []string `json:"-"`        // verifying secrets, newest first; encrypted at rest
+	// HMAC configures the generic "hmac" provider (its Secret field is not used: Secrets is).
+	HMAC         *webhook.HMACConfig `json:"hmac,omitempty"`
+	MaxBodyBytes int64               `json:"max_body_bytes"` // 0: the server default
+	DedupeWindow time.Duration       `json:"-"`              // 0: the server default
+	CreatedAt    time.Time           `json:"created_at"`
+	UpdatedAt    time.Time           `json:"updated_at"`
+}
+
+// Rejection records an inbound request a source refused, for inspection; it is never forwarded.
+type Rejection struct {
+	ID         string            `json:"id"`
+	SourceID   string            `json:"source_id"`
+	AppID      string            `json:"app_id"`
+	ReceivedAt time.Time         `json:"received_at"`
+	Status     int               `json:"status"`
+	Code       string            `json:"code"`
+	Message    string            `json:"message"`
+	RemoteAddr string            `json:"remote_addr"`
+	Headers    map[string]string `json:"headers"`
+	Body       []byte            `json:"-"` // the first 64 KiB
+}
+
+// SourceStore keeps sources and their rejected requests; a backend that implements it
+// can run the receiving gateway.
+type SourceStore interface {
+	CreateSource(ctx context.Context, s *Source) error
+	GetSource(ctx context.Context, appID, id string) (*Source, error) // appID "" matches any app
+	ListSources(ctx context.Context, appID string, p Page) ([]*Source, string, error)
+	UpdateSource(ctx context.Context, s *Source) error
+	DeleteSource(ctx context.Context, appID, id string) error
+	RecordRejection(ctx context.Context, r *Rejection) error
+	ListRejections(ctx context.Context, appID, sourceID string, p Page) ([]*Rejection, string, error)
 }
 
 // Cipher encrypts secrets at rest; backends store only ciphertext.

@@ -12,7 +12,7 @@ import (
 )
 
 const endpointColumns = `id, app_id, url, description, event_types, headers, state, disabled_reason,
-	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at`
+	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at, source_id`
 
 func scanEndpoint(row interface{ Scan(...any) error }) (*store.Endpoint, error) {
 	var e store.Endpoint
@@ -21,7 +21,7 @@ func scanEndpoint(row interface{ Scan(...any) error }) (*store.Endpoint, error) 
 	var failing sql.NullInt64
 	var created, updated int64
 	if err := row.Scan(&e.ID, &e.AppID, &e.URL, &e.Description, &types, &headers, &e.State, &e.DisabledReason,
-		&e.MaxConcurrency, &e.RateLimit, &e.TimeoutMS, &fifo, &meta, &failing, &created, &updated); err != nil {
+		&e.MaxConcurrency, &e.RateLimit, &e.TimeoutMS, &fifo, &meta, &failing, &created, &updated, &e.SourceID); err != nil {
 		return nil, err
 	}
 	e.EventTypes, e.Headers, e.Metadata = decodeList(types), decodeMap(headers), decodeMap(meta)
@@ -52,10 +52,10 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *stor
 		if n == 0 {
 			return notFound("app", e.AppID)
 		}
-		if _, err := w.exec(`INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := w.exec(`INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.ID, e.AppID, e.URL, e.Description, encodeJSON(e.EventTypes), encodeJSON(e.Headers), e.State, e.DisabledReason,
 			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, boolInt(e.FIFO), encodeJSON(e.Metadata), nullMS(e.FailingSince),
-			ms(e.CreatedAt), ms(e.UpdatedAt)); err != nil {
+			ms(e.CreatedAt), ms(e.UpdatedAt), e.SourceID); err != nil {
 			return err
 		}
 		_, err := w.exec(`INSERT INTO endpoint_secrets (id, endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
@@ -94,11 +94,11 @@ func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) (
 func (s *Store) UpdateEndpoint(ctx context.Context, e *store.Endpoint) error {
 	return s.do(ctx, func(w *writer) error {
 		n, err := w.execN(`UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, state = ?,
-			disabled_reason = ?, max_concurrency = ?, rate_limit = ?, timeout_ms = ?, fifo = ?, metadata = ?,
+			disabled_reason = ?, max_concurrency = ?, rate_limit = ?, timeout_ms = ?, fifo = ?, metadata = ?, source_id = ?,
 			failing_since = CASE WHEN ? = 'enabled' AND state != 'enabled' THEN NULL ELSE failing_since END, updated_at = ?
 			WHERE id = ? AND app_id = ?`,
 			e.URL, e.Description, encodeJSON(e.EventTypes), encodeJSON(e.Headers), e.State, e.DisabledReason,
-			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, boolInt(e.FIFO), encodeJSON(e.Metadata), e.State, ms(e.UpdatedAt), e.ID, e.AppID)
+			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, boolInt(e.FIFO), encodeJSON(e.Metadata), e.SourceID, e.State, ms(e.UpdatedAt), e.ID, e.AppID)
 		if err == nil && n == 0 {
 			return notFound("endpoint", e.ID)
 		}

@@ -10,14 +10,18 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-const messageColumns = `id, app_id, type, payload, COALESCE(idempotency_key, ''), created_at`
+const messageColumns = `id, app_id, type, payload, COALESCE(idempotency_key, ''), COALESCE(source_id, ''), headers, created_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (*store.Message, error) {
 	var m store.Message
 	var payload []byte
+	var headers string
 	var created int64
-	if err := row.Scan(&m.ID, &m.AppID, &m.Type, &payload, &m.IdempotencyKey, &created); err != nil {
+	if err := row.Scan(&m.ID, &m.AppID, &m.Type, &payload, &m.IdempotencyKey, &m.SourceID, &headers, &created); err != nil {
 		return nil, err
+	}
+	if headers != "{}" {
+		m.Headers = decodeMap(headers)
 	}
 	if payload != nil {
 		m.Payload = payload
@@ -60,8 +64,8 @@ func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.Pub
 		if !app.exists {
 			return notFound("app", m.AppID)
 		}
-		if _, err := w.exec(`INSERT INTO messages (id, app_id, type, payload, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			m.ID, m.AppID, m.Type, []byte(m.Payload), nullString(m.IdempotencyKey), now); err != nil {
+		if _, err := w.exec(`INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.AppID, m.Type, []byte(m.Payload), nullString(m.IdempotencyKey), nullString(m.SourceID), encodeJSON(nonNilMap(m.Headers)), now); err != nil {
 			return err
 		}
 		if m.IdempotencyKey != "" {
@@ -72,7 +76,7 @@ func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.Pub
 		}
 		var targets []fanoutTarget
 		for _, t := range app.targets {
-			if store.MatchEventType(t.eventTypes, m.Type) {
+			if (t.sourceID == "" || t.sourceID == m.SourceID) && store.MatchEventType(t.eventTypes, m.Type) {
 				targets = append(targets, t)
 			}
 		}
@@ -121,7 +125,7 @@ func (w *writer) appTargets(appID string) (*appTargets, error) {
 	}
 	a.exists = n > 0
 	if a.exists {
-		rows, err := w.query(`SELECT id, event_types, state, fifo FROM endpoints WHERE app_id = ? AND state != 'disabled'`, appID)
+		rows, err := w.query(`SELECT id, event_types, state, fifo, source_id FROM endpoints WHERE app_id = ? AND state != 'disabled'`, appID)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +134,7 @@ func (w *writer) appTargets(appID string) (*appTargets, error) {
 			var t fanoutTarget
 			var types string
 			var fifo int
-			if err := rows.Scan(&t.id, &types, &t.state, &fifo); err != nil {
+			if err := rows.Scan(&t.id, &types, &t.state, &fifo, &t.sourceID); err != nil {
 				return nil, err
 			}
 			t.eventTypes, t.fifo = decodeList(types), fifo != 0
@@ -170,8 +174,8 @@ func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*sto
 	limit := limitOf(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE app_id = ? AND (? = '' OR type = ?) AND created_at >= ? AND created_at < ? AND (? = '' OR id < ?)
-		ORDER BY id DESC LIMIT ?`, f.AppID, f.Type, f.Type, since, until, f.Cursor, f.Cursor, limit+1)
+		WHERE app_id = ? AND (? = '' OR type = ?) AND (? = '' OR source_id = ?) AND created_at >= ? AND created_at < ? AND (? = '' OR id < ?)
+		ORDER BY id DESC LIMIT ?`, f.AppID, f.Type, f.Type, f.SourceID, f.SourceID, since, until, f.Cursor, f.Cursor, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

@@ -61,8 +61,12 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 		}
 		for _, d := range ds {
 			c := &store.Claimed{Delivery: d}
-			if err := w.queryRow(`SELECT type, payload FROM messages WHERE id = ?`, d.MessageID).Scan(&c.Type, &c.Payload); err != nil {
+			var headers string
+			if err := w.queryRow(`SELECT type, payload, headers FROM messages WHERE id = ?`, d.MessageID).Scan(&c.Type, &c.Payload, &headers); err != nil {
 				return fmt.Errorf("claim: message %s: %w", d.MessageID, err)
+			}
+			if headers != "{}" {
+				c.Headers = decodeMap(headers)
 			}
 			out = append(out, c)
 		}
@@ -314,6 +318,10 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 			return err
 		}
 		res.IdempotencyKeys = int(n)
+		if _, err := w.exec(`DELETE FROM source_rejections WHERE id IN (
+			SELECT id FROM source_rejections WHERE received_at < ? LIMIT ?)`, ms(before), limit); err != nil {
+			return err
+		}
 		return nil
 	})
 	if err != nil {

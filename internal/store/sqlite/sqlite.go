@@ -67,9 +67,9 @@ type appTargets struct {
 }
 
 type fanoutTarget struct {
-	id, state  string
-	eventTypes []string
-	fifo       bool
+	id, state, sourceID string
+	eventTypes          []string
+	fifo                bool
 }
 
 var _ store.Store = (*Store)(nil)

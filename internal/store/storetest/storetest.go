@@ -42,6 +42,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"Purge", testPurge},
 		{"DisableFailing", testDisableFailing},
 		{"Pagination", testPagination},
+		{"MessageSourceAndHeaders", testMessageSourceAndHeaders},
+		{"Sources", testSources},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -671,4 +673,101 @@ func testPagination(t *testing.T, s store.Store) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("paged apps = %v, want %v (newest first)", got, want)
 	}
+}
+
+// testMessageSourceAndHeaders checks that a source's messages keep their headers through
+// publish and claim, and reach only endpoints that take them.
+func testMessageSourceAndHeaders(t *testing.T, s store.Store) {
+	a := newApp(t, s)
+	unfiltered := newEndpoint(t, s, a.ID, nil)
+	onlySrc := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.SourceID = "src_1" })
+	got, err := s.GetEndpoint(ctx, a.ID, onlySrc.ID)
+	must(t, err)
+	if got.SourceID != "src_1" {
+		t.Fatalf("endpoint source = %q", got.SourceID)
+	}
+	fromAPI := publish(t, s, a.ID, "t", base, nil)
+	if len(fromAPI.Deliveries) != 1 || fromAPI.Deliveries[0].EndpointID != unfiltered.ID {
+		t.Fatalf("an API message reached %d endpoints, want only the unfiltered one", len(fromAPI.Deliveries))
+	}
+	headers := map[string]string{"Content-Type": "application/x-www-form-urlencoded", store.ForwardedHeaderPrefix + "X-Slack-Signature": "v0=abc"}
+	fromSrc := publish(t, s, a.ID, "t", base, func(in *store.PublishInput) {
+		in.Message.SourceID, in.Message.Headers = "src_1", headers
+	})
+	if len(fromSrc.Deliveries) != 2 {
+		t.Fatalf("a source message reached %d endpoints, want 2", len(fromSrc.Deliveries))
+	}
+	m, err := s.GetMessage(ctx, a.ID, fromSrc.Message.ID)
+	must(t, err)
+	if m.SourceID != "src_1" || fmt.Sprint(m.Headers) != fmt.Sprint(headers) {
+		t.Fatalf("message = %+v", m)
+	}
+	list, _, err := s.ListMessages(ctx, store.MessageFilter{AppID: a.ID, SourceID: "src_1"})
+	must(t, err)
+	if len(list) != 1 || list[0].ID != fromSrc.Message.ID {
+		t.Fatalf("ListMessages by source = %d messages", len(list))
+	}
+	for _, c := range claim(t, s, "n1", base, 10) {
+		if c.Delivery.MessageID == fromSrc.Message.ID && fmt.Sprint(c.Headers) != fmt.Sprint(headers) {
+			t.Fatalf("claimed headers = %v", c.Headers)
+		}
+		if c.Delivery.MessageID == fromAPI.Message.ID && len(c.Headers) != 0 {
+			t.Fatalf("an API message claimed with headers %v", c.Headers)
+		}
+	}
+}
+
+func testSources(t *testing.T, st store.Store) {
+	s, ok := st.(store.SourceStore)
+	if !ok {
+		t.Skip("this backend does not implement store.SourceStore")
+	}
+	a, other := newApp(t, st), newApp(t, st)
+	src := &store.Source{ID: ids.New("src"), AppID: a.ID, Name: "openai", Provider: "openai",
+		Secrets: []string{"whsec_new", "whsec_old"}, MaxBodyBytes: 1 << 20, DedupeWindow: 72 * time.Hour, CreatedAt: base, UpdatedAt: base}
+	must(t, s.CreateSource(ctx, src))
+	gen := &store.Source{ID: ids.New("src"), AppID: a.ID, Provider: "hmac", Secrets: []string{"s3cret"},
+		HMAC: &webhook.HMACConfig{Header: "X-Signature", Prefix: "sha256=", Secret: "must-not-be-stored"}, CreatedAt: base, UpdatedAt: base}
+	must(t, s.CreateSource(ctx, gen))
+	wantErr(t, s.CreateSource(ctx, &store.Source{ID: ids.New("src"), AppID: "app_missing", Provider: "openai", Secrets: []string{"x"}, CreatedAt: base, UpdatedAt: base}), store.ErrNotFound)
+
+	got, err := s.GetSource(ctx, "", src.ID)
+	must(t, err)
+	if got.AppID != a.ID || fmt.Sprint(got.Secrets) != "[whsec_new whsec_old]" || got.DedupeWindow != 72*time.Hour || got.MaxBodyBytes != 1<<20 {
+		t.Fatalf("GetSource = %+v", got)
+	}
+	_, err = s.GetSource(ctx, other.ID, src.ID)
+	wantErr(t, err, store.ErrNotFound)
+	g, _ := s.GetSource(ctx, a.ID, gen.ID)
+	if g.HMAC == nil || g.HMAC.Header != "X-Signature" || g.HMAC.Secret != "" {
+		t.Fatalf("generic source config = %+v", g.HMAC)
+	}
+	list, _, err := s.ListSources(ctx, a.ID, store.Page{})
+	must(t, err)
+	if len(list) != 2 {
+		t.Fatalf("ListSources = %d", len(list))
+	}
+	src.Secrets, src.Name = []string{"whsec_rotated"}, "renamed"
+	must(t, s.UpdateSource(ctx, src))
+	got, _ = s.GetSource(ctx, a.ID, src.ID)
+	if got.Name != "renamed" || fmt.Sprint(got.Secrets) != "[whsec_rotated]" {
+		t.Fatalf("after update = %+v", got)
+	}
+
+	rej := &store.Rejection{ID: ids.New("rej"), SourceID: src.ID, AppID: a.ID, ReceivedAt: base, Status: 401, Code: "invalid_signature",
+		Message: "no matching signature", RemoteAddr: "127.0.0.1:5555", Headers: map[string]string{"Webhook-Id": "msg_1"}, Body: []byte(`{"x":1}`)}
+	must(t, s.RecordRejection(ctx, rej))
+	rs, _, err := s.ListRejections(ctx, a.ID, src.ID, store.Page{})
+	must(t, err)
+	if len(rs) != 1 || rs[0].Code != "invalid_signature" || string(rs[0].Body) != `{"x":1}` || rs[0].Headers["Webhook-Id"] != "msg_1" {
+		t.Fatalf("ListRejections = %+v", rs)
+	}
+	if rs, _, _ := s.ListRejections(ctx, other.ID, src.ID, store.Page{}); len(rs) != 0 {
+		t.Fatal("rejections leak across apps")
+	}
+	wantErr(t, s.DeleteSource(ctx, other.ID, src.ID), store.ErrNotFound)
+	must(t, s.DeleteSource(ctx, a.ID, src.ID))
+	_, err = s.GetSource(ctx, a.ID, src.ID)
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.RecordRejection(ctx, &store.Rejection{ID: ids.New("rej"), SourceID: src.ID, AppID: a.ID, ReceivedAt: base}), store.ErrNotFound)
 }
