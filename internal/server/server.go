@@ -48,6 +48,7 @@ type Config struct {
 	MaxPayloadBytes     int64
 	ShutdownTimeout     time.Duration // default 30 s
 	NodeID              string
+	UserAgent           string // the User-Agent header of webhook requests; default herald's own
 }
 
 // Server is a running herald delivery server.
@@ -102,7 +103,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	s.engine, err = delivery.New(delivery.Config{
 		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, NodeID: cfg.NodeID,
 		Policy: policy, Workers: cfg.Workers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
-		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter,
+		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 	})
 	if err != nil {
 		st.Close()
