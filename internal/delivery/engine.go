@@ -27,6 +27,8 @@ type Config struct {
 	// Guard refuses private and metadata addresses at dial time; nil allows everything
 	// (only for tests and trusted networks).
 	Guard *netguard.Guard
+	// Relay carries deliveries of listener endpoints; nil: listener endpoints wait.
+	Relay Relay
 	// NodeID names this process in leases; default: host-pid-random.
 	NodeID    string
 	UserAgent string // default "herald/1"
@@ -298,7 +300,13 @@ func (e *Engine) EndpointChanged(id string) {
 // Publish stores a message with its deliveries (durably: it returns after the commit)
 // and starts sending the deliveries this node could lease.
 func (e *Engine) Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error) {
-	in := &store.PublishInput{Message: m, IdempotencyTTL: e.cfg.IdempotencyTTL}
+	return e.PublishWithTTL(ctx, m, e.cfg.IdempotencyTTL)
+}
+
+// PublishWithTTL is Publish with the message's idempotency key remembered for ttl instead
+// of the engine's default (the receiving gateway keeps provider delivery ids longer).
+func (e *Engine) PublishWithTTL(ctx context.Context, m *store.Message, ttl time.Duration) (*store.PublishResult, error) {
+	in := &store.PublishInput{Message: m, IdempotencyTTL: ttl}
 	e.mu.Lock()
 	if e.started && !e.stopping && len(e.held) < e.maxHeld() {
 		in.LeaseOwner, in.LeaseUntil = e.cfg.NodeID, time.Now().Add(e.cfg.Lease)
@@ -315,7 +323,7 @@ func (e *Engine) Publish(ctx context.Context, m *store.Message) (*store.PublishR
 	if len(res.Leased) > 0 {
 		jobs := make([]*store.Claimed, len(res.Leased))
 		for i, d := range res.Leased {
-			jobs[i] = &store.Claimed{Delivery: d, Type: m.Type, Payload: m.Payload}
+			jobs[i] = &store.Claimed{Delivery: d, Type: m.Type, Payload: m.Payload, Headers: m.Headers}
 		}
 		e.enqueue(jobs)
 	}
@@ -455,8 +463,8 @@ func (e *Engine) pumpLocked(ep *endpoint) {
 			return
 		}
 	}
-	if ep.cfg.State != store.EndpointEnabled {
-		e.releaseQueueLocked(ep)
+	if ep.cfg.State != store.EndpointEnabled || (e.isListener(ep) && !e.listenerConnected(ep)) {
+		e.releaseQueueLocked(ep) // they wait in the store: for the resume, or for the listener
 		return
 	}
 	for len(ep.queue) > 0 && ep.inflight < ep.limit {
@@ -531,12 +539,16 @@ func (e *Engine) requestLocked(ep *endpoint, j *job) *request {
 		timeout = time.Duration(ep.cfg.TimeoutMS) * time.Millisecond
 	}
 	return &request{
-		url:       ep.cfg.URL,
-		messageID: j.c.Delivery.MessageID,
-		body:      j.c.Payload,
-		headers:   ep.cfg.Headers,
-		signer:    ep.signer,
-		timeout:   timeout,
+		url:        ep.cfg.URL,
+		endpointID: ep.id,
+		messageID:  j.c.Delivery.MessageID,
+		eventType:  j.c.Type,
+		body:       j.c.Payload,
+		headers:    ep.cfg.Headers,
+		msgHeaders: j.c.Headers,
+		signer:     ep.signer,
+		timeout:    timeout,
+		relay:      IsListenerURL(ep.cfg.URL),
 	}
 }
 
@@ -546,13 +558,25 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	started := time.Now()
 	resp := req.do(e)
 	d := j.c.Delivery
-	if resp.err != nil && e.sendCtx.Err() != nil {
-		// Hard stop: this attempt did not really happen; let it run again at once.
+	if resp.err != nil && (e.sendCtx.Err() != nil || errors.Is(resp.err, ErrListenerGone)) {
+		// A hard stop, or a listener that went away: the attempt did not really happen.
+		// Hand the delivery back to the store to go again at once (after a restart, or
+		// when the listener reconnects), without spending a retry.
 		e.mu.Lock()
-		e.aborted = append(e.aborted, d.ID)
 		ep.inflight--
 		e.inflight--
+		if e.sendCtx.Err() != nil {
+			e.aborted = append(e.aborted, d.ID)
+			e.mu.Unlock()
+			return
+		}
+		delete(e.held, d.ID)
+		e.m.Held.Set(float64(len(e.held)))
+		e.pumpLocked(ep)
 		e.mu.Unlock()
+		if err := e.store.ReleaseLeases(context.Background(), e.cfg.NodeID, []string{d.ID}); err != nil {
+			e.log.Warn("release a listener's delivery", "delivery", d.ID, "err", err)
+		}
 		return
 	}
 	a := &store.Attempt{
@@ -644,6 +668,9 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 }
 
 func (r *request) do(e *Engine) response {
+	if r.relay {
+		return e.sendRelay(r, time.Now())
+	}
 	return e.sender.send(e.sendCtx, r, time.Now())
 }
 
@@ -797,7 +824,8 @@ func (e *Engine) saturatedLocked() []string {
 	var out []string
 	now := time.Now()
 	for id, ep := range e.endpoints {
-		if len(ep.queue) >= 2*max(ep.limit, 1) || now.Before(ep.backoff) || (ep.cfg != nil && ep.cfg.State != store.EndpointEnabled) {
+		if len(ep.queue) >= 2*max(ep.limit, 1) || now.Before(ep.backoff) || (ep.cfg != nil && ep.cfg.State != store.EndpointEnabled) ||
+			(e.isListener(ep) && !e.listenerConnected(ep)) {
 			out = append(out, id)
 		}
 	}

@@ -69,12 +69,16 @@ func newSender(guard *netguard.Guard, userAgent string, maxIdlePerHost int) *sen
 
 // request is one webhook to send.
 type request struct {
-	url       string
-	messageID string
-	body      []byte
-	headers   map[string]string
-	signer    *webhook.Standard
-	timeout   time.Duration
+	url        string
+	endpointID string
+	messageID  string
+	eventType  string
+	body       []byte
+	headers    map[string]string // the endpoint's custom headers
+	msgHeaders map[string]string // the message's: a source's forwarded provider headers and content type
+	signer     *webhook.Standard
+	timeout    time.Duration
+	relay      bool // a listener endpoint: sent over its live connection, not HTTP
 }
 
 // response is what came back (or the error instead).
@@ -87,10 +91,39 @@ type response struct {
 	retryAfter time.Duration
 }
 
-func (s *sender) send(ctx context.Context, r *request, now time.Time) response {
+// header returns the request headers of one attempt: the endpoint's custom headers, the
+// message's forwarded headers, and herald's signature headers, which nothing overrides.
+func (s *sender) header(r *request, now time.Time) (http.Header, error) {
 	sig, err := r.signer.SignatureHeader(r.messageID, now, r.body)
 	if err != nil {
-		return response{err: fmt.Errorf("sign: %w", err)}
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	h := make(http.Header, len(r.headers)+len(r.msgHeaders)+5)
+	for k, v := range r.headers {
+		if !reservedHeader(k) {
+			h.Set(k, v)
+		}
+	}
+	contentType := "application/json"
+	for k, v := range r.msgHeaders {
+		if strings.EqualFold(k, "Content-Type") {
+			contentType = v
+		} else if !reservedHeader(k) {
+			h.Set(k, v)
+		}
+	}
+	h["Webhook-Id"] = []string{r.messageID}
+	h["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	h["Webhook-Signature"] = []string{sig}
+	h["Content-Type"] = []string{contentType}
+	h["User-Agent"] = []string{s.userAgent}
+	return h, nil
+}
+
+func (s *sender) send(ctx context.Context, r *request, now time.Time) response {
+	h, err := s.header(r, now)
+	if err != nil {
+		return response{err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -98,17 +131,7 @@ func (s *sender) send(ctx context.Context, r *request, now time.Time) response {
 	if err != nil {
 		return response{err: fmt.Errorf("build request: %w", err)}
 	}
-	h := req.Header
-	for k, v := range r.headers {
-		if !reservedHeader(k) {
-			h.Set(k, v)
-		}
-	}
-	h["Webhook-Id"] = []string{r.messageID}
-	h["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
-	h["Webhook-Signature"] = []string{sig}
-	h["Content-Type"] = []string{"application/json"}
-	h["User-Agent"] = []string{s.userAgent}
+	req.Header = h
 	start := time.Now()
 	resp, err := s.client.Do(req)
 	if err != nil {

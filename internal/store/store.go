@@ -58,10 +58,10 @@ type Endpoint struct {
 	Headers        map[string]string `json:"headers"`     // extra request headers
 	State          string            `json:"state"`
 	DisabledReason string            `json:"disabled_reason,omitempty"`
-	MaxConcurrency int               `json:"max_concurrency"` // 0 means the server default
-	RateLimit      float64           `json:"rate_limit"`      // requests per second; 0 means unlimited
-	TimeoutMS      int               `json:"timeout_ms"`      // 0 means the server default
-	FIFO           bool              `json:"fifo"`            // one delivery in flight, in publish order
+	MaxConcurrency int               `json:"max_concurrency"`     // 0 means the server default
+	RateLimit      float64           `json:"rate_limit"`          // requests per second; 0 means unlimited
+	TimeoutMS      int               `json:"timeout_ms"`          // 0 means the server default
+	FIFO           bool              `json:"fifo"`                // one delivery in flight, in publish order
 	SourceID       string            `json:"source_id,omitempty"` // when set, only messages that arrived through this source
 	Metadata       map[string]string `json:"metadata"`
 	FailingSince   *time.Time        `json:"failing_since,omitempty"`
