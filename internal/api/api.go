@@ -44,6 +44,12 @@ type Config struct {
 	MaxPayloadBytes int64            // the largest message payload; default 256 KiB (262144)
 	SecretGrace     time.Duration    // how long rotated-out secrets keep signing by default; default 24h
 	Now             func() time.Time // nil = time.Now
+	// Sources keeps the receiving gateway's sources; nil answers 501 on source routes.
+	Sources store.SourceStore
+	// OnSourceChanged is told when a source is updated or deleted (to drop caches).
+	OnSourceChanged func(sourceID string)
+	// Listener runs `herald listen` sessions; nil answers 501 on GET /v1/listen.
+	Listener Listener
 }
 
 // Defaults of Config.
@@ -64,6 +70,10 @@ type server struct {
 	now         func() time.Time
 	keys        *keyCache
 	mux         *http.ServeMux
+
+	sources         store.SourceStore
+	onSourceChanged func(string)
+	listener        Listener
 }
 
 // New returns the API handler: it serves /v1/... and /openapi.yaml, and answers
@@ -99,6 +109,10 @@ func newServer(cfg Config) (*server, error) {
 		secretGrace: cfg.SecretGrace,
 		now:         cfg.Now,
 		mux:         http.NewServeMux(),
+
+		sources:         cfg.Sources,
+		onSourceChanged: cfg.OnSourceChanged,
+		listener:        cfg.Listener,
 	}
 	if s.maxPayload == 0 {
 		s.maxPayload = defaultMaxPayloadBytes
@@ -179,6 +193,16 @@ func (s *server) routes() []route {
 		{pattern: "POST /v1/apps/{app}/deliveries/{dlv}/retry", access: appAccess, handle: s.retryDelivery},
 		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}/attempts", access: appAccess, handle: s.listDeliveryAttempts},
 		{pattern: "GET /v1/apps/{app}/attempts", access: appAccess, handle: s.listAttempts},
+
+		{pattern: "POST /v1/apps/{app}/sources", access: appAccess, handle: s.createSource},
+		{pattern: "GET /v1/apps/{app}/sources", access: appAccess, handle: s.listSources},
+		{pattern: "GET /v1/apps/{app}/sources/{src}", access: appAccess, handle: s.getSource},
+		{pattern: "PATCH /v1/apps/{app}/sources/{src}", access: appAccess, handle: s.updateSource},
+		{pattern: "DELETE /v1/apps/{app}/sources/{src}", access: appAccess, handle: s.deleteSource},
+		{pattern: "GET /v1/apps/{app}/sources/{src}/secrets", access: appAccess, handle: s.getSourceSecrets},
+		{pattern: "GET /v1/apps/{app}/sources/{src}/rejections", access: appAccess, handle: s.listRejections},
+		{pattern: "GET /v1/sources/{src}", access: appAccess, handle: s.getSourceByID},
+		{pattern: "GET /v1/listen", access: appAccess, handle: s.listen},
 	}
 }
 

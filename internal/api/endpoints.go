@@ -26,6 +26,7 @@ type endpointJSON struct {
 	RateLimit      float64           `json:"rate_limit"`
 	TimeoutMS      int               `json:"timeout_ms"`
 	FIFO           bool              `json:"fifo"`
+	SourceID       string            `json:"source_id,omitempty"`
 	Metadata       map[string]string `json:"metadata"`
 	FailingSince   *timestamp        `json:"failing_since,omitempty"`
 	CreatedAt      timestamp         `json:"created_at"`
@@ -41,7 +42,7 @@ func toEndpointJSON(e *store.Endpoint) endpointJSON {
 		ID: e.ID, AppID: e.AppID, URL: e.URL, Description: e.Description, EventTypes: types,
 		Headers: nonNil(e.Headers), State: e.State, DisabledReason: e.DisabledReason,
 		MaxConcurrency: e.MaxConcurrency, RateLimit: e.RateLimit, TimeoutMS: e.TimeoutMS, FIFO: e.FIFO,
-		Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
+		SourceID: e.SourceID, Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
 		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt),
 	}
 }

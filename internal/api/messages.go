@@ -11,21 +11,37 @@ import (
 )
 
 // messageJSON is a Message as answered; Deliveries is set on answers to a new publish.
+// A payload that is not JSON (a source's form-encoded or binary body) is answered as a
+// string, with PayloadEncoding saying how: "text" or "base64".
 type messageJSON struct {
-	ID             string          `json:"id"`
-	AppID          string          `json:"app_id"`
-	Type           string          `json:"type"`
-	Payload        json.RawMessage `json:"payload"`
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	CreatedAt      timestamp       `json:"created_at"`
-	Deliveries     *int            `json:"deliveries,omitempty"`
+	ID              string            `json:"id"`
+	AppID           string            `json:"app_id"`
+	Type            string            `json:"type"`
+	Payload         json.RawMessage   `json:"payload"`
+	PayloadEncoding string            `json:"payload_encoding,omitempty"`
+	IdempotencyKey  string            `json:"idempotency_key,omitempty"`
+	SourceID        string            `json:"source_id,omitempty"`
+	Headers         map[string]string `json:"headers,omitempty"`
+	CreatedAt       timestamp         `json:"created_at"`
+	Deliveries      *int              `json:"deliveries,omitempty"`
 }
 
 func toMessageJSON(m *store.Message) messageJSON {
-	return messageJSON{
-		ID: m.ID, AppID: m.AppID, Type: m.Type, Payload: m.Payload,
-		IdempotencyKey: m.IdempotencyKey, CreatedAt: timestamp(m.CreatedAt),
+	out := messageJSON{
+		ID: m.ID, AppID: m.AppID, Type: m.Type, Payload: m.Payload, IdempotencyKey: m.IdempotencyKey,
+		SourceID: m.SourceID, Headers: m.Headers, CreatedAt: timestamp(m.CreatedAt),
 	}
+	switch {
+	case m.Payload == nil:
+		out.Payload = json.RawMessage("null") // purged
+	case !json.Valid(m.Payload) && utf8.Valid(m.Payload):
+		out.Payload, _ = json.Marshal(string(m.Payload))
+		out.PayloadEncoding = "text"
+	case !json.Valid(m.Payload):
+		out.Payload, _ = json.Marshal(m.Payload) // []byte encodes as base64
+		out.PayloadEncoding = "base64"
+	}
+	return out
 }
 
 // messageInput is the body of POST /v1/apps/{app}/messages.
@@ -102,7 +118,7 @@ func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call)
 // listMessages serves GET /v1/apps/{app}/messages.
 func (s *server) listMessages(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r.URL)
-	f := store.MessageFilter{AppID: c.appID, Type: q.str("type"), TimeRange: q.timeRange(), Page: q.page("msg")}
+	f := store.MessageFilter{AppID: c.appID, Type: q.str("type"), SourceID: q.id("source_id", "src"), TimeRange: q.timeRange(), Page: q.page("msg")}
 	if f.Type != "" && (len(f.Type) > maxTypeLen || !isTypeName(f.Type)) {
 		q.fail(invalidQuery("type", "must be an event type name, not %q", f.Type))
 	}

@@ -185,6 +185,9 @@ func path(segments ...string) string {
 	return b.String()
 }
 
+// BaseURL returns the server URL the client talks to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
 // appPath is path under /v1/apps/{app}.
 func appPath(app string, segments ...string) string {
 	return path(append([]string{"apps", app}, segments...)...)

@@ -65,7 +65,7 @@ func encodeMessageInput(in MessageInput) ([]byte, error) {
 // ListMessages returns one page of app's messages, newest first, and the next page's cursor.
 func (c *Client) ListMessages(ctx context.Context, app string, p ListMessagesParams) ([]*Message, string, error) {
 	q := pageQuery(ListParams{Limit: p.Limit, Cursor: p.Cursor}).
-		add("type", p.Type).addTime("since", p.Since).addTime("until", p.Until)
+		add("type", p.Type).add("source_id", p.SourceID).addTime("since", p.Since).addTime("until", p.Until)
 	return getList[Message](ctx, c, appPath(app, "messages"), url.Values(q))
 }
 

@@ -134,13 +134,18 @@ type ReplayResult struct {
 
 // Message is an event an app published.
 type Message struct {
-	ID             string          `json:"id"`
-	AppID          string          `json:"app_id"`
-	Type           string          `json:"type"`
-	Payload        json.RawMessage `json:"payload"` // the webhook body
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
-	Deliveries     *int            `json:"deliveries,omitempty"` // in Publish answers only: how many endpoints it was queued for
+	ID      string          `json:"id"`
+	AppID   string          `json:"app_id"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"` // the webhook body
+	// PayloadEncoding is "text" or "base64" when the body is not JSON (a source's form or
+	// binary body), and Payload is then a JSON string holding it.
+	PayloadEncoding string            `json:"payload_encoding,omitempty"`
+	IdempotencyKey  string            `json:"idempotency_key,omitempty"`
+	SourceID        string            `json:"source_id,omitempty"`
+	Headers         map[string]string `json:"headers,omitempty"` // a source's forwarded headers
+	CreatedAt       time.Time         `json:"created_at"`
+	Deliveries      *int              `json:"deliveries,omitempty"` // in Publish answers only: how many endpoints it was queued for
 }
 
 // MessageInput is the body of Publish.
@@ -204,11 +209,12 @@ type ListParams struct {
 
 // ListMessagesParams selects one page of an app's messages; zero fields do not filter.
 type ListMessagesParams struct {
-	Type   string
-	Since  time.Time // inclusive
-	Until  time.Time // exclusive
-	Limit  int
-	Cursor string
+	Type     string
+	SourceID string
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	Limit    int
+	Cursor   string
 }
 
 // ListDeliveriesParams selects one page of an app's deliveries; zero fields do not filter.
@@ -231,4 +237,54 @@ type ListAttemptsParams struct {
 	Until      time.Time
 	Limit      int
 	Cursor     string
+}
+
+// HMACConfig configures a source with the generic "hmac" provider.
+type HMACConfig struct {
+	Header          string `json:"header"`
+	Prefix          string `json:"prefix,omitempty"`
+	Encoding        string `json:"encoding,omitempty"`
+	Algorithm       string `json:"algorithm,omitempty"`
+	Template        string `json:"template,omitempty"`
+	TimestampHeader string `json:"timestamp_header,omitempty"`
+	IDHeader        string `json:"id_header,omitempty"`
+	TypeHeader      string `json:"type_header,omitempty"`
+}
+
+// Source is an inbound address of the receiving gateway: POST IngestPath.
+type Source struct {
+	ID                  string      `json:"id"`
+	AppID               string      `json:"app_id"`
+	Name                string      `json:"name"`
+	Provider            string      `json:"provider"`
+	HMAC                *HMACConfig `json:"hmac,omitempty"`
+	MaxBodyBytes        int64       `json:"max_body_bytes"`
+	DedupeWindowSeconds int64       `json:"dedupe_window_seconds"`
+	IngestPath          string      `json:"ingest_path"`
+	CreatedAt           time.Time   `json:"created_at"`
+	UpdatedAt           time.Time   `json:"updated_at"`
+}
+
+// SourceInput is the body of CreateSource; UpdateSource sends only non-zero fields.
+type SourceInput struct {
+	Name                string      `json:"name,omitempty"`
+	Provider            string      `json:"provider,omitempty"`
+	Secret              string      `json:"secret,omitempty"`
+	Secrets             []string    `json:"secrets,omitempty"`
+	HMAC                *HMACConfig `json:"hmac,omitempty"`
+	MaxBodyBytes        int64       `json:"max_body_bytes,omitempty"`
+	DedupeWindowSeconds int64       `json:"dedupe_window_seconds,omitempty"`
+}
+
+// Rejection is a request a source refused; it was not forwarded.
+type Rejection struct {
+	ID         string            `json:"id"`
+	SourceID   string            `json:"source_id"`
+	ReceivedAt time.Time         `json:"received_at"`
+	Status     int               `json:"status"`
+	Code       string            `json:"code"`
+	Message    string            `json:"message"`
+	RemoteAddr string            `json:"remote_addr"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
 }

@@ -62,6 +62,7 @@ type hook struct {
 	mu      sync.Mutex
 	verify  webhook.Verifier
 	got     []webhook.Delivery // in arrival order
+	raw     []rawRequest
 	bad     []error
 	respond func(n int, w http.ResponseWriter)
 }
@@ -85,6 +86,7 @@ func newHook(t *testing.T, respond func(n int, w http.ResponseWriter)) *hook {
 			h.bad = append(h.bad, err)
 		}
 		h.got = append(h.got, d)
+		h.raw = append(h.raw, rawRequest{header: r.Header.Clone(), body: body})
 		n := len(h.got)
 		h.mu.Unlock()
 		if h.respond != nil {
@@ -93,6 +95,18 @@ func newHook(t *testing.T, respond func(n int, w http.ResponseWriter)) *hook {
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// rawRequest is a request as the hook received it.
+type rawRequest struct {
+	header http.Header
+	body   []byte
+}
+
+func (h *hook) requests() []rawRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]rawRequest(nil), h.raw...)
 }
 
 func (h *hook) useSecrets(t *testing.T, secrets []*client.EndpointSecret) {

@@ -21,7 +21,9 @@ import (
 	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,6 +59,7 @@ type Server struct {
 	log      *slog.Logger
 	store    store.Store
 	engine   *delivery.Engine
+	hub      *relay.Hub
 	handler  http.Handler
 	ready    atomic.Bool
 	registry *prometheus.Registry
@@ -96,12 +99,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	guard := netguard.New(cfg.AllowNetworks)
+	hub := relay.NewHub(log)
+	s.hub = hub
 	policy := delivery.DefaultPolicy()
 	if len(cfg.RetrySchedule) > 0 {
 		policy.Schedule = cfg.RetrySchedule
 	}
 	s.engine, err = delivery.New(delivery.Config{
-		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, NodeID: cfg.NodeID,
+		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, Relay: hub, NodeID: cfg.NodeID,
 		Policy: policy, Workers: cfg.Workers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 	})
@@ -109,9 +114,29 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		st.Close()
 		return nil, err
 	}
-	apiHandler, err := api.New(api.Config{
-		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes,
+	hub.OnChange = func(endpointID string, connected bool) {
+		s.engine.EndpointChanged(endpointID)
+		if connected {
+			s.engine.Wake() // what waited for the listener goes now
+		}
+	}
+	apiCfg := api.Config{
+		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, Listener: hub,
+	}
+	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotImplemented)
+		io.WriteString(w, `{"error":{"code":"not_implemented","message":"this server's database does not support sources"}}`+"\n")
 	})
+	if ss, ok := st.(store.SourceStore); ok {
+		in, err := ingest.New(ingest.Config{Sources: ss, Publisher: s.engine, Logger: log})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		apiCfg.Sources, apiCfg.OnSourceChanged, inbound = ss, in.SourceChanged, in
+	}
+	apiHandler, err := api.New(apiCfg)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -123,6 +148,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	mux.Handle("/in/{source}", inbound)
 	mux.Handle("/", apiHandler)
 	s.handler = mux
 	return s, nil
@@ -234,6 +260,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
+	s.hub.Close() // listeners reconnect elsewhere (or to this server, restarted); their deliveries wait
 	if err := s.engine.Stop(shutdownCtx); err != nil {
 		errs = append(errs, err)
 	}

@@ -1,0 +1,314 @@
+// Package ingest is herald's receiving gateway: POST /in/{source} verifies a provider's
+// webhook against the raw body, stores it durably as a message of the source's app (so
+// the delivery engine forwards it, with retries, logs and replay), deduplicates on the
+// provider's delivery id, and records rejected requests for inspection.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/webhook"
+	"golang.org/x/time/rate"
+)
+
+// Publisher stores a message and queues its deliveries; *delivery.Engine is one.
+type Publisher interface {
+	PublishWithTTL(ctx context.Context, m *store.Message, ttl time.Duration) (*store.PublishResult, error)
+}
+
+// Defaults for sources that do not set their own.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultDedupeWindow covers OpenAI's retries (up to 72 hours) and Stripe's (3 days).
+	DefaultDedupeWindow = 72 * time.Hour
+	// maxRejectionBody is how much of a rejected body is kept for inspection.
+	maxRejectionBody = 64 << 10
+	sourceCacheTTL   = 5 * time.Second
+)
+
+// Config configures a Handler.
+type Config struct {
+	Sources   store.SourceStore
+	Publisher Publisher
+	Logger    *slog.Logger
+	// RejectionRate bounds how many rejected requests per second and source are recorded
+	// (default 10, bursts of 50), so that a flood of forgeries cannot flood the database.
+	RejectionRate rate.Limit
+	Now           func() time.Time
+}
+
+// Handler serves POST /in/{source}.
+type Handler struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	sources map[string]*cachedSource
+}
+
+type cachedSource struct {
+	src      *store.Source
+	verifier webhook.Verifier
+	loadedAt time.Time
+	limiter  *rate.Limiter
+}
+
+// New returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Sources == nil || cfg.Publisher == nil {
+		return nil, errors.New("ingest: Config.Sources and Config.Publisher are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RejectionRate == 0 {
+		cfg.RejectionRate = 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger, sources: make(map[string]*cachedSource)}, nil
+}
+
+// SourceChanged drops the cached copy of a source (after an update or delete).
+func (h *Handler) SourceChanged(id string) {
+	h.mu.Lock()
+	delete(h.sources, id)
+	h.mu.Unlock()
+}
+
+// Verifier builds the verifier a source's provider and secrets describe.
+func Verifier(src *store.Source) (webhook.Verifier, error) {
+	if len(src.Secrets) == 0 {
+		return nil, errors.New("the source has no secret")
+	}
+	more := webhook.WithSecrets(src.Secrets[1:]...)
+	if src.Provider == "hmac" {
+		if src.HMAC == nil {
+			return nil, errors.New(`provider "hmac" needs an hmac configuration`)
+		}
+		cfg := *src.HMAC
+		cfg.Secret = src.Secrets[0]
+		return webhook.NewHMAC(cfg, more)
+	}
+	return webhook.NewProvider(src.Provider, src.Secrets[0], more)
+}
+
+// source returns the source and its verifier, from a short-lived cache.
+func (h *Handler) source(ctx context.Context, id string) (*cachedSource, error) {
+	now := h.cfg.Now()
+	h.mu.Lock()
+	c := h.sources[id]
+	h.mu.Unlock()
+	if c != nil && now.Sub(c.loadedAt) < sourceCacheTTL {
+		return c, nil
+	}
+	src, err := h.cfg.Sources.GetSource(ctx, "", id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := Verifier(src)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", id, err)
+	}
+	c = &cachedSource{src: src, verifier: v, loadedAt: now, limiter: rate.NewLimiter(h.cfg.RejectionRate, 50)}
+	h.mu.Lock()
+	if old := h.sources[id]; old != nil {
+		c.limiter = old.limiter // keep the rejection budget across reloads
+	}
+	h.sources[id] = c
+	h.mu.Unlock()
+	return c, nil
+}
+
+// ServeHTTP implements http.Handler for the pattern "/in/{source}".
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("source")
+	if id == "" {
+		id = strings.TrimPrefix(r.URL.Path, "/in/")
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are delivered with POST")
+		return
+	}
+	ctx := r.Context()
+	c, err := h.source(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no source %q", id))
+		return
+	case errors.Is(err, store.ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; retry later")
+		return
+	case err != nil:
+		h.log.Error("ingest: load source", "source", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "the source could not be loaded")
+		return
+	}
+	limit := c.src.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "unreadable_body", "reading the body: "+err.Error())
+		return
+	}
+	if int64(len(body)) > limit {
+		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is over the source's limit of %d bytes", limit))
+		return
+	}
+	d, err := c.verifier.Verify(body, r.Header)
+	if err != nil {
+		status := http.StatusUnauthorized
+		if errors.Is(err, webhook.ErrMissingHeader) || errors.Is(err, webhook.ErrMalformedHeader) {
+			status = http.StatusBadRequest
+		}
+		h.reject(ctx, w, c, r, body, status, webhook.ErrorCode(err), err.Error())
+		return
+	}
+	if c.src.Provider == "slack" && d.Type == "url_verification" {
+		// Slack's Events API checks a new URL by asking for its challenge back.
+		var v struct {
+			Challenge string `json:"challenge"`
+		}
+		_ = json.Unmarshal(body, &v)
+		writeJSON(w, http.StatusOK, map[string]string{"challenge": v.Challenge})
+		return
+	}
+	m := &store.Message{
+		ID:             ids.New("msg"),
+		AppID:          c.src.AppID,
+		Type:           eventType(c.src.Provider, d.Type),
+		Payload:        body,
+		IdempotencyKey: dedupeKey(c.src.ID, d.ID, body),
+		SourceID:       c.src.ID,
+		Headers:        forwardedHeaders(r.Header),
+		CreatedAt:      h.cfg.Now().UTC().Truncate(time.Millisecond),
+	}
+	window := c.src.DedupeWindow
+	if window <= 0 {
+		window = DefaultDedupeWindow
+	}
+	res, err := h.cfg.Publisher.PublishWithTTL(ctx, m, window)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		h.SourceChanged(id)
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no source %q", id))
+		return
+	case errors.Is(err, store.ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; retry later")
+		return
+	case err != nil:
+		h.log.Error("ingest: store event", "source", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "the event could not be stored; retry later")
+		return
+	}
+	if res.Duplicate {
+		writeJSON(w, http.StatusOK, map[string]any{"received": true, "duplicate": true, "id": res.Message.ID})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"received": true, "id": res.Message.ID})
+}
+
+// reject answers a refused request and keeps a record of it, within the source's budget.
+// Nothing of a rejected request is forwarded.
+func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSource, r *http.Request, body []byte, status int, code, msg string) {
+	if c.limiter.Allow() {
+		if len(body) > maxRejectionBody {
+			body = body[:maxRejectionBody]
+		}
+		hdr := make(map[string]string, len(r.Header))
+		for k, v := range r.Header {
+			if k != "Authorization" && k != "Cookie" {
+				hdr[k] = strings.Join(v, ", ")
+			}
+		}
+		rej := &store.Rejection{
+			ID: ids.New("rej"), SourceID: c.src.ID, AppID: c.src.AppID, ReceivedAt: h.cfg.Now().UTC(),
+			Status: status, Code: code, Message: msg, RemoteAddr: r.RemoteAddr, Headers: hdr, Body: body,
+		}
+		if err := h.cfg.Sources.RecordRejection(ctx, rej); err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.log.Warn("ingest: record rejection", "source", c.src.ID, "err", err)
+		}
+	}
+	writeError(w, status, code, msg)
+}
+
+// eventType makes the provider's event type usable in endpoint filters: characters
+// outside [a-zA-Z0-9_.-] become '.', so Shopify's "orders/create" is "orders.create".
+func eventType(provider, t string) string {
+	if t == "" {
+		return provider + ".webhook"
+	}
+	b := []byte(t)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			b[i] = '.'
+		}
+	}
+	if len(b) > 255 {
+		b = b[:255]
+	}
+	return string(b)
+}
+
+// dedupeKey is the message's idempotency key: the provider's delivery id, or the body's
+// hash for providers without one.
+func dedupeKey(sourceID, deliveryID string, body []byte) string {
+	if deliveryID != "" {
+		return "in:" + sourceID + ":" + deliveryID
+	}
+	sum := sha256.Sum256(body)
+	return "in:" + sourceID + ":sha256:" + hex.EncodeToString(sum[:])
+}
+
+// forwardedHeaders keeps the provider's headers, renamed under store.ForwardedHeaderPrefix,
+// and the content type. Hop-by-hop headers and credentials are dropped.
+func forwardedHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h)+1)
+	total := 0
+	for k, v := range h {
+		switch strings.ToLower(k) {
+		case "host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+			"proxy-authorization", "proxy-connection", "authorization", "cookie", "accept-encoding":
+			continue
+		}
+		val := strings.Join(v, ", ")
+		if total += len(k) + len(val); total > 32<<10 {
+			break
+		}
+		out[store.ForwardedHeaderPrefix+k] = val
+	}
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	out["Content-Type"] = ct
+	return out
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
