@@ -36,6 +36,8 @@ its REST API, at --server (default $HERALD_SERVER or http://127.0.0.1:8080) with
 		newEndpointCmd(),
 		newMessageCmd(),
 		newDeliveryCmd(),
+		newSourceCmd(),
+		newListenCmd(),
 	)
 	return root
 }

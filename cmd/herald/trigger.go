@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/internal/client"
 	"github.com/heraldhq/herald/webhook"
 	"github.com/spf13/cobra"
 )
@@ -38,6 +39,9 @@ func newTriggerCmd() *cobra.Command {
 		list    bool
 		headers []string
 		timeout time.Duration
+
+		af                apiFlags
+		viaSource, viaApp string
 	)
 	cmd := &cobra.Command{
 		Use:   "trigger <event-type>",
@@ -68,16 +72,39 @@ Run 'herald trigger --list' for the event types.`,
 				return nil
 			}
 			eventType := args[0]
+			if viaApp != "" && viaSource == "" {
+				return triggerViaApp(cmd, &af, viaApp, eventType)
+			}
+			var p webhook.Provider
+			if viaSource != "" {
+				c, err := af.client(cmd)
+				if err != nil {
+					return err
+				}
+				src, err := c.GetSourceByID(cmd.Context(), viaSource)
+				if err != nil {
+					return af.explain(err)
+				}
+				secrets, err := c.SourceSecrets(cmd.Context(), src.AppID, src.ID)
+				if err != nil {
+					return af.explain(err)
+				}
+				if p, err = sourceProvider(src, secrets); err != nil {
+					return err
+				}
+				to = strings.TrimRight(af.serverURL(), "/") + src.IngestPath
+			}
 			if to == "" {
-				return usageError{err: fmt.Errorf("--to is required: the URL of the receiver"), cmd: cmd}
+				return usageError{err: fmt.Errorf("--to is required: the URL of the receiver (or --source / --app to go through a herald server)"), cmd: cmd}
 			}
 			u, err := url.Parse(to)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return usageError{err: fmt.Errorf("--to %q: want an http:// or https:// URL", to), cmd: cmd}
 			}
-			p, err := pf.build(cmd)
-			if err != nil {
-				return err
+			if p == nil {
+				if p, err = pf.build(cmd); err != nil {
+					return err
+				}
 			}
 			now := time.Now()
 			body, err := webhook.SampleEvent(eventType, now)
@@ -131,6 +158,10 @@ Run 'herald trigger --list' for the event types.`,
 	}
 	pf.register(cmd, "openai")
 	cmd.Flags().StringVar(&to, "to", "", "receiver URL")
+	cmd.Flags().StringVar(&viaSource, "source", "", "send it to this source of a herald server, signed with the source's provider and secret")
+	cmd.Flags().StringVar(&viaApp, "app", "", "publish it as a message of this app of a herald server (id or uid)")
+	cmd.Flags().StringVar(&af.server, "server", "", "herald server URL, with --source or --app (default $"+serverEnv+" or "+defaultServer+")")
+	cmd.Flags().StringVar(&af.apiKey, "api-key", "", "API key, with --source or --app (default $"+apiKeyEnv+")")
 	cmd.Flags().BoolVar(&list, "list", false, "list the event types and exit")
 	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, "an extra request header, 'name: value' (repeatable)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for the receiver")
@@ -156,4 +187,40 @@ func printable(b []byte) string {
 		s = s[:200] + "..."
 	}
 	return s
+}
+
+// triggerViaApp publishes the sample as a message of an app, through the server's API.
+func triggerViaApp(cmd *cobra.Command, af *apiFlags, app, eventType string) error {
+	c, err := af.client(cmd)
+	if err != nil {
+		return err
+	}
+	body, err := webhook.SampleEvent(eventType, time.Now())
+	if err != nil {
+		return err
+	}
+	m, n, _, err := c.Publish(cmd.Context(), app, client.MessageInput{Type: eventType, Payload: body})
+	if err != nil {
+		return af.explain(err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "--> %s published as %s to %d endpoint(s) of app %s\n", eventType, m.ID, n, m.AppID)
+	return nil
+}
+
+// sourceProvider builds the provider that signs as a source's sender does.
+func sourceProvider(src *client.Source, secrets []string) (webhook.Provider, error) {
+	if len(secrets) == 0 {
+		return nil, fmt.Errorf("source %s has no secret", src.ID)
+	}
+	if src.Provider != "hmac" {
+		return webhook.NewProvider(src.Provider, secrets[0])
+	}
+	if src.HMAC == nil {
+		return nil, fmt.Errorf("source %s uses the hmac provider without a configuration", src.ID)
+	}
+	h := src.HMAC
+	return webhook.NewHMAC(webhook.HMACConfig{
+		Secret: secrets[0], Header: h.Header, Prefix: h.Prefix, Encoding: h.Encoding, Algorithm: h.Algorithm,
+		Template: h.Template, TimestampHeader: h.TimestampHeader, IDHeader: h.IDHeader, TypeHeader: h.TypeHeader,
+	})
 }

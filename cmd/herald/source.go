@@ -1,0 +1,309 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/webhook"
+	"github.com/spf13/cobra"
+)
+
+func newSourceCmd() *cobra.Command {
+	af := &apiFlags{}
+	ap := &appFlag{}
+	cmd := newGroupCmd("source", "Receive providers' webhooks through herald",
+		`Manage an app's sources: inbound addresses (POST /in/SOURCE_ID on the server)
+where herald receives a provider's webhooks (OpenAI, Stripe, GitHub, ...),
+verifies their signatures, stores them durably, drops duplicates, and forwards
+them to the app's endpoints with retries. Rejected requests are kept for
+inspection and never forwarded. Every subcommand needs --app.`,
+		`  herald source create --app acme --provider openai --secret "$OPENAI_WEBHOOK_SECRET"
+  herald source list --app acme
+  herald source events --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C
+  herald source rejections --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C`)
+	af.register(cmd)
+	ap.register(cmd)
+	cmd.AddCommand(
+		newSourceCreateCmd(af, ap),
+		newSourceListCmd(af, ap),
+		newSourceGetCmd(af, ap),
+		newSourceUpdateCmd(af, ap),
+		newSourceDeleteCmd(af, ap),
+		newSourceEventsCmd(af, ap),
+		newSourceRejectionsCmd(af, ap),
+	)
+	return cmd
+}
+
+// sourceFlags describe a source, for create and update.
+type sourceFlags struct {
+	name, provider, secret string
+	secrets                []string
+	hmac                   client.HMACConfig
+	maxBody                int64
+	dedupe                 time.Duration
+}
+
+func (f *sourceFlags) register(cmd *cobra.Command, create bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "a name for people")
+	if create {
+		fl.StringVar(&f.provider, "provider", "", "who sends the webhooks: "+strings.Join(webhook.ProviderNames(), ", ")+", or hmac (required)")
+	}
+	fl.StringVar(&f.secret, "secret", "", "the signing secret the provider gave you")
+	fl.StringSliceVar(&f.secrets, "secrets", nil, "several secrets (comma-separated, newest first), during a rotation")
+	fl.StringVar(&f.hmac.Header, "hmac-header", "", "hmac provider: the signature header (e.g. X-Signature)")
+	fl.StringVar(&f.hmac.Prefix, "hmac-prefix", "", "hmac provider: the signature's prefix (e.g. sha256=)")
+	fl.StringVar(&f.hmac.Encoding, "hmac-encoding", "", "hmac provider: hex (default) or base64")
+	fl.StringVar(&f.hmac.Algorithm, "hmac-algorithm", "", "hmac provider: sha256 (default), sha1 or sha512")
+	fl.StringVar(&f.hmac.Template, "hmac-template", "", "hmac provider: the signed content, with {body}, {timestamp}, {id} (default {body})")
+	fl.StringVar(&f.hmac.TimestampHeader, "hmac-timestamp-header", "", "hmac provider: the header with the signed timestamp")
+	fl.StringVar(&f.hmac.IDHeader, "hmac-id-header", "", "hmac provider: the header with the delivery id (for dedupe)")
+	fl.StringVar(&f.hmac.TypeHeader, "hmac-type-header", "", "hmac provider: the header with the event type")
+	fl.Int64Var(&f.maxBody, "max-body-bytes", 0, "the largest body accepted (default 1 MiB)")
+	fl.DurationVar(&f.dedupe, "dedupe-window", 0, "how long delivery ids are remembered to drop duplicates (default 72h)")
+}
+
+func (f *sourceFlags) input(cmd *cobra.Command) client.SourceInput {
+	in := client.SourceInput{Name: f.name, Provider: f.provider, Secret: f.secret, Secrets: f.secrets,
+		MaxBodyBytes: f.maxBody, DedupeWindowSeconds: int64(f.dedupe / time.Second)}
+	if f.hmac != (client.HMACConfig{}) {
+		h := f.hmac
+		in.HMAC = &h
+	}
+	return in
+}
+
+func printSource(cmd *cobra.Command, af *apiFlags, s *client.Source) error {
+	if af.json {
+		return writeJSON(cmd.OutOrStdout(), s)
+	}
+	fields := []field{
+		{"id", s.ID}, {"app_id", s.AppID}, {"name", orDash(s.Name)}, {"provider", s.Provider},
+		{"ingest_url", strings.TrimRight(af.serverURL(), "/") + s.IngestPath},
+		{"max_body_bytes", strconv.FormatInt(s.MaxBodyBytes, 10)},
+		{"dedupe_window", (time.Duration(s.DedupeWindowSeconds) * time.Second).String()},
+	}
+	if s.HMAC != nil {
+		fields = append(fields, field{"hmac", fmt.Sprintf("header=%s prefix=%q encoding=%s algorithm=%s template=%q",
+			s.HMAC.Header, s.HMAC.Prefix, orDash(s.HMAC.Encoding), orDash(s.HMAC.Algorithm), s.HMAC.Template)})
+	}
+	fields = append(fields, field{"created_at", fmtTime(s.CreatedAt)}, field{"updated_at", fmtTime(s.UpdatedAt)})
+	return printDetail(cmd.OutOrStdout(), fields)
+}
+
+func newSourceCreateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	var sf sourceFlags
+	cmd := &cobra.Command{
+		Use:   "create --app APP --provider PROVIDER --secret SECRET",
+		Short: "Create a source: an inbound address for a provider's webhooks",
+		Long: `Create a source and print it with its ingest URL: give that URL to the provider
+(for OpenAI: the webhook endpoint in the dashboard). Webhooks that arrive there are
+verified with the secret, stored, and forwarded to the app's endpoints; their
+type is the provider's event type (characters outside [a-zA-Z0-9_.-] become '.').
+For the hmac provider, describe the scheme with the --hmac-* flags.`,
+		Example: `  herald source create --app acme --provider openai --secret "$OPENAI_WEBHOOK_SECRET"
+  herald source create --app acme --provider stripe --secret whsec_... --name payments
+  herald source create --app acme --provider hmac --secret s3cret --hmac-header X-Signature --hmac-prefix sha256=`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			if sf.provider == "" {
+				return usageError{err: fmt.Errorf("--provider is required: one of %s or hmac", strings.Join(webhook.ProviderNames(), ", ")), cmd: cmd}
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := c.CreateSource(cmd.Context(), app, sf.input(cmd))
+			if err != nil {
+				return af.explain(err)
+			}
+			return printSource(cmd, af, s)
+		},
+	}
+	sf.register(cmd, true)
+	return cmd
+}
+
+func newSourceListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	var lf listFlags
+	cmd := &cobra.Command{
+		Use:     "list --app APP",
+		Short:   "List an app's sources",
+		Example: "  herald source list --app acme",
+		Args:    exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			items, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Source, string, error) {
+				return c.ListSources(cmd.Context(), app, client.ListParams{Limit: limit, Cursor: cursor})
+			})
+			if err != nil {
+				return af.explain(err)
+			}
+			return printList(cmd, af, items, next, "ID\tNAME\tPROVIDER\tINGEST URL\tCREATED", func(s *client.Source) string {
+				return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", s.ID, orDash(s.Name), s.Provider, strings.TrimRight(af.serverURL(), "/")+s.IngestPath, fmtTime(s.CreatedAt))
+			})
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
+
+func newSourceGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	return &cobra.Command{
+		Use:     "get --app APP ID",
+		Short:   "Show a source",
+		Example: "  herald source get --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := c.GetSource(cmd.Context(), app, args[0])
+			if err != nil {
+				return af.explain(err)
+			}
+			return printSource(cmd, af, s)
+		},
+	}
+}
+
+func newSourceUpdateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	var sf sourceFlags
+	cmd := &cobra.Command{
+		Use:   "update --app APP ID [flags]",
+		Short: "Change a source's name, secrets or limits",
+		Long: `Change a source. To rotate the provider's secret without dropping webhooks,
+give both while the provider switches: --secrets NEW,OLD; later --secret NEW.`,
+		Example: `  herald source update --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --secrets whsec_new,whsec_old`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := c.UpdateSource(cmd.Context(), app, args[0], sf.input(cmd))
+			if err != nil {
+				return af.explain(err)
+			}
+			return printSource(cmd, af, s)
+		},
+	}
+	sf.register(cmd, false)
+	return cmd
+}
+
+func newSourceDeleteCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	return &cobra.Command{
+		Use:     "delete --app APP ID",
+		Short:   "Delete a source (its events stay)",
+		Long:    `Delete a source: its ingest URL answers 404 from now on. Events that arrived through it stay, with their deliveries.`,
+		Example: "  herald source delete --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteSource(cmd.Context(), app, args[0]); err != nil {
+				return af.explain(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted source %s\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newSourceEventsCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	var lf listFlags
+	cmd := &cobra.Command{
+		Use:   "events --app APP ID",
+		Short: "List the events that arrived through a source",
+		Long: `List the webhooks a source accepted, newest first. Each is a message of the
+app: see its deliveries with 'herald delivery list --app APP --message MSG'.`,
+		Example: "  herald source events --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			items, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
+				return c.ListMessages(cmd.Context(), app, client.ListMessagesParams{SourceID: args[0], Limit: limit, Cursor: cursor})
+			})
+			if err != nil {
+				return af.explain(err)
+			}
+			return printList(cmd, af, items, next, "ID\tTYPE\tRECEIVED\tSIZE", func(m *client.Message) string {
+				return fmt.Sprintf("%s\t%s\t%s\t%d", m.ID, m.Type, fmtTime(m.CreatedAt), len(m.Payload))
+			})
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
+
+func newSourceRejectionsCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	var lf listFlags
+	cmd := &cobra.Command{
+		Use:   "rejections --app APP ID",
+		Short: "List the requests a source refused",
+		Long: `List requests a source refused (bad signature, stale timestamp, missing
+header, body too large), newest first, with the reason. They were not forwarded.
+Use --json to see their headers and bodies.`,
+		Example: "  herald source rejections --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json",
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, err := ap.get(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := af.client(cmd)
+			if err != nil {
+				return err
+			}
+			items, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Rejection, string, error) {
+				return c.ListRejections(cmd.Context(), app, args[0], client.ListParams{Limit: limit, Cursor: cursor})
+			})
+			if err != nil {
+				return af.explain(err)
+			}
+			return printList(cmd, af, items, next, "RECEIVED\tSTATUS\tCODE\tFROM\tMESSAGE", func(r *client.Rejection) string {
+				return fmt.Sprintf("%s\t%d\t%s\t%s\t%s", fmtTime(r.ReceivedAt), r.Status, r.Code, orDash(r.RemoteAddr), truncate(r.Message, 80))
+			})
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
