@@ -25,6 +25,9 @@ func newBenchCmd() *cobra.Command {
 		asJSON    bool
 		serveArgs []string
 		keepData  bool
+		ingestN   int
+		ingestVia string
+		ingestTo  int
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -47,7 +50,8 @@ and retries after 1 s, 2 s, 5 s and 10 s so that --fail-rate runs finish quickly
   herald bench --messages 20000 --rate 2000
   herald bench --endpoints 10 --fanout 10 --messages 10000
   herald bench --messages 20000 --fail-rate 0.1 --json
-  herald bench --server http://127.0.0.1:8080 --api-key hk_... --messages 5000`,
+  herald bench --server http://127.0.0.1:8080 --api-key hk_... --messages 5000
+  herald bench --ingest 50000`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -63,6 +67,23 @@ and retries after 1 s, 2 s, 5 s and 10 s so that --fail-rate runs finish quickly
 				if o.APIKey == "" {
 					return usageError{err: fmt.Errorf("--api-key (or $HERALD_API_KEY) is required with --server"), cmd: cmd}
 				}
+			}
+			if ingestN > 0 {
+				rep, err := bench.RunIngest(ctx, bench.IngestOptions{
+					Server: o.Server, APIKey: o.APIKey, Requests: ingestN, Concurrency: o.Concurrency, PayloadSize: o.PayloadSize,
+					Provider: ingestVia, Destinations: ingestTo, ServerStats: o.ServerStats,
+				})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(cmd.OutOrStdout(), rep)
+				}
+				rep.WriteTable(cmd.OutOrStdout())
+				if rep.Errors > 0 {
+					return fmt.Errorf("bench failed: %d webhooks were not accepted (%s)", rep.Errors, rep.FirstErrorText)
+				}
+				return nil
 			}
 			o.Progress = cmd.ErrOrStderr()
 			rep, err := bench.Run(ctx, o)
@@ -100,6 +121,9 @@ and retries after 1 s, 2 s, 5 s and 10 s so that --fail-rate runs finish quickly
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringArrayVar(&serveArgs, "serve-arg", nil, "extra flag for the server bench starts, e.g. --serve-arg=--synchronous=NORMAL (repeatable)")
 	f.BoolVar(&keepData, "keep-data", false, "keep the started server's data directory")
+	f.IntVar(&ingestN, "ingest", 0, "instead, measure the receiving gateway: POST this many signed webhooks to a source")
+	f.StringVar(&ingestVia, "ingest-provider", "openai", "with --ingest: the provider whose signatures are sent")
+	f.IntVar(&ingestTo, "ingest-destinations", 0, "with --ingest: endpoints the webhooks are forwarded to (0: store only)")
 	return cmd
 }
 

@@ -444,3 +444,181 @@ func (r *Report) WriteTable(w io.Writer) {
 		fmt.Fprintf(w, "%s%s  %s\n", row[0], strings.Repeat(" ", width-len([]rune(row[0]))), row[1])
 	}
 }
+
+// IngestOptions describe a run of the receiving gateway benchmark: a provider's signed
+// webhooks POSTed to a source, measured to the 2xx (verified and durably stored).
+type IngestOptions struct {
+	Server       string
+	APIKey       string
+	Requests     int    // webhooks to send (default 20,000)
+	Concurrency  int    // concurrent requests (default 64)
+	PayloadSize  int    // bytes per body (default 1024)
+	Provider     string // the signing scheme (default openai)
+	Destinations int    // endpoints the source's app forwards to; 0 only stores
+	ServerStats  func() (cpu time.Duration, peakRSS int64, err error)
+	Progress     io.Writer
+}
+
+// IngestReport is the outcome of an ingest run.
+type IngestReport struct {
+	Requests       int         `json:"requests"`
+	Accepted       int         `json:"accepted"`
+	Errors         int         `json:"errors"`
+	Provider       string      `json:"provider"`
+	Destinations   int         `json:"destinations"`
+	PayloadSize    int         `json:"payload_size"`
+	Seconds        float64     `json:"seconds"`
+	PerSecond      float64     `json:"accepted_per_second"`
+	Latency        Percentiles `json:"latency_to_2xx_ms"`
+	ServerCPU      float64     `json:"server_cpu_seconds,omitempty"`
+	CPUPerRequest  float64     `json:"server_cpu_ms_per_request,omitempty"`
+	PeakRSSMB      float64     `json:"server_peak_rss_mb,omitempty"`
+	FirstErrorText string      `json:"first_error,omitempty"`
+}
+
+// RunIngest executes the ingest benchmark.
+func RunIngest(ctx context.Context, o IngestOptions) (*IngestReport, error) {
+	if o.Server == "" || o.APIKey == "" {
+		return nil, errors.New("bench: a server URL and an API key are required")
+	}
+	if o.Requests <= 0 {
+		o.Requests = 20000
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 64
+	}
+	if o.PayloadSize < 64 {
+		o.PayloadSize = 1024
+	}
+	if o.Provider == "" {
+		o.Provider = "openai"
+	}
+	c := client.New(o.Server, o.APIKey, nil)
+	app, err := c.CreateApp(ctx, client.AppInput{Name: fmt.Sprintf("ingest bench %s", time.Now().Format(time.RFC3339))})
+	if err != nil {
+		return nil, fmt.Errorf("bench: create app: %w", err)
+	}
+	defer c.DeleteApp(context.WithoutCancel(ctx), app.ID)
+	var rcv *http.Server
+	if o.Destinations > 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		rcv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.WriteHeader(204)
+		})}
+		go rcv.Serve(ln)
+		defer rcv.Close()
+		for i := 0; i < o.Destinations; i++ {
+			if _, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: fmt.Sprintf("http://%s/d%d", ln.Addr(), i)}); err != nil {
+				return nil, fmt.Errorf("bench: create endpoint: %w", err)
+			}
+		}
+	}
+	secret := webhook.NewHMACSecret().String()
+	if o.Provider != "openai" && o.Provider != "standard" && o.Provider != "svix" {
+		secret = "bench-secret-0123456789"
+	}
+	src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: o.Provider, Secret: secret, MaxBodyBytes: int64(o.PayloadSize) * 2})
+	if err != nil {
+		return nil, fmt.Errorf("bench: create source: %w", err)
+	}
+	signer, err := webhook.NewProvider(o.Provider, secret)
+	if err != nil {
+		return nil, err
+	}
+	// Sign everything first, so the client's signing does not compete with the server.
+	type req struct {
+		body []byte
+		h    http.Header
+	}
+	reqs := make([]req, o.Requests)
+	for i := range reqs {
+		body := payload(i, o.PayloadSize)
+		h, err := signer.Sign(webhook.Delivery{ID: fmt.Sprintf("bench_%d_%d", time.Now().UnixNano(), i), Type: "bench.event"}, body)
+		if err != nil {
+			return nil, err
+		}
+		h.Set("Content-Type", "application/json")
+		reqs[i] = req{body: body, h: h}
+	}
+	url := strings.TrimRight(o.Server, "/") + src.IngestPath
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2}}
+	var cpu0 time.Duration
+	if o.ServerStats != nil {
+		cpu0, _, _ = o.ServerStats()
+	}
+	rep := &IngestReport{Requests: o.Requests, Provider: o.Provider, Destinations: o.Destinations, PayloadSize: o.PayloadSize}
+	var lat latencies
+	var accepted, failed atomic.Int64
+	var firstErr atomic.Value
+	next := atomic.Int64{}
+	begin := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < o.Concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(reqs) || ctx.Err() != nil {
+					return
+				}
+				r, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(reqs[i].body))
+				r.Header = reqs[i].h
+				start := time.Now()
+				resp, err := hc.Do(r)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("HTTP %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				lat.add(float64(time.Since(start).Microseconds()) / 1000)
+				accepted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(begin)
+	rep.Accepted, rep.Errors = int(accepted.Load()), int(failed.Load())
+	if e, ok := firstErr.Load().(string); ok {
+		rep.FirstErrorText = e
+	}
+	rep.Seconds = round(elapsed.Seconds())
+	rep.PerSecond = round(float64(rep.Accepted) / elapsed.Seconds())
+	rep.Latency = lat.summary()
+	if o.ServerStats != nil {
+		if cpu1, rss, err := o.ServerStats(); err == nil {
+			rep.ServerCPU = round((cpu1 - cpu0).Seconds())
+			if rep.Accepted > 0 {
+				rep.CPUPerRequest = float64(int64((cpu1-cpu0).Seconds()*1e3/float64(rep.Accepted)*1e4+0.5)) / 1e4
+			}
+			rep.PeakRSSMB = round(float64(rss) / (1 << 20))
+		}
+	}
+	return rep, nil
+}
+
+// WriteTable prints the ingest report as an aligned table.
+func (r *IngestReport) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "webhooks sent            %d (%s, %d bytes, %d destinations)\n", r.Requests, r.Provider, r.PayloadSize, r.Destinations)
+	fmt.Fprintf(w, "accepted                 %d (%d errors)\n", r.Accepted, r.Errors)
+	fmt.Fprintf(w, "verified and stored      %.0f webhooks/s over %.2f s\n", r.PerSecond, r.Seconds)
+	fmt.Fprintf(w, "time to the 2xx          p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
+	if r.ServerCPU > 0 {
+		fmt.Fprintf(w, "server CPU               %.2f s (%.4f ms per webhook)\n", r.ServerCPU, r.CPUPerRequest)
+		fmt.Fprintf(w, "server peak RSS          %.1f MB\n", r.PeakRSSMB)
+	}
+	if r.FirstErrorText != "" {
+		fmt.Fprintf(w, "first error              %s\n", r.FirstErrorText)
+	}
+}

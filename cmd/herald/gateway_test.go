@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/webhook"
+)
+
+// inProcessServer runs a whole herald server on a loopback port for CLI tests.
+func inProcessServer(t *testing.T) (url, key string) {
+	t.Helper()
+	key, _, _ = api.NewAPIKey()
+	srv, err := server.New(context.Background(), server.Config{
+		DataDir: t.TempDir(), APIKey: key, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+	}, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	url = "http://" + ln.Addr().String()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if resp, err := http.Get(url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return url, key
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server not ready")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestTriggerThroughServer injects samples through a source (signed as the source's
+// provider) and through an app (published), and checks both reach the app's endpoint.
+func TestTriggerThroughServer(t *testing.T) {
+	url, key := inProcessServer(t)
+	c := client.New(url, key, nil)
+	ctx := context.Background()
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "t", UID: "trig"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []webhook.Delivery
+	var verifier *webhook.Standard
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		d, err := verifier.Verify(body, r.Header)
+		if err != nil {
+			t.Errorf("forwarded webhook does not verify: %v", err)
+		}
+		got = append(got, d)
+	}))
+	defer recv.Close()
+	ep, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: recv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets, _ := c.EndpointSecrets(ctx, app.ID, ep.ID)
+	mu.Lock()
+	verifier, _ = webhook.NewStandard(secrets[0].Secret)
+	mu.Unlock()
+	for _, provider := range []string{"openai", "stripe", "github"} {
+		secret := "provider-secret-0123456789abcdef"
+		if provider == "openai" {
+			secret = webhook.NewHMACSecret().String()
+		}
+		src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: provider, Secret: secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, stderr := runCLI(t, "", "trigger", "response.completed", "--source", src.ID, "--server", url, "--api-key", key)
+		if code != 0 || !strings.Contains(out, "<-- 200 OK") {
+			t.Fatalf("trigger --source (%s): exit %d, %q %q", provider, code, out, stderr)
+		}
+	}
+	code, out, stderr := runCLI(t, "", "trigger", "batch.completed", "--app", "trig", "--server", url, "--api-key", key)
+	if code != 0 || !strings.Contains(out, "published as msg_") || !strings.Contains(out, "1 endpoint(s)") {
+		t.Fatalf("trigger --app: exit %d, %q %q", code, out, stderr)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the endpoint got %d webhooks, want 4", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	code, _, stderr = runCLI(t, "", "trigger", "response.completed", "--source", "src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C", "--server", url, "--api-key", key)
+	wantOneLineError(t, code, stderr, "not_found")
+}
