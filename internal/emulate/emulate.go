@@ -39,6 +39,7 @@ type Config struct {
 	RetrySchedule []time.Duration
 	OpenAI        openai.Config // the emulator's settings; its Publisher is set by Start
 	Logger        *slog.Logger  // default slog.Default()
+	HeraldLogger  *slog.Logger  // the herald server's logger; default Logger
 }
 
 // Stack is a running emulator with its herald server.
@@ -70,6 +71,14 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	}
 	if cfg.HeraldAddr == "" {
 		cfg.HeraldAddr = "127.0.0.1:8091"
+	}
+	if cfg.HeraldLogger == nil {
+		cfg.HeraldLogger = log
+	}
+	if cfg.WebhookSecret != "" {
+		if _, err := webhook.NewOpenAI(cfg.WebhookSecret); err != nil {
+			return nil, fmt.Errorf("webhook secret: %w", err)
+		}
 	}
 	s := &Stack{APIKey: cfg.APIKey, herald: make(chan error, 1)}
 	var closers []func()
@@ -107,7 +116,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	srv, err := server.New(ctx, server.Config{
 		DataDir: dataDir, APIKey: s.APIKey, AllowNetworks: allow, RetrySchedule: cfg.RetrySchedule,
 		UserAgent: openai.UserAgent, ShutdownTimeout: 5 * time.Second,
-	}, log, io.Discard)
+	}, cfg.HeraldLogger, io.Discard)
 	if err != nil {
 		return nil, fmt.Errorf("herald: %w", err)
 	}

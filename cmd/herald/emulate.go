@@ -1,0 +1,179 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/emulate"
+	"github.com/heraldhq/herald/internal/emulate/openai"
+	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/spf13/cobra"
+)
+
+func newEmulateCmd() *cobra.Command {
+	cmd := newGroupCmd("emulate", "Run a local emulator of an API that sends webhooks",
+		`Run a local, offline emulator of an API that sends webhooks, with an embedded
+herald server that delivers them, so you can develop and test a webhook
+receiver without the real service, an API key, or a public URL.`,
+		`  herald emulate openai --webhook-url http://127.0.0.1:8000/webhooks`)
+	cmd.AddCommand(newEmulateOpenAICmd())
+	return cmd
+}
+
+func newEmulateOpenAICmd() *cobra.Command {
+	var (
+		cfg                   emulate.Config
+		hooks, events, allow  []string
+		delay, batchDelay     string
+		script, retrySchedule string
+		logLevel, logFormat   string
+	)
+	cmd := &cobra.Command{
+		Use:   "openai",
+		Short: "Emulate OpenAI's Responses and Batch APIs, with their webhooks",
+		Long: `Serve a local subset of OpenAI's API for development and tests: POST
+/v1/responses (background mode, instructions, function tools,
+previous_response_id, metadata), GET and DELETE /v1/responses/{id}, POST
+/v1/responses/{id}/cancel, and POST /v1/batches, GET /v1/batches/{id} and
+POST /v1/batches/{id}/cancel. Any API key is accepted; nothing leaves the machine.
+
+Responses finish after --delay with deterministic output. Scripting rules decide
+the outcome from the input: "[fail]" in the input fails the response,
+"[incomplete]" cuts it short, "[slow]" makes it take a minute, and an order
+number ("order 1234") with a lookup_order function tool on offer calls that tool.
+A batch whose input_file_id contains "fail" or "expire" fails or expires.
+--script adds your own rules (JSON); docs/emulator.md describes them all.
+
+Each time a background response or a batch ends, the emulator publishes the event
+OpenAI sends (response.completed, response.failed, response.cancelled,
+response.incomplete, batch.completed, batch.failed, batch.cancelled,
+batch.expired) to an embedded herald server, which delivers it to every
+--webhook-url exactly as OpenAI does: the thin event body, the Standard Webhooks
+headers signed with --webhook-secret (generated and printed if not given),
+OpenAI's user-agent, and herald's retries and delivery logs. The herald API
+(--herald-addr) stays available for more endpoints and for inspecting deliveries
+with the herald CLI; the app is "openai".
+
+State lives in memory, and herald's database in a temporary directory removed at
+exit, unless --data-dir names one to keep.`,
+		Example: `  herald emulate openai --webhook-url http://127.0.0.1:8000/webhooks
+  herald emulate openai --delay 200ms --webhook-url http://127.0.0.1:8000/webhooks --webhook-secret "$OPENAI_WEBHOOK_SECRET"
+  herald emulate openai --delay 1s..5s --script rules.json --events 'response.*' --webhook-url http://127.0.0.1:8000/webhooks`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if cfg.OpenAI.Delay, cfg.OpenAI.DelayMax, err = parseDelay(delay); err != nil {
+				return usageError{err: fmt.Errorf("--delay: %w", err), cmd: cmd}
+			}
+			if cfg.OpenAI.BatchDelay, err = time.ParseDuration(batchDelay); err != nil || cfg.OpenAI.BatchDelay < 0 {
+				return usageError{err: fmt.Errorf("--batch-delay %q: want a duration such as 5s", batchDelay), cmd: cmd}
+			}
+			if cfg.OpenAI.Delay == 0 {
+				cfg.OpenAI.Delay = -1 // zero means "the default" to the emulator
+			}
+			if cfg.OpenAI.BatchDelay == 0 {
+				cfg.OpenAI.BatchDelay = -1
+			}
+			for _, h := range hooks {
+				u, err := url.Parse(h)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return usageError{err: fmt.Errorf("--webhook-url %q: want an http:// or https:// URL", h), cmd: cmd}
+				}
+				cfg.WebhookURLs = append(cfg.WebhookURLs, h)
+			}
+			for _, e := range events {
+				for _, t := range strings.Split(e, ",") {
+					if t = strings.TrimSpace(t); t != "" {
+						cfg.EventTypes = append(cfg.EventTypes, t)
+					}
+				}
+			}
+			var splitAllow []string
+			for _, a := range allow {
+				splitAllow = append(splitAllow, strings.Split(a, ",")...)
+			}
+			if cfg.AllowNetworks, err = netguard.ParsePrefixes(splitAllow); err != nil {
+				return usageError{err: fmt.Errorf("--allow-network: %w", err), cmd: cmd}
+			}
+			if cfg.RetrySchedule, err = delivery.ParseSchedule(retrySchedule); err != nil {
+				return usageError{err: fmt.Errorf("--retry-schedule: %w", err), cmd: cmd}
+			}
+			if script != "" {
+				if cfg.OpenAI.Script, err = openai.LoadScript(script); err != nil {
+					return err
+				}
+			}
+			if cfg.Logger, err = newLogger(cmd.ErrOrStderr(), logLevel, logFormat); err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
+			if logLevel == "info" { // herald's own start-up and shutdown lines are noise here
+				cfg.HeraldLogger, _ = newLogger(cmd.ErrOrStderr(), "warn", logFormat)
+			}
+			st, err := emulate.Start(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			printEmulator(cmd.OutOrStdout(), st, cfg, delay)
+			<-cmd.Context().Done()
+			return st.Close()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8090", "listen address of the emulated OpenAI API")
+	f.StringVar(&cfg.HeraldAddr, "herald-addr", "127.0.0.1:8091", "listen address of the embedded herald API")
+	f.StringVar(&cfg.DataDir, "data-dir", "", "herald's data directory, kept across runs (default: a temporary one)")
+	f.StringArrayVar(&hooks, "webhook-url", nil, "a URL to deliver the webhooks to (repeatable)")
+	f.StringVar(&cfg.WebhookSecret, "webhook-secret", "", "the whsec_ secret the webhooks are signed with (default: generated)")
+	f.StringArrayVar(&events, "events", nil, "event types the --webhook-url endpoints receive, e.g. 'response.*' (default: all)")
+	f.StringVar(&delay, "delay", "1s", "how long a response takes, or a range such as 1s..5s (each input always takes the same time)")
+	f.StringVar(&batchDelay, "batch-delay", "5s", "how long a batch takes")
+	f.StringVar(&script, "script", "", "a JSON file of scripting rules tried before the built-in ones")
+	f.StringVar(&retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", "herald's delays before each retry of a failed delivery")
+	f.StringArrayVar(&allow, "allow-network", nil, "a CIDR herald may deliver to besides loopback (repeatable, or comma-separated)")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+// parseDelay parses "1s" or a range "1s..5s".
+func parseDelay(s string) (lo, hi time.Duration, err error) {
+	a, b, isRange := strings.Cut(s, "..")
+	if lo, err = time.ParseDuration(strings.TrimSpace(a)); err != nil || lo < 0 {
+		return 0, 0, fmt.Errorf("%q: want a duration such as 200ms, or a range such as 1s..5s", s)
+	}
+	if !isRange {
+		return lo, 0, nil
+	}
+	if hi, err = time.ParseDuration(strings.TrimSpace(b)); err != nil || hi < lo {
+		return 0, 0, fmt.Errorf("%q: want a range from the shorter to the longer duration, such as 1s..5s", s)
+	}
+	return lo, hi, nil
+}
+
+// printEmulator tells the user how to point an SDK and a receiver at the emulator.
+func printEmulator(w io.Writer, st *emulate.Stack, cfg emulate.Config, delay string) {
+	fmt.Fprintf(w, "OpenAI emulator ready. Point the OpenAI SDK and your receiver at it:\n\n")
+	fmt.Fprintf(w, "  export OPENAI_BASE_URL=%s\n", st.OpenAIURL)
+	fmt.Fprintf(w, "  export OPENAI_API_KEY=sk-emulated        # any key is accepted\n")
+	fmt.Fprintf(w, "  export OPENAI_WEBHOOK_SECRET=%s\n\n", st.WebhookSecret)
+	fmt.Fprintf(w, "Webhooks go through an embedded herald server, app %q:\n", emulate.AppUID)
+	if len(st.Endpoints) == 0 {
+		fmt.Fprintf(w, "  no endpoint yet: restart with --webhook-url, or add one with the herald CLI below\n")
+	}
+	filter := "every event"
+	if len(cfg.EventTypes) > 0 {
+		filter = strings.Join(cfg.EventTypes, ",")
+	}
+	for _, ep := range st.Endpoints {
+		fmt.Fprintf(w, "  %s  -> %s (%s)\n", ep.ID, ep.URL, filter)
+	}
+	fmt.Fprintf(w, "\nAdd endpoints and inspect deliveries with the herald CLI:\n\n")
+	fmt.Fprintf(w, "  export HERALD_SERVER=%s HERALD_API_KEY=%s\n", st.HeraldURL, st.APIKey)
+	fmt.Fprintf(w, "  herald endpoint create --app %s --url http://127.0.0.1:9000/webhooks --secret \"$OPENAI_WEBHOOK_SECRET\"\n", emulate.AppUID)
+	fmt.Fprintf(w, "  herald delivery list --app %s\n\n", emulate.AppUID)
+	fmt.Fprintf(w, "Responses take %s; put [fail], [incomplete] or [slow] in an input to script it (see docs/emulator.md). Ctrl-C stops.\n", delay)
+}
