@@ -33,7 +33,12 @@ type step struct {
 	wakes       int // Engine.Wake calls the request must make
 	changed     int // Engine.EndpointChanged calls the request must make
 	check       func(t *testing.T, v map[string]string, got map[string]any, resp response)
-	saveKeyAlso string // save the answer's "key" under this name
+	saveKeyAlso string                                  // save the answer's "key" under this name
+	srcChanged  int                                     // Config.OnSourceChanged calls the request must make
+	before      func(t *testing.T, v map[string]string) // runs before the request
+	// ws dials path as a WebSocket (GET /v1/listen): got is the hello message, status
+	// the handshake's (101 when accepted).
+	ws bool
 }
 
 func TestHappyPaths(t *testing.T) {
@@ -45,6 +50,7 @@ func TestHappyPaths(t *testing.T) {
 		"admin": f.admin, "keyA": f.keyA, "keyB": f.keyB, "A": f.appA, "B": f.appB, "keyAID": f.keyAID,
 		"ep1": f.ep1, "ep2": f.ep2, "epB": f.epB, "msg": f.msg, "dlvDone": f.dlvDone, "dlvBusy": f.dlvBusy,
 		"attempt": f.attempt, "secret1": secret1, "secret2": secret2, "future": future,
+		"src": f.src, "srcB": f.srcB, "srcSecret": f.srcSecret,
 	}
 	rawPayload := `{ "b": 1,  "a": [1, 2], "html": "<b>&</b>" }`
 
@@ -366,7 +372,10 @@ func TestHappyPaths(t *testing.T) {
 				wantValue(t, got, "status", "pending")
 				wantTime(t, got, "next_attempt_at")
 			}},
-
+	}
+	steps = append(steps, sourceSteps(f)...)
+	steps = append(steps, listenSteps()...)
+	steps = append(steps, []step{
 		// Deleting apps.
 		{name: "delete app", method: "DELETE", path: "/v1/apps/{Z}", key: "admin", status: 204},
 		{name: "delete app with endpoints by uid", method: "DELETE", path: "/v1/apps/other", key: "admin", status: 204, changed: 1},
@@ -380,7 +389,7 @@ func TestHappyPaths(t *testing.T) {
 					t.Errorf("Content-Type %q", ct)
 				}
 			}},
-	}
+	}...)
 
 	for _, st := range steps {
 		ok := t.Run(st.name, func(t *testing.T) {
@@ -390,20 +399,33 @@ func TestHappyPaths(t *testing.T) {
 				}
 				return s
 			}
+			if st.before != nil {
+				st.before(t, v)
+			}
 			r := req{method: st.method, path: expand(st.path), key: v[st.key], header: st.header}
 			if st.body != "" {
 				r.body = expand(st.body)
 			}
 			wakes, changed := f.engine.counts()
-			resp := f.do(r)
+			srcChanged := f.engine.sourceChanges()
+			var resp response
+			var got map[string]any
+			if st.ws {
+				got, resp = f.listen(r.path, r.key)
+			} else {
+				resp = f.do(r)
+			}
 			if resp.status != st.status {
 				t.Fatalf("%s %s: status %d, want %d: %s", r.method, r.path, resp.status, st.status, resp.body)
 			}
 			if w, c := f.engine.counts(); w-wakes != st.wakes || c-changed != st.changed {
 				t.Errorf("engine: %d wakes and %d endpoint changes, want %d and %d", w-wakes, c-changed, st.wakes, st.changed)
 			}
-			var got map[string]any
+			if n := f.engine.sourceChanges() - srcChanged; n != st.srcChanged {
+				t.Errorf("%d source changes, want %d", n, st.srcChanged)
+			}
 			switch {
+			case st.ws:
 			case resp.status == http.StatusNoContent:
 				if len(resp.body) != 0 {
 					t.Errorf("204 with a body: %s", resp.body)
@@ -558,7 +580,7 @@ func TestAppKeyScoping(t *testing.T) {
 			continue
 		}
 		expand := func(app string) string {
-			return strings.NewReplacer("{app}", app, "{ep}", f.ep1, "{msg}", f.msg, "{dlv}", f.dlvDone, "{key_id}", f.keyAID).Replace(path)
+			return strings.NewReplacer("{app}", app, "{ep}", f.ep1, "{msg}", f.msg, "{dlv}", f.dlvDone, "{key_id}", f.keyAID, "{src}", f.src).Replace(path)
 		}
 		for _, app := range []string{f.appA, "acme"} {
 			resp := f.do(req{method: method, path: expand(app), key: f.keyB, body: "{}"})
@@ -576,6 +598,22 @@ func TestAppKeyScoping(t *testing.T) {
 				t.Errorf("%s %s with the app's key: %d, want %d: %s", method, expand("acme"), resp.status, want, resp.body)
 			}
 		}
+	}
+	// The routes without {app} check the app of what they name: GET /v1/sources/{src}
+	// does not tell another app's key that the source exists; GET /v1/listen refuses it.
+	if resp := f.do(req{method: "GET", path: "/v1/sources/" + f.src, key: f.keyB}); resp.status != 404 || resp.code() != "not_found" {
+		t.Errorf("GET /v1/sources/{src} with another app's key: %d %s", resp.status, resp.body)
+	}
+	if resp := f.do(req{method: "GET", path: "/v1/sources/" + f.src, key: f.keyA}); resp.status != 200 {
+		t.Errorf("GET /v1/sources/{src} with the app's key: %d %s", resp.status, resp.body)
+	}
+	for _, q := range []string{"app=" + f.appA, "app=acme", "source=" + f.src, "app=nope"} {
+		if resp := f.do(req{method: "GET", path: "/v1/listen?" + q, key: f.keyB}); resp.status != 403 || resp.code() != "forbidden" {
+			t.Errorf("GET /v1/listen?%s with another app's key: %d %s", q, resp.status, resp.body)
+		}
+	}
+	if hello, resp := f.listen("/v1/listen?source="+f.src, f.keyA); resp.status != 101 || hello["app_id"] != f.appA {
+		t.Errorf("GET /v1/listen?source={src} with the app's key: %d %s", resp.status, resp.body)
 	}
 }
 

@@ -64,7 +64,7 @@ func badCases(f *fixture) []badCase {
 		c413 = 413
 		c415 = 415
 	)
-	return []badCase{
+	cases := []badCase{
 		// Malformed JSON.
 		{"malformed/truncated", post(apps, admin, `{"name":`), c400, "malformed_json"},
 		{"malformed/empty body", post(apps, admin, ``), c400, "malformed_json"},
@@ -287,6 +287,201 @@ func badCases(f *fixture) []badCase {
 		{"route/get retry", get(dlvs+"/"+f.dlvDone+"/retry", admin), c405, "method_not_allowed"},
 		{"route/post openapi", post("/openapi.yaml", "", nil), c405, "method_not_allowed"},
 	}
+	return append(cases, sourceBadCases(f)...)
+}
+
+// sourceBadCases is the bad-input table of the receiving gateway's routes: sources,
+// their rejections, messages by source, and GET /v1/listen (as plain requests, which
+// must fail before any handshake).
+func sourceBadCases(f *fixture) []badCase {
+	admin, keyA, keyB := f.admin, f.keyA, f.keyB
+	appA := "/v1/apps/" + f.appA
+	srcs := appA + "/sources"
+	src1 := srcs + "/" + f.src
+	unknownApp := "app_01JD3XK5M2Q8W0RZ7C4T6YB9HN"
+	unknownSrc := "src_01JD3XK5M2Q8W0RZ7C4T6YB9HN"
+	src := func(extra string) string { return `{"provider":"openai","secret":"s3cret"` + extra + `}` }
+	hmacSrc := func(hmac string) string { return `{"provider":"hmac","secret":"s3cret","hmac":` + hmac + `}` }
+	nine := `["1","2","3","4","5","6","7","8","9"]`
+	listen := "/v1/listen?"
+
+	post := func(path, key string, body any) req { return req{method: "POST", path: path, key: key, body: body} }
+	patch := func(path, key string, body any) req { return req{method: "PATCH", path: path, key: key, body: body} }
+	get := func(path, key string) req { return req{method: "GET", path: path, key: key} }
+	del := func(path, key string) req { return req{method: "DELETE", path: path, key: key} }
+	withType := func(r req, ct string) req { r.header = map[string]string{"Content-Type": ct}; return r }
+	// A plain GET that says it is a WebSocket handshake, without the rest of one.
+	upgrade := func(r req, extra map[string]string) req {
+		r.header = map[string]string{"Connection": "Upgrade", "Upgrade": "websocket"}
+		for k, v := range extra {
+			r.header[k] = v
+		}
+		return r
+	}
+
+	return []badCase{
+		// Malformed JSON.
+		{"source/malformed", post(srcs, admin, `{"provider":`), 400, "malformed_json"},
+		{"source/malformed empty", post(srcs, admin, ``), 400, "malformed_json"},
+		{"source/malformed patch", patch(src1, admin, `{"name":"x",}`), 400, "malformed_json"},
+		{"source/malformed patch empty", patch(src1, admin, ``), 400, "malformed_json"},
+
+		// Unknown fields.
+		{"source/unknown field", post(srcs, admin, src(`,"secretz":"x"`)), 400, "unknown_field"},
+		{"source/unknown read-only id", post(srcs, admin, src(`,"id":"src_x"`)), 400, "unknown_field"},
+		{"source/unknown read-only ingest_path", post(srcs, admin, src(`,"ingest_path":"/in/x"`)), 400, "unknown_field"},
+		{"source/unknown dedupe_window", post(srcs, admin, src(`,"dedupe_window":60`)), 400, "unknown_field"},
+		{"source/unknown app_id on patch", patch(src1, admin, `{"app_id":"`+f.appB+`"}`), 400, "unknown_field"},
+		{"source/unknown hmac field", post(srcs, admin, hmacSrc(`{"header":"X-Sig","timestamp_heder":"X-Ts"}`)), 400, "unknown_field"},
+		{"source/unknown hmac secret", post(srcs, admin, hmacSrc(`{"header":"X-Sig","secret":"x"}`)), 400, "unknown_field"},
+		{"source/unknown hmac name", patch(src1, admin, `{"provider":"hmac","hmac":{"header":"X-Sig","name":"x"}}`), 400, "unknown_field"},
+
+		// Wrong types.
+		{"source/type provider", post(srcs, admin, `{"provider":7,"secret":"s"}`), 400, "wrong_type"},
+		{"source/type provider null", post(srcs, admin, `{"provider":null,"secret":"s"}`), 400, "wrong_type"},
+		{"source/type name", post(srcs, admin, src(`,"name":["x"]`)), 400, "wrong_type"},
+		{"source/type secret", post(srcs, admin, `{"provider":"openai","secret":123}`), 400, "wrong_type"},
+		{"source/type secret null", post(srcs, admin, `{"provider":"openai","secret":null}`), 400, "wrong_type"},
+		{"source/type secrets string", post(srcs, admin, `{"provider":"openai","secrets":"s"}`), 400, "wrong_type"},
+		{"source/type secrets numbers", post(srcs, admin, `{"provider":"openai","secrets":[1,2]}`), 400, "wrong_type"},
+		{"source/type secrets null", patch(src1, admin, `{"secrets":null}`), 400, "wrong_type"},
+		{"source/type hmac string", post(srcs, admin, hmacSrc(`"X-Sig"`)), 400, "wrong_type"},
+		{"source/type hmac null", post(srcs, admin, hmacSrc(`null`)), 400, "wrong_type"},
+		{"source/type hmac header", post(srcs, admin, hmacSrc(`{"header":5}`)), 400, "wrong_type"},
+		{"source/type max_body_bytes string", post(srcs, admin, src(`,"max_body_bytes":"1024"`)), 400, "wrong_type"},
+		{"source/type max_body_bytes fraction", post(srcs, admin, src(`,"max_body_bytes":1.5`)), 400, "wrong_type"},
+		{"source/type dedupe_window_seconds bool", patch(src1, admin, `{"dedupe_window_seconds":true}`), 400, "wrong_type"},
+		{"source/type body array", post(srcs, admin, `[]`), 400, "wrong_type"},
+
+		// Unacceptable values.
+		{"source/provider missing", post(srcs, admin, `{"secret":"s"}`), 400, "invalid_field"},
+		{"source/provider empty", post(srcs, admin, `{"provider":"","secret":"s"}`), 400, "invalid_field"},
+		{"source/provider unknown", post(srcs, admin, `{"provider":"paypal","secret":"s"}`), 400, "invalid_field"},
+		{"source/provider unknown on patch", patch(src1, admin, `{"provider":"openai2"}`), 400, "invalid_field"},
+		{"source/secret missing", post(srcs, admin, `{"provider":"openai"}`), 400, "invalid_field"},
+		{"source/secret missing with a name", post(srcs, admin, `{"provider":"stripe","name":"x"}`), 400, "invalid_field"},
+		{"source/secret empty", post(srcs, admin, `{"provider":"openai","secret":""}`), 400, "invalid_field"},
+		{"source/secret long", post(srcs, admin, `{"provider":"openai","secret":"`+strings.Repeat("s", 1025)+`"}`), 400, "invalid_field"},
+		{"source/secret and secrets", post(srcs, admin, `{"provider":"openai","secret":"a","secrets":["b"]}`), 400, "invalid_field"},
+		{"source/secret and secrets on patch", patch(src1, admin, `{"secret":"a","secrets":["a"]}`), 400, "invalid_field"},
+		{"source/secrets empty", post(srcs, admin, `{"provider":"openai","secrets":[]}`), 400, "invalid_field"},
+		{"source/secrets empty on patch", patch(src1, admin, `{"secrets":[]}`), 400, "invalid_field"},
+		{"source/secret empty on patch", patch(src1, admin, `{"secret":""}`), 400, "invalid_field"},
+		{"source/secrets too many", post(srcs, admin, `{"provider":"github","secrets":`+nine+`}`), 400, "invalid_field"},
+		{"source/secrets too many on patch", patch(src1, admin, `{"secrets":`+nine+`}`), 400, "invalid_field"},
+		{"source/secrets with an empty one", post(srcs, admin, `{"provider":"github","secrets":["a",""]}`), 400, "invalid_field"},
+		{"source/secret not for standard", post(srcs, admin, `{"provider":"standard","secret":"not base64!"}`), 400, "invalid_field"},
+		{"source/secret short for svix", post(srcs, admin, `{"provider":"svix","secret":"whsec_c2hvcnQ="}`), 400, "invalid_field"},
+		{"source/secret not for standard on patch", patch(src1, admin, `{"provider":"standard","secret":"whsec_***"}`), 400, "invalid_field"},
+		{"source/hmac on openai", post(srcs, admin, src(`,"hmac":{"header":"X-Sig"}`)), 400, "invalid_field"},
+		{"source/hmac on openai on patch", patch(src1, admin, `{"hmac":{"header":"X-Sig"}}`), 400, "invalid_field"},
+		{"source/hmac without config", post(srcs, admin, `{"provider":"hmac","secret":"s"}`), 400, "invalid_field"},
+		{"source/hmac without config on patch", patch(src1, admin, `{"provider":"hmac"}`), 400, "invalid_field"},
+		{"source/hmac empty config", post(srcs, admin, hmacSrc(`{}`)), 400, "invalid_field"},
+		{"source/hmac empty header", post(srcs, admin, hmacSrc(`{"header":""}`)), 400, "invalid_field"},
+		{"source/hmac bad header name", post(srcs, admin, hmacSrc(`{"header":"X Sig"}`)), 400, "invalid_field"},
+		{"source/hmac bad encoding", post(srcs, admin, hmacSrc(`{"header":"X-Sig","encoding":"base32"}`)), 400, "invalid_field"},
+		{"source/hmac bad algorithm", post(srcs, admin, hmacSrc(`{"header":"X-Sig","algorithm":"md5"}`)), 400, "invalid_field"},
+		{"source/hmac template without body", post(srcs, admin, hmacSrc(`{"header":"X-Sig","template":"{timestamp}"}`)), 400, "invalid_field"},
+		{"source/hmac template placeholder", post(srcs, admin, hmacSrc(`{"header":"X-Sig","template":"{nonce}.{body}"}`)), 400, "invalid_field"},
+		{"source/hmac timestamp without header", post(srcs, admin, hmacSrc(`{"header":"X-Sig","template":"{timestamp}.{body}"}`)), 400, "invalid_field"},
+		{"source/hmac unsigned timestamp", post(srcs, admin, hmacSrc(`{"header":"X-Sig","timestamp_header":"X-Ts"}`)), 400, "invalid_field"},
+		{"source/hmac id without header", post(srcs, admin, hmacSrc(`{"header":"X-Sig","template":"{id}.{body}"}`)), 400, "invalid_field"},
+		{"source/hmac same headers", post(srcs, admin, hmacSrc(`{"header":"X-Sig","template":"{id}{body}","id_header":"x-sig"}`)), 400, "invalid_field"},
+		{"source/max_body_bytes negative", post(srcs, admin, src(`,"max_body_bytes":-1`)), 400, "invalid_field"},
+		{"source/max_body_bytes over 16 MiB", post(srcs, admin, src(`,"max_body_bytes":16777217`)), 400, "invalid_field"},
+		{"source/max_body_bytes over 16 MiB on patch", patch(src1, admin, `{"max_body_bytes":1099511627776}`), 400, "invalid_field"},
+		{"source/dedupe_window_seconds negative", post(srcs, admin, src(`,"dedupe_window_seconds":-60`)), 400, "invalid_field"},
+		{"source/dedupe_window_seconds over 30 days", patch(src1, admin, `{"dedupe_window_seconds":2592001}`), 400, "invalid_field"},
+		{"source/dedupe_window_seconds overflowing", post(srcs, admin, src(`,"dedupe_window_seconds":9223372036854775807`)), 400, "invalid_field"},
+		{"source/dedupe_window_seconds wrapping around", post(srcs, admin, src(`,"dedupe_window_seconds":18446744074`)), 400, "invalid_field"},
+		{"source/name long", post(srcs, admin, src(`,"name":"`+strings.Repeat("n", 257)+`"`)), 400, "invalid_field"},
+		{"source/body over 1 MiB", post(srcs, admin, src(`,"name":"`+strings.Repeat("x", 1<<20)+`"`)), 413, "payload_too_large"},
+		{"source/media text", withType(post(srcs, admin, src(``)), "text/plain"), 415, "unsupported_media_type"},
+		{"source/media form on patch", withType(patch(src1, admin, `{"name":"x"}`), "application/x-www-form-urlencoded"), 415, "unsupported_media_type"},
+
+		// Unknown ids.
+		{"source/id", get(srcs+"/"+unknownSrc, admin), 404, "not_found"},
+		{"source/id garbage", get(srcs+"/xyz", admin), 404, "not_found"},
+		{"source/id patch", patch(srcs+"/"+unknownSrc, admin, `{"name":"x"}`), 404, "not_found"},
+		{"source/id delete", del(srcs+"/"+unknownSrc, admin), 404, "not_found"},
+		{"source/id secrets", get(srcs+"/"+unknownSrc+"/secrets", admin), 404, "not_found"},
+		{"source/id rejections", get(srcs+"/"+unknownSrc+"/rejections", admin), 404, "not_found"},
+		{"source/id by id", get("/v1/sources/"+unknownSrc, admin), 404, "not_found"},
+		{"source/id by id with an app key", get("/v1/sources/"+unknownSrc, keyA), 404, "not_found"},
+		{"source/id of another app", get("/v1/apps/other/sources/"+f.src, admin), 404, "not_found"},
+		{"source/id of another app patch", patch("/v1/apps/other/sources/"+f.src, admin, `{"name":"x"}`), 404, "not_found"},
+		{"source/id of another app delete", del("/v1/apps/other/sources/"+f.src, admin), 404, "not_found"},
+		{"source/id of another app secrets", get("/v1/apps/other/sources/"+f.src+"/secrets", admin), 404, "not_found"},
+		{"source/id of another app rejections", get("/v1/apps/other/sources/"+f.src+"/rejections", admin), 404, "not_found"},
+		{"source/app unknown", post("/v1/apps/"+unknownApp+"/sources", admin, src(``)), 404, "not_found"},
+		{"source/app unknown uid", post("/v1/apps/nope/sources", admin, src(``)), 404, "not_found"},
+		{"source/app unknown list", get("/v1/apps/nope/sources", admin), 404, "not_found"},
+
+		// API keys.
+		{"source/auth missing", get(srcs, ""), 401, "unauthorized"},
+		{"source/auth missing by id", get("/v1/sources/"+f.src, ""), 401, "unauthorized"},
+		{"source/auth unknown key", post(srcs, "hk_"+strings.Repeat("C", 43), src(``)), 401, "unauthorized"},
+		{"source/auth other app create", post(srcs, keyB, src(``)), 403, "forbidden"},
+		{"source/auth other app create by uid", post("/v1/apps/acme/sources", keyB, src(``)), 403, "forbidden"},
+		{"source/auth other app list", get(srcs, keyB), 403, "forbidden"},
+		{"source/auth other app get", get(src1, keyB), 403, "forbidden"},
+		{"source/auth other app patch", patch(src1, keyB, `{"name":"pwned"}`), 403, "forbidden"},
+		{"source/auth other app delete", del(src1, keyB), 403, "forbidden"},
+		{"source/auth other app secrets", get(src1+"/secrets", keyB), 403, "forbidden"},
+		{"source/auth other app rejections", get(src1+"/rejections", keyB), 403, "forbidden"},
+		{"source/auth other app by id", get("/v1/sources/"+f.src, keyB), 404, "not_found"},
+		{"source/auth own source through another app", get("/v1/apps/other/sources/"+f.srcB, keyA), 403, "forbidden"},
+
+		// Query parameters.
+		{"source/query limit 0", get(srcs+"?limit=0", admin), 400, "invalid_query"},
+		{"source/query cursor", get(srcs+"?cursor=garbage", admin), 400, "invalid_query"},
+		{"source/query cursor of another list", get(srcs+"?cursor="+f.ep1, admin), 400, "invalid_query"},
+		{"source/query rejections cursor", get(src1+"/rejections?cursor="+f.src, admin), 400, "invalid_query"},
+		{"source/query rejections limit", get(src1+"/rejections?limit=1001", admin), 400, "invalid_query"},
+		{"source/query messages source_id", get(appA+"/messages?source_id=openai", admin), 400, "invalid_query"},
+		{"source/query messages source_id of another kind", get(appA+"/messages?source_id="+f.ep1, admin), 400, "invalid_query"},
+		{"source/query messages source_id twice", get(appA+"/messages?source_id="+f.src+"&source_id="+f.src, admin), 400, "invalid_query"},
+
+		// Routes and methods.
+		{"source/route put", req{method: "PUT", path: src1, key: admin, body: src(``)}, 405, "method_not_allowed"},
+		{"source/route post to a source", post(src1, admin, src(``)), 405, "method_not_allowed"},
+		{"source/route delete list", del(srcs, admin), 405, "method_not_allowed"},
+		{"source/route patch secrets", patch(src1+"/secrets", admin, `{"secrets":["x"]}`), 405, "method_not_allowed"},
+		{"source/route delete by id", del("/v1/sources/"+f.src, admin), 405, "method_not_allowed"},
+		{"source/route list by id", get("/v1/sources", admin), 404, "not_found"},
+		{"source/route unknown below source", get(src1+"/nope", admin), 404, "not_found"},
+
+		// GET /v1/listen, refused before the WebSocket handshake.
+		{"listen/no app or source", get(listen+"name=dev", admin), 400, "invalid_query"},
+		{"listen/no query", get("/v1/listen", keyA), 400, "invalid_query"},
+		{"listen/empty app", get(listen+"app=", admin), 400, "invalid_query"},
+		{"listen/name with a space", get(listen+"app=acme&name=my%20laptop", admin), 400, "invalid_query"},
+		{"listen/name with a slash", get(listen+"app=acme&name=a/b", admin), 400, "invalid_query"},
+		{"listen/name long", get(listen+"app=acme&name="+strings.Repeat("n", 65), admin), 400, "invalid_query"},
+		{"listen/name twice", get(listen+"app=acme&name=a&name=b", admin), 400, "invalid_query"},
+		{"listen/app twice", get(listen+"app=acme&app=other", admin), 400, "invalid_query"},
+		{"listen/events bad type", get(listen+"app=acme&events=bad%20type", admin), 400, "invalid_query"},
+		{"listen/events empty entry", get(listen+"app=acme&events=a.b,,c.d", admin), 400, "invalid_query"},
+		{"listen/events bad wildcard", get(listen+"app=acme&events=response*", admin), 400, "invalid_query"},
+		{"listen/unknown app", get(listen+"app=nope", admin), 404, "not_found"},
+		{"listen/unknown app id", get(listen+"app="+unknownApp, admin), 404, "not_found"},
+		{"listen/unknown source", get(listen+"source="+unknownSrc, admin), 404, "not_found"},
+		{"listen/unknown source garbage", get(listen+"source=stripe", keyA), 404, "not_found"},
+		{"listen/source of another app", get(listen+"app=other&source="+f.src, admin), 400, "invalid_query"},
+		{"listen/source of another app by id", get(listen+"app="+f.appB+"&source="+f.src, admin), 400, "invalid_query"},
+		{"listen/other app's source with its key", get(listen+"app=other&source="+f.src, keyB), 400, "invalid_query"},
+		{"listen/auth missing", get(listen+"app=acme", ""), 401, "unauthorized"},
+		{"listen/auth other app", get(listen+"app=acme", keyB), 403, "forbidden"},
+		{"listen/auth other app by id", get(listen+"app="+f.appA, keyB), 403, "forbidden"},
+		{"listen/auth other app's source", get(listen+"source="+f.src, keyB), 403, "forbidden"},
+		{"listen/auth unknown app with an app key", get(listen+"app=nope", keyB), 403, "forbidden"},
+		{"listen/not a websocket", get(listen+"app=acme&name=dev", admin), 426, "upgrade_required"},
+		{"listen/not a websocket for a source", get(listen+"source="+f.src, keyA), 426, "upgrade_required"},
+		{"listen/websocket without a key", upgrade(get(listen+"app=acme", admin), map[string]string{"Sec-WebSocket-Version": "13"}), 426, "upgrade_required"},
+		{"listen/websocket of another version", upgrade(get(listen+"app=acme", admin), map[string]string{"Sec-WebSocket-Version": "8", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}), 426, "upgrade_required"},
+		{"listen/route post", post("/v1/listen?app=acme", admin, nil), 405, "method_not_allowed"},
+	}
 }
 
 func TestBadInput(t *testing.T) {
@@ -301,6 +496,7 @@ func TestBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(t, f.store)
 			wakes, changed := f.engine.counts()
+			srcChanged := f.engine.sourceChanges()
 			resp := f.do(tc.req)
 			if resp.status != tc.status || resp.code() != tc.code {
 				t.Fatalf("%s %s: got %d %q, want %d %q: %.300s", tc.req.method, tc.req.path, resp.status, resp.code(), tc.status, tc.code, resp.body)
@@ -317,6 +513,9 @@ func TestBadInput(t *testing.T) {
 			}
 			if w, c := f.engine.counts(); w != wakes || c != changed {
 				t.Errorf("engine notified: %d wakes, %d endpoint changes", w-wakes, c-changed)
+			}
+			if n := f.engine.sourceChanges() - srcChanged; n != 0 {
+				t.Errorf("%d source changes", n)
 			}
 		})
 	}
@@ -346,6 +545,16 @@ func TestBadInputMessages(t *testing.T) {
 		{req{method: "POST", path: eps, key: f.admin, body: `{"url":"https://example.com","event_types":["a",2]}`}, `field "event_types" must be an array of strings; found a number`},
 		{req{method: "POST", path: eps, key: f.admin, body: `{"url":"https://example.com","fifo":null}`}, `field "fifo" must be a boolean; found null`},
 		{req{method: "POST", path: "/v1/apps", key: f.admin, body: `[1]`}, "the request body must be a JSON object, not an array"},
+		{req{method: "POST", path: "/v1/apps/acme/sources", key: f.admin, body: `{"provider":"paypal","secret":"s"}`}, `provider must be one of openai, standard, svix, stripe, github, shopify, slack or hmac, not "paypal"`},
+		{req{method: "POST", path: "/v1/apps/acme/sources", key: f.admin, body: `{"provider":"hmac","secret":"s","hmac":{"header":"X-Sig","encoding":"base32"}}`}, `hmac hmac: invalid configuration: encoding "base32"`},
+		{req{method: "POST", path: "/v1/apps/acme/sources", key: f.admin, body: `{"provider":"hmac","secret":"s","hmac":{"header":"X-Sig","secret":"x"}}`}, `unknown field "secret"`},
+		{req{method: "POST", path: "/v1/apps/acme/sources", key: f.admin, body: `{"provider":"openai","secret":"a","secrets":["b"]}`}, "give secret or secrets, not both"},
+		{req{method: "POST", path: "/v1/apps/acme/sources", key: f.admin, body: `{"provider":"openai","secrets":[]}`}, "secrets must hold 1 to 8 secrets"},
+		{req{method: "PATCH", path: "/v1/apps/acme/sources/" + f.src, key: f.admin, body: `{"dedupe_window_seconds":2592001}`}, "dedupe_window_seconds must be 0 (the default, 72 hours) to 2592000"},
+		{req{method: "GET", path: "/v1/listen?app=acme&name=a%20b", key: f.admin}, "query parameter name must be 1 to 64"},
+		{req{method: "GET", path: "/v1/listen?app=acme&events=a,,b", key: f.admin}, "query parameter events event_types[1]"},
+		{req{method: "GET", path: "/v1/listen?app=other&source=" + f.src, key: f.admin}, "belongs to another app"},
+		{req{method: "GET", path: "/v1/listen?app=acme", key: f.admin}, "is a WebSocket"},
 	}
 	for _, tc := range tests {
 		resp := f.do(tc.r)

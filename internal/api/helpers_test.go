@@ -20,23 +20,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/webhook"
 )
 
 // testEngine is the delivery engine of the tests: it publishes straight to the store
-// and counts the other calls.
+// and counts the other calls, and those of Config.OnSourceChanged.
 type testEngine struct {
 	store store.Store
 
 	publishErr error // when set, Publish fails with it
 
-	mu      sync.Mutex
-	wakes   int
-	changed []string
+	mu             sync.Mutex
+	wakes          int
+	changed        []string
+	sourcesChanged []string
 }
 
 func (e *testEngine) Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error) {
@@ -58,6 +62,13 @@ func (e *testEngine) EndpointChanged(id string) {
 	e.changed = append(e.changed, id)
 }
 
+// SourceChanged is the server's Config.OnSourceChanged.
+func (e *testEngine) SourceChanged(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sourcesChanged = append(e.sourcesChanged, id)
+}
+
 // counts returns the number of Wake and EndpointChanged calls so far.
 func (e *testEngine) counts() (wakes, changed int) {
 	e.mu.Lock()
@@ -65,11 +76,20 @@ func (e *testEngine) counts() (wakes, changed int) {
 	return e.wakes, len(e.changed)
 }
 
-// env is one API server on a fresh SQLite store, reached over real HTTP.
+// sourceChanges returns the number of OnSourceChanged calls so far.
+func (e *testEngine) sourceChanges() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.sourcesChanged)
+}
+
+// env is one API server on a fresh SQLite store, reached over real HTTP. The store is
+// also its SourceStore, and a relay hub runs its listeners.
 type env struct {
 	t        testing.TB
 	store    *sqlite.Store
 	engine   *testEngine
+	hub      *relay.Hub
 	server   *server
 	http     *httptest.Server
 	admin    string // an admin API key
@@ -97,8 +117,11 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, store: st, engine: &testEngine{store: st}}
-	cfg := Config{Store: st, Engine: e.engine, Guard: netguard.New(nil), Resolver: noDNS(), Logger: quiet}
+	e := &env{t: t, store: st, engine: &testEngine{store: st}, hub: relay.NewHub(quiet)}
+	cfg := Config{
+		Store: st, Engine: e.engine, Guard: netguard.New(nil), Resolver: noDNS(), Logger: quiet,
+		Sources: st, OnSourceChanged: e.engine.SourceChanged, Listener: e.hub,
+	}
 	for _, f := range configure {
 		f(&cfg)
 	}
@@ -106,10 +129,11 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	e.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.server.ServeHTTP(w, r)
-		if r.Pattern != "" {
-			e.patterns.Store(r.Pattern, true)
+		// Noted before serving: a WebSocket session (GET /v1/listen) runs until the client leaves.
+		if _, pattern := e.server.mux.Handler(r); pattern != "" {
+			e.patterns.Store(pattern, true)
 		}
+		e.server.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.http.Close)
 	e.admin = e.newKey("")
@@ -208,6 +232,56 @@ func (e *env) do(r req) response {
 	return response{status: resp.StatusCode, header: resp.Header, body: data}
 }
 
+// dial opens a WebSocket to path (GET /v1/listen?...) with the API key, as herald listen
+// does. On a refused handshake it returns the answer's status and body with the error.
+func (e *env) dial(path, key string) (*websocket.Conn, response, error) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+	if key != "" {
+		opts.HTTPHeader.Set("Authorization", "Bearer "+key)
+	}
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.http.URL, "http")+path, opts)
+	var r response
+	if resp != nil {
+		r.status, r.header = resp.StatusCode, resp.Header
+		if resp.Body != nil {
+			r.body, _ = io.ReadAll(resp.Body)
+		}
+	}
+	return conn, r, err
+}
+
+// listen attaches a listener at path with the API key, reads the hello message and
+// leaves; it returns the hello as an object and the handshake's answer.
+func (e *env) listen(path, key string) (map[string]any, response) {
+	e.t.Helper()
+	conn, resp, err := e.dial(path, key)
+	if err != nil {
+		return nil, resp
+	}
+	defer conn.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	typ, data, err := conn.Read(ctx)
+	if err != nil {
+		e.t.Fatalf("GET %s: reading the hello: %v", path, err)
+	}
+	if typ != websocket.MessageText {
+		e.t.Errorf("GET %s: the hello is a %v message, want text", path, typ)
+	}
+	var hello map[string]any
+	if err := json.Unmarshal(data, &hello); err != nil {
+		e.t.Fatalf("GET %s: the hello is not a JSON object: %v: %s", path, err, data)
+	}
+	if err := conn.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+		e.t.Errorf("GET %s: closing: %v", path, err)
+	}
+	resp.body = data
+	return hello, resp
+}
+
 // must does r and fails the test unless the answer has the given status; it returns
 // the answer decoded as an object (nil for an empty body).
 func (e *env) must(status int, r req) map[string]any {
@@ -227,6 +301,8 @@ func (e *env) must(status int, r req) map[string]any {
 type fixture struct {
 	*env
 	appA, appB       string // ids; app A has the uid "acme", app B "other"
+	src, srcB        string // sources: of app A (openai), of app B (github)
+	srcSecret        string // the secret of src
 	keyA, keyB       string // app keys
 	keyAID           string
 	ep1, ep2         string // endpoints of app A
@@ -250,6 +326,9 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	f.ep2 = f.must(201, req{method: "POST", path: "/v1/apps/acme/endpoints", key: f.keyA, body: map[string]any{"url": "https://two.example.com/hook"}})["id"].(string)
 	f.epB = f.must(201, req{method: "POST", path: "/v1/apps/other/endpoints", key: f.keyB, body: map[string]any{"url": "https://b.example.com/hook"}})["id"].(string)
 	f.msg = f.must(202, req{method: "POST", path: "/v1/apps/acme/messages", key: f.keyA, body: map[string]any{"type": "response.completed", "payload": map[string]any{"id": "resp_1"}, "idempotency_key": "k1"}})["id"].(string)
+	f.srcSecret = webhook.NewHMACSecret().String()
+	f.src = f.must(201, req{method: "POST", path: "/v1/apps/acme/sources", key: f.keyA, body: map[string]any{"name": "fixture", "provider": "openai", "secret": f.srcSecret}})["id"].(string)
+	f.srcB = f.must(201, req{method: "POST", path: "/v1/apps/other/sources", key: f.keyB, body: map[string]any{"provider": "github", "secret": "gh-secret"}})["id"].(string)
 	f.msgB = f.must(202, req{method: "POST", path: "/v1/apps/other/messages", key: f.keyB, body: map[string]any{"type": "response.completed", "payload": map[string]any{"id": "resp_b"}}})["id"].(string)
 
 	ctx := context.Background()
@@ -287,7 +366,8 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	return f
 }
 
-// snapshot renders everything the store holds, read through its list and get methods.
+// snapshot renders everything the store holds, read through its list and get methods:
+// those of store.Store, and of store.SourceStore when s is one.
 func snapshot(t *testing.T, s store.Store) string {
 	t.Helper()
 	ctx := context.Background()
@@ -374,6 +454,24 @@ func snapshot(t *testing.T, s store.Store) string {
 				dump("attempt", []any{a, a.Latency, a.ResponseBody})
 			}
 			return len(as), next, err
+		})
+		ss, ok := s.(store.SourceStore)
+		if !ok {
+			continue
+		}
+		all(func(p store.Page) (int, string, error) {
+			srcs, next, err := ss.ListSources(ctx, id, p)
+			for _, src := range srcs {
+				dump("source", []any{src, src.Secrets, src.DedupeWindow})
+				all(func(p store.Page) (int, string, error) {
+					rs, next, err := ss.ListRejections(ctx, id, src.ID, p)
+					for _, r := range rs {
+						dump("rejection", []any{r, r.Body})
+					}
+					return len(rs), next, err
+				})
+			}
+			return len(srcs), next, err
 		})
 	}
 	return b.String()

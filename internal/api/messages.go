@@ -38,7 +38,7 @@ func toMessageJSON(m *store.Message) messageJSON {
 		out.Payload, _ = json.Marshal(string(m.Payload))
 		out.PayloadEncoding = "text"
 	case !json.Valid(m.Payload):
-		out.Payload, _ = json.Marshal(m.Payload) // []byte encodes as base64
+		out.Payload, _ = json.Marshal([]byte(m.Payload)) // []byte encodes as base64 (a RawMessage would fail as invalid JSON)
 		out.PayloadEncoding = "base64"
 	}
 	return out

@@ -149,7 +149,7 @@ func (in *sourceInput) apply(src *store.Source, create bool) error {
 		src.MaxBodyBytes = in.MaxBodyBytes.v
 	}
 	if in.DedupeWindowSeconds.set {
-		if in.DedupeWindowSeconds.v < 0 || time.Duration(in.DedupeWindowSeconds.v)*time.Second > maxDedupeWindow {
+		if in.DedupeWindowSeconds.v < 0 || in.DedupeWindowSeconds.v > int64(maxDedupeWindow/time.Second) {
 			return invalidField("dedupe_window_seconds", "must be 0 (the default, 72 hours) to %d", int64(maxDedupeWindow/time.Second))
 		}
 		src.DedupeWindow = time.Duration(in.DedupeWindowSeconds.v) * time.Second

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -282,7 +283,13 @@ func dedupeKey(sourceID, deliveryID string, body []byte) string {
 func forwardedHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h)+1)
 	total := 0
-	for k, v := range h {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // past the size cap, which headers are dropped must not be random
+	for _, k := range keys {
+		v := h[k]
 		switch strings.ToLower(k) {
 		case "host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
 			"proxy-authorization", "proxy-connection", "authorization", "cookie", "accept-encoding":

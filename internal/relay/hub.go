@@ -109,17 +109,26 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, hello Hello) error {
 	s := &session{conn: conn, hello: hello, done: make(chan struct{}), pending: make(map[string]chan Result)}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	b, _ := json.Marshal(hello)
-	if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
-		conn.Close(websocket.StatusInternalError, "hello failed")
-		return nil
-	}
+	// Register before the hello, so that a listener that has its hello is Connected.
 	h.mu.Lock()
 	old := h.sessions[hello.EndpointID]
 	h.sessions[hello.EndpointID] = s
 	h.mu.Unlock()
 	if old != nil {
-		old.conn.Close(websocket.StatusPolicyViolation, "replaced by a new session of the same listener")
+		// The same listener, restarted: its old connection is usually dead, so close it in
+		// the background rather than wait here for a close handshake that may not come.
+		go old.conn.Close(websocket.StatusPolicyViolation, "replaced by a new session of the same listener")
+	}
+	b, _ := json.Marshal(hello)
+	if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+		h.mu.Lock()
+		if h.sessions[hello.EndpointID] == s {
+			delete(h.sessions, hello.EndpointID)
+		}
+		h.mu.Unlock()
+		close(s.done)
+		conn.Close(websocket.StatusInternalError, "hello failed")
+		return nil
 	}
 	h.log.Info("listener attached", "endpoint", hello.EndpointID, "name", hello.Name, "remote", r.RemoteAddr)
 	if h.OnChange != nil {
