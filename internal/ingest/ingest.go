@@ -148,16 +148,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	c, err := h.source(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no source %q", id))
-		return
-	case errors.Is(err, store.ErrClosed):
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; retry later")
-		return
-	case err != nil:
-		h.log.Error("ingest: load source", "source", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "the source could not be loaded")
+	if err != nil {
+		h.fail(w, id, "load the source", err)
 		return
 	}
 	limit := c.src.MaxBodyBytes
@@ -206,17 +198,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		window = DefaultDedupeWindow
 	}
 	res, err := h.cfg.Publisher.PublishWithTTL(ctx, m, window)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		h.SourceChanged(id)
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no source %q", id))
-		return
-	case errors.Is(err, store.ErrClosed):
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; retry later")
-		return
-	case err != nil:
-		h.log.Error("ingest: store event", "source", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "the event could not be stored; retry later")
+	if err != nil {
+		h.fail(w, id, "store the event", err) // not found: the source's app was deleted
 		return
 	}
 	if res.Duplicate {
@@ -224,6 +207,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"received": true, "id": res.Message.ID})
+}
+
+// fail answers a request the gateway could not take: 404 for a source (or app) that does
+// not exist, 503 while shutting down, 500 otherwise (the provider retries).
+func (h *Handler) fail(w http.ResponseWriter, id, doing string, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		h.SourceChanged(id)
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no source %q", id))
+	case errors.Is(err, store.ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; retry later")
+	default:
+		h.log.Error("ingest: "+doing, "source", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not "+doing+"; retry later")
+	}
 }
 
 // reject answers a refused request and keeps a record of it, within the source's budget.
