@@ -218,6 +218,11 @@ type PublishInput struct {
 	// caller until LeaseUntil, so that the publishing node sends them without a claim round trip.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// EndpointConcurrency, when positive, makes the lease respect limits across every node
+	// sharing the store: a delivery is leased only if its endpoint has no rate limit and
+	// fewer leased deliveries (by anyone) than its max_concurrency, or than this when that
+	// is 0. The rest are left for Claim.
+	EndpointConcurrency int
 }
 
 // PublishResult is the outcome of one publish.
@@ -235,6 +240,14 @@ type ClaimRequest struct {
 	LeaseUntil time.Time
 	Limit      int
 	Exclude    []string // endpoint ids not to claim for (saturated or backing off)
+	// EndpointConcurrency, when positive, makes Claim enforce per-endpoint limits across
+	// every owner, for stores that several nodes share: an endpoint never has more leased
+	// deliveries (counting every owner's unexpired leases) than its max_concurrency, or
+	// than this when that is 0; and a rate-limited endpoint gets deliveries only as fast
+	// as a token bucket of its rate_limit per second allows (burst: the rate, at least 1),
+	// shared by every owner. When 0, only FIFO's one-in-flight rule is enforced here and
+	// the caller enforces the rest itself.
+	EndpointConcurrency int
 }
 
 // Claimed is a leased delivery with what is needed to send it.
@@ -385,6 +398,26 @@ type SourceStore interface {
 	DeleteSource(ctx context.Context, appID, id string) error
 	RecordRejection(ctx context.Context, r *Rejection) error
 	ListRejections(ctx context.Context, appID, sourceID string, p Page) ([]*Rejection, string, error)
+}
+
+// Notifier is implemented by stores that several herald nodes share (PostgreSQL). The
+// delivery engine of each node subscribes, to claim at once what other nodes queue, and
+// relies on the store to enforce per-endpoint limits across nodes (it sets
+// ClaimRequest.EndpointConcurrency and PublishInput.EndpointConcurrency).
+type Notifier interface {
+	// Subscribe returns a channel that receives a value soon after any node commits work
+	// that may be claimable now: deliveries published without a lease, released leases,
+	// retries and replays, FIFO successors and freed concurrency slots. Values coalesce;
+	// a notification may also be spurious. The channel is closed when ctx ends.
+	Subscribe(ctx context.Context) (<-chan struct{}, error)
+}
+
+// Locker is implemented by stores that several herald nodes share, so that periodic work
+// (retention, auto-disable) runs on one node at a time.
+type Locker interface {
+	// TryLock takes the lock name if no one holds it and reports whether it did; release
+	// gives it back. A lock whose holder dies is released by itself.
+	TryLock(ctx context.Context, name string) (release func(), ok bool, err error)
 }
 
 // Cipher encrypts secrets at rest; backends store only ciphertext.

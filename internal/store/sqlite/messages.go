@@ -90,7 +90,22 @@ func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.Pub
 			d.NextAttemptAt = &next
 			var owner any
 			due := now
-			if in.LeaseOwner != "" && t.state == store.EndpointEnabled && !t.fifo {
+			lease := in.LeaseOwner != "" && t.state == store.EndpointEnabled && !t.fifo
+			if lease && in.EndpointConcurrency > 0 {
+				// Limits across owners: rate-limited endpoints go through Claim's bucket, and the
+				// others are leased only below their concurrency limit.
+				limit := t.maxConcurrency
+				if limit <= 0 {
+					limit = in.EndpointConcurrency
+				}
+				var leased int
+				if err := w.queryRow(`SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'pending'
+					AND lease_owner IS NOT NULL AND next_attempt_at > ?`, t.id, now).Scan(&leased); err != nil {
+					return err
+				}
+				lease = t.rateLimit == 0 && leased < limit
+			}
+			if lease {
 				owner, due = in.LeaseOwner, ms(in.LeaseUntil) // leased: not due again unless the lease runs out
 			}
 			if _, err := w.exec(`INSERT INTO deliveries (id, app_id, message_id, endpoint_id, seq, status, next_attempt_at, lease_owner, created_at, updated_at)
@@ -125,7 +140,7 @@ func (w *writer) appTargets(appID string) (*appTargets, error) {
 	}
 	a.exists = n > 0
 	if a.exists {
-		rows, err := w.query(`SELECT id, event_types, state, fifo, source_id FROM endpoints WHERE app_id = ? AND state != 'disabled'`, appID)
+		rows, err := w.query(`SELECT id, event_types, state, fifo, source_id, max_concurrency, rate_limit FROM endpoints WHERE app_id = ? AND state != 'disabled'`, appID)
 		if err != nil {
 			return nil, err
 		}
@@ -134,7 +149,7 @@ func (w *writer) appTargets(appID string) (*appTargets, error) {
 			var t fanoutTarget
 			var types string
 			var fifo int
-			if err := rows.Scan(&t.id, &types, &t.state, &fifo, &t.sourceID); err != nil {
+			if err := rows.Scan(&t.id, &types, &t.state, &fifo, &t.sourceID, &t.maxConcurrency, &t.rateLimit); err != nil {
 				return nil, err
 			}
 			t.eventTypes, t.fifo = decodeList(types), fifo != 0

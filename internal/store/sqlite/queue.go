@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -26,6 +27,13 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 	var out []*store.Claimed
 	err := s.doRelaxed(ctx, func(w *writer) error {
 		out = out[:0]
+		if r.EndpointConcurrency > 0 {
+			ds, err := w.claimLimited(r, exclude)
+			if err != nil {
+				return err
+			}
+			return w.claimedMessages(ds, &out)
+		}
 		now, until := ms(r.Now), ms(r.LeaseUntil)
 		// Ordinary endpoints: the due deliveries, oldest due first.
 		rows, err := w.query(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id IN (
@@ -59,21 +67,132 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 			}
 			ds = append(ds, fifo...)
 		}
-		for _, d := range ds {
-			c := &store.Claimed{Delivery: d}
-			var headers string
-			if err := w.queryRow(`SELECT type, payload, headers FROM messages WHERE id = ?`, d.MessageID).Scan(&c.Type, &c.Payload, &headers); err != nil {
-				return fmt.Errorf("claim: message %s: %w", d.MessageID, err)
-			}
-			if headers != "{}" {
-				c.Headers = decodeMap(headers)
-			}
-			out = append(out, c)
-		}
-		return nil
+		return w.claimedMessages(ds, &out)
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// claimedMessages adds each claimed delivery's message type, payload and headers.
+func (w *writer) claimedMessages(ds []*store.Delivery, out *[]*store.Claimed) error {
+	for _, d := range ds {
+		c := &store.Claimed{Delivery: d}
+		var headers string
+		if err := w.queryRow(`SELECT type, payload, headers FROM messages WHERE id = ?`, d.MessageID).Scan(&c.Type, &c.Payload, &headers); err != nil {
+			return fmt.Errorf("claim: message %s: %w", d.MessageID, err)
+		}
+		if headers != "{}" {
+			c.Headers = decodeMap(headers)
+		}
+		*out = append(*out, c)
+	}
+	return nil
+}
+
+// claimLimited is Claim with per-endpoint limits across owners (r.EndpointConcurrency > 0):
+// endpoint by endpoint, oldest due work first, it leases no more than the endpoint's
+// concurrency limit minus its unexpired leases, and no more than its rate bucket holds.
+// The single writer makes the count and the claim atomic. Buckets live in a temporary
+// table of the write connection: transactional, and refilled after a restart.
+func (w *writer) claimLimited(r store.ClaimRequest, exclude string) ([]*store.Delivery, error) {
+	now, until := ms(r.Now), ms(r.LeaseUntil)
+	rows, err := w.query(`SELECT e.id, e.fifo, e.max_concurrency, e.rate_limit,
+			(SELECT COUNT(*) FROM deliveries l WHERE l.endpoint_id = e.id AND l.status = 'pending'
+				AND l.lease_owner IS NOT NULL AND l.next_attempt_at > ?) AS leased,
+			(SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS first
+		FROM endpoints e WHERE e.state = 'enabled' AND e.id NOT IN (SELECT value FROM json_each(?))
+		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= ?)
+		ORDER BY first, e.id`, now, exclude, now)
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	type candidate struct {
+		id      string
+		fifo    bool
+		maxConc int
+		rate    float64
+		leased  int
+		first   int64
+	}
+	var eps []candidate
+	for rows.Next() {
+		var c candidate
+		var fifo int
+		if err := rows.Scan(&c.id, &fifo, &c.maxConc, &c.rate, &c.leased, &c.first); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim: %w", err)
+		}
+		c.fifo = fifo != 0
+		eps = append(eps, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	if len(eps) > 0 {
+		if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS endpoint_buckets (
+			endpoint_id TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL)`); err != nil {
+			return nil, fmt.Errorf("claim: %w", err)
+		}
+	}
+	var out []*store.Delivery
+	for _, c := range eps {
+		remaining := r.Limit - len(out)
+		if remaining <= 0 {
+			break
+		}
+		limit := r.EndpointConcurrency
+		switch {
+		case c.fifo:
+			limit = 1
+		case c.maxConc > 0:
+			limit = c.maxConc
+		}
+		room := min(remaining, limit-c.leased)
+		var tokens float64
+		if c.rate > 0 {
+			burst := max(1, math.Floor(c.rate))
+			tokens = burst
+			var have float64
+			var at int64
+			err := w.queryRow(`SELECT tokens, updated_at FROM temp.endpoint_buckets WHERE endpoint_id = ?`, c.id).Scan(&have, &at)
+			switch {
+			case err == nil:
+				tokens = min(burst, have+c.rate*float64(max(0, now-at))/1000)
+			case !errors.Is(err, sql.ErrNoRows):
+				return nil, fmt.Errorf("claim: rate bucket: %w", err)
+			}
+			room = min(room, int(math.Floor(tokens)))
+		}
+		var ds []*store.Delivery
+		if room > 0 {
+			var rows *sql.Rows
+			if c.fifo {
+				rows, err = w.query(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id = (
+					SELECT d.id FROM deliveries d WHERE d.endpoint_id = ? AND d.status = 'pending' ORDER BY d.seq LIMIT 1)
+					AND next_attempt_at <= ?`+deliveryReturning, r.Owner, until, c.id, now)
+			} else {
+				rows, err = w.query(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id IN (
+					SELECT d.id FROM deliveries d WHERE d.endpoint_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ?
+					ORDER BY d.next_attempt_at LIMIT ?)`+deliveryReturning, r.Owner, until, c.id, now, room)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("claim: %w", err)
+			}
+			if ds, err = collect(rows, scanDelivery); err != nil {
+				return nil, fmt.Errorf("claim: %w", err)
+			}
+			out = append(out, ds...)
+		}
+		if c.rate > 0 {
+			if _, err := w.exec(`INSERT INTO temp.endpoint_buckets (endpoint_id, tokens, updated_at) VALUES (?, ?, ?)
+				ON CONFLICT (endpoint_id) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
+				c.id, tokens-float64(len(ds)), now); err != nil {
+				return nil, fmt.Errorf("claim: rate bucket: %w", err)
+			}
+		}
 	}
 	return out, nil
 }

@@ -70,6 +70,8 @@ type fanoutTarget struct {
 	id, state, sourceID string
 	eventTypes          []string
 	fifo                bool
+	maxConcurrency      int
+	rateLimit           float64
 }
 
 var _ store.Store = (*Store)(nil)
