@@ -1,0 +1,487 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Publishing is group-committed: Publish queues the message for one of Options.Writers
+// writer goroutines, which takes every publish waiting (up to MaxBatch) and writes them
+// all in one transaction, in a few round trips however many there are: first the
+// idempotency keys, then the messages (each statement also returns the endpoints its
+// message fans out to), then the deliveries in one INSERT. Each commit waits for its WAL
+// flush, so a publish returns only once it is durable.
+
+// publishOp is one Publish waiting for its batch.
+type publishOp struct {
+	in   *store.PublishInput
+	ctx  context.Context
+	done chan struct{}
+	res  *store.PublishResult
+	err  error
+
+	// Set while the batch runs.
+	owned   bool // the idempotency key was new or expired: this op publishes
+	targets []target
+}
+
+// target is an endpoint a message fans out to.
+type target struct {
+	id, state string
+	fifo      bool
+	maxConc   int
+	rateLimit float64
+}
+
+// reset clears what a previous run of the op's batch left.
+func (op *publishOp) reset() {
+	op.res, op.err, op.owned, op.targets = nil, nil, false, nil
+}
+
+// Publish implements store.Store: the message, its idempotency key and one delivery per
+// subscribed endpoint are written in one transaction, shared with concurrent publishes.
+func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.PublishResult, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	op := &publishOp{in: in, ctx: ctx, done: make(chan struct{})}
+	select {
+	case s.ops <- op:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, the op runs promptly; wait for the commit even if ctx ends, so that a
+	// caller never mistakes a committed publish for a failed one.
+	<-op.done
+	return op.res, op.err
+}
+
+func (s *Store) writeLoop() {
+	defer s.writers.Done()
+	var carry []*publishOp
+	for {
+		batch := carry
+		carry = nil
+		if len(batch) == 0 {
+			select {
+			case op := <-s.ops:
+				batch = append(batch, op)
+			case <-s.quit:
+				return // Close waits for every Publish to return before it closes quit
+			}
+		}
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case op := <-s.ops:
+				batch = append(batch, op)
+			default:
+				break fill
+			}
+		}
+		batch, carry = splitRepeatedKeys(batch)
+		s.commitPublishes(batch)
+	}
+}
+
+// splitRepeatedKeys keeps the first publish of each idempotency key in the batch and
+// defers the others to the next one, where they find the first one's key committed.
+func splitRepeatedKeys(batch []*publishOp) (now, later []*publishOp) {
+	type key struct{ app, key string }
+	seen := map[key]bool{}
+	now = batch[:0:0]
+	for _, op := range batch {
+		m := op.in.Message
+		if m.IdempotencyKey != "" {
+			k := key{m.AppID, m.IdempotencyKey}
+			if seen[k] {
+				later = append(later, op)
+				continue
+			}
+			seen[k] = true
+		}
+		now = append(now, op)
+	}
+	return now, later
+}
+
+// commitPublishes writes a batch in one transaction. If that fails, it writes each
+// publish in a transaction of its own, so that one bad publish does not fail the others.
+func (s *Store) commitPublishes(batch []*publishOp) {
+	live := batch[:0:0]
+	for _, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			op.err = err
+			close(op.done)
+			continue
+		}
+		live = append(live, op)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx := context.Background() // one caller giving up must not abort the others' transaction
+	err := s.runPublishes(ctx, live)
+	if err != nil && len(live) > 1 {
+		s.log.Debug("postgres: a shared publish transaction failed; retrying each publish alone", "publishes", len(live), "err", err)
+		for _, op := range live {
+			if err := s.runPublishes(ctx, []*publishOp{op}); err != nil {
+				op.res, op.err = nil, publishError(op, err)
+			}
+		}
+	} else if err != nil {
+		live[0].res, live[0].err = nil, publishError(live[0], err)
+	}
+	for _, op := range live {
+		if op.err != nil {
+			op.res = nil
+		}
+		close(op.done)
+	}
+}
+
+func publishError(op *publishOp, err error) error {
+	if isForeignKey(err) {
+		return notFound("app", op.in.Message.AppID) // deleted while publishing
+	}
+	return fmt.Errorf("postgres: publish: %w", err)
+}
+
+// runPublishes runs one transaction for ops, again if PostgreSQL aborted it for a deadlock.
+func (s *Store) runPublishes(ctx context.Context, ops []*publishOp) error {
+	for attempt := 1; ; attempt++ {
+		for _, op := range ops {
+			op.reset()
+		}
+		notify, err := s.tryPublishes(ctx, ops)
+		if err == nil {
+			if notify {
+				s.requestNotify()
+			}
+			return nil
+		}
+		if attempt == 4 || !retryable(err) {
+			return err
+		}
+	}
+}
+
+// The statements of a publish batch.
+const (
+	// claimKeySQL takes an idempotency key that is new or expired, for an app that exists.
+	claimKeySQL = `INSERT INTO idempotency_keys (app_id, key, message_id, created_at)
+		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM apps WHERE id = $1)
+		ON CONFLICT (app_id, key) DO UPDATE SET message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at
+		WHERE idempotency_keys.created_at <= $5`
+	// originalSQL finds the message a live idempotency key points at, and whether the app exists.
+	originalSQL = `SELECT a.ok, m.id, m.app_id, m.type, m.payload, COALESCE(m.idempotency_key, ''), COALESCE(m.source_id, ''), m.headers, m.created_at
+		FROM (SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1) AS ok) a
+		LEFT JOIN idempotency_keys k ON k.app_id = $1 AND k.key = $2
+		LEFT JOIN messages m ON m.id = k.message_id`
+	// insertMessageSQL stores a message if its app exists and returns the endpoints it goes
+	// to: none (app missing), one row of NULLs (no subscriber), or the subscribers: those
+	// that take every source's messages or this one's, and whose event-type filter matches
+	// as store.MatchEventType does: exact, "*", or "prefix.*" matching any longer type that
+	// starts with "prefix.".
+	insertMessageSQL = `WITH m AS (
+			INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at)
+			SELECT $1, $2, $3, $4, $5, $7, $8, $6 WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2)
+			RETURNING app_id, type, COALESCE(source_id, '') AS source_id)
+		SELECT e.id, e.state, e.fifo, e.max_concurrency, e.rate_limit
+		FROM m LEFT JOIN endpoints e ON e.app_id = m.app_id AND e.state <> 'disabled'
+			AND (e.source_id = '' OR e.source_id = m.source_id) AND (
+			cardinality(e.event_types) = 0 OR EXISTS (SELECT 1 FROM unnest(e.event_types) f
+				WHERE f = m.type OR f = '*' OR (f LIKE '%.*' AND starts_with(m.type, left(f, -1)) AND m.type <> left(f, -1))))
+		ORDER BY e.id`
+	// lockEndpointsSQL takes the row locks that guard an endpoint's lease count (see Claim);
+	// endpoints another transaction holds are skipped, not waited for.
+	lockEndpointsSQL = `SELECT id FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED`
+	// leasedSQL counts unexpired leases per endpoint. Run after lockEndpointsSQL in the same
+	// transaction, its snapshot includes every lease committed by earlier lock holders.
+	leasedSQL = `SELECT endpoint_id, count(*) FROM deliveries
+		WHERE endpoint_id = ANY($1) AND lease_owner IS NOT NULL AND next_attempt_at > $2 GROUP BY endpoint_id`
+	insertDeliveriesSQL = `INSERT INTO deliveries (id, app_id, message_id, endpoint_id, seq, status, next_attempt_at, lease_owner, created_at, updated_at)
+		SELECT u.id, u.app_id, u.message_id, u.endpoint_id, nextval('delivery_seq'), 'pending', u.next, u.owner, u.created, u.created
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
+			WITH ORDINALITY AS u(id, app_id, message_id, endpoint_id, next, owner, created, ord)
+		ORDER BY u.ord
+		RETURNING id, seq`
+)
+
+// tryPublishes writes ops in one transaction and reports whether other nodes should be
+// told that claimable deliveries were queued. Per-publish outcomes (a missing app, a
+// repeated idempotency key) go to the ops; an error means the transaction failed.
+func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	// 1. Idempotency keys, in key order so that concurrent batches lock them in one order.
+	var keyed []*publishOp
+	for _, op := range ops {
+		if op.in.Message.IdempotencyKey == "" {
+			op.owned = true
+		} else {
+			keyed = append(keyed, op)
+		}
+	}
+	if len(keyed) > 0 {
+		sort.Slice(keyed, func(i, j int) bool {
+			a, b := keyed[i].in.Message, keyed[j].in.Message
+			return a.AppID < b.AppID || a.AppID == b.AppID && a.IdempotencyKey < b.IdempotencyKey
+		})
+		b := &pgx.Batch{}
+		for _, op := range keyed {
+			m := op.in.Message
+			b.Queue(claimKeySQL, m.AppID, m.IdempotencyKey, m.ID, m.CreatedAt, m.CreatedAt.Add(-op.in.IdempotencyTTL))
+		}
+		br := tx.SendBatch(ctx, b)
+		for _, op := range keyed {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return false, fmt.Errorf("idempotency key: %w", err)
+			}
+			op.owned = tag.RowsAffected() == 1
+		}
+		if err := br.Close(); err != nil {
+			return false, err
+		}
+	}
+
+	// 2. Messages, and the endpoints each fans out to; or the original of a repeated key.
+	b := &pgx.Batch{}
+	for _, op := range ops {
+		m := op.in.Message
+		if op.owned {
+			b.Queue(insertMessageSQL, m.ID, m.AppID, m.Type, []byte(m.Payload), nullString(m.IdempotencyKey), m.CreatedAt,
+				nullString(m.SourceID), jsonText(nonNilMap(m.Headers)))
+		} else {
+			b.Queue(originalSQL, m.AppID, m.IdempotencyKey)
+		}
+	}
+	br := tx.SendBatch(ctx, b)
+	for _, op := range ops {
+		var err error
+		if op.owned {
+			err = readTargets(br, op)
+		} else {
+			err = readOriginal(br, op)
+		}
+		if err != nil {
+			br.Close()
+			return false, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return false, err
+	}
+
+	// 3. Leases that must respect limits across nodes: lock the endpoints, then count.
+	var candidates []string
+	var asOf time.Time // leases unexpired at the earliest publish time count (the safe side)
+	seen := map[string]bool{}
+	for _, op := range ops {
+		if op.res != nil || op.err != nil || op.in.LeaseOwner == "" || op.in.EndpointConcurrency <= 0 {
+			continue
+		}
+		if at := op.in.Message.CreatedAt; asOf.IsZero() || at.Before(asOf) {
+			asOf = at
+		}
+		for _, t := range op.targets {
+			if t.state == store.EndpointEnabled && !t.fifo && t.rateLimit == 0 && !seen[t.id] {
+				seen[t.id] = true
+				candidates = append(candidates, t.id)
+			}
+		}
+	}
+	locked := map[string]bool{}
+	leased := map[string]int{}
+	if len(candidates) > 0 {
+		b := &pgx.Batch{}
+		b.Queue(lockEndpointsSQL, candidates)
+		b.Queue(leasedSQL, candidates, asOf)
+		br := tx.SendBatch(ctx, b)
+		rows, err := br.Query()
+		if err == nil {
+			for rows.Next() {
+				var id string
+				if err = rows.Scan(&id); err != nil {
+					break
+				}
+				locked[id] = true
+			}
+			rows.Close()
+			if err == nil {
+				err = rows.Err()
+			}
+		}
+		if err == nil {
+			rows, err = br.Query()
+			if err == nil {
+				for rows.Next() {
+					var id string
+					var n int
+					if err = rows.Scan(&id, &n); err != nil {
+						break
+					}
+					leased[id] = n
+				}
+				rows.Close()
+				if err == nil {
+					err = rows.Err()
+				}
+			}
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return false, fmt.Errorf("lease limits: %w", err)
+		}
+	}
+
+	// 4. The deliveries, in one statement; seq follows the order of the batch.
+	var (
+		dIDs, dApps, dMsgs, dEps, dOwners []string
+		dNext, dCreated                   []time.Time
+		dels                              []*store.Delivery
+		notify                            bool
+	)
+	for _, op := range ops {
+		if op.res != nil || op.err != nil {
+			continue
+		}
+		m, in := op.in.Message, op.in
+		op.res = &store.PublishResult{Message: m}
+		for _, t := range op.targets {
+			next := m.CreatedAt
+			d := &store.Delivery{
+				ID: ids.New("dlv"), AppID: m.AppID, MessageID: m.ID, EndpointID: t.id, Status: store.DeliveryPending,
+				NextAttemptAt: &next, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt,
+			}
+			lease := in.LeaseOwner != "" && t.state == store.EndpointEnabled && !t.fifo
+			if lease && in.EndpointConcurrency > 0 {
+				limit := t.maxConc
+				if limit <= 0 {
+					limit = in.EndpointConcurrency
+				}
+				lease = t.rateLimit == 0 && locked[t.id] && leased[t.id] < limit
+				if lease {
+					leased[t.id]++
+				}
+			}
+			due, owner := m.CreatedAt, ""
+			if lease {
+				due, owner = in.LeaseUntil, in.LeaseOwner
+				op.res.Leased = append(op.res.Leased, d)
+			} else if t.state == store.EndpointEnabled {
+				notify = true // claimable now, by any node
+			}
+			op.res.Deliveries = append(op.res.Deliveries, d)
+			dels = append(dels, d)
+			dIDs, dApps, dMsgs, dEps = append(dIDs, d.ID), append(dApps, d.AppID), append(dMsgs, d.MessageID), append(dEps, d.EndpointID)
+			dNext, dOwners, dCreated = append(dNext, due), append(dOwners, owner), append(dCreated, m.CreatedAt)
+		}
+	}
+	if len(dels) > 0 {
+		owners := make([]*string, len(dOwners))
+		for i := range dOwners {
+			owners[i] = nullString(dOwners[i])
+		}
+		rows, err := tx.Query(ctx, insertDeliveriesSQL, dIDs, dApps, dMsgs, dEps, dNext, owners, dCreated)
+		if err != nil {
+			return false, fmt.Errorf("insert deliveries: %w", err)
+		}
+		seqs := make(map[string]int64, len(dels))
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				rows.Close()
+				return false, err
+			}
+			seqs[id] = seq
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return false, fmt.Errorf("insert deliveries: %w", err)
+		}
+		for _, d := range dels {
+			d.Seq = seqs[d.ID]
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, err
+	}
+	return notify, nil
+}
+
+// readTargets reads insertMessageSQL's answer for op.
+func readTargets(br pgx.BatchResults, op *publishOp) error {
+	rows, err := br.Query()
+	if err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		found = true
+		var id, state *string
+		var fifo *bool
+		var maxConc *int
+		var rate *float64
+		if err := rows.Scan(&id, &state, &fifo, &maxConc, &rate); err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		if id != nil {
+			op.targets = append(op.targets, target{id: *id, state: *state, fifo: *fifo, maxConc: *maxConc, rateLimit: *rate})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	if !found {
+		op.err = notFound("app", op.in.Message.AppID)
+	}
+	return nil
+}
+
+// readOriginal reads originalSQL's answer for op: the message its key already stands for.
+func readOriginal(br pgx.BatchResults, op *publishOp) error {
+	var appOK bool
+	var id, appID, typ, key, source *string
+	var payload []byte
+	var headers map[string]string
+	var created *time.Time
+	if err := br.QueryRow().Scan(&appOK, &id, &appID, &typ, &payload, &key, &source, &headers, &created); err != nil {
+		return fmt.Errorf("idempotency key: %w", err)
+	}
+	m := op.in.Message
+	switch {
+	case !appOK:
+		op.err = notFound("app", m.AppID)
+	case id == nil:
+		// Cannot happen: keys go with their messages (Purge and DeleteApp remove both).
+		op.err = fmt.Errorf("idempotency key %q: its message is gone: %w", m.IdempotencyKey, store.ErrConflict)
+	default:
+		orig := &store.Message{ID: *id, AppID: *appID, Type: *typ, IdempotencyKey: *key, SourceID: *source, CreatedAt: created.UTC()}
+		if len(headers) > 0 {
+			orig.Headers = headers
+		}
+		if payload != nil {
+			orig.Payload = payload
+		}
+		op.res = &store.PublishResult{Message: orig, Duplicate: true}
+	}
+	return nil
+}
