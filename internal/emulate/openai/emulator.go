@@ -231,8 +231,10 @@ func (e *Emulator) publish(ev Event) {
 	}
 }
 
-// responseDelay returns how long a response with this input takes.
-func (e *Emulator) responseDelay(text string) time.Duration {
+// ResponseDelay returns how long a response to an input text takes when no
+// scripting rule sets its delay: Delay, or with DelayMax a duration in between
+// picked by a hash of the text.
+func (e *Emulator) ResponseDelay(text string) time.Duration {
 	d := e.cfg.Delay
 	if spread := e.cfg.DelayMax - d; spread > 0 {
 		h := fnv.New64a()

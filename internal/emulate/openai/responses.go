@@ -400,7 +400,7 @@ func newInput(items []item) (text string, outputs []item) {
 // function calls its input answers.
 func (e *Emulator) decide(p *createParams, callNames map[string]string) outcome {
 	text, outputs := newInput(p.input)
-	o := outcome{status: "completed", delay: e.responseDelay(text)}
+	o := outcome{status: "completed", delay: e.ResponseDelay(text)}
 	decided := false
 	apply := func(r *Rule, m []int) bool {
 		if r.delayOnly() {
