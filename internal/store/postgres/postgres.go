@@ -161,9 +161,15 @@ func connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, *p
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, nil, fmt.Errorf("postgres: connect to %s: %w", describe(cfg.ConnConfig), err)
+		// pgx lists every address it tried on a line of its own; keep the error one line.
+		return nil, nil, fmt.Errorf("postgres: connect to %s: %s", describe(cfg.ConnConfig), oneLine(err))
 	}
 	return pool, cfg, nil
+}
+
+// oneLine joins the lines of a pgx connection error.
+func oneLine(err error) string {
+	return strings.NewReplacer(":\n\t", ": ", "\n\t", "; ", "\n", "; ").Replace(err.Error())
 }
 
 // describe names a database without its password.

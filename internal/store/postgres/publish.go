@@ -200,13 +200,12 @@ const (
 			cardinality(e.event_types) = 0 OR EXISTS (SELECT 1 FROM unnest(e.event_types) f
 				WHERE f = m.type OR f = '*' OR (f LIKE '%.*' AND starts_with(m.type, left(f, -1)) AND m.type <> left(f, -1))))
 		ORDER BY e.id`
-	// lockEndpointsSQL takes the row locks that guard an endpoint's lease count (see Claim);
-	// endpoints another transaction holds are skipped, not waited for.
-	lockEndpointsSQL = `SELECT id FROM endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED`
-	// leasedSQL counts unexpired leases per endpoint. Run after lockEndpointsSQL in the same
-	// transaction, its snapshot includes every lease committed by earlier lock holders.
-	leasedSQL = `SELECT endpoint_id, count(*) FROM deliveries
-		WHERE endpoint_id = ANY($1) AND lease_owner IS NOT NULL AND next_attempt_at > $2 GROUP BY endpoint_id`
+	// lockEndpointsSQL takes the row locks that guard an endpoint's slots (see Claim), for
+	// endpoints that seem to have a free slot: the slots are read again once locked.
+	// Endpoints another transaction holds are skipped, not waited for.
+	lockEndpointsSQL = `SELECT e.id FROM endpoints e WHERE e.id = ANY($1)
+		AND ` + activeSlotsSQL + ` < CASE WHEN e.max_concurrency > 0 THEN e.max_concurrency ELSE $3 END
+		ORDER BY e.id FOR NO KEY UPDATE SKIP LOCKED`
 	insertDeliveriesSQL = `INSERT INTO deliveries (id, app_id, message_id, endpoint_id, seq, status, next_attempt_at, lease_owner, created_at, updated_at)
 		SELECT u.id, u.app_id, u.message_id, u.endpoint_id, nextval('delivery_seq'), 'pending', u.next, u.owner, u.created, u.created
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
@@ -289,6 +288,7 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 	// 3. Leases that must respect limits across nodes: lock the endpoints, then count.
 	var candidates []string
 	var asOf time.Time // leases unexpired at the earliest publish time count (the safe side)
+	defaultLimit := 0  // the default concurrency of the publishes that lease (one engine's, in practice)
 	seen := map[string]bool{}
 	for _, op := range ops {
 		if op.res != nil || op.err != nil || op.in.LeaseOwner == "" || op.in.EndpointConcurrency <= 0 {
@@ -297,6 +297,7 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 		if at := op.in.Message.CreatedAt; asOf.IsZero() || at.Before(asOf) {
 			asOf = at
 		}
+		defaultLimit = max(defaultLimit, op.in.EndpointConcurrency)
 		for _, t := range op.targets {
 			if t.state == store.EndpointEnabled && !t.fifo && t.rateLimit == 0 && !seen[t.id] {
 				seen[t.id] = true
@@ -305,42 +306,22 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 		}
 	}
 	locked := map[string]bool{}
-	leased := map[string]int{}
+	slots := map[string]*slotState{}
 	if len(candidates) > 0 {
 		b := &pgx.Batch{}
-		b.Queue(lockEndpointsSQL, candidates)
-		b.Queue(leasedSQL, candidates, asOf)
+		b.Queue(lockEndpointsSQL, candidates, asOf, defaultLimit)
+		b.Queue(slotsSQL, candidates, asOf)
 		br := tx.SendBatch(ctx, b)
 		rows, err := br.Query()
-		if err == nil {
-			for rows.Next() {
-				var id string
-				if err = rows.Scan(&id); err != nil {
-					break
-				}
-				locked[id] = true
-			}
-			rows.Close()
-			if err == nil {
-				err = rows.Err()
-			}
-		}
+		_, err = collect(rows, err, func(row scanner) (struct{}, error) {
+			var id string
+			err := row.Scan(&id)
+			locked[id] = true
+			return struct{}{}, err
+		})
 		if err == nil {
 			rows, err = br.Query()
-			if err == nil {
-				for rows.Next() {
-					var id string
-					var n int
-					if err = rows.Scan(&id, &n); err != nil {
-						break
-					}
-					leased[id] = n
-				}
-				rows.Close()
-				if err == nil {
-					err = rows.Err()
-				}
-			}
+			slots, err = readSlots(rows, err)
 		}
 		if cerr := br.Close(); err == nil {
 			err = cerr
@@ -349,6 +330,10 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 			return false, fmt.Errorf("lease limits: %w", err)
 		}
 	}
+	free := map[string][]int32{} // the free slots of each locked endpoint, taken in turn
+	for id := range locked {
+		free[id] = nil
+	}
 
 	// 4. The deliveries, in one statement; seq follows the order of the batch.
 	var (
@@ -356,6 +341,9 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 		dNext, dCreated                   []time.Time
 		dels                              []*store.Delivery
 		notify                            bool
+		slotEps, slotDels                 []string
+		slotNums                          []int32
+		slotUntil                         []time.Time
 	)
 	for _, op := range ops {
 		if op.res != nil || op.err != nil {
@@ -375,9 +363,21 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 				if limit <= 0 {
 					limit = in.EndpointConcurrency
 				}
-				lease = t.rateLimit == 0 && locked[t.id] && leased[t.id] < limit
+				f, ok := free[t.id]
+				if ok && f == nil {
+					f = slots[t.id].free(limit, limit)
+					if len(f) == 0 {
+						f = []int32{} // none left: do not look again
+					}
+				}
+				lease = t.rateLimit == 0 && ok && len(f) > 0
 				if lease {
-					leased[t.id]++
+					slotEps, slotNums, slotDels = append(slotEps, t.id), append(slotNums, f[0]), append(slotDels, d.ID)
+					slotUntil = append(slotUntil, in.LeaseUntil)
+					f = f[1:]
+				}
+				if ok {
+					free[t.id] = f
 				}
 			}
 			due, owner := m.CreatedAt, ""
@@ -398,22 +398,28 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 		for i := range dOwners {
 			owners[i] = nullString(dOwners[i])
 		}
-		rows, err := tx.Query(ctx, insertDeliveriesSQL, dIDs, dApps, dMsgs, dEps, dNext, owners, dCreated)
-		if err != nil {
-			return false, fmt.Errorf("insert deliveries: %w", err)
+		b := &pgx.Batch{}
+		b.Queue(insertDeliveriesSQL, dIDs, dApps, dMsgs, dEps, dNext, owners, dCreated)
+		if len(slotEps) > 0 {
+			b.Queue(takeSlotsSQL, slotEps, slotNums, slotDels, slotUntil)
 		}
+		br := tx.SendBatch(ctx, b)
 		seqs := make(map[string]int64, len(dels))
-		for rows.Next() {
+		rows, err := br.Query()
+		_, err = collect(rows, err, func(row scanner) (struct{}, error) {
 			var id string
 			var seq int64
-			if err := rows.Scan(&id, &seq); err != nil {
-				rows.Close()
-				return false, err
-			}
+			err := row.Scan(&id, &seq)
 			seqs[id] = seq
+			return struct{}{}, err
+		})
+		if err == nil && len(slotEps) > 0 {
+			_, err = br.Exec()
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return false, fmt.Errorf("insert deliveries: %w", err)
 		}
 		for _, d := range dels {

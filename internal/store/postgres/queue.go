@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The queue is the deliveries table, as in the SQLite store: a pending delivery is due
@@ -19,29 +19,34 @@ import (
 //
 // Per-endpoint limits across nodes. A claim first locks the rows of the endpoints it
 // claims for (FOR NO KEY UPDATE SKIP LOCKED: a node never waits for another, it claims
-// for other endpoints meanwhile), then, in a later statement of the same transaction and
-// so with a snapshot that includes every lease committed by the endpoint's earlier lock
-// holders, counts the endpoint's unexpired leases and claims only what its limit leaves.
-// Publish's lease-on-insert takes the same locks. FIFO endpoints get their oldest pending
-// delivery only while none of theirs is leased.
+// for other endpoints meanwhile). Then, in later statements of the same transaction, and
+// so with snapshots that include every lease committed by the endpoint's earlier lock
+// holders, it reads the endpoint's concurrency slots (see endpoint_slots), and leases at
+// most one delivery per free slot, writing the delivery into the slot. Publish's
+// lease-on-insert takes slots the same way. A FIFO endpoint has one slot, which is what
+// keeps exactly one of its deliveries in flight across nodes, even when two nodes'
+// publishes commit out of sequence order.
 //
-// Rate limits across nodes are a token bucket per endpoint in endpoint_buckets, updated in
-// the claiming transaction under the same lock: a claim refills it by rate × the time
-// since its last update (up to a burst of the rate, at least 1) and takes one token per
-// delivery. The alternative, dividing each endpoint's rate among the live nodes, needs a
-// heartbeat table and over- or under-sends whenever the node count changes or one node
-// holds all of an endpoint's work; the bucket is exact whatever the number of nodes, at
-// the price of one small row update per claim of a rate-limited endpoint. Such endpoints
-// are never leased on publish, so every send of theirs passes through the bucket.
+// Rate limits across nodes are a token bucket per endpoint in endpoint_buckets, updated
+// under the same lock: a claim refills it by rate × the time since its last update (up to
+// a burst of the rate, at least 1) and takes one token per delivery. The alternative,
+// dividing each endpoint's rate among the live nodes, needs a heartbeat table, and over-
+// or under-sends whenever the node count changes or one node holds all of an endpoint's
+// work; the bucket is exact whatever the number of nodes, at the price of one small row
+// update per claim of a rate-limited endpoint. Such endpoints are never leased on
+// publish, so every send of theirs passes through the bucket.
 
 // unlimited stands for "no limit" in claim quotas.
 const unlimited = 1 << 30
 
+// activeSlotsSQL counts the slots of endpoint e taken at $2.
+const activeSlotsSQL = `(SELECT count(*) FROM endpoint_slots s WHERE s.endpoint_id = e.id AND s.delivery_id IS NOT NULL AND s.until > $2)`
+
 // claimEndpointsSQL finds and locks the endpoints to claim for: enabled, not excluded,
-// with due work (for FIFO: a due oldest delivery), and, when limits apply ($4 > 0), not
-// already at their concurrency limit or out of rate tokens. A loose index scan visits only
-// endpoints with pending deliveries. Oldest due work first, with how much is due (up to
-// the claim's limit).
+// with due work (for FIFO: a due oldest delivery), not already at their concurrency limit
+// (always 1 for FIFO; others only when limits apply, $4 > 0) or, when limits apply, out of
+// rate tokens. A loose index scan visits only endpoints with pending deliveries. Oldest
+// due work first, with how much is due (up to the claim's limit).
 const claimEndpointsSQL = `WITH RECURSIVE pend(id) AS (
 		(SELECT endpoint_id FROM deliveries WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
 		UNION ALL
@@ -57,60 +62,145 @@ const claimEndpointsSQL = `WITH RECURSIVE pend(id) AS (
 			THEN (SELECT h.next_attempt_at FROM deliveries h WHERE h.endpoint_id = e.id AND h.status = 'pending' ORDER BY h.seq LIMIT 1) <= $2
 			ELSE EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $2)
 		END
-		AND ($4 = 0 OR (SELECT count(*) FROM deliveries l WHERE l.endpoint_id = e.id AND l.lease_owner IS NOT NULL AND l.next_attempt_at > $2)
-			< CASE WHEN e.fifo THEN 1 WHEN e.max_concurrency > 0 THEN e.max_concurrency ELSE $4 END)
+		AND CASE WHEN e.fifo THEN ` + activeSlotsSQL + ` < 1
+			WHEN $4 = 0 THEN true
+			ELSE ` + activeSlotsSQL + ` < CASE WHEN e.max_concurrency > 0 THEN e.max_concurrency ELSE $4 END
+		END
 		AND ($4 = 0 OR e.rate_limit = 0 OR NOT EXISTS (SELECT 1 FROM endpoint_buckets b WHERE b.endpoint_id = e.id
 			AND b.tokens + e.rate_limit * greatest(0, extract(epoch FROM $2::timestamptz - b.updated_at)) < 1))
 	ORDER BY (SELECT min(d.next_attempt_at) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'), e.id
 	LIMIT $3
 	FOR NO KEY UPDATE OF e SKIP LOCKED`
 
-// claimSQL leases, for each locked endpoint, up to the least of its quota (from the
-// caller's Limit), its concurrency limit minus its unexpired leases, and its rate tokens;
-// for a FIFO endpoint only its oldest pending delivery. It updates the rate buckets and
-// returns the claimed deliveries with their messages' type and payload.
-var claimSQL = `WITH eps AS (
-		SELECT * FROM unnest($1::text[], $2::bool[], $3::int[], $4::float8[], $5::int[]) AS u(id, fifo, lim, rate, quota)
-	),
-	room AS (
-		SELECT eps.id, eps.fifo, eps.rate, t.tokens,
-			greatest(0, least(eps.quota::bigint,
-				eps.lim - (SELECT count(*) FROM deliveries l WHERE l.endpoint_id = eps.id AND l.lease_owner IS NOT NULL AND l.next_attempt_at > $6),
-				CASE WHEN eps.rate > 0 THEN floor(t.tokens)::bigint ELSE eps.quota END))::int AS n
-		FROM eps
-		LEFT JOIN endpoint_buckets b ON b.endpoint_id = eps.id
-		CROSS JOIN LATERAL (SELECT CASE WHEN eps.rate > 0 THEN least(greatest(1, floor(eps.rate)),
-			COALESCE(b.tokens + eps.rate * greatest(0, extract(epoch FROM $6::timestamptz - b.updated_at)), greatest(1, floor(eps.rate))))
-			END AS tokens) t
+// slotsSQL reads the slots of endpoints and whether each is taken at $2. Run once the
+// endpoints' row locks are held, its snapshot includes every slot taken before.
+const slotsSQL = `SELECT endpoint_id, slot, COALESCE(delivery_id, ''), delivery_id IS NOT NULL AND until > $2
+	FROM endpoint_slots WHERE endpoint_id = ANY($1)`
+
+// bucketsSQL reads the rate buckets of endpoints, under the same locks.
+const bucketsSQL = `SELECT endpoint_id, tokens, updated_at FROM endpoint_buckets WHERE endpoint_id = ANY($1)`
+
+// takeSlotsSQL writes deliveries into slots until their leases end, creating the slots
+// as needed.
+const takeSlotsSQL = `INSERT INTO endpoint_slots (endpoint_id, slot, delivery_id, until)
+	SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[])
+	ON CONFLICT (endpoint_id, slot) DO UPDATE SET delivery_id = EXCLUDED.delivery_id, until = EXCLUDED.until`
+
+// freeSlotsSQL frees the slots deliveries hold, given as (endpoint, delivery) pairs.
+const freeSlotsSQL = `UPDATE endpoint_slots s SET delivery_id = NULL, until = NULL
+	FROM unnest($1::text[], $2::text[]) AS u(endpoint_id, delivery_id)
+	WHERE s.endpoint_id = u.endpoint_id AND s.delivery_id = u.delivery_id`
+
+// claimSQL leases up to n due deliveries of each endpoint (for FIFO: its oldest pending
+// one, if due), writes the i-th claimed delivery of an endpoint into the i-th slot given
+// for it, stores the rate buckets' new levels, and returns the claimed deliveries with
+// their messages' type, payload and headers.
+var claimSQL = `WITH want AS (
+		SELECT * FROM unnest($1::text[], $2::int[], $3::bool[]) AS w(endpoint_id, n, fifo)
 	),
 	plain AS (
-		SELECT x.id, r.id AS endpoint_id FROM room r CROSS JOIN LATERAL (
+		SELECT x.id FROM want w CROSS JOIN LATERAL (
 			SELECT d.id FROM deliveries d
-			WHERE d.endpoint_id = r.id AND d.status = 'pending' AND d.next_attempt_at <= $6
-			ORDER BY d.next_attempt_at LIMIT r.n
+			WHERE d.endpoint_id = w.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= $4
+			ORDER BY d.next_attempt_at LIMIT w.n
 			FOR UPDATE SKIP LOCKED) x
-		WHERE NOT r.fifo AND r.n > 0
+		WHERE NOT w.fifo AND w.n > 0
 	),
 	heads AS (
-		SELECT x.id, r.id AS endpoint_id FROM room r CROSS JOIN LATERAL (
+		SELECT x.id FROM want w CROSS JOIN LATERAL (
 			SELECT d.id FROM deliveries d
-			WHERE d.id = (SELECT h.id FROM deliveries h WHERE h.endpoint_id = r.id AND h.status = 'pending' ORDER BY h.seq LIMIT 1)
-				AND d.next_attempt_at <= $6
+			WHERE d.id = (SELECT h.id FROM deliveries h WHERE h.endpoint_id = w.endpoint_id AND h.status = 'pending' ORDER BY h.seq LIMIT 1)
+				AND d.next_attempt_at <= $4
 			FOR UPDATE SKIP LOCKED) x
-		WHERE r.fifo AND r.n > 0
+		WHERE w.fifo AND w.n > 0
 	),
 	claimed AS (
-		UPDATE deliveries d SET lease_owner = $7, next_attempt_at = $8
+		UPDATE deliveries d SET lease_owner = $5, next_attempt_at = $6
 		WHERE d.id IN (SELECT id FROM plain UNION ALL SELECT id FROM heads)
 		RETURNING ` + deliveryColumnsOf("d") + `
 	),
+	numbered AS (
+		SELECT c.id, c.endpoint_id, row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS rn FROM claimed c
+	),
+	slots AS (
+		INSERT INTO endpoint_slots (endpoint_id, slot, delivery_id, until)
+		SELECT n.endpoint_id, f.slot, n.id, $6
+		FROM numbered n JOIN unnest($7::text[], $8::int[], $9::int[]) AS f(endpoint_id, slot, rn) ON f.endpoint_id = n.endpoint_id AND f.rn = n.rn
+		ON CONFLICT (endpoint_id, slot) DO UPDATE SET delivery_id = EXCLUDED.delivery_id, until = EXCLUDED.until
+	),
 	bucket AS (
 		INSERT INTO endpoint_buckets (endpoint_id, tokens, updated_at)
-		SELECT r.id, r.tokens - (SELECT count(*) FROM claimed c WHERE c.endpoint_id = r.id), $6 FROM room r WHERE r.rate > 0
+		SELECT b.endpoint_id, b.tokens - (SELECT count(*) FROM claimed c WHERE c.endpoint_id = b.endpoint_id), $4
+		FROM unnest($10::text[], $11::float8[]) AS b(endpoint_id, tokens)
 		ON CONFLICT (endpoint_id) DO UPDATE SET tokens = EXCLUDED.tokens, updated_at = EXCLUDED.updated_at
 	)
 	SELECT ` + deliveryColumnsOf("c") + `, m.type, m.payload, m.headers FROM claimed c JOIN messages m ON m.id = c.message_id
 	ORDER BY c.next_attempt_at, c.seq`
+
+// slotState is what an endpoint's slots say: which are taken, and by which deliveries.
+type slotState struct {
+	taken   map[int]bool
+	holders map[string]bool
+}
+
+// free returns up to n free slots below limit, lowest first, leaving room for no more
+// deliveries than limit minus those holding slots (a delivery counts once, should two
+// slots name it; taken slots above a lowered limit count too).
+func (st *slotState) free(limit, n int) []int32 {
+	if st != nil {
+		n = min(n, limit-len(st.holders))
+	}
+	var out []int32
+	for slot := 0; slot < limit && len(out) < n; slot++ {
+		if st == nil || !st.taken[slot] {
+			out = append(out, int32(slot))
+		}
+	}
+	return out
+}
+
+// readSlots reads slotsSQL's answer.
+func readSlots(rows pgx.Rows, err error) (map[string]*slotState, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]*slotState{}
+	for rows.Next() {
+		var ep, dlv string
+		var slot int
+		var taken bool
+		if err := rows.Scan(&ep, &slot, &dlv, &taken); err != nil {
+			return nil, err
+		}
+		if !taken {
+			continue
+		}
+		st := out[ep]
+		if st == nil {
+			st = &slotState{taken: map[int]bool{}, holders: map[string]bool{}}
+			out[ep] = st
+		}
+		st.taken[slot], st.holders[dlv] = true, true
+	}
+	return out, rows.Err()
+}
+
+// bucket is a rate bucket read under its endpoint's lock.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// level returns how many tokens a bucket of rate per second holds at now: a missing one
+// is full, and a bucket holds at most the burst (the rate, at least 1).
+func (b *bucket) level(rate float64, now time.Time) float64 {
+	burst := max(1, math.Floor(rate))
+	if b == nil {
+		return burst
+	}
+	return min(burst, b.tokens+rate*max(0, now.Sub(b.at).Seconds()))
+}
 
 // Claim implements store.Store.
 func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claimed, error) {
@@ -139,34 +229,92 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 		if len(eps) == 0 {
 			return nil
 		}
+		// Slots and buckets of the locked endpoints that use them.
+		var slotted, rated []string
+		limited := r.EndpointConcurrency > 0
+		for _, e := range eps {
+			if e.fifo || limited {
+				slotted = append(slotted, e.id)
+			}
+			if limited && e.rate > 0 {
+				rated = append(rated, e.id)
+			}
+		}
+		slots := map[string]*slotState{}
+		buckets := map[string]*bucket{}
+		if len(slotted) > 0 {
+			b := &pgx.Batch{}
+			b.Queue(slotsSQL, slotted, r.Now)
+			b.Queue(bucketsSQL, rated)
+			br := tx.SendBatch(ctx, b)
+			rows, err := br.Query()
+			if slots, err = readSlots(rows, err); err == nil {
+				var rows pgx.Rows
+				rows, err = br.Query()
+				_, err = collect(rows, err, func(row scanner) (struct{}, error) {
+					var id string
+					var b bucket
+					err := row.Scan(&id, &b.tokens, &b.at)
+					buckets[id] = &b
+					return struct{}{}, err
+				})
+			}
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("claim: slots: %w", err)
+			}
+		}
 		var (
-			idList, fifoList = make([]string, 0, len(eps)), make([]bool, 0, len(eps))
-			limList, quota   = make([]int32, 0, len(eps)), make([]int32, 0, len(eps))
-			rateList         = make([]float64, 0, len(eps))
+			wantIDs             []string
+			wantN               []int32
+			wantFIFO            []bool
+			slotEps             []string
+			slotNums, slotRanks []int32
+			bucketEps           []string
+			bucketLevels        []float64
 		)
 		remaining := r.Limit
 		for _, e := range eps {
 			if remaining == 0 {
 				break
 			}
-			lim, rate := unlimited, 0.0
-			switch {
-			case e.fifo:
-				lim = 1
-			case r.EndpointConcurrency > 0 && e.maxConc > 0:
-				lim = e.maxConc
-			case r.EndpointConcurrency > 0:
-				lim = r.EndpointConcurrency
+			n := min(e.due, remaining)
+			if e.fifo {
+				n = 1
 			}
-			if r.EndpointConcurrency > 0 {
-				rate = e.rate
+			if limited && e.rate > 0 {
+				level := buckets[e.id].level(e.rate, r.Now)
+				n = min(n, int(level))
+				bucketEps, bucketLevels = append(bucketEps, e.id), append(bucketLevels, level)
 			}
-			q := min(lim, e.due, remaining)
-			remaining -= q
-			idList, fifoList, rateList = append(idList, e.id), append(fifoList, e.fifo), append(rateList, rate)
-			limList, quota = append(limList, int32(lim)), append(quota, int32(q))
+			if e.fifo || limited {
+				limit := 1
+				switch {
+				case e.fifo:
+				case e.maxConc > 0:
+					limit = e.maxConc
+				default:
+					limit = r.EndpointConcurrency
+				}
+				free := slots[e.id].free(limit, n)
+				n = len(free)
+				for i, slot := range free {
+					slotEps, slotNums, slotRanks = append(slotEps, e.id), append(slotNums, slot), append(slotRanks, int32(i+1))
+				}
+			}
+			if n <= 0 {
+				continue
+			}
+			remaining -= n
+			wantIDs, wantN, wantFIFO = append(wantIDs, e.id), append(wantN, int32(n)), append(wantFIFO, e.fifo)
 		}
-		rows, err = tx.Query(ctx, claimSQL, idList, fifoList, limList, rateList, quota, r.Now, r.Owner, r.LeaseUntil)
+		if len(wantIDs) == 0 && len(bucketEps) == 0 {
+			return nil
+		}
+		rows, err = tx.Query(ctx, claimSQL, wantIDs, wantN, wantFIFO, r.Now, r.Owner, r.LeaseUntil,
+			slotEps, slotNums, slotRanks, bucketEps, bucketLevels)
 		out, err = collect(rows, err, func(row scanner) (*store.Claimed, error) {
 			c := &store.Claimed{}
 			d, _, err := scanDeliveryWith(row, &c.Type, &c.Payload, &c.Headers)
@@ -194,8 +342,12 @@ func (s *Store) ExtendLeases(ctx context.Context, owner string, ids []string, un
 	}
 	return s.write(ctx, true, func(tx pgx.Tx) error {
 		// Rows are locked in id order, as Complete locks them, so the two never deadlock.
-		_, err := tx.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $3 WHERE id IN (
-			SELECT id FROM deliveries WHERE id = ANY($2) AND lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)`,
+		// Their slots are renewed with them.
+		_, err := tx.Exec(ctx, `WITH x AS (
+				UPDATE deliveries SET next_attempt_at = $3 WHERE id IN (
+					SELECT id FROM deliveries WHERE id = ANY($2) AND lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)
+				RETURNING id, endpoint_id)
+			UPDATE endpoint_slots s SET until = $3 FROM x WHERE s.endpoint_id = x.endpoint_id AND s.delivery_id = x.id`,
 			owner, ids, until)
 		return err
 	})
@@ -208,17 +360,20 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string, ids []string) e
 	}
 	var released int64
 	err := s.write(ctx, true, func(tx pgx.Tx) error {
-		var tag pgconn.CommandTag
 		var err error
+		// Released deliveries give up their slots.
+		const free = `, x AS (UPDATE endpoint_slots s SET delivery_id = NULL, until = NULL FROM r
+				WHERE s.endpoint_id = r.endpoint_id AND s.delivery_id = r.id)
+			SELECT count(*) FROM r`
 		if ids == nil {
-			tag, err = tx.Exec(ctx, `UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $2 WHERE id IN (
-				SELECT id FROM deliveries WHERE lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)`, owner, time.Now())
+			err = tx.QueryRow(ctx, `WITH r AS (UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $2 WHERE id IN (
+				SELECT id FROM deliveries WHERE lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)
+				RETURNING id, endpoint_id)`+free, owner, time.Now()).Scan(&released)
 		} else {
-			tag, err = tx.Exec(ctx, `UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $3 WHERE id IN (
-				SELECT id FROM deliveries WHERE id = ANY($2) AND lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)`,
-				owner, ids, time.Now())
+			err = tx.QueryRow(ctx, `WITH r AS (UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $3 WHERE id IN (
+				SELECT id FROM deliveries WHERE id = ANY($2) AND lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)
+				RETURNING id, endpoint_id)`+free, owner, ids, time.Now()).Scan(&released)
 		}
-		released = tag.RowsAffected()
 		return err
 	})
 	if err == nil && released > 0 {
@@ -270,10 +425,12 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 		dN, dCode     []int32
 		dNext         []*time.Time
 		dAt           []time.Time
+		slotEps       []string
 	)
 	for _, id := range order {
 		f := finals[id]
 		a := f.r.Attempt
+		slotEps = append(slotEps, a.EndpointID)
 		dStatus, dN, dNext = append(dStatus, f.r.Status), append(dN, f.n), append(dNext, f.r.NextAttemptAt)
 		dCode, dErr, dAt = append(dCode, int32(a.StatusCode)), append(dErr, a.Error), append(dAt, a.StartedAt.Add(a.Latency))
 	}
@@ -326,6 +483,9 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 		if len(okIDs) > 0 {
 			b.Queue(`UPDATE endpoints SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL`, okIDs)
 		}
+		// Slots last: a claim holding an endpoint lock may wait for them, so this
+		// transaction must not wait for an endpoint lock after taking them.
+		b.Queue(freeSlotsSQL, slotEps, order)
 		// Freed slots and FIFO successors: do these endpoints have work due now?
 		b.Queue(`SELECT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = ANY($1) AND status = 'pending' AND next_attempt_at <= $2)`,
 			endpoints, time.Now())
