@@ -31,6 +31,7 @@ its REST API, at --server (default $HERALD_SERVER or http://127.0.0.1:8080) with
 		newTriggerCmd(),
 		newVersionCmd(),
 		newServeCmd(),
+		newMigrateCmd(),
 		newBenchCmd(),
 		newAppCmd(),
 		newEndpointCmd(),

@@ -50,6 +50,12 @@ func newServeCmd() *cobra.Command {
 engine, /healthz, /readyz and Prometheus /metrics, on an embedded SQLite database
 in the data directory. No other service is needed.
 
+To run several herald nodes, point them all at one PostgreSQL database with
+--database postgres://user:password@host:5432/dbname (or HERALD_DATABASE_URL) and
+give them all the same HERALD_ENCRYPTION_KEY. Every node serves the API and
+delivers; per-endpoint limits and FIFO order hold across nodes. Migrations run on
+start (or with 'herald migrate').
+
 On first start herald creates an admin API key and prints it once; set
 HERALD_API_KEY to choose it yourself. Endpoint secrets are encrypted at rest with
 HERALD_ENCRYPTION_KEY (32 bytes, base64) or a key file it creates in the data
@@ -66,7 +72,8 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 		Example: `  herald serve
   herald serve --addr 0.0.0.0:8080 --data-dir /var/lib/herald
   HERALD_API_KEY=hk_... herald serve --allow-network 127.0.0.0/8 --log-level debug
-  herald serve --config herald.json`,
+  herald serve --config herald.json
+  HERALD_ENCRYPTION_KEY=... herald serve --database postgres://herald:secret@db.internal:5432/herald`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applySettings(cmd.Flags(), configFile); err != nil {
@@ -125,7 +132,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&configFile, "config", "", "JSON config file whose keys are these flag names [$HERALD_CONFIG]")
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", help("addr", "listen address"))
 	f.StringVar(&dataDir, "data-dir", "herald-data", help("data-dir", "data directory (database, encryption key)"))
-	f.StringVar(&database, "database", "", help("database", "database: a SQLite file path (default DATA-DIR/herald.db)"))
+	f.StringVar(&database, "database", "", help("database", "database: a SQLite file path (default DATA-DIR/herald.db), or postgres://user:password@host:port/dbname"))
 	f.StringVar(&logLevel, "log-level", "info", help("log-level", "log level: debug, info, warn or error"))
 	f.StringVar(&logFormat, "log-format", "text", help("log-format", "log format: text or json"))
 	f.StringArrayVar(&allow, "allow-network", nil, help("allow-network", "CIDR or address the SSRF guard lets through (repeatable, or comma-separated)"))

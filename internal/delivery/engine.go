@@ -217,6 +217,7 @@ func (e *Engine) Start() {
 	go e.claimLoop(ctx)
 	go e.renewLoop(ctx)
 	go e.maintenanceLoop(ctx)
+	e.startShared(ctx)
 	e.completer.Add(1)
 	go e.completeLoop()
 	e.signal()
@@ -306,7 +307,7 @@ func (e *Engine) Publish(ctx context.Context, m *store.Message) (*store.PublishR
 // PublishWithTTL is Publish with the message's idempotency key remembered for ttl instead
 // of the engine's default (the receiving gateway keeps provider delivery ids longer).
 func (e *Engine) PublishWithTTL(ctx context.Context, m *store.Message, ttl time.Duration) (*store.PublishResult, error) {
-	in := &store.PublishInput{Message: m, IdempotencyTTL: ttl}
+	in := &store.PublishInput{Message: m, IdempotencyTTL: ttl, EndpointConcurrency: e.storeLimits()}
 	e.mu.Lock()
 	if e.started && !e.stopping && len(e.held) < e.maxHeld() {
 		in.LeaseOwner, in.LeaseUntil = e.cfg.NodeID, time.Now().Add(e.cfg.Lease)
@@ -435,7 +436,7 @@ func (e *Engine) load(ep *endpoint) {
 	if ep.cfg == nil || ep.limit > limit || ep.cfg.MaxConcurrency != cfg.MaxConcurrency {
 		ep.limit = limit
 	}
-	if cfg.RateLimit > 0 {
+	if cfg.RateLimit > 0 && e.storeLimits() == 0 { // a shared store meters rates itself, across nodes
 		if ep.limiter == nil || float64(ep.limiter.Limit()) != cfg.RateLimit {
 			ep.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(1, int(cfg.RateLimit)))
 		}
@@ -683,7 +684,7 @@ func (e *Engine) completeLoop() {
 	for first := range e.results {
 		batch = append(batch[:0], first.r)
 		urgent := first.fifo
-		linger.Reset(completeLinger)
+		linger.Reset(e.completeLinger())
 	fill:
 		for len(batch) < cap(batch) {
 			if urgent {
@@ -779,6 +780,7 @@ func (e *Engine) claimLoop(ctx context.Context) {
 			default:
 				claimed, err := e.store.Claim(ctx, store.ClaimRequest{
 					Owner: e.cfg.NodeID, Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: room, Exclude: exclude,
+					EndpointConcurrency: e.storeLimits(),
 				})
 				switch {
 				case ctx.Err() != nil:
@@ -864,7 +866,7 @@ func (e *Engine) renewLoop(ctx context.Context) {
 // and refreshes the queue-depth gauge.
 func (e *Engine) maintenanceLoop(ctx context.Context) {
 	defer e.loops.Done()
-	e.maintain(ctx)
+	e.maintainOnce(ctx)
 	t := time.NewTicker(e.cfg.MaintenanceInterval)
 	defer t.Stop()
 	for {
@@ -872,7 +874,7 @@ func (e *Engine) maintenanceLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			e.maintain(ctx)
+			e.maintainOnce(ctx)
 		}
 	}
 }

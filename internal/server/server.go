@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -35,7 +37,7 @@ import (
 type Config struct {
 	Addr          string         // listen address, default 127.0.0.1:8080
 	DataDir       string         // default ./herald-data
-	Database      string         // empty or "sqlite:PATH" / a file path; default DataDir/herald.db
+	Database      string         // a postgres:// URL, or "sqlite:PATH" / a file path; default DataDir/herald.db
 	APIKey        string         // an admin key to accept (HERALD_API_KEY); otherwise one is created on first start
 	EncryptionKey string         // HERALD_ENCRYPTION_KEY; otherwise DataDir/encryption.key
 	AllowNetworks []netip.Prefix // exceptions to the SSRF guard
@@ -154,23 +156,72 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	return s, nil
 }
 
-func openStore(ctx context.Context, cfg Config, box *crypt.Box, log *slog.Logger) (store.Store, error) {
+// resolveDatabase reads Config.Database: a PostgreSQL URL (postgres://...), or the path
+// of a SQLite file (a path, sqlite:PATH, or empty for DATA-DIR/herald.db).
+func resolveDatabase(cfg Config) (postgresURL, sqlitePath string, err error) {
 	db := cfg.Database
 	switch {
 	case db == "":
-		db = filepath.Join(cfg.DataDir, "herald.db")
+		return "", filepath.Join(cfg.DataDir, "herald.db"), nil
+	case postgres.IsURL(db):
+		if s := strings.ToUpper(cfg.Synchronous); s != "" && s != "FULL" {
+			return "", "", errors.New("--synchronous applies to the SQLite database only; PostgreSQL commits every publish durably")
+		}
+		return db, "", nil
 	case strings.HasPrefix(db, "sqlite:"):
-		db = strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//")
-	case strings.HasPrefix(db, "postgres:"), strings.HasPrefix(db, "postgresql:"):
-		return nil, errors.New("database: PostgreSQL is not supported by this build yet; use the embedded SQLite store")
+		return "", strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//"), nil
 	case strings.Contains(db, "://"):
-		return nil, fmt.Errorf("database %q: want a SQLite file path or sqlite:PATH", db)
+		return "", "", fmt.Errorf("%q: want postgres://user:password@host:port/dbname, a SQLite file path, or sqlite:PATH", redact(db))
 	}
-	st, err := sqlite.Open(ctx, db, sqlite.Options{Cipher: box, Logger: log, Synchronous: cfg.Synchronous})
+	return "", db, nil
+}
+
+// redact hides the password of a URL-like database name.
+func redact(db string) string {
+	if u, err := url.Parse(db); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return db
+}
+
+func openStore(ctx context.Context, cfg Config, box *crypt.Box, log *slog.Logger) (store.Store, error) {
+	pgURL, path, err := resolveDatabase(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if pgURL != "" {
+		st, err := postgres.Open(ctx, pgURL, postgres.Options{Cipher: box, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		return st, nil
+	}
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Cipher: box, Logger: log, Synchronous: cfg.Synchronous})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	return st, nil
+}
+
+// Migrate applies the pending schema migrations of the database cfg names, as New does
+// on start, and returns what the database is and its schema version before and after.
+func Migrate(ctx context.Context, cfg Config, log *slog.Logger) (db string, from, to int, err error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "herald-data"
+	}
+	pgURL, path, err := resolveDatabase(cfg)
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("database: %w", err)
+	}
+	if pgURL != "" {
+		from, to, err = postgres.Migrate(ctx, pgURL, log)
+		return "PostgreSQL " + redact(pgURL), from, to, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", 0, 0, fmt.Errorf("database: %w", err)
+	}
+	from, to, err = sqlite.Migrate(ctx, path, log)
+	return "SQLite " + path, from, to, err
 }
 
 // ensureAdminKey makes sure an admin key exists: HERALD_API_KEY if given, else a new one

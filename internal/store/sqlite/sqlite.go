@@ -222,6 +222,45 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// Migrate applies pending migrations to the database at path (creating it if needed)
+// without opening a Store (no encryption key needed), and returns the schema version
+// before and after.
+func Migrate(ctx context.Context, path string, log *slog.Logger) (from, to int, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+url.Values{"_pragma": {"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)"}}.Encode())
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	s := &Store{log: log}
+	if s.writeC, err = db.Conn(ctx); err != nil {
+		return 0, 0, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	defer s.writeC.Close()
+	version := func() (int, error) {
+		var v int
+		err := s.writeC.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+		return v, err
+	}
+	var n int
+	if err := s.writeC.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'`).Scan(&n); err != nil {
+		return 0, 0, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	if n > 0 {
+		if from, err = version(); err != nil {
+			return 0, 0, fmt.Errorf("sqlite: %s: %w", path, err)
+		}
+	}
+	if err := s.migrate(ctx); err != nil {
+		return 0, 0, err
+	}
+	to, err = version()
+	return from, to, err
+}
+
 // SchemaVersion returns the newest applied migration.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int

@@ -1,0 +1,98 @@
+package delivery
+
+import (
+	"context"
+	"time"
+
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// When several nodes share one store (the store implements store.Notifier), the engine
+// changes in three ways:
+//
+//   - Limits: an endpoint's max_concurrency and rate_limit must hold across nodes, which
+//     only the store can see. The engine asks it to enforce them in Claim and on publish
+//     (EndpointConcurrency), and keeps no rate limiter of its own, which would hold back
+//     deliveries the shared bucket has already let through while other nodes send theirs.
+//     Concurrency is still limited in memory too, which is exact for this node's sends.
+//   - Wake-ups: the claim loop also wakes when another node queues work (listenLoop).
+//   - Periodic work: retention and auto-disable run under a store.Locker lock, on one node
+//     at a time; every node still refreshes its queue-depth gauge.
+
+// maintenanceLock names the lock periodic work runs under.
+const maintenanceLock = "herald/maintenance"
+
+// storeLimits returns the EndpointConcurrency to ask the store for: the default limit
+// when the store is shared and enforces limits across nodes, 0 when this engine alone
+// enforces them.
+func (e *Engine) storeLimits() int {
+	if _, shared := e.store.(store.Notifier); shared {
+		return e.cfg.EndpointConcurrency
+	}
+	return 0
+}
+
+// sharedCompleteLinger replaces completeLinger with a shared store. There a finished
+// delivery's concurrency slot is free for every node only once its outcome is committed,
+// so a long wait would idle endpoints at their limit; and a shared store commits
+// outcomes without waiting for the disk, so small batches are cheap.
+const sharedCompleteLinger = 2 * time.Millisecond
+
+func (e *Engine) completeLinger() time.Duration {
+	if e.storeLimits() > 0 {
+		return sharedCompleteLinger
+	}
+	return completeLinger
+}
+
+// startShared starts what a shared store needs, with the other loops.
+func (e *Engine) startShared(ctx context.Context) {
+	if n, ok := e.store.(store.Notifier); ok {
+		e.loops.Add(1)
+		go e.listenLoop(ctx, n)
+	}
+}
+
+// listenLoop wakes the claim loop whenever a node commits claimable work.
+func (e *Engine) listenLoop(ctx context.Context, n store.Notifier) {
+	defer e.loops.Done()
+	wait := time.Second
+	for ctx.Err() == nil {
+		ch, err := n.Subscribe(ctx)
+		if err != nil {
+			e.log.Warn("subscribe to other nodes' work", "err", err, "retry_in", wait)
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 30*time.Second)
+			continue
+		}
+		wait = time.Second
+		for range ch {
+			e.signal()
+		}
+		e.signal() // the store stopped listening; look now in case something was missed
+	}
+}
+
+// maintainOnce runs periodic work, on one node at a time when the store can lock.
+func (e *Engine) maintainOnce(ctx context.Context) {
+	l, ok := e.store.(store.Locker)
+	if !ok {
+		e.maintain(ctx)
+		return
+	}
+	release, locked, err := l.TryLock(ctx, maintenanceLock)
+	if err != nil && ctx.Err() == nil {
+		e.log.Warn("maintenance lock", "err", err)
+	}
+	if !locked {
+		if n, err := e.store.QueueDepth(ctx); err == nil {
+			e.m.QueueDepth.Set(float64(n))
+		}
+		return
+	}
+	defer release()
+	e.maintain(ctx)
+}

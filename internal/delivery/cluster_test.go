@@ -1,0 +1,152 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/postgres"
+	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
+	"github.com/heraldhq/herald/webhook"
+)
+
+// TestClusterLimits runs two engines on one PostgreSQL schema, as two nodes, and checks
+// that an endpoint's concurrency limit and FIFO order hold across them.
+func TestClusterLimits(t *testing.T) {
+	url := pgtest.URL(t)
+	key := make([]byte, 32)
+	box, _ := crypt.NewBox(key)
+	var engines []*Engine
+	var stores []*postgres.Store
+	for i := 0; i < 2; i++ {
+		s, err := postgres.Open(bg, url, postgres.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := New(Config{
+			Store: s, Logger: slog.New(slog.DiscardHandler), NodeID: fmt.Sprintf("node-%d", i),
+			Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}), Lease: 5 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Start()
+		engines, stores = append(engines, eng), append(stores, s)
+	}
+	t.Cleanup(func() {
+		for i := range engines {
+			ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+			engines[i].Stop(ctx)
+			cancel()
+			stores[i].Close()
+		}
+	})
+
+	// The receiver records, per endpoint path, requests in flight at once and the order of
+	// the payload numbers.
+	secret := webhook.NewHMACSecret()
+	verifier, _ := webhook.NewStandardKeys([]webhook.Secret{secret})
+	var mu sync.Mutex
+	inflight, peak := map[string]int{}, map[string]int{}
+	got := map[string][]int{}
+	var bad atomic.Int64
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if _, err := verifier.Verify(body, r.Header); err != nil {
+			bad.Add(1)
+			w.WriteHeader(400)
+			return
+		}
+		var p struct{ N int }
+		json.Unmarshal(body, &p)
+		mu.Lock()
+		inflight[r.URL.Path]++
+		peak[r.URL.Path] = max(peak[r.URL.Path], inflight[r.URL.Path])
+		got[r.URL.Path] = append(got[r.URL.Path], p.N)
+		mu.Unlock()
+		time.Sleep(3 * time.Millisecond) // long enough for requests to overlap
+		mu.Lock()
+		inflight[r.URL.Path]--
+		mu.Unlock()
+	}))
+	defer recv.Close()
+
+	now := time.Now().UTC()
+	app := &store.App{ID: ids.New("app"), Name: "cluster", CreatedAt: now, UpdatedAt: now}
+	if err := stores[0].CreateApp(bg, app); err != nil {
+		t.Fatal(err)
+	}
+	newEndpoint := func(path, typ string, mutate func(*store.Endpoint)) {
+		e := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + path, EventTypes: []string{typ},
+			State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+		mutate(e)
+		if err := stores[1].CreateEndpoint(bg, e, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newEndpoint("/capped", "capped", func(e *store.Endpoint) { e.MaxConcurrency = 3 })
+	newEndpoint("/fifo", "fifo", func(e *store.Endpoint) { e.FIFO = true })
+
+	const n = 150
+	publish := func(eng *Engine, typ string, i int) {
+		m := &store.Message{ID: ids.New("msg"), AppID: app.ID, Type: typ, Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: time.Now().UTC()}
+		if _, err := eng.Publish(bg, m); err != nil {
+			t.Error(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ { // capped: concurrent publishes through both nodes
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				publish(engines[i%2], "capped", i)
+			}
+		}(w)
+	}
+	wg.Add(1)
+	go func() { // FIFO: one publish after the other, alternating nodes
+		defer wg.Done()
+		for i := 0; i < n; i++ {
+			publish(engines[i%2], "fifo", i)
+		}
+	}()
+	wg.Wait()
+	eventually(t, "every delivery", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got["/capped"]) >= n && len(got["/fifo"]) >= n
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if bad.Load() != 0 {
+		t.Fatalf("%d requests with a bad signature", bad.Load())
+	}
+	if len(got["/capped"]) != n || len(got["/fifo"]) != n {
+		t.Fatalf("received %d and %d requests, want %d each (no duplicates without failures)", len(got["/capped"]), len(got["/fifo"]), n)
+	}
+	if peak["/capped"] > 3 {
+		t.Errorf("the capped endpoint had %d requests in flight at once across the nodes; its max_concurrency is 3", peak["/capped"])
+	}
+	if peak["/fifo"] != 1 {
+		t.Errorf("the FIFO endpoint had %d requests in flight at once", peak["/fifo"])
+	}
+	for i, v := range got["/fifo"] {
+		if v != i {
+			t.Fatalf("FIFO delivery %d carried message %d; order: %v", i, v, got["/fifo"])
+		}
+	}
+}
