@@ -362,6 +362,7 @@ func TestSupportFlow(t *testing.T) {
 		t.Errorf("%d events, %d webhook requests, %d answered 500 after handling: duplicates were not exercised",
 			events, s.hooks.Load(), s.forced.Load())
 	}
+	t.Logf("checked after %v", time.Since(start))
 	t.Logf("%d conversations, %d responses, %d events, %d webhook requests to the bot (%d answered 500 after handling)",
 		n, responseIDs, events, s.hooks.Load(), s.forced.Load())
 }
