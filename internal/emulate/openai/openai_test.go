@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -445,6 +446,7 @@ func TestScript(t *testing.T) {
 		{"match": "(?i)refund for (?P<item>\\w+)", "reply": "Refunds for ${item} take 5 days."},
 		{"match": "(?i)weather in (\\w+)", "tool": "get_weather", "arguments": {"city": "$1"}},
 		{"match": "overloaded", "status": "failed", "error": {"code": "rate_limit_exceeded", "message": "Slow down."}},
+		{"match": "essay", "status": "incomplete", "reply": "Once upon a"},
 		{"match": "file-bad", "object": "batch", "status": "failed", "error": {"code": "invalid_json_line", "message": "Line 3 is not JSON."}}
 	]}`))
 	if err != nil {
@@ -482,6 +484,12 @@ func TestScript(t *testing.T) {
 	r, _ = c.Responses.Get(ctx, r.ID, responses.ResponseGetParams{})
 	if r.Error.Code != "rate_limit_exceeded" || r.Error.Message != "Slow down." {
 		t.Errorf("error %+v", r.Error)
+	}
+	r = create("hurry, write an essay")
+	rec.wantEvent(t, "response.incomplete", r.ID)
+	r, _ = c.Responses.Get(ctx, r.ID, responses.ResponseGetParams{})
+	if r.OutputText() != "Once upon a" || r.IncompleteDetails.Reason != "max_output_tokens" {
+		t.Errorf("incomplete: %s", r.RawJSON())
 	}
 	b, err := c.Batches.New(ctx, sdk.BatchNewParams{InputFileID: "file-bad", Endpoint: sdk.BatchNewParamsEndpointV1Responses, CompletionWindow: sdk.BatchNewParamsCompletionWindow24h})
 	if err != nil {
@@ -687,5 +695,22 @@ func TestRequestsCounted(t *testing.T) {
 	got := em.Requests()
 	if got["POST /v1/responses"] != 1 || got["GET /v1/responses/{id}"] != 3 {
 		t.Errorf("requests %v", got)
+	}
+}
+
+// TestDocumentedScript checks that the script in docs/emulator.md parses.
+func TestDocumentedScript(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/emulator.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "### Script files")
+	if !ok {
+		t.Fatal("docs/emulator.md has no script section")
+	}
+	_, rest, _ = strings.Cut(rest, "```json\n")
+	script, _, _ := strings.Cut(rest, "```")
+	if _, err := openai.ParseScript([]byte(script)); err != nil {
+		t.Errorf("the documented script: %v\n%s", err, script)
 	}
 }

@@ -476,9 +476,9 @@ func (e *Emulator) decide(p *createParams, callNames map[string]string) outcome 
 	}
 	if o.text == "" {
 		o.text = defaultReply(text)
-	}
-	if o.status == "incomplete" {
-		o.text = cut(o.text, len(o.text)/2)
+		if o.status == "incomplete" {
+			o.text = cut(o.text, len(o.text)/2)
+		}
 	}
 	if p.maxOutputTokens != nil && tokens(o.text) > *p.maxOutputTokens {
 		o.status = "incomplete"
