@@ -22,6 +22,10 @@ import (
 // maintenanceLock names the lock periodic work runs under.
 const maintenanceLock = "herald/maintenance"
 
+// notifyInterval is the shortest time between two looks for work prompted by other
+// nodes' notifications.
+const notifyInterval = 25 * time.Millisecond
+
 // storeLimits returns the EndpointConcurrency to ask the store for: the default limit
 // when the store is shared and enforces limits across nodes, 0 when this engine alone
 // enforces them.
@@ -71,6 +75,12 @@ func (e *Engine) listenLoop(ctx context.Context, n store.Notifier) {
 		wait = time.Second
 		for range ch {
 			e.signal()
+			// Notifications arriving meanwhile coalesce into one more look: a busy cluster
+			// notifies far more often than a claim is worth making.
+			select {
+			case <-ctx.Done():
+			case <-time.After(notifyInterval):
+			}
 		}
 		e.signal() // the store stopped listening; look now in case something was missed
 	}

@@ -407,8 +407,9 @@ type SourceStore interface {
 type Notifier interface {
 	// Subscribe returns a channel that receives a value soon after any node commits work
 	// that may be claimable now: deliveries published without a lease, released leases,
-	// retries and replays, FIFO successors and freed concurrency slots. Values coalesce;
-	// a notification may also be spurious. The channel is closed when ctx ends.
+	// retries, replays and resumed endpoints. (Completions do not notify: the node that
+	// records an outcome looks for the work it frees itself.) Values coalesce; a
+	// notification may also be spurious. The channel is closed when ctx ends.
 	Subscribe(ctx context.Context) (<-chan struct{}, error)
 }
 

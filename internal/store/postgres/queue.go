@@ -453,7 +453,6 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 		}
 	}
 
-	var notify bool
 	err := s.write(ctx, true, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		// Lock the deliveries in id order (as ExtendLeases does); a deleted one is skipped.
@@ -486,25 +485,18 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 		// Slots last: a claim holding an endpoint lock may wait for them, so this
 		// transaction must not wait for an endpoint lock after taking them.
 		b.Queue(freeSlotsSQL, slotEps, order)
-		// Freed slots and FIFO successors: do these endpoints have work due now?
-		b.Queue(`SELECT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = ANY($1) AND status = 'pending' AND next_attempt_at <= $2)`,
-			endpoints, time.Now())
 		br := tx.SendBatch(ctx, b)
-		for i := 0; i < b.Len()-1; i++ {
+		for i := 0; i < b.Len(); i++ {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
 				return fmt.Errorf("complete: %w", err)
 			}
 		}
-		if err := br.QueryRow().Scan(&notify); err != nil {
-			br.Close()
-			return fmt.Errorf("complete: %w", err)
-		}
 		return br.Close()
 	})
-	if err == nil && notify {
-		s.requestNotify()
-	}
+	// No notification: the slots and FIFO turns freed here are taken by this node's own
+	// engine, which looks for work after recording outcomes; waking every node for each
+	// outcome would multiply claims that find nothing.
 	return err
 }
 

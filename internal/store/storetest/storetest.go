@@ -997,19 +997,27 @@ func testNotifier(t *testing.T, s store.Store) {
 	// Released leases.
 	must(t, s.ReleaseLeases(ctx, "n1", nil))
 	waitNotified(t, ch, "released leases")
-	// A FIFO success makes the next delivery in line due.
+	// A retry.
 	c := claim(t, s, "n2", time.Now(), 10)
-	var head *store.Claimed
+	if len(c) != 3 {
+		t.Fatalf("claimed %d, want the FIFO head and the two released deliveries", len(c))
+	}
+	var results []*store.AttemptResult
 	for _, cl := range c {
-		if cl.Delivery.EndpointID == fifo.ID {
-			head = cl
-		}
+		results = append(results, result(cl, time.Now(), store.DeliveryFailed, nil, 500))
 	}
-	if head == nil {
-		t.Fatal("the FIFO head was not claimed")
-	}
-	must(t, s.Complete(ctx, []*store.AttemptResult{result(head, time.Now(), store.DeliverySucceeded, nil, 200)}))
-	waitNotified(t, ch, "a FIFO success with more in line")
+	must(t, s.Complete(ctx, results))
+	_, err = s.RetryDelivery(ctx, a.ID, c[0].Delivery.ID, time.Now())
+	must(t, err)
+	waitNotified(t, ch, "a retry")
+	// A resumed endpoint.
+	e, err := s.GetEndpoint(ctx, a.ID, fifo.ID)
+	must(t, err)
+	e.State = store.EndpointPaused
+	must(t, s.UpdateEndpoint(ctx, e))
+	e.State = store.EndpointEnabled
+	must(t, s.UpdateEndpoint(ctx, e))
+	waitNotified(t, ch, "a resumed endpoint")
 	cancel()
 	for range ch { // closed when the context ends
 	}
