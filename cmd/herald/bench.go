@@ -16,6 +16,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/bench"
+	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/spf13/cobra"
 )
 
@@ -28,6 +29,8 @@ func newBenchCmd() *cobra.Command {
 		ingestN   int
 		ingestVia string
 		ingestTo  int
+		nodes     int
+		database  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -45,17 +48,40 @@ and the server's CPU seconds and peak RSS (when it started the server itself).
 It exits 1 if any delivery is lost or any signature fails to verify.
 
 The server it starts uses a temporary data directory, allows loopback delivery,
-and retries after 1 s, 2 s, 5 s and 10 s so that --fail-rate runs finish quickly.`,
+and retries after 1 s, 2 s, 5 s and 10 s so that --fail-rate runs finish quickly.
+
+With --database postgres://... it starts --nodes servers on that database instead
+(they share an admin key, and $HERALD_ENCRYPTION_KEY or a new encryption key, which a
+database keeps from its first use: give each new key a new database), publishes to
+them in turn, and reports their CPU seconds and peak RSS summed. The database's own
+CPU is not included.`,
 		Example: `  herald bench --messages 100000
   herald bench --messages 20000 --rate 2000
   herald bench --endpoints 10 --fanout 10 --messages 10000
   herald bench --messages 20000 --fail-rate 0.1 --json
   herald bench --server http://127.0.0.1:8080 --api-key hk_... --messages 5000
-  herald bench --ingest 50000`,
+  herald bench --ingest 50000
+  herald bench --nodes 2 --database postgres://herald:secret@127.0.0.1:5432/bench --endpoints 10 --fanout 1`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if o.Server == "" {
+			switch {
+			case nodes < 1:
+				return usageError{err: fmt.Errorf("--nodes %d: want at least 1", nodes), cmd: cmd}
+			case o.Server != "" && (nodes != 1 || database != ""):
+				return usageError{err: fmt.Errorf("--nodes and --database start servers; they do not go with --server"), cmd: cmd}
+			case nodes > 1 && !postgres.IsURL(database):
+				return usageError{err: fmt.Errorf("--nodes %d: several nodes share a PostgreSQL database: give --database postgres://...", nodes), cmd: cmd}
+			}
+			if o.Server == "" && database != "" {
+				c, err := startBenchCluster(ctx, nodes, database, serveArgs, keepData, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				defer c.stop()
+				urls := c.urls()
+				o.Server, o.Servers, o.APIKey, o.ServerStats = urls[0], urls[1:], c.key, c.stats
+			} else if o.Server == "" {
 				srv, err := startBenchServer(ctx, serveArgs, keepData, cmd.ErrOrStderr())
 				if err != nil {
 					return err
@@ -121,6 +147,8 @@ and retries after 1 s, 2 s, 5 s and 10 s so that --fail-rate runs finish quickly
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringArrayVar(&serveArgs, "serve-arg", nil, "extra flag for the server bench starts, e.g. --serve-arg=--synchronous=NORMAL (repeatable)")
 	f.BoolVar(&keepData, "keep-data", false, "keep the started server's data directory")
+	f.IntVar(&nodes, "nodes", 1, "start this many herald nodes on --database and publish to them in turn")
+	f.StringVar(&database, "database", "", "the database the started nodes use: a SQLite file (one node) or postgres://... (default: a new SQLite database)")
 	f.IntVar(&ingestN, "ingest", 0, "instead, measure the receiving gateway: POST this many signed webhooks to a source")
 	f.StringVar(&ingestVia, "ingest-provider", "openai", "with --ingest: the provider whose signatures are sent")
 	f.IntVar(&ingestTo, "ingest-destinations", 0, "with --ingest: endpoints the webhooks are forwarded to (0: store only)")
@@ -137,6 +165,12 @@ type benchServer struct {
 }
 
 func startBenchServer(ctx context.Context, extra []string, keep bool, logw io.Writer) (*benchServer, error) {
+	key, _, _ := api.NewAPIKey()
+	return startBenchServerWith(ctx, extra, keep, logw, key, nil)
+}
+
+// startBenchServerWith starts a server that accepts the admin key and sees env.
+func startBenchServerWith(ctx context.Context, extra []string, keep bool, logw io.Writer, key string, env []string) (*benchServer, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("bench: find herald binary: %w", err)
@@ -151,11 +185,10 @@ func startBenchServer(ctx context.Context, extra []string, keep bool, logw io.Wr
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	key, _, _ := api.NewAPIKey()
 	args := append([]string{"serve", "--addr", addr, "--data-dir", dir, "--allow-network", "127.0.0.0/8",
 		"--retry-schedule", "1s,2s,5s,10s", "--log-level", "warn"}, extra...)
 	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Env = append(os.Environ(), "HERALD_API_KEY="+key)
+	cmd.Env = append(append(os.Environ(), "HERALD_API_KEY="+key), env...)
 	logs, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		return nil, err

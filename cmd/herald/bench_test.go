@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/internal/bench"
+	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 )
 
 // TestBenchSmoke runs a short herald bench against a server it starts (this test binary,
@@ -31,5 +32,28 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "started herald serve") {
 		t.Errorf("stderr %q lacks the server start line", stderr)
+	}
+}
+
+// TestBenchNodes runs herald bench with two nodes on one PostgreSQL database.
+func TestBenchNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	url := pgtest.URL(t)
+	t.Setenv("HERALD_TEST_MAIN", "1")
+	code, out, stderr := runCLI(t, "", "bench", "--nodes", "2", "--database", url, "--messages", "1000", "--endpoints", "2", "--fanout", "1", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	if rep.Delivered != 1000 || rep.Lost != 0 || rep.BadSignatures != 0 || rep.ServerCPU <= 0 {
+		t.Fatalf("report %s", out)
+	}
+	if n := strings.Count(stderr, "started herald serve"); n != 2 {
+		t.Errorf("stderr %q: %d servers started, want 2", stderr, n)
 	}
 }

@@ -27,6 +27,7 @@ import (
 // Options describe one benchmark run.
 type Options struct {
 	Server          string        // herald base URL
+	Servers         []string      // more nodes of the same cluster: publishes go to Server and these in turn
 	APIKey          string        // an admin key
 	Endpoints       int           // endpoints to create (default 1)
 	Fanout          int           // endpoints each message goes to (default: all of them)
@@ -238,7 +239,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	c := client.New(o.Server, o.APIKey, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2}})
+	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2}}
+	c := client.New(o.Server, o.APIKey, httpClient)
+	publishers := []*client.Client{c}
+	for _, s := range o.Servers {
+		publishers = append(publishers, client.New(s, o.APIKey, httpClient))
+	}
 	rcv := &receiver{
 		opts:      &o,
 		start:     make([]int64, o.Messages),
@@ -320,7 +326,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			for seq := range seqs {
 				body := payload(seq, o.PayloadSize)
 				atomic.StoreInt64(&rcv.start[seq], time.Now().UnixNano())
-				_, _, _, err := c.Publish(ctx, app.ID, client.MessageInput{Type: fmt.Sprintf("bench.g%d", seq%groups), Payload: body})
+				_, _, _, err := publishers[seq%len(publishers)].Publish(ctx, app.ID, client.MessageInput{Type: fmt.Sprintf("bench.g%d", seq%groups), Payload: body})
 				if err != nil {
 					atomic.StoreInt64(&rcv.start[seq], -1)
 					if pubErrors.Add(1) == 1 {
