@@ -175,31 +175,40 @@ func (s *Store) runPublishes(ctx context.Context, ops []*publishOp) error {
 
 // The statements of a publish batch.
 const (
-	// claimKeySQL takes an idempotency key that is new or expired, for an app that exists.
-	claimKeySQL = `INSERT INTO idempotency_keys (app_id, key, message_id, created_at)
-		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM apps WHERE id = $1)
+	// claimKeysSQL takes the idempotency keys that are new or older than a TTL ($5, in
+	// microseconds), for apps that exist, and returns those it took.
+	claimKeysSQL = `INSERT INTO idempotency_keys (app_id, key, message_id, created_at)
+		SELECT u.app_id, u.key, u.message_id, u.created_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS u(app_id, key, message_id, created_at, ord)
+		WHERE EXISTS (SELECT 1 FROM apps a WHERE a.id = u.app_id)
+		ORDER BY u.ord
 		ON CONFLICT (app_id, key) DO UPDATE SET message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at
-		WHERE idempotency_keys.created_at <= $5`
+		WHERE idempotency_keys.created_at <= EXCLUDED.created_at - make_interval(secs => $5::bigint / 1e6)
+		RETURNING app_id, key`
 	// originalSQL finds the message a live idempotency key points at, and whether the app exists.
 	originalSQL = `SELECT a.ok, m.id, m.app_id, m.type, m.payload, COALESCE(m.idempotency_key, ''), COALESCE(m.source_id, ''), m.headers, m.created_at
 		FROM (SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1) AS ok) a
 		LEFT JOIN idempotency_keys k ON k.app_id = $1 AND k.key = $2
 		LEFT JOIN messages m ON m.id = k.message_id`
-	// insertMessageSQL stores a message if its app exists and returns the endpoints it goes
-	// to: none (app missing), one row of NULLs (no subscriber), or the subscribers: those
-	// that take every source's messages or this one's, and whose event-type filter matches
-	// as store.MatchEventType does: exact, "*", or "prefix.*" matching any longer type that
-	// starts with "prefix.".
-	insertMessageSQL = `WITH m AS (
+	// insertMessagesSQL stores the messages whose apps exist and returns, for each, the
+	// endpoints it goes to (one row of NULLs when none): those that take every source's
+	// messages or this one's, and whose event-type filter matches as
+	// store.MatchEventType does: exact, "*", or "prefix.*" matching any longer type that
+	// starts with "prefix.". A message missing from the answer has no app.
+	insertMessagesSQL = `WITH m AS (
 			INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at)
-			SELECT $1, $2, $3, $4, $5, $7, $8, $6 WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2)
-			RETURNING app_id, type, COALESCE(source_id, '') AS source_id)
-		SELECT e.id, e.state, e.fifo, e.max_concurrency, e.rate_limit
+			SELECT u.id, u.app_id, u.type, u.payload, u.key, u.source, u.headers::jsonb, u.created
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
+				WITH ORDINALITY AS u(id, app_id, type, payload, key, created, source, headers, ord)
+			WHERE EXISTS (SELECT 1 FROM apps a WHERE a.id = u.app_id)
+			ORDER BY u.ord
+			RETURNING id, app_id, type, COALESCE(source_id, '') AS source_id)
+		SELECT m.id, e.id, e.state, e.fifo, e.max_concurrency, e.rate_limit
 		FROM m LEFT JOIN endpoints e ON e.app_id = m.app_id AND e.state <> 'disabled'
 			AND (e.source_id = '' OR e.source_id = m.source_id) AND (
 			cardinality(e.event_types) = 0 OR EXISTS (SELECT 1 FROM unnest(e.event_types) f
 				WHERE f = m.type OR f = '*' OR (f LIKE '%.*' AND starts_with(m.type, left(f, -1)) AND m.type <> left(f, -1))))
-		ORDER BY e.id`
+		ORDER BY m.id, e.id`
 	// lockEndpointsSQL takes the row locks that guard an endpoint's slots (see Claim), for
 	// endpoints that seem to have a free slot: the slots are read again once locked.
 	// Endpoints another transaction holds are skipped, not waited for.
@@ -224,7 +233,8 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 
-	// 1. Idempotency keys, in key order so that concurrent batches lock them in one order.
+	// 1. Idempotency keys, in key order so that concurrent batches lock them in one
+	// order: one statement per TTL (in practice one or two per batch).
 	var keyed []*publishOp
 	for _, op := range ops {
 		if op.in.Message.IdempotencyKey == "" {
@@ -238,50 +248,112 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 			a, b := keyed[i].in.Message, keyed[j].in.Message
 			return a.AppID < b.AppID || a.AppID == b.AppID && a.IdempotencyKey < b.IdempotencyKey
 		})
-		b := &pgx.Batch{}
+		type appKey struct{ app, key string }
+		byTTL := map[time.Duration][]*publishOp{}
+		var ttls []time.Duration
 		for _, op := range keyed {
-			m := op.in.Message
-			b.Queue(claimKeySQL, m.AppID, m.IdempotencyKey, m.ID, m.CreatedAt, m.CreatedAt.Add(-op.in.IdempotencyTTL))
-		}
-		br := tx.SendBatch(ctx, b)
-		for _, op := range keyed {
-			tag, err := br.Exec()
-			if err != nil {
-				br.Close()
-				return false, fmt.Errorf("idempotency key: %w", err)
+			if _, ok := byTTL[op.in.IdempotencyTTL]; !ok {
+				ttls = append(ttls, op.in.IdempotencyTTL)
 			}
-			op.owned = tag.RowsAffected() == 1
+			byTTL[op.in.IdempotencyTTL] = append(byTTL[op.in.IdempotencyTTL], op)
 		}
-		if err := br.Close(); err != nil {
-			return false, err
+		owned := map[appKey]bool{}
+		for _, ttl := range ttls {
+			group := byTTL[ttl]
+			apps, keys, msgs := make([]string, len(group)), make([]string, len(group)), make([]string, len(group))
+			created := make([]time.Time, len(group))
+			for i, op := range group {
+				m := op.in.Message
+				apps[i], keys[i], msgs[i], created[i] = m.AppID, m.IdempotencyKey, m.ID, m.CreatedAt
+			}
+			rows, err := tx.Query(ctx, claimKeysSQL, apps, keys, msgs, created, ttl.Microseconds())
+			_, err = collect(rows, err, func(row scanner) (struct{}, error) {
+				var k appKey
+				err := row.Scan(&k.app, &k.key)
+				owned[k] = true
+				return struct{}{}, err
+			})
+			if err != nil {
+				return false, fmt.Errorf("idempotency keys: %w", err)
+			}
+		}
+		for _, op := range keyed {
+			op.owned = owned[appKey{op.in.Message.AppID, op.in.Message.IdempotencyKey}]
 		}
 	}
 
-	// 2. Messages, and the endpoints each fans out to; or the original of a repeated key.
+	// 2. The messages in one statement, which also returns the endpoints each fans out
+	// to; and the original message of each repeated key.
 	b := &pgx.Batch{}
+	var (
+		mIDs, mApps, mTypes, mHeaders []string
+		mKeys, mSources               []*string
+		mPayloads                     [][]byte
+		mCreated                      []time.Time
+		repeated                      []*publishOp
+	)
 	for _, op := range ops {
 		m := op.in.Message
-		if op.owned {
-			b.Queue(insertMessageSQL, m.ID, m.AppID, m.Type, []byte(m.Payload), nullString(m.IdempotencyKey), m.CreatedAt,
-				nullString(m.SourceID), jsonText(nonNilMap(m.Headers)))
-		} else {
-			b.Queue(originalSQL, m.AppID, m.IdempotencyKey)
+		if !op.owned {
+			repeated = append(repeated, op)
+			continue
 		}
+		mIDs, mApps, mTypes, mPayloads = append(mIDs, m.ID), append(mApps, m.AppID), append(mTypes, m.Type), append(mPayloads, []byte(m.Payload))
+		mKeys, mSources, mHeaders = append(mKeys, nullString(m.IdempotencyKey)), append(mSources, nullString(m.SourceID)), append(mHeaders, jsonText(nonNilMap(m.Headers)))
+		mCreated = append(mCreated, m.CreatedAt)
+	}
+	if len(mIDs) > 0 {
+		b.Queue(insertMessagesSQL, mIDs, mApps, mTypes, mPayloads, mKeys, mCreated, mSources, mHeaders)
+	}
+	for _, op := range repeated {
+		b.Queue(originalSQL, op.in.Message.AppID, op.in.Message.IdempotencyKey)
 	}
 	br := tx.SendBatch(ctx, b)
-	for _, op := range ops {
-		var err error
-		if op.owned {
-			err = readTargets(br, op)
-		} else {
-			err = readOriginal(br, op)
+	err = func() error {
+		if len(mIDs) > 0 {
+			stored := map[string][]target{} // message id: its targets
+			rows, err := br.Query()
+			_, err = collect(rows, err, func(row scanner) (struct{}, error) {
+				var msg string
+				var id, state *string
+				var fifo *bool
+				var maxConc *int
+				var rate *float64
+				if err := row.Scan(&msg, &id, &state, &fifo, &maxConc, &rate); err != nil {
+					return struct{}{}, err
+				}
+				ts := stored[msg]
+				if id != nil {
+					ts = append(ts, target{id: *id, state: *state, fifo: *fifo, maxConc: *maxConc, rateLimit: *rate})
+				}
+				stored[msg] = ts
+				return struct{}{}, nil
+			})
+			if err != nil {
+				return fmt.Errorf("insert messages: %w", err)
+			}
+			for _, op := range ops {
+				if !op.owned {
+					continue
+				}
+				if ts, ok := stored[op.in.Message.ID]; ok {
+					op.targets = ts
+				} else {
+					op.err = notFound("app", op.in.Message.AppID)
+				}
+			}
 		}
-		if err != nil {
-			br.Close()
-			return false, err
+		for _, op := range repeated {
+			if err := readOriginal(br, op); err != nil {
+				return err
+			}
 		}
+		return nil
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
 	}
-	if err := br.Close(); err != nil {
+	if err != nil {
 		return false, err
 	}
 
@@ -430,36 +502,6 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 		return false, err
 	}
 	return notify, nil
-}
-
-// readTargets reads insertMessageSQL's answer for op.
-func readTargets(br pgx.BatchResults, op *publishOp) error {
-	rows, err := br.Query()
-	if err != nil {
-		return fmt.Errorf("insert message: %w", err)
-	}
-	defer rows.Close()
-	found := false
-	for rows.Next() {
-		found = true
-		var id, state *string
-		var fifo *bool
-		var maxConc *int
-		var rate *float64
-		if err := rows.Scan(&id, &state, &fifo, &maxConc, &rate); err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		if id != nil {
-			op.targets = append(op.targets, target{id: *id, state: *state, fifo: *fifo, maxConc: *maxConc, rateLimit: *rate})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("insert message: %w", err)
-	}
-	if !found {
-		op.err = notFound("app", op.in.Message.AppID)
-	}
-	return nil
 }
 
 // readOriginal reads originalSQL's answer for op: the message its key already stands for.
