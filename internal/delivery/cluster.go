@@ -38,15 +38,30 @@ func (e *Engine) storeLimits() int {
 
 // sharedCompleteLinger replaces completeLinger with a shared store. There a finished
 // delivery's concurrency slot is free for every node only once its outcome is committed,
-// so a long wait would idle endpoints at their limit; and a shared store commits
-// outcomes without waiting for the disk, so small batches are cheap.
-const sharedCompleteLinger = 2 * time.Millisecond
+// so a long wait would idle endpoints at their limit (and waitsForSlotLocked commits at
+// once when this node alone fills an endpoint's slots); a shared store commits outcomes
+// without waiting for the disk, so smaller batches are affordable.
+const sharedCompleteLinger = 5 * time.Millisecond
 
 func (e *Engine) completeLinger() time.Duration {
 	if e.storeLimits() > 0 {
 		return sharedCompleteLinger
 	}
 	return completeLinger
+}
+
+// waitsForSlotLocked reports whether, with a shared store, the endpoint's next delivery
+// waits for the outcome just made to be recorded: this node fills all of the endpoint's
+// concurrency slots, and one frees only when an outcome is committed. e.mu must be held.
+func (e *Engine) waitsForSlotLocked(ep *endpoint) bool {
+	if e.storeLimits() == 0 || ep.cfg == nil {
+		return false
+	}
+	limit := ep.cfg.MaxConcurrency
+	if limit <= 0 {
+		limit = e.cfg.EndpointConcurrency
+	}
+	return ep.inflight+len(ep.queue)+1 >= limit
 }
 
 // startShared starts what a shared store needs, with the other loops.

@@ -656,7 +656,7 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 			}
 		}
 	}
-	fifo := ep.cfg != nil && ep.cfg.FIFO
+	fifo := ep.cfg != nil && ep.cfg.FIFO || e.waitsForSlotLocked(ep)
 	e.pumpLocked(ep)
 	for other := range e.starved {
 		if e.inflight >= e.cfg.Workers {
