@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -239,6 +240,43 @@ func TestBadURL(t *testing.T) {
 	for _, url := range []string{"postgres://127.0.0.1:1/x?connect_timeout=2", "postgres://%zz"} {
 		if _, err := Open(bg, url, Options{Cipher: newBox(t)}); err == nil {
 			t.Errorf("Open(%q) succeeded", url)
+		}
+	}
+}
+
+// TestWriteAfterClose checks that writes racing with Close either commit or fail with
+// ErrClosed, and never wait forever.
+func TestWriteAfterClose(t *testing.T) {
+	url, box := pgtest.URL(t), newBox(t)
+	openURL(t, url, box).Close() // migrate once
+	for i := 0; i < 10; i++ {
+		s := openURL(t, url, box)
+		errc := make(chan error, 8)
+		for j := 0; j < 8; j++ {
+			go func(j int) {
+				now := time.Now()
+				a := &store.App{ID: ids.New("app"), Name: "x", CreatedAt: now, UpdatedAt: now}
+				if j%2 == 0 {
+					errc <- s.CreateApp(bg, a)
+					return
+				}
+				_, err := s.Publish(bg, &store.PublishInput{Message: &store.Message{ID: ids.New("msg"), AppID: "app_missing", Type: "t", Payload: json.RawMessage(`{}`), CreatedAt: now}})
+				if errors.Is(err, store.ErrNotFound) {
+					err = nil
+				}
+				errc <- err
+			}(j)
+		}
+		s.Close()
+		for j := 0; j < 8; j++ {
+			select {
+			case err := <-errc:
+				if err != nil && !errors.Is(err, store.ErrClosed) {
+					t.Fatalf("write racing Close: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("a write racing Close never returned")
+			}
 		}
 	}
 }
