@@ -14,9 +14,10 @@ import (
 // Publishing is group-committed: Publish queues the message for one of Options.Writers
 // writer goroutines, which takes every publish waiting (up to MaxBatch) and writes them
 // all in one transaction, in a few round trips however many there are: first the
-// idempotency keys, then the messages (each statement also returns the endpoints its
-// message fans out to), then the deliveries in one INSERT. Each commit waits for its WAL
-// flush, so a publish returns only once it is durable.
+// idempotency keys, then the messages in one INSERT (which also returns the endpoints
+// each message fans out to), then, for leases that must respect limits across nodes,
+// the endpoints' locks and slots, and last the deliveries in one INSERT. Each commit
+// waits for its WAL flush, so a publish returns only once it is durable.
 
 // publishOp is one Publish waiting for its batch.
 type publishOp struct {
@@ -357,7 +358,8 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 		return false, err
 	}
 
-	// 3. Leases that must respect limits across nodes: lock the endpoints, then count.
+	// 3. Leases that must respect limits across nodes: lock the endpoints, then read
+	// their slots (a later statement, so its snapshot has every slot taken before).
 	var candidates []string
 	var asOf time.Time // leases unexpired at the earliest publish time count (the safe side)
 	defaultLimit := 0  // the default concurrency of the publishes that lease (one engine's, in practice)
