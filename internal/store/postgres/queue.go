@@ -455,8 +455,14 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 
 	err := s.write(ctx, true, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		// Lock the deliveries in id order (as ExtendLeases does); a deleted one is skipped.
-		b.Queue(`SELECT id FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE`, order)
+		// The deliveries first, in id order (as ExtendLeases locks them); a deleted one is
+		// skipped. Their attempts then find them locked by this transaction already.
+		b.Queue(`UPDATE deliveries d SET status = u.status, attempts = d.attempts + u.n, retry_step = d.retry_step + u.n,
+				next_attempt_at = u.next, lease_owner = NULL, last_status_code = u.code, last_error = u.err, updated_at = u.at
+			FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::text[], $7::timestamptz[])
+				AS u(id, status, n, next, code, err, at)
+			WHERE d.id = u.id`,
+			order, dStatus, dN, dNext, dCode, dErr, dAt)
 		b.Queue(`INSERT INTO attempts (`+attemptColumns+`)
 			SELECT u.id, u.dlv, u.app, u.ep, u.msg, u.num, u.started, u.latency, u.code, u.headers::jsonb, u.body, u.err, u.outcome
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::bigint[],
@@ -464,12 +470,6 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 				AS u(id, dlv, app, ep, msg, num, started, latency, code, headers, body, err, outcome)
 			WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = u.dlv)`,
 			aID, aDlv, aApp, aEp, aMsg, aNum, aStarted, aLatency, aCode, aHeaders, aBody, aErr, aOutcome)
-		b.Queue(`UPDATE deliveries d SET status = u.status, attempts = d.attempts + u.n, retry_step = d.retry_step + u.n,
-				next_attempt_at = u.next, lease_owner = NULL, last_status_code = u.code, last_error = u.err, updated_at = u.at
-			FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::text[], $7::timestamptz[])
-				AS u(id, status, n, next, code, err, at)
-			WHERE d.id = u.id`,
-			order, dStatus, dN, dNext, dCode, dErr, dAt)
 		if len(disIDs) > 0 {
 			b.Queue(`UPDATE endpoints e SET state = 'disabled', disabled_reason = u.reason, updated_at = u.at
 				FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(id, reason, at) WHERE e.id = u.id`,
