@@ -64,6 +64,12 @@ func (e *Engine) waitsForSlotLocked(ep *endpoint) bool {
 	return ep.inflight+len(ep.queue)+1 >= limit
 }
 
+// fullClaimsOnly reports whether the claim loop should claim again at once only after a
+// claim that filled all the room it asked for. With a shared store a smaller claim
+// usually means that endpoints reached their limits, and claiming again would find
+// nothing: the outcomes that free their slots wake the loop instead.
+func (e *Engine) fullClaimsOnly() bool { return e.storeLimits() > 0 }
+
 // startShared starts what a shared store needs, with the other loops.
 func (e *Engine) startShared(ctx context.Context) {
 	if n, ok := e.store.(store.Notifier); ok {

@@ -794,7 +794,8 @@ func (e *Engine) claimLoop(ctx context.Context) {
 				default:
 					e.enqueue(claimed)
 					// Due but not claimed means excluded (a saturated endpoint): its completions wake us.
-					if len(claimed) == 0 {
+					// A shared store also stops short at endpoints' limits (see fullClaimsOnly).
+					if len(claimed) == 0 || e.fullClaimsOnly() {
 						wait, starved = time.Second, true
 					} else {
 						continue
