@@ -8,13 +8,16 @@ import (
 )
 
 // When several nodes share one store (the store implements store.Notifier), the engine
-// changes in three ways:
+// changes in four ways:
 //
 //   - Limits: an endpoint's max_concurrency and rate_limit must hold across nodes, which
 //     only the store can see. The engine asks it to enforce them in Claim and on publish
 //     (EndpointConcurrency), and keeps no rate limiter of its own, which would hold back
 //     deliveries the shared bucket has already let through while other nodes send theirs.
 //     Concurrency is still limited in memory too, which is exact for this node's sends.
+//   - Slots: a delivery holds one of its endpoint's concurrency slots in the store until
+//     its outcome is committed, so outcomes are committed sooner (sharedCompleteLinger,
+//     waitsForSlotLocked), and a claim cut short by limits is not repeated at once.
 //   - Wake-ups: the claim loop also wakes when another node queues work (listenLoop).
 //   - Periodic work: retention and auto-disable run under a store.Locker lock, on one node
 //     at a time; every node still refreshes its queue-depth gauge.
@@ -43,6 +46,7 @@ func (e *Engine) storeLimits() int {
 // without waiting for the disk, so smaller batches are affordable.
 const sharedCompleteLinger = 5 * time.Millisecond
 
+// completeLinger returns how long the completer gathers outcomes into one commit.
 func (e *Engine) completeLinger() time.Duration {
 	if e.storeLimits() > 0 {
 		return sharedCompleteLinger
