@@ -11,28 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// maxPage caps list page sizes.
-const maxPage = 1000
-
-func limitOf(p store.Page) int {
-	switch {
-	case p.Limit <= 0:
-		return 50
-	case p.Limit > maxPage:
-		return maxPage
-	}
-	return p.Limit
-}
-
-// page trims a result fetched with limit+1 rows and returns the cursor of the next page.
-func page[T any](items []T, limit int, id func(T) string) ([]T, string) {
-	if len(items) > limit {
-		items = items[:limit]
-		return items, id(items[len(items)-1])
-	}
-	return items, ""
-}
-
 // jsonText encodes a map or list for a jsonb column (pgx sends a string as JSON text).
 func jsonText(v any) string {
 	b, err := json.Marshal(v)
@@ -114,20 +92,20 @@ func scanApp(row scanner) (*store.App, error) {
 func (s *Store) GetApp(ctx context.Context, id string) (*store.App, error) {
 	a, err := scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1 OR uid = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("app", id)
+		return nil, store.NotFound("app", id)
 	}
 	return a, err
 }
 
 // ListApps implements store.Store.
 func (s *Store) ListApps(ctx context.Context, p store.Page) ([]*store.App, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+appColumns+` FROM apps WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2`, p.Cursor, limit+1)
 	apps, err := collect(rows, err, scanApp)
 	if err != nil {
 		return nil, "", err
 	}
-	apps, next := page(apps, limit, func(a *store.App) string { return a.ID })
+	apps, next := store.TrimPage(apps, limit, func(a *store.App) string { return a.ID })
 	return apps, next, nil
 }
 
@@ -140,7 +118,7 @@ func (s *Store) UpdateApp(ctx context.Context, a *store.App) error {
 			return fmt.Errorf("app uid %q is taken: %w", a.UID, store.ErrConflict)
 		}
 		if err == nil && tag.RowsAffected() == 0 {
-			return notFound("app", a.ID)
+			return store.NotFound("app", a.ID)
 		}
 		return err
 	})
@@ -161,7 +139,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM apps WHERE id = $1`, id)
 		if err == nil && tag.RowsAffected() == 0 {
-			return notFound("app", id)
+			return store.NotFound("app", id)
 		}
 		return err
 	})
@@ -176,7 +154,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 			return fmt.Errorf("api key exists: %w", store.ErrConflict)
 		}
 		if isForeignKey(err) {
-			return notFound("app", k.AppID)
+			return store.NotFound("app", k.AppID)
 		}
 		return err
 	})
@@ -204,14 +182,14 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*store.APIKey, e
 
 // ListAPIKeys implements store.Store.
 func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]*store.APIKey, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE COALESCE(app_id, '') = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, appID, p.Cursor, limit+1)
 	keys, err := collect(rows, err, scanAPIKey)
 	if err != nil {
 		return nil, "", err
 	}
-	keys, next := page(keys, limit, func(k *store.APIKey) string { return k.ID })
+	keys, next := store.TrimPage(keys, limit, func(k *store.APIKey) string { return k.ID })
 	return keys, next, nil
 }
 
@@ -220,7 +198,7 @@ func (s *Store) DeleteAPIKey(ctx context.Context, appID, id string) error {
 	return s.write(ctx, false, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM api_keys WHERE id = $1 AND COALESCE(app_id, '') = $2`, id, appID)
 		if err == nil && tag.RowsAffected() == 0 {
-			return notFound("api key", id)
+			return store.NotFound("api key", id)
 		}
 		return err
 	})

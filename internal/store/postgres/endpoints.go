@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/webhook"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -28,7 +27,7 @@ func scanEndpoint(row scanner) (*store.Endpoint, error) {
 
 // CreateEndpoint implements store.Store.
 func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *store.EndpointSecret) error {
-	enc, err := s.sealSecret(sec.Secret)
+	enc, err := store.SealSecret(s.opts.Cipher, sec.Secret)
 	if err != nil {
 		return err
 	}
@@ -38,7 +37,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *stor
 			return err
 		}
 		if !ok {
-			return notFound("app", e.AppID)
+			return store.NotFound("app", e.AppID)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			e.ID, e.AppID, e.URL, e.Description, nonNil(e.EventTypes), jsonText(nonNilMap(e.Headers)), e.State, e.DisabledReason,
@@ -48,7 +47,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *stor
 				return fmt.Errorf("endpoint %s exists: %w", e.ID, store.ErrConflict)
 			}
 			if isForeignKey(err) {
-				return notFound("app", e.AppID) // deleted meanwhile
+				return store.NotFound("app", e.AppID) // deleted meanwhile
 			}
 			return err
 		}
@@ -62,21 +61,21 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *stor
 func (s *Store) GetEndpoint(ctx context.Context, appID, id string) (*store.Endpoint, error) {
 	e, err := scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("endpoint", id)
+		return nil, store.NotFound("endpoint", id)
 	}
 	return e, err
 }
 
 // ListEndpoints implements store.Store.
 func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*store.Endpoint, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints
 		WHERE app_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, appID, p.Cursor, limit+1)
 	eps, err := collect(rows, err, scanEndpoint)
 	if err != nil {
 		return nil, "", err
 	}
-	eps, next := page(eps, limit, func(e *store.Endpoint) string { return e.ID })
+	eps, next := store.TrimPage(eps, limit, func(e *store.Endpoint) string { return e.ID })
 	return eps, next, nil
 }
 
@@ -93,7 +92,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *store.Endpoint) error {
 			e.URL, e.Description, nonNil(e.EventTypes), jsonText(nonNilMap(e.Headers)), e.State, e.DisabledReason,
 			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, jsonText(nonNilMap(e.Metadata)), e.UpdatedAt, e.ID, e.AppID, e.SourceID)
 		if err == nil && tag.RowsAffected() == 0 {
-			return notFound("endpoint", e.ID)
+			return store.NotFound("endpoint", e.ID)
 		}
 		return err
 	})
@@ -111,7 +110,7 @@ func (s *Store) DeleteEndpoint(ctx context.Context, appID, id string) error {
 			return err
 		}
 		if !ok {
-			return notFound("endpoint", id)
+			return store.NotFound("endpoint", id)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = $1)`, id); err != nil {
 			return err
@@ -129,7 +128,7 @@ func (s *Store) SetEndpointState(ctx context.Context, id, state, reason string) 
 	err := s.write(ctx, false, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE endpoints SET state = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4`, state, reason, time.Now(), id)
 		if err == nil && tag.RowsAffected() == 0 {
-			return notFound("endpoint", id)
+			return store.NotFound("endpoint", id)
 		}
 		return err
 	})
@@ -152,31 +151,17 @@ func (s *Store) scanSecret(row scanner) (*store.EndpointSecret, error) {
 	if err := row.Scan(&sec.ID, &sec.EndpointID, &enc, &sec.CreatedAt, &sec.ExpiresAt); err != nil {
 		return nil, err
 	}
-	plain, err := s.opts.Cipher.Decrypt(enc)
-	if err != nil {
-		return nil, fmt.Errorf("decrypt secret %s: %w", sec.ID, err)
-	}
-	if sec.Secret, err = webhook.ParseSecret(string(plain)); err != nil {
-		return nil, fmt.Errorf("secret %s: %w", sec.ID, err)
+	var err error
+	if sec.Secret, err = store.OpenSecret(s.opts.Cipher, sec.ID, enc); err != nil {
+		return nil, err
 	}
 	sec.CreatedAt, sec.ExpiresAt = utc(sec.CreatedAt), utcPtr(sec.ExpiresAt)
 	return &sec, nil
 }
 
-func (s *Store) sealSecret(sec webhook.Secret) ([]byte, error) {
-	if sec.IsZero() {
-		return nil, errors.New("endpoint secret is empty")
-	}
-	enc, err := s.opts.Cipher.Encrypt([]byte(sec.String()))
-	if err != nil {
-		return nil, fmt.Errorf("encrypt secret: %w", err)
-	}
-	return enc, nil
-}
-
 // RotateEndpointSecret implements store.Store.
 func (s *Store) RotateEndpointSecret(ctx context.Context, sec *store.EndpointSecret, oldExpiresAt time.Time) error {
-	enc, err := s.sealSecret(sec.Secret)
+	enc, err := store.SealSecret(s.opts.Cipher, sec.Secret)
 	if err != nil {
 		return err
 	}
@@ -186,7 +171,7 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, sec *store.EndpointSec
 			return err
 		}
 		if !ok {
-			return notFound("endpoint", sec.EndpointID)
+			return store.NotFound("endpoint", sec.EndpointID)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE endpoint_secrets SET expires_at = $1 WHERE endpoint_id = $2 AND (expires_at IS NULL OR expires_at > $1)`,
 			oldExpiresAt, sec.EndpointID); err != nil {

@@ -31,14 +31,14 @@ func scanMessage(row scanner) (*store.Message, error) {
 func (s *Store) GetMessage(ctx context.Context, appID, id string) (*store.Message, error) {
 	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = $1 AND app_id = $2`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("message", id)
+		return nil, store.NotFound("message", id)
 	}
 	return m, err
 }
 
 // ListMessages implements store.Store.
 func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*store.Message, string, error) {
-	limit := limitOf(f.Page)
+	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.pool.Query(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE app_id = $1 AND ($2 = '' OR type = $2) AND ($7 = '' OR source_id = $7) AND created_at >= $3 AND created_at < $4
@@ -48,7 +48,7 @@ func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*sto
 	if err != nil {
 		return nil, "", err
 	}
-	msgs, next := page(msgs, limit, func(m *store.Message) string { return m.ID })
+	msgs, next := store.TrimPage(msgs, limit, func(m *store.Message) string { return m.ID })
 	return msgs, next, nil
 }
 
@@ -87,14 +87,14 @@ func scanDeliveryWith(row scanner, extra ...any) (*store.Delivery, []any, error)
 func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*store.Delivery, error) {
 	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1 AND app_id = $2`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("delivery", id)
+		return nil, store.NotFound("delivery", id)
 	}
 	return d, err
 }
 
 // ListDeliveries implements store.Store.
 func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*store.Delivery, string, error) {
-	limit := limitOf(f.Page)
+	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE app_id = $1 AND ($2 = '' OR endpoint_id = $2) AND ($3 = '' OR message_id = $3) AND ($4 = '' OR status = $4)
@@ -105,7 +105,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if err != nil {
 		return nil, "", err
 	}
-	ds, next := page(ds, limit, func(d *store.Delivery) string { return d.ID })
+	ds, next := store.TrimPage(ds, limit, func(d *store.Delivery) string { return d.ID })
 	return ds, next, nil
 }
 
@@ -127,7 +127,7 @@ func scanAttempt(row scanner) (*store.Attempt, error) {
 
 // ListAttempts implements store.Store.
 func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*store.Attempt, string, error) {
-	limit := limitOf(f.Page)
+	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts
 		WHERE app_id = $1 AND ($2 = '' OR delivery_id = $2) AND ($3 = '' OR endpoint_id = $3) AND ($4 = '' OR message_id = $4)
@@ -138,6 +138,6 @@ func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*sto
 	if err != nil {
 		return nil, "", err
 	}
-	as, next := page(as, limit, func(a *store.Attempt) string { return a.ID })
+	as, next := store.TrimPage(as, limit, func(a *store.Attempt) string { return a.ID })
 	return as, next, nil
 }

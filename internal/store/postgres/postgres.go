@@ -377,10 +377,6 @@ func isForeignKey(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }
 
-func notFound(what, id string) error {
-	return fmt.Errorf("%s %s: %w", what, id, store.ErrNotFound)
-}
-
 // lockKey maps a lock name to an advisory lock key of this schema.
 func (s *Store) lockKey(name string) int64 {
 	h := fnv.New64a()

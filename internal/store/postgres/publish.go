@@ -150,7 +150,7 @@ func (s *Store) commitPublishes(batch []*publishOp) {
 
 func publishError(op *publishOp, err error) error {
 	if isForeignKey(err) {
-		return notFound("app", op.in.Message.AppID) // deleted while publishing
+		return store.NotFound("app", op.in.Message.AppID) // deleted while publishing
 	}
 	return fmt.Errorf("postgres: publish: %w", err)
 }
@@ -340,7 +340,7 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 				if ts, ok := stored[op.in.Message.ID]; ok {
 					op.targets = ts
 				} else {
-					op.err = notFound("app", op.in.Message.AppID)
+					op.err = store.NotFound("app", op.in.Message.AppID)
 				}
 			}
 		}
@@ -519,7 +519,7 @@ func readOriginal(br pgx.BatchResults, op *publishOp) error {
 	m := op.in.Message
 	switch {
 	case !appOK:
-		op.err = notFound("app", m.AppID)
+		op.err = store.NotFound("app", m.AppID)
 	case id == nil:
 		// Cannot happen: keys go with their messages (Purge and DeleteApp remove both).
 		op.err = fmt.Errorf("idempotency key %q: its message is gone: %w", m.IdempotencyKey, store.ErrConflict)

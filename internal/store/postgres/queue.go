@@ -529,7 +529,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		err := tx.QueryRow(ctx, `SELECT status, lease_owner, next_attempt_at FROM deliveries WHERE id = $1 AND app_id = $2 FOR UPDATE`,
 			id, appID).Scan(&status, &owner, &next)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("delivery", id)
+			return store.NotFound("delivery", id)
 		}
 		if err != nil {
 			return err
@@ -563,7 +563,7 @@ func (s *Store) Replay(ctx context.Context, f store.ReplayFilter, now time.Time)
 			return err
 		}
 		if !ok {
-			return notFound("endpoint", f.EndpointID)
+			return store.NotFound("endpoint", f.EndpointID)
 		}
 		rows, err := tx.Query(ctx, `SELECT id FROM deliveries WHERE endpoint_id = $1 AND id > $2 AND status <> 'pending'
 			AND ($3 = '' OR status = $3) AND created_at >= $4 AND created_at < $5 ORDER BY id LIMIT $6 FOR UPDATE`,

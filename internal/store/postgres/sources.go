@@ -2,41 +2,17 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/webhook"
 	"github.com/jackc/pgx/v5"
 )
 
 var _ store.SourceStore = (*Store)(nil)
 
 const sourceColumns = `id, app_id, name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
-
-func (s *Store) sealSecrets(secrets []string) ([]byte, error) {
-	b, err := json.Marshal(secrets)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := s.opts.Cipher.Encrypt(b)
-	if err != nil {
-		return nil, fmt.Errorf("encrypt source secrets: %w", err)
-	}
-	return enc, nil
-}
-
-func encodeHMAC(c *webhook.HMACConfig) (string, error) {
-	if c == nil {
-		return "", nil
-	}
-	cfg := *c
-	cfg.Secret = "" // kept, encrypted, in secrets
-	b, err := json.Marshal(cfg)
-	return string(b), err
-}
 
 func (s *Store) scanSource(row scanner) (*store.Source, error) {
 	var src store.Source
@@ -46,18 +22,12 @@ func (s *Store) scanSource(row scanner) (*store.Source, error) {
 	if err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &enc, &hmacJSON, &src.MaxBodyBytes, &dedupe, &src.CreatedAt, &src.UpdatedAt); err != nil {
 		return nil, err
 	}
-	plain, err := s.opts.Cipher.Decrypt(enc)
-	if err != nil {
-		return nil, fmt.Errorf("decrypt secrets of source %s: %w", src.ID, err)
+	var err error
+	if src.Secrets, err = store.OpenSecrets(s.opts.Cipher, src.ID, enc); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(plain, &src.Secrets); err != nil {
-		return nil, fmt.Errorf("secrets of source %s: %w", src.ID, err)
-	}
-	if hmacJSON != "" {
-		src.HMAC = &webhook.HMACConfig{}
-		if err := json.Unmarshal([]byte(hmacJSON), src.HMAC); err != nil {
-			return nil, fmt.Errorf("hmac config of source %s: %w", src.ID, err)
-		}
+	if src.HMAC, err = store.DecodeHMACConfig(src.ID, hmacJSON); err != nil {
+		return nil, err
 	}
 	src.DedupeWindow = time.Duration(dedupe) * time.Second
 	src.CreatedAt, src.UpdatedAt = utc(src.CreatedAt), utc(src.UpdatedAt)
@@ -66,11 +36,11 @@ func (s *Store) scanSource(row scanner) (*store.Source, error) {
 
 // CreateSource implements store.SourceStore.
 func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
-	enc, err := s.sealSecrets(src.Secrets)
+	enc, err := store.SealSecrets(s.opts.Cipher, src.Secrets)
 	if err != nil {
 		return err
 	}
-	hmacJSON, err := encodeHMAC(src.HMAC)
+	hmacJSON, err := store.EncodeHMACConfig(src.HMAC)
 	if err != nil {
 		return err
 	}
@@ -79,7 +49,7 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 			src.ID, src.AppID, src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second),
 			src.CreatedAt, src.UpdatedAt)
 		if isForeignKey(err) {
-			return notFound("app", src.AppID)
+			return store.NotFound("app", src.AppID)
 		}
 		if isUnique(err, "") {
 			return fmt.Errorf("source %s exists: %w", src.ID, store.ErrConflict)
@@ -92,31 +62,31 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 func (s *Store) GetSource(ctx context.Context, appID, id string) (*store.Source, error) {
 	src, err := s.scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceColumns+` FROM sources WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("source", id)
+		return nil, store.NotFound("source", id)
 	}
 	return src, err
 }
 
 // ListSources implements store.SourceStore.
 func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]*store.Source, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+sourceColumns+` FROM sources
 		WHERE app_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, appID, p.Cursor, limit+1)
 	srcs, err := collect(rows, err, s.scanSource)
 	if err != nil {
 		return nil, "", err
 	}
-	srcs, next := page(srcs, limit, func(s *store.Source) string { return s.ID })
+	srcs, next := store.TrimPage(srcs, limit, func(s *store.Source) string { return s.ID })
 	return srcs, next, nil
 }
 
 // UpdateSource implements store.SourceStore.
 func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
-	enc, err := s.sealSecrets(src.Secrets)
+	enc, err := store.SealSecrets(s.opts.Cipher, src.Secrets)
 	if err != nil {
 		return err
 	}
-	hmacJSON, err := encodeHMAC(src.HMAC)
+	hmacJSON, err := store.EncodeHMACConfig(src.HMAC)
 	if err != nil {
 		return err
 	}
@@ -125,7 +95,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
 			dedupe_seconds = $6, updated_at = $7 WHERE id = $8 AND app_id = $9`,
 			src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second), src.UpdatedAt, src.ID, src.AppID)
 		if err == nil && tag.RowsAffected() == 0 {
-			return notFound("source", src.ID)
+			return store.NotFound("source", src.ID)
 		}
 		return err
 	})
@@ -139,7 +109,7 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM sources WHERE id = $1 AND app_id = $2`, id, appID)
 		if err == nil && tag.RowsAffected() == 0 {
-			return notFound("source", id)
+			return store.NotFound("source", id)
 		}
 		return err
 	})
@@ -153,7 +123,7 @@ func (s *Store) RecordRejection(ctx context.Context, r *store.Rejection) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			r.ID, r.SourceID, r.AppID, r.ReceivedAt, r.Status, r.Code, r.Message, r.RemoteAddr, jsonText(nonNilMap(r.Headers)), r.Body)
 		if isForeignKey(err) {
-			return notFound("source", r.SourceID)
+			return store.NotFound("source", r.SourceID)
 		}
 		return err
 	})
@@ -161,7 +131,7 @@ func (s *Store) RecordRejection(ctx context.Context, r *store.Rejection) error {
 
 // ListRejections implements store.SourceStore.
 func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p store.Page) ([]*store.Rejection, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body
 		FROM source_rejections WHERE source_id = $1 AND app_id = $2 AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4`,
 		sourceID, appID, p.Cursor, limit+1)
@@ -176,6 +146,6 @@ func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p st
 	if err != nil {
 		return nil, "", err
 	}
-	rs, next := page(rs, limit, func(r *store.Rejection) string { return r.ID })
+	rs, next := store.TrimPage(rs, limit, func(r *store.Rejection) string { return r.ID })
 	return rs, next, nil
 }

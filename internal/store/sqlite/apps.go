@@ -11,28 +11,6 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// maxPage caps list page sizes.
-const maxPage = 1000
-
-func limitOf(p store.Page) int {
-	switch {
-	case p.Limit <= 0:
-		return 50
-	case p.Limit > maxPage:
-		return maxPage
-	}
-	return p.Limit
-}
-
-// page trims a result fetched with limit+1 rows and returns the cursor of the next page.
-func page[T any](items []T, limit int, id func(T) string) ([]T, string) {
-	if len(items) > limit {
-		items = items[:limit]
-		return items, id(items[len(items)-1])
-	}
-	return items, ""
-}
-
 func encodeJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -65,10 +43,6 @@ func isUnique(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-func notFound(what, id string) error {
-	return fmt.Errorf("%s %s: %w", what, id, store.ErrNotFound)
-}
-
 // CreateApp implements store.Store.
 func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	return s.do(ctx, func(w *writer) error {
@@ -99,14 +73,14 @@ func scanApp(row interface{ Scan(...any) error }) (*store.App, error) {
 func (s *Store) GetApp(ctx context.Context, id string) (*store.App, error) {
 	a, err := scanApp(s.read.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ? OR uid = ?`, id, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("app", id)
+		return nil, store.NotFound("app", id)
 	}
 	return a, err
 }
 
 // ListApps implements store.Store.
 func (s *Store) ListApps(ctx context.Context, p store.Page) ([]*store.App, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+appColumns+` FROM apps WHERE (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, p.Cursor, p.Cursor, limit+1)
 	if err != nil {
 		return nil, "", err
@@ -115,7 +89,7 @@ func (s *Store) ListApps(ctx context.Context, p store.Page) ([]*store.App, strin
 	if err != nil {
 		return nil, "", err
 	}
-	apps, next := page(apps, limit, func(a *store.App) string { return a.ID })
+	apps, next := store.TrimPage(apps, limit, func(a *store.App) string { return a.ID })
 	return apps, next, nil
 }
 
@@ -128,7 +102,7 @@ func (s *Store) UpdateApp(ctx context.Context, a *store.App) error {
 			return fmt.Errorf("app uid %q is taken: %w", a.UID, store.ErrConflict)
 		}
 		if err == nil && n == 0 {
-			return notFound("app", a.ID)
+			return store.NotFound("app", a.ID)
 		}
 		return err
 	})
@@ -149,7 +123,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 		}
 		n, err := w.execN(`DELETE FROM apps WHERE id = ?`, id)
 		if err == nil && n == 0 {
-			return notFound("app", id)
+			return store.NotFound("app", id)
 		}
 		return err
 	})
@@ -203,7 +177,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*store.APIKey, e
 
 // ListAPIKeys implements store.Store.
 func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]*store.APIKey, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE COALESCE(app_id, '') = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, appID, p.Cursor, p.Cursor, limit+1)
 	if err != nil {
@@ -213,7 +187,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	keys, next := page(keys, limit, func(k *store.APIKey) string { return k.ID })
+	keys, next := store.TrimPage(keys, limit, func(k *store.APIKey) string { return k.ID })
 	return keys, next, nil
 }
 
@@ -222,7 +196,7 @@ func (s *Store) DeleteAPIKey(ctx context.Context, appID, id string) error {
 	return s.do(ctx, func(w *writer) error {
 		n, err := w.execN(`DELETE FROM api_keys WHERE id = ? AND COALESCE(app_id, '') = ?`, id, appID)
 		if err == nil && n == 0 {
-			return notFound("api key", id)
+			return store.NotFound("api key", id)
 		}
 		return err
 	})

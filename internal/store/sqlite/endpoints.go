@@ -4,11 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/webhook"
 )
 
 const endpointColumns = `id, app_id, url, description, event_types, headers, state, disabled_reason,
@@ -40,7 +38,7 @@ func boolInt(b bool) int {
 
 // CreateEndpoint implements store.Store.
 func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *store.EndpointSecret) error {
-	enc, err := s.sealSecret(sec.Secret)
+	enc, err := store.SealSecret(s.opts.Cipher, sec.Secret)
 	if err != nil {
 		return err
 	}
@@ -50,7 +48,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *stor
 			return err
 		}
 		if n == 0 {
-			return notFound("app", e.AppID)
+			return store.NotFound("app", e.AppID)
 		}
 		if _, err := w.exec(`INSERT INTO endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.ID, e.AppID, e.URL, e.Description, encodeJSON(e.EventTypes), encodeJSON(e.Headers), e.State, e.DisabledReason,
@@ -68,14 +66,14 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *stor
 func (s *Store) GetEndpoint(ctx context.Context, appID, id string) (*store.Endpoint, error) {
 	e, err := scanEndpoint(s.read.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = ? AND (? = '' OR app_id = ?)`, id, appID, appID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("endpoint", id)
+		return nil, store.NotFound("endpoint", id)
 	}
 	return e, err
 }
 
 // ListEndpoints implements store.Store.
 func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*store.Endpoint, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints
 		WHERE app_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, appID, p.Cursor, p.Cursor, limit+1)
 	if err != nil {
@@ -85,7 +83,7 @@ func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) (
 	if err != nil {
 		return nil, "", err
 	}
-	eps, next := page(eps, limit, func(e *store.Endpoint) string { return e.ID })
+	eps, next := store.TrimPage(eps, limit, func(e *store.Endpoint) string { return e.ID })
 	return eps, next, nil
 }
 
@@ -100,7 +98,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *store.Endpoint) error {
 			e.URL, e.Description, encodeJSON(e.EventTypes), encodeJSON(e.Headers), e.State, e.DisabledReason,
 			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, boolInt(e.FIFO), encodeJSON(e.Metadata), e.SourceID, e.State, ms(e.UpdatedAt), e.ID, e.AppID)
 		if err == nil && n == 0 {
-			return notFound("endpoint", e.ID)
+			return store.NotFound("endpoint", e.ID)
 		}
 		return err
 	})
@@ -114,7 +112,7 @@ func (s *Store) DeleteEndpoint(ctx context.Context, appID, id string) error {
 			return err
 		}
 		if n == 0 {
-			return notFound("endpoint", id)
+			return store.NotFound("endpoint", id)
 		}
 		if _, err := w.exec(`DELETE FROM attempts WHERE endpoint_id = ?`, id); err != nil {
 			return err
@@ -132,7 +130,7 @@ func (s *Store) SetEndpointState(ctx context.Context, id, state, reason string) 
 	return s.do(ctx, func(w *writer) error {
 		n, err := w.execN(`UPDATE endpoints SET state = ?, disabled_reason = ?, updated_at = ? WHERE id = ?`, state, reason, ms(time.Now()), id)
 		if err == nil && n == 0 {
-			return notFound("endpoint", id)
+			return store.NotFound("endpoint", id)
 		}
 		return err
 	})
@@ -156,31 +154,17 @@ func (s *Store) scanSecret(row interface{ Scan(...any) error }) (*store.Endpoint
 	if err := row.Scan(&sec.ID, &sec.EndpointID, &enc, &created, &expires); err != nil {
 		return nil, err
 	}
-	plain, err := s.opts.Cipher.Decrypt(enc)
-	if err != nil {
-		return nil, fmt.Errorf("decrypt secret %s: %w", sec.ID, err)
-	}
-	if sec.Secret, err = webhook.ParseSecret(string(plain)); err != nil {
-		return nil, fmt.Errorf("secret %s: %w", sec.ID, err)
+	var err error
+	if sec.Secret, err = store.OpenSecret(s.opts.Cipher, sec.ID, enc); err != nil {
+		return nil, err
 	}
 	sec.CreatedAt, sec.ExpiresAt = fromMS(created), fromNullMS(expires)
 	return &sec, nil
 }
 
-func (s *Store) sealSecret(sec webhook.Secret) ([]byte, error) {
-	if sec.IsZero() {
-		return nil, errors.New("endpoint secret is empty")
-	}
-	enc, err := s.opts.Cipher.Encrypt([]byte(sec.String()))
-	if err != nil {
-		return nil, fmt.Errorf("encrypt secret: %w", err)
-	}
-	return enc, nil
-}
-
 // RotateEndpointSecret implements store.Store.
 func (s *Store) RotateEndpointSecret(ctx context.Context, sec *store.EndpointSecret, oldExpiresAt time.Time) error {
-	enc, err := s.sealSecret(sec.Secret)
+	enc, err := store.SealSecret(s.opts.Cipher, sec.Secret)
 	if err != nil {
 		return err
 	}
@@ -190,7 +174,7 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, sec *store.EndpointSec
 			return err
 		}
 		if n == 0 {
-			return notFound("endpoint", sec.EndpointID)
+			return store.NotFound("endpoint", sec.EndpointID)
 		}
 		if _, err := w.exec(`UPDATE endpoint_secrets SET expires_at = ? WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
 			ms(oldExpiresAt), sec.EndpointID, ms(oldExpiresAt)); err != nil {

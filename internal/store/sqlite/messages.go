@@ -62,7 +62,7 @@ func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.Pub
 			return err
 		}
 		if !app.exists {
-			return notFound("app", m.AppID)
+			return store.NotFound("app", m.AppID)
 		}
 		if _, err := w.exec(`INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.AppID, m.Type, []byte(m.Payload), nullString(m.IdempotencyKey), nullString(m.SourceID), encodeJSON(nonNilMap(m.Headers)), now); err != nil {
@@ -167,7 +167,7 @@ func (w *writer) appTargets(appID string) (*appTargets, error) {
 func (s *Store) GetMessage(ctx context.Context, appID, id string) (*store.Message, error) {
 	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ? AND app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("message", id)
+		return nil, store.NotFound("message", id)
 	}
 	return m, err
 }
@@ -186,7 +186,7 @@ func timeBounds(r store.TimeRange) (int64, int64) {
 
 // ListMessages implements store.Store.
 func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*store.Message, string, error) {
-	limit := limitOf(f.Page)
+	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE app_id = ? AND (? = '' OR type = ?) AND (? = '' OR source_id = ?) AND created_at >= ? AND created_at < ? AND (? = '' OR id < ?)
@@ -198,7 +198,7 @@ func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*sto
 	if err != nil {
 		return nil, "", err
 	}
-	msgs, next := page(msgs, limit, func(m *store.Message) string { return m.ID })
+	msgs, next := store.TrimPage(msgs, limit, func(m *store.Message) string { return m.ID })
 	return msgs, next, nil
 }
 
@@ -224,14 +224,14 @@ func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) 
 func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*store.Delivery, error) {
 	d, err := scanDelivery(s.read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ? AND app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("delivery", id)
+		return nil, store.NotFound("delivery", id)
 	}
 	return d, err
 }
 
 // ListDeliveries implements store.Store.
 func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*store.Delivery, string, error) {
-	limit := limitOf(f.Page)
+	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE app_id = ? AND (? = '' OR endpoint_id = ?) AND (? = '' OR message_id = ?) AND (? = '' OR status = ?)
@@ -245,7 +245,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if err != nil {
 		return nil, "", err
 	}
-	ds, next := page(ds, limit, func(d *store.Delivery) string { return d.ID })
+	ds, next := store.TrimPage(ds, limit, func(d *store.Delivery) string { return d.ID })
 	return ds, next, nil
 }
 
@@ -268,7 +268,7 @@ func scanAttempt(row interface{ Scan(...any) error }) (*store.Attempt, error) {
 
 // ListAttempts implements store.Store.
 func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*store.Attempt, string, error) {
-	limit := limitOf(f.Page)
+	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts
 		WHERE app_id = ? AND (? = '' OR delivery_id = ?) AND (? = '' OR endpoint_id = ?) AND (? = '' OR message_id = ?)
@@ -282,6 +282,6 @@ func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*sto
 	if err != nil {
 		return nil, "", err
 	}
-	as, next := page(as, limit, func(a *store.Attempt) string { return a.ID })
+	as, next := store.TrimPage(as, limit, func(a *store.Attempt) string { return a.ID })
 	return as, next, nil
 }

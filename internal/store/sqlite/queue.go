@@ -315,7 +315,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		var next sql.NullInt64
 		err := w.queryRow(`SELECT status, lease_owner, next_attempt_at FROM deliveries WHERE id = ? AND app_id = ?`, id, appID).Scan(&status, &owner, &next)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("delivery", id)
+			return store.NotFound("delivery", id)
 		}
 		if err != nil {
 			return err
@@ -345,7 +345,7 @@ func (s *Store) Replay(ctx context.Context, f store.ReplayFilter, now time.Time)
 			return err
 		}
 		if n == 0 {
-			return notFound("endpoint", f.EndpointID)
+			return store.NotFound("endpoint", f.EndpointID)
 		}
 		rows, err := w.query(`SELECT id FROM deliveries WHERE endpoint_id = ? AND id > ? AND status != 'pending'
 			AND (? = '' OR status = ?) AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ?`,

@@ -3,40 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/webhook"
 )
 
 var _ store.SourceStore = (*Store)(nil)
 
 const sourceColumns = `id, app_id, name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
-
-func (s *Store) sealSecrets(secrets []string) ([]byte, error) {
-	b, err := json.Marshal(secrets)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := s.opts.Cipher.Encrypt(b)
-	if err != nil {
-		return nil, fmt.Errorf("encrypt source secrets: %w", err)
-	}
-	return enc, nil
-}
-
-func encodeHMAC(c *webhook.HMACConfig) (string, error) {
-	if c == nil {
-		return "", nil
-	}
-	cfg := *c
-	cfg.Secret = "" // kept, encrypted, in secrets
-	b, err := json.Marshal(cfg)
-	return string(b), err
-}
 
 func (s *Store) scanSource(row interface{ Scan(...any) error }) (*store.Source, error) {
 	var src store.Source
@@ -46,18 +21,12 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*store.Source, 
 	if err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &enc, &hmacJSON, &src.MaxBodyBytes, &dedupe, &created, &updated); err != nil {
 		return nil, err
 	}
-	plain, err := s.opts.Cipher.Decrypt(enc)
-	if err != nil {
-		return nil, fmt.Errorf("decrypt secrets of source %s: %w", src.ID, err)
+	var err error
+	if src.Secrets, err = store.OpenSecrets(s.opts.Cipher, src.ID, enc); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(plain, &src.Secrets); err != nil {
-		return nil, fmt.Errorf("secrets of source %s: %w", src.ID, err)
-	}
-	if hmacJSON != "" {
-		src.HMAC = &webhook.HMACConfig{}
-		if err := json.Unmarshal([]byte(hmacJSON), src.HMAC); err != nil {
-			return nil, fmt.Errorf("hmac config of source %s: %w", src.ID, err)
-		}
+	if src.HMAC, err = store.DecodeHMACConfig(src.ID, hmacJSON); err != nil {
+		return nil, err
 	}
 	src.DedupeWindow = time.Duration(dedupe) * time.Second
 	src.CreatedAt, src.UpdatedAt = fromMS(created), fromMS(updated)
@@ -66,11 +35,11 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*store.Source, 
 
 // CreateSource implements store.SourceStore.
 func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
-	enc, err := s.sealSecrets(src.Secrets)
+	enc, err := store.SealSecrets(s.opts.Cipher, src.Secrets)
 	if err != nil {
 		return err
 	}
-	hmacJSON, err := encodeHMAC(src.HMAC)
+	hmacJSON, err := store.EncodeHMACConfig(src.HMAC)
 	if err != nil {
 		return err
 	}
@@ -80,7 +49,7 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 			return err
 		}
 		if n == 0 {
-			return notFound("app", src.AppID)
+			return store.NotFound("app", src.AppID)
 		}
 		_, err := w.exec(`INSERT INTO sources (`+sourceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			src.ID, src.AppID, src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second),
@@ -93,14 +62,14 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 func (s *Store) GetSource(ctx context.Context, appID, id string) (*store.Source, error) {
 	src, err := s.scanSource(s.read.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE id = ? AND (? = '' OR app_id = ?)`, id, appID, appID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("source", id)
+		return nil, store.NotFound("source", id)
 	}
 	return src, err
 }
 
 // ListSources implements store.SourceStore.
 func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]*store.Source, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources
 		WHERE app_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, appID, p.Cursor, p.Cursor, limit+1)
 	if err != nil {
@@ -110,17 +79,17 @@ func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	srcs, next := page(srcs, limit, func(s *store.Source) string { return s.ID })
+	srcs, next := store.TrimPage(srcs, limit, func(s *store.Source) string { return s.ID })
 	return srcs, next, nil
 }
 
 // UpdateSource implements store.SourceStore.
 func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
-	enc, err := s.sealSecrets(src.Secrets)
+	enc, err := store.SealSecrets(s.opts.Cipher, src.Secrets)
 	if err != nil {
 		return err
 	}
-	hmacJSON, err := encodeHMAC(src.HMAC)
+	hmacJSON, err := store.EncodeHMACConfig(src.HMAC)
 	if err != nil {
 		return err
 	}
@@ -129,7 +98,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
 			dedupe_seconds = ?, updated_at = ? WHERE id = ? AND app_id = ?`,
 			src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second), ms(src.UpdatedAt), src.ID, src.AppID)
 		if err == nil && n == 0 {
-			return notFound("source", src.ID)
+			return store.NotFound("source", src.ID)
 		}
 		return err
 	})
@@ -143,7 +112,7 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 		}
 		n, err := w.execN(`DELETE FROM sources WHERE id = ? AND app_id = ?`, id, appID)
 		if err == nil && n == 0 {
-			return notFound("source", id)
+			return store.NotFound("source", id)
 		}
 		return err
 	})
@@ -157,7 +126,7 @@ func (s *Store) RecordRejection(ctx context.Context, r *store.Rejection) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.SourceID, r.AppID, ms(r.ReceivedAt), r.Status, r.Code, r.Message, r.RemoteAddr, encodeJSON(nonNilMap(r.Headers)), r.Body)
 		if isForeignKey(err) {
-			return notFound("source", r.SourceID)
+			return store.NotFound("source", r.SourceID)
 		}
 		return err
 	})
@@ -165,7 +134,7 @@ func (s *Store) RecordRejection(ctx context.Context, r *store.Rejection) error {
 
 // ListRejections implements store.SourceStore.
 func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p store.Page) ([]*store.Rejection, string, error) {
-	limit := limitOf(p)
+	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body
 		FROM source_rejections WHERE source_id = ? AND app_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
 		sourceID, appID, p.Cursor, p.Cursor, limit+1)
@@ -185,6 +154,6 @@ func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p st
 	if err != nil {
 		return nil, "", err
 	}
-	rs, next := page(rs, limit, func(r *store.Rejection) string { return r.ID })
+	rs, next := store.TrimPage(rs, limit, func(r *store.Rejection) string { return r.ID })
 	return rs, next, nil
 }

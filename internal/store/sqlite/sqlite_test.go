@@ -6,10 +6,11 @@ import (
 	"errors"
 	"time"
 
-	"github.com/heraldhq/herald/internal/ids"
 	"log/slog"
 	"path/filepath"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/ids"
 
 	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/store"

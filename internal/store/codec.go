@@ -1,0 +1,115 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/heraldhq/herald/webhook"
+)
+
+// Page sizes every backend applies.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
+// PageLimit returns how many records a page p holds: its Limit, defaulted and capped.
+func PageLimit(p Page) int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultPageSize
+	case p.Limit > MaxPageSize:
+		return MaxPageSize
+	}
+	return p.Limit
+}
+
+// TrimPage trims a result fetched with limit+1 records to limit, and returns the cursor
+// of the next page: the id of the last record kept, or "" when there is no next page.
+func TrimPage[T any](items []T, limit int, id func(T) string) ([]T, string) {
+	if len(items) > limit {
+		items = items[:limit]
+		return items, id(items[len(items)-1])
+	}
+	return items, ""
+}
+
+// NotFound returns an error wrapping ErrNotFound that names the record.
+func NotFound(what, id string) error {
+	return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+}
+
+// SealSecret encrypts an endpoint secret for storage.
+func SealSecret(c Cipher, sec webhook.Secret) ([]byte, error) {
+	if sec.IsZero() {
+		return nil, fmt.Errorf("endpoint secret is empty")
+	}
+	enc, err := c.Encrypt([]byte(sec.String()))
+	if err != nil {
+		return nil, fmt.Errorf("encrypt secret: %w", err)
+	}
+	return enc, nil
+}
+
+// OpenSecret decrypts an endpoint secret sealed by SealSecret; id names it in errors.
+func OpenSecret(c Cipher, id string, enc []byte) (webhook.Secret, error) {
+	plain, err := c.Decrypt(enc)
+	if err != nil {
+		return webhook.Secret{}, fmt.Errorf("decrypt secret %s: %w", id, err)
+	}
+	sec, err := webhook.ParseSecret(string(plain))
+	if err != nil {
+		return webhook.Secret{}, fmt.Errorf("secret %s: %w", id, err)
+	}
+	return sec, nil
+}
+
+// SealSecrets encrypts a source's secrets for storage.
+func SealSecrets(c Cipher, secrets []string) ([]byte, error) {
+	b, err := json.Marshal(secrets)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := c.Encrypt(b)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt source secrets: %w", err)
+	}
+	return enc, nil
+}
+
+// OpenSecrets decrypts a source's secrets sealed by SealSecrets; id names the source in errors.
+func OpenSecrets(c Cipher, id string, enc []byte) ([]string, error) {
+	plain, err := c.Decrypt(enc)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt secrets of source %s: %w", id, err)
+	}
+	var secrets []string
+	if err := json.Unmarshal(plain, &secrets); err != nil {
+		return nil, fmt.Errorf("secrets of source %s: %w", id, err)
+	}
+	return secrets, nil
+}
+
+// EncodeHMACConfig serialises a generic-HMAC source's configuration without its secret
+// (which is stored, sealed, with the source's secrets); nil encodes as "".
+func EncodeHMACConfig(c *webhook.HMACConfig) (string, error) {
+	if c == nil {
+		return "", nil
+	}
+	cfg := *c
+	cfg.Secret = ""
+	b, err := json.Marshal(cfg)
+	return string(b), err
+}
+
+// DecodeHMACConfig parses what EncodeHMACConfig wrote; "" decodes as nil.
+func DecodeHMACConfig(id, s string) (*webhook.HMACConfig, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var cfg webhook.HMACConfig
+	if err := json.Unmarshal([]byte(s), &cfg); err != nil {
+		return nil, fmt.Errorf("hmac config of source %s: %w", id, err)
+	}
+	return &cfg, nil
+}
