@@ -353,17 +353,8 @@ func (s *Store) Replay(ctx context.Context, f store.ReplayFilter, now time.Time)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		ids, err := collect(rows, scanID)
+		if err != nil {
 			return err
 		}
 		if len(ids) == 0 {
@@ -398,17 +389,8 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		ids, err := collect(rows, scanID)
+		if err != nil {
 			return err
 		}
 		if len(ids) > 0 {
@@ -463,4 +445,10 @@ func (s *Store) DisableFailingEndpoints(ctx context.Context, since time.Time, re
 		return err
 	})
 	return out, err
+}
+
+func scanID(row interface{ Scan(...any) error }) (string, error) {
+	var id string
+	err := row.Scan(&id)
+	return id, err
 }
