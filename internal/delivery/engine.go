@@ -143,6 +143,10 @@ type Engine struct {
 type job struct {
 	c       *store.Claimed
 	started bool
+	// done: the attempt is over and its outcome is on its way to the store. Once that
+	// commits, the delivery may be claimed again (a retry falls due) before record has
+	// forgotten the old job; such a claim replaces a done job instead of being dropped.
+	done bool
 }
 
 // result is a finished attempt on its way to the store.
@@ -347,7 +351,7 @@ func (e *Engine) enqueue(claimed []*store.Claimed) {
 			release = append(release, id)
 			continue
 		}
-		if _, dup := e.held[id]; dup {
+		if old, dup := e.held[id]; dup && !old.done {
 			continue // already queued or in flight here (a lease renewed late and re-claimed)
 		}
 		j := &job{c: c}
@@ -624,6 +628,7 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	e.mu.Lock()
 	ep.inflight--
 	e.inflight--
+	j.done = true
 	switch {
 	case r.DisableEndpoint != "":
 		e.m.Disabled.WithLabelValues("gone").Inc()
@@ -735,7 +740,9 @@ func (e *Engine) record(batch []*store.AttemptResult) {
 	e.mu.Lock()
 	wake := false
 	for _, r := range batch {
-		delete(e.held, r.Attempt.DeliveryID)
+		if j := e.held[r.Attempt.DeliveryID]; j != nil && j.done {
+			delete(e.held, r.Attempt.DeliveryID) // not a fresh claim of the same delivery (see job.done)
+		}
 		if r.NextAttemptAt != nil && (wakeAt == 0 || r.NextAttemptAt.UnixNano() < wakeAt) {
 			wake = true // a retry falls due before the claim loop would look again
 		}

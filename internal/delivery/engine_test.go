@@ -467,3 +467,52 @@ func TestPolicy(t *testing.T) {
 		}
 	}
 }
+
+// slowRecorder is the real store, but Complete returns only some time after it committed,
+// as when the recording goroutine is starved of CPU.
+type slowRecorder struct {
+	*sqlite.Store
+	delay time.Duration
+}
+
+func (s slowRecorder) Complete(ctx context.Context, results []*store.AttemptResult) error {
+	err := s.Store.Complete(ctx, results)
+	time.Sleep(s.delay)
+	return err
+}
+
+// TestEngineRetryClaimedBeforeRecordReturns: a retry can fall due and be claimed between
+// the commit of the failed attempt and the engine forgetting it; that claim must be sent,
+// not dropped as a duplicate (which left the delivery leased and idle until the lease ran out).
+func TestEngineRetryClaimedBeforeRecordReturns(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Store = slowRecorder{Store: c.Store.(*sqlite.Store), delay: 300 * time.Millisecond}
+		c.Policy = Policy{Schedule: []time.Duration{10 * time.Millisecond}}
+		c.Lease = time.Minute
+	})
+	r := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	})
+	e := h.endpoint(r, func(e *store.Endpoint) { e.EventTypes = []string{"t"} })
+	// Other traffic keeps the claim loop looking while the outcome is being recorded:
+	// a FIFO endpoint's deliveries are claimed, not leased on publish.
+	other := newReceiver(t, nil)
+	h.endpoint(other, func(e *store.Endpoint) { e.FIFO, e.EventTypes = true, []string{"other"} })
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+				m := &store.Message{ID: ids.New("msg"), AppID: h.app.ID, Type: "other", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
+				h.eng.Publish(bg, m)
+			}
+		}
+	}()
+	h.publish("t", 1)
+	eventually(t, "the retry to be sent and succeed", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 1 })
+}
