@@ -326,8 +326,7 @@ func describe(as []*client.Attempt) string {
 }
 
 func TestServerOperationalEndpoints(t *testing.T) {
-	c, srv := testServer(t, nil)
-	_ = c
+	_, srv := testServer(t, nil)
 	h := srv.Handler()
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/openapi.yaml": 200} {
 		rec := httptest.NewRecorder()
