@@ -188,7 +188,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		store:     cfg.Store,
-		sender:    newSender(cfg.Guard, cfg.UserAgent, cfg.EndpointConcurrency*2),
+		sender:    newSender(cfg.Guard, cfg.UserAgent, cfg.Workers),
 		m:         cfg.Metrics,
 		wake:      make(chan struct{}, 1),
 		results:   make(chan result, 4096),
