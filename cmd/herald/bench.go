@@ -57,6 +57,7 @@ them in turn, and reports their CPU seconds and peak RSS summed. The database's 
 CPU is not included.`,
 		Example: `  herald bench --messages 100000
   herald bench --messages 20000 --rate 2000
+  herald bench --messages 100000 --batch 100
   herald bench --endpoints 10 --fanout 10 --messages 10000
   herald bench --messages 20000 --fail-rate 0.1 --json
   herald bench --server http://127.0.0.1:8080 --api-key hk_... --messages 5000
@@ -141,6 +142,7 @@ CPU is not included.`,
 	f.IntVar(&o.PayloadSize, "payload-size", 1024, "payload size in bytes")
 	f.Float64Var(&o.Rate, "rate", 0, "messages per second (0: as fast as possible)")
 	f.IntVar(&o.Concurrency, "concurrency", 64, "concurrent publish requests")
+	f.IntVar(&o.Batch, "batch", 0, "publish this many messages per request (the batch publish API)")
 	f.Float64Var(&o.FailRate, "fail-rate", 0, "share of first attempts the receiver answers with 500 (0..1)")
 	f.DurationVar(&o.ReceiverLatency, "receiver-latency", 0, "how long the receiver takes to answer")
 	f.DurationVar(&o.Wait, "wait", 2*time.Minute, "how long to wait for the last deliveries after publishing")

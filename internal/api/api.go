@@ -185,6 +185,7 @@ func (s *server) routes() []route {
 		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/replay", access: appAccess, handle: s.replayEndpoint},
 
 		{pattern: "POST /v1/apps/{app}/messages", access: appAccess, trustAppID: true, handle: s.publishMessage},
+		{pattern: "POST /v1/apps/{app}/messages/batch", access: appAccess, trustAppID: true, handle: s.publishBatch},
 		{pattern: "GET /v1/apps/{app}/messages", access: appAccess, handle: s.listMessages},
 		{pattern: "GET /v1/apps/{app}/messages/{msg}", access: appAccess, handle: s.getMessage},
 

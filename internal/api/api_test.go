@@ -373,6 +373,7 @@ func TestHappyPaths(t *testing.T) {
 				wantTime(t, got, "next_attempt_at")
 			}},
 	}
+	steps = append(steps, batchSteps(f)...)
 	steps = append(steps, sourceSteps(f)...)
 	steps = append(steps, listenSteps()...)
 	steps = append(steps, []step{

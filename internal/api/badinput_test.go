@@ -45,6 +45,14 @@ func badCases(f *fixture) []badCase {
 	big := strings.Repeat("x", 1<<20)
 	bigPayload := `{"type":"a.b","payload":{"x":"` + strings.Repeat("x", 256<<10) + `"}}`
 	hugeMessage := `{"type":"a.b","payload":{"x":"` + strings.Repeat("x", 400<<10) + `"}}`
+	batch := msgs + "/batch"
+	one := msg(``)
+	items := func(ms ...string) string { return `{"messages":[` + strings.Join(ms, ",") + `]}` }
+	tooMany := make([]string, maxBatch+1)
+	for i := range tooMany {
+		tooMany[i] = one
+	}
+	hugeBatch := items(`{"type":"a.b","payload":{"x":"` + strings.Repeat("x", 16<<20) + `"}}`)
 
 	post := func(path, key string, body any) req { return req{method: "POST", path: path, key: key, body: body} }
 	patch := func(path, key string, body any) req { return req{method: "PATCH", path: path, key: key, body: body} }
@@ -79,6 +87,10 @@ func badCases(f *fixture) []badCase {
 		{"malformed/rotate", post(ep1+"/secret/rotate", admin, `{`), c400, "malformed_json"},
 		{"malformed/replay", post(ep1+"/replay", admin, `[`), c400, "malformed_json"},
 		{"malformed/api key", post(appA+"/api-keys", admin, `{"name":"x"`), c400, "malformed_json"},
+		{"malformed/batch", post(batch, admin, `{"messages":[`+one), c400, "malformed_json"},
+		{"malformed/batch empty", post(batch, admin, ``), c400, "malformed_json"},
+		{"malformed/batch message", post(batch, admin, `{"messages":[{"type":"a.b","payload":{}]}`), c400, "malformed_json"},
+		{"malformed/batch trailing data", post(batch, admin, items(one)+items(one)), c400, "malformed_json"},
 
 		// Unknown fields.
 		{"unknown/app typo", post(apps, admin, `{"name":"x","nmae":"y"}`), c400, "unknown_field"},
@@ -89,6 +101,9 @@ func badCases(f *fixture) []badCase {
 		{"unknown/message data", post(msgs, admin, `{"type":"a","data":{}}`), c400, "unknown_field"},
 		{"unknown/api key", post(appA+"/api-keys", admin, `{"name":"x","app_id":"app_x"}`), c400, "unknown_field"},
 		{"unknown/admin key", post("/v1/api-keys", admin, `{"admin":true}`), c400, "unknown_field"},
+		{"unknown/batch", post(batch, admin, `{"messages":[`+one+`],"extra":1}`), c400, "unknown_field"},
+		{"unknown/batch message", post(batch, admin, items(one, msg(`,"extra":1`))), c400, "unknown_field"},
+		{"unknown/batch single message body", post(batch, admin, one), c400, "unknown_field"},
 		{"unknown/rotate", post(ep1+"/secret/rotate", admin, `{"grace":1}`), c400, "unknown_field"},
 		{"unknown/replay", post(ep1+"/replay", admin, `{"state":"failed"}`), c400, "unknown_field"},
 
@@ -110,6 +125,13 @@ func badCases(f *fixture) []badCase {
 		{"type/state null", patch(ep1, admin, `{"state":null}`), c400, "wrong_type"},
 		{"type/message type", post(msgs, admin, `{"type":1,"payload":{}}`), c400, "wrong_type"},
 		{"type/idempotency_key", post(msgs, admin, msg(`,"idempotency_key":7`)), c400, "wrong_type"},
+		{"type/batch messages object", post(batch, admin, `{"messages":`+one+`}`), c400, "wrong_type"},
+		{"type/batch messages string", post(batch, admin, `{"messages":"[]"}`), c400, "wrong_type"},
+		{"type/batch body array", post(batch, admin, `[`+one+`]`), c400, "wrong_type"},
+		{"type/batch message number", post(batch, admin, items(one, `1`)), c400, "wrong_type"},
+		{"type/batch message type", post(batch, admin, items(one, `{"type":1,"payload":{}}`)), c400, "wrong_type"},
+		{"type/batch idempotency_key", post(batch, admin, items(msg(`,"idempotency_key":7`))), c400, "wrong_type"},
+		{"type/batch idempotency_key null", post(batch, admin, items(one, msg(`,"idempotency_key":null`))), c400, "wrong_type"},
 		{"type/grace string", post(ep1+"/secret/rotate", admin, `{"grace_period_seconds":"60"}`), c400, "wrong_type"},
 		{"type/replay limit", post(ep1+"/replay", admin, `{"limit":true}`), c400, "wrong_type"},
 		{"type/key name", post(appA+"/api-keys", admin, `{"name":["x"]}`), c400, "wrong_type"},
@@ -158,6 +180,19 @@ func badCases(f *fixture) []badCase {
 		{"value/idempotency key long", post(msgs, admin, msg(`,"idempotency_key":"`+strings.Repeat("i", 256)+`"`)), c400, "invalid_field"},
 		{"value/idempotency header long", withHeader(post(msgs, admin, msg(``)), "Idempotency-Key", strings.Repeat("i", 256)), c400, "invalid_field"},
 		{"value/idempotency body and header differ", withHeader(post(msgs, admin, msg(`,"idempotency_key":"a"`)), "Idempotency-Key", "b"), c400, "invalid_field"},
+		{"value/batch payload string", post(batch, admin, items(one, `{"type":"a.b","payload":"{}"}`)), c400, "invalid_field"},
+		{"value/batch payload array", post(batch, admin, items(`{"type":"a.b","payload":[1]}`)), c400, "invalid_field"},
+		{"value/batch payload null", post(batch, admin, items(one, `{"type":"a.b","payload":null}`)), c400, "invalid_field"},
+		{"value/batch payload missing", post(batch, admin, items(one, `{"type":"a.b"}`)), c400, "invalid_field"},
+		{"value/batch type missing", post(batch, admin, items(`{"payload":{}}`, one)), c400, "invalid_field"},
+		{"value/batch empty", post(batch, admin, `{"messages":[]}`), c400, "invalid_field"},
+		{"value/batch without messages", post(batch, admin, `{}`), c400, "invalid_field"},
+		{"value/batch 1001 messages", post(batch, admin, items(tooMany...)), c400, "invalid_field"},
+		{"value/batch invalid message in the middle", post(batch, keyA, items(one, msg(`,"idempotency_key":"new-1"`), `{"type":"a b","payload":{}}`, one, one)), c400, "invalid_field"},
+		{"value/batch invalid message last", post(batch, keyA, items(one, one, msg(`,"idempotency_key":""`))), c400, "invalid_field"},
+		{"value/batch idempotency key long", post(batch, admin, items(one, msg(`,"idempotency_key":"`+strings.Repeat("i", 256)+`"`))), c400, "invalid_field"},
+		{"value/batch with an Idempotency-Key header", req{method: "POST", path: batch, key: admin, body: items(one), header: map[string]string{"Idempotency-Key": "k"}}, c400, "invalid_field"},
+		{"value/batch idempotency key empty", post(batch, admin, items(msg(`,"idempotency_key":""`))), c400, "invalid_field"},
 		{"value/grace negative", post(ep1+"/secret/rotate", admin, `{"grace_period_seconds":-1}`), c400, "invalid_field"},
 		{"value/grace too long", post(ep1+"/secret/rotate", admin, `{"grace_period_seconds":604801}`), c400, "invalid_field"},
 		{"value/rotate secret", post(ep1+"/secret/rotate", admin, `{"secret":"whsec_!!"}`), c400, "invalid_field"},
@@ -174,6 +209,8 @@ func badCases(f *fixture) []badCase {
 		{"size/endpoint body over 1 MiB", post(eps, admin, ep(`,"description":"`+big+`"`)), c413, "payload_too_large"},
 		{"size/payload over 256 KiB", post(msgs, admin, bigPayload), c413, "payload_too_large"},
 		{"size/message body over limit", post(msgs, admin, hugeMessage), c413, "payload_too_large"},
+		{"size/batch payload over 256 KiB", post(batch, keyA, items(one, msg(`,"idempotency_key":"new-2"`), bigPayload, one)), c413, "payload_too_large"},
+		{"size/batch body over 16 MiB", post(batch, admin, hugeBatch), c413, "payload_too_large"},
 
 		// Invalid URLs.
 		{"url/ftp", post(eps, admin, `{"url":"ftp://example.com/hook"}`), c400, "invalid_field"},
@@ -204,6 +241,8 @@ func badCases(f *fixture) []badCase {
 		{"id/app create endpoint", post("/v1/apps/nope/endpoints", admin, ep(``)), c404, "not_found"},
 		{"id/app publish", post("/v1/apps/"+unknownApp+"/messages", admin, msg(``)), c404, "not_found"},
 		{"id/app publish by uid", post("/v1/apps/nope/messages", admin, msg(``)), c404, "not_found"},
+		{"id/app batch publish", post("/v1/apps/"+unknownApp+"/messages/batch", admin, items(one, one)), c404, "not_found"},
+		{"id/app batch publish by uid", post("/v1/apps/nope/messages/batch", admin, items(one)), c404, "not_found"},
 		{"id/app keys", post("/v1/apps/nope/api-keys", admin, `{}`), c404, "not_found"},
 		{"id/endpoint", get(eps+"/"+unknownEp, admin), c404, "not_found"},
 		{"id/endpoint garbage", get(eps+"/xyz", admin), c404, "not_found"},
@@ -238,6 +277,12 @@ func badCases(f *fixture) []badCase {
 		{"auth/other app by uid", get("/v1/apps/acme", keyB), c403, "forbidden"},
 		{"auth/other app patch", patch(appA, keyB, `{"name":"pwned"}`), c403, "forbidden"},
 		{"auth/other app publish", post(msgs, keyB, msg(``)), c403, "forbidden"},
+		{"auth/missing on batch publish", post(batch, "", items(one)), c401, "unauthorized"},
+		{"auth/unknown key batch publishing", post(batch, "hk_"+strings.Repeat("D", 43), items(one)), c401, "unauthorized"},
+		{"auth/other app batch publish", post(batch, keyB, items(one)), c403, "forbidden"},
+		{"auth/other app batch publish by uid", post("/v1/apps/acme/messages/batch", keyB, items(one)), c403, "forbidden"},
+		{"auth/unknown app batch publish with app key", post("/v1/apps/"+unknownApp+"/messages/batch", keyB, items(one)), c403, "forbidden"},
+		{"auth/own key for another app's batch", post("/v1/apps/other/messages/batch", keyA, items(one)), c403, "forbidden"},
 		{"auth/other app endpoint", post(eps, keyB, ep(``)), c403, "forbidden"},
 		{"auth/other app endpoint delete", del(ep1, keyB), c403, "forbidden"},
 		{"auth/other app secret", get(ep1+"/secret", keyB), c403, "forbidden"},
@@ -258,6 +303,7 @@ func badCases(f *fixture) []badCase {
 		{"media/form", withType(post(msgs, admin, msg(``)), "application/x-www-form-urlencoded"), c415, "unsupported_media_type"},
 		{"media/jsonx", withType(patch(ep1, admin, `{"description":"x"}`), "application/jsonx"), c415, "unsupported_media_type"},
 		{"media/garbage", withType(post(eps, admin, ep(``)), "//"), c415, "unsupported_media_type"},
+		{"media/batch text", withType(post(batch, admin, items(one)), "text/plain"), c415, "unsupported_media_type"},
 
 		// Query parameters.
 		{"query/limit 0", get(apps+"?limit=0", admin), c400, "invalid_query"},
@@ -286,6 +332,8 @@ func badCases(f *fixture) []badCase {
 		{"route/put app", req{method: "PUT", path: appA, key: admin, body: `{"name":"x"}`}, c405, "method_not_allowed"},
 		{"route/get retry", get(dlvs+"/"+f.dlvDone+"/retry", admin), c405, "method_not_allowed"},
 		{"route/post openapi", post("/openapi.yaml", "", nil), c405, "method_not_allowed"},
+		{"route/delete batch", del(batch, admin), c405, "method_not_allowed"},
+		{"route/put batch", req{method: "PUT", path: batch, key: admin, body: items(one)}, c405, "method_not_allowed"},
 	}
 	return append(cases, sourceBadCases(f)...)
 }
@@ -526,6 +574,8 @@ func TestBadInput(t *testing.T) {
 func TestBadInputMessages(t *testing.T) {
 	f := newFixture(t)
 	eps := "/v1/apps/acme/endpoints"
+	batch := "/v1/apps/acme/messages/batch"
+	one := `{"type":"a.b","payload":{}}`
 	tests := []struct {
 		r    req
 		want string
@@ -555,6 +605,15 @@ func TestBadInputMessages(t *testing.T) {
 		{req{method: "GET", path: "/v1/listen?app=acme&events=a,,b", key: f.admin}, "query parameter events event_types[1]"},
 		{req{method: "GET", path: "/v1/listen?app=other&source=" + f.src, key: f.admin}, "belongs to another app"},
 		{req{method: "GET", path: "/v1/listen?app=acme", key: f.admin}, "is a WebSocket"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[` + one + `,{"type":"a.b","payload":"{}"}]}`}, "messages[1].payload must be a JSON object"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[` + one + `,` + one + `,{"type":"a b","payload":{}}]}`}, "messages[2].type"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[` + one + `,{"type":"a.b"}]}`}, "messages[1].payload is required"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[{"payload":{}}]}`}, "messages[0].type is required"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[` + one + `,{"type":"a.b","payload":{"x":"` + strings.Repeat("x", 256<<10) + `"}}]}`}, "the messages[1].payload is 262152 bytes, more than the limit of 262144"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[{"type":"a.b","payload":{},"idempotency_key":""}]}`}, "messages[0].idempotency_key must be 1 to 255 characters"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[]}`}, "messages must hold 1 to 1000 messages, not 0"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[` + strings.Repeat(one+`,`, 1000) + one + `]}`}, "messages must hold 1 to 1000 messages, not 1001"},
+		{req{method: "POST", path: batch, key: f.admin, body: `{"messages":[` + one + `,{"type":"a.b","payload":{},"x":1}]}`}, `unknown field "x"`},
 	}
 	for _, tc := range tests {
 		resp := f.do(tc.r)

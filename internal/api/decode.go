@@ -15,6 +15,9 @@ import (
 // maxBodyBytes bounds every request body except a message's.
 const maxBodyBytes = 1 << 20
 
+// maxBatchBody bounds the body of a batch publish.
+const maxBatchBody = 16 << 20
+
 // envelopeBytes is what a message body may hold beyond its payload.
 const envelopeBytes = 64 << 10
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/ids"
@@ -70,34 +71,42 @@ func (in *messageInput) idempotencyKey(r *http.Request) (string, error) {
 	return key, nil
 }
 
+// newMessage validates one message of a publish; prefix names it in errors ("messages[3].").
+func (s *server) newMessage(in *messageInput, prefix, appID, key string) (*store.Message, error) {
+	if !in.Type.set {
+		return nil, invalidField(prefix+"type", "is required, such as response.completed")
+	}
+	if err := checkEventType(prefix+"type", in.Type.v); err != nil {
+		return nil, err
+	}
+	if len(in.Payload) == 0 {
+		return nil, invalidField(prefix+"payload", "is required: a JSON object")
+	}
+	if int64(len(in.Payload)) > s.maxPayload {
+		return nil, errorf(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "the %spayload is %d bytes, more than the limit of %d", prefix, len(in.Payload), s.maxPayload)
+	}
+	if in.Payload[0] != '{' {
+		return nil, invalidField(prefix+"payload", "must be a JSON object")
+	}
+	return &store.Message{
+		ID: ids.New("msg"), AppID: appID, Type: in.Type.v, Payload: in.Payload,
+		IdempotencyKey: key, CreatedAt: s.timeNow(),
+	}, nil
+}
+
 // publishMessage serves POST /v1/apps/{app}/messages.
 func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call) error {
 	var in messageInput
 	if err := decodeBody(w, r, s.maxPayload+envelopeBytes, false, &in); err != nil {
 		return err
 	}
-	if !in.Type.set {
-		return invalidField("type", "is required, such as response.completed")
-	}
-	if err := checkEventType("type", in.Type.v); err != nil {
-		return err
-	}
-	if len(in.Payload) == 0 {
-		return invalidField("payload", "is required: a JSON object")
-	}
-	if int64(len(in.Payload)) > s.maxPayload {
-		return errorf(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "the payload is %d bytes, more than the limit of %d", len(in.Payload), s.maxPayload)
-	}
-	if in.Payload[0] != '{' {
-		return invalidField("payload", "must be a JSON object")
-	}
 	key, err := in.idempotencyKey(r)
 	if err != nil {
 		return err
 	}
-	m := &store.Message{
-		ID: ids.New("msg"), AppID: c.appID, Type: in.Type.v, Payload: in.Payload,
-		IdempotencyKey: key, CreatedAt: s.timeNow(),
+	m, err := s.newMessage(&in, "", c.appID, key)
+	if err != nil {
+		return err
 	}
 	res, err := s.engine.Publish(r.Context(), m)
 	if err != nil {
@@ -140,5 +149,101 @@ func (s *server) getMessage(w http.ResponseWriter, r *http.Request, c *call) err
 		return storeError(err, "message", id)
 	}
 	writeJSON(w, http.StatusOK, toMessageJSON(m))
+	return nil
+}
+
+// maxBatch bounds the messages of one batch publish.
+const maxBatch = 1000
+
+// batchInput is the body of POST /v1/apps/{app}/messages/batch.
+type batchInput struct {
+	Messages []messageInput `json:"messages"`
+}
+
+// batchResultJSON is one message of a batch publish answer.
+type batchResultJSON struct {
+	messageJSON
+	Duplicate bool `json:"duplicate"`
+}
+
+// publishBatch serves POST /v1/apps/{app}/messages/batch: up to 1,000 messages in one
+// request, for senders with many events. Every message is checked before any is stored;
+// the answer comes once all are committed (they share the store's group commits).
+func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.Header.Get("Idempotency-Key") != "" {
+		// One key cannot stand for many messages; silently ignoring it would let a
+		// client believe its retry is safe.
+		return invalidField("Idempotency-Key", "is not used by the batch route: give each message its own idempotency_key")
+	}
+	var in batchInput
+	if err := decodeBody(w, r, maxBatchBody, false, &in); err != nil {
+		return err
+	}
+	if len(in.Messages) == 0 || len(in.Messages) > maxBatch {
+		return invalidField("messages", "must hold 1 to %d messages, not %d", maxBatch, len(in.Messages))
+	}
+	msgs := make([]*store.Message, len(in.Messages))
+	// A key repeated within the batch: the first message with it is published, the later
+	// ones are answered as its duplicates (published concurrently, any could win).
+	firstWithKey := map[string]int{}
+	repeats := map[int]int{} // index → index of the first message with its key
+	for i := range in.Messages {
+		mi := &in.Messages[i]
+		prefix := fmt.Sprintf("messages[%d].", i)
+		key := ""
+		if mi.IdempotencyKey.set {
+			key = mi.IdempotencyKey.v
+			if n := utf8.RuneCountInString(key); n < 1 || n > maxTypeLen {
+				return invalidField(prefix+"idempotency_key", "must be 1 to %d characters", maxTypeLen)
+			}
+		}
+		m, err := s.newMessage(mi, prefix, c.appID, key)
+		if err != nil {
+			return err
+		}
+		msgs[i] = m
+		if key != "" {
+			if j, ok := firstWithKey[key]; ok {
+				repeats[i] = j
+			} else {
+				firstWithKey[key] = i
+			}
+		}
+	}
+	results := make([]*store.PublishResult, len(msgs))
+	errs := make([]error, len(msgs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i, m := range msgs {
+		if _, ok := repeats[i]; ok {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], errs[i] = s.engine.Publish(r.Context(), m)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			// The others stay published: a retry with the same idempotency keys does not
+			// duplicate them.
+			return storeError(err, "app", c.appID)
+		}
+	}
+	for i, j := range repeats {
+		results[i] = &store.PublishResult{Message: results[j].Message, Duplicate: true}
+	}
+	out := make([]batchResultJSON, len(results))
+	for i, res := range results {
+		out[i] = batchResultJSON{messageJSON: toMessageJSON(res.Message), Duplicate: res.Duplicate}
+		if !res.Duplicate {
+			n := len(res.Deliveries)
+			out[i].Deliveries = &n
+		}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
 	return nil
 }

@@ -35,6 +35,7 @@ type Options struct {
 	PayloadSize     int           // bytes per payload (default 1024)
 	Rate            float64       // messages per second; 0 publishes as fast as possible
 	Concurrency     int           // concurrent publish requests (default 64)
+	Batch           int           // messages per publish request (batch publish); 0 or 1: one each
 	FailRate        float64       // share of first attempts the receiver answers with 500
 	ReceiverLatency time.Duration // how long the receiver takes to answer
 	Wait            time.Duration // how long to wait for stragglers after publishing (default 2 min)
@@ -50,6 +51,7 @@ type Report struct {
 	Fanout             int     `json:"fanout"`
 	PayloadSize        int     `json:"payload_size"`
 	TargetRate         float64 `json:"target_rate,omitempty"`
+	Batch              int     `json:"batch,omitempty"`
 	ExpectedDeliveries int     `json:"expected_deliveries"`
 	Delivered          int     `json:"delivered"`
 	Lost               int     `json:"lost"`
@@ -289,7 +291,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	rep := &Report{Messages: o.Messages, Endpoints: o.Endpoints, Fanout: o.Fanout, PayloadSize: o.PayloadSize,
-		TargetRate: o.Rate, ExpectedDeliveries: o.Messages * o.Fanout}
+		TargetRate: o.Rate, Batch: o.Batch, ExpectedDeliveries: o.Messages * o.Fanout}
 	var published, pubErrors atomic.Int64
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
@@ -317,24 +319,41 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}()
 
 	begin := time.Now()
-	seqs := make(chan int, o.Concurrency)
+	// Each job is a run of consecutive message numbers: one message, or --batch of them
+	// published in one request.
+	jobs := make(chan [2]int, o.Concurrency)
 	var wg sync.WaitGroup
 	for w := 0; w < o.Concurrency; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for seq := range seqs {
-				body := payload(seq, o.PayloadSize)
-				atomic.StoreInt64(&rcv.start[seq], time.Now().UnixNano())
-				_, _, _, err := publishers[seq%len(publishers)].Publish(ctx, app.ID, client.MessageInput{Type: fmt.Sprintf("bench.g%d", seq%groups), Payload: body})
+			for job := range jobs {
+				from, to := job[0], job[1]
+				in := make([]client.MessageInput, 0, to-from)
+				for seq := from; seq < to; seq++ {
+					in = append(in, client.MessageInput{Type: fmt.Sprintf("bench.g%d", seq%groups), Payload: payload(seq, o.PayloadSize)})
+				}
+				now := time.Now().UnixNano()
+				for seq := from; seq < to; seq++ {
+					atomic.StoreInt64(&rcv.start[seq], now)
+				}
+				pub := publishers[from%len(publishers)]
+				var err error
+				if o.Batch > 1 {
+					_, err = pub.PublishBatch(ctx, app.ID, in)
+				} else {
+					_, _, _, err = pub.Publish(ctx, app.ID, in[0])
+				}
 				if err != nil {
-					atomic.StoreInt64(&rcv.start[seq], -1)
-					if pubErrors.Add(1) == 1 {
+					for seq := from; seq < to; seq++ {
+						atomic.StoreInt64(&rcv.start[seq], -1)
+					}
+					if pubErrors.Add(int64(to-from)) == int64(to-from) {
 						fmt.Fprintf(o.progressOrDiscard(), "\npublish failed: %v\n", err)
 					}
 					continue
 				}
-				published.Add(1)
+				published.Add(int64(to - from))
 			}
 		}()
 	}
@@ -342,15 +361,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Rate > 0 {
 		interval = time.Duration(float64(time.Second) / o.Rate)
 	}
-	for seq := 0; seq < o.Messages && ctx.Err() == nil; seq++ {
+	step := max(o.Batch, 1)
+	for seq := 0; seq < o.Messages && ctx.Err() == nil; seq += step {
 		if interval > 0 {
 			if d := time.Until(begin.Add(time.Duration(seq) * interval)); d > 0 {
 				time.Sleep(d)
 			}
 		}
-		seqs <- seq
+		jobs <- [2]int{seq, min(seq+step, o.Messages)}
 	}
-	close(seqs)
+	close(jobs)
 	wg.Wait()
 	pubEnd := time.Now()
 	rep.PublishErrors = int(pubErrors.Load())

@@ -117,3 +117,35 @@ func (c *Client) ListAttempts(ctx context.Context, app string, p ListAttemptsPar
 func (c *Client) ListDeliveryAttempts(ctx context.Context, app, deliveryID string, p ListParams) ([]*Attempt, string, error) {
 	return getList[Attempt](ctx, c, appPath(app, "deliveries", deliveryID, "attempts"), url.Values(pageQuery(p)))
 }
+
+// BatchResult is one message of a PublishBatch answer.
+type BatchResult struct {
+	Message
+	Duplicate bool `json:"duplicate"` // its idempotency key was seen: Message is the original
+}
+
+// PublishBatch publishes up to 1,000 messages in one request and returns them in order.
+// The server checks every message before it stores any; payloads are sent byte for byte.
+func (c *Client) PublishBatch(ctx context.Context, app string, in []MessageInput) ([]*BatchResult, error) {
+	p := appPath(app, "messages", "batch")
+	var b bytes.Buffer
+	b.WriteString(`{"messages":[`)
+	for i, m := range in {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		enc, err := encodeMessageInput(m)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: message %d: %w", http.MethodPost, p, i, err)
+		}
+		b.Write(enc)
+	}
+	b.WriteString(`]}`)
+	var out struct {
+		Data []*BatchResult `json:"data"`
+	}
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: p, body: b.Bytes()}, &out); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
