@@ -19,6 +19,9 @@ import (
 //     its outcome is committed, so outcomes are committed sooner (sharedCompleteLinger,
 //     waitsForSlotLocked), and a claim cut short by limits is not repeated at once.
 //   - Wake-ups: the claim loop also wakes when another node queues work (listenLoop).
+//   - Endpoint changes: a node drops its cached copy of an endpoint that another node
+//     changed (a new URL, paused, disabled, a rotated secret) when the store tells it
+//     (watchEndpoints), instead of using it until the cache expires.
 //   - Periodic work: retention and auto-disable run under a store.Locker lock, on one node
 //     at a time; every node still refreshes its queue-depth gauge.
 
@@ -79,6 +82,37 @@ func (e *Engine) startShared(ctx context.Context) {
 	if n, ok := e.store.(store.Notifier); ok {
 		e.loops.Add(1)
 		go e.listenLoop(ctx, n)
+	}
+	if w, ok := e.store.(store.EndpointWatcher); ok {
+		e.loops.Add(1)
+		go e.watchEndpoints(ctx, w)
+	}
+}
+
+// watchEndpoints drops cached endpoints as the store reports them changed.
+func (e *Engine) watchEndpoints(ctx context.Context, w store.EndpointWatcher) {
+	defer e.loops.Done()
+	wait := time.Second
+	for ctx.Err() == nil {
+		ch, err := w.WatchEndpoints(ctx)
+		if err != nil {
+			e.log.Warn("watch other nodes' endpoint changes", "err", err, "retry_in", wait)
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 30*time.Second)
+			continue
+		}
+		wait = time.Second
+		for id := range ch {
+			if id == "" {
+				e.allEndpointsChanged()
+			} else {
+				e.EndpointChanged(id)
+			}
+		}
+		e.allEndpointsChanged() // the store stopped listening: changes may have been missed
 	}
 }
 

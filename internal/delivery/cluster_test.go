@@ -26,34 +26,7 @@ import (
 // TestClusterLimits runs two engines on one PostgreSQL schema, as two nodes, and checks
 // that an endpoint's concurrency limit and FIFO order hold across them.
 func TestClusterLimits(t *testing.T) {
-	url := pgtest.URL(t)
-	key := make([]byte, 32)
-	box, _ := crypt.NewBox(key)
-	var engines []*Engine
-	var stores []*postgres.Store
-	for i := 0; i < 2; i++ {
-		s, err := postgres.Open(bg, url, postgres.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, err := New(Config{
-			Store: s, Logger: slog.New(slog.DiscardHandler), NodeID: fmt.Sprintf("node-%d", i),
-			Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}), Lease: 5 * time.Second,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng.Start()
-		engines, stores = append(engines, eng), append(stores, s)
-	}
-	t.Cleanup(func() {
-		for i := range engines {
-			ctx, cancel := context.WithTimeout(bg, 10*time.Second)
-			engines[i].Stop(ctx)
-			cancel()
-			stores[i].Close()
-		}
-	})
+	engines, stores := newCluster(t, 2)
 
 	// The receiver records, per endpoint path, requests in flight at once and the order of
 	// the payload numbers.
@@ -149,4 +122,115 @@ func TestClusterLimits(t *testing.T) {
 			t.Fatalf("FIFO delivery %d carried message %d; order: %v", i, v, got["/fifo"])
 		}
 	}
+}
+
+// newCluster starts n engines, as n nodes, each with its own store on one new PostgreSQL
+// schema, and stops them when t ends.
+func newCluster(t *testing.T, n int) ([]*Engine, []*postgres.Store) {
+	t.Helper()
+	url := pgtest.URL(t)
+	key := make([]byte, 32)
+	box, _ := crypt.NewBox(key)
+	var engines []*Engine
+	var stores []*postgres.Store
+	t.Cleanup(func() {
+		for i := range engines {
+			ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+			engines[i].Stop(ctx)
+			cancel()
+			stores[i].Close()
+		}
+	})
+	for i := 0; i < n; i++ {
+		s, err := postgres.Open(bg, url, postgres.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := New(Config{
+			Store: s, Logger: slog.New(slog.DiscardHandler), NodeID: fmt.Sprintf("node-%d", i),
+			Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}), Lease: 5 * time.Second,
+		})
+		if err != nil {
+			s.Close()
+			t.Fatal(err)
+		}
+		eng.Start()
+		engines, stores = append(engines, eng), append(stores, s)
+	}
+	return engines, stores
+}
+
+// TestClusterEndpointChanges checks that a node stops using its cached copy of an
+// endpoint as soon as another node changes it, rather than when the cache expires.
+func TestClusterEndpointChanges(t *testing.T) {
+	engines, stores := newCluster(t, 2)
+	secret := webhook.NewHMACSecret()
+	var mu sync.Mutex
+	got := map[string]int{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.URL.Path]++
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	received := func(path string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return got[path]
+	}
+
+	now := time.Now().UTC()
+	app := &store.App{ID: ids.New("app"), Name: "cluster", CreatedAt: now, UpdatedAt: now}
+	if err := stores[0].CreateApp(bg, app); err != nil {
+		t.Fatal(err)
+	}
+	ep := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/old", State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	if err := stores[0].CreateEndpoint(bg, ep, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: ep.ID, Secret: secret, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	publish := func() {
+		m := &store.Message{ID: ids.New("msg"), AppID: app.ID, Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
+		if _, err := engines[1].Publish(bg, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cached := func() (ok, valid bool) {
+		engines[1].mu.Lock()
+		defer engines[1].mu.Unlock()
+		c, ok := engines[1].endpoints[ep.ID]
+		return ok && c.cfg != nil, ok && !c.validTo.IsZero()
+	}
+
+	// Node 1 delivers a message and caches the endpoint.
+	publish()
+	eventually(t, "the first delivery", func() bool { return received("/old") == 1 })
+	if ok, valid := cached(); !ok || !valid {
+		t.Fatalf("node 1 did not cache the endpoint it delivered to (cached %v, valid %v)", ok, valid)
+	}
+
+	// Node 0 changes its URL: node 1 drops its copy, and the next delivery goes to the new URL.
+	ep.URL, ep.UpdatedAt = recv.URL+"/new", time.Now().UTC()
+	if err := stores[0].UpdateEndpoint(bg, ep); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "node 1 to drop the endpoint it cached", func() bool { _, valid := cached(); return !valid })
+	publish()
+	eventually(t, "a delivery to the new URL", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Logf("%v", got)
+		return got["/new"] == 1
+	})
+	if n := received("/old"); n != 1 {
+		t.Errorf("the old URL got %d requests after the change, want none", n-1)
+	}
+
+	// Pausing it on node 0 reaches node 1 too.
+	if ok, valid := cached(); !ok || !valid {
+		t.Fatalf("node 1 did not reload the endpoint (cached %v, valid %v)", ok, valid)
+	}
+	if err := stores[0].SetEndpointState(bg, ep.ID, store.EndpointPaused, ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "node 1 to drop the paused endpoint", func() bool { _, valid := cached(); return !valid })
 }

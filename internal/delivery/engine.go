@@ -166,6 +166,8 @@ type endpoint struct {
 	signer   *webhook.Standard
 	limiter  *rate.Limiter // nil: unlimited
 	validTo  time.Time     // reload after this (cache TTL, or a secret expiring)
+	changes  uint64        // how many times EndpointChanged was called for it
+	loadedAt uint64        // the value of changes when the load that gave cfg started
 	loading  bool
 	queue    []*job
 	inflight int
@@ -295,10 +297,24 @@ func (e *Engine) EndpointChanged(id string) {
 	defer e.mu.Unlock()
 	if ep, ok := e.endpoints[id]; ok {
 		ep.validTo = time.Time{}
+		ep.changes++ // nothing more is sent with the old copy
 		if len(ep.queue) > 0 && !ep.loading {
 			ep.loading = true
 			go e.load(ep)
 		}
+	}
+}
+
+// allEndpointsChanged drops every cached endpoint, as EndpointChanged does for one.
+func (e *Engine) allEndpointsChanged() {
+	e.mu.Lock()
+	ids := make([]string, 0, len(e.endpoints))
+	for id := range e.endpoints {
+		ids = append(ids, id)
+	}
+	e.mu.Unlock()
+	for _, id := range ids {
+		e.EndpointChanged(id)
 	}
 }
 
@@ -382,6 +398,9 @@ func (e *Engine) enqueue(claimed []*store.Claimed) {
 func (e *Engine) load(ep *endpoint) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	e.mu.Lock()
+	changes := ep.changes
+	e.mu.Unlock()
 	now := time.Now()
 	cfg, err := e.store.GetEndpoint(ctx, "", ep.id)
 	var signer *webhook.Standard
@@ -447,7 +466,7 @@ func (e *Engine) load(ep *endpoint) {
 	} else {
 		ep.limiter = nil
 	}
-	ep.cfg, ep.signer, ep.validTo = cfg, signer, validTo
+	ep.cfg, ep.signer, ep.validTo, ep.loadedAt = cfg, signer, validTo, changes
 	e.pumpLocked(ep)
 }
 
@@ -459,12 +478,15 @@ func (e *Engine) pumpLocked(ep *endpoint) {
 		return
 	}
 	now := time.Now()
-	if ep.cfg == nil || now.After(ep.validTo) {
+	changed := ep.loadedAt != ep.changes
+	if ep.cfg == nil || changed || now.After(ep.validTo) {
 		if !ep.loading {
 			ep.loading = true
 			go e.load(ep)
 		}
-		if ep.cfg == nil {
+		// An expired copy serves until the reload ends; a changed one does not: the change
+		// may be a new URL, a pause or a disable.
+		if ep.cfg == nil || changed {
 			return
 		}
 	}

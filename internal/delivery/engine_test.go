@@ -272,6 +272,37 @@ func TestEnginePausedEndpointQueuesUntilResumed(t *testing.T) {
 	eventually(t, "queued deliveries after resume", func() bool { n, _ := r.count(); return n == 5 })
 }
 
+// TestEngineEndpointChangedIsNotStale checks that once EndpointChanged is called (as the
+// API does after an update), no delivery goes out with the old copy of the endpoint.
+func TestEngineEndpointChangedIsNotStale(t *testing.T) {
+	h := newHarness(t, nil)
+	before, after := newReceiver(t, nil), newReceiver(t, nil)
+	after.secret = before.secret
+	after.verifier = before.verifier
+	e := h.endpoint(before, nil)
+	h.publish("t", 1)
+	eventually(t, "the first delivery", func() bool { n, _ := before.count(); return n == 1 })
+	for i := 0; i < 20; i++ { // the cached copy is fresh: only a changed one must not be used
+		e.URL = []string{after.srv.URL, before.srv.URL}[i%2]
+		if err := h.store.UpdateEndpoint(bg, e); err != nil {
+			t.Fatal(err)
+		}
+		h.eng.EndpointChanged(e.ID)
+		h.publish("t", 1)
+		want := 1 + (i+2)/2 // before's count after this round, when every delivery follows the URL
+		if i%2 == 0 {
+			eventually(t, "a delivery to the new URL", func() bool { n, _ := after.count(); return n == i/2+1 })
+		} else {
+			eventually(t, "a delivery to the URL set back", func() bool { n, _ := before.count(); return n == want })
+		}
+	}
+	nb, badB := before.count()
+	na, badA := after.count()
+	if nb != 11 || na != 10 || badB+badA != 0 {
+		t.Errorf("received %d (old URL) and %d (new URL), %d bad signatures; want 11 and 10, none bad", nb, na, badB+badA)
+	}
+}
+
 func TestEngineFIFO(t *testing.T) {
 	h := newHarness(t, nil)
 	var mu sync.Mutex

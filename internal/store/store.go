@@ -413,6 +413,16 @@ type Notifier interface {
 	Subscribe(ctx context.Context) (<-chan struct{}, error)
 }
 
+// EndpointWatcher is implemented by stores that several herald nodes share, so that each
+// node's engine drops its cached copy of an endpoint that another node changed.
+type EndpointWatcher interface {
+	// WatchEndpoints returns a channel that receives the id of every endpoint whose
+	// configuration, state or secrets change (updated, paused, disabled, deleted,
+	// rotated), soon after the commit; "" means any endpoint may have changed. The
+	// channel is closed when ctx ends or the store stops listening.
+	WatchEndpoints(ctx context.Context) (<-chan string, error)
+}
+
 // Locker is implemented by stores that several herald nodes share, so that periodic work
 // (retention, auto-disable) runs on one node at a time.
 type Locker interface {

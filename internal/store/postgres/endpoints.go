@@ -96,15 +96,18 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *store.Endpoint) error {
 		}
 		return err
 	})
-	if err == nil && e.State == store.EndpointEnabled {
-		s.requestNotify() // resumed, or a limit raised: queued deliveries may be claimable
+	if err == nil {
+		s.notifyEndpoints(e.ID)
+		if e.State == store.EndpointEnabled {
+			s.requestNotify() // resumed, or a limit raised: queued deliveries may be claimable
+		}
 	}
 	return err
 }
 
 // DeleteEndpoint implements store.Store. Its deliveries and attempts go with it.
 func (s *Store) DeleteEndpoint(ctx context.Context, appID, id string) error {
-	return s.write(ctx, false, func(tx pgx.Tx) error {
+	err := s.write(ctx, false, func(tx pgx.Tx) error {
 		var ok bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $1 AND app_id = $2)`, id, appID).Scan(&ok); err != nil {
 			return err
@@ -121,6 +124,10 @@ func (s *Store) DeleteEndpoint(ctx context.Context, appID, id string) error {
 		_, err := tx.Exec(ctx, `DELETE FROM endpoints WHERE id = $1`, id)
 		return err
 	})
+	if err == nil {
+		s.notifyEndpoints(id)
+	}
+	return err
 }
 
 // SetEndpointState implements store.Store.
@@ -132,8 +139,11 @@ func (s *Store) SetEndpointState(ctx context.Context, id, state, reason string) 
 		}
 		return err
 	})
-	if err == nil && state == store.EndpointEnabled {
-		s.requestNotify()
+	if err == nil {
+		s.notifyEndpoints(id)
+		if state == store.EndpointEnabled {
+			s.requestNotify()
+		}
 	}
 	return err
 }
@@ -165,7 +175,7 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, sec *store.EndpointSec
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, false, func(tx pgx.Tx) error {
+	err = s.write(ctx, false, func(tx pgx.Tx) error {
 		var ok bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $1)`, sec.EndpointID).Scan(&ok); err != nil {
 			return err
@@ -181,4 +191,8 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, sec *store.EndpointSec
 			sec.ID, sec.EndpointID, enc, sec.CreatedAt, sec.ExpiresAt)
 		return err
 	})
+	if err == nil {
+		s.notifyEndpoints(sec.EndpointID)
+	}
+	return err
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Nodes wake each other with NOTIFY on a channel of the schema. The notification is sent
@@ -43,6 +45,28 @@ func (s *Store) notifyLoop() {
 	}
 }
 
+// endpointNotice prefixes the payload of a notification that an endpoint changed; the
+// notifications that wake claim loops have an empty payload.
+const endpointNotice = "endpoint:"
+
+// notifyEndpoints tells every node's engine (this one's too) that endpoints changed, so
+// that none keeps sending with a cached URL, state or secret. It runs after the commit
+// that changed them; a node that misses it reloads the endpoint when its cache expires.
+func (s *Store) notifyEndpoints(ids ...string) {
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b := &pgx.Batch{}
+	for _, id := range ids {
+		b.Queue(`SELECT pg_notify($1, $2)`, s.channel, endpointNotice+id)
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		s.log.Warn("postgres: tell other nodes endpoints changed", "endpoints", ids, "err", err)
+	}
+}
+
 func (s *Store) sendNotify() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -62,6 +86,73 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
 	ch := make(chan struct{}, 1)
 	s.subsMu.Lock()
 	s.subs[ch] = struct{}{}
+	if err := s.startListeningLocked(); err != nil {
+		s.unsubscribe(ch)
+		return nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		s.unsubscribe(ch)
+	}()
+	return ch, nil
+}
+
+// WatchEndpoints implements store.EndpointWatcher, on the same LISTEN connection as
+// Subscribe. An empty id means any endpoint may have changed: the connection was lost
+// for a while, or the receiver fell behind.
+func (s *Store) WatchEndpoints(ctx context.Context) (<-chan string, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	ch := make(chan string, 64)
+	s.subsMu.Lock()
+	s.endpointSubs[ch] = struct{}{}
+	if err := s.startListeningLocked(); err != nil {
+		s.unwatch(ch)
+		return nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		s.unwatch(ch)
+	}()
+	return ch, nil
+}
+
+func (s *Store) unwatch(ch chan string) {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	if _, ok := s.endpointSubs[ch]; ok {
+		delete(s.endpointSubs, ch)
+		close(ch)
+	}
+}
+
+// broadcastEndpoint passes an endpoint change on to every watcher. A watcher whose
+// buffer is full gets "" (everything changed) in place of its oldest entry instead.
+func (s *Store) broadcastEndpoint(id string) {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	for ch := range s.endpointSubs {
+		select {
+		case ch <- id:
+			continue
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+		select {
+		case ch <- "":
+		default:
+		}
+	}
+}
+
+// startListeningLocked opens the LISTEN connection unless it is open, and waits for the
+// first attempt. s.subsMu must be held; it is released and taken again meanwhile.
+func (s *Store) startListeningLocked() error {
 	if !s.listening {
 		s.listening = true
 		lctx, cancel := context.WithCancel(context.Background())
@@ -70,18 +161,10 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
 		s.listener.Add(1)
 		go s.listen(lctx, ready)
 		s.subsMu.Unlock()
-		if err := <-ready; err != nil {
-			s.unsubscribe(ch)
-			return nil, err
-		}
-	} else {
-		s.subsMu.Unlock()
+		return <-ready
 	}
-	go func() {
-		<-ctx.Done()
-		s.unsubscribe(ch)
-	}()
-	return ch, nil
+	s.subsMu.Unlock()
+	return nil
 }
 
 func (s *Store) unsubscribe(ch chan struct{}) {
@@ -112,6 +195,10 @@ func (s *Store) listen(ctx context.Context, ready chan<- error) {
 		s.subsMu.Lock()
 		for ch := range s.subs {
 			delete(s.subs, ch)
+			close(ch)
+		}
+		for ch := range s.endpointSubs {
+			delete(s.endpointSubs, ch)
 			close(ch)
 		}
 		s.listening = false
@@ -147,14 +234,20 @@ func (s *Store) listen(ctx context.Context, ready chan<- error) {
 			continue
 		}
 		wait = 100 * time.Millisecond
-		if reconnected {
-			s.broadcast() // anything sent while we were not listening
+		if reconnected { // anything sent while we were not listening
+			s.broadcast()
+			s.broadcastEndpoint("")
 		}
 		for {
-			if _, err = conn.WaitForNotification(ctx); err != nil {
+			var n *pgconn.Notification
+			if n, err = conn.WaitForNotification(ctx); err != nil {
 				break
 			}
-			s.broadcast()
+			if id, ok := strings.CutPrefix(n.Payload, endpointNotice); ok {
+				s.broadcastEndpoint(id)
+			} else {
+				s.broadcast()
+			}
 		}
 		conn.Close(context.Background())
 		if ctx.Err() == nil {

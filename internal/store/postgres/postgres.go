@@ -65,11 +65,12 @@ type Store struct {
 	notifyReq chan struct{} // a pending NOTIFY; see requestNotify
 	notifier  sync.WaitGroup
 
-	subsMu     sync.Mutex
-	subs       map[chan struct{}]struct{}
-	listening  bool
-	stopListen context.CancelFunc
-	listener   sync.WaitGroup
+	subsMu       sync.Mutex
+	subs         map[chan struct{}]struct{}
+	endpointSubs map[chan string]struct{} // WatchEndpoints channels
+	listening    bool
+	stopListen   context.CancelFunc
+	listener     sync.WaitGroup
 }
 
 var (
@@ -105,14 +106,15 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		opts:      opts,
-		log:       opts.Logger,
-		pool:      pool,
-		connCfg:   cfg.ConnConfig,
-		ops:       make(chan *publishOp, 4096),
-		quit:      make(chan struct{}),
-		notifyReq: make(chan struct{}, 1),
-		subs:      make(map[chan struct{}]struct{}),
+		opts:         opts,
+		log:          opts.Logger,
+		pool:         pool,
+		connCfg:      cfg.ConnConfig,
+		ops:          make(chan *publishOp, 4096),
+		quit:         make(chan struct{}),
+		notifyReq:    make(chan struct{}, 1),
+		subs:         make(map[chan struct{}]struct{}),
+		endpointSubs: make(map[chan string]struct{}),
 	}
 	if _, _, err := s.migrate(ctx); err != nil {
 		pool.Close()

@@ -496,7 +496,11 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 	})
 	// No notification: the slots and FIFO turns freed here are taken by this node's own
 	// engine, which looks for work after recording outcomes; waking every node for each
-	// outcome would multiply claims that find nothing.
+	// outcome would multiply claims that find nothing. Endpoints disabled here (410 Gone)
+	// are another matter: other nodes must stop sending to them.
+	if err == nil {
+		s.notifyEndpoints(disIDs...)
+	}
 	return err
 }
 
@@ -663,5 +667,12 @@ func (s *Store) DisableFailingEndpoints(ctx context.Context, since time.Time, re
 		out, err = collect(rows, err, scanEndpoint)
 		return err
 	})
+	if err == nil {
+		ids := make([]string, len(out))
+		for i, e := range out {
+			ids[i] = e.ID
+		}
+		s.notifyEndpoints(ids...)
+	}
 	return out, err
 }
