@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/heraldhq/herald/internal/store"
@@ -18,10 +19,10 @@ import (
 //   - Slots: a delivery holds one of its endpoint's concurrency slots in the store until
 //     its outcome is committed, so outcomes are committed sooner (sharedCompleteLinger,
 //     waitsForSlotLocked), and a claim cut short by limits is not repeated at once.
-//   - Wake-ups: the claim loop also wakes when another node queues work (listenLoop).
+//   - Wake-ups: the claim loop also wakes when another node queues work.
 //   - Endpoint changes: a node drops its cached copy of an endpoint that another node
 //     changed (a new URL, paused, disabled, a rotated secret) when the store tells it
-//     (watchEndpoints), instead of using it until the cache expires.
+//     instead of using it until the cache expires.
 //   - Periodic work: retention and auto-disable run under a store.Locker lock, on one node
 //     at a time; every node still refreshes its queue-depth gauge.
 
@@ -81,22 +82,44 @@ func (e *Engine) fullClaimsOnly() bool { return e.storeLimits() > 0 }
 func (e *Engine) startShared(ctx context.Context) {
 	if n, ok := e.store.(store.Notifier); ok {
 		e.loops.Add(1)
-		go e.listenLoop(ctx, n)
+		go func() {
+			defer e.loops.Done()
+			// Wake the claim loop whenever a node commits claimable work; notifications
+			// arriving meanwhile coalesce into one more look, since a busy cluster
+			// notifies far more often than a claim is worth making.
+			follow(ctx, e.log, "subscribe to other nodes' work", n.Subscribe, func(struct{}) {
+				e.signal()
+				select {
+				case <-ctx.Done():
+				case <-time.After(notifyInterval):
+				}
+			}, e.signal) // the store stopped listening: look now in case something was missed
+		}()
 	}
 	if w, ok := e.store.(store.EndpointWatcher); ok {
 		e.loops.Add(1)
-		go e.watchEndpoints(ctx, w)
+		go func() {
+			defer e.loops.Done()
+			// Drop cached endpoints as the store reports them changed ("": any of them).
+			follow(ctx, e.log, "watch other nodes' endpoint changes", w.WatchEndpoints, func(id string) {
+				if id == "" {
+					e.allEndpointsChanged()
+				} else {
+					e.EndpointChanged(id)
+				}
+			}, e.allEndpointsChanged) // the store stopped listening: changes may have been missed
+		}()
 	}
 }
 
-// watchEndpoints drops cached endpoints as the store reports them changed.
-func (e *Engine) watchEndpoints(ctx context.Context, w store.EndpointWatcher) {
-	defer e.loops.Done()
+// follow subscribes and passes every value to handle until ctx ends, calling lost after
+// each subscription ends and subscribing again, with a backoff while subscribing fails.
+func follow[T any](ctx context.Context, log *slog.Logger, what string, subscribe func(context.Context) (<-chan T, error), handle func(T), lost func()) {
 	wait := time.Second
 	for ctx.Err() == nil {
-		ch, err := w.WatchEndpoints(ctx)
+		ch, err := subscribe(ctx)
 		if err != nil {
-			e.log.Warn("watch other nodes' endpoint changes", "err", err, "retry_in", wait)
+			log.Warn(what, "err", err, "retry_in", wait)
 			select {
 			case <-ctx.Done():
 			case <-time.After(wait):
@@ -105,43 +128,10 @@ func (e *Engine) watchEndpoints(ctx context.Context, w store.EndpointWatcher) {
 			continue
 		}
 		wait = time.Second
-		for id := range ch {
-			if id == "" {
-				e.allEndpointsChanged()
-			} else {
-				e.EndpointChanged(id)
-			}
+		for v := range ch {
+			handle(v)
 		}
-		e.allEndpointsChanged() // the store stopped listening: changes may have been missed
-	}
-}
-
-// listenLoop wakes the claim loop whenever a node commits claimable work.
-func (e *Engine) listenLoop(ctx context.Context, n store.Notifier) {
-	defer e.loops.Done()
-	wait := time.Second
-	for ctx.Err() == nil {
-		ch, err := n.Subscribe(ctx)
-		if err != nil {
-			e.log.Warn("subscribe to other nodes' work", "err", err, "retry_in", wait)
-			select {
-			case <-ctx.Done():
-			case <-time.After(wait):
-			}
-			wait = min(2*wait, 30*time.Second)
-			continue
-		}
-		wait = time.Second
-		for range ch {
-			e.signal()
-			// Notifications arriving meanwhile coalesce into one more look: a busy cluster
-			// notifies far more often than a claim is worth making.
-			select {
-			case <-ctx.Done():
-			case <-time.After(notifyInterval):
-			}
-		}
-		e.signal() // the store stopped listening; look now in case something was missed
+		lost()
 	}
 }
 
