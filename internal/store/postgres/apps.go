@@ -127,7 +127,15 @@ func (s *Store) UpdateApp(ctx context.Context, a *store.App) error {
 // DeleteApp implements store.Store. It removes the app's endpoints, messages, deliveries,
 // attempts, idempotency keys and API keys too.
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
-	return s.write(ctx, false, func(tx pgx.Tx) error {
+	var endpoints []string
+	err := s.write(ctx, false, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM endpoints WHERE app_id = $1`, id)
+		if endpoints, err = collect(rows, err, func(row scanner) (string, error) {
+			var id string
+			return id, row.Scan(&id)
+		}); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM attempts WHERE app_id = $1`,
 			`DELETE FROM deliveries WHERE app_id = $1`,
@@ -143,6 +151,10 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 		}
 		return err
 	})
+	if err == nil {
+		s.notifyEndpoints(endpoints...) // deleted with the app: no node sends to them any more
+	}
+	return err
 }
 
 // CreateAPIKey implements store.Store.
