@@ -166,6 +166,9 @@ func readImport(r io.Reader, file string) ([]client.MessageInput, []int, error) 
 	for sc.Scan() {
 		n++
 		b := bytes.TrimSpace(sc.Bytes())
+		if n == 1 {
+			b = bytes.TrimPrefix(b, []byte("\ufeff")) // a byte order mark, as some editors write
+		}
 		if len(b) == 0 {
 			continue
 		}

@@ -19,12 +19,11 @@ func TestMessageImport(t *testing.T) {
 	e.ok(t, "message", "create", "--app", "acme", "--type", "invoice.paid", "--payload", `{"id":"in_0"}`, "--idempotency-key", "in_0")
 
 	file := filepath.Join(t.TempDir(), "events.jsonl")
-	lines := `{"type":"invoice.paid","payload":{"id":"in_1","amount":4200},"idempotency_key":"in_1"}
+	lines := "\ufeff" + `{"type":"invoice.paid","payload":{"id":"in_1","amount":4200},"idempotency_key":"in_1"}
 
 {"type":"invoice.paid","payload":{"id":"in_0"},"idempotency_key":"in_0"}
 {"type":"customer.created","payload":{"id":"cus_1","html":"<b>"}}
-  {"type":"invoice.voided","payload":{ "id" : "in_2" }}
-`
+  {"type":"invoice.voided","payload":{ "id" : "in_2" }}` + "\r\n"
 	if err := os.WriteFile(file, []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
 	}
