@@ -57,7 +57,8 @@ delivers; per-endpoint limits and FIFO order hold across nodes. Migrations run o
 start (or with 'herald migrate').
 
 On first start herald creates an admin API key and prints it once; set
-HERALD_API_KEY to choose it yourself. Endpoint secrets are encrypted at rest with
+HERALD_API_KEY to choose it yourself (hk_ and 21 to 125 random letters, digits,
+'-' or '_'). Endpoint secrets are encrypted at rest with
 HERALD_ENCRYPTION_KEY (32 bytes, base64) or a key file it creates in the data
 directory — back that file up with the database.
 

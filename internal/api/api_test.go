@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
@@ -724,9 +725,45 @@ func TestKeyCacheExpires(t *testing.T) {
 	e.must(401, req{method: "GET", path: "/v1/apps/" + app, key: key})
 }
 
+func TestAPIKeyShapes(t *testing.T) {
+	generated, _, _ := NewAPIKey()
+	for _, c := range []struct {
+		key  string
+		want bool
+	}{
+		{generated, true},
+		{"hk_" + strings.Repeat("a", 21), true},
+		{"hk_chosen-by_the-operator-2026", true},
+		{"hk_" + strings.Repeat("Z9", 62) + "x", true}, // 128 characters
+		{"hk_" + strings.Repeat("a", 20), false},
+		{"hk_" + strings.Repeat("a", 126), false},
+		{"hk_chosen by the operator 2026", false},
+		{"hk_chosen+by/the=operator.2026", false},
+		{"xx_" + strings.Repeat("a", 43), false},
+		{"", false},
+	} {
+		if got := WellFormedAPIKey(c.key); got != c.want {
+			t.Errorf("WellFormedAPIKey(%q) = %v, want %v", c.key, got, c.want)
+		}
+	}
+
+	// An operator's own key (HERALD_API_KEY) works like a generated one.
+	e := newEnv(t)
+	own := "hk_chosen-by_the-operator-2026"
+	k := &store.APIKey{ID: ids.New("key"), Name: "own", Prefix: own[:12], Hash: HashAPIKey(own), CreatedAt: time.Now().UTC()}
+	if err := e.store.CreateAPIKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	e.must(200, req{method: "GET", path: "/v1/apps", key: own})
+	resp := e.do(req{method: "GET", path: "/v1/apps", key: "hk_short"})
+	if resp.status != 401 || !strings.Contains(string(resp.body), APIKeyFormat) {
+		t.Errorf("a malformed key: %d %s", resp.status, resp.body)
+	}
+}
+
 func TestNewAPIKey(t *testing.T) {
 	key, prefix, hash := NewAPIKey()
-	if !strings.HasPrefix(key, "hk_") || len(key) != 46 || prefix != key[:12] || !wellFormedKey(key) {
+	if !strings.HasPrefix(key, "hk_") || len(key) != 46 || prefix != key[:12] || !WellFormedAPIKey(key) {
 		t.Errorf("key %q prefix %q", key, prefix)
 	}
 	if _, err := base64.RawURLEncoding.DecodeString(key[3:]); err != nil {

@@ -15,11 +15,17 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// API key format: "hk_" and the unpadded base64url encoding of 32 random bytes.
+// API key format: "hk_" and the unpadded base64url encoding of 32 random bytes, for the
+// keys herald makes; an operator's own HERALD_API_KEY may be any "hk_" and 21 to 125
+// characters of the same alphabet.
 const (
 	keyPrefix    = "hk_"
-	keyLen       = len(keyPrefix) + 43
+	keyMinLen    = len(keyPrefix) + 21
+	keyMaxLen    = 128
 	keyPrefixLen = 12 // how much of a key is kept to recognise it
+
+	// APIKeyFormat describes the keys WellFormedAPIKey accepts, for error messages.
+	APIKeyFormat = "hk_ followed by 21 to 125 letters, digits, '-' or '_'"
 )
 
 // Key cache tuning: a key is looked up in the store at most once per keyCacheTTL.
@@ -43,9 +49,9 @@ func HashAPIKey(key string) []byte {
 	return h[:]
 }
 
-// wellFormedKey reports whether key has the shape NewAPIKey gives keys.
-func wellFormedKey(key string) bool {
-	if len(key) != keyLen || !strings.HasPrefix(key, keyPrefix) {
+// WellFormedAPIKey reports whether key has the shape of an API key (APIKeyFormat).
+func WellFormedAPIKey(key string) bool {
+	if len(key) < keyMinLen || len(key) > keyMaxLen || !strings.HasPrefix(key, keyPrefix) {
 		return false
 	}
 	for i := len(keyPrefix); i < len(key); i++ {
@@ -106,8 +112,8 @@ func (s *server) authenticate(r *http.Request) (*store.APIKey, error) {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed Authorization header; send Authorization: Bearer <api key>")
 	}
 	key = strings.TrimSpace(key)
-	if !wellFormedKey(key) {
-		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed API key; keys look like hk_ and 43 more characters")
+	if !WellFormedAPIKey(key) {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed API key; keys are "+APIKeyFormat)
 	}
 	hash := sha256.Sum256([]byte(key))
 	if k := s.keys.get(hash); k != nil {

@@ -364,7 +364,22 @@ func TestFirstStartCreatesAdminKey(t *testing.T) {
 	if out2.String() != "" {
 		t.Fatalf("second start printed %q, want nothing", out2.String())
 	}
-	if _, err := New(context.Background(), Config{DataDir: t.TempDir(), APIKey: "short"}, log, io.Discard); err == nil {
-		t.Fatal("a malformed HERALD_API_KEY was accepted")
+	for _, bad := range []string{"short", "hk_short", "hk_has spaces in it, so no", "hk_" + strings.Repeat("x", 126)} {
+		if _, err := New(context.Background(), Config{DataDir: t.TempDir(), APIKey: bad}, log, io.Discard); err == nil {
+			t.Fatalf("a malformed HERALD_API_KEY %q was accepted", bad)
+		}
+	}
+	// The API accepts every key serve accepts.
+	own, err := New(context.Background(), Config{DataDir: t.TempDir(), APIKey: "hk_chosen-by_the-operator-2026"}, log, io.Discard)
+	if err != nil {
+		t.Fatalf("an operator's own HERALD_API_KEY: %v", err)
+	}
+	defer own.store.Close()
+	k, err := own.store.APIKeyByHash(context.Background(), api.HashAPIKey("hk_chosen-by_the-operator-2026"))
+	if err != nil || k.AppID != "" {
+		t.Fatalf("HERALD_API_KEY stored as %+v (%v), want an admin key", k, err)
+	}
+	if !api.WellFormedAPIKey("hk_chosen-by_the-operator-2026") {
+		t.Fatal("serve accepts a HERALD_API_KEY that the API refuses")
 	}
 }

@@ -228,8 +228,8 @@ func Migrate(ctx context.Context, cfg Config, log *slog.Logger) (db string, from
 // printed once.
 func (s *Server) ensureAdminKey(ctx context.Context, out io.Writer) error {
 	if s.cfg.APIKey != "" {
-		if !strings.HasPrefix(s.cfg.APIKey, "hk_") || len(s.cfg.APIKey) < 24 {
-			return errors.New("HERALD_API_KEY: want a key of the form hk_ followed by at least 21 random characters (see 'herald secret new' for randomness, or let herald create one)")
+		if !api.WellFormedAPIKey(s.cfg.APIKey) {
+			return errors.New("HERALD_API_KEY: want " + api.APIKeyFormat + ", chosen at random (or unset it, and herald creates one)")
 		}
 		hash := api.HashAPIKey(s.cfg.APIKey)
 		if _, err := s.store.APIKeyByHash(ctx, hash); err == nil {
