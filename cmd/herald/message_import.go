@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/heraldhq/herald/internal/client"
@@ -92,7 +94,7 @@ running the same import again publishes each message exactly once.`,
 					if start > 0 {
 						done = fmt.Sprintf("the %d messages of lines %d-%d were published", start, lines[0], lines[start-1])
 					}
-					return fmt.Errorf("import lines %d-%d: %w; %s", lines[start], lines[end-1], af.explain(err), done)
+					return fmt.Errorf("import lines %d-%d: %w%s; %s", lines[start], lines[end-1], af.explain(err), batchLine(err, lines[start:end]), done)
 				}
 				if len(res) != end-start {
 					return fmt.Errorf("import lines %d-%d: the server answered %d messages for %d", lines[start], lines[end-1], len(res), end-start)
@@ -126,6 +128,27 @@ running the same import again publishes each message exactly once.`,
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the JSON Lines file (default: stdin)")
 	cmd.Flags().IntVar(&batch, "batch", 500, "messages per request (1 to 1000)")
 	return cmd
+}
+
+// batchIndex finds the message a batch publish error names ("messages[3].type ...").
+var batchIndex = regexp.MustCompile(`messages\[(\d+)\]`)
+
+// batchLine returns " (messages[i] is line n)" for an API error about one message of a
+// batch whose messages came from lines, or "".
+func batchLine(err error, lines []int) string {
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) {
+		return ""
+	}
+	m := batchIndex.FindStringSubmatch(apiErr.Message)
+	if m == nil {
+		return ""
+	}
+	i, convErr := strconv.Atoi(m[1])
+	if convErr != nil || i >= len(lines) {
+		return ""
+	}
+	return fmt.Sprintf(" (messages[%d] is line %d)", i, lines[i])
 }
 
 // importInput opens --file, or stdin when it is empty or "-" (refusing a terminal).

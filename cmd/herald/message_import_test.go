@@ -70,6 +70,10 @@ func TestMessageImport(t *testing.T) {
 	if !strings.Contains(stderr, "the 1 messages of lines 1-1 were published") {
 		t.Errorf("partial import error %q does not say what was published", stderr)
 	}
+	// An error about one message of a batch names its line.
+	bad := `{"type":"invoice.paid","payload":{}}` + "\n\n" + `{"type":"invoice paid","payload":{}}` + "\n"
+	code, _, stderr = e.cli(t, bad, "message", "import", "--app", "acme")
+	wantOneLineError(t, code, stderr, "(messages[1] is line 3); nothing was published")
 }
 
 func TestMessageImportErrors(t *testing.T) {
