@@ -129,7 +129,7 @@ func (s *Store) unwatch(ch chan string) {
 }
 
 // broadcastEndpoint passes an endpoint change on to every watcher. A watcher whose
-// buffer is full gets "" (everything changed) in place of its oldest entry instead.
+// buffer is full gets "" (any endpoint may have changed) in place of its oldest entry.
 func (s *Store) broadcastEndpoint(id string) {
 	s.subsMu.Lock()
 	defer s.subsMu.Unlock()
@@ -151,7 +151,7 @@ func (s *Store) broadcastEndpoint(id string) {
 }
 
 // startListeningLocked opens the LISTEN connection unless it is open, and waits for the
-// first attempt. s.subsMu must be held; it is released and taken again meanwhile.
+// first attempt. s.subsMu must be held; it is released on return.
 func (s *Store) startListeningLocked() error {
 	if !s.listening {
 		s.listening = true
