@@ -184,10 +184,38 @@ func TestClusterEndpointChanges(t *testing.T) {
 	if err := stores[0].CreateApp(bg, app); err != nil {
 		t.Fatal(err)
 	}
-	ep := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/old", State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	ep := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/old", EventTypes: []string{"a.b"}, State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
 	if err := stores[0].CreateEndpoint(bg, ep, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: ep.ID, Secret: secret, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
+	// Wait until node 1 hears of endpoint changes (its LISTEN connection is up; when it
+	// comes up, every node drops what it cached before), by changing another endpoint.
+	watch, stop := context.WithCancel(bg)
+	defer stop()
+	heard, err := stores[1].WatchEndpoints(watch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/probe", EventTypes: []string{"probe"}, State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	if err := stores[0].CreateEndpoint(bg, probe, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: probe.ID, Secret: secret, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "node 1 to listen for endpoint changes", func() bool {
+		if err := stores[0].SetEndpointState(bg, probe.ID, store.EndpointEnabled, ""); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			select {
+			case id := <-heard:
+				if id == probe.ID {
+					return true
+				}
+			case <-time.After(20 * time.Millisecond):
+				return false
+			}
+		}
+	})
+
 	publish := func() {
 		m := &store.Message{ID: ids.New("msg"), AppID: app.ID, Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
 		if _, err := engines[1].Publish(bg, m); err != nil {
@@ -215,12 +243,7 @@ func TestClusterEndpointChanges(t *testing.T) {
 	}
 	eventually(t, "node 1 to drop the endpoint it cached", func() bool { _, valid := cached(); return !valid })
 	publish()
-	eventually(t, "a delivery to the new URL", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		t.Logf("%v", got)
-		return got["/new"] == 1
-	})
+	eventually(t, "a delivery to the new URL", func() bool { return received("/new") == 1 })
 	if n := received("/old"); n != 1 {
 		t.Errorf("the old URL got %d requests after the change, want none", n-1)
 	}

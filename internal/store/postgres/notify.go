@@ -98,14 +98,15 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
 }
 
 // WatchEndpoints implements store.EndpointWatcher, on the same LISTEN connection as
-// Subscribe. An empty id means any endpoint may have changed: the connection was lost
-// for a while, or the receiver fell behind.
+// Subscribe. An empty id means any endpoint may have changed: the watch just began, the
+// connection was (re)established, or the receiver fell behind.
 func (s *Store) WatchEndpoints(ctx context.Context) (<-chan string, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.leave()
 	ch := make(chan string, 64)
+	ch <- "" // whatever the caller cached before watching may be stale
 	s.subsMu.Lock()
 	s.endpointSubs[ch] = struct{}{}
 	if err := s.startListeningLocked(); err != nil {
@@ -236,8 +237,10 @@ func (s *Store) listen(ctx context.Context, ready chan<- error) {
 		wait = 100 * time.Millisecond
 		if reconnected { // anything sent while we were not listening
 			s.broadcast()
-			s.broadcastEndpoint("")
 		}
+		// Endpoints may have changed before LISTEN took effect, after a watcher's engine
+		// cached them: now that no change goes unheard, drop them all once.
+		s.broadcastEndpoint("")
 		for {
 			var n *pgconn.Notification
 			if n, err = conn.WaitForNotification(ctx); err != nil {
