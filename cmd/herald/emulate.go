@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -58,11 +59,17 @@ OpenAI's user-agent, and herald's retries and delivery logs. The herald API
 (--herald-addr) stays available for more endpoints and for inspecting deliveries
 with the herald CLI; the app is "openai".
 
+With --herald-server URL (and an admin --api-key) the events go through that
+running herald instead, to its app "openai" (created if missing), so that they
+reach the endpoints and 'herald listen' sessions you already have there; that
+server signs them with its own user-agent and retry schedule.
+
 State lives in memory, and herald's database in a temporary directory removed at
 exit, unless --data-dir names one to keep.`,
 		Example: `  herald emulate openai --webhook-url http://127.0.0.1:8000/webhooks
   herald emulate openai --delay 200ms --webhook-url http://127.0.0.1:8000/webhooks --webhook-secret "$OPENAI_WEBHOOK_SECRET"
-  herald emulate openai --delay 1s..5s --script rules.json --events 'response.*' --webhook-url http://127.0.0.1:8000/webhooks`,
+  herald emulate openai --delay 1s..5s --script rules.json --events 'response.*' --webhook-url http://127.0.0.1:8000/webhooks
+  herald emulate openai --herald-server http://127.0.0.1:8080 --api-key "$HERALD_API_KEY"`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -113,6 +120,21 @@ exit, unless --data-dir names one to keep.`,
 			if logLevel == "info" { // herald's own start-up and shutdown lines are noise here
 				cfg.HeraldLogger, _ = newLogger(cmd.ErrOrStderr(), "warn", logFormat)
 			}
+			if cfg.Server != "" {
+				for _, name := range []string{"herald-addr", "data-dir", "retry-schedule", "allow-network"} {
+					if cmd.Flags().Changed(name) {
+						return usageError{err: fmt.Errorf("--%s configures the embedded herald; with --herald-server, configure that server instead", name), cmd: cmd}
+					}
+				}
+				if u, err := url.Parse(cfg.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return usageError{err: fmt.Errorf("--herald-server %q: want the server's http:// or https:// URL", cfg.Server), cmd: cmd}
+				}
+				if cfg.APIKey == "" {
+					return usageError{err: fmt.Errorf("--herald-server needs an admin API key: pass --api-key or set $%s", apiKeyEnv), cmd: cmd}
+				}
+			} else {
+				cfg.APIKey = "" // the embedded herald makes its own
+			}
 			st, err := emulate.Start(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -125,6 +147,8 @@ exit, unless --data-dir names one to keep.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8090", "listen address of the emulated OpenAI API")
 	f.StringVar(&cfg.HeraldAddr, "herald-addr", "127.0.0.1:8091", "listen address of the embedded herald API")
+	f.StringVar(&cfg.Server, "herald-server", "", "publish through this running herald server instead of an embedded one (with --api-key)")
+	f.StringVar(&cfg.APIKey, "api-key", os.Getenv(apiKeyEnv), "with --herald-server: its admin API key [$"+apiKeyEnv+"]")
 	f.StringVar(&cfg.DataDir, "data-dir", "", "herald's data directory, kept across runs (default: a temporary one)")
 	f.StringArrayVar(&hooks, "webhook-url", nil, "a URL to deliver the webhooks to (repeatable)")
 	f.StringVar(&cfg.WebhookSecret, "webhook-secret", "", "the whsec_ secret the webhooks are signed with (default: generated)")
@@ -160,7 +184,11 @@ func printEmulator(w io.Writer, st *emulate.Stack, cfg emulate.Config, delay str
 	fmt.Fprintf(w, "  export OPENAI_BASE_URL=%s\n", st.OpenAIURL)
 	fmt.Fprintf(w, "  export OPENAI_API_KEY=sk-emulated        # any key is accepted\n")
 	fmt.Fprintf(w, "  export OPENAI_WEBHOOK_SECRET=%s\n\n", st.WebhookSecret)
-	fmt.Fprintf(w, "Webhooks go through an embedded herald server, app %q:\n", emulate.AppUID)
+	if cfg.Server != "" {
+		fmt.Fprintf(w, "Webhooks go through the herald server at %s, app %q:\n", st.HeraldURL, emulate.AppUID)
+	} else {
+		fmt.Fprintf(w, "Webhooks go through an embedded herald server, app %q:\n", emulate.AppUID)
+	}
 	if len(st.Endpoints) == 0 {
 		fmt.Fprintf(w, "  no endpoint yet: restart with --webhook-url, or add one with the herald CLI below\n")
 	}
@@ -172,7 +200,11 @@ func printEmulator(w io.Writer, st *emulate.Stack, cfg emulate.Config, delay str
 		fmt.Fprintf(w, "  %s  -> %s (%s)\n", ep.ID, ep.URL, filter)
 	}
 	fmt.Fprintf(w, "\nAdd endpoints and inspect deliveries with the herald CLI:\n\n")
-	fmt.Fprintf(w, "  export HERALD_SERVER=%s HERALD_API_KEY=%s\n", st.HeraldURL, st.APIKey)
+	if cfg.Server != "" {
+		fmt.Fprintf(w, "  export HERALD_SERVER=%s HERALD_API_KEY=...   # the key you gave\n", st.HeraldURL)
+	} else {
+		fmt.Fprintf(w, "  export HERALD_SERVER=%s HERALD_API_KEY=%s\n", st.HeraldURL, st.APIKey)
+	}
 	fmt.Fprintf(w, "  herald endpoint create --app %s --url http://127.0.0.1:9000/webhooks --secret \"$OPENAI_WEBHOOK_SECRET\"\n", emulate.AppUID)
 	fmt.Fprintf(w, "  herald delivery list --app %s\n\n", emulate.AppUID)
 	fmt.Fprintf(w, "Responses take %s; put [fail], [incomplete] or [slow] in an input to script it (see docs/emulator.md). Ctrl-C stops.\n", delay)

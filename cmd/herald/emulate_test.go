@@ -63,6 +63,9 @@ func TestEmulateOpenAIUsage(t *testing.T) {
 		{[]string{"--script", filepath.Join(t.TempDir(), "missing.json")}, 1, "script"},
 		{[]string{"--script", script}, 1, "rule 1"},
 		{[]string{"--addr", "127.0.0.1:0", "--herald-addr", "127.0.0.1:0", "--webhook-secret", "whsec_!!"}, 1, "secret"},
+		{[]string{"--herald-server", "127.0.0.1:8080", "--api-key", "hk_x"}, 2, "--herald-server"},
+		{[]string{"--herald-server", "http://127.0.0.1:8080", "--api-key", ""}, 2, "--api-key"},
+		{[]string{"--herald-server", "http://127.0.0.1:8080", "--api-key", "hk_x", "--data-dir", "d"}, 2, "--data-dir configures the embedded herald"},
 		{[]string{"extra"}, 2, "accepts 0 arg"},
 		{[]string{"--nope"}, 2, "unknown flag"},
 	} {

@@ -1,7 +1,8 @@
 // Package emulate runs a provider emulator for local development together with an
 // embedded herald server that delivers the emulator's webhooks: the emulated API on
 // one address, herald's API on another, and an app whose endpoints receive the events
-// with herald's signatures, retries and delivery logs.
+// with herald's signatures, retries and delivery logs. It can publish through a herald
+// server that already runs instead (Config.Server).
 package emulate
 
 import (
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/api"
@@ -29,9 +31,10 @@ const AppUID = "openai"
 // Config configures Start.
 type Config struct {
 	Addr          string         // the emulated API's listen address (default 127.0.0.1:8090)
+	Server        string         // a running herald server to publish through; empty starts an embedded one
 	HeraldAddr    string         // the embedded herald's listen address (default 127.0.0.1:8091)
-	DataDir       string         // herald's data directory; empty means a temporary one, removed by Close
-	APIKey        string         // herald's admin API key; generated if empty
+	DataDir       string         // the embedded herald's data directory; empty means a temporary one, removed by Close
+	APIKey        string         // herald's admin API key: Server's (required with it), or the embedded one's (generated if empty)
 	WebhookURLs   []string       // endpoints to create (or reuse) in the app
 	WebhookSecret string         // their whsec_ secret; generated if empty (or taken from a reused endpoint)
 	EventTypes    []string       // the endpoints' event filter; empty means every event
@@ -55,12 +58,12 @@ type Stack struct {
 
 	api     *http.Server
 	cancel  context.CancelFunc
-	herald  chan error // the herald server's Run result
+	herald  chan error // the embedded herald server's Run result; nil with Config.Server
 	tempDir string
 }
 
-// Start starts herald and the emulator and prepares the app and its endpoints. The
-// servers run until Close.
+// Start starts herald (unless cfg.Server names a running one) and the emulator, and
+// prepares the app and its endpoints. The servers run until Close.
 func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	log := cfg.Logger
 	if log == nil {
@@ -80,7 +83,10 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 			return nil, fmt.Errorf("webhook secret: %w", err)
 		}
 	}
-	s := &Stack{APIKey: cfg.APIKey, herald: make(chan error, 1)}
+	if cfg.Server != "" && cfg.APIKey == "" {
+		return nil, errors.New("herald server " + cfg.Server + ": an API key is required")
+	}
+	s := &Stack{APIKey: cfg.APIKey}
 	var closers []func()
 	defer func() {
 		if err != nil {
@@ -95,37 +101,11 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, fmt.Errorf("emulator listen: %w", err)
 	}
 	closers = append(closers, func() { apiLn.Close() })
-	heraldLn, err := net.Listen("tcp", cfg.HeraldAddr)
-	if err != nil {
-		return nil, fmt.Errorf("herald listen: %w", err)
+	if cfg.Server != "" {
+		s.HeraldURL = strings.TrimSuffix(cfg.Server, "/")
+	} else if err := s.startHerald(ctx, cfg, &closers); err != nil {
+		return nil, err
 	}
-	closers = append(closers, func() { heraldLn.Close() })
-
-	dataDir := cfg.DataDir
-	if dataDir == "" {
-		if dataDir, err = os.MkdirTemp("", "herald-emulate-"); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-		s.tempDir = dataDir
-		closers = append(closers, func() { os.RemoveAll(dataDir) })
-	}
-	if s.APIKey == "" {
-		s.APIKey, _, _ = api.NewAPIKey()
-	}
-	allow := append([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, cfg.AllowNetworks...)
-	srv, err := server.New(ctx, server.Config{
-		DataDir: dataDir, APIKey: s.APIKey, AllowNetworks: allow, RetrySchedule: cfg.RetrySchedule,
-		UserAgent: openai.UserAgent, ShutdownTimeout: 5 * time.Second,
-	}, cfg.HeraldLogger, io.Discard)
-	if err != nil {
-		return nil, fmt.Errorf("herald: %w", err)
-	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel = cancel
-	go func() { s.herald <- srv.Run(runCtx, heraldLn) }()
-	closers = append(closers, func() { cancel(); <-s.herald })
-
-	s.HeraldURL = "http://" + heraldLn.Addr().String()
 	s.Herald = client.New(s.HeraldURL, s.APIKey, nil)
 	if err := waitReady(ctx, s.HeraldURL); err != nil {
 		return nil, err
@@ -150,6 +130,41 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	return s, nil
 }
 
+// startHerald starts the embedded herald server, adding what undoes it to closers.
+func (s *Stack) startHerald(ctx context.Context, cfg Config, closers *[]func()) (err error) {
+	heraldLn, err := net.Listen("tcp", cfg.HeraldAddr)
+	if err != nil {
+		return fmt.Errorf("herald listen: %w", err)
+	}
+	*closers = append(*closers, func() { heraldLn.Close() })
+
+	dataDir := cfg.DataDir
+	if dataDir == "" {
+		if dataDir, err = os.MkdirTemp("", "herald-emulate-"); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+		s.tempDir = dataDir
+		*closers = append(*closers, func() { os.RemoveAll(dataDir) })
+	}
+	if s.APIKey == "" {
+		s.APIKey, _, _ = api.NewAPIKey()
+	}
+	allow := append([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, cfg.AllowNetworks...)
+	srv, err := server.New(ctx, server.Config{
+		DataDir: dataDir, APIKey: s.APIKey, AllowNetworks: allow, RetrySchedule: cfg.RetrySchedule,
+		UserAgent: openai.UserAgent, ShutdownTimeout: 5 * time.Second,
+	}, cfg.HeraldLogger, io.Discard)
+	if err != nil {
+		return fmt.Errorf("herald: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel, s.herald = cancel, make(chan error, 1)
+	go func() { s.herald <- srv.Run(runCtx, heraldLn) }()
+	*closers = append(*closers, func() { cancel(); <-s.herald })
+	s.HeraldURL = "http://" + heraldLn.Addr().String()
+	return nil
+}
+
 // waitReady waits until herald's /readyz answers 200.
 func waitReady(ctx context.Context, base string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -165,7 +180,7 @@ func waitReady(ctx context.Context, base string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("herald did not become ready: %w", ctx.Err())
+			return fmt.Errorf("herald at %s did not become ready: %w", base, ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -253,8 +268,9 @@ func (s *Stack) currentSecret(ctx context.Context, ep *client.Endpoint) (string,
 	return newest.Secret, nil
 }
 
-// Close stops the emulator (nothing pending finishes any more), then herald, letting
-// deliveries in flight finish for up to 5 seconds, and removes a temporary data directory.
+// Close stops the emulator (nothing pending finishes any more), then the embedded herald,
+// letting deliveries in flight finish for up to 5 seconds, and removes a temporary data
+// directory. A herald server given as Config.Server keeps running.
 func (s *Stack) Close() error {
 	var errs []error
 	if err := s.Emulator.Close(); err != nil {
@@ -265,9 +281,11 @@ func (s *Stack) Close() error {
 	if err := s.api.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("emulator shutdown: %w", err))
 	}
-	s.cancel()
-	if err := <-s.herald; err != nil {
-		errs = append(errs, fmt.Errorf("herald: %w", err))
+	if s.herald != nil {
+		s.cancel()
+		if err := <-s.herald; err != nil {
+			errs = append(errs, fmt.Errorf("herald: %w", err))
+		}
 	}
 	if s.tempDir != "" {
 		if err := os.RemoveAll(s.tempDir); err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +16,11 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/client"
 	"github.com/heraldhq/herald/internal/emulate"
 	"github.com/heraldhq/herald/internal/emulate/openai"
+	"github.com/heraldhq/herald/internal/server"
 )
 
 type request struct {
@@ -183,5 +187,64 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestStackOnRunningServer publishes through a herald server that runs already: the
+// events reach its endpoints, signed by it, and closing the stack leaves it running.
+func TestStackOnRunningServer(t *testing.T) {
+	ctx := context.Background()
+	key, _, _ := api.NewAPIKey()
+	srv, err := server.New(ctx, server.Config{
+		DataDir: t.TempDir(), APIKey: key, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+	}, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx, ln) }()
+	defer func() { stop(); <-done }()
+	heraldURL := "http://" + ln.Addr().String()
+
+	if _, err := emulate.Start(ctx, emulate.Config{Addr: "127.0.0.1:0", Server: heraldURL}); err == nil {
+		t.Fatal("a herald server without an API key was accepted")
+	}
+	hook, got := receiver(t)
+	st, err := emulate.Start(ctx, emulate.Config{
+		Addr: "127.0.0.1:0", Server: heraldURL + "/", APIKey: key, WebhookURLs: []string{hook.URL + "/webhooks"},
+		OpenAI: openai.Config{Delay: 10 * time.Millisecond}, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.HeraldURL != heraldURL || st.App.UID != emulate.AppUID || len(st.Endpoints) != 1 {
+		t.Fatalf("stack: %+v", st)
+	}
+	c := sdk.NewClient(option.WithBaseURL(st.OpenAIURL), option.WithAPIKey("anything"), option.WithWebhookSecret(st.WebhookSecret))
+	r, err := c.Responses.New(ctx, responses.ResponseNewParams{
+		Model: "gpt-5-mini", Background: sdk.Bool(true), Input: responses.ResponseNewParamsInputUnion{OfString: sdk.String("hi")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := next(t, got)
+	ev, err := c.Webhooks.Unwrap(req.body, req.header)
+	if err != nil || ev.Type != "response.completed" || ev.Data.ID != r.ID {
+		t.Fatalf("webhook %s: %v", req.body, err)
+	}
+	if ua := req.header.Get("User-Agent"); !strings.HasPrefix(ua, "herald/") {
+		t.Errorf("user-agent %q, want the running server's own", ua)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	apps, _, err := client.New(heraldURL, key, nil).ListApps(ctx, client.ListParams{})
+	if err != nil || len(apps) != 1 || apps[0].UID != emulate.AppUID {
+		t.Fatalf("the running server after the stack closed: %v, %v", apps, err)
 	}
 }
