@@ -62,7 +62,7 @@ with the herald CLI; the app is "openai".
 With --herald-server URL (and an admin --api-key) the events go through that
 running herald instead, to its app "openai" (created if missing), so that they
 reach the endpoints and 'herald listen' sessions you already have there; that
-server signs them with its own user-agent and retry schedule.
+server sends them with its own user-agent and retry schedule.
 
 State lives in memory, and herald's database in a temporary directory removed at
 exit, unless --data-dir names one to keep.`,
