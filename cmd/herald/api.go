@@ -111,6 +111,20 @@ func (f *appFlag) get(cmd *cobra.Command) (string, error) {
 	return f.app, nil
 }
 
+// client returns the --app value and a client of the server, or the usage error of
+// whichever is missing (the app first).
+func (f *appFlag) client(cmd *cobra.Command, af *apiFlags) (string, *client.Client, error) {
+	app, err := f.get(cmd)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := af.client(cmd)
+	if err != nil {
+		return "", nil, err
+	}
+	return app, c, nil
+}
+
 // listFlags are the paging flags of list commands.
 type listFlags struct {
 	limit  int

@@ -113,11 +113,7 @@ func newDeliveryGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Example: "  herald delivery get --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -151,11 +147,7 @@ the first 4 KiB of each response body.`,
   herald delivery attempts --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.[0].response_body'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -185,11 +177,7 @@ being attempted. To send many deliveries again, see 'herald endpoint replay'.`,
 		Example: "  herald delivery retry --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}

@@ -256,11 +256,7 @@ page). FAILING SINCE is when the endpoint started failing continuously.`,
   herald endpoint list --app acme --all --json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -287,11 +283,7 @@ func newEndpointGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Example: "  herald endpoint get --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -348,11 +340,7 @@ func newEndpointStateCmd(af *apiFlags, ap *appFlag, use, short, long, state stri
 		Example: "  herald endpoint " + use + " --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -377,11 +365,7 @@ func newEndpointDeleteCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Example: "  herald endpoint delete --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -414,11 +398,7 @@ the receiver should accept any of them (webhook.NewStandard takes several).`,
   herald endpoint secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.[0].secret'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}

@@ -44,13 +44,10 @@ func readPayload(cmd *cobra.Command, payload string) ([]byte, error) {
 	case cmd.Flags().Changed("payload") && payload != "@-":
 		b = []byte(payload)
 	default:
-		in := cmd.InOrStdin()
-		if f, ok := in.(*os.File); ok {
-			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-				return nil, usageError{err: errors.New("no payload: pass --payload '{...}', --payload @file.json, or pipe it on stdin"), cmd: cmd}
-			}
+		in, err := pipedStdin(cmd, "no payload: pass --payload '{...}', --payload @file.json, or pipe it on stdin")
+		if err != nil {
+			return nil, err
 		}
-		var err error
 		if b, err = io.ReadAll(in); err != nil {
 			return nil, fmt.Errorf("read payload from stdin: %w", err)
 		}
@@ -64,6 +61,18 @@ func readPayload(cmd *cobra.Command, payload string) ([]byte, error) {
 		return nil, fmt.Errorf("the payload is not valid JSON: %w", err)
 	}
 	return b, nil
+}
+
+// pipedStdin returns the command's standard input, or a usage error saying nothing
+// when it is a terminal (nobody is piping anything in).
+func pipedStdin(cmd *cobra.Command, nothing string) (io.Reader, error) {
+	in := cmd.InOrStdin()
+	if f, ok := in.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return nil, usageError{err: errors.New(nothing), cmd: cmd}
+		}
+	}
+	return in, nil
 }
 
 func newMessageCreateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
@@ -187,11 +196,7 @@ func newMessageGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Example: "  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C\n  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq .payload",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}

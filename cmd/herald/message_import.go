@@ -160,11 +160,9 @@ func importInput(cmd *cobra.Command, file string) (io.Reader, func(), error) {
 		}
 		return f, func() { f.Close() }, nil
 	}
-	in := cmd.InOrStdin()
-	if f, ok := in.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return nil, nil, usageError{err: errors.New("nothing to import: pass --file events.jsonl, or pipe JSON Lines on stdin"), cmd: cmd}
-		}
+	in, err := pipedStdin(cmd, "nothing to import: pass --file events.jsonl, or pipe JSON Lines on stdin")
+	if err != nil {
+		return nil, nil, err
 	}
 	return in, func() {}, nil
 }

@@ -140,11 +140,7 @@ func newSourceListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Example: "  herald source list --app acme",
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -170,11 +166,7 @@ func newSourceGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Example: "  herald source get --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -197,11 +189,7 @@ give both while the provider switches: --secrets NEW,OLD; later --secret NEW.`,
 		Example: `  herald source update --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --secrets whsec_new,whsec_old`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -224,11 +212,7 @@ func newSourceDeleteCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Example: "  herald source delete --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -251,11 +235,7 @@ app: see its deliveries with 'herald delivery list --app APP --message MSG'.`,
 		Example: "  herald source events --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
@@ -285,11 +265,7 @@ Use --json to see their headers and bodies.`,
 		Example: "  herald source rejections --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
+			app, c, err := ap.client(cmd, af)
 			if err != nil {
 				return err
 			}
