@@ -296,25 +296,27 @@ func (e *Engine) EndpointChanged(id string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if ep, ok := e.endpoints[id]; ok {
-		ep.validTo = time.Time{}
-		ep.changes++ // nothing more is sent with the old copy
-		if len(ep.queue) > 0 && !ep.loading {
-			ep.loading = true
-			go e.load(ep)
-		}
+		e.endpointChangedLocked(ep)
 	}
 }
 
 // allEndpointsChanged drops every cached endpoint, as EndpointChanged does for one.
 func (e *Engine) allEndpointsChanged() {
 	e.mu.Lock()
-	ids := make([]string, 0, len(e.endpoints))
-	for id := range e.endpoints {
-		ids = append(ids, id)
+	defer e.mu.Unlock()
+	for _, ep := range e.endpoints {
+		e.endpointChangedLocked(ep)
 	}
-	e.mu.Unlock()
-	for _, id := range ids {
-		e.EndpointChanged(id)
+}
+
+// endpointChangedLocked marks ep's cached copy as changed: nothing more is sent with it,
+// and a queue waiting on it reloads it. e.mu must be held.
+func (e *Engine) endpointChangedLocked(ep *endpoint) {
+	ep.validTo = time.Time{}
+	ep.changes++
+	if len(ep.queue) > 0 && !ep.loading {
+		ep.loading = true
+		go e.load(ep)
 	}
 }
 
