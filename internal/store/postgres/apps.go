@@ -44,6 +44,12 @@ func nullString(s string) *string {
 
 type scanner interface{ Scan(...any) error }
 
+// scanString scans a row of one text column, for collect.
+func scanString(row scanner) (string, error) {
+	var s string
+	return s, row.Scan(&s)
+}
+
 // collect scans every row with scan.
 func collect[T any](rows pgx.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
@@ -130,10 +136,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	var endpoints []string
 	err := s.write(ctx, false, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id FROM endpoints WHERE app_id = $1`, id)
-		if endpoints, err = collect(rows, err, func(row scanner) (string, error) {
-			var id string
-			return id, row.Scan(&id)
-		}); err != nil {
+		if endpoints, err = collect(rows, err, scanString); err != nil {
 			return err
 		}
 		for _, q := range []string{

@@ -572,10 +572,7 @@ func (s *Store) Replay(ctx context.Context, f store.ReplayFilter, now time.Time)
 		rows, err := tx.Query(ctx, `SELECT id FROM deliveries WHERE endpoint_id = $1 AND id > $2 AND status <> 'pending'
 			AND ($3 = '' OR status = $3) AND created_at >= $4 AND created_at < $5 ORDER BY id LIMIT $6 FOR UPDATE`,
 			f.EndpointID, f.After, f.Status, since, until, limit)
-		ids, err := collect(rows, err, func(row scanner) (string, error) {
-			var id string
-			return id, row.Scan(&id)
-		})
+		ids, err := collect(rows, err, scanString)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -609,10 +606,7 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 		res = store.PurgeResult{}
 		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE created_at < $1 AND NOT EXISTS (
 			SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'pending') ORDER BY created_at LIMIT $2`, before, limit)
-		ids, err := collect(rows, err, func(row scanner) (string, error) {
-			var id string
-			return id, row.Scan(&id)
-		})
+		ids, err := collect(rows, err, scanString)
 		if err != nil {
 			return err
 		}
