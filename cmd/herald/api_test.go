@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/client"
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
@@ -28,7 +29,7 @@ import (
 // testEngine stands in for the delivery engine: it stores messages and sends nothing.
 type testEngine struct{ st store.Store }
 
-func (e testEngine) Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error) {
+func (e testEngine) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
 	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour})
 }
 
@@ -58,7 +59,7 @@ func newAPIEnv(t *testing.T) *apiEnv {
 	}
 	t.Cleanup(func() { st.Close() })
 	apiKey, prefix, hash := api.NewAPIKey()
-	if err := st.CreateAPIKey(ctx, &store.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now()}); err != nil {
+	if err := st.CreateAPIKey(ctx, &domain.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	h, err := api.New(api.Config{
@@ -118,7 +119,7 @@ func detail(t *testing.T, out, name string) string {
 
 // finishDue claims every due delivery and records one attempt for each, answered with
 // code: 2xx succeeds, anything else fails for good.
-func finishDue(t *testing.T, st store.Store, code int) []*store.Delivery {
+func finishDue(t *testing.T, st store.Store, code int) []*domain.Delivery {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
@@ -127,21 +128,21 @@ func finishDue(t *testing.T, st store.Store, code int) []*store.Delivery {
 		t.Fatal(err)
 	}
 	var results []*store.AttemptResult
-	var ds []*store.Delivery
+	var ds []*domain.Delivery
 	for _, c := range claimed {
 		d := c.Delivery
 		ds = append(ds, d)
 		r := &store.AttemptResult{
-			Attempt: &store.Attempt{
+			Attempt: &domain.Attempt{
 				ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
 				Number: d.Attempts + 1, StartedAt: now, Latency: 12500 * time.Microsecond, StatusCode: code,
 				ResponseHeaders: map[string]string{"content-type": "text/plain"}, ResponseBody: []byte("answer"),
-				Outcome: store.OutcomeSucceeded,
+				Outcome: domain.OutcomeSucceeded,
 			},
-			Status: store.DeliverySucceeded,
+			Status: domain.DeliverySucceeded,
 		}
 		if code < 200 || code > 299 {
-			r.Attempt.Outcome, r.Attempt.Error, r.Status, r.EndpointFailed = store.OutcomeFailed, "HTTP 500 Internal Server Error", store.DeliveryFailed, true
+			r.Attempt.Outcome, r.Attempt.Error, r.Status, r.EndpointFailed = domain.OutcomeFailed, "HTTP 500 Internal Server Error", domain.DeliveryFailed, true
 		}
 		results = append(results, r)
 	}

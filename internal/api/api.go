@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -27,7 +28,7 @@ var openapiYAML []byte
 // Engine is what the API needs from the delivery engine.
 type Engine interface {
 	// Publish stores m (ID, AppID, Type, Payload, IdempotencyKey, CreatedAt set) and its deliveries durably, and queues them.
-	Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error)
+	Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error)
 	// Wake tells the engine deliveries may have become due (after a retry, replay or resume).
 	Wake()
 	// EndpointChanged drops the engine's cached copy of an endpoint (config, state, secrets).
@@ -141,9 +142,9 @@ const (
 
 // call is what the auth layer learned about a request.
 type call struct {
-	key   *store.APIKey
-	appID string     // the id of the {app} in the path, "" on routes without one
-	app   *store.App // that app, when it was read to resolve {app}
+	key   *domain.APIKey
+	appID string      // the id of the {app} in the path, "" on routes without one
+	app   *domain.App // that app, when it was read to resolve {app}
 }
 
 // handler serves one route; an error is answered by writeError.

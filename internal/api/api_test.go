@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
@@ -750,7 +751,7 @@ func TestAPIKeyShapes(t *testing.T) {
 	// An operator's own key (HERALD_API_KEY) works like a generated one.
 	e := newEnv(t)
 	own := "hk_chosen-by_the-operator-2026"
-	k := &store.APIKey{ID: ids.New("key"), Name: "own", Prefix: own[:12], Hash: HashAPIKey(own), CreatedAt: time.Now().UTC()}
+	k := &domain.APIKey{ID: ids.New("key"), Name: "own", Prefix: own[:12], Hash: HashAPIKey(own), CreatedAt: time.Now().UTC()}
 	if err := e.store.CreateAPIKey(context.Background(), k); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -19,7 +20,7 @@ type appJSON struct {
 	UpdatedAt timestamp         `json:"updated_at"`
 }
 
-func toAppJSON(a *store.App) appJSON {
+func toAppJSON(a *domain.App) appJSON {
 	return appJSON{
 		ID: a.ID, Name: a.Name, UID: a.UID, Metadata: nonNil(a.Metadata),
 		CreatedAt: timestamp(a.CreatedAt), UpdatedAt: timestamp(a.UpdatedAt),
@@ -34,7 +35,7 @@ type appInput struct {
 }
 
 // apply validates in and copies its fields into a; name is required when creating.
-func (in *appInput) apply(a *store.App, create bool) error {
+func (in *appInput) apply(a *domain.App, create bool) error {
 	if in.Name.set || create {
 		if err := checkName("name", in.Name.v, 1); err != nil {
 			return err
@@ -74,7 +75,7 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	now := s.timeNow()
-	a := &store.App{ID: ids.New("app"), CreatedAt: now, UpdatedAt: now}
+	a := &domain.App{ID: ids.New("app"), CreatedAt: now, UpdatedAt: now}
 	if err := in.apply(a, true); err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (s *server) listApps(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 // loadApp returns the app of the request.
-func (s *server) loadApp(r *http.Request, c *call) (*store.App, error) {
+func (s *server) loadApp(r *http.Request, c *call) (*domain.App, error) {
 	if c.app != nil {
 		return c.app, nil
 	}
@@ -164,7 +165,7 @@ func (s *server) deleteApp(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := s.store.DeleteApp(r.Context(), c.appID); err != nil {
 		return storeError(err, "app", c.appID)
 	}
-	s.keys.drop(func(k *store.APIKey) bool { return k.AppID == c.appID })
+	s.keys.drop(func(k *domain.APIKey) bool { return k.AppID == c.appID })
 	for _, id := range endpoints {
 		s.engine.EndpointChanged(id)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -102,7 +103,7 @@ func (s *server) authorize(r *http.Request, rt route) (*call, error) {
 }
 
 // authenticate returns the API key of the request's Authorization header.
-func (s *server) authenticate(r *http.Request) (*store.APIKey, error) {
+func (s *server) authenticate(r *http.Request) (*domain.APIKey, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "missing Authorization header; send Authorization: Bearer <api key>")
@@ -142,7 +143,7 @@ type keyCache struct {
 }
 
 type keyEntry struct {
-	key     *store.APIKey
+	key     *domain.APIKey
 	expires time.Time
 }
 
@@ -151,7 +152,7 @@ func newKeyCache(ttl time.Duration, size int, now func() time.Time) *keyCache {
 }
 
 // get returns the cached key with this hash, or nil.
-func (c *keyCache) get(hash [sha256.Size]byte) *store.APIKey {
+func (c *keyCache) get(hash [sha256.Size]byte) *domain.APIKey {
 	c.mu.RLock()
 	e, ok := c.entries[hash]
 	c.mu.RUnlock()
@@ -162,7 +163,7 @@ func (c *keyCache) get(hash [sha256.Size]byte) *store.APIKey {
 }
 
 // put caches k under hash, making room if the cache is full.
-func (c *keyCache) put(hash [sha256.Size]byte, k *store.APIKey) {
+func (c *keyCache) put(hash [sha256.Size]byte, k *domain.APIKey) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -180,7 +181,7 @@ func (c *keyCache) put(hash [sha256.Size]byte, k *store.APIKey) {
 }
 
 // drop forgets the keys for which match returns true.
-func (c *keyCache) drop(match func(*store.APIKey) bool) {
+func (c *keyCache) drop(match func(*domain.APIKey) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for h, e := range c.entries {

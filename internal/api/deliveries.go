@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -23,7 +24,7 @@ type deliveryJSON struct {
 	UpdatedAt      timestamp  `json:"updated_at"`
 }
 
-func toDeliveryJSON(d *store.Delivery) deliveryJSON {
+func toDeliveryJSON(d *domain.Delivery) deliveryJSON {
 	return deliveryJSON{
 		ID: d.ID, AppID: d.AppID, MessageID: d.MessageID, EndpointID: d.EndpointID, Status: d.Status,
 		Attempts: d.Attempts, NextAttemptAt: optTime(d.NextAttemptAt), LastStatusCode: d.LastStatusCode,
@@ -48,7 +49,7 @@ type attemptJSON struct {
 	Outcome         string            `json:"outcome"`
 }
 
-func toAttemptJSON(a *store.Attempt) attemptJSON {
+func toAttemptJSON(a *domain.Attempt) attemptJSON {
 	return attemptJSON{
 		ID: a.ID, DeliveryID: a.DeliveryID, AppID: a.AppID, EndpointID: a.EndpointID, MessageID: a.MessageID,
 		Number: a.Number, StartedAt: timestamp(a.StartedAt),
@@ -68,7 +69,7 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 		AppID:      c.appID,
 		EndpointID: q.id("endpoint_id", "ep"),
 		MessageID:  q.id("message_id", "msg"),
-		Status:     q.oneOf("status", store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed),
+		Status:     q.oneOf("status", domain.DeliveryPending, domain.DeliverySucceeded, domain.DeliveryFailed),
 		TimeRange:  q.timeRange(),
 		Page:       q.page("dlv"),
 	}
@@ -83,7 +84,7 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 // loadDelivery returns the {dlv} of the request's app.
-func (s *server) loadDelivery(r *http.Request, c *call) (*store.Delivery, error) {
+func (s *server) loadDelivery(r *http.Request, c *call) (*domain.Delivery, error) {
 	id := r.PathValue("dlv")
 	d, err := s.store.GetDelivery(r.Context(), c.appID, id)
 	if err != nil {

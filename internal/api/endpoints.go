@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
@@ -33,7 +34,7 @@ type endpointJSON struct {
 	UpdatedAt      timestamp         `json:"updated_at"`
 }
 
-func toEndpointJSON(e *store.Endpoint) endpointJSON {
+func toEndpointJSON(e *domain.Endpoint) endpointJSON {
 	types := e.EventTypes
 	if types == nil {
 		types = []string{}
@@ -63,7 +64,7 @@ type endpointInput struct {
 }
 
 // applyEndpoint validates in and copies its fields into e; url is required when creating.
-func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *store.Endpoint, create bool) error {
+func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain.Endpoint, create bool) error {
 	if in.Description.set {
 		if n := utf8.RuneCountInString(in.Description.v); n > maxDescriptionLen {
 			return invalidField("description", "is %d characters long; the most is %d", n, maxDescriptionLen)
@@ -87,11 +88,11 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *store.
 	}
 	if in.State.set {
 		switch in.State.v {
-		case store.EndpointEnabled, store.EndpointPaused, store.EndpointDisabled:
+		case domain.EndpointEnabled, domain.EndpointPaused, domain.EndpointDisabled:
 		default:
 			return invalidField("state", "must be one of enabled, paused, disabled, not %q", in.State.v)
 		}
-		if in.State.v == store.EndpointEnabled && e.State != store.EndpointEnabled {
+		if in.State.v == domain.EndpointEnabled && e.State != domain.EndpointEnabled {
 			e.FailingSince = nil // the store clears the failure streak on re-enabling
 		}
 		e.State, e.DisabledReason = in.State.v, ""
@@ -152,7 +153,7 @@ func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	now := s.timeNow()
-	e := &store.Endpoint{ID: ids.New("ep"), AppID: c.appID, State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	e := &domain.Endpoint{ID: ids.New("ep"), AppID: c.appID, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
 	secret := webhook.NewHMACSecret()
 	if in.Secret.set {
 		var err error
@@ -163,7 +164,7 @@ func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 	if err := s.applyEndpoint(r.Context(), &in, e, true); err != nil {
 		return err
 	}
-	sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
+	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
 	if err := s.store.CreateEndpoint(r.Context(), e, sec); err != nil {
 		return storeError(err, "app", c.appID)
 	}
@@ -186,7 +187,7 @@ func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 // loadEndpoint returns the {ep} of the request's app.
-func (s *server) loadEndpoint(r *http.Request, c *call) (*store.Endpoint, error) {
+func (s *server) loadEndpoint(r *http.Request, c *call) (*domain.Endpoint, error) {
 	id := r.PathValue("ep")
 	e, err := s.store.GetEndpoint(r.Context(), c.appID, id)
 	if err != nil {
@@ -223,7 +224,7 @@ func (s *server) updateEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 		return storeError(err, "endpoint", e.ID)
 	}
 	s.engine.EndpointChanged(e.ID)
-	if in.State.set && in.State.v == store.EndpointEnabled {
+	if in.State.set && in.State.v == domain.EndpointEnabled {
 		s.engine.Wake()
 	}
 	writeJSON(w, http.StatusOK, toEndpointJSON(e))
@@ -310,7 +311,7 @@ func (s *server) rotateEndpointSecret(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	now := s.timeNow()
-	sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
+	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
 	if err := s.store.RotateEndpointSecret(r.Context(), sec, now.Add(grace)); err != nil {
 		return storeError(err, "endpoint", e.ID)
 	}
@@ -337,7 +338,7 @@ type replayJSON struct {
 func (in *replayInput) filter(appID, endpointID string) (store.ReplayFilter, error) {
 	f := store.ReplayFilter{AppID: appID, EndpointID: endpointID, Status: in.Status.v, After: in.After.v, Limit: in.Limit.v}
 	switch f.Status {
-	case "", store.DeliverySucceeded, store.DeliveryFailed:
+	case "", domain.DeliverySucceeded, domain.DeliveryFailed:
 	default:
 		return f, invalidField("status", "must be succeeded or failed (pending deliveries are never replayed), not %q", f.Status)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/relay"
@@ -43,7 +44,7 @@ type testEngine struct {
 	sourcesChanged []string
 }
 
-func (e *testEngine) Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error) {
+func (e *testEngine) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
 	if e.publishErr != nil {
 		return nil, e.publishErr
 	}
@@ -144,7 +145,7 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 func (e *env) newKey(appID string) string {
 	e.t.Helper()
 	key, prefix, hash := NewAPIKey()
-	k := &store.APIKey{ID: ids.New("key"), AppID: appID, Name: "test", Prefix: prefix, Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	k := &domain.APIKey{ID: ids.New("key"), AppID: appID, Name: "test", Prefix: prefix, Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if err := e.store.CreateAPIKey(context.Background(), k); err != nil {
 		e.t.Fatal(err)
 	}
@@ -343,13 +344,13 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 			f.dlvDone = d.ID
 			f.attempt = ids.New("att")
 			if err := f.store.Complete(ctx, []*store.AttemptResult{{
-				Attempt: &store.Attempt{
+				Attempt: &domain.Attempt{
 					ID: f.attempt, DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
 					Number: 1, StartedAt: now, Latency: 1234567 * time.Nanosecond, StatusCode: 500,
 					ResponseHeaders: map[string]string{"Content-Type": "text/plain"}, ResponseBody: []byte("oops \xff"),
-					Outcome: store.OutcomeFailed,
+					Outcome: domain.OutcomeFailed,
 				},
-				Status:         store.DeliveryFailed,
+				Status:         domain.DeliveryFailed,
 				EndpointFailed: true,
 			}}); err != nil {
 				t.Fatal(err)

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
-	"github.com/heraldhq/herald/internal/store"
 )
 
 // keyJSON is an APIKey as answered; Key is set only when the key was just created.
@@ -18,7 +18,7 @@ type keyJSON struct {
 	Key       string    `json:"key,omitempty"`
 }
 
-func toKeyJSON(k *store.APIKey) keyJSON {
+func toKeyJSON(k *domain.APIKey) keyJSON {
 	return keyJSON{ID: k.ID, AppID: k.AppID, Name: k.Name, Prefix: k.Prefix, CreatedAt: timestamp(k.CreatedAt)}
 }
 
@@ -47,7 +47,7 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request, appID string)
 		return err
 	}
 	key, prefix, hash := NewAPIKey()
-	k := &store.APIKey{ID: ids.New("key"), AppID: appID, Name: in.Name.v, Prefix: prefix, Hash: hash, CreatedAt: s.timeNow()}
+	k := &domain.APIKey{ID: ids.New("key"), AppID: appID, Name: in.Name.v, Prefix: prefix, Hash: hash, CreatedAt: s.timeNow()}
 	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
 		return storeError(err, "app", appID)
 	}
@@ -95,6 +95,6 @@ func (s *server) deleteKey(w http.ResponseWriter, r *http.Request, appID string)
 	if err := s.store.DeleteAPIKey(r.Context(), appID, id); err != nil {
 		return storeError(err, "API key", id)
 	}
-	s.keys.drop(func(k *store.APIKey) bool { return k.ID == id })
+	s.keys.drop(func(k *domain.APIKey) bool { return k.ID == id })
 	return noContent(w)
 }

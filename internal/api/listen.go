@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/store"
@@ -123,13 +124,13 @@ func isWebSocket(r *http.Request) bool {
 
 // listenerEndpoint finds the app's endpoint for the named listener, creating it, or
 // updating its filters when the listener now asks for other events or another source.
-func (s *server) listenerEndpoint(r *http.Request, appID, name, sourceID string, filter []string) (*store.Endpoint, error) {
+func (s *server) listenerEndpoint(r *http.Request, appID, name, sourceID string, filter []string) (*domain.Endpoint, error) {
 	ctx := r.Context()
 	url := delivery.ListenerScheme + name
 	if filter == nil {
 		filter = []string{}
 	}
-	var found *store.Endpoint
+	var found *domain.Endpoint
 	for cursor := ""; found == nil; {
 		eps, next, err := s.store.ListEndpoints(ctx, appID, store.Page{Limit: 1000, Cursor: cursor})
 		if err != nil {
@@ -148,19 +149,19 @@ func (s *server) listenerEndpoint(r *http.Request, appID, name, sourceID string,
 	}
 	now := s.timeNow()
 	if found == nil {
-		e := &store.Endpoint{
+		e := &domain.Endpoint{
 			ID: ids.New("ep"), AppID: appID, URL: url, Description: "herald listen (" + name + ")",
-			EventTypes: filter, Headers: map[string]string{}, Metadata: map[string]string{}, State: store.EndpointEnabled,
+			EventTypes: filter, Headers: map[string]string{}, Metadata: map[string]string{}, State: domain.EndpointEnabled,
 			MaxConcurrency: listenerConcurrency, SourceID: sourceID, CreatedAt: now, UpdatedAt: now,
 		}
-		sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}
+		sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}
 		if err := s.store.CreateEndpoint(ctx, e, sec); err != nil {
 			return nil, storeError(err, "app", appID)
 		}
 		return e, nil
 	}
-	if !slices.Equal(found.EventTypes, filter) || found.SourceID != sourceID || found.State != store.EndpointEnabled {
-		found.EventTypes, found.SourceID, found.State, found.DisabledReason, found.UpdatedAt = filter, sourceID, store.EndpointEnabled, "", now
+	if !slices.Equal(found.EventTypes, filter) || found.SourceID != sourceID || found.State != domain.EndpointEnabled {
+		found.EventTypes, found.SourceID, found.State, found.DisabledReason, found.UpdatedAt = filter, sourceID, domain.EndpointEnabled, "", now
 		if err := s.store.UpdateEndpoint(ctx, found); err != nil {
 			return nil, storeError(err, "endpoint", found.ID)
 		}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -27,7 +28,7 @@ type messageJSON struct {
 	Deliveries      *int              `json:"deliveries,omitempty"`
 }
 
-func toMessageJSON(m *store.Message) messageJSON {
+func toMessageJSON(m *domain.Message) messageJSON {
 	out := messageJSON{
 		ID: m.ID, AppID: m.AppID, Type: m.Type, Payload: m.Payload, IdempotencyKey: m.IdempotencyKey,
 		SourceID: m.SourceID, Headers: m.Headers, CreatedAt: timestamp(m.CreatedAt),
@@ -72,7 +73,7 @@ func (in *messageInput) idempotencyKey(r *http.Request) (string, error) {
 }
 
 // newMessage validates one message of a publish; prefix names it in errors ("messages[3].").
-func (s *server) newMessage(in *messageInput, prefix, appID, key string) (*store.Message, error) {
+func (s *server) newMessage(in *messageInput, prefix, appID, key string) (*domain.Message, error) {
 	if !in.Type.set {
 		return nil, invalidField(prefix+"type", "is required, such as response.completed")
 	}
@@ -88,7 +89,7 @@ func (s *server) newMessage(in *messageInput, prefix, appID, key string) (*store
 	if in.Payload[0] != '{' {
 		return nil, invalidField(prefix+"payload", "must be a JSON object")
 	}
-	return &store.Message{
+	return &domain.Message{
 		ID: ids.New("msg"), AppID: appID, Type: in.Type.v, Payload: in.Payload,
 		IdempotencyKey: key, CreatedAt: s.timeNow(),
 	}, nil
@@ -182,7 +183,7 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 	if len(in.Messages) == 0 || len(in.Messages) > maxBatch {
 		return invalidField("messages", "must hold 1 to %d messages, not %d", maxBatch, len(in.Messages))
 	}
-	msgs := make([]*store.Message, len(in.Messages))
+	msgs := make([]*domain.Message, len(in.Messages))
 	// A key repeated within the batch: the first message with it is published, the later
 	// ones are answered as its duplicates (published concurrently, any could win).
 	firstWithKey := map[string]int{}

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/store"
@@ -29,7 +30,7 @@ type sourceJSON struct {
 	UpdatedAt           timestamp  `json:"updated_at"`
 }
 
-func toSourceJSON(s *store.Source) sourceJSON {
+func toSourceJSON(s *domain.Source) sourceJSON {
 	var h *hmacInput
 	if c := s.HMAC; c != nil {
 		h = &hmacInput{
@@ -89,7 +90,7 @@ const (
 	maxSourceSecrets   = 8
 )
 
-func (in *sourceInput) apply(src *store.Source, create bool) error {
+func (in *sourceInput) apply(src *domain.Source, create bool) error {
 	if in.Name.set {
 		if err := checkName("name", in.Name.v, 0); err != nil {
 			return err
@@ -183,7 +184,7 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	now := s.timeNow()
-	src := &store.Source{ID: ids.New("src"), AppID: c.appID, CreatedAt: now, UpdatedAt: now}
+	src := &domain.Source{ID: ids.New("src"), AppID: c.appID, CreatedAt: now, UpdatedAt: now}
 	if err := in.apply(src, true); err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func (s *server) listSources(w http.ResponseWriter, r *http.Request, c *call) er
 	return writeList(w, srcs, next, toSourceJSON)
 }
 
-func (s *server) loadSource(r *http.Request, c *call) (store.SourceStore, *store.Source, error) {
+func (s *server) loadSource(r *http.Request, c *call) (store.SourceStore, *domain.Source, error) {
 	ss, err := s.sourceStore()
 	if err != nil {
 		return nil, nil, err
@@ -313,7 +314,7 @@ type rejectionJSON struct {
 	Body       string            `json:"body"`
 }
 
-func toRejectionJSON(r *store.Rejection) rejectionJSON {
+func toRejectionJSON(r *domain.Rejection) rejectionJSON {
 	return rejectionJSON{
 		ID: r.ID, SourceID: r.SourceID, ReceivedAt: timestamp(r.ReceivedAt), Status: r.Status, Code: r.Code,
 		Message: r.Message, RemoteAddr: r.RemoteAddr, Headers: nonNil(r.Headers), Body: strings.ToValidUTF8(string(r.Body), "\uFFFD"),

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
-	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -208,7 +208,7 @@ func sourceSteps(f *fixture) []step {
 				for i, code := range []string{"invalid_signature", "timestamp_too_old"} {
 					id := ids.New("rej")
 					v["R"+code] = id
-					if err := f.store.RecordRejection(ctx, &store.Rejection{
+					if err := f.store.RecordRejection(ctx, &domain.Rejection{
 						ID: id, SourceID: v["S1"], AppID: v["A"], ReceivedAt: time.Now().UTC().Truncate(time.Millisecond),
 						Status: 401, Code: code, Message: "openai: no signature matches", RemoteAddr: "203.0.113.7:4242",
 						Headers: map[string]string{"Webhook-Id": "evt_" + string(rune('1'+i))}, Body: []byte(`{"x":"` + "\xff" + `"}`),
@@ -247,12 +247,12 @@ func sourceSteps(f *fixture) []step {
 					headers           map[string]string
 				}{
 					{"MT", v["Sslack"], "slack.webhook", []byte("a=1&b=%C3%A9"), map[string]string{
-						"Content-Type": "application/x-www-form-urlencoded", store.ForwardedHeaderPrefix + "X-Slack-Signature": "v0=abc",
+						"Content-Type": "application/x-www-form-urlencoded", domain.ForwardedHeaderPrefix + "X-Slack-Signature": "v0=abc",
 					}},
 					{"MB", v["Sstripe"], "charge.succeeded", []byte{0xff, 0x00, 0x01, 0xfe}, map[string]string{"Content-Type": "application/octet-stream"}},
 					{"MJ", v["Sstripe"], "charge.failed", []byte(`{"id":"evt_1", "object":"event"}`), map[string]string{"Content-Type": "application/json"}},
 				} {
-					res, err := f.engine.Publish(ctx, &store.Message{
+					res, err := f.engine.Publish(ctx, &domain.Message{
 						ID: ids.New("msg"), AppID: v["A"], Type: m.typ, Payload: m.payload, IdempotencyKey: "in:" + m.source + ":" + m.save,
 						SourceID: m.source, Headers: m.headers, CreatedAt: time.Now().UTC().Truncate(time.Millisecond),
 					})

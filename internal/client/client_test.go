@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/client"
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
@@ -26,7 +27,7 @@ import (
 // testEngine stands in for the delivery engine: it stores messages and sends nothing.
 type testEngine struct{ st store.Store }
 
-func (e testEngine) Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error) {
+func (e testEngine) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
 	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour})
 }
 
@@ -51,7 +52,7 @@ func newServer(t *testing.T) (*client.Client, store.Store, string) {
 	}
 	t.Cleanup(func() { st.Close() })
 	apiKey, prefix, hash := api.NewAPIKey()
-	if err := st.CreateAPIKey(ctx, &store.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now()}); err != nil {
+	if err := st.CreateAPIKey(ctx, &domain.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	h, err := api.New(api.Config{
@@ -361,9 +362,9 @@ func TestMessagesAndDeliveries(t *testing.T) {
 	for _, cl := range claimed {
 		d := cl.Delivery
 		results = append(results, &store.AttemptResult{
-			Attempt: &store.Attempt{ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
-				Number: 1, StartedAt: now, Latency: 1500 * time.Microsecond, StatusCode: 503, ResponseBody: []byte("busy"), Outcome: store.OutcomeFailed},
-			Status: store.DeliveryFailed, EndpointFailed: true,
+			Attempt: &domain.Attempt{ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
+				Number: 1, StartedAt: now, Latency: 1500 * time.Microsecond, StatusCode: 503, ResponseBody: []byte("busy"), Outcome: domain.OutcomeFailed},
+			Status: domain.DeliveryFailed, EndpointFailed: true,
 		})
 	}
 	if err := st.Complete(ctx, results); err != nil {

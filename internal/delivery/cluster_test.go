@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
-	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 	"github.com/heraldhq/herald/webhook"
@@ -58,24 +58,24 @@ func TestClusterLimits(t *testing.T) {
 	defer recv.Close()
 
 	now := time.Now().UTC()
-	app := &store.App{ID: ids.New("app"), Name: "cluster", CreatedAt: now, UpdatedAt: now}
+	app := &domain.App{ID: ids.New("app"), Name: "cluster", CreatedAt: now, UpdatedAt: now}
 	if err := stores[0].CreateApp(bg, app); err != nil {
 		t.Fatal(err)
 	}
-	newEndpoint := func(path, typ string, mutate func(*store.Endpoint)) {
-		e := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + path, EventTypes: []string{typ},
-			State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	newEndpoint := func(path, typ string, mutate func(*domain.Endpoint)) {
+		e := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + path, EventTypes: []string{typ},
+			State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
 		mutate(e)
-		if err := stores[1].CreateEndpoint(bg, e, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}); err != nil {
+		if err := stores[1].CreateEndpoint(bg, e, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	newEndpoint("/capped", "capped", func(e *store.Endpoint) { e.MaxConcurrency = 3 })
-	newEndpoint("/fifo", "fifo", func(e *store.Endpoint) { e.FIFO = true })
+	newEndpoint("/capped", "capped", func(e *domain.Endpoint) { e.MaxConcurrency = 3 })
+	newEndpoint("/fifo", "fifo", func(e *domain.Endpoint) { e.FIFO = true })
 
 	const n = 150
 	publish := func(eng *Engine, typ string, i int) {
-		m := &store.Message{ID: ids.New("msg"), AppID: app.ID, Type: typ, Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: time.Now().UTC()}
+		m := &domain.Message{ID: ids.New("msg"), AppID: app.ID, Type: typ, Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: time.Now().UTC()}
 		if _, err := eng.Publish(bg, m); err != nil {
 			t.Error(err)
 		}
@@ -180,12 +180,12 @@ func TestClusterEndpointChanges(t *testing.T) {
 	}
 
 	now := time.Now().UTC()
-	app := &store.App{ID: ids.New("app"), Name: "cluster", CreatedAt: now, UpdatedAt: now}
+	app := &domain.App{ID: ids.New("app"), Name: "cluster", CreatedAt: now, UpdatedAt: now}
 	if err := stores[0].CreateApp(bg, app); err != nil {
 		t.Fatal(err)
 	}
-	ep := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/old", EventTypes: []string{"a.b"}, State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-	if err := stores[0].CreateEndpoint(bg, ep, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: ep.ID, Secret: secret, CreatedAt: now}); err != nil {
+	ep := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/old", EventTypes: []string{"a.b"}, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	if err := stores[0].CreateEndpoint(bg, ep, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: ep.ID, Secret: secret, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	// Wait until node 1 hears of endpoint changes (its LISTEN connection is up; when it
@@ -196,12 +196,12 @@ func TestClusterEndpointChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/probe", EventTypes: []string{"probe"}, State: store.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-	if err := stores[0].CreateEndpoint(bg, probe, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: probe.ID, Secret: secret, CreatedAt: now}); err != nil {
+	probe := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/probe", EventTypes: []string{"probe"}, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	if err := stores[0].CreateEndpoint(bg, probe, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: probe.ID, Secret: secret, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "node 1 to listen for endpoint changes", func() bool {
-		if err := stores[0].SetEndpointState(bg, probe.ID, store.EndpointEnabled, ""); err != nil {
+		if err := stores[0].SetEndpointState(bg, probe.ID, domain.EndpointEnabled, ""); err != nil {
 			t.Fatal(err)
 		}
 		for {
@@ -217,7 +217,7 @@ func TestClusterEndpointChanges(t *testing.T) {
 	})
 
 	publish := func() {
-		m := &store.Message{ID: ids.New("msg"), AppID: app.ID, Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
+		m := &domain.Message{ID: ids.New("msg"), AppID: app.ID, Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
 		if _, err := engines[1].Publish(bg, m); err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestClusterEndpointChanges(t *testing.T) {
 	if ok, valid := cached(); !ok || !valid {
 		t.Fatalf("node 1 did not reload the endpoint (cached %v, valid %v)", ok, valid)
 	}
-	if err := stores[0].SetEndpointState(bg, ep.ID, store.EndpointPaused, ""); err != nil {
+	if err := stores[0].SetEndpointState(bg, ep.ID, domain.EndpointPaused, ""); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "node 1 to drop the paused endpoint", func() bool { _, valid := cached(); return !valid })

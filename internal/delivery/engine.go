@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
@@ -162,7 +163,7 @@ const completeLinger = 20 * time.Millisecond
 // endpoint is the engine's cached view of one endpoint plus its live sending state.
 type endpoint struct {
 	id       string
-	cfg      *store.Endpoint // nil until loaded
+	cfg      *domain.Endpoint // nil until loaded
 	signer   *webhook.Standard
 	limiter  *rate.Limiter // nil: unlimited
 	validTo  time.Time     // reload after this (cache TTL, or a secret expiring)
@@ -322,13 +323,13 @@ func (e *Engine) endpointChangedLocked(ep *endpoint) {
 
 // Publish stores a message with its deliveries (durably: it returns after the commit)
 // and starts sending the deliveries this node could lease.
-func (e *Engine) Publish(ctx context.Context, m *store.Message) (*store.PublishResult, error) {
+func (e *Engine) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
 	return e.PublishWithTTL(ctx, m, e.cfg.IdempotencyTTL)
 }
 
 // PublishWithTTL is Publish with the message's idempotency key remembered for ttl instead
 // of the engine's default (the receiving gateway keeps provider delivery ids longer).
-func (e *Engine) PublishWithTTL(ctx context.Context, m *store.Message, ttl time.Duration) (*store.PublishResult, error) {
+func (e *Engine) PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error) {
 	in := &store.PublishInput{Message: m, IdempotencyTTL: ttl, EndpointConcurrency: e.storeLimits()}
 	e.mu.Lock()
 	if e.started && !e.stopping && len(e.held) < e.maxHeld() {
@@ -408,7 +409,7 @@ func (e *Engine) load(ep *endpoint) {
 	var signer *webhook.Standard
 	validTo := now.Add(endpointCacheTTL)
 	if err == nil {
-		var secrets []*store.EndpointSecret
+		var secrets []*domain.EndpointSecret
 		secrets, err = e.store.EndpointSecrets(ctx, ep.id, now)
 		if err == nil {
 			keys := make([]webhook.Secret, 0, len(secrets))
@@ -492,7 +493,7 @@ func (e *Engine) pumpLocked(ep *endpoint) {
 			return
 		}
 	}
-	if ep.cfg.State != store.EndpointEnabled || (e.isListener(ep) && !e.listenerConnected(ep)) {
+	if ep.cfg.State != domain.EndpointEnabled || (e.isListener(ep) && !e.listenerConnected(ep)) {
 		e.releaseQueueLocked(ep) // they wait in the store: for the resume, or for the listener
 		return
 	}
@@ -608,7 +609,7 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 		}
 		return
 	}
-	a := &store.Attempt{
+	a := &domain.Attempt{
 		ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
 		Number: d.Attempts + 1, StartedAt: started.UTC(), Latency: resp.latency, StatusCode: resp.status,
 	}
@@ -629,18 +630,18 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	now := time.Now()
 	switch {
 	case a.Error == "":
-		r.Status, a.Outcome = store.DeliverySucceeded, store.OutcomeSucceeded
+		r.Status, a.Outcome = domain.DeliverySucceeded, domain.OutcomeSucceeded
 	case resp.status == 410:
-		r.Status, a.Outcome = store.DeliveryFailed, store.OutcomeFailed
+		r.Status, a.Outcome = domain.DeliveryFailed, domain.OutcomeFailed
 		r.DisableEndpoint = "the endpoint answered 410 Gone"
 		r.EndpointFailed = true
 	default:
 		r.EndpointFailed = true
 		if next, ok := e.cfg.Policy.Next(d.RetryStep+1, now, resp.retryAfter); ok {
 			next = next.UTC()
-			r.Status, a.Outcome, r.NextAttemptAt = store.DeliveryPending, store.OutcomeRetrying, &next
+			r.Status, a.Outcome, r.NextAttemptAt = domain.DeliveryPending, domain.OutcomeRetrying, &next
 		} else {
-			r.Status, a.Outcome = store.DeliveryFailed, store.OutcomeFailed
+			r.Status, a.Outcome = domain.DeliveryFailed, domain.OutcomeFailed
 		}
 	}
 	e.m.Deliveries.WithLabelValues(a.Outcome).Inc()
@@ -659,7 +660,7 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 		e.log.Warn("endpoint disabled", "endpoint", ep.id, "reason", r.DisableEndpoint)
 		if ep.cfg != nil {
 			c := *ep.cfg
-			c.State, c.DisabledReason = store.EndpointDisabled, r.DisableEndpoint
+			c.State, c.DisabledReason = domain.EndpointDisabled, r.DisableEndpoint
 			ep.cfg = &c
 		}
 	case push:
@@ -670,7 +671,7 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 		}
 		ep.backoff = now.Add(min(max(wait, time.Second), time.Hour))
 		ep.limit = max(1, ep.limit/2)
-	case r.Status == store.DeliverySucceeded:
+	case r.Status == domain.DeliverySucceeded:
 		ep.throttle = 0
 		if ep.cfg != nil {
 			limit := ep.cfg.MaxConcurrency
@@ -858,7 +859,7 @@ func (e *Engine) saturatedLocked() []string {
 	var out []string
 	now := time.Now()
 	for id, ep := range e.endpoints {
-		if len(ep.queue) >= 2*max(ep.limit, 1) || now.Before(ep.backoff) || (ep.cfg != nil && ep.cfg.State != store.EndpointEnabled) ||
+		if len(ep.queue) >= 2*max(ep.limit, 1) || now.Before(ep.backoff) || (ep.cfg != nil && ep.cfg.State != domain.EndpointEnabled) ||
 			(e.isListener(ep) && !e.listenerConnected(ep)) {
 			out = append(out, id)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
@@ -29,7 +30,7 @@ type harness struct {
 	t     *testing.T
 	store *sqlite.Store
 	eng   *Engine
-	app   *store.App
+	app   *domain.App
 }
 
 func newHarness(t *testing.T, mutate func(c *Config)) *harness {
@@ -64,7 +65,7 @@ func newHarness(t *testing.T, mutate func(c *Config)) *harness {
 		eng.Stop(ctx)
 		s.Close()
 	})
-	h.app = &store.App{ID: ids.New("app"), Name: "test", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	h.app = &domain.App{ID: ids.New("app"), Name: "test", CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	if err := s.CreateApp(bg, h.app); err != nil {
 		t.Fatal(err)
 	}
@@ -111,16 +112,16 @@ func (r *receiver) count() (int, int) {
 	return len(r.got), r.bad
 }
 
-func (h *harness) endpoint(r *receiver, mutate func(e *store.Endpoint)) *store.Endpoint {
+func (h *harness) endpoint(r *receiver, mutate func(e *domain.Endpoint)) *domain.Endpoint {
 	h.t.Helper()
-	e := &store.Endpoint{
-		ID: ids.New("ep"), AppID: h.app.ID, URL: r.srv.URL, State: store.EndpointEnabled,
+	e := &domain.Endpoint{
+		ID: ids.New("ep"), AppID: h.app.ID, URL: r.srv.URL, State: domain.EndpointEnabled,
 		CreatedAt: time.Now(), UpdatedAt: time.Now(),
 	}
 	if mutate != nil {
 		mutate(e)
 	}
-	sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: r.secret, CreatedAt: time.Now()}
+	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: r.secret, CreatedAt: time.Now()}
 	if err := h.store.CreateEndpoint(bg, e, sec); err != nil {
 		h.t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func (h *harness) publish(typ string, n int) []string {
 	h.t.Helper()
 	var out []string
 	for i := 0; i < n; i++ {
-		m := &store.Message{ID: ids.New("msg"), AppID: h.app.ID, Type: typ,
+		m := &domain.Message{ID: ids.New("msg"), AppID: h.app.ID, Type: typ,
 			Payload: json.RawMessage(fmt.Sprintf(`{"type":%q,"n":%d}`, typ, i)), CreatedAt: time.Now().UTC()}
 		if _, err := h.eng.Publish(bg, m); err != nil {
 			h.t.Fatal(err)
@@ -153,9 +154,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (h *harness) deliveries(epID, status string) []*store.Delivery {
+func (h *harness) deliveries(epID, status string) []*domain.Delivery {
 	h.t.Helper()
-	var all []*store.Delivery
+	var all []*domain.Delivery
 	cursor := ""
 	for {
 		ds, next, err := h.store.ListDeliveries(bg, store.DeliveryFilter{AppID: h.app.ID, EndpointID: epID, Status: status, Page: store.Page{Limit: 1000, Cursor: cursor}})
@@ -174,11 +175,11 @@ func TestEngineDeliversSigned(t *testing.T) {
 	h := newHarness(t, nil)
 	r1, r2 := newReceiver(t, nil), newReceiver(t, nil)
 	e1 := h.endpoint(r1, nil)
-	h.endpoint(r2, func(e *store.Endpoint) { e.EventTypes = []string{"batch.*"} })
+	h.endpoint(r2, func(e *domain.Endpoint) { e.EventTypes = []string{"batch.*"} })
 	h.publish("response.completed", 200)
 	h.publish("batch.completed", 50)
 	eventually(t, "all deliveries to succeed", func() bool {
-		return len(h.deliveries("", store.DeliverySucceeded)) == 300
+		return len(h.deliveries("", domain.DeliverySucceeded)) == 300
 	})
 	if n, bad := r1.count(); n != 250 || bad != 0 {
 		t.Errorf("receiver 1 got %d requests (%d bad signatures), want 250 and 0", n, bad)
@@ -191,7 +192,7 @@ func TestEngineDeliversSigned(t *testing.T) {
 		t.Fatalf("%d attempts recorded, want 250", len(atts))
 	}
 	for _, a := range atts {
-		if a.StatusCode != 204 || a.Outcome != store.OutcomeSucceeded || a.Number != 1 {
+		if a.StatusCode != 204 || a.Outcome != domain.OutcomeSucceeded || a.Number != 1 {
 			t.Fatalf("attempt %+v", a)
 		}
 	}
@@ -209,13 +210,13 @@ func TestEngineRetriesUntilRecovery(t *testing.T) {
 	})
 	e := h.endpoint(r, nil)
 	ids := h.publish("response.completed", 1)
-	eventually(t, "the delivery to succeed", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 1 })
+	eventually(t, "the delivery to succeed", func() bool { return len(h.deliveries(e.ID, domain.DeliverySucceeded)) == 1 })
 	atts, _, _ := h.store.ListAttempts(bg, store.AttemptFilter{AppID: h.app.ID, MessageID: ids[0]})
 	if len(atts) != 3 {
 		t.Fatalf("%d attempts, want 3", len(atts))
 	}
 	// Newest first: success, then two failures with the body recorded.
-	if atts[0].Outcome != store.OutcomeSucceeded || atts[1].Outcome != store.OutcomeRetrying || atts[2].StatusCode != 500 ||
+	if atts[0].Outcome != domain.OutcomeSucceeded || atts[1].Outcome != domain.OutcomeRetrying || atts[2].StatusCode != 500 ||
 		string(atts[2].ResponseBody) != "database unavailable" || atts[2].Error != "HTTP 500" {
 		t.Fatalf("attempts: %+v / %+v / %+v", atts[0], atts[1], atts[2])
 	}
@@ -229,7 +230,7 @@ func TestEngineGivesUpAfterSchedule(t *testing.T) {
 	r := newReceiver(t, func(n int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
 	e := h.endpoint(r, nil)
 	h.publish("t", 1)
-	eventually(t, "the delivery to fail", func() bool { return len(h.deliveries(e.ID, store.DeliveryFailed)) == 1 })
+	eventually(t, "the delivery to fail", func() bool { return len(h.deliveries(e.ID, domain.DeliveryFailed)) == 1 })
 	if n, _ := r.count(); n != 4 {
 		t.Errorf("%d attempts made, want 4 (first + 3 retries)", n)
 	}
@@ -242,9 +243,9 @@ func TestEngineGoneDisablesEndpoint(t *testing.T) {
 	h.publish("t", 1)
 	eventually(t, "the endpoint to be disabled", func() bool {
 		got, _ := h.store.GetEndpoint(bg, "", e.ID)
-		return got.State == store.EndpointDisabled
+		return got.State == domain.EndpointDisabled
 	})
-	if ds := h.deliveries(e.ID, store.DeliveryFailed); len(ds) != 1 || ds[0].Attempts != 1 {
+	if ds := h.deliveries(e.ID, domain.DeliveryFailed); len(ds) != 1 || ds[0].Attempts != 1 {
 		t.Fatalf("delivery after 410: %+v", ds)
 	}
 	// A disabled endpoint receives nothing new.
@@ -257,13 +258,13 @@ func TestEngineGoneDisablesEndpoint(t *testing.T) {
 func TestEnginePausedEndpointQueuesUntilResumed(t *testing.T) {
 	h := newHarness(t, nil)
 	r := newReceiver(t, nil)
-	e := h.endpoint(r, func(e *store.Endpoint) { e.State = store.EndpointPaused })
+	e := h.endpoint(r, func(e *domain.Endpoint) { e.State = domain.EndpointPaused })
 	h.publish("t", 5)
 	time.Sleep(200 * time.Millisecond)
 	if n, _ := r.count(); n != 0 {
 		t.Fatalf("paused endpoint received %d requests", n)
 	}
-	e.State = store.EndpointEnabled
+	e.State = domain.EndpointEnabled
 	if err := h.store.UpdateEndpoint(bg, e); err != nil {
 		t.Fatal(err)
 	}
@@ -328,9 +329,9 @@ func TestEngineFIFO(t *testing.T) {
 		}
 		w.WriteHeader(200)
 	})
-	e := h.endpoint(r, func(e *store.Endpoint) { e.FIFO = true })
+	e := h.endpoint(r, func(e *domain.Endpoint) { e.FIFO = true })
 	h.publish("t", 20)
-	eventually(t, "all FIFO deliveries", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 20 })
+	eventually(t, "all FIFO deliveries", func() bool { return len(h.deliveries(e.ID, domain.DeliverySucceeded)) == 20 })
 	mu.Lock()
 	defer mu.Unlock()
 	want := []int{0, 1, 2, 2}
@@ -361,12 +362,12 @@ func TestEngineConcurrencyLimitAndSlowEndpoint(t *testing.T) {
 		mu.Unlock()
 	})
 	fast := newReceiver(t, nil)
-	se := h.endpoint(slow, func(e *store.Endpoint) { e.MaxConcurrency = 3 })
+	se := h.endpoint(slow, func(e *domain.Endpoint) { e.MaxConcurrency = 3 })
 	fe := h.endpoint(fast, nil)
 	h.publish("t", 30)
 	// The fast endpoint is not held back by the slow one.
-	eventually(t, "fast endpoint", func() bool { return len(h.deliveries(fe.ID, store.DeliverySucceeded)) == 30 })
-	eventually(t, "slow endpoint", func() bool { return len(h.deliveries(se.ID, store.DeliverySucceeded)) == 30 })
+	eventually(t, "fast endpoint", func() bool { return len(h.deliveries(fe.ID, domain.DeliverySucceeded)) == 30 })
+	eventually(t, "slow endpoint", func() bool { return len(h.deliveries(se.ID, domain.DeliverySucceeded)) == 30 })
 	if maxInflight > 3 {
 		t.Fatalf("%d in flight on an endpoint limited to 3", maxInflight)
 	}
@@ -381,9 +382,9 @@ func TestEngineTimeout(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(block) }) // runs before the receiver's Close, which waits for handlers
-	e := h.endpoint(r, func(e *store.Endpoint) { e.TimeoutMS = 200 })
+	e := h.endpoint(r, func(e *domain.Endpoint) { e.TimeoutMS = 200 })
 	h.publish("t", 1)
-	eventually(t, "retry after the timeout", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 1 })
+	eventually(t, "retry after the timeout", func() bool { return len(h.deliveries(e.ID, domain.DeliverySucceeded)) == 1 })
 	atts, _, _ := h.store.ListAttempts(bg, store.AttemptFilter{AppID: h.app.ID, EndpointID: e.ID})
 	if len(atts) != 2 || atts[1].StatusCode != 0 || atts[1].Error == "" {
 		t.Fatalf("attempts = %+v", atts)
@@ -439,7 +440,7 @@ func TestEngineRetryAfterSlowsEndpoint(t *testing.T) {
 	})
 	e := h.endpoint(r, nil)
 	h.publish("t", 1)
-	eventually(t, "the throttled delivery", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 1 })
+	eventually(t, "the throttled delivery", func() bool { return len(h.deliveries(e.ID, domain.DeliverySucceeded)) == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if gap := times[1].Sub(times[0]); gap < 900*time.Millisecond {
@@ -462,7 +463,7 @@ func TestEngineStopReleasesQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The attempt in flight finished and was recorded; the nine queued ones are claimable at once.
-	if ds := h.deliveries("", store.DeliverySucceeded); len(ds) != 1 {
+	if ds := h.deliveries("", domain.DeliverySucceeded); len(ds) != 1 {
 		t.Fatalf("%d succeeded, want the one in flight", len(ds))
 	}
 	c, err := h.store.Claim(bg, store.ClaimRequest{Owner: "other", Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 100})
@@ -526,11 +527,11 @@ func TestEngineRetryClaimedBeforeRecordReturns(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 		}
 	})
-	e := h.endpoint(r, func(e *store.Endpoint) { e.EventTypes = []string{"t"} })
+	e := h.endpoint(r, func(e *domain.Endpoint) { e.EventTypes = []string{"t"} })
 	// Other traffic keeps the claim loop looking while the outcome is being recorded:
 	// a FIFO endpoint's deliveries are claimed, not leased on publish.
 	other := newReceiver(t, nil)
-	h.endpoint(other, func(e *store.Endpoint) { e.FIFO, e.EventTypes = true, []string{"other"} })
+	h.endpoint(other, func(e *domain.Endpoint) { e.FIFO, e.EventTypes = true, []string{"other"} })
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -539,11 +540,11 @@ func TestEngineRetryClaimedBeforeRecordReturns(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(5 * time.Millisecond):
-				m := &store.Message{ID: ids.New("msg"), AppID: h.app.ID, Type: "other", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
+				m := &domain.Message{ID: ids.New("msg"), AppID: h.app.ID, Type: "other", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
 				h.eng.Publish(bg, m)
 			}
 		}
 	}()
 	h.publish("t", 1)
-	eventually(t, "the retry to be sent and succeed", func() bool { return len(h.deliveries(e.ID, store.DeliverySucceeded)) == 1 })
+	eventually(t, "the retry to be sent and succeed", func() bool { return len(h.deliveries(e.ID, domain.DeliverySucceeded)) == 1 })
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
@@ -27,7 +28,7 @@ import (
 
 // Publisher stores a message and queues its deliveries; *delivery.Engine is one.
 type Publisher interface {
-	PublishWithTTL(ctx context.Context, m *store.Message, ttl time.Duration) (*store.PublishResult, error)
+	PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error)
 }
 
 // Defaults for sources that do not set their own.
@@ -61,7 +62,7 @@ type Handler struct {
 }
 
 type cachedSource struct {
-	src      *store.Source
+	src      *domain.Source
 	verifier webhook.Verifier
 	loadedAt time.Time
 	limiter  *rate.Limiter
@@ -92,7 +93,7 @@ func (h *Handler) SourceChanged(id string) {
 }
 
 // Verifier builds the verifier a source's provider and secrets describe.
-func Verifier(src *store.Source) (webhook.Verifier, error) {
+func Verifier(src *domain.Source) (webhook.Verifier, error) {
 	if len(src.Secrets) == 0 {
 		return nil, errors.New("the source has no secret")
 	}
@@ -183,7 +184,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"challenge": v.Challenge})
 		return
 	}
-	m := &store.Message{
+	m := &domain.Message{
 		ID:             ids.New("msg"),
 		AppID:          c.src.AppID,
 		Type:           eventType(c.src.Provider, d.Type),
@@ -237,7 +238,7 @@ func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSo
 				hdr[k] = strings.Join(v, ", ")
 			}
 		}
-		rej := &store.Rejection{
+		rej := &domain.Rejection{
 			ID: ids.New("rej"), SourceID: c.src.ID, AppID: c.src.AppID, ReceivedAt: h.cfg.Now().UTC(),
 			Status: status, Code: code, Message: msg, RemoteAddr: r.RemoteAddr, Headers: hdr, Body: body,
 		}
@@ -276,7 +277,7 @@ func dedupeKey(sourceID, deliveryID string, body []byte) string {
 	return "in:" + sourceID + ":sha256:" + hex.EncodeToString(sum[:])
 }
 
-// forwardedHeaders keeps the provider's headers, renamed under store.ForwardedHeaderPrefix,
+// forwardedHeaders keeps the provider's headers, renamed under domain.ForwardedHeaderPrefix,
 // and the content type. Hop-by-hop headers and credentials are dropped.
 func forwardedHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h)+1)
@@ -297,7 +298,7 @@ func forwardedHeaders(h http.Header) map[string]string {
 		if total += len(k) + len(val); total > 32<<10 {
 			break
 		}
-		out[store.ForwardedHeaderPrefix+k] = val
+		out[domain.ForwardedHeaderPrefix+k] = val
 	}
 	ct := h.Get("Content-Type")
 	if ct == "" {

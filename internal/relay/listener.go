@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/domain"
 )
 
 // Route sends events whose type matches Pattern (exact, "prefix.*" or "*") to URL.
@@ -216,7 +216,7 @@ func (l *Listener) forward(ctx context.Context, d *Delivery) Result {
 	res := Result{Type: TypeResult, ID: d.ID}
 	target := ""
 	for _, r := range l.opts.Routes {
-		if store.MatchEventType([]string{r.Pattern}, d.EventType) {
+		if domain.MatchEventType([]string{r.Pattern}, d.EventType) {
 			target = r.URL
 			break
 		}
@@ -260,7 +260,7 @@ func (l *Listener) headers(h http.Header) http.Header {
 	out := http.Header{}
 	if l.opts.OriginalHeaders {
 		for k, v := range h {
-			if name, ok := strings.CutPrefix(k, store.ForwardedHeaderPrefix); ok {
+			if name, ok := strings.CutPrefix(k, domain.ForwardedHeaderPrefix); ok {
 				out[http.CanonicalHeaderKey(name)] = v
 			}
 		}
@@ -271,7 +271,7 @@ func (l *Listener) headers(h http.Header) http.Header {
 		// Published through the API: there are no provider headers, so send herald's.
 	}
 	for k, v := range h {
-		if !strings.HasPrefix(k, store.ForwardedHeaderPrefix) {
+		if !strings.HasPrefix(k, domain.ForwardedHeaderPrefix) {
 			out[k] = v
 		}
 	}

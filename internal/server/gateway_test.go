@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/client"
-	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -231,7 +231,7 @@ func TestGatewayEveryProvider(t *testing.T) {
 		}
 		original := http.Header{}
 		for k, v := range r.header {
-			if name, ok := strings.CutPrefix(k, store.ForwardedHeaderPrefix); ok {
+			if name, ok := strings.CutPrefix(k, domain.ForwardedHeaderPrefix); ok {
 				original[http.CanonicalHeaderKey(name)] = v
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/netguard"
@@ -237,7 +238,7 @@ func (s *Server) ensureAdminKey(ctx context.Context, out io.Writer) error {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return s.store.CreateAPIKey(ctx, &store.APIKey{
+		return s.store.CreateAPIKey(ctx, &domain.APIKey{
 			ID: ids.New("key"), Name: "HERALD_API_KEY", Prefix: s.cfg.APIKey[:12], Hash: hash, CreatedAt: time.Now().UTC(),
 		})
 	}
@@ -246,7 +247,7 @@ func (s *Server) ensureAdminKey(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	key, prefix, hash := api.NewAPIKey()
-	if err := s.store.CreateAPIKey(ctx, &store.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now().UTC()}); err != nil {
+	if err := s.store.CreateAPIKey(ctx, &domain.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now().UTC()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Created the admin API key. It is shown only this once; keep it safe:\n\n    %s\n\nUse it as HERALD_API_KEY=%s for the herald CLI, or as 'Authorization: Bearer <key>'.\n", key, key)

@@ -4,11 +4,10 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
-	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/internal/domain"
 )
 
 // Errors returned (wrapped) by every backend.
@@ -20,154 +19,6 @@ var (
 	// ErrClosed means the store was closed.
 	ErrClosed = errors.New("store closed")
 )
-
-// App is a tenant: one of the sender's customers, owning endpoints and messages.
-type App struct {
-	ID        string            `json:"id"`
-	Name      string            `json:"name"`
-	UID       string            `json:"uid,omitempty"` // the sender's own id for the app, unique when set
-	Metadata  map[string]string `json:"metadata"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
-}
-
-// APIKey grants API access: to everything (AppID empty) or to one app.
-type APIKey struct {
-	ID        string    `json:"id"`
-	AppID     string    `json:"app_id,omitempty"`
-	Name      string    `json:"name"`
-	Prefix    string    `json:"prefix"` // the first characters of the key, to recognise it
-	Hash      []byte    `json:"-"`      // SHA-256 of the key; the key itself is never stored
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// Endpoint states.
-const (
-	EndpointEnabled  = "enabled"
-	EndpointPaused   = "paused"   // deliveries queue up and are sent when resumed
-	EndpointDisabled = "disabled" // receives nothing new; set by users, by 410 Gone or by continuous failure
-)
-
-// Endpoint is a URL that receives an app's messages.
-type Endpoint struct {
-	ID             string            `json:"id"`
-	AppID          string            `json:"app_id"`
-	URL            string            `json:"url"`
-	Description    string            `json:"description"`
-	EventTypes     []string          `json:"event_types"` // exact types or "prefix.*" wildcards; empty means all
-	Headers        map[string]string `json:"headers"`     // extra request headers
-	State          string            `json:"state"`
-	DisabledReason string            `json:"disabled_reason,omitempty"`
-	MaxConcurrency int               `json:"max_concurrency"`     // 0 means the server default
-	RateLimit      float64           `json:"rate_limit"`          // requests per second; 0 means unlimited
-	TimeoutMS      int               `json:"timeout_ms"`          // 0 means the server default
-	FIFO           bool              `json:"fifo"`                // one delivery in flight, in publish order
-	SourceID       string            `json:"source_id,omitempty"` // when set, only messages that arrived through this source
-	Metadata       map[string]string `json:"metadata"`
-	FailingSince   *time.Time        `json:"failing_since,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
-}
-
-// Accepts reports whether the endpoint subscribes to a message of eventType from sourceID
-// ("" for messages published through the API).
-func (e *Endpoint) Accepts(eventType, sourceID string) bool {
-	return (e.SourceID == "" || e.SourceID == sourceID) && MatchEventType(e.EventTypes, eventType)
-}
-
-// MatchEventType reports whether eventType matches a filter of exact names and
-// "prefix.*" wildcards ("*" matches everything); an empty filter matches everything.
-func MatchEventType(filter []string, eventType string) bool {
-	if len(filter) == 0 {
-		return true
-	}
-	for _, f := range filter {
-		if f == eventType || f == "*" {
-			return true
-		}
-		if n := len(f); n >= 2 && f[n-1] == '*' && f[n-2] == '.' && len(eventType) > n-1 && eventType[:n-1] == f[:n-1] {
-			return true
-		}
-	}
-	return false
-}
-
-// EndpointSecret is one signing key of an endpoint. During rotation an endpoint has
-// several; the old ones carry an expiry.
-type EndpointSecret struct {
-	ID         string
-	EndpointID string
-	Secret     webhook.Secret
-	CreatedAt  time.Time
-	ExpiresAt  *time.Time
-}
-
-// Message is an event an app published.
-type Message struct {
-	ID             string          `json:"id"`
-	AppID          string          `json:"app_id"`
-	Type           string          `json:"type"`
-	Payload        json.RawMessage `json:"payload"` // sent byte for byte as the webhook body; nil once purged
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	// SourceID names the source the message arrived through; empty for API publishes.
-	SourceID string `json:"source_id,omitempty"`
-	// Headers are sent with every delivery of the message: for a source's events, the
-	// provider's headers under ForwardedHeaderPrefix and the original content type.
-	Headers   map[string]string `json:"headers,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-}
-
-// ForwardedHeaderPrefix is prepended to a provider's header names when a source's event
-// is forwarded: Stripe-Signature arrives as X-Herald-Original-Stripe-Signature.
-const ForwardedHeaderPrefix = "X-Herald-Original-"
-
-// Delivery statuses.
-const (
-	DeliveryPending   = "pending" // queued, waiting for a retry, or in flight
-	DeliverySucceeded = "succeeded"
-	DeliveryFailed    = "failed" // retries exhausted, or the endpoint answered 410
-)
-
-// Delivery is one message to one endpoint; it is also the queue entry.
-type Delivery struct {
-	ID             string     `json:"id"`
-	AppID          string     `json:"app_id"`
-	MessageID      string     `json:"message_id"`
-	EndpointID     string     `json:"endpoint_id"`
-	Seq            int64      `json:"-"` // publish order, for FIFO endpoints
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"` // attempts made in all
-	RetryStep      int        `json:"-"`        // attempts since the last manual retry or replay: the position in the schedule
-	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
-	LastStatusCode int        `json:"last_status_code,omitempty"`
-	LastError      string     `json:"last_error,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-}
-
-// Attempt outcomes.
-const (
-	OutcomeSucceeded = "succeeded"
-	OutcomeRetrying  = "retrying" // failed, another attempt is scheduled
-	OutcomeFailed    = "failed"   // failed, no more attempts
-)
-
-// Attempt is the record of one HTTP request made for a delivery.
-type Attempt struct {
-	ID              string            `json:"id"`
-	DeliveryID      string            `json:"delivery_id"`
-	AppID           string            `json:"app_id"`
-	EndpointID      string            `json:"endpoint_id"`
-	MessageID       string            `json:"message_id"`
-	Number          int               `json:"number"` // 1 for the first attempt of the delivery
-	StartedAt       time.Time         `json:"started_at"`
-	Latency         time.Duration     `json:"-"`
-	StatusCode      int               `json:"status_code,omitempty"` // 0 when no response arrived
-	ResponseHeaders map[string]string `json:"response_headers,omitempty"`
-	ResponseBody    []byte            `json:"-"` // at most 4 KiB
-	Error           string            `json:"error,omitempty"`
-	Outcome         string            `json:"outcome"`
-}
 
 // Page selects one page of a list, newest first.
 type Page struct {
@@ -212,8 +63,8 @@ type AttemptFilter struct {
 
 // PublishInput is one message to store and fan out.
 type PublishInput struct {
-	Message        *Message      // ID, AppID, Type, Payload, IdempotencyKey and CreatedAt set by the caller
-	IdempotencyTTL time.Duration // how long IdempotencyKey returns the original message
+	Message        *domain.Message // ID, AppID, Type, Payload, IdempotencyKey and CreatedAt set by the caller
+	IdempotencyTTL time.Duration   // how long IdempotencyKey returns the original message
 	// LeaseOwner, when set, leases the new deliveries to enabled, non-FIFO endpoints to the
 	// caller until LeaseUntil, so that the publishing node sends them without a claim round trip.
 	LeaseOwner string
@@ -227,10 +78,10 @@ type PublishInput struct {
 
 // PublishResult is the outcome of one publish.
 type PublishResult struct {
-	Message    *Message    // the stored message: the original one for a repeated idempotency key
-	Duplicate  bool        // the idempotency key was seen within its TTL; nothing new was stored
-	Deliveries []*Delivery // the deliveries created by this publish
-	Leased     []*Delivery // the subset of Deliveries leased to LeaseOwner
+	Message    *domain.Message    // the stored message: the original one for a repeated idempotency key
+	Duplicate  bool               // the idempotency key was seen within its TTL; nothing new was stored
+	Deliveries []*domain.Delivery // the deliveries created by this publish
+	Leased     []*domain.Delivery // the subset of Deliveries leased to LeaseOwner
 }
 
 // ClaimRequest asks for due deliveries.
@@ -252,7 +103,7 @@ type ClaimRequest struct {
 
 // Claimed is a leased delivery with what is needed to send it.
 type Claimed struct {
-	Delivery *Delivery
+	Delivery *domain.Delivery
 	Type     string
 	Payload  []byte
 	Headers  map[string]string // the message's headers (see Message.Headers)
@@ -260,7 +111,7 @@ type Claimed struct {
 
 // AttemptResult records one finished attempt and what follows from it.
 type AttemptResult struct {
-	Attempt       *Attempt
+	Attempt       *domain.Attempt
 	Status        string     // the delivery's new status
 	NextAttemptAt *time.Time // when Status is pending
 	// EndpointFailed marks the endpoint as failing since Attempt.StartedAt unless it already is;
@@ -294,36 +145,36 @@ type PurgeResult struct {
 // Store is herald's persistence. Every method is safe for concurrent use. Write methods
 // commit before they return: a nil error means the change is durable.
 type Store interface {
-	CreateApp(ctx context.Context, a *App) error
-	GetApp(ctx context.Context, id string) (*App, error) // id or uid
-	ListApps(ctx context.Context, p Page) ([]*App, string, error)
-	UpdateApp(ctx context.Context, a *App) error
+	CreateApp(ctx context.Context, a *domain.App) error
+	GetApp(ctx context.Context, id string) (*domain.App, error) // id or uid
+	ListApps(ctx context.Context, p Page) ([]*domain.App, string, error)
+	UpdateApp(ctx context.Context, a *domain.App) error
 	DeleteApp(ctx context.Context, id string) error
 
-	CreateAPIKey(ctx context.Context, k *APIKey) error
-	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
-	ListAPIKeys(ctx context.Context, appID string, p Page) ([]*APIKey, string, error) // appID "" lists admin keys
+	CreateAPIKey(ctx context.Context, k *domain.APIKey) error
+	APIKeyByHash(ctx context.Context, hash []byte) (*domain.APIKey, error)
+	ListAPIKeys(ctx context.Context, appID string, p Page) ([]*domain.APIKey, string, error) // appID "" lists admin keys
 	DeleteAPIKey(ctx context.Context, appID, id string) error
 	HasAdminKey(ctx context.Context) (bool, error)
 
-	CreateEndpoint(ctx context.Context, e *Endpoint, s *EndpointSecret) error
-	GetEndpoint(ctx context.Context, appID, id string) (*Endpoint, error) // appID "" matches any app
-	ListEndpoints(ctx context.Context, appID string, p Page) ([]*Endpoint, string, error)
-	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	CreateEndpoint(ctx context.Context, e *domain.Endpoint, s *domain.EndpointSecret) error
+	GetEndpoint(ctx context.Context, appID, id string) (*domain.Endpoint, error) // appID "" matches any app
+	ListEndpoints(ctx context.Context, appID string, p Page) ([]*domain.Endpoint, string, error)
+	UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error
 	DeleteEndpoint(ctx context.Context, appID, id string) error
 	SetEndpointState(ctx context.Context, id, state, reason string) error
 	// EndpointSecrets returns the secrets that have not expired at now, newest first.
-	EndpointSecrets(ctx context.Context, endpointID string, now time.Time) ([]*EndpointSecret, error)
+	EndpointSecrets(ctx context.Context, endpointID string, now time.Time) ([]*domain.EndpointSecret, error)
 	// RotateEndpointSecret adds s and makes every unexpired older secret expire at oldExpiresAt.
-	RotateEndpointSecret(ctx context.Context, s *EndpointSecret, oldExpiresAt time.Time) error
+	RotateEndpointSecret(ctx context.Context, s *domain.EndpointSecret, oldExpiresAt time.Time) error
 
 	Publish(ctx context.Context, in *PublishInput) (*PublishResult, error)
-	GetMessage(ctx context.Context, appID, id string) (*Message, error)
-	ListMessages(ctx context.Context, f MessageFilter) ([]*Message, string, error)
+	GetMessage(ctx context.Context, appID, id string) (*domain.Message, error)
+	ListMessages(ctx context.Context, f MessageFilter) ([]*domain.Message, string, error)
 
-	GetDelivery(ctx context.Context, appID, id string) (*Delivery, error)
-	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
-	ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt, string, error)
+	GetDelivery(ctx context.Context, appID, id string) (*domain.Delivery, error)
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*domain.Delivery, string, error)
+	ListAttempts(ctx context.Context, f AttemptFilter) ([]*domain.Attempt, string, error)
 
 	// Claim leases up to Limit due deliveries of enabled endpoints to Owner: pending, due
 	// by Now, and not leased (or with an expired lease). A FIFO endpoint yields only its
@@ -344,7 +195,7 @@ type Store interface {
 
 	// RetryDelivery queues a delivery for an attempt at now, whatever its status;
 	// ErrConflict if it is in flight.
-	RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*Delivery, error)
+	RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*domain.Delivery, error)
 	// Replay queues finished deliveries matching f for an attempt at now, in batches.
 	Replay(ctx context.Context, f ReplayFilter, now time.Time) (*ReplayResult, error)
 	// Purge removes up to limit messages (with their deliveries and attempts) and attempts
@@ -353,51 +204,21 @@ type Store interface {
 	Purge(ctx context.Context, before, idemBefore time.Time, limit int) (*PurgeResult, error)
 	// DisableFailingEndpoints disables enabled endpoints failing continuously since before
 	// `since` and returns them.
-	DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*Endpoint, error)
+	DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error)
 
 	Close() error
-}
-
-// Source is an inbound address (POST /in/{id}) that verifies a provider's webhooks and
-// turns each into a message of its app, forwarded to the app's endpoints.
-type Source struct {
-	ID       string   `json:"id"`
-	AppID    string   `json:"app_id"`
-	Name     string   `json:"name"`
-	Provider string   `json:"provider"` // a webhook.NewProvider name, or "hmac"
-	Secrets  []string `json:"-"`        // verifying secrets, newest first; encrypted at rest
-	// HMAC configures the generic "hmac" provider (its Secret field is not used: Secrets is).
-	HMAC         *webhook.HMACConfig `json:"hmac,omitempty"`
-	MaxBodyBytes int64               `json:"max_body_bytes"` // 0: the server default
-	DedupeWindow time.Duration       `json:"-"`              // 0: the server default
-	CreatedAt    time.Time           `json:"created_at"`
-	UpdatedAt    time.Time           `json:"updated_at"`
-}
-
-// Rejection records an inbound request a source refused, for inspection; it is never forwarded.
-type Rejection struct {
-	ID         string            `json:"id"`
-	SourceID   string            `json:"source_id"`
-	AppID      string            `json:"app_id"`
-	ReceivedAt time.Time         `json:"received_at"`
-	Status     int               `json:"status"`
-	Code       string            `json:"code"`
-	Message    string            `json:"message"`
-	RemoteAddr string            `json:"remote_addr"`
-	Headers    map[string]string `json:"headers"`
-	Body       []byte            `json:"-"` // the first 64 KiB
 }
 
 // SourceStore keeps sources and their rejected requests; a backend that implements it
 // can run the receiving gateway.
 type SourceStore interface {
-	CreateSource(ctx context.Context, s *Source) error
-	GetSource(ctx context.Context, appID, id string) (*Source, error) // appID "" matches any app
-	ListSources(ctx context.Context, appID string, p Page) ([]*Source, string, error)
-	UpdateSource(ctx context.Context, s *Source) error
+	CreateSource(ctx context.Context, s *domain.Source) error
+	GetSource(ctx context.Context, appID, id string) (*domain.Source, error) // appID "" matches any app
+	ListSources(ctx context.Context, appID string, p Page) ([]*domain.Source, string, error)
+	UpdateSource(ctx context.Context, s *domain.Source) error
 	DeleteSource(ctx context.Context, appID, id string) error
-	RecordRejection(ctx context.Context, r *Rejection) error
-	ListRejections(ctx context.Context, appID, sourceID string, p Page) ([]*Rejection, string, error)
+	RecordRejection(ctx context.Context, r *domain.Rejection) error
+	ListRejections(ctx context.Context, appID, sourceID string, p Page) ([]*domain.Rejection, string, error)
 }
 
 // Notifier is implemented by stores that several herald nodes share (PostgreSQL). The

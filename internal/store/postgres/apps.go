@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -68,7 +69,7 @@ func collect[T any](rows pgx.Rows, err error, scan func(scanner) (T, error)) ([]
 }
 
 // CreateApp implements store.Store.
-func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
+func (s *Store) CreateApp(ctx context.Context, a *domain.App) error {
 	return s.write(ctx, false, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO apps (id, name, uid, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			a.ID, a.Name, nullString(a.UID), jsonText(nonNilMap(a.Metadata)), a.CreatedAt, a.UpdatedAt)
@@ -84,8 +85,8 @@ func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 
 const appColumns = `id, name, COALESCE(uid, ''), metadata, created_at, updated_at`
 
-func scanApp(row scanner) (*store.App, error) {
-	var a store.App
+func scanApp(row scanner) (*domain.App, error) {
+	var a domain.App
 	if err := row.Scan(&a.ID, &a.Name, &a.UID, &a.Metadata, &a.CreatedAt, &a.UpdatedAt); err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func scanApp(row scanner) (*store.App, error) {
 }
 
 // GetApp implements store.Store.
-func (s *Store) GetApp(ctx context.Context, id string) (*store.App, error) {
+func (s *Store) GetApp(ctx context.Context, id string) (*domain.App, error) {
 	a, err := scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1 OR uid = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.NotFound("app", id)
@@ -104,19 +105,19 @@ func (s *Store) GetApp(ctx context.Context, id string) (*store.App, error) {
 }
 
 // ListApps implements store.Store.
-func (s *Store) ListApps(ctx context.Context, p store.Page) ([]*store.App, string, error) {
+func (s *Store) ListApps(ctx context.Context, p store.Page) ([]*domain.App, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+appColumns+` FROM apps WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2`, p.Cursor, limit+1)
 	apps, err := collect(rows, err, scanApp)
 	if err != nil {
 		return nil, "", err
 	}
-	apps, next := store.TrimPage(apps, limit, func(a *store.App) string { return a.ID })
+	apps, next := store.TrimPage(apps, limit, func(a *domain.App) string { return a.ID })
 	return apps, next, nil
 }
 
 // UpdateApp implements store.Store.
-func (s *Store) UpdateApp(ctx context.Context, a *store.App) error {
+func (s *Store) UpdateApp(ctx context.Context, a *domain.App) error {
 	return s.write(ctx, false, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE apps SET name = $1, uid = $2, metadata = $3, updated_at = $4 WHERE id = $5`,
 			a.Name, nullString(a.UID), jsonText(nonNilMap(a.Metadata)), a.UpdatedAt, a.ID)
@@ -161,7 +162,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 }
 
 // CreateAPIKey implements store.Store.
-func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
+func (s *Store) CreateAPIKey(ctx context.Context, k *domain.APIKey) error {
 	return s.write(ctx, false, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, app_id, name, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			k.ID, nullString(k.AppID), k.Name, k.Prefix, k.Hash, k.CreatedAt)
@@ -177,8 +178,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 
 const apiKeyColumns = `id, COALESCE(app_id, ''), name, prefix, hash, created_at`
 
-func scanAPIKey(row scanner) (*store.APIKey, error) {
-	var k store.APIKey
+func scanAPIKey(row scanner) (*domain.APIKey, error) {
+	var k domain.APIKey
 	if err := row.Scan(&k.ID, &k.AppID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt); err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func scanAPIKey(row scanner) (*store.APIKey, error) {
 }
 
 // APIKeyByHash implements store.Store.
-func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*store.APIKey, error) {
+func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*domain.APIKey, error) {
 	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("api key: %w", store.ErrNotFound)
@@ -196,7 +197,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*store.APIKey, e
 }
 
 // ListAPIKeys implements store.Store.
-func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]*store.APIKey, string, error) {
+func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]*domain.APIKey, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE COALESCE(app_id, '') = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, appID, p.Cursor, limit+1)
@@ -204,7 +205,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	keys, next := store.TrimPage(keys, limit, func(k *store.APIKey) string { return k.ID })
+	keys, next := store.TrimPage(keys, limit, func(k *domain.APIKey) string { return k.ID })
 	return keys, next, nil
 }
 

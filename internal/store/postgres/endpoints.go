@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -13,8 +14,8 @@ import (
 const endpointColumns = `id, app_id, url, description, event_types, headers, state, disabled_reason,
 	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at, source_id`
 
-func scanEndpoint(row scanner) (*store.Endpoint, error) {
-	var e store.Endpoint
+func scanEndpoint(row scanner) (*domain.Endpoint, error) {
+	var e domain.Endpoint
 	if err := row.Scan(&e.ID, &e.AppID, &e.URL, &e.Description, &e.EventTypes, &e.Headers, &e.State, &e.DisabledReason,
 		&e.MaxConcurrency, &e.RateLimit, &e.TimeoutMS, &e.FIFO, &e.Metadata, &e.FailingSince, &e.CreatedAt, &e.UpdatedAt, &e.SourceID); err != nil {
 		return nil, err
@@ -26,7 +27,7 @@ func scanEndpoint(row scanner) (*store.Endpoint, error) {
 }
 
 // CreateEndpoint implements store.Store.
-func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *store.EndpointSecret) error {
+func (s *Store) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *domain.EndpointSecret) error {
 	enc, err := store.SealSecret(s.opts.Cipher, sec.Secret)
 	if err != nil {
 		return err
@@ -58,7 +59,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *stor
 }
 
 // GetEndpoint implements store.Store.
-func (s *Store) GetEndpoint(ctx context.Context, appID, id string) (*store.Endpoint, error) {
+func (s *Store) GetEndpoint(ctx context.Context, appID, id string) (*domain.Endpoint, error) {
 	e, err := scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.NotFound("endpoint", id)
@@ -67,7 +68,7 @@ func (s *Store) GetEndpoint(ctx context.Context, appID, id string) (*store.Endpo
 }
 
 // ListEndpoints implements store.Store.
-func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*store.Endpoint, string, error) {
+func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*domain.Endpoint, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints
 		WHERE app_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, appID, p.Cursor, limit+1)
@@ -75,14 +76,14 @@ func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) (
 	if err != nil {
 		return nil, "", err
 	}
-	eps, next := store.TrimPage(eps, limit, func(e *store.Endpoint) string { return e.ID })
+	eps, next := store.TrimPage(eps, limit, func(e *domain.Endpoint) string { return e.ID })
 	return eps, next, nil
 }
 
 // UpdateEndpoint implements store.Store. It writes every mutable field; the failure streak
 // is cleared when the endpoint is (re-)enabled, and other nodes are told when it becomes
 // enabled, since its queued deliveries are claimable again.
-func (s *Store) UpdateEndpoint(ctx context.Context, e *store.Endpoint) error {
+func (s *Store) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
 	err := s.write(ctx, false, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, state = $5,
 			disabled_reason = $6, max_concurrency = $7, rate_limit = $8, timeout_ms = $9, fifo = $10, metadata = $11,
@@ -98,7 +99,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *store.Endpoint) error {
 	})
 	if err == nil {
 		s.notifyEndpoints(e.ID)
-		if e.State == store.EndpointEnabled {
+		if e.State == domain.EndpointEnabled {
 			s.requestNotify() // resumed, or a limit raised: queued deliveries may be claimable
 		}
 	}
@@ -141,7 +142,7 @@ func (s *Store) SetEndpointState(ctx context.Context, id, state, reason string) 
 	})
 	if err == nil {
 		s.notifyEndpoints(id)
-		if state == store.EndpointEnabled {
+		if state == domain.EndpointEnabled {
 			s.requestNotify()
 		}
 	}
@@ -149,14 +150,14 @@ func (s *Store) SetEndpointState(ctx context.Context, id, state, reason string) 
 }
 
 // EndpointSecrets implements store.Store.
-func (s *Store) EndpointSecrets(ctx context.Context, endpointID string, now time.Time) ([]*store.EndpointSecret, error) {
+func (s *Store) EndpointSecrets(ctx context.Context, endpointID string, now time.Time) ([]*domain.EndpointSecret, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, endpoint_id, secret, created_at, expires_at FROM endpoint_secrets
 		WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC, id DESC`, endpointID, now)
 	return collect(rows, err, s.scanSecret)
 }
 
-func (s *Store) scanSecret(row scanner) (*store.EndpointSecret, error) {
-	var sec store.EndpointSecret
+func (s *Store) scanSecret(row scanner) (*domain.EndpointSecret, error) {
+	var sec domain.EndpointSecret
 	var enc []byte
 	if err := row.Scan(&sec.ID, &sec.EndpointID, &enc, &sec.CreatedAt, &sec.ExpiresAt); err != nil {
 		return nil, err
@@ -170,7 +171,7 @@ func (s *Store) scanSecret(row scanner) (*store.EndpointSecret, error) {
 }
 
 // RotateEndpointSecret implements store.Store.
-func (s *Store) RotateEndpointSecret(ctx context.Context, sec *store.EndpointSecret, oldExpiresAt time.Time) error {
+func (s *Store) RotateEndpointSecret(ctx context.Context, sec *domain.EndpointSecret, oldExpiresAt time.Time) error {
 	enc, err := store.SealSecret(s.opts.Cipher, sec.Secret)
 	if err != nil {
 		return err

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/jackc/pgx/v5"
 )
 
 const messageColumns = `id, app_id, type, payload, COALESCE(idempotency_key, ''), COALESCE(source_id, ''), headers, created_at`
 
-func scanMessage(row scanner) (*store.Message, error) {
-	var m store.Message
+func scanMessage(row scanner) (*domain.Message, error) {
+	var m domain.Message
 	var payload []byte
 	if err := row.Scan(&m.ID, &m.AppID, &m.Type, &payload, &m.IdempotencyKey, &m.SourceID, &m.Headers, &m.CreatedAt); err != nil {
 		return nil, err
@@ -28,7 +29,7 @@ func scanMessage(row scanner) (*store.Message, error) {
 }
 
 // GetMessage implements store.Store.
-func (s *Store) GetMessage(ctx context.Context, appID, id string) (*store.Message, error) {
+func (s *Store) GetMessage(ctx context.Context, appID, id string) (*domain.Message, error) {
 	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = $1 AND app_id = $2`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.NotFound("message", id)
@@ -37,7 +38,7 @@ func (s *Store) GetMessage(ctx context.Context, appID, id string) (*store.Messag
 }
 
 // ListMessages implements store.Store.
-func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*store.Message, string, error) {
+func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*domain.Message, string, error) {
 	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.pool.Query(ctx, `SELECT `+messageColumns+` FROM messages
@@ -48,7 +49,7 @@ func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*sto
 	if err != nil {
 		return nil, "", err
 	}
-	msgs, next := store.TrimPage(msgs, limit, func(m *store.Message) string { return m.ID })
+	msgs, next := store.TrimPage(msgs, limit, func(m *domain.Message) string { return m.ID })
 	return msgs, next, nil
 }
 
@@ -62,21 +63,21 @@ func deliveryColumnsOf(alias string) string {
 		alias + `.last_status_code, ` + alias + `.last_error, ` + alias + `.created_at, ` + alias + `.updated_at`
 }
 
-func scanDelivery(row scanner) (*store.Delivery, error) {
+func scanDelivery(row scanner) (*domain.Delivery, error) {
 	d, _, err := scanDeliveryWith(row)
 	return d, err
 }
 
 // scanDeliveryWith scans a delivery followed by extra columns.
-func scanDeliveryWith(row scanner, extra ...any) (*store.Delivery, []any, error) {
-	var d store.Delivery
+func scanDeliveryWith(row scanner, extra ...any) (*domain.Delivery, []any, error) {
+	var d domain.Delivery
 	var next *time.Time
 	dest := append([]any{&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Seq, &d.Status, &d.Attempts, &d.RetryStep, &next,
 		&d.LastStatusCode, &d.LastError, &d.CreatedAt, &d.UpdatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
-	if d.Status == store.DeliveryPending {
+	if d.Status == domain.DeliveryPending {
 		d.NextAttemptAt = utcPtr(next)
 	}
 	d.CreatedAt, d.UpdatedAt = utc(d.CreatedAt), utc(d.UpdatedAt)
@@ -84,7 +85,7 @@ func scanDeliveryWith(row scanner, extra ...any) (*store.Delivery, []any, error)
 }
 
 // GetDelivery implements store.Store.
-func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*store.Delivery, error) {
+func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*domain.Delivery, error) {
 	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1 AND app_id = $2`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.NotFound("delivery", id)
@@ -93,7 +94,7 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*store.Deliv
 }
 
 // ListDeliveries implements store.Store.
-func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*store.Delivery, string, error) {
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*domain.Delivery, string, error) {
 	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
@@ -105,15 +106,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if err != nil {
 		return nil, "", err
 	}
-	ds, next := store.TrimPage(ds, limit, func(d *store.Delivery) string { return d.ID })
+	ds, next := store.TrimPage(ds, limit, func(d *domain.Delivery) string { return d.ID })
 	return ds, next, nil
 }
 
 const attemptColumns = `id, delivery_id, app_id, endpoint_id, message_id, number, started_at, latency_us, status_code,
 	response_headers, response_body, error, outcome`
 
-func scanAttempt(row scanner) (*store.Attempt, error) {
-	var a store.Attempt
+func scanAttempt(row scanner) (*domain.Attempt, error) {
+	var a domain.Attempt
 	var latency int64
 	if err := row.Scan(&a.ID, &a.DeliveryID, &a.AppID, &a.EndpointID, &a.MessageID, &a.Number, &a.StartedAt, &latency, &a.StatusCode,
 		&a.ResponseHeaders, &a.ResponseBody, &a.Error, &a.Outcome); err != nil {
@@ -126,7 +127,7 @@ func scanAttempt(row scanner) (*store.Attempt, error) {
 }
 
 // ListAttempts implements store.Store.
-func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*store.Attempt, string, error) {
+func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*domain.Attempt, string, error) {
 	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts
@@ -138,6 +139,6 @@ func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*sto
 	if err != nil {
 		return nil, "", err
 	}
-	as, next := store.TrimPage(as, limit, func(a *store.Attempt) string { return a.ID })
+	as, next := store.TrimPage(as, limit, func(a *domain.Attempt) string { return a.ID })
 	return as, next, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
@@ -71,12 +72,12 @@ func TestTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	app := &store.App{ID: ids.New("app"), Name: "a", CreatedAt: now, UpdatedAt: now}
+	app := &domain.App{ID: ids.New("app"), Name: "a", CreatedAt: now, UpdatedAt: now}
 	if err := n1.CreateApp(bg, app); err != nil {
 		t.Fatal(err)
 	}
-	ep := &store.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: "https://example.com", State: store.EndpointEnabled, FIFO: true, CreatedAt: now, UpdatedAt: now}
-	if err := n2.CreateEndpoint(bg, ep, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: ep.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}); err != nil {
+	ep := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: "https://example.com", State: domain.EndpointEnabled, FIFO: true, CreatedAt: now, UpdatedAt: now}
+	if err := n2.CreateEndpoint(bg, ep, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: ep.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	// Both nodes publish to the FIFO endpoint at once; the order is one sequence.
@@ -86,7 +87,7 @@ func TestTwoNodes(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m := &store.Message{ID: ids.New("msg"), AppID: app.ID, Type: "t", Payload: json.RawMessage(`{}`), CreatedAt: now}
+				m := &domain.Message{ID: ids.New("msg"), AppID: app.ID, Type: "t", Payload: json.RawMessage(`{}`), CreatedAt: now}
 				if _, err := n.Publish(bg, &store.PublishInput{Message: m, LeaseOwner: "x", LeaseUntil: now.Add(time.Minute), EndpointConcurrency: 8}); err != nil {
 					t.Error(err)
 				}
@@ -117,9 +118,9 @@ func TestTwoNodes(t *testing.T) {
 		if more, _ := other.Claim(bg, store.ClaimRequest{Owner: "y", Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10, EndpointConcurrency: 8}); len(more) != 0 {
 			t.Fatalf("claim %d: the other node claimed a second delivery in flight", i)
 		}
-		a := &store.Attempt{ID: ids.New("att"), DeliveryID: c[0].Delivery.ID, AppID: app.ID, EndpointID: ep.ID, MessageID: c[0].Delivery.MessageID,
-			Number: 1, StartedAt: time.Now(), StatusCode: 200, Outcome: store.OutcomeSucceeded}
-		if err := claimer.Complete(bg, []*store.AttemptResult{{Attempt: a, Status: store.DeliverySucceeded}}); err != nil {
+		a := &domain.Attempt{ID: ids.New("att"), DeliveryID: c[0].Delivery.ID, AppID: app.ID, EndpointID: ep.ID, MessageID: c[0].Delivery.MessageID,
+			Number: 1, StartedAt: time.Now(), StatusCode: 200, Outcome: domain.OutcomeSucceeded}
+		if err := claimer.Complete(bg, []*store.AttemptResult{{Attempt: a, Status: domain.DeliverySucceeded}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -146,7 +147,7 @@ func TestIdempotencyAcrossNodes(t *testing.T) {
 	defer n1.Close()
 	defer n2.Close()
 	now := time.Now().UTC()
-	app := &store.App{ID: ids.New("app"), Name: "a", CreatedAt: now, UpdatedAt: now}
+	app := &domain.App{ID: ids.New("app"), Name: "a", CreatedAt: now, UpdatedAt: now}
 	if err := n1.CreateApp(bg, app); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestIdempotencyAcrossNodes(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m := &store.Message{ID: ids.New("msg"), AppID: app.ID, Type: "t", Payload: json.RawMessage(`{}`), IdempotencyKey: key, CreatedAt: now}
+				m := &domain.Message{ID: ids.New("msg"), AppID: app.ID, Type: "t", Payload: json.RawMessage(`{}`), IdempotencyKey: key, CreatedAt: now}
 				res, err := n.Publish(bg, &store.PublishInput{Message: m, IdempotencyTTL: time.Hour})
 				if err != nil {
 					t.Error(err)
@@ -255,12 +256,12 @@ func TestWriteAfterClose(t *testing.T) {
 		for j := 0; j < 8; j++ {
 			go func(j int) {
 				now := time.Now()
-				a := &store.App{ID: ids.New("app"), Name: "x", CreatedAt: now, UpdatedAt: now}
+				a := &domain.App{ID: ids.New("app"), Name: "x", CreatedAt: now, UpdatedAt: now}
 				if j%2 == 0 {
 					errc <- s.CreateApp(bg, a)
 					return
 				}
-				_, err := s.Publish(bg, &store.PublishInput{Message: &store.Message{ID: ids.New("msg"), AppID: "app_missing", Type: "t", Payload: json.RawMessage(`{}`), CreatedAt: now}})
+				_, err := s.Publish(bg, &store.PublishInput{Message: &domain.Message{ID: ids.New("msg"), AppID: "app_missing", Type: "t", Payload: json.RawMessage(`{}`), CreatedAt: now}})
 				if errors.Is(err, store.ErrNotFound) {
 					err = nil
 				}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -194,7 +195,7 @@ const (
 	// insertMessagesSQL stores the messages whose apps exist and returns, for each, the
 	// endpoints it goes to (one row of NULLs when none): those that take every source's
 	// messages or this one's, and whose event-type filter matches as
-	// store.MatchEventType does: exact, "*", or "prefix.*" matching any longer type that
+	// domain.MatchEventType does: exact, "*", or "prefix.*" matching any longer type that
 	// starts with "prefix.". A message missing from the answer has no app.
 	insertMessagesSQL = `WITH m AS (
 			INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at)
@@ -373,7 +374,7 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 		}
 		defaultLimit = max(defaultLimit, op.in.EndpointConcurrency)
 		for _, t := range op.targets {
-			if t.state == store.EndpointEnabled && !t.fifo && t.rateLimit == 0 && !seen[t.id] {
+			if t.state == domain.EndpointEnabled && !t.fifo && t.rateLimit == 0 && !seen[t.id] {
 				seen[t.id] = true
 				candidates = append(candidates, t.id)
 			}
@@ -413,7 +414,7 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 	var (
 		dIDs, dApps, dMsgs, dEps, dOwners []string
 		dNext, dCreated                   []time.Time
-		dels                              []*store.Delivery
+		dels                              []*domain.Delivery
 		notify                            bool
 		slotEps, slotDels                 []string
 		slotNums                          []int32
@@ -427,11 +428,11 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 		op.res = &store.PublishResult{Message: m}
 		for _, t := range op.targets {
 			next := m.CreatedAt
-			d := &store.Delivery{
-				ID: ids.New("dlv"), AppID: m.AppID, MessageID: m.ID, EndpointID: t.id, Status: store.DeliveryPending,
+			d := &domain.Delivery{
+				ID: ids.New("dlv"), AppID: m.AppID, MessageID: m.ID, EndpointID: t.id, Status: domain.DeliveryPending,
 				NextAttemptAt: &next, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt,
 			}
-			lease := in.LeaseOwner != "" && t.state == store.EndpointEnabled && !t.fifo
+			lease := in.LeaseOwner != "" && t.state == domain.EndpointEnabled && !t.fifo
 			if lease && in.EndpointConcurrency > 0 {
 				limit := t.maxConc
 				if limit <= 0 {
@@ -458,7 +459,7 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 			if lease {
 				due, owner = in.LeaseUntil, in.LeaseOwner
 				op.res.Leased = append(op.res.Leased, d)
-			} else if t.state == store.EndpointEnabled {
+			} else if t.state == domain.EndpointEnabled {
 				notify = true // claimable now, by any node
 			}
 			op.res.Deliveries = append(op.res.Deliveries, d)
@@ -524,7 +525,7 @@ func readOriginal(br pgx.BatchResults, op *publishOp) error {
 		// Cannot happen: keys go with their messages (Purge and DeleteApp remove both).
 		op.err = fmt.Errorf("idempotency key %q: its message is gone: %w", m.IdempotencyKey, store.ErrConflict)
 	default:
-		orig := &store.Message{ID: *id, AppID: *appID, Type: *typ, IdempotencyKey: *key, SourceID: *source, CreatedAt: created.UTC()}
+		orig := &domain.Message{ID: *id, AppID: *appID, Type: *typ, IdempotencyKey: *key, SourceID: *source, CreatedAt: created.UTC()}
 		if len(headers) > 0 {
 			orig.Headers = headers
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -524,8 +525,8 @@ func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
 }
 
 // RetryDelivery implements store.Store.
-func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*store.Delivery, error) {
-	var d *store.Delivery
+func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*domain.Delivery, error) {
+	var d *domain.Delivery
 	err := s.write(ctx, false, func(tx pgx.Tx) error {
 		var status string
 		var owner *string
@@ -538,7 +539,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		if err != nil {
 			return err
 		}
-		if status == store.DeliveryPending && owner != nil && next != nil && next.After(now) {
+		if status == domain.DeliveryPending && owner != nil && next != nil && next.After(now) {
 			return fmt.Errorf("delivery %s is being attempted right now: %w", id, store.ErrConflict)
 		}
 		d, err = scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_step = 0,
@@ -652,8 +653,8 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 }
 
 // DisableFailingEndpoints implements store.Store.
-func (s *Store) DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*store.Endpoint, error) {
-	var out []*store.Endpoint
+func (s *Store) DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error) {
+	var out []*domain.Endpoint
 	err := s.write(ctx, false, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE endpoints SET state = 'disabled', disabled_reason = $1, updated_at = $2
 			WHERE state = 'enabled' AND failing_since IS NOT NULL AND failing_since < $3 RETURNING `+endpointColumns,

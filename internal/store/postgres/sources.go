@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -14,8 +15,8 @@ var _ store.SourceStore = (*Store)(nil)
 
 const sourceColumns = `id, app_id, name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
 
-func (s *Store) scanSource(row scanner) (*store.Source, error) {
-	var src store.Source
+func (s *Store) scanSource(row scanner) (*domain.Source, error) {
+	var src domain.Source
 	var enc []byte
 	var hmacJSON string
 	var dedupe int64
@@ -35,7 +36,7 @@ func (s *Store) scanSource(row scanner) (*store.Source, error) {
 }
 
 // CreateSource implements store.SourceStore.
-func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
+func (s *Store) CreateSource(ctx context.Context, src *domain.Source) error {
 	enc, err := store.SealSecrets(s.opts.Cipher, src.Secrets)
 	if err != nil {
 		return err
@@ -59,7 +60,7 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 }
 
 // GetSource implements store.SourceStore.
-func (s *Store) GetSource(ctx context.Context, appID, id string) (*store.Source, error) {
+func (s *Store) GetSource(ctx context.Context, appID, id string) (*domain.Source, error) {
 	src, err := s.scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceColumns+` FROM sources WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.NotFound("source", id)
@@ -68,7 +69,7 @@ func (s *Store) GetSource(ctx context.Context, appID, id string) (*store.Source,
 }
 
 // ListSources implements store.SourceStore.
-func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]*store.Source, string, error) {
+func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]*domain.Source, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT `+sourceColumns+` FROM sources
 		WHERE app_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, appID, p.Cursor, limit+1)
@@ -76,12 +77,12 @@ func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	srcs, next := store.TrimPage(srcs, limit, func(s *store.Source) string { return s.ID })
+	srcs, next := store.TrimPage(srcs, limit, func(s *domain.Source) string { return s.ID })
 	return srcs, next, nil
 }
 
 // UpdateSource implements store.SourceStore.
-func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
+func (s *Store) UpdateSource(ctx context.Context, src *domain.Source) error {
 	enc, err := store.SealSecrets(s.opts.Cipher, src.Secrets)
 	if err != nil {
 		return err
@@ -117,7 +118,7 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 
 // RecordRejection implements store.SourceStore. Rejections are bookkeeping: a database
 // crash may lose the last ones.
-func (s *Store) RecordRejection(ctx context.Context, r *store.Rejection) error {
+func (s *Store) RecordRejection(ctx context.Context, r *domain.Rejection) error {
 	return s.write(ctx, true, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO source_rejections (id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -130,13 +131,13 @@ func (s *Store) RecordRejection(ctx context.Context, r *store.Rejection) error {
 }
 
 // ListRejections implements store.SourceStore.
-func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p store.Page) ([]*store.Rejection, string, error) {
+func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p store.Page) ([]*domain.Rejection, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.pool.Query(ctx, `SELECT id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body
 		FROM source_rejections WHERE source_id = $1 AND app_id = $2 AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4`,
 		sourceID, appID, p.Cursor, limit+1)
-	rs, err := collect(rows, err, func(row scanner) (*store.Rejection, error) {
-		var r store.Rejection
+	rs, err := collect(rows, err, func(row scanner) (*domain.Rejection, error) {
+		var r domain.Rejection
 		if err := row.Scan(&r.ID, &r.SourceID, &r.AppID, &r.ReceivedAt, &r.Status, &r.Code, &r.Message, &r.RemoteAddr, &r.Headers, &r.Body); err != nil {
 			return nil, err
 		}
@@ -146,6 +147,6 @@ func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p st
 	if err != nil {
 		return nil, "", err
 	}
-	rs, next := store.TrimPage(rs, limit, func(r *store.Rejection) string { return r.ID })
+	rs, next := store.TrimPage(rs, limit, func(r *domain.Rejection) string { return r.ID })
 	return rs, next, nil
 }

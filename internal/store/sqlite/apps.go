@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -44,7 +45,7 @@ func isUnique(err error) bool {
 }
 
 // CreateApp implements store.Store.
-func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
+func (s *Store) CreateApp(ctx context.Context, a *domain.App) error {
 	return s.do(ctx, func(w *writer) error {
 		_, err := w.exec(`INSERT INTO apps (id, name, uid, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Name, nullString(a.UID), encodeJSON(a.Metadata), ms(a.CreatedAt), ms(a.UpdatedAt))
@@ -57,8 +58,8 @@ func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 
 const appColumns = `id, name, COALESCE(uid, ''), metadata, created_at, updated_at`
 
-func scanApp(row interface{ Scan(...any) error }) (*store.App, error) {
-	var a store.App
+func scanApp(row interface{ Scan(...any) error }) (*domain.App, error) {
+	var a domain.App
 	var meta string
 	var created, updated int64
 	if err := row.Scan(&a.ID, &a.Name, &a.UID, &meta, &created, &updated); err != nil {
@@ -70,7 +71,7 @@ func scanApp(row interface{ Scan(...any) error }) (*store.App, error) {
 }
 
 // GetApp implements store.Store.
-func (s *Store) GetApp(ctx context.Context, id string) (*store.App, error) {
+func (s *Store) GetApp(ctx context.Context, id string) (*domain.App, error) {
 	a, err := scanApp(s.read.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ? OR uid = ?`, id, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("app", id)
@@ -79,7 +80,7 @@ func (s *Store) GetApp(ctx context.Context, id string) (*store.App, error) {
 }
 
 // ListApps implements store.Store.
-func (s *Store) ListApps(ctx context.Context, p store.Page) ([]*store.App, string, error) {
+func (s *Store) ListApps(ctx context.Context, p store.Page) ([]*domain.App, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+appColumns+` FROM apps WHERE (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, p.Cursor, p.Cursor, limit+1)
 	if err != nil {
@@ -89,12 +90,12 @@ func (s *Store) ListApps(ctx context.Context, p store.Page) ([]*store.App, strin
 	if err != nil {
 		return nil, "", err
 	}
-	apps, next := store.TrimPage(apps, limit, func(a *store.App) string { return a.ID })
+	apps, next := store.TrimPage(apps, limit, func(a *domain.App) string { return a.ID })
 	return apps, next, nil
 }
 
 // UpdateApp implements store.Store.
-func (s *Store) UpdateApp(ctx context.Context, a *store.App) error {
+func (s *Store) UpdateApp(ctx context.Context, a *domain.App) error {
 	return s.do(ctx, func(w *writer) error {
 		n, err := w.execN(`UPDATE apps SET name = ?, uid = ?, metadata = ?, updated_at = ? WHERE id = ?`,
 			a.Name, nullString(a.UID), encodeJSON(a.Metadata), ms(a.UpdatedAt), a.ID)
@@ -143,7 +144,7 @@ func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (
 }
 
 // CreateAPIKey implements store.Store.
-func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
+func (s *Store) CreateAPIKey(ctx context.Context, k *domain.APIKey) error {
 	return s.do(ctx, func(w *writer) error {
 		_, err := w.exec(`INSERT INTO api_keys (id, app_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			k.ID, nullString(k.AppID), k.Name, k.Prefix, k.Hash, ms(k.CreatedAt))
@@ -156,8 +157,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 
 const apiKeyColumns = `id, COALESCE(app_id, ''), name, prefix, hash, created_at`
 
-func scanAPIKey(row interface{ Scan(...any) error }) (*store.APIKey, error) {
-	var k store.APIKey
+func scanAPIKey(row interface{ Scan(...any) error }) (*domain.APIKey, error) {
+	var k domain.APIKey
 	var created int64
 	if err := row.Scan(&k.ID, &k.AppID, &k.Name, &k.Prefix, &k.Hash, &created); err != nil {
 		return nil, err
@@ -167,7 +168,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (*store.APIKey, error) {
 }
 
 // APIKeyByHash implements store.Store.
-func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*store.APIKey, error) {
+func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*domain.APIKey, error) {
 	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("api key: %w", store.ErrNotFound)
@@ -176,7 +177,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*store.APIKey, e
 }
 
 // ListAPIKeys implements store.Store.
-func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]*store.APIKey, string, error) {
+func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]*domain.APIKey, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE COALESCE(app_id, '') = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, appID, p.Cursor, p.Cursor, limit+1)
@@ -187,7 +188,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	keys, next := store.TrimPage(keys, limit, func(k *store.APIKey) string { return k.ID })
+	keys, next := store.TrimPage(keys, limit, func(k *domain.APIKey) string { return k.ID })
 	return keys, next, nil
 }
 

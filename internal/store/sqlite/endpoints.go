@@ -6,14 +6,15 @@ import (
 	"errors"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 )
 
 const endpointColumns = `id, app_id, url, description, event_types, headers, state, disabled_reason,
 	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at, source_id`
 
-func scanEndpoint(row interface{ Scan(...any) error }) (*store.Endpoint, error) {
-	var e store.Endpoint
+func scanEndpoint(row interface{ Scan(...any) error }) (*domain.Endpoint, error) {
+	var e domain.Endpoint
 	var types, headers, meta string
 	var fifo int
 	var failing sql.NullInt64
@@ -37,7 +38,7 @@ func boolInt(b bool) int {
 }
 
 // CreateEndpoint implements store.Store.
-func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *store.EndpointSecret) error {
+func (s *Store) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *domain.EndpointSecret) error {
 	enc, err := store.SealSecret(s.opts.Cipher, sec.Secret)
 	if err != nil {
 		return err
@@ -63,7 +64,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *store.Endpoint, sec *stor
 }
 
 // GetEndpoint implements store.Store.
-func (s *Store) GetEndpoint(ctx context.Context, appID, id string) (*store.Endpoint, error) {
+func (s *Store) GetEndpoint(ctx context.Context, appID, id string) (*domain.Endpoint, error) {
 	e, err := scanEndpoint(s.read.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = ? AND (? = '' OR app_id = ?)`, id, appID, appID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("endpoint", id)
@@ -72,7 +73,7 @@ func (s *Store) GetEndpoint(ctx context.Context, appID, id string) (*store.Endpo
 }
 
 // ListEndpoints implements store.Store.
-func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*store.Endpoint, string, error) {
+func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*domain.Endpoint, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints
 		WHERE app_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, appID, p.Cursor, p.Cursor, limit+1)
@@ -83,13 +84,13 @@ func (s *Store) ListEndpoints(ctx context.Context, appID string, p store.Page) (
 	if err != nil {
 		return nil, "", err
 	}
-	eps, next := store.TrimPage(eps, limit, func(e *store.Endpoint) string { return e.ID })
+	eps, next := store.TrimPage(eps, limit, func(e *domain.Endpoint) string { return e.ID })
 	return eps, next, nil
 }
 
 // UpdateEndpoint implements store.Store. It writes every mutable field; the failure streak
 // is cleared when the endpoint is (re-)enabled.
-func (s *Store) UpdateEndpoint(ctx context.Context, e *store.Endpoint) error {
+func (s *Store) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
 	return s.do(ctx, func(w *writer) error {
 		n, err := w.execN(`UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, state = ?,
 			disabled_reason = ?, max_concurrency = ?, rate_limit = ?, timeout_ms = ?, fifo = ?, metadata = ?, source_id = ?,
@@ -137,7 +138,7 @@ func (s *Store) SetEndpointState(ctx context.Context, id, state, reason string) 
 }
 
 // EndpointSecrets implements store.Store.
-func (s *Store) EndpointSecrets(ctx context.Context, endpointID string, now time.Time) ([]*store.EndpointSecret, error) {
+func (s *Store) EndpointSecrets(ctx context.Context, endpointID string, now time.Time) ([]*domain.EndpointSecret, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, endpoint_id, secret, created_at, expires_at FROM endpoint_secrets
 		WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, id DESC`, endpointID, ms(now))
 	if err != nil {
@@ -146,8 +147,8 @@ func (s *Store) EndpointSecrets(ctx context.Context, endpointID string, now time
 	return collect(rows, s.scanSecret)
 }
 
-func (s *Store) scanSecret(row interface{ Scan(...any) error }) (*store.EndpointSecret, error) {
-	var sec store.EndpointSecret
+func (s *Store) scanSecret(row interface{ Scan(...any) error }) (*domain.EndpointSecret, error) {
+	var sec domain.EndpointSecret
 	var enc []byte
 	var created int64
 	var expires sql.NullInt64
@@ -163,7 +164,7 @@ func (s *Store) scanSecret(row interface{ Scan(...any) error }) (*store.Endpoint
 }
 
 // RotateEndpointSecret implements store.Store.
-func (s *Store) RotateEndpointSecret(ctx context.Context, sec *store.EndpointSecret, oldExpiresAt time.Time) error {
+func (s *Store) RotateEndpointSecret(ctx context.Context, sec *domain.EndpointSecret, oldExpiresAt time.Time) error {
 	enc, err := store.SealSecret(s.opts.Cipher, sec.Secret)
 	if err != nil {
 		return err

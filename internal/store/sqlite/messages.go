@@ -6,14 +6,15 @@ import (
 	"errors"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 )
 
 const messageColumns = `id, app_id, type, payload, COALESCE(idempotency_key, ''), COALESCE(source_id, ''), headers, created_at`
 
-func scanMessage(row interface{ Scan(...any) error }) (*store.Message, error) {
-	var m store.Message
+func scanMessage(row interface{ Scan(...any) error }) (*domain.Message, error) {
+	var m domain.Message
 	var payload []byte
 	var headers string
 	var created int64
@@ -76,21 +77,21 @@ func (s *Store) Publish(ctx context.Context, in *store.PublishInput) (*store.Pub
 		}
 		var targets []fanoutTarget
 		for _, t := range app.targets {
-			if (t.sourceID == "" || t.sourceID == m.SourceID) && store.MatchEventType(t.eventTypes, m.Type) {
+			if (t.sourceID == "" || t.sourceID == m.SourceID) && domain.MatchEventType(t.eventTypes, m.Type) {
 				targets = append(targets, t)
 			}
 		}
 		for _, t := range targets {
 			s.seq++
-			d := &store.Delivery{
+			d := &domain.Delivery{
 				ID: ids.New("dlv"), AppID: m.AppID, MessageID: m.ID, EndpointID: t.id, Seq: s.seq,
-				Status: store.DeliveryPending, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt,
+				Status: domain.DeliveryPending, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt,
 			}
 			next := m.CreatedAt
 			d.NextAttemptAt = &next
 			var owner any
 			due := now
-			lease := in.LeaseOwner != "" && t.state == store.EndpointEnabled && !t.fifo
+			lease := in.LeaseOwner != "" && t.state == domain.EndpointEnabled && !t.fifo
 			if lease && in.EndpointConcurrency > 0 {
 				// Limits across owners: rate-limited endpoints go through Claim's bucket, and the
 				// others are leased only below their concurrency limit.
@@ -164,7 +165,7 @@ func (w *writer) appTargets(appID string) (*appTargets, error) {
 }
 
 // GetMessage implements store.Store.
-func (s *Store) GetMessage(ctx context.Context, appID, id string) (*store.Message, error) {
+func (s *Store) GetMessage(ctx context.Context, appID, id string) (*domain.Message, error) {
 	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ? AND app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("message", id)
@@ -185,7 +186,7 @@ func timeBounds(r store.TimeRange) (int64, int64) {
 }
 
 // ListMessages implements store.Store.
-func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*store.Message, string, error) {
+func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*domain.Message, string, error) {
 	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
@@ -198,22 +199,22 @@ func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]*sto
 	if err != nil {
 		return nil, "", err
 	}
-	msgs, next := store.TrimPage(msgs, limit, func(m *store.Message) string { return m.ID })
+	msgs, next := store.TrimPage(msgs, limit, func(m *domain.Message) string { return m.ID })
 	return msgs, next, nil
 }
 
 const deliveryColumns = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
 	last_status_code, last_error, created_at, updated_at`
 
-func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) {
-	var d store.Delivery
+func scanDelivery(row interface{ Scan(...any) error }) (*domain.Delivery, error) {
+	var d domain.Delivery
 	var next sql.NullInt64
 	var created, updated int64
 	if err := row.Scan(&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Seq, &d.Status, &d.Attempts, &d.RetryStep, &next,
 		&d.LastStatusCode, &d.LastError, &created, &updated); err != nil {
 		return nil, err
 	}
-	if d.Status == store.DeliveryPending {
+	if d.Status == domain.DeliveryPending {
 		d.NextAttemptAt = fromNullMS(next)
 	}
 	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
@@ -221,7 +222,7 @@ func scanDelivery(row interface{ Scan(...any) error }) (*store.Delivery, error) 
 }
 
 // GetDelivery implements store.Store.
-func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*store.Delivery, error) {
+func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*domain.Delivery, error) {
 	d, err := scanDelivery(s.read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ? AND app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("delivery", id)
@@ -230,7 +231,7 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*store.Deliv
 }
 
 // ListDeliveries implements store.Store.
-func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*store.Delivery, string, error) {
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*domain.Delivery, string, error) {
 	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
@@ -245,15 +246,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*
 	if err != nil {
 		return nil, "", err
 	}
-	ds, next := store.TrimPage(ds, limit, func(d *store.Delivery) string { return d.ID })
+	ds, next := store.TrimPage(ds, limit, func(d *domain.Delivery) string { return d.ID })
 	return ds, next, nil
 }
 
 const attemptColumns = `id, delivery_id, app_id, endpoint_id, message_id, number, started_at, latency_us, status_code,
 	response_headers, response_body, error, outcome`
 
-func scanAttempt(row interface{ Scan(...any) error }) (*store.Attempt, error) {
-	var a store.Attempt
+func scanAttempt(row interface{ Scan(...any) error }) (*domain.Attempt, error) {
+	var a domain.Attempt
 	var started, latency int64
 	var headers string
 	if err := row.Scan(&a.ID, &a.DeliveryID, &a.AppID, &a.EndpointID, &a.MessageID, &a.Number, &started, &latency, &a.StatusCode,
@@ -267,7 +268,7 @@ func scanAttempt(row interface{ Scan(...any) error }) (*store.Attempt, error) {
 }
 
 // ListAttempts implements store.Store.
-func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*store.Attempt, string, error) {
+func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*domain.Attempt, string, error) {
 	limit := store.PageLimit(f.Page)
 	since, until := timeBounds(f.TimeRange)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts
@@ -282,6 +283,6 @@ func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*sto
 	if err != nil {
 		return nil, "", err
 	}
-	as, next := store.TrimPage(as, limit, func(a *store.Attempt) string { return a.ID })
+	as, next := store.TrimPage(as, limit, func(a *domain.Attempt) string { return a.ID })
 	return as, next, nil
 }

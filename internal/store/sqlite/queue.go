@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -76,7 +77,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 }
 
 // claimedMessages adds each claimed delivery's message type, payload and headers.
-func (w *writer) claimedMessages(ds []*store.Delivery, out *[]*store.Claimed) error {
+func (w *writer) claimedMessages(ds []*domain.Delivery, out *[]*store.Claimed) error {
 	for _, d := range ds {
 		c := &store.Claimed{Delivery: d}
 		var headers string
@@ -96,7 +97,7 @@ func (w *writer) claimedMessages(ds []*store.Delivery, out *[]*store.Claimed) er
 // concurrency limit minus its unexpired leases, and no more than its rate bucket holds.
 // The single writer makes the count and the claim atomic. Buckets live in a temporary
 // table of the write connection: transactional, and refilled after a restart.
-func (w *writer) claimLimited(r store.ClaimRequest, exclude string) ([]*store.Delivery, error) {
+func (w *writer) claimLimited(r store.ClaimRequest, exclude string) ([]*domain.Delivery, error) {
 	now, until := ms(r.Now), ms(r.LeaseUntil)
 	rows, err := w.query(`SELECT e.id, e.fifo, e.max_concurrency, e.rate_limit,
 			(SELECT COUNT(*) FROM deliveries l WHERE l.endpoint_id = e.id AND l.status = 'pending'
@@ -137,7 +138,7 @@ func (w *writer) claimLimited(r store.ClaimRequest, exclude string) ([]*store.De
 			return nil, fmt.Errorf("claim: %w", err)
 		}
 	}
-	var out []*store.Delivery
+	var out []*domain.Delivery
 	for _, c := range eps {
 		remaining := r.Limit - len(out)
 		if remaining <= 0 {
@@ -166,7 +167,7 @@ func (w *writer) claimLimited(r store.ClaimRequest, exclude string) ([]*store.De
 			}
 			room = min(room, int(math.Floor(tokens)))
 		}
-		var ds []*store.Delivery
+		var ds []*domain.Delivery
 		if room > 0 {
 			var rows *sql.Rows
 			if c.fifo {
@@ -307,8 +308,8 @@ func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
 }
 
 // RetryDelivery implements store.Store.
-func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*store.Delivery, error) {
-	var d *store.Delivery
+func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*domain.Delivery, error) {
+	var d *domain.Delivery
 	err := s.do(ctx, func(w *writer) error {
 		var status string
 		var owner sql.NullString
@@ -320,7 +321,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		if err != nil {
 			return err
 		}
-		if status == store.DeliveryPending && owner.Valid && next.Int64 > ms(now) {
+		if status == domain.DeliveryPending && owner.Valid && next.Int64 > ms(now) {
 			return fmt.Errorf("delivery %s is being attempted right now: %w", id, store.ErrConflict)
 		}
 		d, err = scanDelivery(w.queryRow(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_step = 0,
@@ -432,8 +433,8 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 }
 
 // DisableFailingEndpoints implements store.Store.
-func (s *Store) DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*store.Endpoint, error) {
-	var out []*store.Endpoint
+func (s *Store) DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error) {
+	var out []*domain.Endpoint
 	err := s.do(ctx, func(w *writer) error {
 		rows, err := w.query(`UPDATE endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ?
 			WHERE state = 'enabled' AND failing_since IS NOT NULL AND failing_since < ? RETURNING `+endpointColumns,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -13,8 +14,8 @@ var _ store.SourceStore = (*Store)(nil)
 
 const sourceColumns = `id, app_id, name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
 
-func (s *Store) scanSource(row interface{ Scan(...any) error }) (*store.Source, error) {
-	var src store.Source
+func (s *Store) scanSource(row interface{ Scan(...any) error }) (*domain.Source, error) {
+	var src domain.Source
 	var enc []byte
 	var hmacJSON string
 	var dedupe, created, updated int64
@@ -34,7 +35,7 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*store.Source, 
 }
 
 // CreateSource implements store.SourceStore.
-func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
+func (s *Store) CreateSource(ctx context.Context, src *domain.Source) error {
 	enc, err := store.SealSecrets(s.opts.Cipher, src.Secrets)
 	if err != nil {
 		return err
@@ -59,7 +60,7 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 }
 
 // GetSource implements store.SourceStore.
-func (s *Store) GetSource(ctx context.Context, appID, id string) (*store.Source, error) {
+func (s *Store) GetSource(ctx context.Context, appID, id string) (*domain.Source, error) {
 	src, err := s.scanSource(s.read.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE id = ? AND (? = '' OR app_id = ?)`, id, appID, appID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("source", id)
@@ -68,7 +69,7 @@ func (s *Store) GetSource(ctx context.Context, appID, id string) (*store.Source,
 }
 
 // ListSources implements store.SourceStore.
-func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]*store.Source, string, error) {
+func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]*domain.Source, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources
 		WHERE app_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, appID, p.Cursor, p.Cursor, limit+1)
@@ -79,12 +80,12 @@ func (s *Store) ListSources(ctx context.Context, appID string, p store.Page) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	srcs, next := store.TrimPage(srcs, limit, func(s *store.Source) string { return s.ID })
+	srcs, next := store.TrimPage(srcs, limit, func(s *domain.Source) string { return s.ID })
 	return srcs, next, nil
 }
 
 // UpdateSource implements store.SourceStore.
-func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
+func (s *Store) UpdateSource(ctx context.Context, src *domain.Source) error {
 	enc, err := store.SealSecrets(s.opts.Cipher, src.Secrets)
 	if err != nil {
 		return err
@@ -120,7 +121,7 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 
 // RecordRejection implements store.SourceStore. Rejections are bookkeeping: a power
 // cut may lose the last ones.
-func (s *Store) RecordRejection(ctx context.Context, r *store.Rejection) error {
+func (s *Store) RecordRejection(ctx context.Context, r *domain.Rejection) error {
 	return s.doRelaxed(ctx, func(w *writer) error {
 		_, err := w.exec(`INSERT INTO source_rejections (id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -133,7 +134,7 @@ func (s *Store) RecordRejection(ctx context.Context, r *store.Rejection) error {
 }
 
 // ListRejections implements store.SourceStore.
-func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p store.Page) ([]*store.Rejection, string, error) {
+func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p store.Page) ([]*domain.Rejection, string, error) {
 	limit := store.PageLimit(p)
 	rows, err := s.read.QueryContext(ctx, `SELECT id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body
 		FROM source_rejections WHERE source_id = ? AND app_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
@@ -141,8 +142,8 @@ func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p st
 	if err != nil {
 		return nil, "", err
 	}
-	rs, err := collect(rows, func(row interface{ Scan(...any) error }) (*store.Rejection, error) {
-		var r store.Rejection
+	rs, err := collect(rows, func(row interface{ Scan(...any) error }) (*domain.Rejection, error) {
+		var r domain.Rejection
 		var at int64
 		var headers string
 		if err := row.Scan(&r.ID, &r.SourceID, &r.AppID, &at, &r.Status, &r.Code, &r.Message, &r.RemoteAddr, &headers, &r.Body); err != nil {
@@ -154,6 +155,6 @@ func (s *Store) ListRejections(ctx context.Context, appID, sourceID string, p st
 	if err != nil {
 		return nil, "", err
 	}
-	rs, next := store.TrimPage(rs, limit, func(r *store.Rejection) string { return r.ID })
+	rs, next := store.TrimPage(rs, limit, func(r *domain.Rejection) string { return r.ID })
 	return rs, next, nil
 }

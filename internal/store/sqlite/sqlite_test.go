@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 
 	"github.com/heraldhq/herald/internal/crypt"
@@ -44,7 +45,7 @@ func TestWriteAfterClose(t *testing.T) {
 		errc := make(chan error, 8)
 		for j := 0; j < 8; j++ {
 			go func() {
-				errc <- s.CreateApp(context.Background(), &store.App{ID: ids.New("app"), Name: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()})
+				errc <- s.CreateApp(context.Background(), &domain.App{ID: ids.New("app"), Name: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()})
 			}()
 		}
 		s.Close()

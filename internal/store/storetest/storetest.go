@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
@@ -73,24 +74,24 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func newApp(t *testing.T, s store.Store) *store.App {
+func newApp(t *testing.T, s store.Store) *domain.App {
 	t.Helper()
-	a := &store.App{ID: ids.New("app"), Name: "Acme", Metadata: map[string]string{"plan": "pro"}, CreatedAt: base, UpdatedAt: base}
+	a := &domain.App{ID: ids.New("app"), Name: "Acme", Metadata: map[string]string{"plan": "pro"}, CreatedAt: base, UpdatedAt: base}
 	must(t, s.CreateApp(ctx, a))
 	return a
 }
 
-func newEndpoint(t *testing.T, s store.Store, appID string, mutate func(e *store.Endpoint)) *store.Endpoint {
+func newEndpoint(t *testing.T, s store.Store, appID string, mutate func(e *domain.Endpoint)) *domain.Endpoint {
 	t.Helper()
-	e := &store.Endpoint{
+	e := &domain.Endpoint{
 		ID: ids.New("ep"), AppID: appID, URL: "https://example.com/hook", EventTypes: []string{},
-		Headers: map[string]string{}, Metadata: map[string]string{}, State: store.EndpointEnabled,
+		Headers: map[string]string{}, Metadata: map[string]string{}, State: domain.EndpointEnabled,
 		CreatedAt: base, UpdatedAt: base,
 	}
 	if mutate != nil {
 		mutate(e)
 	}
-	sec := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: base}
+	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: base}
 	must(t, s.CreateEndpoint(ctx, e, sec))
 	return e
 }
@@ -98,7 +99,7 @@ func newEndpoint(t *testing.T, s store.Store, appID string, mutate func(e *store
 func publish(t *testing.T, s store.Store, appID, typ string, at time.Time, mutate func(in *store.PublishInput)) *store.PublishResult {
 	t.Helper()
 	in := &store.PublishInput{
-		Message:        &store.Message{ID: ids.New("msg"), AppID: appID, Type: typ, Payload: json.RawMessage(`{"type":"` + typ + `"}`), CreatedAt: at},
+		Message:        &domain.Message{ID: ids.New("msg"), AppID: appID, Type: typ, Payload: json.RawMessage(`{"type":"` + typ + `"}`), CreatedAt: at},
 		IdempotencyTTL: 24 * time.Hour,
 	}
 	if mutate != nil {
@@ -118,20 +119,20 @@ func claim(t *testing.T, s store.Store, owner string, now time.Time, limit int, 
 
 func result(c *store.Claimed, at time.Time, status string, next *time.Time, code int) *store.AttemptResult {
 	d := c.Delivery
-	outcome := store.OutcomeSucceeded
+	outcome := domain.OutcomeSucceeded
 	switch status {
-	case store.DeliveryPending:
-		outcome = store.OutcomeRetrying
-	case store.DeliveryFailed:
-		outcome = store.OutcomeFailed
+	case domain.DeliveryPending:
+		outcome = domain.OutcomeRetrying
+	case domain.DeliveryFailed:
+		outcome = domain.OutcomeFailed
 	}
 	return &store.AttemptResult{
-		Attempt: &store.Attempt{
+		Attempt: &domain.Attempt{
 			ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
 			Number: d.Attempts + 1, StartedAt: at, Latency: 1500 * time.Microsecond, StatusCode: code,
 			ResponseHeaders: map[string]string{"Content-Type": "text/plain"}, ResponseBody: []byte("ok"), Outcome: outcome,
 		},
-		Status: status, NextAttemptAt: next, EndpointFailed: status != store.DeliverySucceeded,
+		Status: status, NextAttemptAt: next, EndpointFailed: status != domain.DeliverySucceeded,
 	}
 }
 
@@ -154,11 +155,11 @@ func testApps(t *testing.T, s store.Store) {
 	if got, err = s.GetApp(ctx, "acme"); err != nil || got.ID != a.ID || got.Name != "Acme Inc" {
 		t.Fatalf("GetApp by uid = %+v, %v", got, err)
 	}
-	b := &store.App{ID: ids.New("app"), Name: "B", UID: "acme", CreatedAt: base, UpdatedAt: base}
+	b := &domain.App{ID: ids.New("app"), Name: "B", UID: "acme", CreatedAt: base, UpdatedAt: base}
 	wantErr(t, s.CreateApp(ctx, b), store.ErrConflict)
 	_, err = s.GetApp(ctx, "app_missing")
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.UpdateApp(ctx, &store.App{ID: "app_missing"}), store.ErrNotFound)
+	wantErr(t, s.UpdateApp(ctx, &domain.App{ID: "app_missing"}), store.ErrNotFound)
 
 	newEndpoint(t, s, a.ID, nil)
 	publish(t, s, a.ID, "x.y", base, nil)
@@ -176,11 +177,11 @@ func testAPIKeys(t *testing.T, s store.Store) {
 		t.Fatalf("HasAdminKey on empty store = %v, %v", ok, err)
 	}
 	a := newApp(t, s)
-	admin := &store.APIKey{ID: ids.New("key"), Name: "admin", Prefix: "hk_abc", Hash: []byte("hash-admin-0123456789012345678901"), CreatedAt: base}
-	appKey := &store.APIKey{ID: ids.New("key"), AppID: a.ID, Name: "app", Prefix: "hk_def", Hash: []byte("hash-app-01234567890123456789012"), CreatedAt: base}
+	admin := &domain.APIKey{ID: ids.New("key"), Name: "admin", Prefix: "hk_abc", Hash: []byte("hash-admin-0123456789012345678901"), CreatedAt: base}
+	appKey := &domain.APIKey{ID: ids.New("key"), AppID: a.ID, Name: "app", Prefix: "hk_def", Hash: []byte("hash-app-01234567890123456789012"), CreatedAt: base}
 	must(t, s.CreateAPIKey(ctx, admin))
 	must(t, s.CreateAPIKey(ctx, appKey))
-	wantErr(t, s.CreateAPIKey(ctx, &store.APIKey{ID: ids.New("key"), Hash: admin.Hash, CreatedAt: base}), store.ErrConflict)
+	wantErr(t, s.CreateAPIKey(ctx, &domain.APIKey{ID: ids.New("key"), Hash: admin.Hash, CreatedAt: base}), store.ErrConflict)
 	if ok, _ := s.HasAdminKey(ctx); !ok {
 		t.Fatal("HasAdminKey = false after creating one")
 	}
@@ -204,7 +205,7 @@ func testAPIKeys(t *testing.T, s store.Store) {
 
 func testEndpoints(t *testing.T, s store.Store) {
 	a, other := newApp(t, s), newApp(t, s)
-	e := newEndpoint(t, s, a.ID, func(e *store.Endpoint) {
+	e := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) {
 		e.EventTypes = []string{"response.*", "batch.completed"}
 		e.Headers = map[string]string{"X-Team": "core"}
 		e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO = 4, 2.5, 5000, true
@@ -212,7 +213,7 @@ func testEndpoints(t *testing.T, s store.Store) {
 	got, err := s.GetEndpoint(ctx, a.ID, e.ID)
 	must(t, err)
 	if got.URL != e.URL || len(got.EventTypes) != 2 || got.Headers["X-Team"] != "core" || got.MaxConcurrency != 4 ||
-		got.RateLimit != 2.5 || got.TimeoutMS != 5000 || !got.FIFO || got.State != store.EndpointEnabled {
+		got.RateLimit != 2.5 || got.TimeoutMS != 5000 || !got.FIFO || got.State != domain.EndpointEnabled {
 		t.Fatalf("GetEndpoint = %+v", got)
 	}
 	_, err = s.GetEndpoint(ctx, other.ID, e.ID)
@@ -220,21 +221,21 @@ func testEndpoints(t *testing.T, s store.Store) {
 	if _, err := s.GetEndpoint(ctx, "", e.ID); err != nil {
 		t.Fatalf("GetEndpoint with any app: %v", err)
 	}
-	wantErr(t, s.CreateEndpoint(ctx, &store.Endpoint{ID: ids.New("ep"), AppID: "app_missing", State: "enabled", CreatedAt: base, UpdatedAt: base},
-		&store.EndpointSecret{ID: ids.New("sec"), Secret: webhook.NewHMACSecret(), CreatedAt: base}), store.ErrNotFound)
+	wantErr(t, s.CreateEndpoint(ctx, &domain.Endpoint{ID: ids.New("ep"), AppID: "app_missing", State: "enabled", CreatedAt: base, UpdatedAt: base},
+		&domain.EndpointSecret{ID: ids.New("sec"), Secret: webhook.NewHMACSecret(), CreatedAt: base}), store.ErrNotFound)
 
-	e.URL, e.State, e.FIFO = "https://example.org/new", store.EndpointPaused, false
+	e.URL, e.State, e.FIFO = "https://example.org/new", domain.EndpointPaused, false
 	must(t, s.UpdateEndpoint(ctx, e))
 	got, _ = s.GetEndpoint(ctx, a.ID, e.ID)
-	if got.URL != "https://example.org/new" || got.State != store.EndpointPaused || got.FIFO {
+	if got.URL != "https://example.org/new" || got.State != domain.EndpointPaused || got.FIFO {
 		t.Fatalf("after update = %+v", got)
 	}
 	e.AppID = other.ID
 	wantErr(t, s.UpdateEndpoint(ctx, e), store.ErrNotFound)
 	e.AppID = a.ID
-	must(t, s.SetEndpointState(ctx, e.ID, store.EndpointDisabled, "410 Gone"))
+	must(t, s.SetEndpointState(ctx, e.ID, domain.EndpointDisabled, "410 Gone"))
 	got, _ = s.GetEndpoint(ctx, a.ID, e.ID)
-	if got.State != store.EndpointDisabled || got.DisabledReason != "410 Gone" {
+	if got.State != domain.EndpointDisabled || got.DisabledReason != "410 Gone" {
 		t.Fatalf("after SetEndpointState = %+v", got)
 	}
 	wantErr(t, s.DeleteEndpoint(ctx, other.ID, e.ID), store.ErrNotFound)
@@ -251,7 +252,7 @@ func testSecretRotation(t *testing.T, s store.Store) {
 	if len(first) != 1 || first[0].Secret.Kind() != webhook.HMACKey {
 		t.Fatalf("secrets = %v", first)
 	}
-	next := &store.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: base.Add(time.Minute)}
+	next := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: base.Add(time.Minute)}
 	must(t, s.RotateEndpointSecret(ctx, next, base.Add(24*time.Hour)))
 	both, _ := s.EndpointSecrets(ctx, e.ID, base.Add(time.Hour))
 	if len(both) != 2 || !both[0].Secret.Equal(next.Secret) || !both[1].Secret.Equal(first[0].Secret) || both[1].ExpiresAt == nil {
@@ -261,16 +262,16 @@ func testSecretRotation(t *testing.T, s store.Store) {
 	if len(after) != 1 || !after[0].Secret.Equal(next.Secret) {
 		t.Fatalf("after the old key expired = %+v", after)
 	}
-	wantErr(t, s.RotateEndpointSecret(ctx, &store.EndpointSecret{ID: ids.New("sec"), EndpointID: "ep_missing", Secret: webhook.NewHMACSecret(), CreatedAt: base}, base), store.ErrNotFound)
+	wantErr(t, s.RotateEndpointSecret(ctx, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: "ep_missing", Secret: webhook.NewHMACSecret(), CreatedAt: base}, base), store.ErrNotFound)
 }
 
 func testPublishFanOut(t *testing.T, s store.Store) {
 	a := newApp(t, s)
 	all := newEndpoint(t, s, a.ID, nil)
-	responses := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.EventTypes = []string{"response.*"} })
-	batches := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.EventTypes = []string{"batch.completed"} })
-	paused := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.State = store.EndpointPaused })
-	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.State = store.EndpointDisabled })
+	responses := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.EventTypes = []string{"response.*"} })
+	batches := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.EventTypes = []string{"batch.completed"} })
+	paused := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.State = domain.EndpointPaused })
+	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.State = domain.EndpointDisabled })
 	other := newApp(t, s)
 	newEndpoint(t, s, other.ID, nil)
 
@@ -278,7 +279,7 @@ func testPublishFanOut(t *testing.T, s store.Store) {
 	got := map[string]bool{}
 	for _, d := range res.Deliveries {
 		got[d.EndpointID] = true
-		if d.Status != store.DeliveryPending || d.MessageID != res.Message.ID {
+		if d.Status != domain.DeliveryPending || d.MessageID != res.Message.ID {
 			t.Errorf("delivery %+v", d)
 		}
 	}
@@ -292,7 +293,7 @@ func testPublishFanOut(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetMessage(ctx, other.ID, res.Message.ID)
 	wantErr(t, err, store.ErrNotFound)
-	_, err = s.Publish(ctx, &store.PublishInput{Message: &store.Message{ID: ids.New("msg"), AppID: "app_missing", Type: "x", Payload: json.RawMessage(`{}`), CreatedAt: base}})
+	_, err = s.Publish(ctx, &store.PublishInput{Message: &domain.Message{ID: ids.New("msg"), AppID: "app_missing", Type: "x", Payload: json.RawMessage(`{}`), CreatedAt: base}})
 	wantErr(t, err, store.ErrNotFound)
 
 	ds, _, err := s.ListDeliveries(ctx, store.DeliveryFilter{AppID: a.ID, MessageID: res.Message.ID})
@@ -333,7 +334,7 @@ func testIdempotency(t *testing.T, s store.Store) {
 func testConcurrentPublish(t *testing.T, s store.Store) {
 	a := newApp(t, s)
 	newEndpoint(t, s, a.ID, nil)
-	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.EventTypes = []string{"even"} })
+	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.EventTypes = []string{"even"} })
 	const n = 200
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -348,7 +349,7 @@ func testConcurrentPublish(t *testing.T, s store.Store) {
 			if i%10 == 9 {
 				app = "app_missing"
 			}
-			_, errs[i] = s.Publish(ctx, &store.PublishInput{Message: &store.Message{ID: ids.New("msg"), AppID: app, Type: typ, Payload: json.RawMessage(`{}`), CreatedAt: base}})
+			_, errs[i] = s.Publish(ctx, &store.PublishInput{Message: &domain.Message{ID: ids.New("msg"), AppID: app, Type: typ, Payload: json.RawMessage(`{}`), CreatedAt: base}})
 		}(i)
 	}
 	wg.Wait()
@@ -392,7 +393,7 @@ func testClaimComplete(t *testing.T, s store.Store) {
 		t.Fatal("a leased delivery was claimed twice")
 	}
 	retryAt := base.Add(5 * time.Second)
-	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base, store.DeliveryPending, &retryAt, 503)}))
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base, domain.DeliveryPending, &retryAt, 503)}))
 	got, _ := s.GetEndpoint(ctx, a.ID, e.ID)
 	if got.FailingSince == nil || !got.FailingSince.Equal(base) {
 		t.Fatalf("failing_since = %v, want %v", got.FailingSince, base)
@@ -404,9 +405,9 @@ func testClaimComplete(t *testing.T, s store.Store) {
 	if len(c) != 1 || c[0].Delivery.Attempts != 1 {
 		t.Fatalf("retry claim = %+v", c)
 	}
-	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], retryAt, store.DeliverySucceeded, nil, 200)}))
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], retryAt, domain.DeliverySucceeded, nil, 200)}))
 	d, _ := s.GetDelivery(ctx, a.ID, c[0].Delivery.ID)
-	if d.Status != store.DeliverySucceeded || d.Attempts != 2 || d.LastStatusCode != 200 || d.NextAttemptAt != nil {
+	if d.Status != domain.DeliverySucceeded || d.Attempts != 2 || d.LastStatusCode != 200 || d.NextAttemptAt != nil {
 		t.Fatalf("delivery after success = %+v", d)
 	}
 	got, _ = s.GetEndpoint(ctx, a.ID, e.ID)
@@ -429,11 +430,11 @@ func testClaimComplete(t *testing.T, s store.Store) {
 	// 410: the delivery fails and the endpoint is disabled.
 	publish(t, s, a.ID, "t", base, nil)
 	c = claim(t, s, "n1", base.Add(time.Minute), 10)
-	r := result(c[0], base.Add(time.Minute), store.DeliveryFailed, nil, 410)
+	r := result(c[0], base.Add(time.Minute), domain.DeliveryFailed, nil, 410)
 	r.DisableEndpoint = "the endpoint answered 410 Gone"
 	must(t, s.Complete(ctx, []*store.AttemptResult{r}))
 	got, _ = s.GetEndpoint(ctx, a.ID, e.ID)
-	if got.State != store.EndpointDisabled || got.DisabledReason != r.DisableEndpoint {
+	if got.State != domain.EndpointDisabled || got.DisabledReason != r.DisableEndpoint {
 		t.Fatalf("endpoint after 410 = %+v", got)
 	}
 }
@@ -470,8 +471,8 @@ func testLeaseExpiry(t *testing.T, s store.Store) {
 func testPublishLease(t *testing.T, s store.Store) {
 	a := newApp(t, s)
 	newEndpoint(t, s, a.ID, nil)
-	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.FIFO = true })
-	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.State = store.EndpointPaused })
+	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.FIFO = true })
+	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.State = domain.EndpointPaused })
 	res := publish(t, s, a.ID, "t", base, func(in *store.PublishInput) {
 		in.LeaseOwner, in.LeaseUntil = "n1", base.Add(time.Minute)
 	})
@@ -486,12 +487,12 @@ func testPublishLease(t *testing.T, s store.Store) {
 
 func testPausedEndpoint(t *testing.T, s store.Store) {
 	a := newApp(t, s)
-	e := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.State = store.EndpointPaused })
+	e := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.State = domain.EndpointPaused })
 	publish(t, s, a.ID, "t", base, nil)
 	if c := claim(t, s, "n1", base.Add(time.Hour), 10); len(c) != 0 {
 		t.Fatal("claimed a paused endpoint's delivery")
 	}
-	e.State = store.EndpointEnabled
+	e.State = domain.EndpointEnabled
 	must(t, s.UpdateEndpoint(ctx, e))
 	if c := claim(t, s, "n1", base.Add(time.Hour), 10); len(c) != 1 {
 		t.Fatal("a resumed endpoint's queued delivery was not claimable")
@@ -500,7 +501,7 @@ func testPausedEndpoint(t *testing.T, s store.Store) {
 
 func testFIFO(t *testing.T, s store.Store) {
 	a := newApp(t, s)
-	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.FIFO = true })
+	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.FIFO = true })
 	var order []string
 	for i := 0; i < 5; i++ {
 		order = append(order, publish(t, s, a.ID, "t", base, nil).Deliveries[0].ID)
@@ -517,7 +518,7 @@ func testFIFO(t *testing.T, s store.Store) {
 		if i == 2 {
 			// A failure holds the line until its retry succeeds.
 			retry := now.Add(10 * time.Second)
-			must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], now, store.DeliveryPending, &retry, 500)}))
+			must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], now, domain.DeliveryPending, &retry, 500)}))
 			if more := claim(t, s, "n1", now.Add(5*time.Second), 10); len(more) != 0 {
 				t.Fatal("FIFO skipped past a failed delivery waiting for its retry")
 			}
@@ -527,7 +528,7 @@ func testFIFO(t *testing.T, s store.Store) {
 				t.Fatal("the retried head was not claimed")
 			}
 		}
-		must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], now, store.DeliverySucceeded, nil, 200)}))
+		must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], now, domain.DeliverySucceeded, nil, 200)}))
 	}
 }
 
@@ -552,9 +553,9 @@ func testRetryAndReplay(t *testing.T, s store.Store) {
 	claimed = claim(t, s, "n1", base, 10)
 	var results []*store.AttemptResult
 	for i, c := range claimed {
-		status := store.DeliveryFailed
+		status := domain.DeliveryFailed
 		if i < 2 {
-			status = store.DeliverySucceeded
+			status = domain.DeliverySucceeded
 		}
 		results = append(results, result(c, base, status, nil, 500))
 	}
@@ -562,7 +563,7 @@ func testRetryAndReplay(t *testing.T, s store.Store) {
 
 	d, err := s.RetryDelivery(ctx, a.ID, claimed[0].Delivery.ID, base.Add(time.Minute))
 	must(t, err)
-	if d.Status != store.DeliveryPending || d.NextAttemptAt == nil {
+	if d.Status != domain.DeliveryPending || d.NextAttemptAt == nil {
 		t.Fatalf("after RetryDelivery = %+v", d)
 	}
 	c := claim(t, s, "n1", base.Add(time.Minute), 10)
@@ -571,14 +572,14 @@ func testRetryAndReplay(t *testing.T, s store.Store) {
 	}
 	_, err = s.RetryDelivery(ctx, a.ID, c[0].Delivery.ID, base.Add(time.Minute))
 	wantErr(t, err, store.ErrConflict)
-	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base.Add(time.Minute), store.DeliverySucceeded, nil, 200)}))
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base.Add(time.Minute), domain.DeliverySucceeded, nil, 200)}))
 	_, err = s.RetryDelivery(ctx, a.ID, "dlv_missing", base)
 	wantErr(t, err, store.ErrNotFound)
 
 	// Replay the three failed ones, two per call.
 	total, after := 0, ""
 	for calls := 0; ; calls++ {
-		r, err := s.Replay(ctx, store.ReplayFilter{AppID: a.ID, EndpointID: e.ID, Status: store.DeliveryFailed, Limit: 2, After: after}, base.Add(2*time.Minute))
+		r, err := s.Replay(ctx, store.ReplayFilter{AppID: a.ID, EndpointID: e.ID, Status: domain.DeliveryFailed, Limit: 2, After: after}, base.Add(2*time.Minute))
 		must(t, err)
 		total += r.Replayed
 		if r.Next == "" {
@@ -604,7 +605,7 @@ func testPurge(t *testing.T, s store.Store) {
 	newEndpoint(t, s, a.ID, nil)
 	old := publish(t, s, a.ID, "t", base, func(in *store.PublishInput) { in.Message.IdempotencyKey = "k1" })
 	c := claim(t, s, "n1", base, 10)
-	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base, store.DeliverySucceeded, nil, 200)}))
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base, domain.DeliverySucceeded, nil, 200)}))
 	stuck := publish(t, s, a.ID, "t", base, nil) // still pending: must survive
 	fresh := publish(t, s, a.ID, "t", base.Add(48*time.Hour), nil)
 
@@ -635,9 +636,9 @@ func testDisableFailing(t *testing.T, s store.Store) {
 	for _, c := range claim(t, s, "n1", base, 10) {
 		if c.Delivery.EndpointID == failing.ID {
 			next := base.Add(time.Hour)
-			results = append(results, result(c, base, store.DeliveryPending, &next, 500))
+			results = append(results, result(c, base, domain.DeliveryPending, &next, 500))
 		} else {
-			results = append(results, result(c, base, store.DeliverySucceeded, nil, 200))
+			results = append(results, result(c, base, domain.DeliverySucceeded, nil, 200))
 		}
 	}
 	must(t, s.Complete(ctx, results))
@@ -646,11 +647,11 @@ func testDisableFailing(t *testing.T, s store.Store) {
 	}
 	got, err := s.DisableFailingEndpoints(ctx, base.Add(time.Hour), "failing for 5 days")
 	must(t, err)
-	if len(got) != 1 || got[0].ID != failing.ID || got[0].State != store.EndpointDisabled {
+	if len(got) != 1 || got[0].ID != failing.ID || got[0].State != domain.EndpointDisabled {
 		t.Fatalf("disabled = %+v", got)
 	}
 	h, _ := s.GetEndpoint(ctx, a.ID, healthy.ID)
-	if h.State != store.EndpointEnabled {
+	if h.State != domain.EndpointEnabled {
 		t.Fatal("a healthy endpoint was disabled")
 	}
 }
@@ -687,7 +688,7 @@ func testPagination(t *testing.T, s store.Store) {
 func testMessageSourceAndHeaders(t *testing.T, s store.Store) {
 	a := newApp(t, s)
 	unfiltered := newEndpoint(t, s, a.ID, nil)
-	onlySrc := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.SourceID = "src_1" })
+	onlySrc := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.SourceID = "src_1" })
 	got, err := s.GetEndpoint(ctx, a.ID, onlySrc.ID)
 	must(t, err)
 	if got.SourceID != "src_1" {
@@ -697,7 +698,7 @@ func testMessageSourceAndHeaders(t *testing.T, s store.Store) {
 	if len(fromAPI.Deliveries) != 1 || fromAPI.Deliveries[0].EndpointID != unfiltered.ID {
 		t.Fatalf("an API message reached %d endpoints, want only the unfiltered one", len(fromAPI.Deliveries))
 	}
-	headers := map[string]string{"Content-Type": "application/x-www-form-urlencoded", store.ForwardedHeaderPrefix + "X-Slack-Signature": "v0=abc"}
+	headers := map[string]string{"Content-Type": "application/x-www-form-urlencoded", domain.ForwardedHeaderPrefix + "X-Slack-Signature": "v0=abc"}
 	fromSrc := publish(t, s, a.ID, "t", base, func(in *store.PublishInput) {
 		in.Message.SourceID, in.Message.Headers = "src_1", headers
 	})
@@ -730,13 +731,13 @@ func testSources(t *testing.T, st store.Store) {
 		t.Skip("this backend does not implement store.SourceStore")
 	}
 	a, other := newApp(t, st), newApp(t, st)
-	src := &store.Source{ID: ids.New("src"), AppID: a.ID, Name: "openai", Provider: "openai",
+	src := &domain.Source{ID: ids.New("src"), AppID: a.ID, Name: "openai", Provider: "openai",
 		Secrets: []string{"whsec_new", "whsec_old"}, MaxBodyBytes: 1 << 20, DedupeWindow: 72 * time.Hour, CreatedAt: base, UpdatedAt: base}
 	must(t, s.CreateSource(ctx, src))
-	gen := &store.Source{ID: ids.New("src"), AppID: a.ID, Provider: "hmac", Secrets: []string{"s3cret"},
+	gen := &domain.Source{ID: ids.New("src"), AppID: a.ID, Provider: "hmac", Secrets: []string{"s3cret"},
 		HMAC: &webhook.HMACConfig{Header: "X-Signature", Prefix: "sha256=", Secret: "must-not-be-stored"}, CreatedAt: base, UpdatedAt: base}
 	must(t, s.CreateSource(ctx, gen))
-	wantErr(t, s.CreateSource(ctx, &store.Source{ID: ids.New("src"), AppID: "app_missing", Provider: "openai", Secrets: []string{"x"}, CreatedAt: base, UpdatedAt: base}), store.ErrNotFound)
+	wantErr(t, s.CreateSource(ctx, &domain.Source{ID: ids.New("src"), AppID: "app_missing", Provider: "openai", Secrets: []string{"x"}, CreatedAt: base, UpdatedAt: base}), store.ErrNotFound)
 
 	got, err := s.GetSource(ctx, "", src.ID)
 	must(t, err)
@@ -761,7 +762,7 @@ func testSources(t *testing.T, st store.Store) {
 		t.Fatalf("after update = %+v", got)
 	}
 
-	rej := &store.Rejection{ID: ids.New("rej"), SourceID: src.ID, AppID: a.ID, ReceivedAt: base, Status: 401, Code: "invalid_signature",
+	rej := &domain.Rejection{ID: ids.New("rej"), SourceID: src.ID, AppID: a.ID, ReceivedAt: base, Status: 401, Code: "invalid_signature",
 		Message: "no matching signature", RemoteAddr: "127.0.0.1:5555", Headers: map[string]string{"Webhook-Id": "msg_1"}, Body: []byte(`{"x":1}`)}
 	must(t, s.RecordRejection(ctx, rej))
 	rs, _, err := s.ListRejections(ctx, a.ID, src.ID, store.Page{})
@@ -776,7 +777,7 @@ func testSources(t *testing.T, st store.Store) {
 	must(t, s.DeleteSource(ctx, a.ID, src.ID))
 	_, err = s.GetSource(ctx, a.ID, src.ID)
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.RecordRejection(ctx, &store.Rejection{ID: ids.New("rej"), SourceID: src.ID, AppID: a.ID, ReceivedAt: base}), store.ErrNotFound)
+	wantErr(t, s.RecordRejection(ctx, &domain.Rejection{ID: ids.New("rej"), SourceID: src.ID, AppID: a.ID, ReceivedAt: base}), store.ErrNotFound)
 }
 
 // claimLimited claims like a node that relies on the store for per-endpoint limits
@@ -800,7 +801,7 @@ func countByEndpoint(cs []*store.Claimed) map[string]int {
 // more unexpired leases than its limit, whoever holds them.
 func testClaimConcurrencyLimit(t *testing.T, s store.Store) {
 	a := newApp(t, s)
-	capped := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.MaxConcurrency = 3 })
+	capped := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.MaxConcurrency = 3 })
 	dflt := newEndpoint(t, s, a.ID, nil) // the default: 2 here
 	for i := 0; i < 10; i++ {
 		publish(t, s, a.ID, "t", base, nil)
@@ -820,7 +821,7 @@ func testClaimConcurrencyLimit(t *testing.T, s store.Store) {
 			break
 		}
 	}
-	must(t, s.Complete(ctx, []*store.AttemptResult{result(done, base, store.DeliverySucceeded, nil, 200)}))
+	must(t, s.Complete(ctx, []*store.AttemptResult{result(done, base, domain.DeliverySucceeded, nil, 200)}))
 	if c := claimLimited(t, s, "n3", base, 10, 2); len(c) != 1 || c[0].Delivery.EndpointID != capped.ID {
 		t.Fatalf("after one success, claimed %v; want one delivery of the capped endpoint", countByEndpoint(c))
 	}
@@ -837,7 +838,7 @@ func testClaimConcurrencyLimit(t *testing.T, s store.Store) {
 // testConcurrentClaimsLimit races claims of many owners for the same endpoints.
 func testConcurrentClaimsLimit(t *testing.T, s store.Store) {
 	a := newApp(t, s)
-	capped := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.MaxConcurrency = 4 })
+	capped := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.MaxConcurrency = 4 })
 	dflt := newEndpoint(t, s, a.ID, nil)
 	for i := 0; i < 60; i++ {
 		publish(t, s, a.ID, "t", base, nil)
@@ -877,9 +878,9 @@ func testConcurrentClaimsLimit(t *testing.T, s store.Store) {
 // testPublishLeaseLimit checks that lease-on-publish respects limits across owners.
 func testPublishLeaseLimit(t *testing.T, s store.Store) {
 	a := newApp(t, s)
-	capped := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.MaxConcurrency = 2 })
+	capped := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.MaxConcurrency = 2 })
 	dflt := newEndpoint(t, s, a.ID, nil)
-	limited := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.RateLimit, e.MaxConcurrency = 5, 10 })
+	limited := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.RateLimit, e.MaxConcurrency = 5, 10 })
 	leased := map[string]int{}
 	for i := 0; i < 5; i++ {
 		res := publish(t, s, a.ID, "t", base, func(in *store.PublishInput) {
@@ -904,7 +905,7 @@ func testPublishLeaseLimit(t *testing.T, s store.Store) {
 // testRateLimit checks the token bucket that Claim keeps per rate-limited endpoint.
 func testRateLimit(t *testing.T, s store.Store) {
 	a := newApp(t, s)
-	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.RateLimit = 2 })
+	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.RateLimit = 2 })
 	for i := 0; i < 20; i++ {
 		publish(t, s, a.ID, "t", base, nil)
 	}
@@ -927,7 +928,7 @@ func testRateLimit(t *testing.T, s store.Store) {
 		}
 		var results []*store.AttemptResult
 		for _, cl := range c {
-			results = append(results, result(cl, base.Add(st.at), store.DeliverySucceeded, nil, 200))
+			results = append(results, result(cl, base.Add(st.at), domain.DeliverySucceeded, nil, 200))
 		}
 		must(t, s.Complete(ctx, results)) // concurrency is not what limits here
 	}
@@ -936,7 +937,7 @@ func testRateLimit(t *testing.T, s store.Store) {
 // testFIFOWithLimits checks FIFO across owners when the store enforces limits.
 func testFIFOWithLimits(t *testing.T, s store.Store) {
 	a := newApp(t, s)
-	newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.FIFO, e.MaxConcurrency = true, 10 })
+	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.FIFO, e.MaxConcurrency = true, 10 })
 	var order []string
 	for i := 0; i < 3; i++ {
 		res := publish(t, s, a.ID, "t", base, func(in *store.PublishInput) {
@@ -955,7 +956,7 @@ func testFIFOWithLimits(t *testing.T, s store.Store) {
 		if more := claimLimited(t, s, "other", base, 10, 8); len(more) != 0 {
 			t.Fatalf("step %d: a second delivery was claimed while one is in flight", i)
 		}
-		must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base, store.DeliverySucceeded, nil, 200)}))
+		must(t, s.Complete(ctx, []*store.AttemptResult{result(c[0], base, domain.DeliverySucceeded, nil, 200)}))
 	}
 }
 
@@ -983,7 +984,7 @@ func testNotifier(t *testing.T, s store.Store) {
 	ch, err := n.Subscribe(subCtx)
 	must(t, err)
 	a := newApp(t, s)
-	fifo := newEndpoint(t, s, a.ID, func(e *store.Endpoint) { e.FIFO = true })
+	fifo := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.FIFO = true })
 	plain := newEndpoint(t, s, a.ID, nil)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	// Publishes that leave a delivery unleased (FIFO endpoints are never leased on publish).
@@ -1004,7 +1005,7 @@ func testNotifier(t *testing.T, s store.Store) {
 	}
 	var results []*store.AttemptResult
 	for _, cl := range c {
-		results = append(results, result(cl, time.Now(), store.DeliveryFailed, nil, 500))
+		results = append(results, result(cl, time.Now(), domain.DeliveryFailed, nil, 500))
 	}
 	must(t, s.Complete(ctx, results))
 	_, err = s.RetryDelivery(ctx, a.ID, c[0].Delivery.ID, time.Now())
@@ -1013,9 +1014,9 @@ func testNotifier(t *testing.T, s store.Store) {
 	// A resumed endpoint.
 	e, err := s.GetEndpoint(ctx, a.ID, fifo.ID)
 	must(t, err)
-	e.State = store.EndpointPaused
+	e.State = domain.EndpointPaused
 	must(t, s.UpdateEndpoint(ctx, e))
-	e.State = store.EndpointEnabled
+	e.State = domain.EndpointEnabled
 	must(t, s.UpdateEndpoint(ctx, e))
 	waitNotified(t, ch, "a resumed endpoint")
 	cancel()

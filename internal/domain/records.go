@@ -1,0 +1,139 @@
+// Package domain holds herald's records (apps, endpoints, messages, deliveries,
+// attempts, sources) and the rules that govern them: which endpoints a message fans out
+// to, which states an endpoint moves between. It does no I/O and imports nothing of
+// herald but the public webhook package; every other package shares these types.
+package domain
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/heraldhq/herald/webhook"
+)
+
+// App is a tenant: one of the sender's customers, owning endpoints and messages.
+type App struct {
+	ID        string
+	Name      string
+	UID       string // the sender's own id for the app, unique when set
+	Metadata  map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// APIKey grants API access: to everything (AppID empty) or to one app.
+type APIKey struct {
+	ID        string
+	AppID     string
+	Name      string
+	Prefix    string // the first characters of the key, to recognise it
+	Hash      []byte // SHA-256 of the key; the key itself is never stored
+	CreatedAt time.Time
+}
+
+// EndpointSecret is one signing key of an endpoint. During rotation an endpoint has
+// several; the old ones carry an expiry.
+type EndpointSecret struct {
+	ID         string
+	EndpointID string
+	Secret     webhook.Secret
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+}
+
+// Message is an event an app published.
+type Message struct {
+	ID             string
+	AppID          string
+	Type           string
+	Payload        json.RawMessage // sent byte for byte as the webhook body; nil once purged
+	IdempotencyKey string
+	// SourceID names the source the message arrived through; empty for API publishes.
+	SourceID string
+	// Headers are sent with every delivery of the message: for a source's events, the
+	// provider's headers under ForwardedHeaderPrefix and the original content type.
+	Headers   map[string]string
+	CreatedAt time.Time
+}
+
+// ForwardedHeaderPrefix is prepended to a provider's header names when a source's event
+// is forwarded: Stripe-Signature arrives as X-Herald-Original-Stripe-Signature.
+const ForwardedHeaderPrefix = "X-Herald-Original-"
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending" // queued, waiting for a retry, or in flight
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed" // retries exhausted, or the endpoint answered 410
+)
+
+// Delivery is one message to one endpoint; it is also the queue entry.
+type Delivery struct {
+	ID             string
+	AppID          string
+	MessageID      string
+	EndpointID     string
+	Seq            int64 // publish order, for FIFO endpoints
+	Status         string
+	Attempts       int // attempts made in all
+	RetryStep      int // attempts since the last manual retry or replay: the position in the schedule
+	NextAttemptAt  *time.Time
+	LastStatusCode int
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Attempt outcomes.
+const (
+	OutcomeSucceeded = "succeeded"
+	OutcomeRetrying  = "retrying" // failed, another attempt is scheduled
+	OutcomeFailed    = "failed"   // failed, no more attempts
+)
+
+// Attempt is the record of one HTTP request made for a delivery.
+type Attempt struct {
+	ID              string
+	DeliveryID      string
+	AppID           string
+	EndpointID      string
+	MessageID       string
+	Number          int // 1 for the first attempt of the delivery
+	StartedAt       time.Time
+	Latency         time.Duration
+	StatusCode      int // 0 when no response arrived
+	ResponseHeaders map[string]string
+	ResponseBody    []byte // at most 4 KiB
+	Error           string
+	Outcome         string
+}
+
+// Source is an inbound address (POST /in/{id}) that verifies a provider's webhooks and
+// turns each into a message of its app, forwarded to the app's endpoints.
+type Source struct {
+	ID       string
+	AppID    string
+	Name     string
+	Provider string   // a webhook.NewProvider name, or "hmac"
+	Secrets  []string // verifying secrets, newest first; encrypted at rest
+	// HMAC configures the generic "hmac" provider (its Secret field is not used: Secrets is).
+	HMAC         *webhook.HMACConfig
+	MaxBodyBytes int64         // 0: the server default
+	DedupeWindow time.Duration // 0: the server default
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Rejection records an inbound request a source refused, for inspection; it is never forwarded.
+type Rejection struct {
+	ID         string
+	SourceID   string
+	AppID      string
+	ReceivedAt time.Time
+	Status     int
+	Code       string
+	Message    string
+	RemoteAddr string
+	Headers    map[string]string
+	Body       []byte // the first 64 KiB
+}
