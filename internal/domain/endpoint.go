@@ -2,18 +2,29 @@ package domain
 
 import "time"
 
-// Endpoint states.
+// Endpoint states. An endpoint moves between them freely (see Endpoint.SetState); the
+// engine also disables an endpoint that answers 410 Gone or keeps failing.
 const (
 	EndpointEnabled  = "enabled"
 	EndpointPaused   = "paused"   // deliveries queue up and are sent when resumed
 	EndpointDisabled = "disabled" // receives nothing new; set by users, by 410 Gone or by continuous failure
 )
 
-// Endpoint is a URL that receives an app's messages.
+// Endpoint kinds.
+const (
+	// KindHTTP is an endpoint herald POSTs to over HTTP(S).
+	KindHTTP = "http"
+	// KindListener is a `herald listen` session: its deliveries travel over the session's
+	// WebSocket. Its URL is ListenerURL(name), unique within its app.
+	KindListener = "listener"
+)
+
+// Endpoint is a destination that receives an app's messages.
 type Endpoint struct {
 	ID             string
 	AppID          string
-	URL            string
+	Kind           string // KindHTTP or KindListener; "" reads as KindHTTP
+	URL            string // for KindListener, ListenerURL(name)
 	Description    string
 	EventTypes     []string          // exact types or "prefix.*" wildcards; empty means all
 	Headers        map[string]string // extra request headers
@@ -30,10 +41,58 @@ type Endpoint struct {
 	UpdatedAt      time.Time
 }
 
+// Subscription is what an endpoint asks to receive: the rule that fans a message out to
+// the endpoints of its app. Every store applies it through Accepts.
+type Subscription struct {
+	EventTypes []string // exact types or "prefix.*" wildcards; empty means all
+	SourceID   string   // when set, only messages that arrived through this source
+}
+
+// Accepts reports whether a message of eventType that arrived through sourceID ("" for
+// messages published through the API) reaches the subscriber.
+func (s Subscription) Accepts(eventType, sourceID string) bool {
+	return (s.SourceID == "" || s.SourceID == sourceID) && MatchEventType(s.EventTypes, eventType)
+}
+
+// Subscription returns what the endpoint subscribes to.
+func (e *Endpoint) Subscription() Subscription {
+	return Subscription{EventTypes: e.EventTypes, SourceID: e.SourceID}
+}
+
 // Accepts reports whether the endpoint subscribes to a message of eventType from sourceID
 // ("" for messages published through the API).
 func (e *Endpoint) Accepts(eventType, sourceID string) bool {
-	return (e.SourceID == "" || e.SourceID == sourceID) && MatchEventType(e.EventTypes, eventType)
+	return e.Subscription().Accepts(eventType, sourceID)
+}
+
+// IsListener reports whether the endpoint is a `herald listen` session.
+func (e *Endpoint) IsListener() bool { return e.Kind == KindListener }
+
+// ListenerScheme prefixes the URL of a listener endpoint ("listen:laptop").
+const ListenerScheme = "listen:"
+
+// ListenerURL returns the URL of the listener endpoint named name.
+func ListenerURL(name string) string { return ListenerScheme + name }
+
+// ValidState reports whether state is one of the endpoint states.
+func ValidState(state string) bool {
+	switch state {
+	case EndpointEnabled, EndpointPaused, EndpointDisabled:
+		return true
+	}
+	return false
+}
+
+// SetState moves the endpoint to state for reason ("" when a user asked): re-enabling
+// clears its failure streak, and only a disabled endpoint keeps a reason.
+func (e *Endpoint) SetState(state, reason string) {
+	if state == EndpointEnabled && e.State != EndpointEnabled {
+		e.FailingSince = nil
+	}
+	if state != EndpointDisabled {
+		reason = ""
+	}
+	e.State, e.DisabledReason = state, reason
 }
 
 // MatchEventType reports whether eventType matches a filter of exact names and
