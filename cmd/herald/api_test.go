@@ -33,6 +33,10 @@ func (e testEngine) Publish(ctx context.Context, m *domain.Message) (*store.Publ
 	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour})
 }
 
+func (e testEngine) PublishWithTTL(ctx context.Context, m *domain.Message, _ time.Duration) (*store.PublishResult, error) {
+	return e.Publish(ctx, m)
+}
+
 func (testEngine) Wake()                  {}
 func (testEngine) EndpointChanged(string) {}
 

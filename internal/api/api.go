@@ -5,10 +5,10 @@ package api
 
 import (
 	"bytes"
-	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -25,20 +26,13 @@ import (
 //go:embed openapi.yaml
 var openapiYAML []byte
 
-// Engine is what the API needs from the delivery engine.
-type Engine interface {
-	// Publish stores m (ID, AppID, Type, Payload, IdempotencyKey, CreatedAt set) and its deliveries durably, and queues them.
-	Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error)
-	// Wake tells the engine deliveries may have become due (after a retry, replay or resume).
-	Wake()
-	// EndpointChanged drops the engine's cached copy of an endpoint (config, state, secrets).
-	EndpointChanged(endpointID string)
-}
+// Engine is what the API needs from the delivery engine (through the service).
+type Engine = service.Engine
 
 // Config configures the API handler.
 type Config struct {
-	Store           store.Store      // required
-	Engine          Engine           // required
+	Store           store.Store      // required: the API reads from it
+	Engine          Engine           // required unless Service is set
 	Guard           *netguard.Guard  // checks endpoint URLs; required
 	Resolver        *net.Resolver    // for Guard.CheckURL; nil = net.DefaultResolver
 	Logger          *slog.Logger     // nil = slog.Default()
@@ -51,6 +45,9 @@ type Config struct {
 	OnSourceChanged func(sourceID string)
 	// Listener runs `herald listen` sessions; nil answers 501 on GET /v1/listen.
 	Listener Listener
+	// Service makes every change; nil builds one from Store, Engine, Sources and
+	// OnSourceChanged. A server that runs the gateway too passes the one they share.
+	Service *service.Service
 }
 
 // Defaults of Config.
@@ -61,8 +58,8 @@ const (
 
 // server is the API handler.
 type server struct {
-	store       store.Store
-	engine      Engine
+	store       store.Store      // reads
+	svc         *service.Service // every write
 	guard       *netguard.Guard
 	resolver    *net.Resolver
 	log         *slog.Logger
@@ -72,9 +69,8 @@ type server struct {
 	keys        *keyCache
 	mux         *http.ServeMux
 
-	sources         store.SourceStore
-	onSourceChanged func(string)
-	listener        Listener
+	sources  store.SourceStore
+	listener Listener
 }
 
 // New returns the API handler: it serves /v1/... and /openapi.yaml, and answers
@@ -91,7 +87,7 @@ func newServer(cfg Config) (*server, error) {
 	switch {
 	case cfg.Store == nil:
 		return nil, errors.New("api: Config.Store is required")
-	case cfg.Engine == nil:
+	case cfg.Engine == nil && cfg.Service == nil:
 		return nil, errors.New("api: Config.Engine is required")
 	case cfg.Guard == nil:
 		return nil, errors.New("api: Config.Guard is required")
@@ -102,7 +98,6 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s := &server{
 		store:       cfg.Store,
-		engine:      cfg.Engine,
 		guard:       cfg.Guard,
 		resolver:    cfg.Resolver,
 		log:         logger(cfg.Logger),
@@ -111,9 +106,18 @@ func newServer(cfg Config) (*server, error) {
 		now:         cfg.Now,
 		mux:         http.NewServeMux(),
 
-		sources:         cfg.Sources,
-		onSourceChanged: cfg.OnSourceChanged,
-		listener:        cfg.Listener,
+		sources:  cfg.Sources,
+		listener: cfg.Listener,
+	}
+	s.svc = cfg.Service
+	if s.svc == nil {
+		svc, err := service.New(service.Config{
+			Store: cfg.Store, Engine: cfg.Engine, Sources: cfg.Sources, OnSourceChanged: cfg.OnSourceChanged,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		s.svc = svc
 	}
 	if s.maxPayload == 0 {
 		s.maxPayload = defaultMaxPayloadBytes

@@ -7,7 +7,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
-	"github.com/heraldhq/herald/internal/store"
 )
 
 // appJSON is an App as answered.
@@ -79,7 +78,7 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := in.apply(a, true); err != nil {
 		return err
 	}
-	if err := s.store.CreateApp(r.Context(), a); err != nil {
+	if err := s.svc.CreateApp(r.Context(), a); err != nil {
 		return storeError(err, "app", a.ID)
 	}
 	writeJSON(w, http.StatusCreated, toAppJSON(a))
@@ -137,7 +136,7 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	updated.UpdatedAt = s.timeNow()
-	if err := s.store.UpdateApp(r.Context(), &updated); err != nil {
+	if err := s.svc.UpdateApp(r.Context(), &updated); err != nil {
 		return storeError(err, "app", a.ID)
 	}
 	writeJSON(w, http.StatusOK, toAppJSON(&updated))
@@ -147,27 +146,9 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, c *call) erro
 // deleteApp serves DELETE /v1/apps/{app}: the app goes with everything it owns.
 func (s *server) deleteApp(w http.ResponseWriter, r *http.Request, c *call) error {
 	// Collect the endpoints first, to tell the engine they are gone.
-	var endpoints []string
-	p := store.Page{Limit: maxLimit}
-	for {
-		eps, next, err := s.store.ListEndpoints(r.Context(), c.appID, p)
-		if err != nil {
-			return fmt.Errorf("list endpoints of app %s: %w", c.appID, err)
-		}
-		for _, e := range eps {
-			endpoints = append(endpoints, e.ID)
-		}
-		if next == "" {
-			break
-		}
-		p.Cursor = next
-	}
-	if err := s.store.DeleteApp(r.Context(), c.appID); err != nil {
+	if err := s.svc.DeleteApp(r.Context(), c.appID); err != nil {
 		return storeError(err, "app", c.appID)
 	}
 	s.keys.drop(func(k *domain.APIKey) bool { return k.AppID == c.appID })
-	for _, id := range endpoints {
-		s.engine.EndpointChanged(id)
-	}
 	return noContent(w)
 }

@@ -106,11 +106,10 @@ func (s *server) getDelivery(w http.ResponseWriter, r *http.Request, c *call) er
 // retryDelivery serves POST /v1/apps/{app}/deliveries/{dlv}/retry.
 func (s *server) retryDelivery(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("dlv")
-	d, err := s.store.RetryDelivery(r.Context(), c.appID, id, s.timeNow())
+	d, err := s.svc.RetryDelivery(r.Context(), c.appID, id, s.timeNow())
 	if err != nil {
 		return storeError(err, "delivery", id)
 	}
-	s.engine.Wake()
 	writeJSON(w, http.StatusAccepted, toDeliveryJSON(d))
 	return nil
 }

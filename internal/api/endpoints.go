@@ -87,15 +87,10 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 		e.Headers = in.Headers.v
 	}
 	if in.State.set {
-		switch in.State.v {
-		case domain.EndpointEnabled, domain.EndpointPaused, domain.EndpointDisabled:
-		default:
+		if !domain.ValidState(in.State.v) {
 			return invalidField("state", "must be one of enabled, paused, disabled, not %q", in.State.v)
 		}
-		if in.State.v == domain.EndpointEnabled && e.State != domain.EndpointEnabled {
-			e.FailingSince = nil // the store clears the failure streak on re-enabling
-		}
-		e.State, e.DisabledReason = in.State.v, ""
+		e.SetState(in.State.v, "")
 	}
 	if in.MaxConcurrency.set {
 		if v := in.MaxConcurrency.v; v < 0 || v > maxConcurrency {
@@ -165,7 +160,7 @@ func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
-	if err := s.store.CreateEndpoint(r.Context(), e, sec); err != nil {
+	if err := s.svc.CreateEndpoint(r.Context(), e, sec); err != nil {
 		return storeError(err, "app", c.appID)
 	}
 	writeJSON(w, http.StatusCreated, toEndpointJSON(e))
@@ -220,12 +215,8 @@ func (s *server) updateEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	e.UpdatedAt = s.timeNow()
-	if err := s.store.UpdateEndpoint(r.Context(), e); err != nil {
+	if err := s.svc.UpdateEndpoint(r.Context(), e); err != nil {
 		return storeError(err, "endpoint", e.ID)
-	}
-	s.engine.EndpointChanged(e.ID)
-	if in.State.set && in.State.v == domain.EndpointEnabled {
-		s.engine.Wake()
 	}
 	writeJSON(w, http.StatusOK, toEndpointJSON(e))
 	return nil
@@ -234,10 +225,9 @@ func (s *server) updateEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 // deleteEndpoint serves DELETE /v1/apps/{app}/endpoints/{ep}.
 func (s *server) deleteEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("ep")
-	if err := s.store.DeleteEndpoint(r.Context(), c.appID, id); err != nil {
+	if err := s.svc.DeleteEndpoint(r.Context(), c.appID, id); err != nil {
 		return storeError(err, "endpoint", id)
 	}
-	s.engine.EndpointChanged(id)
 	return noContent(w)
 }
 
@@ -312,10 +302,9 @@ func (s *server) rotateEndpointSecret(w http.ResponseWriter, r *http.Request, c 
 	}
 	now := s.timeNow()
 	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
-	if err := s.store.RotateEndpointSecret(r.Context(), sec, now.Add(grace)); err != nil {
+	if err := s.svc.RotateEndpointSecret(r.Context(), sec, now.Add(grace)); err != nil {
 		return storeError(err, "endpoint", e.ID)
 	}
-	s.engine.EndpointChanged(e.ID)
 	return s.writeSecrets(w, r, e.ID, now)
 }
 
@@ -384,12 +373,9 @@ func (s *server) replayEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	res, err := s.store.Replay(r.Context(), f, s.timeNow())
+	res, err := s.svc.Replay(r.Context(), f, s.timeNow())
 	if err != nil {
 		return storeError(err, "endpoint", id)
-	}
-	if res.Replayed > 0 {
-		s.engine.Wake()
 	}
 	writeJSON(w, http.StatusOK, replayJSON{Replayed: res.Replayed, Next: res.Next})
 	return nil

@@ -51,6 +51,10 @@ func (e *testEngine) Publish(ctx context.Context, m *domain.Message) (*store.Pub
 	return e.store.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour})
 }
 
+func (e *testEngine) PublishWithTTL(ctx context.Context, m *domain.Message, _ time.Duration) (*store.PublishResult, error) {
+	return e.Publish(ctx, m)
+}
+
 func (e *testEngine) Wake() {
 	e.mu.Lock()
 	defer e.mu.Unlock()

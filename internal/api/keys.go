@@ -48,7 +48,7 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request, appID string)
 	}
 	key, prefix, hash := NewAPIKey()
 	k := &domain.APIKey{ID: ids.New("key"), AppID: appID, Name: in.Name.v, Prefix: prefix, Hash: hash, CreatedAt: s.timeNow()}
-	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
+	if err := s.svc.CreateAPIKey(r.Context(), k); err != nil {
 		return storeError(err, "app", appID)
 	}
 	out := toKeyJSON(k)
@@ -92,7 +92,7 @@ func (s *server) deleteAdminKey(w http.ResponseWriter, r *http.Request, c *call)
 
 func (s *server) deleteKey(w http.ResponseWriter, r *http.Request, appID string) error {
 	id := r.PathValue("key_id")
-	if err := s.store.DeleteAPIKey(r.Context(), appID, id); err != nil {
+	if err := s.svc.DeleteAPIKey(r.Context(), appID, id); err != nil {
 		return storeError(err, "API key", id)
 	}
 	s.keys.drop(func(k *domain.APIKey) bool { return k.ID == id })

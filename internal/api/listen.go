@@ -2,18 +2,13 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 
-	"github.com/heraldhq/herald/internal/delivery"
-	"github.com/heraldhq/herald/internal/domain"
-	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/relay"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/webhook"
 )
 
 // Listener is what the API needs to run `herald listen` sessions; *relay.Hub is one.
@@ -22,9 +17,6 @@ type Listener interface {
 }
 
 var listenerName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
-
-// listenerConcurrency is how many deliveries a listener gets at once by default.
-const listenerConcurrency = 8
 
 // listen serves GET /v1/listen?app=&source=&name=&events=: it attaches a `herald listen`
 // session as a live destination, creating (or updating) the app's listener endpoint
@@ -91,17 +83,13 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 		w.Header().Set("Upgrade", "websocket")
 		return errorf(http.StatusUpgradeRequired, "upgrade_required", "GET /v1/listen is a WebSocket: connect with herald listen or another WebSocket client")
 	}
-	ep, err := s.listenerEndpoint(r, appID, name, sourceID, filter)
+	ep, sec, err := s.svc.AttachListener(ctx, service.Listener{AppID: appID, Name: name, SourceID: sourceID, EventTypes: filter}, s.timeNow())
 	if err != nil {
-		return err
-	}
-	secrets, err := s.store.EndpointSecrets(ctx, ep.ID, s.timeNow())
-	if err != nil || len(secrets) == 0 {
-		return fmt.Errorf("listener %s secrets: %w", ep.ID, errors.Join(err, errors.New("none active")))
+		return storeError(err, "app", appID)
 	}
 	hello := relay.Hello{
 		EndpointID: ep.ID, AppID: appID, SourceID: sourceID, Name: name,
-		Secret: secrets[0].Secret.String(), Events: ep.EventTypes,
+		Secret: sec.Secret.String(), Events: ep.EventTypes,
 	}
 	return s.listener.Serve(w, r, hello)
 }
@@ -120,52 +108,4 @@ func isWebSocket(r *http.Request) bool {
 	}
 	return hasToken("Connection", "upgrade") && hasToken("Upgrade", "websocket") &&
 		r.Header.Get("Sec-WebSocket-Version") == "13" && r.Header.Get("Sec-WebSocket-Key") != ""
-}
-
-// listenerEndpoint finds the app's endpoint for the named listener, creating it, or
-// updating its filters when the listener now asks for other events or another source.
-func (s *server) listenerEndpoint(r *http.Request, appID, name, sourceID string, filter []string) (*domain.Endpoint, error) {
-	ctx := r.Context()
-	url := delivery.ListenerScheme + name
-	if filter == nil {
-		filter = []string{}
-	}
-	var found *domain.Endpoint
-	for cursor := ""; found == nil; {
-		eps, next, err := s.store.ListEndpoints(ctx, appID, store.Page{Limit: 1000, Cursor: cursor})
-		if err != nil {
-			return nil, fmt.Errorf("list endpoints: %w", err)
-		}
-		for _, e := range eps {
-			if e.URL == url {
-				found = e
-				break
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	now := s.timeNow()
-	if found == nil {
-		e := &domain.Endpoint{
-			ID: ids.New("ep"), AppID: appID, URL: url, Description: "herald listen (" + name + ")",
-			EventTypes: filter, Headers: map[string]string{}, Metadata: map[string]string{}, State: domain.EndpointEnabled,
-			MaxConcurrency: listenerConcurrency, SourceID: sourceID, CreatedAt: now, UpdatedAt: now,
-		}
-		sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}
-		if err := s.store.CreateEndpoint(ctx, e, sec); err != nil {
-			return nil, storeError(err, "app", appID)
-		}
-		return e, nil
-	}
-	if !slices.Equal(found.EventTypes, filter) || found.SourceID != sourceID || found.State != domain.EndpointEnabled {
-		found.EventTypes, found.SourceID, found.State, found.DisabledReason, found.UpdatedAt = filter, sourceID, domain.EndpointEnabled, "", now
-		if err := s.store.UpdateEndpoint(ctx, found); err != nil {
-			return nil, storeError(err, "endpoint", found.ID)
-		}
-		s.engine.EndpointChanged(found.ID)
-	}
-	return found, nil
 }

@@ -109,7 +109,7 @@ func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	res, err := s.engine.Publish(r.Context(), m)
+	res, err := s.svc.Publish(r.Context(), m)
 	if err != nil {
 		return storeError(err, "app", c.appID)
 	}
@@ -223,7 +223,7 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i], errs[i] = s.engine.Publish(r.Context(), m)
+			results[i], errs[i] = s.svc.Publish(r.Context(), m)
 		}()
 	}
 	wg.Wait()

@@ -175,8 +175,7 @@ func (s *server) sourceStore() (store.SourceStore, error) {
 
 // createSource serves POST /v1/apps/{app}/sources.
 func (s *server) createSource(w http.ResponseWriter, r *http.Request, c *call) error {
-	ss, err := s.sourceStore()
-	if err != nil {
+	if _, err := s.sourceStore(); err != nil {
 		return err
 	}
 	var in sourceInput
@@ -188,7 +187,7 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := in.apply(src, true); err != nil {
 		return err
 	}
-	if err := ss.CreateSource(r.Context(), src); err != nil {
+	if err := s.svc.CreateSource(r.Context(), src); err != nil {
 		return storeError(err, "app", c.appID)
 	}
 	writeJSON(w, http.StatusCreated, toSourceJSON(src))
@@ -256,7 +255,7 @@ func (s *server) getSourceByID(w http.ResponseWriter, r *http.Request, c *call) 
 
 // updateSource serves PATCH /v1/apps/{app}/sources/{src}.
 func (s *server) updateSource(w http.ResponseWriter, r *http.Request, c *call) error {
-	ss, src, err := s.loadSource(r, c)
+	_, src, err := s.loadSource(r, c)
 	if err != nil {
 		return err
 	}
@@ -268,25 +267,22 @@ func (s *server) updateSource(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	src.UpdatedAt = s.timeNow()
-	if err := ss.UpdateSource(r.Context(), src); err != nil {
+	if err := s.svc.UpdateSource(r.Context(), src); err != nil {
 		return storeError(err, "source", src.ID)
 	}
-	s.sourceChanged(src.ID)
 	writeJSON(w, http.StatusOK, toSourceJSON(src))
 	return nil
 }
 
 // deleteSource serves DELETE /v1/apps/{app}/sources/{src}.
 func (s *server) deleteSource(w http.ResponseWriter, r *http.Request, c *call) error {
-	ss, err := s.sourceStore()
-	if err != nil {
+	if _, err := s.sourceStore(); err != nil {
 		return err
 	}
 	id := r.PathValue("src")
-	if err := ss.DeleteSource(r.Context(), c.appID, id); err != nil {
+	if err := s.svc.DeleteSource(r.Context(), c.appID, id); err != nil {
 		return storeError(err, "source", id)
 	}
-	s.sourceChanged(id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -341,10 +337,4 @@ func (s *server) listRejections(w http.ResponseWriter, r *http.Request, c *call)
 		return fmt.Errorf("list rejections: %w", err)
 	}
 	return writeList(w, rs, next, toRejectionJSON)
-}
-
-func (s *server) sourceChanged(id string) {
-	if s.onSourceChanged != nil {
-		s.onSourceChanged(id)
-	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/relay"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/heraldhq/herald/internal/store/sqlite"
@@ -126,18 +127,25 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	apiCfg := api.Config{
 		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, Listener: hub,
 	}
+	svcCfg := service.Config{Store: st, Engine: s.engine}
 	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotImplemented)
 		io.WriteString(w, `{"error":{"code":"not_implemented","message":"this server's database does not support sources"}}`+"\n")
 	})
 	if ss, ok := st.(store.SourceStore); ok {
-		in, err := ingest.New(ingest.Config{Sources: ss, Publisher: s.engine, Logger: log})
+		var in *ingest.Handler
+		svcCfg.Sources, svcCfg.OnSourceChanged = ss, func(id string) { in.SourceChanged(id) }
+		svc, err := service.New(svcCfg)
 		if err != nil {
 			st.Close()
 			return nil, err
 		}
-		apiCfg.Sources, apiCfg.OnSourceChanged, inbound = ss, in.SourceChanged, in
+		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log}); err != nil {
+			st.Close()
+			return nil, err
+		}
+		apiCfg.Sources, apiCfg.Service, inbound = ss, svc, in
 	}
 	apiHandler, err := api.New(apiCfg)
 	if err != nil {

@@ -1,0 +1,144 @@
+// Package service carries out every change to herald's records: it writes through the
+// store, then tells whoever keeps a copy (the delivery engine, the gateway's source
+// cache) that the record changed. The REST API, the receiving gateway and the listener
+// hub change records only through it; reads go straight to the store.
+//
+// Each node's store also publishes endpoint changes to every node (store.Store's
+// WatchEndpoints), so a node whose API did not make the change learns of it too; the
+// service tells its own engine at once, before the write's caller gets an answer, so
+// that the next delivery never uses a copy this node knows is stale.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// Engine is what the service tells of changes; *delivery.Engine is one.
+type Engine interface {
+	// Publish stores m and its deliveries durably and queues them.
+	Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error)
+	// PublishWithTTL is Publish with the idempotency key remembered for ttl.
+	PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error)
+	// Wake says deliveries may have become due (after a retry, replay or resume).
+	Wake()
+	// EndpointChanged drops the engine's cached copy of an endpoint.
+	EndpointChanged(endpointID string)
+}
+
+// Config configures a Service.
+type Config struct {
+	Store  store.Store // required
+	Engine Engine      // required
+	// Sources keeps the receiving gateway's sources; nil when the store has none.
+	Sources store.SourceStore
+	// OnSourceChanged is told when a source is updated or deleted (to drop caches).
+	OnSourceChanged func(sourceID string)
+}
+
+// Service changes herald's records. Its methods are safe for concurrent use.
+type Service struct {
+	store           store.Store
+	engine          Engine
+	sources         store.SourceStore
+	onSourceChanged func(string)
+}
+
+// New returns a service over cfg's store and engine.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("service: Config.Store is required")
+	case cfg.Engine == nil:
+		return nil, errors.New("service: Config.Engine is required")
+	}
+	s := &Service{store: cfg.Store, engine: cfg.Engine, sources: cfg.Sources, onSourceChanged: cfg.OnSourceChanged}
+	return s, nil
+}
+
+// Publish stores m (ID, AppID, Type, Payload, IdempotencyKey and CreatedAt set) with
+// one delivery per endpoint that accepts it, and queues them; nil error means durable.
+func (s *Service) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
+	return s.engine.Publish(ctx, m)
+}
+
+// PublishWithTTL is Publish with the idempotency key remembered for ttl (the receiving
+// gateway keeps provider delivery ids longer than the API's default).
+func (s *Service) PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error) {
+	return s.engine.PublishWithTTL(ctx, m, ttl)
+}
+
+// CreateApp stores a new app.
+func (s *Service) CreateApp(ctx context.Context, a *domain.App) error {
+	return s.store.CreateApp(ctx, a)
+}
+
+// UpdateApp stores an app's new name, uid or metadata.
+func (s *Service) UpdateApp(ctx context.Context, a *domain.App) error {
+	return s.store.UpdateApp(ctx, a)
+}
+
+// DeleteApp deletes an app with its endpoints, messages and keys, and tells the engine
+// that its endpoints are gone.
+func (s *Service) DeleteApp(ctx context.Context, id string) error {
+	var endpoints []string
+	for p := (store.Page{Limit: store.MaxPageSize}); ; {
+		eps, next, err := s.store.ListEndpoints(ctx, id, p)
+		if err != nil {
+			return fmt.Errorf("list endpoints of app %s: %w", id, err)
+		}
+		for _, e := range eps {
+			endpoints = append(endpoints, e.ID)
+		}
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	if err := s.store.DeleteApp(ctx, id); err != nil {
+		return err
+	}
+	for _, ep := range endpoints {
+		s.engine.EndpointChanged(ep)
+	}
+	return nil
+}
+
+// CreateAPIKey stores a new API key (its hash; the key itself is never stored).
+func (s *Service) CreateAPIKey(ctx context.Context, k *domain.APIKey) error {
+	return s.store.CreateAPIKey(ctx, k)
+}
+
+// DeleteAPIKey deletes an API key of appID ("" for admin keys).
+func (s *Service) DeleteAPIKey(ctx context.Context, appID, id string) error {
+	return s.store.DeleteAPIKey(ctx, appID, id)
+}
+
+// RetryDelivery queues a delivery for an attempt now, whatever its status, and wakes
+// the engine; store.ErrConflict if it is in flight.
+func (s *Service) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*domain.Delivery, error) {
+	d, err := s.store.RetryDelivery(ctx, appID, id, now)
+	if err != nil {
+		return nil, err
+	}
+	s.engine.Wake()
+	return d, nil
+}
+
+// Replay queues one batch of finished deliveries matching f for an attempt now, and
+// wakes the engine when it queued any.
+func (s *Service) Replay(ctx context.Context, f store.ReplayFilter, now time.Time) (*store.ReplayResult, error) {
+	res, err := s.store.Replay(ctx, f, now)
+	if err != nil {
+		return nil, err
+	}
+	if res.Replayed > 0 {
+		s.engine.Wake()
+	}
+	return res, nil
+}
