@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
@@ -36,13 +35,13 @@ type appInput struct {
 // apply validates in and copies its fields into a; name is required when creating.
 func (in *appInput) apply(a *domain.App, create bool) error {
 	if in.Name.set || create {
-		if err := checkName("name", in.Name.v, 1); err != nil {
+		if err := domain.CheckName("name", in.Name.v, 1); err != nil {
 			return err
 		}
 		a.Name = in.Name.v
 	}
 	if in.UID.set {
-		if err := checkUID(in.UID.v); err != nil {
+		if err := domain.CheckUID(in.UID.v); err != nil {
 			return err
 		}
 		a.UID = in.UID.v
@@ -51,19 +50,6 @@ func (in *appInput) apply(a *domain.App, create bool) error {
 		a.Metadata = in.Metadata.v
 	}
 	a.Metadata = nonNil(a.Metadata)
-	return nil
-}
-
-// checkUID validates an app uid; "" (no uid) is valid.
-func checkUID(uid string) error {
-	switch {
-	case uid == "":
-		return nil
-	case len(uid) > 128 || !isTypeName(uid):
-		return invalidField("uid", "must be 1 to 128 of the characters a-z, A-Z, 0-9, _, . and -, not %q", uid)
-	case strings.HasPrefix(uid, "app_"):
-		return invalidField("uid", "must not start with app_, which is how app ids start: %q", uid)
-	}
 	return nil
 }
 

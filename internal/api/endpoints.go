@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
@@ -66,8 +65,8 @@ type endpointInput struct {
 // applyEndpoint validates in and copies its fields into e; url is required when creating.
 func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain.Endpoint, create bool) error {
 	if in.Description.set {
-		if n := utf8.RuneCountInString(in.Description.v); n > maxDescriptionLen {
-			return invalidField("description", "is %d characters long; the most is %d", n, maxDescriptionLen)
+		if err := domain.CheckDescription(in.Description.v); err != nil {
+			return err
 		}
 		e.Description = in.Description.v
 	}
@@ -75,13 +74,13 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 		e.Metadata = in.Metadata.v
 	}
 	if in.EventTypes.set {
-		if err := checkEventFilter(in.EventTypes.v); err != nil {
+		if err := domain.CheckEventFilter(in.EventTypes.v); err != nil {
 			return err
 		}
 		e.EventTypes = in.EventTypes.v
 	}
 	if in.Headers.set {
-		if err := checkHeaders(in.Headers.v); err != nil {
+		if err := domain.CheckHeaders(in.Headers.v); err != nil {
 			return err
 		}
 		e.Headers = in.Headers.v
@@ -93,20 +92,20 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 		e.SetState(in.State.v, "")
 	}
 	if in.MaxConcurrency.set {
-		if v := in.MaxConcurrency.v; v < 0 || v > maxConcurrency {
-			return invalidField("max_concurrency", "must be from 0 (the server default) to %d, not %d", maxConcurrency, v)
+		if err := domain.CheckConcurrency(in.MaxConcurrency.v); err != nil {
+			return err
 		}
 		e.MaxConcurrency = in.MaxConcurrency.v
 	}
 	if in.RateLimit.set {
-		if v := in.RateLimit.v; v < 0 {
-			return invalidField("rate_limit", "must not be negative (requests per second, 0 for no limit), not %g", v)
+		if err := domain.CheckRateLimit(in.RateLimit.v); err != nil {
+			return err
 		}
 		e.RateLimit = in.RateLimit.v
 	}
 	if in.TimeoutMS.set {
-		if v := in.TimeoutMS.v; v != 0 && (v < minTimeoutMS || v > maxTimeoutMS) {
-			return invalidField("timeout_ms", "must be 0 (the server default) or from %d to %d, not %d", minTimeoutMS, maxTimeoutMS, v)
+		if err := domain.CheckTimeoutMS(in.TimeoutMS.v); err != nil {
+			return err
 		}
 		e.TimeoutMS = in.TimeoutMS.v
 	}

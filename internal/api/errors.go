@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -91,8 +92,11 @@ type errorDetail struct {
 // with nothing of it in the answer) or, when the request was cancelled, 503.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae, ok := errors.AsType[*apiError](err)
+	fe, isField := errors.AsType[*domain.FieldError](err)
 	switch {
 	case ok:
+	case isField:
+		ae = invalidField(fe.Field, "%s", fe.Message)
 	case errors.Is(err, store.ErrClosed):
 		ae = errorf(http.StatusServiceUnavailable, codeUnavailable, "the server is shutting down")
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):

@@ -43,7 +43,7 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request, appID string)
 	if err := decodeBody(w, r, maxBodyBytes, true, &in); err != nil {
 		return err
 	}
-	if err := checkName("name", in.Name.v, 0); err != nil {
+	if err := domain.CheckName("name", in.Name.v, 0); err != nil {
 		return err
 	}
 	key, prefix, hash := NewAPIKey()

@@ -3,9 +3,9 @@ package api
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -15,8 +15,6 @@ import (
 type Listener interface {
 	Serve(w http.ResponseWriter, r *http.Request, hello relay.Hello) error
 }
-
-var listenerName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
 
 // listen serves GET /v1/listen?app=&source=&name=&events=: it attaches a `herald listen`
 // session as a live destination, creating (or updating) the app's listener endpoint
@@ -31,8 +29,8 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 	if name == "" {
 		name = "default"
 	}
-	if !listenerName.MatchString(name) {
-		q.fail(invalidQuery("name", "must be 1 to 64 letters, digits, '_', '.' or '-'"))
+	if err := domain.CheckListenerName(name); err != nil {
+		q.fail(invalidQuery("name", "%s", err.(*domain.FieldError).Message))
 	}
 	if err := q.done(); err != nil {
 		return err
@@ -40,8 +38,8 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 	var filter []string
 	if events != "" {
 		filter = strings.Split(events, ",")
-		if err := checkEventFilter(filter); err != nil {
-			return invalidQuery("events", "%v", strings.TrimPrefix(err.Error(), codeInvalidField+": "))
+		if err := domain.CheckEventFilter(filter); err != nil {
+			return invalidQuery("events", "%v", err)
 		}
 	}
 	ctx := r.Context()

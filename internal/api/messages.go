@@ -77,7 +77,7 @@ func (s *server) newMessage(in *messageInput, prefix, appID, key string) (*domai
 	if !in.Type.set {
 		return nil, invalidField(prefix+"type", "is required, such as response.completed")
 	}
-	if err := checkEventType(prefix+"type", in.Type.v); err != nil {
+	if err := domain.CheckEventType(prefix+"type", in.Type.v); err != nil {
 		return nil, err
 	}
 	if len(in.Payload) == 0 {
@@ -129,7 +129,7 @@ func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call)
 func (s *server) listMessages(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r.URL)
 	f := store.MessageFilter{AppID: c.appID, Type: q.str("type"), SourceID: q.id("source_id", "src"), TimeRange: q.timeRange(), Page: q.page("msg")}
-	if f.Type != "" && (len(f.Type) > maxTypeLen || !isTypeName(f.Type)) {
+	if f.Type != "" && (len(f.Type) > maxTypeLen || !domain.IsTypeName(f.Type)) {
 		q.fail(invalidQuery("type", "must be an event type name, not %q", f.Type))
 	}
 	if err := q.done(); err != nil {

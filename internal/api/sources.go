@@ -92,7 +92,7 @@ const (
 
 func (in *sourceInput) apply(src *domain.Source, create bool) error {
 	if in.Name.set {
-		if err := checkName("name", in.Name.v, 0); err != nil {
+		if err := domain.CheckName("name", in.Name.v, 0); err != nil {
 			return err
 		}
 		src.Name = in.Name.v
