@@ -1,0 +1,122 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/webhook"
+	"golang.org/x/time/rate"
+)
+
+// endpoint is the engine's cached view of one endpoint plus its live sending state.
+type endpoint struct {
+	id       string
+	cfg      *domain.Endpoint // nil until loaded
+	signer   *webhook.Standard
+	limiter  *rate.Limiter // nil: unlimited
+	validTo  time.Time     // reload after this (cache TTL, or a secret expiring)
+	changes  uint64        // how many times EndpointChanged was called for it
+	loadedAt uint64        // the value of changes when the load that gave cfg started
+	loading  bool
+	queue    []*job
+	inflight int
+	limit    int // current in-flight limit: lowered when the endpoint pushes back, raised on success
+	backoff  time.Time
+	throttle int // consecutive push-back answers (429, 502, 504)
+	timer    bool
+}
+
+// endpointCacheTTL bounds how stale the engine's copy of an endpoint may be when
+// another node (or the database directly) changed it.
+const endpointCacheTTL = 10 * time.Second
+
+// endpointChangedLocked marks ep's cached copy as changed: nothing more is sent with it,
+// and a queue waiting on it reloads it. e.mu must be held.
+func (e *Engine) endpointChangedLocked(ep *endpoint) {
+	ep.validTo = time.Time{}
+	ep.changes++
+	if len(ep.queue) > 0 && !ep.loading {
+		ep.loading = true
+		go e.load(ep)
+	}
+}
+
+// load fetches an endpoint's configuration and secrets, then resumes its queue.
+func (e *Engine) load(ep *endpoint) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.mu.Lock()
+	changes := ep.changes
+	e.mu.Unlock()
+	now := time.Now()
+	cfg, err := e.store.GetEndpoint(ctx, "", ep.id)
+	var signer *webhook.Standard
+	validTo := now.Add(endpointCacheTTL)
+	if err == nil {
+		var secrets []*domain.EndpointSecret
+		secrets, err = e.store.EndpointSecrets(ctx, ep.id, now)
+		if err == nil {
+			keys := make([]webhook.Secret, 0, len(secrets))
+			for _, s := range secrets {
+				keys = append(keys, s.Secret)
+				if s.ExpiresAt != nil && s.ExpiresAt.Before(validTo) {
+					validTo = *s.ExpiresAt
+				}
+			}
+			if len(keys) == 0 {
+				err = fmt.Errorf("endpoint %s has no active secret", ep.id)
+			} else {
+				signer, err = webhook.NewStandardKeys(keys)
+			}
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ep.loading = false
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Deleted: its deliveries went with it.
+		for _, j := range ep.queue {
+			delete(e.held, j.c.Delivery.ID)
+		}
+		ep.queue = nil
+		delete(e.endpoints, ep.id)
+		return
+	case err != nil:
+		e.log.Warn("load endpoint", "endpoint", ep.id, "err", err)
+		ep.validTo = time.Time{}
+		if !ep.timer {
+			ep.timer = true
+			time.AfterFunc(time.Second, func() {
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				ep.timer = false
+				e.pumpLocked(ep)
+			})
+		}
+		return
+	}
+	limit := cfg.MaxConcurrency
+	if limit <= 0 {
+		limit = e.cfg.EndpointConcurrency
+	}
+	if cfg.FIFO {
+		limit = 1
+	}
+	if ep.cfg == nil || ep.limit > limit || ep.cfg.MaxConcurrency != cfg.MaxConcurrency {
+		ep.limit = limit
+	}
+	if cfg.RateLimit > 0 && e.storeLimits() == 0 { // a shared store meters rates itself, across nodes
+		if ep.limiter == nil || float64(ep.limiter.Limit()) != cfg.RateLimit {
+			ep.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(1, int(cfg.RateLimit)))
+		}
+	} else {
+		ep.limiter = nil
+	}
+	ep.cfg, ep.signer, ep.validTo, ep.loadedAt = cfg, signer, validTo, changes
+	e.pumpLocked(ep)
+}
