@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -31,71 +30,22 @@ func (e *Engine) requestLocked(ep *endpoint, j *job) *request {
 	}
 }
 
-// send makes one attempt and turns its response into a result for the completer.
+// send makes one attempt and turns its response into a result for the recorder.
 func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	defer e.sends.Done()
 	started := time.Now()
 	resp := req.do(e)
 	d := j.c.Delivery
 	if resp.err != nil && (e.sendCtx.Err() != nil || errors.Is(resp.err, ErrListenerGone)) {
-		// A hard stop, or a listener that went away: the attempt did not really happen.
-		// Hand the delivery back to the store to go again at once (after a restart, or
-		// when the listener reconnects), without spending a retry.
-		e.mu.Lock()
-		ep.inflight--
-		e.inflight--
-		if e.sendCtx.Err() != nil {
-			e.aborted = append(e.aborted, d.ID)
-			e.mu.Unlock()
-			return
-		}
-		delete(e.held, d.ID)
-		e.m.Held.Set(float64(len(e.held)))
-		e.pumpLocked(ep)
-		e.mu.Unlock()
-		if err := e.store.ReleaseLeases(context.Background(), e.cfg.NodeID, []string{d.ID}); err != nil {
-			e.log.Warn("release a listener's delivery", "delivery", d.ID, "err", err)
-		}
+		e.abandon(ep, d.ID)
 		return
 	}
-	a := &domain.Attempt{
-		ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
-		Number: d.Attempts + 1, StartedAt: started.UTC(), Latency: resp.latency, StatusCode: resp.status,
-	}
-	r := &store.AttemptResult{Attempt: a}
-	push := false
-	switch {
-	case resp.err != nil:
-		a.Error = resp.err.Error()
-	case resp.status >= 200 && resp.status <= 299:
-	default:
-		a.Error = fmt.Sprintf("HTTP %d", resp.status)
-		push = resp.status == 429 || resp.status == 502 || resp.status == 504
-	}
-	if resp.header != nil {
-		a.ResponseHeaders = headerSummary(resp.header)
-		a.ResponseBody = resp.body
-	}
 	now := time.Now()
-	switch {
-	case a.Error == "":
-		r.Status, a.Outcome = domain.DeliverySucceeded, domain.OutcomeSucceeded
-	case resp.status == 410:
-		r.Status, a.Outcome = domain.DeliveryFailed, domain.OutcomeFailed
-		r.DisableEndpoint = "the endpoint answered 410 Gone"
-		r.EndpointFailed = true
-	default:
-		r.EndpointFailed = true
-		if next, ok := e.cfg.Policy.Next(d.RetryStep+1, now, resp.retryAfter); ok {
-			next = next.UTC()
-			r.Status, a.Outcome, r.NextAttemptAt = domain.DeliveryPending, domain.OutcomeRetrying, &next
-		} else {
-			r.Status, a.Outcome = domain.DeliveryFailed, domain.OutcomeFailed
-		}
-	}
-	e.m.Deliveries.WithLabelValues(a.Outcome).Inc()
+	o := classify(resp, d.RetryStep, e.cfg.Policy, now)
+	r := attemptResult(d, started, resp, o)
+	e.m.Deliveries.WithLabelValues(o.attempt).Inc()
 	e.m.AttemptLatency.Observe(resp.latency.Seconds())
-	if r.EndpointFailed {
+	if o.endpointFailed {
 		e.m.EndpointFailures.WithLabelValues(d.EndpointID).Inc()
 	}
 
@@ -103,48 +53,50 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	ep.inflight--
 	e.inflight--
 	j.done = true
-	switch {
-	case r.DisableEndpoint != "":
-		e.m.Disabled.WithLabelValues("gone").Inc()
-		e.log.Warn("endpoint disabled", "endpoint", ep.id, "reason", r.DisableEndpoint)
-		if ep.cfg != nil {
-			c := *ep.cfg
-			c.State, c.DisabledReason = domain.EndpointDisabled, r.DisableEndpoint
-			ep.cfg = &c
-		}
-	case push:
-		ep.throttle++
-		wait := resp.retryAfter
-		if wait <= 0 {
-			wait = min(time.Second<<min(ep.throttle-1, 6), time.Minute)
-		}
-		ep.backoff = now.Add(min(max(wait, time.Second), time.Hour))
-		ep.limit = max(1, ep.limit/2)
-	case r.Status == domain.DeliverySucceeded:
-		ep.throttle = 0
-		if ep.cfg != nil {
-			limit := ep.cfg.MaxConcurrency
-			if limit <= 0 {
-				limit = e.cfg.EndpointConcurrency
-			}
-			if ep.cfg.FIFO {
-				limit = 1
-			}
-			if ep.limit < limit {
-				ep.limit++
-			}
-		}
-	}
+	e.adaptLocked(ep, o, resp.retryAfter, now)
 	fifo := ep.cfg != nil && ep.cfg.FIFO || e.waitsForSlotLocked(ep)
 	e.pumpLocked(ep)
-	for other := range e.starved {
-		if e.inflight >= e.cfg.Workers {
-			break
-		}
-		e.pumpLocked(other)
-	}
+	e.pumpStarvedLocked()
 	e.mu.Unlock()
 	e.results <- result{r: r, fifo: fifo}
+}
+
+// abandon ends an attempt that did not really happen: a hard stop cut it short, or its
+// listener went away. The delivery goes back to the store to go again at once (after a
+// restart, or when the listener reconnects) without spending a retry.
+func (e *Engine) abandon(ep *endpoint, deliveryID string) {
+	e.mu.Lock()
+	ep.inflight--
+	e.inflight--
+	if e.sendCtx.Err() != nil {
+		e.aborted = append(e.aborted, deliveryID)
+		e.mu.Unlock()
+		return
+	}
+	delete(e.held, deliveryID)
+	e.m.Held.Set(float64(len(e.held)))
+	e.pumpLocked(ep)
+	e.mu.Unlock()
+	if err := e.store.ReleaseLeases(context.Background(), e.cfg.NodeID, []string{deliveryID}); err != nil {
+		e.log.Warn("release a listener's delivery", "delivery", deliveryID, "err", err)
+	}
+}
+
+// attemptResult is the record of an attempt at d that started at started, for the store.
+func attemptResult(d *domain.Delivery, started time.Time, resp response, o outcome) *store.AttemptResult {
+	a := &domain.Attempt{
+		ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
+		Number: d.Attempts + 1, StartedAt: started.UTC(), Latency: resp.latency, StatusCode: resp.status,
+		Error: o.errText, Outcome: o.attempt,
+	}
+	if resp.header != nil {
+		a.ResponseHeaders = headerSummary(resp.header)
+		a.ResponseBody = resp.body
+	}
+	return &store.AttemptResult{
+		Attempt: a, Status: o.status, NextAttemptAt: o.nextAttemptAt,
+		EndpointFailed: o.endpointFailed, DisableEndpoint: o.disableEndpoint,
+	}
 }
 
 func (r *request) do(e *Engine) response {

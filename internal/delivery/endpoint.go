@@ -100,13 +100,7 @@ func (e *Engine) load(ep *endpoint) {
 		}
 		return
 	}
-	limit := cfg.MaxConcurrency
-	if limit <= 0 {
-		limit = e.cfg.EndpointConcurrency
-	}
-	if cfg.FIFO {
-		limit = 1
-	}
+	limit := e.concurrencyLimit(cfg)
 	if ep.cfg == nil || ep.limit > limit || ep.cfg.MaxConcurrency != cfg.MaxConcurrency {
 		ep.limit = limit
 	}
@@ -119,4 +113,21 @@ func (e *Engine) load(ep *endpoint) {
 	}
 	ep.cfg, ep.signer, ep.validTo, ep.loadedAt = cfg, signer, validTo, changes
 	e.pumpLocked(ep)
+}
+
+// maxConcurrency returns an endpoint's own in-flight limit, or the engine's default.
+func (e *Engine) maxConcurrency(cfg *domain.Endpoint) int {
+	if cfg.MaxConcurrency > 0 {
+		return cfg.MaxConcurrency
+	}
+	return e.cfg.EndpointConcurrency
+}
+
+// concurrencyLimit returns how many deliveries to an endpoint may be in flight at once
+// when it does not push back: 1 for a FIFO endpoint, its maxConcurrency otherwise.
+func (e *Engine) concurrencyLimit(cfg *domain.Endpoint) int {
+	if cfg.FIFO {
+		return 1
+	}
+	return e.maxConcurrency(cfg)
 }

@@ -123,6 +123,47 @@ func (e *Engine) retryPumpLocked(ep *endpoint, d time.Duration) {
 	})
 }
 
+// pumpStarvedLocked gives free workers to endpoints that were waiting for one.
+// e.mu must be held.
+func (e *Engine) pumpStarvedLocked() {
+	for other := range e.starved {
+		if e.inflight >= e.cfg.Workers {
+			break
+		}
+		e.pumpLocked(other)
+	}
+}
+
+// adaptLocked adjusts an endpoint's sending state to the outcome of an attempt made at
+// now: a 410 disables the cached copy, push-back halves its in-flight limit and backs it
+// off (for retryAfter if the endpoint said so), and a success raises the limit again
+// towards the configured one. e.mu must be held.
+func (e *Engine) adaptLocked(ep *endpoint, o outcome, retryAfter time.Duration, now time.Time) {
+	switch {
+	case o.disableEndpoint != "":
+		e.m.Disabled.WithLabelValues("gone").Inc()
+		e.log.Warn("endpoint disabled", "endpoint", ep.id, "reason", o.disableEndpoint)
+		if ep.cfg != nil {
+			c := *ep.cfg
+			c.State, c.DisabledReason = domain.EndpointDisabled, o.disableEndpoint
+			ep.cfg = &c
+		}
+	case o.throttled:
+		ep.throttle++
+		wait := retryAfter
+		if wait <= 0 {
+			wait = min(time.Second<<min(ep.throttle-1, 6), time.Minute)
+		}
+		ep.backoff = now.Add(min(max(wait, time.Second), time.Hour))
+		ep.limit = max(1, ep.limit/2)
+	case o.status == domain.DeliverySucceeded:
+		ep.throttle = 0
+		if ep.cfg != nil && ep.limit < e.concurrencyLimit(ep.cfg) {
+			ep.limit++
+		}
+	}
+}
+
 // releaseQueueLocked hands an endpoint's queued deliveries back to the store (the endpoint
 // was paused or disabled after they were claimed); they stay pending there.
 func (e *Engine) releaseQueueLocked(ep *endpoint) {
