@@ -52,28 +52,7 @@ func (e *Engine) load(ep *endpoint) {
 	e.mu.Lock()
 	changes := ep.changes
 	e.mu.Unlock()
-	now := time.Now()
-	cfg, err := e.store.GetEndpoint(ctx, "", ep.id)
-	var signer *webhook.Standard
-	validTo := now.Add(endpointCacheTTL)
-	if err == nil {
-		var secrets []*domain.EndpointSecret
-		secrets, err = e.store.EndpointSecrets(ctx, ep.id, now)
-		if err == nil {
-			keys := make([]webhook.Secret, 0, len(secrets))
-			for _, s := range secrets {
-				keys = append(keys, s.Secret)
-				if s.ExpiresAt != nil && s.ExpiresAt.Before(validTo) {
-					validTo = *s.ExpiresAt
-				}
-			}
-			if len(keys) == 0 {
-				err = fmt.Errorf("endpoint %s has no active secret", ep.id)
-			} else {
-				signer, err = webhook.NewStandardKeys(keys)
-			}
-		}
-	}
+	cfg, signer, validTo, err := e.fetchEndpoint(ctx, ep.id, time.Now())
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ep.loading = false
@@ -85,21 +64,49 @@ func (e *Engine) load(ep *endpoint) {
 		}
 		ep.queue = nil
 		delete(e.endpoints, ep.id)
-		return
 	case err != nil:
 		e.log.Warn("load endpoint", "endpoint", ep.id, "err", err)
 		ep.validTo = time.Time{}
-		if !ep.timer {
-			ep.timer = true
-			time.AfterFunc(time.Second, func() {
-				e.mu.Lock()
-				defer e.mu.Unlock()
-				ep.timer = false
-				e.pumpLocked(ep)
-			})
-		}
-		return
+		e.retryPumpLocked(ep, time.Second)
+	default:
+		e.cacheLocked(ep, cfg, signer, validTo, changes)
+		e.pumpLocked(ep)
 	}
+}
+
+// fetchEndpoint reads an endpoint's configuration and makes a signer with its active
+// secrets; validTo is when the copy must be read again (the cache TTL from now, or
+// sooner when a secret expires).
+func (e *Engine) fetchEndpoint(ctx context.Context, id string, now time.Time) (cfg *domain.Endpoint, signer *webhook.Standard, validTo time.Time, err error) {
+	cfg, err = e.store.GetEndpoint(ctx, "", id)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	secrets, err := e.store.EndpointSecrets(ctx, id, now)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	validTo = now.Add(endpointCacheTTL)
+	keys := make([]webhook.Secret, 0, len(secrets))
+	for _, s := range secrets {
+		keys = append(keys, s.Secret)
+		if s.ExpiresAt != nil && s.ExpiresAt.Before(validTo) {
+			validTo = *s.ExpiresAt
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil, time.Time{}, fmt.Errorf("endpoint %s has no active secret", id)
+	}
+	signer, err = webhook.NewStandardKeys(keys)
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("make a signer: %w", err)
+	}
+	return cfg, signer, validTo, nil
+}
+
+// cacheLocked makes a freshly read configuration the endpoint's cached copy, as of the
+// changes-th call of EndpointChanged, and fits its limits to it. e.mu must be held.
+func (e *Engine) cacheLocked(ep *endpoint, cfg *domain.Endpoint, signer *webhook.Standard, validTo time.Time, changes uint64) {
 	limit := e.concurrencyLimit(cfg)
 	if ep.cfg == nil || ep.limit > limit || ep.cfg.MaxConcurrency != cfg.MaxConcurrency {
 		ep.limit = limit
@@ -112,7 +119,6 @@ func (e *Engine) load(ep *endpoint) {
 		ep.limiter = nil
 	}
 	ep.cfg, ep.signer, ep.validTo, ep.loadedAt = cfg, signer, validTo, changes
-	e.pumpLocked(ep)
 }
 
 // maxConcurrency returns an endpoint's own in-flight limit, or the engine's default.

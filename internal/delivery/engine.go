@@ -186,6 +186,20 @@ func (e *Engine) Start() {
 	e.signal()
 }
 
+// every calls f every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f(ctx)
+		}
+	}
+}
+
 // Stop stops claiming, hands queued deliveries back to the store, and waits for requests
 // in flight to finish and be recorded. If ctx ends first, the requests still in flight
 // are cancelled and their deliveries released for an immediate retry (by this node after
