@@ -99,6 +99,7 @@ func attemptResult(d *domain.Delivery, started time.Time, resp response, o outco
 	}
 }
 
+// do sends the request over its listener's relay or over HTTP.
 func (r *request) do(e *Engine) response {
 	if r.relay {
 		return e.sendRelay(r, time.Now())

@@ -8,6 +8,8 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
+// job is a delivery this node holds: queued on its endpoint, in flight, or done and
+// waiting for its outcome to be recorded.
 type job struct {
 	c       *store.Claimed
 	started bool
@@ -110,6 +112,8 @@ func (e *Engine) pumpLocked(ep *endpoint) {
 	}
 }
 
+// retryPumpLocked pumps the endpoint again after d, unless a pump is already set to
+// come. e.mu must be held.
 func (e *Engine) retryPumpLocked(ep *endpoint, d time.Duration) {
 	if ep.timer {
 		return
@@ -186,6 +190,7 @@ func (e *Engine) releaseQueueLocked(ep *endpoint) {
 }
 
 // saturatedLocked lists endpoints that should not get more deliveries claimed for now.
+// e.mu must be held.
 func (e *Engine) saturatedLocked() []string {
 	var out []string
 	now := time.Now()
