@@ -65,11 +65,7 @@ func (e *Engine) waitsForSlotLocked(ep *endpoint) bool {
 	if e.storeLimits() == 0 || ep.cfg == nil {
 		return false
 	}
-	limit := ep.cfg.MaxConcurrency
-	if limit <= 0 {
-		limit = e.cfg.EndpointConcurrency
-	}
-	return ep.inflight+len(ep.queue)+1 >= limit
+	return ep.inflight+len(ep.queue)+1 >= e.maxConcurrency(ep.cfg)
 }
 
 // fullClaimsOnly reports whether the claim loop should claim again at once only after a

@@ -5,19 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/domain"
-	"github.com/heraldhq/herald/internal/ids"
-	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 	"github.com/heraldhq/herald/webhook"
@@ -33,7 +28,7 @@ func TestClusterLimits(t *testing.T) {
 	secret := webhook.NewHMACSecret()
 	verifier, _ := webhook.NewStandardKeys([]webhook.Secret{secret})
 	var mu sync.Mutex
-	inflight, peak := map[string]int{}, map[string]int{}
+	active := map[string]*inflight{"/capped": {}, "/fifo": {}}
 	got := map[string][]int{}
 	var bad atomic.Int64
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -45,38 +40,26 @@ func TestClusterLimits(t *testing.T) {
 		}
 		var p struct{ N int }
 		json.Unmarshal(body, &p)
+		active[r.URL.Path].enter()
 		mu.Lock()
-		inflight[r.URL.Path]++
-		peak[r.URL.Path] = max(peak[r.URL.Path], inflight[r.URL.Path])
 		got[r.URL.Path] = append(got[r.URL.Path], p.N)
 		mu.Unlock()
 		time.Sleep(3 * time.Millisecond) // long enough for requests to overlap
-		mu.Lock()
-		inflight[r.URL.Path]--
-		mu.Unlock()
+		active[r.URL.Path].leave()
 	}))
 	defer recv.Close()
 
-	now := time.Now().UTC()
-	app := &domain.App{ID: ids.New("app"), Name: "cluster", CreatedAt: now, UpdatedAt: now}
-	if err := stores[0].CreateApp(bg, app); err != nil {
-		t.Fatal(err)
-	}
-	newEndpoint := func(path, typ string, mutate func(*domain.Endpoint)) {
-		e := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + path, EventTypes: []string{typ},
-			State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-		mutate(e)
-		if err := stores[1].CreateEndpoint(bg, e, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	newEndpoint("/capped", "capped", func(e *domain.Endpoint) { e.MaxConcurrency = 3 })
-	newEndpoint("/fifo", "fifo", func(e *domain.Endpoint) { e.FIFO = true })
+	app := createApp(t, stores[0])
+	createEndpoint(t, stores[1], app.ID, recv.URL+"/capped", secret, func(e *domain.Endpoint) {
+		e.EventTypes, e.MaxConcurrency = []string{"capped"}, 3
+	})
+	createEndpoint(t, stores[1], app.ID, recv.URL+"/fifo", secret, func(e *domain.Endpoint) {
+		e.EventTypes, e.FIFO = []string{"fifo"}, true
+	})
 
 	const n = 150
 	publish := func(eng *Engine, typ string, i int) {
-		m := &domain.Message{ID: ids.New("msg"), AppID: app.ID, Type: typ, Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: time.Now().UTC()}
-		if _, err := eng.Publish(bg, m); err != nil {
+		if _, err := eng.Publish(bg, newMessage(app.ID, typ, fmt.Sprintf(`{"n":%d}`, i))); err != nil {
 			t.Error(err)
 		}
 	}
@@ -111,11 +94,11 @@ func TestClusterLimits(t *testing.T) {
 	if len(got["/capped"]) != n || len(got["/fifo"]) != n {
 		t.Fatalf("received %d and %d requests, want %d each (no duplicates without failures)", len(got["/capped"]), len(got["/fifo"]), n)
 	}
-	if peak["/capped"] > 3 {
-		t.Errorf("the capped endpoint had %d requests in flight at once across the nodes; its max_concurrency is 3", peak["/capped"])
+	if n := active["/capped"].peak(); n > 3 {
+		t.Errorf("the capped endpoint had %d requests in flight at once across the nodes; its max_concurrency is 3", n)
 	}
-	if peak["/fifo"] != 1 {
-		t.Errorf("the FIFO endpoint had %d requests in flight at once", peak["/fifo"])
+	if n := active["/fifo"].peak(); n != 1 {
+		t.Errorf("the FIFO endpoint had %d requests in flight at once", n)
 	}
 	for i, v := range got["/fifo"] {
 		if v != i {
@@ -129,32 +112,18 @@ func TestClusterLimits(t *testing.T) {
 func newCluster(t *testing.T, n int) ([]*Engine, []*postgres.Store) {
 	t.Helper()
 	url := pgtest.URL(t)
-	key := make([]byte, 32)
-	box, _ := crypt.NewBox(key)
+	box := testCipher(t)
 	var engines []*Engine
 	var stores []*postgres.Store
-	t.Cleanup(func() {
-		for i := range engines {
-			ctx, cancel := context.WithTimeout(bg, 10*time.Second)
-			engines[i].Stop(ctx)
-			cancel()
-			stores[i].Close()
-		}
-	})
 	for i := 0; i < n; i++ {
-		s, err := postgres.Open(bg, url, postgres.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
+		s, err := postgres.Open(bg, url, postgres.Options{Cipher: box, Logger: discardLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng, err := New(Config{
-			Store: s, Logger: slog.New(slog.DiscardHandler), NodeID: fmt.Sprintf("node-%d", i),
-			Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}), Lease: 5 * time.Second,
+		t.Cleanup(func() { s.Close() })
+		eng := startEngine(t, Config{
+			Store: s, Logger: discardLogger(), NodeID: fmt.Sprintf("node-%d", i), Guard: loopbackGuard(), Lease: 5 * time.Second,
 		})
-		if err != nil {
-			s.Close()
-			t.Fatal(err)
-		}
-		eng.Start()
 		engines, stores = append(engines, eng), append(stores, s)
 	}
 	return engines, stores
@@ -179,15 +148,8 @@ func TestClusterEndpointChanges(t *testing.T) {
 		return got[path]
 	}
 
-	now := time.Now().UTC()
-	app := &domain.App{ID: ids.New("app"), Name: "cluster", CreatedAt: now, UpdatedAt: now}
-	if err := stores[0].CreateApp(bg, app); err != nil {
-		t.Fatal(err)
-	}
-	ep := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/old", EventTypes: []string{"a.b"}, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-	if err := stores[0].CreateEndpoint(bg, ep, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: ep.ID, Secret: secret, CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	app := createApp(t, stores[0])
+	ep := createEndpoint(t, stores[0], app.ID, recv.URL+"/old", secret, func(e *domain.Endpoint) { e.EventTypes = []string{"a.b"} })
 	// Wait until node 1 hears of endpoint changes (its LISTEN connection is up; when it
 	// comes up, every node drops what it cached before), by changing another endpoint.
 	watch, stop := context.WithCancel(bg)
@@ -196,10 +158,7 @@ func TestClusterEndpointChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: recv.URL + "/probe", EventTypes: []string{"probe"}, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-	if err := stores[0].CreateEndpoint(bg, probe, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: probe.ID, Secret: secret, CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	probe := createEndpoint(t, stores[0], app.ID, recv.URL+"/probe", secret, func(e *domain.Endpoint) { e.EventTypes = []string{"probe"} })
 	eventually(t, "node 1 to listen for endpoint changes", func() bool {
 		if err := stores[0].SetEndpointState(bg, probe.ID, domain.EndpointEnabled, ""); err != nil {
 			t.Fatal(err)
@@ -217,8 +176,7 @@ func TestClusterEndpointChanges(t *testing.T) {
 	})
 
 	publish := func() {
-		m := &domain.Message{ID: ids.New("msg"), AppID: app.ID, Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
-		if _, err := engines[1].Publish(bg, m); err != nil {
+		if _, err := engines[1].Publish(bg, newMessage(app.ID, "a.b", `{}`)); err != nil {
 			t.Fatal(err)
 		}
 	}

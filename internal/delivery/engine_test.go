@@ -2,29 +2,22 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/domain"
-	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/heraldhq/herald/webhook"
 )
-
-var bg = context.Background()
 
 type harness struct {
 	t     *testing.T
@@ -33,43 +26,26 @@ type harness struct {
 	app   *domain.App
 }
 
+// newHarness starts an engine on a new SQLite store, with a short retry schedule and an
+// app to publish to; mutate (if not nil) changes its configuration first.
 func newHarness(t *testing.T, mutate func(c *Config)) *harness {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, _ := crypt.NewBox(key)
-	s, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
+	s, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: testCipher(t), Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	loopback := netip.MustParsePrefix("127.0.0.0/8")
+	t.Cleanup(func() { s.Close() })
 	cfg := Config{
 		Store:  s,
-		Logger: slog.New(slog.DiscardHandler),
-		Guard:  netguard.New([]netip.Prefix{loopback}),
+		Logger: discardLogger(),
+		Guard:  loopbackGuard(),
 		Policy: Policy{Schedule: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}},
 		Lease:  3 * time.Second,
 	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	eng, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Start()
-	h := &harness{t: t, store: s, eng: eng}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(bg, 5*time.Second)
-		defer cancel()
-		eng.Stop(ctx)
-		s.Close()
-	})
-	h.app = &domain.App{ID: ids.New("app"), Name: "test", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := s.CreateApp(bg, h.app); err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return &harness{t: t, store: s, eng: startEngine(t, cfg), app: createApp(t, s)}
 }
 
 // receiver is a webhook endpoint on loopback that verifies every request and records it.
@@ -114,44 +90,20 @@ func (r *receiver) count() (int, int) {
 
 func (h *harness) endpoint(r *receiver, mutate func(e *domain.Endpoint)) *domain.Endpoint {
 	h.t.Helper()
-	e := &domain.Endpoint{
-		ID: ids.New("ep"), AppID: h.app.ID, URL: r.srv.URL, State: domain.EndpointEnabled,
-		CreatedAt: time.Now(), UpdatedAt: time.Now(),
-	}
-	if mutate != nil {
-		mutate(e)
-	}
-	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: r.secret, CreatedAt: time.Now()}
-	if err := h.store.CreateEndpoint(bg, e, sec); err != nil {
-		h.t.Fatal(err)
-	}
-	return e
+	return createEndpoint(h.t, h.store, h.app.ID, r.srv.URL, r.secret, mutate)
 }
 
 func (h *harness) publish(typ string, n int) []string {
 	h.t.Helper()
 	var out []string
 	for i := 0; i < n; i++ {
-		m := &domain.Message{ID: ids.New("msg"), AppID: h.app.ID, Type: typ,
-			Payload: json.RawMessage(fmt.Sprintf(`{"type":%q,"n":%d}`, typ, i)), CreatedAt: time.Now().UTC()}
+		m := newMessage(h.app.ID, typ, fmt.Sprintf(`{"type":%q,"n":%d}`, typ, i))
 		if _, err := h.eng.Publish(bg, m); err != nil {
 			h.t.Fatal(err)
 		}
 		out = append(out, m.ID)
 	}
 	return out
-}
-
-// eventually polls cond for up to 10 s; tests assert outcomes, not timings.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func (h *harness) deliveries(epID, status string) []*domain.Delivery {
@@ -308,21 +260,18 @@ func TestEngineFIFO(t *testing.T) {
 	h := newHarness(t, nil)
 	var mu sync.Mutex
 	var order []int
-	inflight, maxInflight := 0, 0
+	var active inflight
 	r := newReceiver(t, nil)
 	r.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		mu.Lock()
-		inflight++
-		maxInflight = max(maxInflight, inflight)
+		active.enter()
 		var body struct{ N int }
 		json.NewDecoder(req.Body).Decode(&body)
+		mu.Lock()
 		order = append(order, body.N)
 		n := len(order)
 		mu.Unlock()
 		time.Sleep(2 * time.Millisecond)
-		mu.Lock()
-		inflight--
-		mu.Unlock()
+		active.leave()
 		if n == 3 { // one failure: FIFO must retry it before moving on
 			w.WriteHeader(500)
 			return
@@ -341,25 +290,19 @@ func TestEngineFIFO(t *testing.T) {
 	if fmt.Sprint(order) != fmt.Sprint(want) {
 		t.Fatalf("order = %v, want %v", order, want)
 	}
-	if maxInflight != 1 {
-		t.Fatalf("%d requests in flight at once on a FIFO endpoint", maxInflight)
+	if n := active.peak(); n != 1 {
+		t.Fatalf("%d requests in flight at once on a FIFO endpoint", n)
 	}
 }
 
 func TestEngineConcurrencyLimitAndSlowEndpoint(t *testing.T) {
 	h := newHarness(t, nil)
-	var mu sync.Mutex
-	inflight, maxInflight := 0, 0
+	var active inflight
 	slow := newReceiver(t, nil)
 	slow.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		mu.Lock()
-		inflight++
-		maxInflight = max(maxInflight, inflight)
-		mu.Unlock()
+		active.enter()
 		time.Sleep(30 * time.Millisecond)
-		mu.Lock()
-		inflight--
-		mu.Unlock()
+		active.leave()
 	})
 	fast := newReceiver(t, nil)
 	se := h.endpoint(slow, func(e *domain.Endpoint) { e.MaxConcurrency = 3 })
@@ -368,8 +311,8 @@ func TestEngineConcurrencyLimitAndSlowEndpoint(t *testing.T) {
 	// The fast endpoint is not held back by the slow one.
 	eventually(t, "fast endpoint", func() bool { return len(h.deliveries(fe.ID, domain.DeliverySucceeded)) == 30 })
 	eventually(t, "slow endpoint", func() bool { return len(h.deliveries(se.ID, domain.DeliverySucceeded)) == 30 })
-	if maxInflight > 3 {
-		t.Fatalf("%d in flight on an endpoint limited to 3", maxInflight)
+	if n := active.peak(); n > 3 {
+		t.Fatalf("%d in flight on an endpoint limited to 3", n)
 	}
 }
 
@@ -472,34 +415,6 @@ func TestEngineStopReleasesQueued(t *testing.T) {
 	}
 }
 
-func TestPolicy(t *testing.T) {
-	p := Policy{Schedule: []time.Duration{5 * time.Second, time.Minute}, Jitter: 0.2, MaxRetryAfter: time.Hour}
-	now := time.Unix(0, 0)
-	for i := 0; i < 100; i++ {
-		next, ok := p.Next(1, now, 0)
-		if d := next.Sub(now); !ok || d < 4*time.Second || d > 6*time.Second {
-			t.Fatalf("step 1 delay %s outside 5s ± 20%%", d)
-		}
-	}
-	if _, ok := p.Next(3, now, 0); ok {
-		t.Fatal("retry after the schedule ended")
-	}
-	if next, _ := p.Next(2, now, 3*time.Hour); next.Sub(now) != time.Hour {
-		t.Fatalf("Retry-After of 3h not capped at 1h: %s", next.Sub(now))
-	}
-	if next, _ := p.Next(1, now, 30*time.Second); next.Sub(now) != 30*time.Second {
-		t.Fatalf("Retry-After 30s not honoured: %s", next.Sub(now))
-	}
-	if _, err := ParseSchedule("5s, 1m,2h"); err != nil {
-		t.Fatal(err)
-	}
-	for _, bad := range []string{"", "5x", "-1s"} {
-		if _, err := ParseSchedule(bad); err == nil {
-			t.Errorf("ParseSchedule(%q) accepted", bad)
-		}
-	}
-}
-
 // slowRecorder is the real store, but Complete returns only some time after it committed,
 // as when the recording goroutine is starved of CPU.
 type slowRecorder struct {
@@ -540,8 +455,7 @@ func TestEngineRetryClaimedBeforeRecordReturns(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(5 * time.Millisecond):
-				m := &domain.Message{ID: ids.New("msg"), AppID: h.app.ID, Type: "other", Payload: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
-				h.eng.Publish(bg, m)
+				h.eng.Publish(bg, newMessage(h.app.ID, "other", `{}`))
 			}
 		}
 	}()

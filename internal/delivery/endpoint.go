@@ -1,0 +1,139 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/webhook"
+	"golang.org/x/time/rate"
+)
+
+// endpoint is the engine's cached view of one endpoint plus its live sending state.
+type endpoint struct {
+	id       string
+	cfg      *domain.Endpoint // nil until loaded
+	signer   *webhook.Standard
+	limiter  *rate.Limiter // nil: unlimited
+	validTo  time.Time     // reload after this (cache TTL, or a secret expiring)
+	changes  uint64        // how many times EndpointChanged was called for it
+	loadedAt uint64        // the value of changes when the load that gave cfg started
+	loading  bool
+	queue    []*job
+	inflight int
+	limit    int // current in-flight limit: lowered when the endpoint pushes back, raised on success
+	backoff  time.Time
+	throttle int // consecutive push-back answers (429, 502, 504)
+	timer    bool
+}
+
+// endpointCacheTTL bounds how stale the engine's copy of an endpoint may be when
+// another node (or the database directly) changed it.
+const endpointCacheTTL = 10 * time.Second
+
+// endpointChangedLocked marks ep's cached copy as changed: nothing more is sent with it,
+// and a queue waiting on it reloads it. e.mu must be held.
+func (e *Engine) endpointChangedLocked(ep *endpoint) {
+	ep.validTo = time.Time{}
+	ep.changes++
+	if len(ep.queue) > 0 && !ep.loading {
+		ep.loading = true
+		go e.load(ep)
+	}
+}
+
+// load fetches an endpoint's configuration and secrets, then resumes its queue.
+func (e *Engine) load(ep *endpoint) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.mu.Lock()
+	changes := ep.changes
+	e.mu.Unlock()
+	cfg, signer, validTo, err := e.fetchEndpoint(ctx, ep.id, time.Now())
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ep.loading = false
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Deleted: its deliveries went with it.
+		for _, j := range ep.queue {
+			delete(e.held, j.c.Delivery.ID)
+		}
+		ep.queue = nil
+		delete(e.endpoints, ep.id)
+	case err != nil:
+		e.log.Warn("load endpoint", "endpoint", ep.id, "err", err)
+		ep.validTo = time.Time{}
+		e.retryPumpLocked(ep, time.Second)
+	default:
+		e.cacheLocked(ep, cfg, signer, validTo, changes)
+		e.pumpLocked(ep)
+	}
+}
+
+// fetchEndpoint reads an endpoint's configuration and makes a signer with its active
+// secrets; validTo is when the copy must be read again (the cache TTL from now, or
+// sooner when a secret expires).
+func (e *Engine) fetchEndpoint(ctx context.Context, id string, now time.Time) (cfg *domain.Endpoint, signer *webhook.Standard, validTo time.Time, err error) {
+	cfg, err = e.store.GetEndpoint(ctx, "", id)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	secrets, err := e.store.EndpointSecrets(ctx, id, now)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	validTo = now.Add(endpointCacheTTL)
+	keys := make([]webhook.Secret, 0, len(secrets))
+	for _, s := range secrets {
+		keys = append(keys, s.Secret)
+		if s.ExpiresAt != nil && s.ExpiresAt.Before(validTo) {
+			validTo = *s.ExpiresAt
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil, time.Time{}, fmt.Errorf("endpoint %s has no active secret", id)
+	}
+	signer, err = webhook.NewStandardKeys(keys)
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("make a signer: %w", err)
+	}
+	return cfg, signer, validTo, nil
+}
+
+// cacheLocked makes a freshly read configuration the endpoint's cached copy, as of the
+// changes-th call of EndpointChanged, and fits its limits to it. e.mu must be held.
+func (e *Engine) cacheLocked(ep *endpoint, cfg *domain.Endpoint, signer *webhook.Standard, validTo time.Time, changes uint64) {
+	limit := e.concurrencyLimit(cfg)
+	if ep.cfg == nil || ep.limit > limit || ep.cfg.MaxConcurrency != cfg.MaxConcurrency {
+		ep.limit = limit
+	}
+	if cfg.RateLimit > 0 && e.storeLimits() == 0 { // a shared store meters rates itself, across nodes
+		if ep.limiter == nil || float64(ep.limiter.Limit()) != cfg.RateLimit {
+			ep.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(1, int(cfg.RateLimit)))
+		}
+	} else {
+		ep.limiter = nil
+	}
+	ep.cfg, ep.signer, ep.validTo, ep.loadedAt = cfg, signer, validTo, changes
+}
+
+// maxConcurrency returns an endpoint's own in-flight limit, or the engine's default.
+func (e *Engine) maxConcurrency(cfg *domain.Endpoint) int {
+	if cfg.MaxConcurrency > 0 {
+		return cfg.MaxConcurrency
+	}
+	return e.cfg.EndpointConcurrency
+}
+
+// concurrencyLimit returns how many deliveries to an endpoint may be in flight at once
+// when it does not push back: 1 for a FIFO endpoint, its maxConcurrency otherwise.
+func (e *Engine) concurrencyLimit(cfg *domain.Endpoint) int {
+	if cfg.FIFO {
+		return 1
+	}
+	return e.maxConcurrency(cfg)
+}

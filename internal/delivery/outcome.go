@@ -1,0 +1,54 @@
+package delivery
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
+)
+
+// goneReason is why an endpoint that answered 410 is disabled.
+const goneReason = "the endpoint answered 410 Gone"
+
+// outcome is what one attempt means for its delivery and its endpoint.
+type outcome struct {
+	errText         string     // the attempt's error: "" when it succeeded
+	attempt         string     // the attempt's outcome: domain.OutcomeSucceeded, OutcomeRetrying or OutcomeFailed
+	status          string     // the delivery's new status: domain.DeliverySucceeded, DeliveryPending or DeliveryFailed
+	nextAttemptAt   *time.Time // when the delivery goes again (UTC); nil when it does not
+	endpointFailed  bool       // the attempt failed, so the endpoint is failing
+	disableEndpoint string     // why the endpoint must be disabled now; "" when it need not be
+	throttled       bool       // the endpoint pushed back (429, 502, 504): send to it more slowly
+}
+
+// classify decides what an attempt's response means for a delivery whose retry step
+// (its position in p's schedule) was retryStep before the attempt. It reads no clock and
+// touches no state; only p's jitter makes it random.
+func classify(resp response, retryStep int, p Policy, now time.Time) outcome {
+	var o outcome
+	switch {
+	case resp.err != nil:
+		o.errText = resp.err.Error()
+	case resp.status >= 200 && resp.status <= 299:
+	default:
+		o.errText = fmt.Sprintf("HTTP %d", resp.status)
+		o.throttled = resp.status == 429 || resp.status == 502 || resp.status == 504
+	}
+	switch {
+	case o.errText == "":
+		o.status, o.attempt = domain.DeliverySucceeded, domain.OutcomeSucceeded
+	case resp.status == 410:
+		o.status, o.attempt = domain.DeliveryFailed, domain.OutcomeFailed
+		o.disableEndpoint = goneReason
+		o.endpointFailed = true
+	default:
+		o.endpointFailed = true
+		if next, ok := p.Next(retryStep+1, now, resp.retryAfter); ok {
+			next = next.UTC()
+			o.status, o.attempt, o.nextAttemptAt = domain.DeliveryPending, domain.OutcomeRetrying, &next
+		} else {
+			o.status, o.attempt = domain.DeliveryFailed, domain.OutcomeFailed
+		}
+	}
+	return o
+}
