@@ -9,7 +9,7 @@ import (
 )
 
 // When several nodes share one store (the store implements store.Notifier), the engine
-// changes in four ways:
+// changes in five ways:
 //
 //   - Limits: an endpoint's max_concurrency and rate_limit must hold across nodes, which
 //     only the store can see. The engine asks it to enforce them in Claim and on publish
