@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -82,5 +83,61 @@ func TestContractCheckerCatchesDrift(t *testing.T) {
 				t.Errorf("reported %q, want it to mention %q", got[0], tc.want)
 			}
 		})
+	}
+}
+
+// TestWireTypesMatchDocument checks the Go types the API encodes its answers from
+// and decodes request bodies into against their schemas in openapi.yaml, both ways:
+// a field the document lacks, a property without a field, a required property that
+// may be left out of an answer, or a type that cannot hold the property's fails.
+func TestWireTypesMatchDocument(t *testing.T) {
+	v, err := openapitest.New(context.Background(), openapiYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		schema string
+		typ    reflect.Type
+		use    openapitest.Use
+		except []string
+	}{
+		{"Error", reflect.TypeFor[errorBody](), openapitest.Answer, nil},
+		{"App", reflect.TypeFor[appJSON](), openapitest.Answer, nil},
+		{"AppList", reflect.TypeFor[list[appJSON]](), openapitest.Answer, nil},
+		{"APIKey", reflect.TypeFor[keyJSON](), openapitest.Answer, nil},
+		{"APIKeyList", reflect.TypeFor[list[keyJSON]](), openapitest.Answer, nil},
+		{"Endpoint", reflect.TypeFor[endpointJSON](), openapitest.Answer, nil},
+		{"EndpointList", reflect.TypeFor[list[endpointJSON]](), openapitest.Answer, nil},
+		{"EndpointSecrets", reflect.TypeFor[secretsJSON](), openapitest.Answer, nil},
+		{"ReplayResult", reflect.TypeFor[replayJSON](), openapitest.Answer, nil},
+		{"Message", reflect.TypeFor[messageJSON](), openapitest.Answer, nil},
+		{"MessageList", reflect.TypeFor[list[messageJSON]](), openapitest.Answer, nil},
+		{"BatchResult", reflect.TypeFor[batchResultJSON](), openapitest.Answer, nil},
+		{"Delivery", reflect.TypeFor[deliveryJSON](), openapitest.Answer, nil},
+		{"DeliveryList", reflect.TypeFor[list[deliveryJSON]](), openapitest.Answer, nil},
+		{"Attempt", reflect.TypeFor[attemptJSON](), openapitest.Answer, nil},
+		{"AttemptList", reflect.TypeFor[list[attemptJSON]](), openapitest.Answer, nil},
+		{"Source", reflect.TypeFor[sourceJSON](), openapitest.Answer, nil},
+		{"SourceList", reflect.TypeFor[list[sourceJSON]](), openapitest.Answer, nil},
+		{"Rejection", reflect.TypeFor[rejectionJSON](), openapitest.Answer, nil},
+		{"RejectionList", reflect.TypeFor[list[rejectionJSON]](), openapitest.Answer, nil},
+
+		{"AppCreate", reflect.TypeFor[appInput](), openapitest.Decoded, nil},
+		{"AppUpdate", reflect.TypeFor[appInput](), openapitest.Decoded, nil},
+		{"APIKeyCreate", reflect.TypeFor[keyInput](), openapitest.Decoded, nil},
+		{"EndpointCreate", reflect.TypeFor[endpointInput](), openapitest.Decoded, nil},
+		// secret is decoded to refuse it with a pointer to .../secret/rotate.
+		{"EndpointUpdate", reflect.TypeFor[endpointInput](), openapitest.Decoded, []string{"secret"}},
+		{"RotateSecret", reflect.TypeFor[rotateInput](), openapitest.Decoded, nil},
+		{"Replay", reflect.TypeFor[replayInput](), openapitest.Decoded, nil},
+		{"MessageCreate", reflect.TypeFor[messageInput](), openapitest.Decoded, nil},
+		{"BatchCreate", reflect.TypeFor[batchInput](), openapitest.Decoded, nil},
+		{"SourceCreate", reflect.TypeFor[sourceInput](), openapitest.Decoded, nil},
+		{"SourceUpdate", reflect.TypeFor[sourceInput](), openapitest.Decoded, nil},
+	}
+	for _, tc := range cases {
+		for _, err := range v.CheckType(tc.schema, tc.typ, tc.use, tc.except...) {
+			t.Errorf("%v: %v", tc.typ, err)
+		}
 	}
 }
