@@ -35,7 +35,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // maxErrorBody bounds how much of an error answer is read.
@@ -55,47 +54,6 @@ func New(baseURL, apiKey string, httpClient *http.Client) *Client {
 		httpClient = http.DefaultClient
 	}
 	return &Client{baseURL: strings.TrimRight(baseURL, "/"), apiKey: apiKey, hc: httpClient}
-}
-
-// Error is an answer other than 2xx, as the API describes it.
-type Error struct {
-	Status  int    // the HTTP status code
-	Code    string // the API's error code, such as "not_found"; for an answer that is not the API's error JSON, the status text in snake case, such as "bad_gateway"
-	Message string // the API's explanation
-}
-
-// Error returns "<code>: <message> (HTTP <status>)".
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s (HTTP %d)", e.Code, e.Message, e.Status)
-}
-
-// decodeError turns a non-2xx answer into an *Error.
-func decodeError(resp *http.Response) *Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	var env struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(body, &env); err == nil && env.Error.Code != "" {
-		return &Error{Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
-	}
-	code := strings.ToLower(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_"))
-	if code == "" {
-		code = "http_" + strconv.Itoa(resp.StatusCode)
-	}
-	msg := strings.Join(strings.Fields(string(body)), " ")
-	if !utf8.ValidString(msg) {
-		msg = ""
-	}
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
-	if msg == "" {
-		msg = "the server answered " + resp.Status
-	}
-	return &Error{Status: resp.StatusCode, Code: code, Message: msg}
 }
 
 // request describes one API call.

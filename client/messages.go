@@ -124,6 +124,11 @@ type BatchResult struct {
 	Duplicate bool `json:"duplicate"` // its idempotency key was seen: Message is the original
 }
 
+// batchResults is the answer of PublishBatch.
+type batchResults struct {
+	Data []*BatchResult `json:"data"`
+}
+
 // PublishBatch publishes up to 1,000 messages in one request and returns them in order.
 // The server checks every message before it stores any; payloads are sent byte for byte.
 func (c *Client) PublishBatch(ctx context.Context, app string, in []MessageInput) ([]*BatchResult, error) {
@@ -141,9 +146,7 @@ func (c *Client) PublishBatch(ctx context.Context, app string, in []MessageInput
 		b.Write(enc)
 	}
 	b.WriteString(`]}`)
-	var out struct {
-		Data []*BatchResult `json:"data"`
-	}
+	var out batchResults
 	if _, err := c.do(ctx, request{method: http.MethodPost, path: p, body: b.Bytes()}, &out); err != nil {
 		return nil, err
 	}

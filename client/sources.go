@@ -53,11 +53,14 @@ func (c *Client) DeleteSource(ctx context.Context, app, sourceID string) error {
 	return err
 }
 
+// sourceSecrets is the answer of SourceSecrets.
+type sourceSecrets struct {
+	Secrets []string `json:"secrets"`
+}
+
 // SourceSecrets returns the secrets a source verifies with, newest first.
 func (c *Client) SourceSecrets(ctx context.Context, app, sourceID string) ([]string, error) {
-	var out struct {
-		Secrets []string `json:"secrets"`
-	}
+	var out sourceSecrets
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app, "sources", sourceID, "secrets")}, &out); err != nil {
 		return nil, err
 	}
