@@ -12,7 +12,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 )
 
-// Field limits from docs/api.md.
+// Field limits, as openapi.yaml documents them.
 const (
 	maxNameLen        = 256 // app and API key names, in characters
 	maxDescriptionLen = 1024
