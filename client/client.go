@@ -1,14 +1,30 @@
-// Package client is a Go client for herald's REST API (docs/api.md): apps, API keys,
-// endpoints, messages, deliveries and attempts.
+// Package client is the Go client of herald's REST API, for the backend that sends
+// webhooks through herald: publish messages (one or a batch), manage apps, API keys,
+// endpoints (secrets, rotation, replay) and sources, and list messages, deliveries and
+// attempts (retry a delivery). docs/api.md explains the API; its OpenAPI document,
+// served at /openapi.yaml, describes every field, and the types of this package are
+// checked against it.
 //
 // Every method takes a context first and sends one request; an app parameter is the
-// app's id or its uid, which the API accepts alike. An answer other than 2xx
-// is returned as an *Error carrying the API's status, code and message; any other
-// failure (connection refused, a timeout, an undecodable answer) is wrapped with the
-// request's method and path. List methods return one page, newest first, and the
-// cursor of the next page ("" on the last page):
+// app's id or its uid, which the API accepts alike. An answer other than 2xx is
+// returned as an *Error carrying the API's status, code and message (ErrorCode reads
+// the code out of any error, to compare with the Code constants); any other failure
+// (connection refused, a timeout, an undecodable answer) is wrapped with the request's
+// method and path.
 //
 //	c := client.New("http://127.0.0.1:8080", os.Getenv("HERALD_API_KEY"), nil)
+//	msg, _, _, err := c.Publish(ctx, "acme", client.MessageInput{
+//		Type:           "invoice.paid",
+//		Payload:        json.RawMessage(`{"id": "inv_1"}`),
+//		IdempotencyKey: "inv_1-paid", // a retried publish sends nothing twice
+//	})
+//	if client.ErrorCode(err) == client.CodeNotFound {
+//		// no app "acme"
+//	}
+//
+// List methods return one page, newest first, and the cursor of the next page ("" on
+// the last page):
+//
 //	var cursor string
 //	for {
 //		apps, next, err := c.ListApps(ctx, client.ListParams{Cursor: cursor})

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,28 +31,42 @@ type Server struct {
 	URL      string      // such as http://127.0.0.1:41234
 	AdminKey string      // an admin API key
 	Store    store.Store // the store behind the API, for tests that set up what the API cannot
+
+	close func()
 }
 
 // NewServer starts the API for the test t and stops it when t ends. Messages are
 // stored with their deliveries and never sent: there is no delivery engine.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
+	s, err := Start(t.TempDir(), t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts the API over a store in the directory dir, reporting every answer
+// that departs from the OpenAPI document to report; NewServer is Start for a test.
+// Stop it with Close.
+func Start(dir string, report openapitest.Reporter) (*Server, error) {
 	ctx := context.Background()
 	key := make([]byte, crypt.KeySize)
 	rand.Read(key)
 	box, err := crypt.NewBox(key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	discard := slog.New(slog.DiscardHandler)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: discard})
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "herald.db"), sqlite.Options{Cipher: box, Logger: discard})
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("open the store: %w", err)
 	}
-	t.Cleanup(func() { st.Close() })
 	apiKey, prefix, hash := api.NewAPIKey()
 	if err := st.CreateAPIKey(ctx, &domain.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
+		st.Close()
+		return nil, fmt.Errorf("create the admin key: %w", err)
 	}
 	h, err := api.New(api.Config{
 		Store:  st,
@@ -64,12 +79,20 @@ func NewServer(t testing.TB) *Server {
 		}},
 	})
 	if err != nil {
-		t.Fatal(err)
+		st.Close()
+		return nil, err
 	}
-	srv := httptest.NewServer(validator(t).Handler(t, h))
-	t.Cleanup(srv.Close)
-	return &Server{URL: srv.URL, AdminKey: apiKey, Store: st}
+	v, err := openapitest.New(ctx, api.OpenAPI())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	srv := httptest.NewServer(v.Handler(report, h))
+	return &Server{URL: srv.URL, AdminKey: apiKey, Store: st, close: func() { srv.Close(); st.Close() }}, nil
 }
+
+// Close stops the server and closes its store.
+func (s *Server) Close() { s.close() }
 
 // HTTPClient returns an HTTP client for a client of a herald server that the test
 // started otherwise (a whole `herald serve`): every answer it gets is checked
