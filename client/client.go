@@ -133,6 +133,15 @@ func (c *Client) do(ctx context.Context, r request, out any) (*http.Response, er
 	return resp, nil
 }
 
+// call sends r and returns the answer decoded into a new T.
+func call[T any](ctx context.Context, c *Client, r request) (*T, error) {
+	var v T
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // list is the shape of every list answer.
 type list[T any] struct {
 	Data       []*T   `json:"data"`
