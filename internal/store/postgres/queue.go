@@ -2,14 +2,14 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -138,6 +138,11 @@ var claimSQL = `WITH want AS (
 	SELECT ` + deliveryColumnsOf("c") + `, m.type, m.payload, m.headers FROM claimed c JOIN messages m ON m.id = c.message_id
 	ORDER BY c.next_attempt_at, c.seq`
 
+// deliveryColumnsOf is sqlstore.DeliveryColumns qualified by a table alias.
+func deliveryColumnsOf(alias string) string {
+	return alias + `.` + strings.ReplaceAll(strings.Join(strings.Fields(sqlstore.DeliveryColumns), " "), ", ", ", "+alias+`.`)
+}
+
 // slotState is what an endpoint's slots say: which are taken, and by which deliveries.
 type slotState struct {
 	taken   map[int]bool
@@ -218,8 +223,8 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 			rate    float64
 			due     int
 		}
-		rows, err := tx.Query(ctx, claimEndpointsSQL, nonNil(r.Exclude), r.Now, r.Limit, r.EndpointConcurrency)
-		eps, err := collect(rows, err, func(row scanner) (ep, error) {
+		rows, err := tx.Query(ctx, claimEndpointsSQL, sqlstore.NonNil(r.Exclude), r.Now, r.Limit, r.EndpointConcurrency)
+		eps, err := sqlstore.Collect(rows, err, func(row sqlstore.Row) (ep, error) {
 			var e ep
 			err := row.Scan(&e.id, &e.fifo, &e.maxConc, &e.rate, &e.due)
 			return e, err
@@ -252,7 +257,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 			if slots, err = readSlots(rows, err); err == nil {
 				var rows pgx.Rows
 				rows, err = br.Query()
-				_, err = collect(rows, err, func(row scanner) (struct{}, error) {
+				_, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
 					var id string
 					var b bucket
 					err := row.Scan(&id, &b.tokens, &b.at)
@@ -316,9 +321,9 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 		}
 		rows, err = tx.Query(ctx, claimSQL, wantIDs, wantN, wantFIFO, r.Now, r.Owner, r.LeaseUntil,
 			slotEps, slotNums, slotRanks, bucketEps, bucketLevels)
-		out, err = collect(rows, err, func(row scanner) (*store.Claimed, error) {
+		out, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (*store.Claimed, error) {
 			c := &store.Claimed{}
-			d, _, err := scanDeliveryWith(row, &c.Type, &c.Payload, &c.Headers)
+			d, err := s.ScanDeliveryWith(row, &c.Type, &c.Payload, &c.Headers)
 			c.Delivery = d
 			if len(c.Headers) == 0 {
 				c.Headers = nil
@@ -408,7 +413,7 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 		a := r.Attempt
 		aID, aDlv, aApp, aEp, aMsg = append(aID, a.ID), append(aDlv, a.DeliveryID), append(aApp, a.AppID), append(aEp, a.EndpointID), append(aMsg, a.MessageID)
 		aNum, aStarted, aLatency, aCode = append(aNum, int32(a.Number)), append(aStarted, a.StartedAt), append(aLatency, a.Latency.Microseconds()), append(aCode, int32(a.StatusCode))
-		aHeaders, aBody, aErr, aOutcome = append(aHeaders, jsonText(nonNilMap(a.ResponseHeaders))), append(aBody, a.ResponseBody), append(aErr, a.Error), append(aOutcome, a.Outcome)
+		aHeaders, aBody, aErr, aOutcome = append(aHeaders, sqlstore.JSON(a.ResponseHeaders)), append(aBody, a.ResponseBody), append(aErr, a.Error), append(aOutcome, a.Outcome)
 		if f, ok := finals[a.DeliveryID]; ok {
 			f.r, f.n = r, f.n+1
 		} else {
@@ -464,7 +469,7 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 				AS u(id, status, n, next, code, err, at)
 			WHERE d.id = u.id`,
 			order, dStatus, dN, dNext, dCode, dErr, dAt)
-		b.Queue(`INSERT INTO attempts (`+attemptColumns+`)
+		b.Queue(`INSERT INTO attempts (`+sqlstore.AttemptColumns+`)
 			SELECT u.id, u.dlv, u.app, u.ep, u.msg, u.num, u.started, u.latency, u.code, u.headers::jsonb, u.body, u.err, u.outcome
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::bigint[],
 				$9::int[], $10::text[], $11::bytea[], $12::text[], $13::text[])
@@ -505,97 +510,6 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 	return err
 }
 
-// NextWake implements store.Store.
-func (s *Store) NextWake(ctx context.Context) (time.Time, bool, error) {
-	var next *time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'`).Scan(&next); err != nil {
-		return time.Time{}, false, err
-	}
-	if next == nil {
-		return time.Time{}, false, nil
-	}
-	return next.UTC(), true, nil
-}
-
-// QueueDepth implements store.Store.
-func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = 'pending'`).Scan(&n)
-	return n, err
-}
-
-// RetryDelivery implements store.Store.
-func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*domain.Delivery, error) {
-	var d *domain.Delivery
-	err := s.write(ctx, false, func(tx pgx.Tx) error {
-		var status string
-		var owner *string
-		var next *time.Time
-		err := tx.QueryRow(ctx, `SELECT status, lease_owner, next_attempt_at FROM deliveries WHERE id = $1 AND app_id = $2 FOR UPDATE`,
-			id, appID).Scan(&status, &owner, &next)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.NotFound("delivery", id)
-		}
-		if err != nil {
-			return err
-		}
-		if status == domain.DeliveryPending && owner != nil && next != nil && next.After(now) {
-			return fmt.Errorf("delivery %s is being attempted right now: %w", id, store.ErrConflict)
-		}
-		d, err = scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_step = 0,
-			lease_owner = NULL, updated_at = $1 WHERE id = $2 RETURNING `+deliveryColumns, now, id))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.requestNotify()
-	return d, nil
-}
-
-// Replay implements store.Store.
-func (s *Store) Replay(ctx context.Context, f store.ReplayFilter, now time.Time) (*store.ReplayResult, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 5000 {
-		limit = 1000
-	}
-	since, until := timeBounds(f.TimeRange)
-	var res store.ReplayResult
-	err := s.write(ctx, false, func(tx pgx.Tx) error {
-		res = store.ReplayResult{}
-		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $1 AND app_id = $2)`, f.EndpointID, f.AppID).Scan(&ok); err != nil {
-			return err
-		}
-		if !ok {
-			return store.NotFound("endpoint", f.EndpointID)
-		}
-		rows, err := tx.Query(ctx, `SELECT id FROM deliveries WHERE endpoint_id = $1 AND id > $2 AND status <> 'pending'
-			AND ($3 = '' OR status = $3) AND created_at >= $4 AND created_at < $5 ORDER BY id LIMIT $6 FOR UPDATE`,
-			f.EndpointID, f.After, f.Status, since, until, limit)
-		ids, err := collect(rows, err, scanString)
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_step = 0, lease_owner = NULL,
-			updated_at = $1 WHERE id = ANY($2)`, now, ids); err != nil {
-			return err
-		}
-		res.Replayed = len(ids)
-		if len(ids) == limit {
-			res.Next = ids[len(ids)-1]
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if res.Replayed > 0 {
-		s.requestNotify()
-	}
-	return &res, nil
-}
-
 // Purge implements store.Store. A delivery that a retry or replay makes pending while the
 // purge runs keeps its message.
 func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit int) (*store.PurgeResult, error) {
@@ -607,7 +521,7 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 		res = store.PurgeResult{}
 		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE created_at < $1 AND NOT EXISTS (
 			SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'pending') ORDER BY created_at LIMIT $2`, before, limit)
-		ids, err := collect(rows, err, scanString)
+		ids, err := sqlstore.Collect(rows, err, sqlstore.ScanString)
 		if err != nil {
 			return err
 		}
@@ -650,24 +564,4 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 		return nil, err
 	}
 	return &res, nil
-}
-
-// DisableFailingEndpoints implements store.Store.
-func (s *Store) DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error) {
-	var out []*domain.Endpoint
-	err := s.write(ctx, false, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE endpoints SET state = 'disabled', disabled_reason = $1, updated_at = $2
-			WHERE state = 'enabled' AND failing_since IS NOT NULL AND failing_since < $3 RETURNING `+endpointColumns,
-			reason, time.Now(), since)
-		out, err = collect(rows, err, scanEndpoint)
-		return err
-	})
-	if err == nil {
-		ids := make([]string, len(out))
-		for i, e := range out {
-			ids[i] = e.ID
-		}
-		s.notifyEndpoints(ids...)
-	}
-	return out, err
 }
