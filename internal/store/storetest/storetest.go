@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"Notifier", testNotifier},
 		{"Locker", testLocker},
 		{"Sources", testSources},
+		{"EndpointKinds", testEndpointKinds},
+		{"WatchEndpoints", testWatchEndpoints},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
