@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"time"
@@ -14,16 +13,20 @@ import (
 
 // types are SQLite's column types for the placeholders of sqlstore's migrations.
 var types = map[string]string{
-	"time": "INTEGER", // unix milliseconds
+	"time":   "INTEGER", // unix milliseconds
+	"json":   "TEXT",
+	"blob":   "BLOB",
+	"list":   "TEXT NOT NULL DEFAULT '[]'", // a JSON array
+	"bool":   "INTEGER NOT NULL DEFAULT 0",
+	"real":   "REAL",
+	"bigint": "INTEGER",
+	"keyed":  " WITHOUT ROWID", // small rows keyed by id: one b-tree instead of a table plus an id index
+	"queue":  " WITHOUT ROWID",
 }
 
-// migrations returns the schema's migrations: sqlstore's shared ones and this package's.
+// migrations returns the schema's migrations, all of them sqlstore's.
 func migrations() ([]sqlstore.Migration, error) {
-	own, err := fs.Sub(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	return sqlstore.Migrations(own, types)
+	return sqlstore.Migrations(nil, types)
 }
 
 // migrate applies the embedded migrations that are not yet recorded in schema_migrations.

@@ -5,7 +5,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,9 +17,6 @@ import (
 	"github.com/heraldhq/herald/internal/store/sqlstore"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
-
-//go:embed migrations/*.sql
-var migrationFS embed.FS
 
 // Options configure a Store.
 type Options struct {

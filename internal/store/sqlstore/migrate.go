@@ -23,7 +23,7 @@ type Migration struct {
 
 // Migrations returns every migration of a backend's schema in order: each shared file of
 // sqlstore's, rendered as a text/template with the backend's column types (such as
-// {{.time}}), followed by the backend's own file of the same version in own, if any.
+// {{.time}}), followed by the backend's own file of the same version in own (nil: none), if any.
 // File names start with the version: 0001_init.sql.
 func Migrations(own fs.FS, types map[string]string) ([]Migration, error) {
 	byVersion := map[int]*Migration{}
@@ -62,8 +62,10 @@ func Migrations(own fs.FS, types map[string]string) ([]Migration, error) {
 	if err := add(shared, true); err != nil {
 		return nil, err
 	}
-	if err := add(own, false); err != nil {
-		return nil, err
+	if own != nil {
+		if err := add(own, false); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Migration, 0, len(byVersion))
 	for _, m := range byVersion {
