@@ -206,6 +206,9 @@ var types = map[string]string{
 	"queue": " WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 1000)",
 }
 
+// versionsTable records the applied migrations.
+const versionsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)`
+
 // migrations returns the schema's migrations: sqlstore's shared ones and this package's.
 func migrations() ([]sqlstore.Migration, error) {
 	own, err := fs.Sub(migrationFS, "migrations")
@@ -237,7 +240,7 @@ func (s *Store) migrate(ctx context.Context) (from, to int, err error) {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey(migrationKey)); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)`); err != nil {
+			if _, err := tx.Exec(ctx, versionsTable); err != nil {
 				return err
 			}
 			if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlstore"
 )
 
 // Publishing is group-committed: Publish queues the message for one of Options.Writers
@@ -76,15 +77,7 @@ func (s *Store) writeLoop() {
 				return // Close waits for every Publish to return before it closes quit
 			}
 		}
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case op := <-s.ops:
-				batch = append(batch, op)
-			default:
-				break fill
-			}
-		}
+		batch = sqlstore.FillBatch(batch, s.ops, s.opts.MaxBatch)
 		batch, carry = splitRepeatedKeys(batch)
 		s.commitPublishes(batch)
 	}

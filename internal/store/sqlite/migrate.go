@@ -24,6 +24,9 @@ var types = map[string]string{
 	"queue":  " WITHOUT ROWID",
 }
 
+// versionsTable records the applied migrations.
+const versionsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`
+
 // migrations returns the schema's migrations, all of them sqlstore's.
 func migrations() ([]sqlstore.Migration, error) {
 	return sqlstore.Migrations(nil, types)
@@ -31,7 +34,7 @@ func migrations() ([]sqlstore.Migration, error) {
 
 // migrate applies the embedded migrations that are not yet recorded in schema_migrations.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.writeC.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	if _, err := s.writeC.ExecContext(ctx, versionsTable); err != nil {
 		return fmt.Errorf("sqlite: migrations table: %w", err)
 	}
 	migrations, err := migrations()

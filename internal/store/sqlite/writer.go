@@ -69,32 +69,14 @@ func (s *Store) writeLoop() {
 		case <-s.quit:
 			// Commit whatever is still queued, then stop.
 			for {
-				select {
-				case op := <-s.ops:
-					batch = append(batch, op)
-					if len(batch) == s.opts.MaxBatch {
-						s.commit(batch)
-						batch = batch[:0]
-					}
-					continue
-				default:
+				if batch = sqlstore.FillBatch(batch, s.ops, s.opts.MaxBatch); len(batch) == 0 {
+					return
 				}
-				break
-			}
-			if len(batch) > 0 {
 				s.commit(batch)
-			}
-			return
-		}
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case op := <-s.ops:
-				batch = append(batch, op)
-			default:
-				break fill
+				batch = batch[:0]
 			}
 		}
+		batch = sqlstore.FillBatch(batch, s.ops, s.opts.MaxBatch)
 		s.txs++
 		s.opsN += len(batch)
 		s.commit(batch)

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -32,11 +30,8 @@ func (c *Core) CreateApp(ctx context.Context, a *domain.App) error {
 
 // GetApp implements store.Store.
 func (c *Core) GetApp(ctx context.Context, id string) (*domain.App, error) {
-	a, err := c.ScanApp(c.db.QueryRow(ctx, `SELECT `+AppColumns+` FROM apps WHERE id = $1 OR uid = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.NotFound("app", id)
-	}
-	return a, err
+	row := c.db.QueryRow(ctx, `SELECT `+AppColumns+` FROM apps WHERE id = $1 OR uid = $1`, id)
+	return get(row, c.ScanApp, "app", id)
 }
 
 // ListApps implements store.Store.
@@ -104,7 +99,7 @@ func (c *Core) CreateAPIKey(ctx context.Context, k *domain.APIKey) error {
 // APIKeyByHash implements store.Store.
 func (c *Core) APIKeyByHash(ctx context.Context, hash []byte) (*domain.APIKey, error) {
 	k, err := c.ScanAPIKey(c.db.QueryRow(ctx, `SELECT `+APIKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
+	if IsNoRows(err) {
 		return nil, fmt.Errorf("api key: %w", store.ErrNotFound)
 	}
 	return k, err

@@ -1,6 +1,12 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/heraldhq/herald/internal/store"
+)
 
 // Row is one result row (*sql.Row, pgx.Row).
 type Row interface {
@@ -68,3 +74,16 @@ func exists(ctx context.Context, r Reader, query string, args ...any) (bool, err
 	err := r.QueryRow(ctx, query, args...).Scan(&ok)
 	return ok, err
 }
+
+// get scans the one row a query returns, or returns store.NotFound(what, id) when it
+// returns none.
+func get[T any](row Row, scan func(Row) (T, error), what, id string) (T, error) {
+	v, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, store.NotFound(what, id)
+	}
+	return v, err
+}
+
+// IsNoRows reports whether err says that a query returned no row.
+func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -79,22 +77,16 @@ func (c *Core) insertSecret(ctx context.Context, q Querier, endpointID string, s
 
 // GetEndpoint implements store.Store.
 func (c *Core) GetEndpoint(ctx context.Context, appID, id string) (*domain.Endpoint, error) {
-	e, err := c.ScanEndpoint(c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.NotFound("endpoint", id)
-	}
-	return e, err
+	row := c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID)
+	return get(row, c.ScanEndpoint, "endpoint", id)
 }
 
 // GetListenerEndpoint implements store.Store.
 func (c *Core) GetListenerEndpoint(ctx context.Context, appID, name string) (*domain.Endpoint, error) {
 	url := domain.ListenerURL(name)
-	e, err := c.ScanEndpoint(c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE app_id = $1 AND kind = $2 AND url = $3`,
-		appID, domain.KindListener, url))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.NotFound("listener endpoint", url)
-	}
-	return e, err
+	row := c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE app_id = $1 AND kind = $2 AND url = $3`,
+		appID, domain.KindListener, url)
+	return get(row, c.ScanEndpoint, "listener endpoint", url)
 }
 
 // ListEndpoints implements store.Store.

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
@@ -11,11 +9,8 @@ import (
 
 // GetMessage implements store.Store.
 func (c *Core) GetMessage(ctx context.Context, appID, id string) (*domain.Message, error) {
-	m, err := c.ScanMessage(c.db.QueryRow(ctx, `SELECT `+MessageColumns+` FROM messages WHERE id = $1 AND app_id = $2`, id, appID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.NotFound("message", id)
-	}
-	return m, err
+	row := c.db.QueryRow(ctx, `SELECT `+MessageColumns+` FROM messages WHERE id = $1 AND app_id = $2`, id, appID)
+	return get(row, c.ScanMessage, "message", id)
 }
 
 // ListMessages implements store.Store.
@@ -28,11 +23,8 @@ func (c *Core) ListMessages(ctx context.Context, f store.MessageFilter) ([]*doma
 
 // GetDelivery implements store.Store.
 func (c *Core) GetDelivery(ctx context.Context, appID, id string) (*domain.Delivery, error) {
-	d, err := c.ScanDelivery(c.db.QueryRow(ctx, `SELECT `+DeliveryColumns+` FROM deliveries WHERE id = $1 AND app_id = $2`, id, appID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.NotFound("delivery", id)
-	}
-	return d, err
+	row := c.db.QueryRow(ctx, `SELECT `+DeliveryColumns+` FROM deliveries WHERE id = $1 AND app_id = $2`, id, appID)
+	return get(row, c.ScanDelivery, "delivery", id)
 }
 
 // ListDeliveries implements store.Store.

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -20,7 +18,7 @@ func (c *Core) RetryDelivery(ctx context.Context, appID, id string, now time.Tim
 		var next *time.Time
 		err := q.QueryRow(ctx, `SELECT status, lease_owner, next_attempt_at FROM deliveries WHERE id = $1 AND app_id = $2`+c.d.ForUpdate(),
 			id, appID).Scan(&status, &owner, c.d.ScanNullTime(&next))
-		if errors.Is(err, sql.ErrNoRows) {
+		if IsNoRows(err) {
 			return store.NotFound("delivery", id)
 		}
 		if err != nil {

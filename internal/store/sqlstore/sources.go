@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -44,11 +42,8 @@ func (c *Core) CreateSource(ctx context.Context, src *domain.Source) error {
 
 // GetSource implements store.SourceStore.
 func (c *Core) GetSource(ctx context.Context, appID, id string) (*domain.Source, error) {
-	src, err := c.scanSource(c.db.QueryRow(ctx, `SELECT `+SourceColumns+` FROM sources WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.NotFound("source", id)
-	}
-	return src, err
+	row := c.db.QueryRow(ctx, `SELECT `+SourceColumns+` FROM sources WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID)
+	return get(row, c.scanSource, "source", id)
 }
 
 // ListSources implements store.SourceStore.

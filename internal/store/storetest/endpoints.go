@@ -8,7 +8,6 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/webhook"
 )
 
 // testEndpointKinds checks that an endpoint's kind is stored, that an app has one
@@ -56,10 +55,6 @@ func testEndpointKinds(t *testing.T, s store.Store) {
 	if kinds[plain.ID] != domain.KindHTTP || kinds[laptop.ID] != domain.KindListener {
 		t.Fatalf("listed kinds = %v", kinds)
 	}
-}
-
-func newSecret(endpointID string) *domain.EndpointSecret {
-	return &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: endpointID, Secret: webhook.NewHMACSecret(), CreatedAt: base}
 }
 
 // testWatchEndpoints checks that every write changing an endpoint's configuration,

@@ -11,12 +11,14 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// requireShared skips tests of what only a store.Shared does: enforce per-endpoint
-// limits across the nodes that share it.
-func requireShared(t *testing.T, s store.Store) {
-	t.Helper()
-	if _, ok := s.(store.Shared); !ok {
-		t.Skip("this backend is not a store.Shared (one node per database): its engine enforces limits")
+// sharedOnly wraps a test of what only a store.Shared does, enforce per-endpoint limits
+// across the nodes that share it, to skip other stores.
+func sharedOnly(test func(t *testing.T, s store.Store)) func(t *testing.T, s store.Store) {
+	return func(t *testing.T, s store.Store) {
+		if _, ok := s.(store.Shared); !ok {
+			t.Skip("this backend is not a store.Shared (one node per database): its engine enforces limits")
+		}
+		test(t, s)
 	}
 }
 
@@ -40,7 +42,6 @@ func countByEndpoint(cs []*store.Claimed) map[string]int {
 // testClaimConcurrencyLimit checks that with EndpointConcurrency set, an endpoint never has
 // more unexpired leases than its limit, whoever holds them.
 func testClaimConcurrencyLimit(t *testing.T, s store.Store) {
-	requireShared(t, s)
 	a := newApp(t, s)
 	capped := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.MaxConcurrency = 3 })
 	dflt := newEndpoint(t, s, a.ID, nil) // the default: 2 here
@@ -78,7 +79,6 @@ func testClaimConcurrencyLimit(t *testing.T, s store.Store) {
 
 // testConcurrentClaimsLimit races claims of many owners for the same endpoints.
 func testConcurrentClaimsLimit(t *testing.T, s store.Store) {
-	requireShared(t, s)
 	a := newApp(t, s)
 	capped := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.MaxConcurrency = 4 })
 	dflt := newEndpoint(t, s, a.ID, nil)
@@ -119,7 +119,6 @@ func testConcurrentClaimsLimit(t *testing.T, s store.Store) {
 
 // testPublishLeaseLimit checks that lease-on-publish respects limits across owners.
 func testPublishLeaseLimit(t *testing.T, s store.Store) {
-	requireShared(t, s)
 	a := newApp(t, s)
 	capped := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.MaxConcurrency = 2 })
 	dflt := newEndpoint(t, s, a.ID, nil)
@@ -147,7 +146,6 @@ func testPublishLeaseLimit(t *testing.T, s store.Store) {
 
 // testRateLimit checks the token bucket that Claim keeps per rate-limited endpoint.
 func testRateLimit(t *testing.T, s store.Store) {
-	requireShared(t, s)
 	a := newApp(t, s)
 	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.RateLimit = 2 })
 	for i := 0; i < 20; i++ {
@@ -180,7 +178,6 @@ func testRateLimit(t *testing.T, s store.Store) {
 
 // testFIFOWithLimits checks FIFO across owners when the store enforces limits.
 func testFIFOWithLimits(t *testing.T, s store.Store) {
-	requireShared(t, s)
 	a := newApp(t, s)
 	newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.FIFO, e.MaxConcurrency = true, 10 })
 	var order []string
