@@ -248,7 +248,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 			plan.slotEps, plan.slotNums, plan.slotRanks, plan.bucketEps, plan.bucketLevels)
 		out, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (*store.Claimed, error) {
 			c := &store.Claimed{}
-			d, err := s.ScanDeliveryWith(row, &c.Type, &c.Payload, &c.Headers)
+			d, err := sqlstore.ScanDeliveryWith(dialect{}, row, &c.Type, &c.Payload, &c.Headers)
 			c.Delivery = d
 			if len(c.Headers) == 0 {
 				c.Headers = nil

@@ -107,7 +107,7 @@ func (w *writer) original(in *store.PublishInput) (*domain.Message, error) {
 	case created <= ms(m.CreatedAt.Add(-in.IdempotencyTTL)):
 		return nil, nil // expired
 	}
-	orig, err := w.s.ScanMessage(w.queryRow(`SELECT `+sqlstore.MessageColumns+` FROM messages WHERE id = ?`, origID))
+	orig, err := sqlstore.ScanMessage(dialect{}, w.queryRow(`SELECT `+sqlstore.MessageColumns+` FROM messages WHERE id = ?`, origID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil // the original was purged or deleted: treat the key as new
 	}

@@ -16,6 +16,11 @@ import (
 
 const deliveryReturning = ` RETURNING ` + sqlstore.DeliveryColumns
 
+// scanDelivery scans sqlstore.DeliveryColumns.
+func scanDelivery(row sqlstore.Row) (*domain.Delivery, error) {
+	return sqlstore.ScanDelivery(dialect{}, row)
+}
+
 // Claim implements store.Store. A positive r.EndpointConcurrency fails (see store.Shared).
 func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claimed, error) {
 	if r.Limit <= 0 {
@@ -39,7 +44,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		ds, err := sqlstore.Collect(rows, err, w.s.ScanDelivery)
+		ds, err := sqlstore.Collect(rows, err, scanDelivery)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
@@ -55,7 +60,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 			if err != nil {
 				return fmt.Errorf("claim fifo: %w", err)
 			}
-			fifo, err := sqlstore.Collect(rows, err, w.s.ScanDelivery)
+			fifo, err := sqlstore.Collect(rows, err, scanDelivery)
 			if err != nil {
 				return fmt.Errorf("claim fifo: %w", err)
 			}

@@ -31,12 +31,12 @@ func (c *Core) CreateApp(ctx context.Context, a *domain.App) error {
 // GetApp implements store.Store.
 func (c *Core) GetApp(ctx context.Context, id string) (*domain.App, error) {
 	row := c.db.QueryRow(ctx, `SELECT `+AppColumns+` FROM apps WHERE id = $1 OR uid = $1`, id)
-	return get(row, c.ScanApp, "app", id)
+	return get(row, bind(c.d, scanApp), "app", id)
 }
 
 // ListApps implements store.Store.
 func (c *Core) ListApps(ctx context.Context, p store.Page) ([]*domain.App, string, error) {
-	return list(ctx, c.db, `SELECT `+AppColumns+` FROM apps WHERE true`, nil, p, c.ScanApp, func(a *domain.App) string { return a.ID })
+	return list(ctx, c.db, `SELECT `+AppColumns+` FROM apps WHERE true`, nil, p, bind(c.d, scanApp), func(a *domain.App) string { return a.ID })
 }
 
 // UpdateApp implements store.Store.
@@ -98,7 +98,7 @@ func (c *Core) CreateAPIKey(ctx context.Context, k *domain.APIKey) error {
 
 // APIKeyByHash implements store.Store.
 func (c *Core) APIKeyByHash(ctx context.Context, hash []byte) (*domain.APIKey, error) {
-	k, err := c.ScanAPIKey(c.db.QueryRow(ctx, `SELECT `+APIKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
+	k, err := scanAPIKey(c.d, c.db.QueryRow(ctx, `SELECT `+APIKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
 	if IsNoRows(err) {
 		return nil, fmt.Errorf("api key: %w", store.ErrNotFound)
 	}
@@ -108,7 +108,7 @@ func (c *Core) APIKeyByHash(ctx context.Context, hash []byte) (*domain.APIKey, e
 // ListAPIKeys implements store.Store.
 func (c *Core) ListAPIKeys(ctx context.Context, appID string, p store.Page) ([]*domain.APIKey, string, error) {
 	return list(ctx, c.db, `SELECT `+APIKeyColumns+` FROM api_keys WHERE COALESCE(app_id, '') = $1`, []any{appID}, p,
-		c.ScanAPIKey, func(k *domain.APIKey) string { return k.ID })
+		bind(c.d, scanAPIKey), func(k *domain.APIKey) string { return k.ID })
 }
 
 // DeleteAPIKey implements store.Store.

@@ -78,7 +78,7 @@ func (c *Core) insertSecret(ctx context.Context, q Querier, endpointID string, s
 // GetEndpoint implements store.Store.
 func (c *Core) GetEndpoint(ctx context.Context, appID, id string) (*domain.Endpoint, error) {
 	row := c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID)
-	return get(row, c.ScanEndpoint, "endpoint", id)
+	return get(row, bind(c.d, scanEndpoint), "endpoint", id)
 }
 
 // GetListenerEndpoint implements store.Store.
@@ -86,13 +86,13 @@ func (c *Core) GetListenerEndpoint(ctx context.Context, appID, name string) (*do
 	url := domain.ListenerURL(name)
 	row := c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE app_id = $1 AND kind = $2 AND url = $3`,
 		appID, domain.KindListener, url)
-	return get(row, c.ScanEndpoint, "listener endpoint", url)
+	return get(row, bind(c.d, scanEndpoint), "listener endpoint", url)
 }
 
 // ListEndpoints implements store.Store.
 func (c *Core) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*domain.Endpoint, string, error) {
 	return list(ctx, c.db, `SELECT `+EndpointColumns+` FROM endpoints WHERE app_id = $1`, []any{appID}, p,
-		c.ScanEndpoint, func(e *domain.Endpoint) string { return e.ID })
+		bind(c.d, scanEndpoint), func(e *domain.Endpoint) string { return e.ID })
 }
 
 // UpdateEndpoint implements store.Store. It writes every mutable field (not the kind);

@@ -27,7 +27,7 @@ func (c *Core) RetryDelivery(ctx context.Context, appID, id string, now time.Tim
 		if status == domain.DeliveryPending && owner != nil && next != nil && next.After(now) {
 			return fmt.Errorf("delivery %s is being attempted right now: %w", id, store.ErrConflict)
 		}
-		d, err = c.ScanDelivery(q.QueryRow(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_step = 0,
+		d, err = ScanDelivery(c.d, q.QueryRow(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_step = 0,
 			lease_owner = NULL, updated_at = $1 WHERE id = $2 RETURNING `+DeliveryColumns, c.d.Time(now), id))
 		return err
 	})

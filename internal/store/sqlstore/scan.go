@@ -24,10 +24,15 @@ const (
 	response_headers, response_body, error, outcome`
 )
 
-// ScanApp scans AppColumns.
-func (c *Core) ScanApp(row Row) (*domain.App, error) {
+// bind gives a scanner its dialect, for Collect, get and list.
+func bind[T any](d Dialect, scan func(Dialect, Row) (T, error)) func(Row) (T, error) {
+	return func(row Row) (T, error) { return scan(d, row) }
+}
+
+// scanApp scans AppColumns.
+func scanApp(d Dialect, row Row) (*domain.App, error) {
 	var a domain.App
-	if err := row.Scan(&a.ID, &a.Name, &a.UID, c.d.ScanMap(&a.Metadata), c.d.ScanTime(&a.CreatedAt), c.d.ScanTime(&a.UpdatedAt)); err != nil {
+	if err := row.Scan(&a.ID, &a.Name, &a.UID, d.ScanMap(&a.Metadata), d.ScanTime(&a.CreatedAt), d.ScanTime(&a.UpdatedAt)); err != nil {
 		return nil, err
 	}
 	a.Metadata = NonNilMap(a.Metadata)
@@ -35,22 +40,22 @@ func (c *Core) ScanApp(row Row) (*domain.App, error) {
 	return &a, nil
 }
 
-// ScanAPIKey scans APIKeyColumns.
-func (c *Core) ScanAPIKey(row Row) (*domain.APIKey, error) {
+// scanAPIKey scans APIKeyColumns.
+func scanAPIKey(d Dialect, row Row) (*domain.APIKey, error) {
 	var k domain.APIKey
-	if err := row.Scan(&k.ID, &k.AppID, &k.Name, &k.Prefix, &k.Hash, c.d.ScanTime(&k.CreatedAt)); err != nil {
+	if err := row.Scan(&k.ID, &k.AppID, &k.Name, &k.Prefix, &k.Hash, d.ScanTime(&k.CreatedAt)); err != nil {
 		return nil, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
 	return &k, nil
 }
 
-// ScanEndpoint scans EndpointColumns.
-func (c *Core) ScanEndpoint(row Row) (*domain.Endpoint, error) {
+// scanEndpoint scans EndpointColumns.
+func scanEndpoint(d Dialect, row Row) (*domain.Endpoint, error) {
 	var e domain.Endpoint
-	if err := row.Scan(&e.ID, &e.AppID, &e.URL, &e.Description, c.d.ScanList(&e.EventTypes), c.d.ScanMap(&e.Headers), &e.State,
-		&e.DisabledReason, &e.MaxConcurrency, &e.RateLimit, &e.TimeoutMS, &e.FIFO, c.d.ScanMap(&e.Metadata),
-		c.d.ScanNullTime(&e.FailingSince), c.d.ScanTime(&e.CreatedAt), c.d.ScanTime(&e.UpdatedAt), &e.SourceID, &e.Kind); err != nil {
+	if err := row.Scan(&e.ID, &e.AppID, &e.URL, &e.Description, d.ScanList(&e.EventTypes), d.ScanMap(&e.Headers), &e.State,
+		&e.DisabledReason, &e.MaxConcurrency, &e.RateLimit, &e.TimeoutMS, &e.FIFO, d.ScanMap(&e.Metadata),
+		d.ScanNullTime(&e.FailingSince), d.ScanTime(&e.CreatedAt), d.ScanTime(&e.UpdatedAt), &e.SourceID, &e.Kind); err != nil {
 		return nil, err
 	}
 	e.EventTypes, e.Headers, e.Metadata = NonNil(e.EventTypes), NonNilMap(e.Headers), NonNilMap(e.Metadata)
@@ -100,10 +105,10 @@ func (c *Core) scanSource(row Row) (*domain.Source, error) {
 }
 
 // scanRejection scans RejectionColumns.
-func (c *Core) scanRejection(row Row) (*domain.Rejection, error) {
+func scanRejection(d Dialect, row Row) (*domain.Rejection, error) {
 	var r domain.Rejection
-	if err := row.Scan(&r.ID, &r.SourceID, &r.AppID, c.d.ScanTime(&r.ReceivedAt), &r.Status, &r.Code, &r.Message, &r.RemoteAddr,
-		c.d.ScanMap(&r.Headers), &r.Body); err != nil {
+	if err := row.Scan(&r.ID, &r.SourceID, &r.AppID, d.ScanTime(&r.ReceivedAt), &r.Status, &r.Code, &r.Message, &r.RemoteAddr,
+		d.ScanMap(&r.Headers), &r.Body); err != nil {
 		return nil, err
 	}
 	r.ReceivedAt, r.Headers = r.ReceivedAt.UTC(), NonNilMap(r.Headers)
@@ -111,10 +116,10 @@ func (c *Core) scanRejection(row Row) (*domain.Rejection, error) {
 }
 
 // ScanMessage scans MessageColumns. A message without headers has nil Headers.
-func (c *Core) ScanMessage(row Row) (*domain.Message, error) {
+func ScanMessage(d Dialect, row Row) (*domain.Message, error) {
 	var m domain.Message
 	var payload []byte
-	if err := row.Scan(&m.ID, &m.AppID, &m.Type, &payload, &m.IdempotencyKey, &m.SourceID, c.d.ScanMap(&m.Headers), c.d.ScanTime(&m.CreatedAt)); err != nil {
+	if err := row.Scan(&m.ID, &m.AppID, &m.Type, &payload, &m.IdempotencyKey, &m.SourceID, d.ScanMap(&m.Headers), d.ScanTime(&m.CreatedAt)); err != nil {
 		return nil, err
 	}
 	if len(m.Headers) == 0 {
@@ -128,30 +133,30 @@ func (c *Core) ScanMessage(row Row) (*domain.Message, error) {
 }
 
 // ScanDelivery scans DeliveryColumns.
-func (c *Core) ScanDelivery(row Row) (*domain.Delivery, error) { return c.ScanDeliveryWith(row) }
+func ScanDelivery(d Dialect, row Row) (*domain.Delivery, error) { return ScanDeliveryWith(d, row) }
 
 // ScanDeliveryWith scans DeliveryColumns followed by extra destinations.
-func (c *Core) ScanDeliveryWith(row Row, extra ...any) (*domain.Delivery, error) {
-	var d domain.Delivery
+func ScanDeliveryWith(d Dialect, row Row, extra ...any) (*domain.Delivery, error) {
+	var del domain.Delivery
 	var next *time.Time
-	dest := append([]any{&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Seq, &d.Status, &d.Attempts, &d.RetryStep,
-		c.d.ScanNullTime(&next), &d.LastStatusCode, &d.LastError, c.d.ScanTime(&d.CreatedAt), c.d.ScanTime(&d.UpdatedAt)}, extra...)
+	dest := append([]any{&del.ID, &del.AppID, &del.MessageID, &del.EndpointID, &del.Seq, &del.Status, &del.Attempts, &del.RetryStep,
+		d.ScanNullTime(&next), &del.LastStatusCode, &del.LastError, d.ScanTime(&del.CreatedAt), d.ScanTime(&del.UpdatedAt)}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	if d.Status == domain.DeliveryPending {
-		d.NextAttemptAt = utcPtr(next)
+	if del.Status == domain.DeliveryPending {
+		del.NextAttemptAt = utcPtr(next)
 	}
-	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
-	return &d, nil
+	del.CreatedAt, del.UpdatedAt = del.CreatedAt.UTC(), del.UpdatedAt.UTC()
+	return &del, nil
 }
 
 // scanAttempt scans AttemptColumns.
-func (c *Core) scanAttempt(row Row) (*domain.Attempt, error) {
+func scanAttempt(d Dialect, row Row) (*domain.Attempt, error) {
 	var a domain.Attempt
 	var latency int64
-	if err := row.Scan(&a.ID, &a.DeliveryID, &a.AppID, &a.EndpointID, &a.MessageID, &a.Number, c.d.ScanTime(&a.StartedAt), &latency,
-		&a.StatusCode, c.d.ScanMap(&a.ResponseHeaders), &a.ResponseBody, &a.Error, &a.Outcome); err != nil {
+	if err := row.Scan(&a.ID, &a.DeliveryID, &a.AppID, &a.EndpointID, &a.MessageID, &a.Number, d.ScanTime(&a.StartedAt), &latency,
+		&a.StatusCode, d.ScanMap(&a.ResponseHeaders), &a.ResponseBody, &a.Error, &a.Outcome); err != nil {
 		return nil, err
 	}
 	a.StartedAt = a.StartedAt.UTC()

@@ -99,5 +99,5 @@ func (c *Core) RecordRejection(ctx context.Context, r *domain.Rejection) error {
 // ListRejections implements store.SourceStore.
 func (c *Core) ListRejections(ctx context.Context, appID, sourceID string, p store.Page) ([]*domain.Rejection, string, error) {
 	return list(ctx, c.db, `SELECT `+RejectionColumns+` FROM source_rejections WHERE source_id = $1 AND app_id = $2`, []any{sourceID, appID}, p,
-		c.scanRejection, func(r *domain.Rejection) string { return r.ID })
+		bind(c.d, scanRejection), func(r *domain.Rejection) string { return r.ID })
 }

@@ -36,6 +36,3 @@ type Core struct {
 func New(db DB, d Dialect, cipher store.Cipher, events Events) *Core {
 	return &Core{db: db, d: d, cipher: cipher, events: events}
 }
-
-// Dialect returns the dialect the core speaks, for the backend's own statements.
-func (c *Core) Dialect() Dialect { return c.d }
