@@ -49,7 +49,7 @@ func TestEventCatalogueMatchesSDK(t *testing.T) {
 // official SDK accepts it and decodes every member into the variant for its type.
 func TestSampleEventSDKUnwrap(t *testing.T) {
 	secrets := map[string]string{
-		"whsec":      webhook.NewHMACSecret().String(),
+		"whsec":      webhook.NewHMACSecret().Reveal(),
 		"unprefixed": "synthetic-raw-openai-secret", // the SDK uses an unprefixed secret as raw bytes
 	}
 	for name, secret := range secrets {

@@ -131,7 +131,7 @@ func FuzzStandardVerify(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	key := MustParseSecret(v.secret).Bytes()
+	key := MustParseSecret(v.secret).key
 	fixedBody := []byte(v.body)
 	fixed := vectorHeader(v.id, v.ts, v.sig)
 	for _, sv := range standardVectors {

@@ -80,7 +80,7 @@ func eventBody(typ, id string) []byte {
 }
 
 func TestHandlerDispatch(t *testing.T) {
-	secret := NewHMACSecret().String()
+	secret := NewHMACSecret().Reveal()
 	wh, err := NewOpenAI(secret)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestHandlerDispatch(t *testing.T) {
 }
 
 func TestHandlerUnhandledEventIsAcknowledged(t *testing.T) {
-	wh, _ := NewOpenAI(NewHMACSecret().String())
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
 	rec := &recorded{}
 	srv := httptest.NewServer(NewHandler(wh).On("batch.*", rec.fn("batch")))
 	defer srv.Close()
@@ -147,7 +147,7 @@ func TestHandlerUnhandledEventIsAcknowledged(t *testing.T) {
 }
 
 func TestHandlerDedupeAndRetry(t *testing.T) {
-	wh, _ := NewOpenAI(NewHMACSecret().String())
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
 	var calls atomic.Int32
 	failFirst := true
 	srv := httptest.NewServer(NewHandler(wh).On("*", func(ctx context.Context, e *Event) error {
@@ -183,7 +183,7 @@ func TestHandlerDedupeAndRetry(t *testing.T) {
 }
 
 func TestHandlerBusyAndPanic(t *testing.T) {
-	wh, _ := NewOpenAI(NewHMACSecret().String())
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
 	entered, release := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(NewHandler(wh).
 		On("response.completed", func(ctx context.Context, e *Event) error {
@@ -224,7 +224,7 @@ func TestHandlerBusyAndPanic(t *testing.T) {
 }
 
 func TestHandlerRejects(t *testing.T) {
-	secret := NewHMACSecret().String()
+	secret := NewHMACSecret().Reveal()
 	now := time.Now()
 	wh, _ := NewOpenAI(secret)
 	rec := &recorded{}
@@ -239,7 +239,7 @@ func TestHandlerRejects(t *testing.T) {
 	}
 	stale, _ := wh.Sign(Delivery{ID: "msg_1", Timestamp: now.Add(-6 * time.Minute)}, body)
 	future, _ := wh.Sign(Delivery{ID: "msg_1", Timestamp: now.Add(6 * time.Minute)}, body)
-	otherKey, _ := NewOpenAI(NewHMACSecret().String())
+	otherKey, _ := NewOpenAI(NewHMACSecret().Reveal())
 	forged, _ := otherKey.Sign(Delivery{ID: "msg_1"}, body)
 	big := append(eventBody("response.completed", "evt_big"), bytes.Repeat([]byte(" "), 2048)...)
 	bigHdr, _ := wh.Sign(Delivery{ID: "msg_big"}, big)
@@ -285,7 +285,7 @@ func TestHandlerRejects(t *testing.T) {
 }
 
 func TestHandlerPatternsPanic(t *testing.T) {
-	wh, _ := NewOpenAI(NewHMACSecret().String())
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
 	for _, p := range []string{"", "response*", "*.completed", "a.*.b"} {
 		func() {
 			defer func() {

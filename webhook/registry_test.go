@@ -21,7 +21,7 @@ func TestProviderNames(t *testing.T) {
 }
 
 func TestNewProvider(t *testing.T) {
-	secret := NewHMACSecret().String() // valid for every provider (raw bytes for the non-Standard ones)
+	secret := NewHMACSecret().Reveal() // valid for every provider (raw bytes for the non-Standard ones)
 	for _, name := range ProviderNames() {
 		t.Run(name, func(t *testing.T) {
 			p, err := NewProvider(name, secret, WithTolerance(time.Minute))
@@ -36,7 +36,7 @@ func TestNewProvider(t *testing.T) {
 				t.Errorf("upper-case name: %v, %v", upper, err)
 			}
 			// Sign → Verify round trip with assorted bodies; a different secret never verifies.
-			other, _ := NewProvider(name, NewHMACSecret().String())
+			other, _ := NewProvider(name, NewHMACSecret().Reveal())
 			for _, body := range provBodies(t) {
 				h, err := p.Sign(Delivery{ID: "msg_registry", Type: "thing.happened"}, body)
 				if err != nil {

@@ -118,7 +118,7 @@ func (s *Standard) init(keys []Secret) error {
 }
 
 func parseStandardSecret(s string) (Secret, error) {
-	if strings.HasPrefix(s, PrefixHMAC) || strings.HasPrefix(s, PrefixPrivateKey) || strings.HasPrefix(s, PrefixPublicKey) {
+	if strings.HasPrefix(s, prefixHMAC) || strings.HasPrefix(s, prefixPrivateKey) || strings.HasPrefix(s, prefixPublicKey) {
 		return ParseSecret(s)
 	}
 	key, err := decodeBase64(strings.TrimSpace(s))
@@ -129,13 +129,13 @@ func parseStandardSecret(s string) (Secret, error) {
 }
 
 func parseOpenAISecret(s string) (Secret, error) {
-	if strings.HasPrefix(s, PrefixHMAC) {
+	if strings.HasPrefix(s, prefixHMAC) {
 		return ParseSecret(s)
 	}
 	if s == "" {
 		return Secret{}, fmt.Errorf("%w: empty", ErrInvalidSecret)
 	}
-	return HMACSecretFromBytes([]byte(s)), nil
+	return hmacSecretFromBytes([]byte(s)), nil
 }
 
 // Name returns "standard", "svix" or "openai".

@@ -126,7 +126,7 @@ func TestStripeRejects(t *testing.T) {
 }
 
 func TestStripeRoundTrip(t *testing.T) {
-	s, err := NewStripe("whsec_"+NewHMACSecret().String()[6:], WithSecrets("whsec_second"))
+	s, err := NewStripe("whsec_"+NewHMACSecret().Reveal()[6:], WithSecrets("whsec_second"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func TestSignVerifyEveryProvider(t *testing.T) {
 	body := `{"id":"evt_1","type":"response.completed","data":{"id":"resp_1"}}`
 	for _, p := range webhook.ProviderNames() {
 		t.Run(p, func(t *testing.T) {
-			secret := webhook.NewHMACSecret().String()
+			secret := webhook.NewHMACSecret().Reveal()
 			code, out, stderr := runCLI(t, body, "sign", "--provider", p, "--secret", secret, "--type", "response.completed")
 			if code != 0 {
 				t.Fatalf("sign: exit %d: %s", code, stderr)
@@ -154,7 +154,7 @@ type triggerReceiver struct {
 func TestTriggerEndToEnd(t *testing.T) {
 	for _, p := range webhook.ProviderNames() {
 		t.Run(p, func(t *testing.T) {
-			secret := webhook.NewHMACSecret().String()
+			secret := webhook.NewHMACSecret().Reveal()
 			v, err := webhook.NewProvider(p, secret)
 			if err != nil {
 				t.Fatal(err)
@@ -194,7 +194,7 @@ func TestTriggerEndToEnd(t *testing.T) {
 
 // TestTriggerEveryEventType sends each catalogue type through OpenAI signing to one Handler.
 func TestTriggerEveryEventType(t *testing.T) {
-	secret := webhook.NewHMACSecret().String()
+	secret := webhook.NewHMACSecret().Reveal()
 	v, _ := webhook.NewOpenAI(secret)
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -235,7 +235,7 @@ func TestTriggerErrors(t *testing.T) {
 		http.Redirect(w, r, failing.URL, http.StatusFound)
 	}))
 	defer redirect.Close()
-	secret := webhook.NewHMACSecret().String()
+	secret := webhook.NewHMACSecret().Reveal()
 	cases := []struct {
 		name     string
 		args     []string

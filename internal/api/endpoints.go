@@ -262,7 +262,7 @@ func (s *server) writeSecrets(w http.ResponseWriter, r *http.Request, endpointID
 	out := secretsJSON{Secrets: make([]secretJSON, 0, len(secrets))}
 	for _, sec := range secrets {
 		out.Secrets = append(out.Secrets, secretJSON{
-			ID: sec.ID, Secret: sec.Secret.String(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
+			ID: sec.ID, Secret: sec.Secret.Reveal(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

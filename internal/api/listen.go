@@ -100,7 +100,7 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	hello := relay.Hello{
 		EndpointID: ep.ID, AppID: appID, SourceID: sourceID, Name: name,
-		Secret: secrets[0].Secret.String(), Events: ep.EventTypes,
+		Secret: secrets[0].Secret.Reveal(), Events: ep.EventTypes,
 	}
 	return s.listener.Serve(w, r, hello)
 }
