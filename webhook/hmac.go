@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
 )
 
 // HMACConfig describes a generic HMAC signature scheme for NewHMAC: a header carrying
@@ -286,7 +288,7 @@ func (h *HMAC) Verify(body []byte, header http.Header) (Delivery, error) {
 	case h.typeKey != "":
 		d.Type = headerValue(header, h.typeKey)
 	default:
-		d.Type, _ = topLevelString(body, "type")
+		d.Type, _ = jsonscan.TopLevelString(body, "type")
 	}
 	return d, nil
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
 )
 
 // Standard Webhooks header names.
@@ -171,7 +173,7 @@ func (s *Standard) Verify(body []byte, header http.Header) (Delivery, error) {
 		return Delivery{}, ErrNoMatchingSignature
 	}
 	d := Delivery{ID: id, Timestamp: ts}
-	d.Type, _ = topLevelString(body, "type")
+	d.Type, _ = jsonscan.TopLevelString(body, "type")
 	return d, nil
 }
 

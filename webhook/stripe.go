@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
 )
 
 // stripeSignature is the canonical form of Stripe's signature header name.
@@ -80,8 +82,8 @@ func (s *Stripe) Verify(body []byte, header http.Header) (Delivery, error) {
 	if !matchAny(s.keys, encodingHex, fill, accept) {
 		return Delivery{}, noMatchingSignature(stripeSignature)
 	}
-	d.ID, _ = topLevelString(body, "id")
-	d.Type, _ = topLevelString(body, "type")
+	d.ID, _ = jsonscan.TopLevelString(body, "id")
+	d.Type, _ = jsonscan.TopLevelString(body, "type")
 	return d, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/client"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/webhooktest"
 )
 
 // gatewayCase is one provider's webhook as that provider sends it.
@@ -27,7 +28,7 @@ type gatewayCase struct {
 }
 
 func gatewayCases() []gatewayCase {
-	openaiBody, _ := webhook.SampleEvent("response.completed", time.Now())
+	openaiBody, _ := webhooktest.SampleEvent("response.completed", time.Now())
 	return []gatewayCase{
 		{provider: "openai", secret: webhook.NewHMACSecret().Reveal(), body: string(openaiBody),
 			delivery: webhook.Delivery{ID: "wh_685c059ae39c8190af8c71ed1022a24d"}, wantType: "response.completed", timestamps: true},

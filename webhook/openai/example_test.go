@@ -1,26 +1,27 @@
-package webhook_test
+package openai_test
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/openai"
+	"github.com/heraldhq/herald/webhook/webhooktest"
 )
 
 // OpenAI events are thin: the data names the resource, and the receiver fetches it.
 // Data holds a typed pointer for every type in the OpenAI catalogue.
 func ExampleParseEvent() {
 	body := []byte(`{"object":"event","id":"evt_685c059ae3a481909bdc86819b066fb6","type":"response.completed","created_at":1750861210,"data":{"id":"resp_123"}}`)
-	e, err := webhook.ParseEvent(body)
+	e, err := openai.ParseEvent(body)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(e.Type, e.ID, e.CreatedAt.Format(time.RFC3339))
 	switch data := e.Data.(type) {
-	case *webhook.ResponseEventData:
+	case *openai.ResponseEventData:
 		fmt.Println("fetch response", data.ID)
-	case *webhook.RealtimeCallIncomingData:
+	case *openai.RealtimeCallIncomingData:
 		fmt.Println("accept or reject call", data.CallID)
 	}
 	// Output:
@@ -31,15 +32,15 @@ func ExampleParseEvent() {
 // SampleEvent produces the body OpenAI would send, with fresh random ids, for tests and
 // for triggering a receiver by hand.
 func ExampleSampleEvent() {
-	body, err := webhook.SampleEvent(webhook.EventRealtimeCallIncoming, time.Now())
+	body, err := webhooktest.SampleEvent(openai.EventRealtimeCallIncoming, time.Now())
 	if err != nil {
 		panic(err)
 	}
-	e, err := webhook.ParseEvent(body)
+	e, err := openai.ParseEvent(body)
 	if err != nil {
 		panic(err)
 	}
-	call, _ := webhook.EventData[*webhook.RealtimeCallIncomingData](e)
+	call, _ := openai.EventData[*openai.RealtimeCallIncomingData](e)
 	fmt.Println(e.Type, strings.HasPrefix(call.CallID, "rtc_"))
 	var names []string
 	for _, h := range call.SIPHeaders {
