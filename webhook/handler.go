@@ -265,7 +265,7 @@ func verifyStatus(err error) int {
 	switch {
 	case errors.Is(err, ErrMissingHeader), errors.Is(err, ErrMalformedHeader):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrInvalidSecret):
+	case errors.Is(err, ErrInvalidConfig):
 		return http.StatusInternalServerError
 	}
 	return http.StatusUnauthorized

@@ -24,7 +24,11 @@ func TestNewProvider(t *testing.T) {
 	secret := NewHMACSecret().Reveal() // valid for every provider (raw bytes for the non-Standard ones)
 	for _, name := range ProviderNames() {
 		t.Run(name, func(t *testing.T) {
-			p, err := NewProvider(name, secret, WithTolerance(time.Minute))
+			var opts []Option
+			if name != "github" && name != "shopify" { // they sign no timestamp and refuse the option
+				opts = append(opts, WithTolerance(time.Minute))
+			}
+			p, err := NewProvider(name, secret, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +58,7 @@ func TestNewProvider(t *testing.T) {
 					}
 				}
 			}
-			if _, err := NewProvider(name, ""); !errors.Is(err, ErrInvalidSecret) {
+			if _, err := NewProvider(name, ""); !errors.Is(err, ErrInvalidConfig) {
 				t.Errorf("empty secret: err = %v", err)
 			}
 		})

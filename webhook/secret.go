@@ -77,7 +77,7 @@ func hmacSecretFromBytes(key []byte) Secret {
 }
 
 // ParseSecret parses a "whsec_", "whsk_" or "whpk_" secret.
-// The body after the prefix is standard base64 (padding optional).
+// The body after the prefix is standard base64 (padding optional); errors wrap ErrInvalidConfig.
 func ParseSecret(s string) (Secret, error) {
 	s = strings.TrimSpace(s)
 	var kind SecretKind
@@ -90,16 +90,16 @@ func ParseSecret(s string) (Secret, error) {
 	case strings.HasPrefix(s, prefixPublicKey):
 		kind, body = Ed25519PublicKey, s[len(prefixPublicKey):]
 	default:
-		return Secret{}, fmt.Errorf("%w: want a whsec_, whsk_ or whpk_ prefix", ErrInvalidSecret)
+		return Secret{}, configError("secret", "want a whsec_, whsk_ or whpk_ prefix")
 	}
 	key, err := decodeBase64(body)
 	if err != nil {
-		return Secret{}, fmt.Errorf("%w: %s body is not base64", ErrInvalidSecret, kind)
+		return Secret{}, configError("secret", "%s body is not base64", kind)
 	}
 	switch kind {
 	case HMACKey:
 		if len(key) < minHMACKeyLen || len(key) > maxHMACKeyLen {
-			return Secret{}, fmt.Errorf("%w: hmac key is %d bytes, want %d to %d", ErrInvalidSecret, len(key), minHMACKeyLen, maxHMACKeyLen)
+			return Secret{}, configError("secret", "hmac key is %d bytes, want %d to %d", len(key), minHMACKeyLen, maxHMACKeyLen)
 		}
 	case Ed25519PrivateKey:
 		switch len(key) {
@@ -108,14 +108,14 @@ func ParseSecret(s string) (Secret, error) {
 		case ed25519.PrivateKeySize:
 			// Check that the public half matches the seed, so a corrupted key fails here, not at the receiver.
 			if !ed25519.NewKeyFromSeed(key[:ed25519.SeedSize]).Equal(ed25519.PrivateKey(key)) {
-				return Secret{}, fmt.Errorf("%w: ed25519 private key halves do not match", ErrInvalidSecret)
+				return Secret{}, configError("secret", "ed25519 private key halves do not match")
 			}
 		default:
-			return Secret{}, fmt.Errorf("%w: ed25519 private key is %d bytes, want 32 or 64", ErrInvalidSecret, len(key))
+			return Secret{}, configError("secret", "ed25519 private key is %d bytes, want 32 or 64", len(key))
 		}
 	case Ed25519PublicKey:
 		if len(key) != ed25519.PublicKeySize {
-			return Secret{}, fmt.Errorf("%w: ed25519 public key is %d bytes, want 32", ErrInvalidSecret, len(key))
+			return Secret{}, configError("secret", "ed25519 public key is %d bytes, want 32", len(key))
 		}
 	}
 	return Secret{kind: kind, key: key}, nil

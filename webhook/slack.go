@@ -21,16 +21,16 @@ type Slack struct {
 var _ Provider = (*Slack)(nil)
 
 // NewSlack returns a Slack verifier for an app's signing secret. Use WithSecrets to accept
-// more secrets during rotation; Sign uses secret.
+// more secrets during rotation; Sign uses secret. Options: WithSecrets, WithTolerance, WithClock.
 func NewSlack(secret string, opts ...Option) (*Slack, error) {
-	h, err := NewHMAC(HMACConfig{
+	h, err := newHMAC(HMACConfig{
 		Name:            "slack",
 		Secret:          secret,
 		Header:          "X-Slack-Signature",
 		Prefix:          "v0=",
 		Template:        "v0:{timestamp}:{body}",
 		TimestampHeader: "X-Slack-Request-Timestamp",
-	}, opts...)
+	}, optSecrets|optTolerance|optClock, opts)
 	if err != nil {
 		return nil, err
 	}

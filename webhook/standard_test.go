@@ -169,7 +169,7 @@ func TestStandardRotationAndEd25519(t *testing.T) {
 		}
 	}
 	pubOnly, _ := NewStandard(edKey.Public().Reveal())
-	if _, err := pubOnly.Sign(Delivery{}, body); !errors.Is(err, ErrInvalidSecret) {
+	if _, err := pubOnly.Sign(Delivery{}, body); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("signing with a public key: err = %v", err)
 	}
 	// A v1a entry from another key does not verify.

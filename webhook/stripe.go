@@ -27,11 +27,13 @@ var _ Provider = (*Stripe)(nil)
 // NewStripe returns a Stripe verifier for an endpoint secret ("whsec_..."). Deliveries whose
 // timestamp is more than the tolerance (default 5 minutes) from now are rejected. Use
 // WithSecrets to accept more secrets during rotation; Sign then signs with all of them.
+// Options: WithSecrets, WithTolerance, WithClock.
 func NewStripe(secret string, opts ...Option) (*Stripe, error) {
-	s := &Stripe{cfg: newConfig(opts)}
-	if err := rejectHeaderNames("stripe", &s.cfg); err != nil {
+	cfg, err := newConfigFor("stripe", optTolerance|optClock|optSecrets, opts)
+	if err != nil {
 		return nil, err
 	}
+	s := &Stripe{cfg: cfg}
 	keys, err := rawHMACKeys("stripe", sha256.New, secret, s.cfg.extraSecrets)
 	if err != nil {
 		return nil, err

@@ -120,7 +120,7 @@ func TestStripeRejects(t *testing.T) {
 			t.Errorf("ts %d at the edge: %v", ts, err)
 		}
 	}
-	if _, err := NewStripe(""); !errors.Is(err, ErrInvalidSecret) {
+	if _, err := NewStripe(""); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("empty secret: err = %v", err)
 	}
 }
