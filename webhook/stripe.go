@@ -74,7 +74,9 @@ func (s *Stripe) Verify(body []byte, header http.Header) (Delivery, error) {
 	}
 	accept := func(want []byte) bool {
 		found := false
-		for item := range strings.SplitSeq(v, ",") {
+		for rest, more := v, true; more; {
+			var item string
+			item, rest, more = strings.Cut(rest, ",")
 			if sig, ok := strings.CutPrefix(trimOWS(item), "v1="); ok && equalSignature(want, sig, encodingHex) {
 				found = true // keep scanning: time should not depend on which entry matched
 			}
@@ -94,7 +96,9 @@ func (s *Stripe) Verify(body []byte, header http.Header) (Delivery, error) {
 // Unknown keys (v0, future schemes) are ignored; a missing or repeated t is malformed.
 func parseStripeSignature(v string) (ts string, hasV1 bool, err error) {
 	seenT := false
-	for item := range strings.SplitSeq(v, ",") {
+	for rest, more := v, true; more; {
+		var item string
+		item, rest, more = strings.Cut(rest, ",")
 		key, val, ok := strings.Cut(trimOWS(item), "=")
 		if !ok || key == "" {
 			return "", false, malformedHeader(stripeSignature, "want comma-separated key=value items")
