@@ -22,7 +22,7 @@ var (
 	// ErrInvalidConfig is the one kind of configuration mistake: a secret that does not
 	// parse or is of the wrong kind for the provider, an option the provider does not
 	// use, an unknown provider name, an invalid HMACConfig, or signing with public keys only.
-	ErrInvalidConfig = errors.New("invalid webhook configuration")
+	ErrInvalidConfig = errors.New("invalid configuration")
 )
 
 // ErrorCode returns a stable, machine-readable code for a verification error,
