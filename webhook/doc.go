@@ -21,6 +21,15 @@
 // Package webhook/openai adds OpenAI's event catalogue and typed events, and package
 // webhook/webhooktest sample events, signed requests and a recording test server.
 //
+// # Stability
+//
+// This module follows semantic versioning and, from v1.0.0, keeps the Go 1
+// compatibility promise for its exported API: names are not removed or changed and
+// behaviour documented here does not change within v1; new providers, options and
+// methods may be added. The module requires only the standard library and the Go
+// version in its go.mod; scripts/test in herald's repository fails on any change to
+// the recorded API (webhook/testdata/api).
+//
 // # Mistakes this package avoids, and your own code should too
 //
 //   - Verify the raw bytes you received. Parsing the JSON and serialising it again

@@ -1,10 +1,13 @@
 package openai_test
 
 import (
+	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/webhook"
 	"github.com/heraldhq/herald/webhook/openai"
 	"github.com/heraldhq/herald/webhook/webhooktest"
 )
@@ -50,4 +53,29 @@ func ExampleSampleEvent() {
 	// Output:
 	// realtime.call.incoming true
 	// Max-Forwards CSeq Content-Type To From Call-ID
+}
+
+// Events gives the Handler's functions typed OpenAI events: the envelope in e.Data,
+// and the resource's data, typed, in its Data.
+func ExampleEvents() {
+	verifier, err := webhook.NewOpenAI(webhook.NewHMACSecret().Reveal()) // os.Getenv("OPENAI_WEBHOOK_SECRET")
+	if err != nil {
+		panic(err)
+	}
+	h := webhook.NewHandler(verifier, openai.Events()).On("response.*", func(ctx context.Context, e *webhook.Event) error {
+		event := e.Data.(*openai.Event)
+		resp := event.Data.(*openai.ResponseEventData)
+		fmt.Println(event.Type, strings.HasPrefix(resp.ID, "resp_"))
+		return nil // fetch the response with client.Responses.Get(ctx, resp.ID)
+	})
+	body, err := webhooktest.SampleEvent(openai.EventResponseFailed, time.Now())
+	if err != nil {
+		panic(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, webhooktest.NewRequest(verifier, webhook.Delivery{}, "/webhooks", body))
+	fmt.Println(w.Code)
+	// Output:
+	// response.failed true
+	// 200
 }
