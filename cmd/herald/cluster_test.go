@@ -108,7 +108,7 @@ func TestClusterSurvivesKill(t *testing.T) {
 	secrets := make([]string, endpoints)
 	for i := range verifiers {
 		s := webhook.NewHMACSecret()
-		secrets[i] = s.String()
+		secrets[i] = s.Reveal()
 		verifiers[i], _ = webhook.NewStandardKeys([]webhook.Secret{s})
 	}
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
