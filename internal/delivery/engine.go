@@ -27,7 +27,9 @@ type Config struct {
 	Guard *netguard.Guard
 	// Relay carries deliveries of listener endpoints; nil: listener endpoints wait.
 	Relay Relay
-	// NodeID names this process in leases; default: host-pid-random.
+	// NodeID names this process in leases; default: host-pid-random. A node restarted
+	// under its old id takes its leases back at once (herald serve keeps one id per data
+	// directory: see DataDirNodeID).
 	NodeID    string
 	UserAgent string // default "herald/1"
 	Policy    Policy // default DefaultPolicy()

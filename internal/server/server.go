@@ -92,6 +92,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	if err != nil {
 		return nil, err
 	}
+	if cfg.NodeID == "" { // one id per data directory: a restart takes its leases back at once
+		if cfg.NodeID, err = delivery.DataDirNodeID(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	st, err := openStore(ctx, cfg, box, log)
 	if err != nil {
 		return nil, err
@@ -289,8 +294,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // gracefully: it stops accepting requests, lets API requests finish, lets deliveries in
 // flight finish (up to ShutdownTimeout) and releases the rest, and closes the store.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	unlock, err := delivery.LockDataDir(s.cfg.DataDir) // no second server with this node id
+	if err != nil {
+		s.store.Close()
+		return err
+	}
+	defer unlock()
 	if ln == nil {
-		var err error
 		if ln, err = net.Listen("tcp", s.cfg.Addr); err != nil {
 			s.store.Close()
 			return fmt.Errorf("listen: %w", err)
