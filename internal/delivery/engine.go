@@ -35,6 +35,10 @@ type Config struct {
 	Policy    Policy // default DefaultPolicy()
 	// Workers bounds concurrent requests across all endpoints (default 512).
 	Workers int
+	// AppWorkers bounds the concurrent requests of one app, so that an app whose
+	// endpoints hang cannot take the workers other apps need (default: half of Workers;
+	// Workers or more: no bound of its own).
+	AppWorkers int
 	// EndpointConcurrency is the in-flight limit of an endpoint without its own (default 64).
 	EndpointConcurrency int
 	// Timeout is the request timeout of an endpoint without its own (default 15 s).
@@ -80,6 +84,10 @@ func (c *Config) setDefaults() error {
 	if c.Workers <= 0 {
 		c.Workers = 512
 	}
+	if c.AppWorkers <= 0 {
+		c.AppWorkers = max(1, c.Workers/2)
+	}
+	c.AppWorkers = min(c.AppWorkers, c.Workers)
 	if c.EndpointConcurrency <= 0 {
 		c.EndpointConcurrency = 64
 	}
@@ -124,6 +132,7 @@ type Engine struct {
 	held      map[string]*job // every delivery leased by this node and not yet completed
 	endpoints map[string]*endpoint
 	starved   map[*endpoint]bool // endpoints with queued jobs waiting for a free worker
+	apps      map[string]*app    // apps with deliveries held here, by id
 	inflight  int
 	stopping  bool
 	aborted   []string // deliveries whose in-flight attempt was cut short by a hard stop
@@ -159,6 +168,7 @@ func New(cfg Config) (*Engine, error) {
 		held:      make(map[string]*job),
 		endpoints: make(map[string]*endpoint),
 		starved:   make(map[*endpoint]bool),
+		apps:      make(map[string]*app),
 	}, nil
 }
 
@@ -229,7 +239,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	for _, ep := range e.endpoints {
 		for _, j := range ep.queue {
 			queued = append(queued, j.c.Delivery.ID)
-			delete(e.held, j.c.Delivery.ID)
+			e.forgetLocked(j.c.Delivery.ID)
 		}
 		ep.queue = nil
 	}
@@ -330,7 +340,7 @@ func (e *Engine) Publish(ctx context.Context, m *domain.Message) (*store.Publish
 func (e *Engine) PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error) {
 	in := &store.PublishInput{Message: m, IdempotencyTTL: ttl, EndpointConcurrency: e.storeLimits()}
 	e.mu.Lock()
-	if e.started && !e.stopping && len(e.held) < e.maxHeld() {
+	if e.leaseOnPublishLocked(m.AppID) {
 		in.LeaseOwner, in.LeaseUntil = e.cfg.NodeID, time.Now().Add(e.cfg.Lease)
 	}
 	e.mu.Unlock()

@@ -87,7 +87,7 @@ func (e *Engine) record(batch []*store.AttemptResult) {
 	wake := false
 	for _, r := range batch {
 		if j := e.held[r.Attempt.DeliveryID]; j != nil && j.done {
-			delete(e.held, r.Attempt.DeliveryID) // not a fresh claim of the same delivery (see job.done)
+			e.forgetLocked(r.Attempt.DeliveryID) // not a fresh claim of the same delivery (see job.done)
 		}
 		if r.NextAttemptAt != nil && (wakeAt == 0 || r.NextAttemptAt.UnixNano() < wakeAt) {
 			wake = true // a retry falls due before the claim loop would look again

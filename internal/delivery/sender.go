@@ -94,6 +94,7 @@ type response struct {
 	err        error
 	latency    time.Duration
 	retryAfter time.Duration
+	timedOut   bool // err is the request's timeout
 }
 
 // header returns the request headers of one attempt: the endpoint's custom headers, the
@@ -140,7 +141,7 @@ func (s *sender) send(ctx context.Context, r *request, now time.Time) response {
 	start := time.Now()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return response{err: describeError(err, r.timeout), latency: time.Since(start)}
+		return response{err: describeError(err, r.timeout), latency: time.Since(start), timedOut: errors.Is(err, context.DeadlineExceeded)}
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
 	if readErr == nil && len(body) == MaxResponseBody {
