@@ -46,6 +46,7 @@ type Config struct {
 	Synchronous   string         // SQLite synchronous pragma: FULL (default) or NORMAL
 
 	Workers             int
+	AppWorkers          int // most requests in flight for one app; default half of Workers
 	EndpointConcurrency int
 	Timeout             time.Duration
 	RetrySchedule       []time.Duration
@@ -116,7 +117,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	}
 	s.engine, err = delivery.New(delivery.Config{
 		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, Relay: hub, NodeID: cfg.NodeID,
-		Policy: policy, Workers: cfg.Workers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
+		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 	})
 	if err != nil {
