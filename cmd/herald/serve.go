@@ -26,6 +26,7 @@ func serveEnv() map[string]string {
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
 		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID",
+		"portal-frame-ancestors": "HERALD_PORTAL_FRAME_ANCESTORS",
 	}
 }
 
@@ -42,6 +43,7 @@ func newServeCmd() *cobra.Command {
 		retention, disableAfter  string
 		maxPayload               int64
 		synchronous, nodeID      string
+		frameAncestors           []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -96,7 +98,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 				Addr: addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
 				Workers: workers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
-				ShutdownTimeout: shutdownTimeout, NodeID: nodeID,
+				ShutdownTimeout: shutdownTimeout, NodeID: nodeID, PortalFrameAncestors: splitList(frameAncestors),
 			}
 			if retrySchedule != "" {
 				if cfg.RetrySchedule, err = delivery.ParseSchedule(retrySchedule); err != nil {
@@ -147,6 +149,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, help("shutdown-timeout", "how long deliveries in flight may take to finish on shutdown"))
 	f.StringVar(&synchronous, "synchronous", "FULL", help("synchronous", "SQLite durability: FULL survives power loss, NORMAL only a process crash"))
 	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	f.StringArrayVar(&frameAncestors, "portal-frame-ancestors", nil, help("portal-frame-ancestors", "origin that may embed the customer portal in an iframe, e.g. https://app.example.com (repeatable, or comma-separated; default none)"))
 	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default host-pid-random)"))
 	return cmd
 }
@@ -234,4 +237,17 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// splitList flattens repeated and comma-separated flag values, dropping empty ones.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/console"
 	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/domain"
@@ -55,6 +56,8 @@ type Config struct {
 	ShutdownTimeout     time.Duration // default 30 s
 	NodeID              string
 	UserAgent           string // the User-Agent header of webhook requests; default herald's own
+
+	PortalFrameAncestors []string // origins that may embed /portal/ in a frame; default none
 }
 
 // Server is a running herald delivery server.
@@ -152,7 +155,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		st.Close()
 		return nil, err
 	}
+	ui, err := console.New(console.Config{PortalFrameAncestors: cfg.PortalFrameAncestors})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
+	mux.Handle("/console/", ui)
+	mux.Handle("/portal/", ui)
+	mux.Handle("GET /console", ui)
+	mux.Handle("GET /portal", ui)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`+"\n")
