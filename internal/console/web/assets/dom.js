@@ -54,7 +54,7 @@ export function safeHref(v) {
 }
 
 /** append adds children (strings as text nodes) to el. */
-export function append(el, children) {
+export function append(el, ...children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));

@@ -124,6 +124,11 @@ export function form(children, onSubmit, submitLabel = 'Save') {
   const box = h('p', {class: 'form-error', role: 'alert', hidden: true});
   const btn = h('button', {type: 'submit', class: 'btn primary'}, submitLabel);
   const f = h('form', {class: 'form', novalidate: true}, children, box, h('div', {class: 'actions'}, btn));
+  f.addEventListener('input', (ev) => {
+    const wrap = ev.target.closest('[data-field]');
+    const slot = wrap && wrap.querySelector('.field-error');
+    if (slot) { slot.hidden = true; ev.target.removeAttribute('aria-invalid'); }
+  });
   f.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     btn.disabled = true;
