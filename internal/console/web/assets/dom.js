@@ -1,5 +1,5 @@
 // DOM helpers. Every piece of data goes into the page as text (textContent or an
-// attribute value), never as HTML: this module has no innerHTML at all.
+// attribute value), never as HTML: nothing here parses markup.
 
 const forbidden = /^(on|style$|srcdoc$|formaction$)/i;
 
