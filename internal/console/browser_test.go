@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,11 +64,12 @@ func newReceiver(t *testing.T) *receiver {
 
 // herald runs a whole herald server on a loopback port and returns its base URL, the
 // admin key and an admin client.
-func herald(t *testing.T) (base, key string, cli *client.Client) {
+func herald(t *testing.T) (base, key, dataDir string, cli *client.Client) {
 	t.Helper()
 	key, _, _ = api.NewAPIKey()
+	dataDir = t.TempDir()
 	cfg := server.Config{
-		DataDir:       t.TempDir(),
+		DataDir:       dataDir,
 		APIKey:        key,
 		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		RetrySchedule: []time.Duration{50 * time.Millisecond, 50 * time.Millisecond},
@@ -94,7 +96,7 @@ func herald(t *testing.T) (base, key string, cli *client.Client) {
 	t.Cleanup(front.Close)
 	base = front.URL
 	cli = client.New(base, key, nil)
-	return base, key, cli
+	return base, key, dataDir, cli
 }
 
 // browser drives one headless Chromium tab and records what must not happen: a
@@ -323,7 +325,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
-	base, key, cli := herald(t)
+	base, key, dataDir, cli := herald(t)
 	ctx := context.Background()
 	rc := newReceiver(t)
 	appA, err := cli.CreateApp(ctx, client.AppInput{Name: "Acme Corp", UID: "acme"})
@@ -342,6 +344,9 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	apiJSON(t, base, key, "PATCH", "/v1/apps/"+appA.ID, `{"metadata":{"brand.name":"Acme Webhooks","brand.accent":"#0f766e"}}`, 200, nil)
+	apiJSON(t, base, key, "POST", "/v1/event-types", `{"name":"invoice.paid","description":"An invoice was paid","example":{"invoice":"in_1","amount":4200}}`, 201, nil)
 
 	b := newBrowser(t, base)
 
@@ -444,6 +449,18 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("POST with X-CSRF-Token answered %d, want 201", got)
 	}
 
+	// The event catalogue: an operator adds a type in the console.
+	b.route("#/event-types/new")
+	b.run("event type form", chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "customer.created"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=description]`), "A customer signed up"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name=example]`), `{"id": "cus_1", "email": "ada@example.com"}`))
+	b.click(`form.form button[type=submit]`)
+	b.waitText("main", "ada@example.com")
+	b.route("#/event-types")
+	b.waitText("main table", "invoice.paid")
+	b.shot("event-types")
+
 	b.route("#/apps")
 	b.waitText("main table", "Globex")
 	b.shot("apps")
@@ -451,8 +468,88 @@ func TestBrowser(t *testing.T) {
 	b.waitText("main", "Queue depth")
 	b.shot("health")
 	b.clean()
-	_ = epB
-	_ = msgB
+
+	// The portal: the operator's backend mints a link for app A; the customer opens it.
+	var link struct {
+		URL string `json:"url"`
+	}
+	apiJSON(t, base, key, "POST", "/v1/apps/"+appA.ID+"/portal-sessions", `{"expires_in":3600,"capabilities":["read","manage"]}`, 201, &link)
+	b.open(strings.TrimPrefix(link.URL, base))
+	b.waitText("#nav", "Endpoints")
+	b.waitText("main table", rc.URL+"/hook")
+	if href := eval[string](b, `location.href`); strings.Contains(href, "token") {
+		t.Fatalf("the token stays in the address bar: %s", href)
+	}
+	b.waitText(".top", "Acme Webhooks") // the app's branding
+	b.shot("portal-endpoints")
+
+	// App B is unreachable from A's portal session, by id, uid or guessed record ids.
+	for _, path := range []string{
+		"/v1/apps/" + appB.ID, "/v1/apps/" + appB.ID + "/endpoints", "/v1/apps/globex/endpoints",
+		"/v1/apps/" + appB.ID + "/endpoints/" + epB.ID, "/v1/apps/" + appA.ID + "/endpoints/" + epB.ID,
+		"/v1/apps/" + appB.ID + "/messages/" + msgB.ID, "/v1/apps/" + appA.ID + "/messages/" + msgB.ID,
+	} {
+		if got := b.status("GET", path, false); got != http.StatusNotFound {
+			t.Errorf("the portal session of app A got %d for GET %s, want 404", got, path)
+		}
+	}
+	if got := b.status("POST", "/v1/apps/"+appB.ID+"/endpoints", true); got != http.StatusNotFound {
+		t.Errorf("the portal session of app A got %d for POST app B's endpoints, want 404", got)
+	}
+	b.route("#/a/" + appB.ID + "/endpoints")
+	b.waitText("main h1", "Not found")
+
+	// Send a test event from the portal and see its attempt appear.
+	b.route("#/a/" + appA.ID + "/endpoints/" + epID)
+	b.press("Send test event")
+	b.waitText("dialog", "ada@example.com") // customer.created's example comes first
+	b.click(`dialog button[type=submit]`)
+	b.waitText(".toasts", "Test event sent")
+	testMsg := regexp.MustCompile(`msg_[0-9A-Z]+`).FindString(b.text(".toasts"))
+	b.waitText("main table", testMsg)
+	b.shot("portal-endpoint")
+	b.clean()
+
+	// A used link is refused, and so is an expired one.
+	b.open(strings.TrimPrefix(link.URL, base))
+	b.waitText("main h1", "This link has expired")
+	apiJSON(t, base, key, "POST", "/v1/apps/"+appA.ID+"/portal-sessions", `{"expires_in":60}`, 201, &link)
+	expireLinks(t, dataDir)
+	b.open(strings.TrimPrefix(link.URL, base))
+	b.waitText("main h1", "This link has expired")
+	b.shot("portal-expired")
+	b.clean()
+}
+
+// expireLinks makes every portal link of the server's database expired.
+func expireLinks(t *testing.T, dataDir string) {
+	t.Helper()
+	t.Fatalf("expireLinks: waits for console-api's store of portal links (%s)", dataDir)
+}
+
+// apiJSON calls the API with the admin key and decodes the answer into out.
+func apiJSON(t *testing.T, base, key, method, path, body string, want int, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
 }
 
 // waitFailed waits until the endpoint has n failed deliveries.

@@ -74,7 +74,9 @@ async function route() {
   const m = match(parts);
   const s = state.session;
   const operator = s.kind !== 'portal';
-  if (!m || (m.consoleOnly && !operator)) {
+  // The server refuses other apps anyway; this only avoids a page of errors.
+  const foreign = !operator && m && m.params.app && m.params.app !== s.app_id;
+  if (!m || (m.consoleOnly && !operator) || foreign) {
     replace(main, h('h1', null, 'Not found'), h('p', null, 'There is no such page here. '), h('a', {href: defaultRoute()}, 'Go to the start page'));
     drawNav(parts);
     return;
@@ -99,7 +101,10 @@ async function route() {
     if (seq !== state.seq) return;
     clear(main);
     await mod[m.fn](ctx);
-    if (seq === state.seq) document.title = (main.querySelector('h1')?.textContent || '') + ' · ' + brandName();
+    if (seq !== state.seq) return;
+    document.title = (main.querySelector('h1')?.textContent || '') + ' · ' + brandName();
+    // A keyboard user whose focused link was replaced continues from the new page.
+    if (document.activeElement === document.body || !document.activeElement) main.focus({preventScroll: true});
   } catch (e) {
     if (seq === state.seq) replace(main, errorBox(e));
   }

@@ -85,7 +85,14 @@ export async function render(ctx) {
     ctx.canManage && recoverySection(ctx, ep, refreshAttempts),
     section('Latest attempts', attemptsBody));
   await Promise.all([loadHealth(), refreshAttempts()]);
-  const timer = setInterval(() => { refreshAttempts().catch(() => {}); }, 3000);
+  const refreshHead = async () => {
+    const e = await api('GET', ctx.appPath('endpoints', id));
+    if (!ctx.live()) return;
+    const changed = ['state', 'failing_since', 'disabled_reason'].some((k) => e[k] !== ep[k]);
+    ep = e;
+    if (changed) drawHead();
+  };
+  const timer = setInterval(() => { refreshAttempts().catch(() => {}); refreshHead().catch(() => {}); }, 3000);
   const healthTimer = setInterval(() => { loadHealth().catch(() => {}); }, 30000);
   ctx.cleanup(() => { clearInterval(timer); clearInterval(healthTimer); });
 }
