@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
 )
 
@@ -164,6 +165,37 @@ func fetch[T any](cmd *cobra.Command, f *listFlags, page func(limit int, cursor 
 		}
 		cursor = next
 	}
+}
+
+// listPages fetches the pages the list flags ask for with page and prints their
+// items as printList does.
+func listPages[T any](cmd *cobra.Command, af *apiFlags, lf *listFlags, page func(limit int, cursor string) ([]*T, string, error), header string, row func(*T) string) error {
+	items, next, err := fetch(cmd, lf, page)
+	if err != nil {
+		return af.explain(err)
+	}
+	return printList(cmd, af, items, next, header, row)
+}
+
+// appItemCmd completes cmd, a command on one record of --app named by its one
+// argument: it calls call with a client, the app and the argument, and prints the
+// answer with print.
+func appItemCmd[T any](af *apiFlags, ap *appFlag, cmd *cobra.Command,
+	call func(c *client.Client, ctx context.Context, app, id string) (*T, error),
+	print func(*cobra.Command, *apiFlags, *T) error) *cobra.Command {
+	cmd.Args = exactArgs(1)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		app, c, err := ap.client(cmd, af)
+		if err != nil {
+			return err
+		}
+		v, err := call(c, cmd.Context(), app, args[0])
+		if err != nil {
+			return af.explain(err)
+		}
+		return print(cmd, af, v)
+	}
+	return cmd
 }
 
 // printList prints items as JSON or as a table, and says on stderr how to get the next page.

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
 )
 
@@ -92,13 +92,9 @@ Needs an admin API key.`,
 			if err != nil {
 				return err
 			}
-			apps, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.App, string, error) {
+			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.App, string, error) {
 				return c.ListApps(cmd.Context(), client.ListParams{Limit: limit, Cursor: cursor})
-			})
-			if err != nil {
-				return af.explain(err)
-			}
-			return printList(cmd, af, apps, next, "ID\tNAME\tUID\tCREATED", func(a *client.App) string {
+			}, "ID\tNAME\tUID\tCREATED", func(a *client.App) string {
 				return fmt.Sprintf("%s\t%s\t%s\t%s", a.ID, a.Name, orDash(a.UID), fmtTime(a.CreatedAt))
 			})
 		},

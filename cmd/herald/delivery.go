@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
 )
 
@@ -80,14 +80,10 @@ time range.`,
 			if err != nil {
 				return err
 			}
-			ds, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Delivery, string, error) {
+			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Delivery, string, error) {
 				p.Limit, p.Cursor = limit, cursor
 				return c.ListDeliveries(cmd.Context(), app, p)
-			})
-			if err != nil {
-				return af.explain(err)
-			}
-			return printList(cmd, af, ds, next, "ID\tMESSAGE\tENDPOINT\tSTATUS\tATTEMPTS\tLAST CODE\tNEXT ATTEMPT", func(d *client.Delivery) string {
+			}, "ID\tMESSAGE\tENDPOINT\tSTATUS\tATTEMPTS\tLAST CODE\tNEXT ATTEMPT", func(d *client.Delivery) string {
 				next := "-"
 				if d.Status == client.DeliveryPending {
 					next = fmtTimePtr(d.NextAttemptAt)
@@ -106,24 +102,12 @@ time range.`,
 }
 
 func newDeliveryGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	return &cobra.Command{
+	return appItemCmd(af, ap, &cobra.Command{
 		Use:     "get --app APP ID",
 		Short:   "Show a delivery",
 		Long:    `Show a delivery: its status, how many attempts were made, the last answer, and when the next attempt is due.`,
 		Example: "  herald delivery get --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			d, err := c.GetDelivery(cmd.Context(), app, args[0])
-			if err != nil {
-				return af.explain(err)
-			}
-			return printDelivery(cmd, af, d)
-		},
-	}
+	}, (*client.Client).GetDelivery, printDelivery)
 }
 
 // fmtLatency formats an attempt's latency in milliseconds.
@@ -151,13 +135,9 @@ the first 4 KiB of each response body.`,
 			if err != nil {
 				return err
 			}
-			as, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Attempt, string, error) {
+			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Attempt, string, error) {
 				return c.ListDeliveryAttempts(cmd.Context(), app, args[0], client.ListParams{Limit: limit, Cursor: cursor})
-			})
-			if err != nil {
-				return af.explain(err)
-			}
-			return printList(cmd, af, as, next, "ID\t#\tSTARTED\tLATENCY\tCODE\tOUTCOME\tERROR", func(a *client.Attempt) string {
+			}, "ID\t#\tSTARTED\tLATENCY\tCODE\tOUTCOME\tERROR", func(a *client.Attempt) string {
 				return fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s", a.ID, a.Number, fmtTime(a.StartedAt), fmtLatency(a.LatencyMS),
 					fmtStatusCode(a.StatusCode), a.Outcome, truncate(a.Error, 60))
 			})
@@ -168,24 +148,12 @@ the first 4 KiB of each response body.`,
 }
 
 func newDeliveryRetryCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	return &cobra.Command{
+	return appItemCmd(af, ap, &cobra.Command{
 		Use:   "retry --app APP ID",
 		Short: "Send a delivery again now",
 		Long: `Queue a delivery for an attempt now, whatever its status, and print it. This
 starts a fresh retry schedule. It fails with a conflict while the delivery is
 being attempted. To send many deliveries again, see 'herald endpoint replay'.`,
 		Example: "  herald delivery retry --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			d, err := c.RetryDelivery(cmd.Context(), app, args[0])
-			if err != nil {
-				return af.explain(err)
-			}
-			return printDelivery(cmd, af, d)
-		},
-	}
+	}, (*client.Client).RetryDelivery, printDelivery)
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
 )
 
@@ -260,13 +260,9 @@ page). FAILING SINCE is when the endpoint started failing continuously.`,
 			if err != nil {
 				return err
 			}
-			eps, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Endpoint, string, error) {
+			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Endpoint, string, error) {
 				return c.ListEndpoints(cmd.Context(), app, client.ListParams{Limit: limit, Cursor: cursor})
-			})
-			if err != nil {
-				return af.explain(err)
-			}
-			return printList(cmd, af, eps, next, "ID\tURL\tSTATE\tEVENTS\tFAILING SINCE", func(e *client.Endpoint) string {
+			}, "ID\tURL\tSTATE\tEVENTS\tFAILING SINCE", func(e *client.Endpoint) string {
 				return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", e.ID, e.URL, e.State, truncate(fmtEvents(e.EventTypes), 40), fmtTimePtr(e.FailingSince))
 			})
 		},
@@ -276,24 +272,12 @@ page). FAILING SINCE is when the endpoint started failing continuously.`,
 }
 
 func newEndpointGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	return &cobra.Command{
+	return appItemCmd(af, ap, &cobra.Command{
 		Use:     "get --app APP ID",
 		Short:   "Show an endpoint",
 		Long:    `Show an endpoint's settings and state. Its secrets are shown by 'herald endpoint secret'.`,
 		Example: "  herald endpoint get --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			e, err := c.GetEndpoint(cmd.Context(), app, args[0])
-			if err != nil {
-				return af.explain(err)
-			}
-			return printEndpoint(cmd, af, e)
-		},
-	}
+	}, (*client.Client).GetEndpoint, printEndpoint)
 }
 
 func newEndpointUpdateCmd(af *apiFlags, ap *appFlag) *cobra.Command {

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/server"
 	"github.com/heraldhq/herald/webhook"
 )
@@ -56,7 +57,7 @@ func inProcessServer(t *testing.T) (url, key string) {
 // provider) and through an app (published), and checks both reach the app's endpoint.
 func TestTriggerThroughServer(t *testing.T) {
 	url, key := inProcessServer(t)
-	c := client.New(url, key, nil)
+	c := client.New(url, key, apitest.HTTPClient(t))
 	ctx := context.Background()
 	app, err := c.CreateApp(ctx, client.AppInput{Name: "t", UID: "trig"})
 	if err != nil {

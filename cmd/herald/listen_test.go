@@ -18,8 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -88,7 +89,7 @@ func TestListenerSurvivesRestart(t *testing.T) {
 	key, _, _ := api.NewAPIKey()
 	startServer(t, dataDir, addr, key)
 	server := "http://" + addr
-	c := client.New(server, key, nil)
+	c := client.New(server, key, apitest.HTTPClient(t))
 	ctx := context.Background()
 	app, err := c.CreateApp(ctx, client.AppInput{Name: "listen"})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
 )
 
@@ -170,14 +170,10 @@ page), optionally of one type or created in a time range.`,
 			if err != nil {
 				return err
 			}
-			msgs, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
+			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
 				p.Limit, p.Cursor = limit, cursor
 				return c.ListMessages(cmd.Context(), app, p)
-			})
-			if err != nil {
-				return af.explain(err)
-			}
-			return printList(cmd, af, msgs, next, "ID\tTYPE\tIDEMPOTENCY KEY\tCREATED", func(m *client.Message) string {
+			}, "ID\tTYPE\tIDEMPOTENCY KEY\tCREATED", func(m *client.Message) string {
 				return fmt.Sprintf("%s\t%s\t%s\t%s", m.ID, m.Type, truncate(m.IdempotencyKey, 40), fmtTime(m.CreatedAt))
 			})
 		},

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/webhook"
 	"github.com/spf13/cobra"
 )
@@ -144,13 +144,9 @@ func newSourceListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			items, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Source, string, error) {
+			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Source, string, error) {
 				return c.ListSources(cmd.Context(), app, client.ListParams{Limit: limit, Cursor: cursor})
-			})
-			if err != nil {
-				return af.explain(err)
-			}
-			return printList(cmd, af, items, next, "ID\tNAME\tPROVIDER\tINGEST URL\tCREATED", func(s *client.Source) string {
+			}, "ID\tNAME\tPROVIDER\tINGEST URL\tCREATED", func(s *client.Source) string {
 				return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", s.ID, orDash(s.Name), s.Provider, strings.TrimRight(af.serverURL(), "/")+s.IngestPath, fmtTime(s.CreatedAt))
 			})
 		},
@@ -160,23 +156,11 @@ func newSourceListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 }
 
 func newSourceGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	return &cobra.Command{
+	return appItemCmd(af, ap, &cobra.Command{
 		Use:     "get --app APP ID",
 		Short:   "Show a source",
 		Example: "  herald source get --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			s, err := c.GetSource(cmd.Context(), app, args[0])
-			if err != nil {
-				return af.explain(err)
-			}
-			return printSource(cmd, af, s)
-		},
-	}
+	}, (*client.Client).GetSource, printSource)
 }
 
 func newSourceUpdateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
@@ -239,13 +223,9 @@ app: see its deliveries with 'herald delivery list --app APP --message MSG'.`,
 			if err != nil {
 				return err
 			}
-			items, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
+			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
 				return c.ListMessages(cmd.Context(), app, client.ListMessagesParams{SourceID: args[0], Limit: limit, Cursor: cursor})
-			})
-			if err != nil {
-				return af.explain(err)
-			}
-			return printList(cmd, af, items, next, "ID\tTYPE\tRECEIVED\tSIZE", func(m *client.Message) string {
+			}, "ID\tTYPE\tRECEIVED\tSIZE", func(m *client.Message) string {
 				return fmt.Sprintf("%s\t%s\t%s\t%d", m.ID, m.Type, fmtTime(m.CreatedAt), len(m.Payload))
 			})
 		},
@@ -269,13 +249,9 @@ Use --json to see their headers and bodies.`,
 			if err != nil {
 				return err
 			}
-			items, next, err := fetch(cmd, &lf, func(limit int, cursor string) ([]*client.Rejection, string, error) {
+			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Rejection, string, error) {
 				return c.ListRejections(cmd.Context(), app, args[0], client.ListParams{Limit: limit, Cursor: cursor})
-			})
-			if err != nil {
-				return af.explain(err)
-			}
-			return printList(cmd, af, items, next, "RECEIVED\tSTATUS\tCODE\tFROM\tMESSAGE", func(r *client.Rejection) string {
+			}, "RECEIVED\tSTATUS\tCODE\tFROM\tMESSAGE", func(r *client.Rejection) string {
 				return fmt.Sprintf("%s\t%d\t%s\t%s\t%s", fmtTime(r.ReceivedAt), r.Status, r.Code, orDash(r.RemoteAddr), truncate(r.Message, 80))
 			})
 		},

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/emulate"
 	emulator "github.com/heraldhq/herald/internal/emulate/openai"
 	"github.com/heraldhq/herald/webhook"

@@ -26,6 +26,10 @@ import (
 //go:embed openapi.yaml
 var openapiYAML []byte
 
+// OpenAPI returns the OpenAPI 3 document that describes the API, as served at
+// /openapi.yaml; docs/api.md says how to read it.
+func OpenAPI() []byte { return bytes.Clone(openapiYAML) }
+
 // Engine is what the API needs from the delivery engine (through the service).
 type Engine = service.Engine
 

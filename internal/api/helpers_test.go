@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/heraldhq/herald/internal/api/openapitest"
 	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
@@ -99,6 +100,7 @@ type env struct {
 	http     *httptest.Server
 	admin    string // an admin API key
 	patterns sync.Map
+	contract *openapitest.Validator // checks every answer against openapi.yaml
 }
 
 // noDNS is a resolver that fails at once, so that URL checks never leave the machine.
@@ -133,12 +135,17 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	if e.server, err = newServer(cfg); err != nil {
 		t.Fatal(err)
 	}
+	if e.contract, err = openapitest.New(context.Background(), openapiYAML); err != nil {
+		t.Fatal(err)
+	}
+	// Every answer of every test is checked against openapi.yaml.
+	checked := e.contract.Handler(t, e.server)
 	e.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Noted before serving: a WebSocket session (GET /v1/listen) runs until the client leaves.
 		if _, pattern := e.server.mux.Handler(r); pattern != "" {
 			e.patterns.Store(pattern, true)
 		}
-		e.server.ServeHTTP(w, r)
+		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.http.Close)
 	e.admin = e.newKey("")
@@ -279,6 +286,9 @@ func (e *env) listen(path, key string) (map[string]any, response) {
 	var hello map[string]any
 	if err := json.Unmarshal(data, &hello); err != nil {
 		e.t.Fatalf("GET %s: the hello is not a JSON object: %v: %s", path, err, data)
+	}
+	if err := e.contract.CheckSchema("ListenHello", hello); err != nil {
+		e.t.Errorf("GET %s: the hello %v", path, err)
 	}
 	if err := conn.Close(websocket.StatusNormalClosure, "bye"); err != nil {
 		e.t.Errorf("GET %s: closing: %v", path, err)

@@ -11,7 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 )
 
-// Field limits from docs/api.md (the records' own are in package domain).
+// Field limits, as openapi.yaml documents them (the records' own are in package domain).
 const (
 	maxTypeLen      = domain.MaxTypeLen // idempotency keys
 	maxGraceSeconds = 7 * 24 * 60 * 60

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/webhook"
 )
 

@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/client"
 	"github.com/heraldhq/herald/internal/emulate/openai"
 	"github.com/heraldhq/herald/internal/server"
 	"github.com/heraldhq/herald/webhook"

@@ -16,8 +16,8 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/client"
 	"github.com/heraldhq/herald/internal/emulate"
 	"github.com/heraldhq/herald/internal/emulate/openai"
 	"github.com/heraldhq/herald/internal/server"

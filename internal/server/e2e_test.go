@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -53,7 +54,7 @@ func testServer(t *testing.T, mutate func(c *Config)) (*client.Client, *Server) 
 		}
 	})
 	waitFor(t, "the server to be ready", srv.ready.Load)
-	return client.New("http://"+ln.Addr().String(), key, nil), srv
+	return client.New("http://"+ln.Addr().String(), key, apitest.HTTPClient(t)), srv
 }
 
 // hook is a receiving endpoint that verifies each request with the webhook library.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/webhook"
 )

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/heraldhq/herald/internal/client"
+	"github.com/heraldhq/herald/client"
 )
 
 // HeraldPublisher publishes events as messages of one app of a herald server, whose

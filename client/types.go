@@ -42,7 +42,7 @@ type APIKey struct {
 
 // APIKeyInput is the body of CreateAPIKey.
 type APIKeyInput struct {
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 }
 
 // Endpoint states.
@@ -62,10 +62,11 @@ type Endpoint struct {
 	Headers        map[string]string `json:"headers"`     // extra request headers
 	State          string            `json:"state"`
 	DisabledReason string            `json:"disabled_reason,omitempty"`
-	MaxConcurrency int               `json:"max_concurrency"` // 0 means the server default
-	RateLimit      float64           `json:"rate_limit"`      // requests per second; 0 means unlimited
-	TimeoutMS      int               `json:"timeout_ms"`      // 0 means the server default
-	FIFO           bool              `json:"fifo"`            // one delivery in flight, in publish order
+	MaxConcurrency int               `json:"max_concurrency"`     // 0 means the server default
+	RateLimit      float64           `json:"rate_limit"`          // requests per second; 0 means unlimited
+	TimeoutMS      int               `json:"timeout_ms"`          // 0 means the server default
+	FIFO           bool              `json:"fifo"`                // one delivery in flight, in publish order
+	SourceID       string            `json:"source_id,omitempty"` // set on a herald listen endpoint attached to a source: it gets only that source's messages
 	Metadata       map[string]string `json:"metadata"`
 	FailingSince   *time.Time        `json:"failing_since,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
@@ -132,14 +133,20 @@ type ReplayResult struct {
 	Next     string `json:"next,omitempty"` // pass as ReplayInput.After for the next batch; empty when done
 }
 
+// Payload encodings of a Message whose payload is not JSON.
+const (
+	PayloadText   = "text"   // Payload is a JSON string holding the body (valid UTF-8, such as a form)
+	PayloadBase64 = "base64" // Payload is a JSON string holding the body in standard base64
+)
+
 // Message is an event an app published.
 type Message struct {
 	ID      string          `json:"id"`
 	AppID   string          `json:"app_id"`
 	Type    string          `json:"type"`
 	Payload json.RawMessage `json:"payload"` // the webhook body
-	// PayloadEncoding is "text" or "base64" when the body is not JSON (a source's form or
-	// binary body), and Payload is then a JSON string holding it.
+	// PayloadEncoding is PayloadText or PayloadBase64 when the body is not JSON (a
+	// source's form or binary body), and Payload is then a JSON string holding it.
 	PayloadEncoding string            `json:"payload_encoding,omitempty"`
 	IdempotencyKey  string            `json:"idempotency_key,omitempty"`
 	SourceID        string            `json:"source_id,omitempty"`
@@ -238,6 +245,27 @@ type ListAttemptsParams struct {
 	Limit      int
 	Cursor     string
 }
+
+// Providers a source verifies webhooks of.
+const (
+	ProviderOpenAI   = "openai"
+	ProviderStandard = "standard" // Standard Webhooks
+	ProviderSvix     = "svix"
+	ProviderStripe   = "stripe"
+	ProviderGitHub   = "github"
+	ProviderShopify  = "shopify"
+	ProviderSlack    = "slack"
+	ProviderHMAC     = "hmac" // a generic HMAC scheme, configured by Source.HMAC
+)
+
+// Encodings and algorithms of HMACConfig; empty means the default (hex, SHA-256).
+const (
+	HMACHex    = "hex"
+	HMACBase64 = "base64"
+	HMACSHA256 = "sha256"
+	HMACSHA1   = "sha1"
+	HMACSHA512 = "sha512"
+)
 
 // HMACConfig configures a source with the generic "hmac" provider.
 type HMACConfig struct {

@@ -1,14 +1,30 @@
-// Package client is a Go client for herald's REST API (docs/api.md): apps, API keys,
-// endpoints, messages, deliveries and attempts.
+// Package client is the Go client of herald's REST API, for the backend that sends
+// webhooks through herald: publish messages (one or a batch), manage apps, API keys,
+// endpoints (secrets, rotation, replay) and sources, and list messages, deliveries and
+// attempts (retry a delivery). docs/api.md explains the API; its OpenAPI document,
+// served at /openapi.yaml, describes every field, and the types of this package are
+// checked against it.
 //
 // Every method takes a context first and sends one request; an app parameter is the
-// app's id or its uid, which the API accepts alike. An answer other than 2xx
-// is returned as an *Error carrying the API's status, code and message; any other
-// failure (connection refused, a timeout, an undecodable answer) is wrapped with the
-// request's method and path. List methods return one page, newest first, and the
-// cursor of the next page ("" on the last page):
+// app's id or its uid, which the API accepts alike. An answer other than 2xx is
+// returned as an *Error carrying the API's status, code and message (ErrorCode reads
+// the code out of any error, to compare with the Code constants); any other failure
+// (connection refused, a timeout, an undecodable answer) is wrapped with the request's
+// method and path.
 //
 //	c := client.New("http://127.0.0.1:8080", os.Getenv("HERALD_API_KEY"), nil)
+//	msg, _, _, err := c.Publish(ctx, "acme", client.MessageInput{
+//		Type:           "invoice.paid",
+//		Payload:        json.RawMessage(`{"id": "inv_1"}`),
+//		IdempotencyKey: "inv_1-paid", // a retried publish sends nothing twice
+//	})
+//	if client.ErrorCode(err) == client.CodeNotFound {
+//		// no app "acme"
+//	}
+//
+// List methods return one page, newest first, and the cursor of the next page ("" on
+// the last page):
+//
 //	var cursor string
 //	for {
 //		apps, next, err := c.ListApps(ctx, client.ListParams{Cursor: cursor})
@@ -35,7 +51,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // maxErrorBody bounds how much of an error answer is read.
@@ -55,47 +70,6 @@ func New(baseURL, apiKey string, httpClient *http.Client) *Client {
 		httpClient = http.DefaultClient
 	}
 	return &Client{baseURL: strings.TrimRight(baseURL, "/"), apiKey: apiKey, hc: httpClient}
-}
-
-// Error is an answer other than 2xx, as the API describes it.
-type Error struct {
-	Status  int    // the HTTP status code
-	Code    string // the API's error code, such as "not_found"; for an answer that is not the API's error JSON, the status text in snake case, such as "bad_gateway"
-	Message string // the API's explanation
-}
-
-// Error returns "<code>: <message> (HTTP <status>)".
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s (HTTP %d)", e.Code, e.Message, e.Status)
-}
-
-// decodeError turns a non-2xx answer into an *Error.
-func decodeError(resp *http.Response) *Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	var env struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(body, &env); err == nil && env.Error.Code != "" {
-		return &Error{Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
-	}
-	code := strings.ToLower(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_"))
-	if code == "" {
-		code = "http_" + strconv.Itoa(resp.StatusCode)
-	}
-	msg := strings.Join(strings.Fields(string(body)), " ")
-	if !utf8.ValidString(msg) {
-		msg = ""
-	}
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
-	if msg == "" {
-		msg = "the server answered " + resp.Status
-	}
-	return &Error{Status: resp.StatusCode, Code: code, Message: msg}
 }
 
 // request describes one API call.
@@ -157,6 +131,15 @@ func (c *Client) do(ctx context.Context, r request, out any) (*http.Response, er
 		return resp, fmt.Errorf("%s %s: decode answer: %w", r.method, r.path, err)
 	}
 	return resp, nil
+}
+
+// call sends r and returns the answer decoded into a new T.
+func call[T any](ctx context.Context, c *Client, r request) (*T, error) {
+	var v T
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // list is the shape of every list answer.

@@ -8,11 +8,7 @@ import (
 
 // CreateApp creates an app (admin keys only).
 func (c *Client) CreateApp(ctx context.Context, in AppInput) (*App, error) {
-	var a App
-	if _, err := c.do(ctx, request{method: http.MethodPost, path: path("apps"), body: in}, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return call[App](ctx, c, request{method: http.MethodPost, path: path("apps"), body: in})
 }
 
 // ListApps returns one page of apps, newest first, and the next page's cursor (admin keys only).
@@ -22,20 +18,12 @@ func (c *Client) ListApps(ctx context.Context, p ListParams) ([]*App, string, er
 
 // GetApp returns the app whose id or uid is app.
 func (c *Client) GetApp(ctx context.Context, app string) (*App, error) {
-	var a App
-	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app)}, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return call[App](ctx, c, request{method: http.MethodGet, path: appPath(app)})
 }
 
 // UpdateApp changes the fields of an app that in sets and returns the updated app.
 func (c *Client) UpdateApp(ctx context.Context, app string, in AppUpdate) (*App, error) {
-	var a App
-	if _, err := c.do(ctx, request{method: http.MethodPatch, path: appPath(app), body: in}, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return call[App](ctx, c, request{method: http.MethodPatch, path: appPath(app), body: in})
 }
 
 // DeleteApp deletes an app and everything it owns (admin keys only).
@@ -55,11 +43,7 @@ func keysPath(app string, segments ...string) string {
 // CreateAPIKey creates an API key for app, or an admin key when app is empty; the
 // answer's Key is the only time the key itself is shown.
 func (c *Client) CreateAPIKey(ctx context.Context, app string, in APIKeyInput) (*APIKey, error) {
-	var k APIKey
-	if _, err := c.do(ctx, request{method: http.MethodPost, path: keysPath(app), body: in}, &k); err != nil {
-		return nil, err
-	}
-	return &k, nil
+	return call[APIKey](ctx, c, request{method: http.MethodPost, path: keysPath(app), body: in})
 }
 
 // ListAPIKeys returns one page of app's API keys (the admin keys when app is empty)

@@ -71,11 +71,7 @@ func (c *Client) ListMessages(ctx context.Context, app string, p ListMessagesPar
 
 // GetMessage returns one of app's messages.
 func (c *Client) GetMessage(ctx context.Context, app, messageID string) (*Message, error) {
-	var m Message
-	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app, "messages", messageID)}, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
+	return call[Message](ctx, c, request{method: http.MethodGet, path: appPath(app, "messages", messageID)})
 }
 
 // ListDeliveries returns one page of app's deliveries, newest first, and the next page's cursor.
@@ -88,21 +84,13 @@ func (c *Client) ListDeliveries(ctx context.Context, app string, p ListDeliverie
 
 // GetDelivery returns one of app's deliveries.
 func (c *Client) GetDelivery(ctx context.Context, app, deliveryID string) (*Delivery, error) {
-	var d Delivery
-	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app, "deliveries", deliveryID)}, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return call[Delivery](ctx, c, request{method: http.MethodGet, path: appPath(app, "deliveries", deliveryID)})
 }
 
 // RetryDelivery queues a delivery for an attempt now, whatever its status, and returns
 // it; the API answers 409 conflict while the delivery is being attempted.
 func (c *Client) RetryDelivery(ctx context.Context, app, deliveryID string) (*Delivery, error) {
-	var d Delivery
-	if _, err := c.do(ctx, request{method: http.MethodPost, path: appPath(app, "deliveries", deliveryID, "retry")}, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return call[Delivery](ctx, c, request{method: http.MethodPost, path: appPath(app, "deliveries", deliveryID, "retry")})
 }
 
 // ListAttempts returns one page of app's delivery attempts, newest first, and the next page's cursor.
@@ -124,6 +112,11 @@ type BatchResult struct {
 	Duplicate bool `json:"duplicate"` // its idempotency key was seen: Message is the original
 }
 
+// batchResults is the answer of PublishBatch.
+type batchResults struct {
+	Data []*BatchResult `json:"data"`
+}
+
 // PublishBatch publishes up to 1,000 messages in one request and returns them in order.
 // The server checks every message before it stores any; payloads are sent byte for byte.
 func (c *Client) PublishBatch(ctx context.Context, app string, in []MessageInput) ([]*BatchResult, error) {
@@ -141,9 +134,7 @@ func (c *Client) PublishBatch(ctx context.Context, app string, in []MessageInput
 		b.Write(enc)
 	}
 	b.WriteString(`]}`)
-	var out struct {
-		Data []*BatchResult `json:"data"`
-	}
+	var out batchResults
 	if _, err := c.do(ctx, request{method: http.MethodPost, path: p, body: b.Bytes()}, &out); err != nil {
 		return nil, err
 	}

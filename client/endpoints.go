@@ -8,11 +8,7 @@ import (
 
 // CreateEndpoint adds an endpoint to app.
 func (c *Client) CreateEndpoint(ctx context.Context, app string, in EndpointInput) (*Endpoint, error) {
-	var e Endpoint
-	if _, err := c.do(ctx, request{method: http.MethodPost, path: appPath(app, "endpoints"), body: in}, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return call[Endpoint](ctx, c, request{method: http.MethodPost, path: appPath(app, "endpoints"), body: in})
 }
 
 // ListEndpoints returns one page of app's endpoints, newest first, and the next page's cursor.
@@ -22,20 +18,12 @@ func (c *Client) ListEndpoints(ctx context.Context, app string, p ListParams) ([
 
 // GetEndpoint returns one of app's endpoints.
 func (c *Client) GetEndpoint(ctx context.Context, app, endpointID string) (*Endpoint, error) {
-	var e Endpoint
-	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app, "endpoints", endpointID)}, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return call[Endpoint](ctx, c, request{method: http.MethodGet, path: appPath(app, "endpoints", endpointID)})
 }
 
 // UpdateEndpoint changes the fields of an endpoint that in sets and returns the updated endpoint.
 func (c *Client) UpdateEndpoint(ctx context.Context, app, endpointID string, in EndpointUpdate) (*Endpoint, error) {
-	var e Endpoint
-	if _, err := c.do(ctx, request{method: http.MethodPatch, path: appPath(app, "endpoints", endpointID), body: in}, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return call[Endpoint](ctx, c, request{method: http.MethodPatch, path: appPath(app, "endpoints", endpointID), body: in})
 }
 
 // DeleteEndpoint deletes an endpoint and its deliveries.

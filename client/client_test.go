@@ -2,75 +2,29 @@ package client_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/client"
-	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
-	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/internal/store/sqlite"
 )
 
-// testEngine stands in for the delivery engine: it stores messages and sends nothing.
-type testEngine struct{ st store.Store }
-
-func (e testEngine) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
-	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour})
-}
-
-func (e testEngine) PublishWithTTL(ctx context.Context, m *domain.Message, _ time.Duration) (*store.PublishResult, error) {
-	return e.Publish(ctx, m)
-}
-
-func (testEngine) Wake()                  {}
-func (testEngine) EndpointChanged(string) {}
-
 // newServer starts the real API over a SQLite store in a temporary directory and
-// returns a client with an admin key, and the store.
+// returns a client with an admin key, the store and the server's URL. Every answer
+// is checked against openapi.yaml.
 func newServer(t *testing.T) (*client.Client, store.Store, string) {
 	t.Helper()
-	ctx := context.Background()
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	discard := slog.New(slog.DiscardHandler)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	apiKey, prefix, hash := api.NewAPIKey()
-	if err := st.CreateAPIKey(ctx, &domain.APIKey{ID: ids.New("key"), Name: "admin", Prefix: prefix, Hash: hash, CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := api.New(api.Config{
-		Store: st, Engine: testEngine{st}, Guard: netguard.New(nil), Logger: discard,
-		Resolver: &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
-			return nil, errors.New("no DNS in tests")
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return client.New(srv.URL+"/", apiKey, srv.Client()), st, srv.URL
+	srv := apitest.NewServer(t)
+	return client.New(srv.URL+"/", srv.AdminKey, nil), srv.Store, srv.URL
 }
 
 // apiError returns err as an *client.Error, failing the test if it is not one.

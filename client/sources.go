@@ -8,11 +8,7 @@ import (
 
 // CreateSource creates a source of the receiving gateway in app.
 func (c *Client) CreateSource(ctx context.Context, app string, in SourceInput) (*Source, error) {
-	var s Source
-	if _, err := c.do(ctx, request{method: http.MethodPost, path: appPath(app, "sources"), body: in}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return call[Source](ctx, c, request{method: http.MethodPost, path: appPath(app, "sources"), body: in})
 }
 
 // ListSources returns one page of app's sources.
@@ -22,29 +18,17 @@ func (c *Client) ListSources(ctx context.Context, app string, p ListParams) ([]*
 
 // GetSource returns a source of app.
 func (c *Client) GetSource(ctx context.Context, app, sourceID string) (*Source, error) {
-	var s Source
-	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app, "sources", sourceID)}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return call[Source](ctx, c, request{method: http.MethodGet, path: appPath(app, "sources", sourceID)})
 }
 
 // GetSourceByID returns a source by its id alone, for commands that know only the source.
 func (c *Client) GetSourceByID(ctx context.Context, sourceID string) (*Source, error) {
-	var s Source
-	if _, err := c.do(ctx, request{method: http.MethodGet, path: path("sources", sourceID)}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return call[Source](ctx, c, request{method: http.MethodGet, path: path("sources", sourceID)})
 }
 
 // UpdateSource changes the fields of in that are set.
 func (c *Client) UpdateSource(ctx context.Context, app, sourceID string, in SourceInput) (*Source, error) {
-	var s Source
-	if _, err := c.do(ctx, request{method: http.MethodPatch, path: appPath(app, "sources", sourceID), body: in}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return call[Source](ctx, c, request{method: http.MethodPatch, path: appPath(app, "sources", sourceID), body: in})
 }
 
 // DeleteSource deletes a source; the messages that arrived through it stay.
@@ -53,11 +37,14 @@ func (c *Client) DeleteSource(ctx context.Context, app, sourceID string) error {
 	return err
 }
 
+// sourceSecrets is the answer of SourceSecrets.
+type sourceSecrets struct {
+	Secrets []string `json:"secrets"`
+}
+
 // SourceSecrets returns the secrets a source verifies with, newest first.
 func (c *Client) SourceSecrets(ctx context.Context, app, sourceID string) ([]string, error) {
-	var out struct {
-		Secrets []string `json:"secrets"`
-	}
+	var out sourceSecrets
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: appPath(app, "sources", sourceID, "secrets")}, &out); err != nil {
 		return nil, err
 	}
