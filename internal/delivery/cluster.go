@@ -37,7 +37,7 @@ const notifyInterval = 25 * time.Millisecond
 // when the store is shared and enforces limits across nodes, 0 when this engine alone
 // enforces them.
 func (e *Engine) storeLimits() int {
-	if _, shared := e.store.(store.Notifier); shared {
+	if _, shared := e.store.(store.Shared); shared {
 		return e.cfg.EndpointConcurrency
 	}
 	return 0
