@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
@@ -16,9 +17,14 @@ func (c *Core) GetMessage(ctx context.Context, appID, id string) (*domain.Messag
 // ListMessages implements store.Store.
 func (c *Core) ListMessages(ctx context.Context, f store.MessageFilter) ([]*domain.Message, string, error) {
 	since, until := TimeBounds(c.d, f.TimeRange)
-	return list(ctx, c.db, `SELECT `+MessageColumns+` FROM messages
-		WHERE app_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR source_id = $3) AND created_at >= $4 AND created_at < $5`,
-		[]any{f.AppID, f.Type, f.SourceID, since, until}, f.Page, bind(c.d, ScanMessage), func(m *domain.Message) string { return m.ID })
+	query := `SELECT ` + MessageColumns + ` FROM messages
+		WHERE app_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR source_id = $3) AND created_at >= $4 AND created_at < $5`
+	args := []any{f.AppID, f.Type, f.SourceID, since, until}
+	if f.EndpointIDs != nil {
+		query += ` AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND ` + c.d.In("d.endpoint_id", "$6") + `)`
+		args = append(args, c.d.List(f.EndpointIDs))
+	}
+	return list(ctx, c.db, query, args, f.Page, bind(c.d, ScanMessage), func(m *domain.Message) string { return m.ID })
 }
 
 // GetDelivery implements store.Store.
@@ -30,17 +36,28 @@ func (c *Core) GetDelivery(ctx context.Context, appID, id string) (*domain.Deliv
 // ListDeliveries implements store.Store.
 func (c *Core) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*domain.Delivery, string, error) {
 	since, until := TimeBounds(c.d, f.TimeRange)
-	return list(ctx, c.db, `SELECT `+DeliveryColumns+` FROM deliveries
+	query, args := c.inEndpoints(`SELECT `+DeliveryColumns+` FROM deliveries
 		WHERE app_id = $1 AND ($2 = '' OR endpoint_id = $2) AND ($3 = '' OR message_id = $3) AND ($4 = '' OR status = $4)
 		AND created_at >= $5 AND created_at < $6`,
-		[]any{f.AppID, f.EndpointID, f.MessageID, f.Status, since, until}, f.Page, bind(c.d, ScanDelivery), func(d *domain.Delivery) string { return d.ID })
+		[]any{f.AppID, f.EndpointID, f.MessageID, f.Status, since, until}, f.EndpointIDs)
+	return list(ctx, c.db, query, args, f.Page, bind(c.d, ScanDelivery), func(d *domain.Delivery) string { return d.ID })
 }
 
 // ListAttempts implements store.Store.
 func (c *Core) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*domain.Attempt, string, error) {
 	since, until := TimeBounds(c.d, f.TimeRange)
-	return list(ctx, c.db, `SELECT `+AttemptColumns+` FROM attempts
+	query, args := c.inEndpoints(`SELECT `+AttemptColumns+` FROM attempts
 		WHERE app_id = $1 AND ($2 = '' OR delivery_id = $2) AND ($3 = '' OR endpoint_id = $3) AND ($4 = '' OR message_id = $4)
 		AND started_at >= $5 AND started_at < $6`,
-		[]any{f.AppID, f.DeliveryID, f.EndpointID, f.MessageID, since, until}, f.Page, bind(c.d, scanAttempt), func(a *domain.Attempt) string { return a.ID })
+		[]any{f.AppID, f.DeliveryID, f.EndpointID, f.MessageID, since, until}, f.EndpointIDs)
+	return list(ctx, c.db, query, args, f.Page, bind(c.d, scanAttempt), func(a *domain.Attempt) string { return a.ID })
+}
+
+// inEndpoints adds to a query of rows with an endpoint_id column, and its args, the
+// condition that the endpoint is one of endpoints, when they are given.
+func (c *Core) inEndpoints(query string, args []any, endpoints []string) (string, []any) {
+	if endpoints == nil {
+		return query, args
+	}
+	return query + ` AND ` + c.d.In("endpoint_id", "$"+strconv.Itoa(len(args)+1)), append(args, c.d.List(endpoints))
 }
