@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +31,7 @@ import (
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/server"
+	_ "modernc.org/sqlite" // to expire portal links in the test server's database
 )
 
 // chromiumPath is Debian's chromium, which scripts/test installs.
@@ -92,9 +95,7 @@ func herald(t *testing.T) (base, key, dataDir string, cli *client.Client) {
 			t.Errorf("server shutdown: %v", err)
 		}
 	})
-	front := httptest.NewServer(&fakeSessions{next: srv.Handler(), sessions: map[string][2]string{}})
-	t.Cleanup(front.Close)
-	base = front.URL
+	base = "http://" + ln.Addr().String()
 	cli = client.New(base, key, nil)
 	return base, key, dataDir, cli
 }
@@ -502,11 +503,11 @@ func TestBrowser(t *testing.T) {
 	// Send a test event from the portal and see its attempt appear.
 	b.route("#/a/" + appA.ID + "/endpoints/" + epID)
 	b.press("Send test event")
-	b.waitText("dialog", "ada@example.com") // customer.created's example comes first
+	b.waitTrue(`document.querySelector("dialog textarea").value.includes("ada@example.com")`, "customer.created's example (the first type) as the payload")
 	b.click(`dialog button[type=submit]`)
 	b.waitText(".toasts", "Test event sent")
 	testMsg := regexp.MustCompile(`msg_[0-9A-Z]+`).FindString(b.text(".toasts"))
-	b.waitText("main table", testMsg)
+	b.waitText("#attempts", testMsg)
 	b.shot("portal-endpoint")
 	b.clean()
 
@@ -521,10 +522,23 @@ func TestBrowser(t *testing.T) {
 	b.clean()
 }
 
-// expireLinks makes every portal link of the server's database expired.
+// expireLinks moves the deadline of every unused portal link in the server's SQLite
+// database into the past (links live at least 60 s, longer than a test should wait).
 func expireLinks(t *testing.T, dataDir string) {
 	t.Helper()
-	t.Fatalf("expireLinks: waits for console-api's store of portal links (%s)", dataDir)
+	path := filepath.Join(dataDir, "herald.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+url.Values{"_pragma": {"busy_timeout(10000)"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Exec(`UPDATE sessions SET expires_at = ? WHERE kind = 'link'`, time.Now().Add(-time.Minute).UnixMilli())
+	if err != nil {
+		t.Fatalf("expire links: %v", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		t.Fatal("expire links: no unused link in the database")
+	}
 }
 
 // apiJSON calls the API with the admin key and decodes the answer into out.

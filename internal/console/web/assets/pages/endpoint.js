@@ -17,7 +17,7 @@ export async function render(ctx) {
   let ep = await api('GET', ctx.appPath('endpoints', id));
   const head = h('div');
   const healthBody = h('div');
-  const attemptsBody = h('div', {'aria-live': 'polite'});
+  const attemptsBody = h('div', {id: 'attempts', 'aria-live': 'polite'});
   const drawHead = () => {
     const acts = [];
     if (ctx.canManage) {
