@@ -294,6 +294,7 @@ func (b *browser) shot(name string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
+	b.js(`document.querySelectorAll(".toast").forEach((t) => t.remove()), ""`)
 	for _, theme := range []string{"light", "dark"} {
 		b.media(theme)
 		time.Sleep(150 * time.Millisecond)

@@ -3,7 +3,7 @@
 
 import {h, s} from './dom.js';
 
-const W = 640, H = 160, PAD = {l: 36, r: 8, t: 8, b: 22};
+const W = 1000, H = 180, PAD = {l: 36, r: 8, t: 8, b: 22};
 
 function axisLabel(d, spanMs) {
   return spanMs > 36 * 3600e3
