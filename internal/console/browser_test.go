@@ -463,6 +463,33 @@ func TestBrowser(t *testing.T) {
 	b.waitText("main table", "invoice.paid")
 	b.shot("event-types")
 
+	// A source and a request it refused: the refused body and headers show as text.
+	src, err := cli.CreateSource(ctx, appA.ID, client.SourceInput{Name: "stripe-in", Provider: "stripe", Secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", base+src.IngestPath, strings.NewReader(xssPayloads[0]))
+	req.Header.Set("X-Note", xssPayloads[1])
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	b.route("#/a/" + appA.ID + "/sources/" + src.ID)
+	b.waitText("main", "stripe")
+	b.click(`details.attempt summary`)
+	for _, p := range xssPayloads {
+		b.waitText("main", p)
+	}
+	for hash, want := range map[string]string{
+		"#/keys": "Admin API keys", "#/a/" + appA.ID + "/keys": "API keys of this app",
+		"#/a/" + appA.ID + "/listeners": "Listeners", "#/a/" + appA.ID + "/sources": "stripe-in",
+	} {
+		b.route(hash)
+		b.waitText("main", want)
+	}
+	b.clean()
+
 	b.route("#/apps")
 	b.waitText("main table", "Globex")
 	b.shot("apps")
