@@ -64,12 +64,15 @@ func frameAncestors(origins []string) (string, error) {
 	if len(origins) == 0 {
 		return "'none'", nil
 	}
+	list := make([]string, 0, len(origins))
 	for _, o := range origins {
+		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
 		if !validOrigin(o) {
 			return "", fmt.Errorf("portal frame ancestor %q: want an origin such as https://app.example.com", o)
 		}
+		list = append(list, o)
 	}
-	return strings.Join(origins, " "), nil
+	return strings.Join(list, " "), nil
 }
 
 // validOrigin reports whether o is scheme://host[:port] with no path, spaces or quotes

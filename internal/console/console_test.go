@@ -19,7 +19,7 @@ func get(t *testing.T, h http.Handler, method, path string) *httptest.ResponseRe
 }
 
 func TestHeaders(t *testing.T) {
-	h, err := New(Config{PortalFrameAncestors: []string{"https://app.example.com"}})
+	h, err := New(Config{PortalFrameAncestors: []string{"https://app.example.com/"}})
 	if err != nil {
 		t.Fatal(err)
 	}
