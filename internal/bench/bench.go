@@ -543,7 +543,7 @@ func RunIngest(ctx context.Context, o IngestOptions) (*IngestReport, error) {
 			}
 		}
 	}
-	secret := webhook.NewHMACSecret().String()
+	secret := webhook.NewHMACSecret().Reveal()
 	if o.Provider != "openai" && o.Provider != "standard" && o.Provider != "svix" {
 		secret = "bench-secret-0123456789"
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	Retention time.Duration
 	// MaintenanceInterval is how often retention and auto-disable run (default 1 min).
 	MaintenanceInterval time.Duration
+	// NodeTimeout is how long a node of a shared store may go without a heartbeat before
+	// the others take over its deliveries (default 10 s; nodes heartbeat 5 times as often).
+	NodeTimeout time.Duration
 }
 
 func (c *Config) setDefaults() error {
@@ -98,6 +101,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour
+	}
+	if c.NodeTimeout <= 0 {
+		c.NodeTimeout = 10 * time.Second
 	}
 	if c.MaintenanceInterval <= 0 {
 		c.MaintenanceInterval = time.Minute
@@ -180,6 +186,8 @@ func (e *Engine) Start() {
 	go e.claimLoop(ctx)
 	go e.renewLoop(ctx)
 	go e.maintenanceLoop(ctx)
+	e.loops.Add(1)
+	go e.followEndpointChanges(ctx)
 	e.startShared(ctx)
 	e.completer.Add(1)
 	go e.completeLoop()
