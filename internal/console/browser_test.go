@@ -316,7 +316,7 @@ func (b *browser) status(method, path string, csrf bool) int {
 	return eval[int](b, fmt.Sprintf(`(async () => {
 		const h = {"Content-Type": "application/json"};
 		if (%t) { const s = await (await fetch("/v1/session")).json(); h["X-CSRF-Token"] = s.csrf_token; }
-		const r = await fetch(%q, {method: %q, headers: h, credentials: "same-origin", body: %q === "GET" ? undefined : '{"name":"x"}'});
+		const r = await fetch(%q, {method: %q, headers: h, credentials: "same-origin", body: %q === "GET" ? undefined : '{"name":"Initech"}'});
 		return r.status;
 	})()`, csrf, path, method, method))
 }
@@ -493,6 +493,12 @@ func TestBrowser(t *testing.T) {
 	b.route("#/apps")
 	b.waitText("main table", "Globex")
 	b.shot("apps")
+	// An operator mints a portal link from the console.
+	b.run("portal link dialog", chromedp.Click(chromedp.Search(`//tr[contains(., "Acme Corp")]//button[normalize-space()="Portal link"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog`)))
+	b.click(`dialog button[type=submit]`)
+	b.waitTrue(`(document.querySelector("dialog input[name=url]") || {}).value?.includes("/portal/#token=")`, "a portal link in the dialog")
+	b.run("close the dialog", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
 	b.route("#/health")
 	b.waitText("main", "Queue depth")
 	b.shot("health")
