@@ -238,7 +238,8 @@ func (b *browser) waitTrue(expr, what string) {
 // open loads a scope (/console/ or /portal/) at a hash route.
 func (b *browser) open(path string) {
 	b.t.Helper()
-	b.run("open "+path, chromedp.Navigate(b.base+path))
+	// Through about:blank, so that a URL that differs only in its fragment loads anew.
+	b.run("open "+path, chromedp.Navigate("about:blank"), chromedp.Navigate(b.base+path))
 }
 
 // route changes the hash route of the loaded app.
@@ -545,8 +546,22 @@ func TestBrowser(t *testing.T) {
 	b.shot("portal-endpoint")
 	b.clean()
 
-	// A used link is refused, and so is an expired one.
+	// A read-only link: no buttons that change things, and the server refuses them anyway.
+	usedURL := link.URL
+	apiJSON(t, base, key, "POST", "/v1/apps/"+appA.ID+"/portal-sessions", `{"capabilities":["read"]}`, 201, &link)
 	b.open(strings.TrimPrefix(link.URL, base))
+	b.waitText("#nav", "Endpoints")
+	b.route("#/a/" + appA.ID + "/endpoints/" + epID)
+	b.waitText("#attempts", "succeeded")
+	if n := eval[int](b, `[...document.querySelectorAll("main button")].filter((e) => /test event|Delete|Rotate|Recover/.test(e.textContent)).length`); n != 0 {
+		t.Errorf("a read-only portal shows %d buttons that change things", n)
+	}
+	if got := b.status("POST", "/v1/apps/"+appA.ID+"/endpoints/"+epID+"/test", true); got != http.StatusForbidden {
+		t.Errorf("a read-only portal session sent a test event: %d, want 403", got)
+	}
+
+	// A used link is refused, and so is an expired one.
+	b.open(strings.TrimPrefix(usedURL, base))
 	b.waitText("main h1", "This link has expired")
 	apiJSON(t, base, key, "POST", "/v1/apps/"+appA.ID+"/portal-sessions", `{"expires_in":60}`, 201, &link)
 	expireLinks(t, dataDir)
