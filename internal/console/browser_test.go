@@ -505,6 +505,13 @@ func TestBrowser(t *testing.T) {
 	b.shot("health")
 	b.clean()
 
+	// Sign out ends the session on the server.
+	b.press("Sign out")
+	b.run("signed out", chromedp.WaitVisible(chromedp.CSS(`input[name=api_key]`)))
+	if got := b.status("GET", "/v1/session", false); got != http.StatusUnauthorized {
+		t.Fatalf("after signing out, GET /v1/session answered %d, want 401", got)
+	}
+
 	// The portal: the operator's backend mints a link for app A; the customer opens it.
 	var link struct {
 		URL string `json:"url"`
@@ -535,9 +542,12 @@ func TestBrowser(t *testing.T) {
 	b.route("#/a/" + appB.ID + "/endpoints")
 	b.waitText("main h1", "Not found")
 
-	// Send a test event from the portal and see its attempt appear.
+	// Send a test event from the portal, by keyboard, and see its attempt appear: the
+	// dialog takes the focus.
 	b.route("#/a/" + appA.ID + "/endpoints/" + epID)
-	b.press("Send test event")
+	b.run("keyboard: open the test dialog", chromedp.Focus(chromedp.Search(`//button[normalize-space()="Send test event"]`)),
+		chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`dialog`)))
+	b.waitTrue(`document.querySelector("dialog").contains(document.activeElement)`, "the focus inside the dialog")
 	b.waitTrue(`document.querySelector("dialog textarea").value.includes("ada@example.com")`, "customer.created's example (the first type) as the payload")
 	b.click(`dialog button[type=submit]`)
 	b.waitText(".toasts", "Test event sent")
