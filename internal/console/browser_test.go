@@ -171,7 +171,7 @@ func newBrowser(t *testing.T, base string) *browser {
 // run runs steps with a time limit.
 func (b *browser) run(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.t.Fatalf("%s: %v\npage:\n%s", what, err, b.shown("main"))
@@ -181,7 +181,7 @@ func (b *browser) run(what string, steps ...chromedp.Action[chromedp.Void]) {
 // eval evaluates JavaScript, awaiting a promise.
 func eval[T any](b *browser, js string) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -211,7 +211,7 @@ func (b *browser) js(expr string) string {
 // waitText waits until the element sel contains want.
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if strings.Contains(b.text(sel), want) {
 			return
@@ -226,7 +226,7 @@ func (b *browser) waitText(sel, want string) {
 // waitTrue waits until the JavaScript expression is true.
 func (b *browser) waitTrue(expr, what string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for b.js(`String(!!(`+expr+`))`) != "true" {
 		if time.Now().After(deadline) {
 			b.t.Fatalf("waiting for %s (%s); the page shows:\n%s", what, expr, b.shown("main"))
