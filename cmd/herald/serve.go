@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/server"
@@ -26,6 +27,9 @@ func serveEnv() map[string]string {
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
 		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID",
+		"public-url": "HERALD_PUBLIC_URL", "portal-frame-ancestors": "HERALD_PORTAL_FRAME_ANCESTORS",
+		"console-session-ttl": "HERALD_CONSOLE_SESSION_TTL", "brand-name": "HERALD_BRAND_NAME",
+		"brand-logo-url": "HERALD_BRAND_LOGO_URL", "brand-accent": "HERALD_BRAND_ACCENT", "brand-theme": "HERALD_BRAND_THEME",
 	}
 }
 
@@ -43,6 +47,10 @@ func newServeCmd() *cobra.Command {
 		retention, disableAfter  string
 		maxPayload               int64
 		synchronous, nodeID      string
+		publicURL                string
+		frameAncestors           []string
+		consoleTTL               time.Duration
+		brand                    api.Branding
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -98,6 +106,13 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
 				Workers: workers, AppWorkers: appWorkers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
 				ShutdownTimeout: shutdownTimeout, NodeID: nodeID,
+				PublicURL: publicURL, Branding: brand, ConsoleSessionTTL: consoleTTL,
+			}
+			for _, a := range frameAncestors {
+				cfg.PortalFrameAncestors = append(cfg.PortalFrameAncestors, strings.Split(a, ",")...)
+			}
+			if err := brand.Check(); err != nil {
+				return usageError{err: fmt.Errorf("--brand-*: %w", err), cmd: cmd}
 			}
 			if retrySchedule != "" {
 				if cfg.RetrySchedule, err = delivery.ParseSchedule(retrySchedule); err != nil {
@@ -149,6 +164,13 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, help("shutdown-timeout", "how long deliveries in flight may take to finish on shutdown"))
 	f.StringVar(&synchronous, "synchronous", "FULL", help("synchronous", "SQLite durability: FULL survives power loss, NORMAL only a process crash"))
 	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	f.StringVar(&publicURL, "public-url", "", help("public-url", "the server's address as browsers reach it, for portal links (default: each request's scheme and host)"))
+	f.StringArrayVar(&frameAncestors, "portal-frame-ancestors", nil, help("portal-frame-ancestors", "origins that may embed the portal in a frame, such as https://app.example.com (repeatable, or comma-separated; default none)"))
+	f.DurationVar(&consoleTTL, "console-session-ttl", 12*time.Hour, help("console-session-ttl", "how long a console sign-in lasts"))
+	f.StringVar(&brand.Name, "brand-name", api.DefaultBranding.Name, help("brand-name", "product name shown by the console and portal"))
+	f.StringVar(&brand.LogoURL, "brand-logo-url", "", help("brand-logo-url", "logo of the console and portal (an https:// URL)"))
+	f.StringVar(&brand.Accent, "brand-accent", api.DefaultBranding.Accent, help("brand-accent", "accent colour of the console and portal, #rrggbb"))
+	f.StringVar(&brand.Theme, "brand-theme", api.DefaultBranding.Theme, help("brand-theme", "auto, light or dark"))
 	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default: the one kept in DATA-DIR/node-id, created on first start)"))
 	return cmd
 }

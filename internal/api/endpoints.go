@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -173,6 +176,21 @@ func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) 
 	p := q.page("ep")
 	if err := q.done(); err != nil {
 		return err
+	}
+	if scope := c.endpointScope(); scope != nil {
+		// A portal session limited to some endpoints sees them all on one page.
+		eps := make([]*domain.Endpoint, 0, len(scope))
+		for _, id := range scope {
+			e, err := s.store.GetEndpoint(r.Context(), c.appID, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted since the link was made
+			} else if err != nil {
+				return fmt.Errorf("get endpoint %s: %w", id, err)
+			}
+			eps = append(eps, e)
+		}
+		slices.SortFunc(eps, func(a, b *domain.Endpoint) int { return strings.Compare(b.ID, a.ID) })
+		return writeList(w, eps, "", toEndpointJSON)
 	}
 	eps, next, err := s.store.ListEndpoints(r.Context(), c.appID, p)
 	if err != nil {

@@ -56,6 +56,10 @@ func (e *testEngine) PublishWithTTL(ctx context.Context, m *domain.Message, _ ti
 	return e.Publish(ctx, m)
 }
 
+func (e *testEngine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
+	return e.store.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour, Endpoints: endpointIDs})
+}
+
 func (e *testEngine) Wake() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -93,6 +97,7 @@ func (e *testEngine) sourceChanges() int {
 // also its SourceStore, and a relay hub runs its listeners.
 type env struct {
 	t        testing.TB
+	path     string // the SQLite file
 	store    *sqlite.Store
 	engine   *testEngine
 	hub      *relay.Hub
@@ -119,12 +124,13 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: quiet})
+	path := filepath.Join(t.TempDir(), "herald.db")
+	st, err := sqlite.Open(context.Background(), path, sqlite.Options{Cipher: box, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, store: st, engine: &testEngine{store: st}, hub: relay.NewHub(quiet)}
+	e := &env{t: t, path: path, store: st, engine: &testEngine{store: st}, hub: relay.NewHub(quiet)}
 	cfg := Config{
 		Store: st, Engine: e.engine, Guard: netguard.New(nil), Resolver: noDNS(), Logger: quiet,
 		Sources: st, OnSourceChanged: e.engine.SourceChanged, Listener: e.hub,
@@ -148,6 +154,8 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.http.Close)
+	// Tests sign in more often than people do; TestSignInRateLimit checks the real limit.
+	e.server.signIns = newIPLimiter(time.Millisecond, 1000, limiterSize, time.Now)
 	e.admin = e.newKey("")
 	return e
 }

@@ -346,7 +346,20 @@ func (e *Engine) Publish(ctx context.Context, m *domain.Message) (*store.Publish
 // PublishWithTTL is Publish with the message's idempotency key remembered for ttl instead
 // of the engine's default (the receiving gateway keeps provider delivery ids longer).
 func (e *Engine) PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error) {
-	in := &store.PublishInput{Message: m, IdempotencyTTL: ttl, EndpointConcurrency: e.storeLimits()}
+	return e.publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: ttl})
+}
+
+// PublishTo stores m with one delivery to each of endpointIDs (endpoints of m's app),
+// whatever their event filters, and queues them: a test event.
+func (e *Engine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
+	return e.publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: e.cfg.IdempotencyTTL, Endpoints: endpointIDs})
+}
+
+// publish stores in's message and deliveries, leasing them to this node when it can
+// take more, and queues them.
+func (e *Engine) publish(ctx context.Context, in *store.PublishInput) (*store.PublishResult, error) {
+	m := in.Message
+	in.EndpointConcurrency = e.storeLimits()
 	e.mu.Lock()
 	if e.leaseOnPublishLocked(m.AppID) {
 		in.LeaseOwner, in.LeaseUntil = e.cfg.NodeID, time.Now().Add(e.cfg.Lease)

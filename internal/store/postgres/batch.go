@@ -235,7 +235,7 @@ func readFanOut(br pgx.BatchResults, ops []*publishOp) error {
 			op.err = store.NotFound("app", m.AppID)
 		default:
 			for _, t := range byApp[m.AppID] {
-				if t.sub.Accepts(m.Type, m.SourceID) {
+				if op.in.Targets(t.id, t.sub) {
 					op.targets = append(op.targets, t)
 				}
 			}

@@ -61,7 +61,7 @@ func (w *writer) publish(in *store.PublishInput) (*store.PublishResult, error) {
 	}
 	res := &store.PublishResult{Message: m}
 	for _, t := range app.targets {
-		if !t.sub.Accepts(m.Type, m.SourceID) {
+		if !in.Targets(t.id, t.sub) {
 			continue
 		}
 		s := w.s

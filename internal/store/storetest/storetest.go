@@ -55,6 +55,11 @@ func Run(t *testing.T, newStore Factory) {
 		{"Sources", testSources},
 		{"EndpointKinds", testEndpointKinds},
 		{"WatchEndpoints", testWatchEndpoints},
+		{"Sessions", testSessions},
+		{"EventTypes", testEventTypes},
+		{"PublishToEndpoints", testPublishToEndpoints},
+		{"ScopedLists", testScopedLists},
+		{"AttemptStats", testAttemptStats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
