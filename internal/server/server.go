@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/console"
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/datadir"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
@@ -118,7 +119,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		return nil, err
 	}
 	if cfg.NodeID == "" { // one id per data directory: a restart takes its leases back at once
-		if cfg.NodeID, err = delivery.DataDirNodeID(cfg.DataDir); err != nil {
+		if cfg.NodeID, err = datadir.NodeID(cfg.DataDir); err != nil {
 			return nil, err
 		}
 	}
@@ -347,7 +348,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // gracefully: it stops accepting requests, lets API requests finish, lets deliveries in
 // flight finish (up to ShutdownTimeout) and releases the rest, and closes the store.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
-	unlock, err := delivery.LockDataDir(s.cfg.DataDir) // no second server with this node id
+	unlock, err := datadir.Lock(s.cfg.DataDir) // no second server with this node id
 	if err != nil {
 		s.store.Close()
 		return err

@@ -1,4 +1,4 @@
-package delivery
+package datadir
 
 import (
 	"errors"
@@ -9,17 +9,17 @@ import (
 	"testing"
 )
 
-func TestDataDirNodeID(t *testing.T) {
+func TestNodeID(t *testing.T) {
 	dir := t.TempDir()
-	first, err := DataDirNodeID(dir)
+	first, err := NodeID(dir)
 	if err != nil || first == "" {
 		t.Fatalf("first use: %q, %v", first, err)
 	}
-	again, err := DataDirNodeID(dir)
+	again, err := NodeID(dir)
 	if err != nil || again != first {
 		t.Fatalf("second use: %q, %v; want the first id %q", again, err, first)
 	}
-	if other, _ := DataDirNodeID(t.TempDir()); other == first {
+	if other, _ := NodeID(t.TempDir()); other == first {
 		t.Fatalf("two data directories share the node id %q", first)
 	}
 	st, err := os.Stat(filepath.Join(dir, NodeIDFile))
@@ -45,7 +45,7 @@ func TestDataDirNodeID(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, NodeIDFile), []byte(tc.content), 0o600)
-			id, err := DataDirNodeID(dir)
+			id, err := NodeID(dir)
 			if tc.want == "" {
 				if err == nil || !strings.Contains(err.Error(), NodeIDFile) {
 					t.Fatalf("got %q, %v; want an error naming the file", id, err)
@@ -59,24 +59,24 @@ func TestDataDirNodeID(t *testing.T) {
 	}
 }
 
-func TestLockDataDir(t *testing.T) {
+func TestLock(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the data directory lock is a no-op here")
 	}
 	dir := t.TempDir()
-	unlock, err := LockDataDir(dir)
+	unlock, err := Lock(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// flock locks belong to open files, so a second open in this process is refused too.
-	_, err = LockDataDir(dir)
+	_, err = Lock(dir)
 	if !errors.Is(err, ErrDataDirLocked) || !strings.Contains(err.Error(), "pid ") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("second lock: %v; want one line saying which process holds it", err)
 	}
 	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
-	unlock, err = LockDataDir(dir)
+	unlock, err = Lock(dir)
 	if err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}

@@ -1,4 +1,6 @@
-package delivery
+// Package datadir keeps what a server owns in its data directory: its node id, and the
+// lock that makes it the only process using the directory.
+package datadir
 
 import (
 	"crypto/rand"
@@ -13,7 +15,7 @@ import (
 )
 
 // A node's id names it in the leases it holds. A node that restarts under the same id
-// releases its old leases at once (see Engine.Start), so `herald serve` keeps one id per
+// releases its old leases at once (see delivery.Engine.Start), so `herald serve` keeps one id per
 // data directory, and locks the directory so that no two processes share that id.
 
 // NodeIDFile is the file in a data directory that holds the node id of its server.
@@ -25,9 +27,9 @@ const LockFile = "herald.lock"
 // maxNodeIDLen bounds a node id read from a data directory.
 const maxNodeIDLen = 128
 
-// DataDirNodeID returns the node id kept in dir, creating it (in a file of mode 0600)
+// NodeID returns the node id kept in dir, creating it (in a file of mode 0600)
 // with a new id, host-random, on first use.
-func DataDirNodeID(dir string) (string, error) {
+func NodeID(dir string) (string, error) {
 	path := filepath.Join(dir, NodeIDFile)
 	if id, err := readNodeID(path); !errors.Is(err, fs.ErrNotExist) {
 		return id, err
@@ -72,7 +74,7 @@ func readNodeID(path string) (string, error) {
 	}
 	id := strings.TrimSpace(string(b))
 	if id == "" || len(id) > maxNodeIDLen || strings.IndexFunc(id, unicode.IsSpace) >= 0 {
-		return "", fmt.Errorf("node id: %s holds %q: want one word of up to %d characters (or delete the file for a new id)", path, textExcerpt(b, 64), maxNodeIDLen)
+		return "", fmt.Errorf("node id: %s holds %q: want one word of up to %d characters (or delete the file for a new id)", path, string(b[:min(len(b), 64)]), maxNodeIDLen)
 	}
 	return id, nil
 }
@@ -88,10 +90,10 @@ func nodeIDRune(r rune) rune {
 // ErrDataDirLocked means another process holds a data directory's lock.
 var ErrDataDirLocked = errors.New("data directory in use")
 
-// LockDataDir takes an exclusive lock on dir for as long as this process lives or until
+// Lock takes an exclusive lock on dir for as long as this process lives or until
 // unlock is called, so that no two servers run on one data directory (and node id). It
 // fails with an error wrapping ErrDataDirLocked when another process holds the lock.
-func LockDataDir(dir string) (unlock func() error, err error) {
+func Lock(dir string) (unlock func() error, err error) {
 	path := filepath.Join(dir, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
