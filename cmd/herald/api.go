@@ -419,3 +419,11 @@ func (f *timeRangeFlags) parse(cmd *cobra.Command) (since, until time.Time, err 
 	until, err = parseTimeFlag(cmd, "until", f.until, now)
 	return
 }
+
+// parseInto returns a step that parses the range the flags describe into since and until.
+func (f *timeRangeFlags) parseInto(since, until *time.Time) func(*cobra.Command) error {
+	return func(cmd *cobra.Command) (err error) {
+		*since, *until, err = f.parse(cmd)
+		return err
+	}
+}

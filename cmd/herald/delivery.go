@@ -68,10 +68,7 @@ time range.`,
   herald delivery list --app acme --endpoint ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --since 2h --all
   herald delivery list --app acme --message msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json`,
 		Args: exactArgs(0),
-	}, func(cmd *cobra.Command) (err error) {
-		p.Since, p.Until, err = tr.parse(cmd)
-		return err
-	}, func(c *client.Client, ctx context.Context, app string, _ []string, lp client.ListParams) ([]*client.Delivery, string, error) {
+	}, tr.parseInto(&p.Since, &p.Until), func(c *client.Client, ctx context.Context, app string, _ []string, lp client.ListParams) ([]*client.Delivery, string, error) {
 		p.Limit, p.Cursor = lp.Limit, lp.Cursor
 		return c.ListDeliveries(ctx, app, p)
 	}, "ID\tMESSAGE\tENDPOINT\tSTATUS\tATTEMPTS\tLAST CODE\tNEXT ATTEMPT", func(d *client.Delivery) string {

@@ -157,10 +157,7 @@ page), optionally of one type or created in a time range.`,
 		Example: `  herald message list --app acme
   herald message list --app acme --type invoice.paid --since 7d --all --json`,
 		Args: exactArgs(0),
-	}, func(cmd *cobra.Command) (err error) {
-		p.Since, p.Until, err = tr.parse(cmd)
-		return err
-	}, func(c *client.Client, ctx context.Context, app string, _ []string, lp client.ListParams) ([]*client.Message, string, error) {
+	}, tr.parseInto(&p.Since, &p.Until), func(c *client.Client, ctx context.Context, app string, _ []string, lp client.ListParams) ([]*client.Message, string, error) {
 		p.Limit, p.Cursor = lp.Limit, lp.Cursor
 		return c.ListMessages(ctx, app, p)
 	}, "ID\tTYPE\tIDEMPOTENCY KEY\tCREATED", func(m *client.Message) string {
