@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // apiError is an error answered in OpenAI's shape,
@@ -52,4 +53,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+}
+
+// at returns the error with param replaced, for errors of nested members.
+func (e *apiError) at(param string) *apiError {
+	c := *e
+	c.message = strings.Replace(c.message, "'"+e.param+"'", "'"+param+"'", 1)
+	c.param = param
+	return &c
 }
