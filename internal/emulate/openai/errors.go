@@ -62,3 +62,14 @@ func (e *apiError) at(param string) *apiError {
 	c.param = param
 	return &c
 }
+
+// writeObject answers 200 with body, an object already encoded as JSON, or returns err
+// when encoding it failed.
+func writeObject(w http.ResponseWriter, body []byte, err *apiError) *apiError {
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
+	return nil
+}

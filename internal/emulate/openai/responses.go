@@ -81,13 +81,8 @@ func (e *Emulator) createResponse(w http.ResponseWriter, r *http.Request) *apiEr
 	}
 	body, merr := e.snapshotLocked(rs)
 	e.mu.Unlock()
-	if merr != nil {
-		return merr
-	}
-	if p.background {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-		return nil
+	if merr != nil || p.background {
+		return writeObject(w, body, merr)
 	}
 	select {
 	case <-rs.done:
@@ -101,12 +96,7 @@ func (e *Emulator) createResponse(w http.ResponseWriter, r *http.Request) *apiEr
 	}
 	body, merr = e.snapshotLocked(rs)
 	e.mu.Unlock()
-	if merr != nil {
-		return merr
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(body)
-	return nil
+	return writeObject(w, body, merr)
 }
 
 // checkChainLocked checks previous_response_id and the function call outputs in the
@@ -250,12 +240,7 @@ func (e *Emulator) getResponse(w http.ResponseWriter, r *http.Request) *apiError
 	}
 	body, err := e.snapshotLocked(rs)
 	e.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(body)
-	return nil
+	return writeObject(w, body, err)
 }
 
 func (e *Emulator) deleteResponse(w http.ResponseWriter, r *http.Request) *apiError {
@@ -304,10 +289,5 @@ func (e *Emulator) cancelResponse(w http.ResponseWriter, r *http.Request) *apiEr
 		return invalid("", "", "Cannot cancel a %s response.", obj.Status)
 	}
 	body, err := e.snapshotLocked(rs)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(body)
-	return nil
+	return writeObject(w, body, err)
 }
