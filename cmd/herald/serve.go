@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/server"
@@ -26,6 +27,9 @@ func serveEnv() map[string]string {
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
 		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID",
+		"max-connections": "HERALD_MAX_CONNECTIONS", "header-timeout": "HERALD_HEADER_TIMEOUT",
+		"body-timeout": "HERALD_BODY_TIMEOUT", "idle-timeout": "HERALD_IDLE_TIMEOUT",
+		"publish-bytes-in-flight": "HERALD_PUBLISH_BYTES_IN_FLIGHT",
 	}
 }
 
@@ -42,6 +46,10 @@ func newServeCmd() *cobra.Command {
 		retention, disableAfter  string
 		maxPayload               int64
 		synchronous, nodeID      string
+		maxConns                 int
+		headerTimeout            time.Duration
+		bodyTimeout, idleTimeout time.Duration
+		publishBytes             int64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -97,6 +105,8 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
 				Workers: workers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
 				ShutdownTimeout: shutdownTimeout, NodeID: nodeID,
+				MaxConnections: orOff(maxConns), HeaderTimeout: orOff(headerTimeout), BodyTimeout: orOff(bodyTimeout),
+				IdleTimeout: orOff(idleTimeout), PublishBytesInFlight: orOff(publishBytes),
 			}
 			if retrySchedule != "" {
 				if cfg.RetrySchedule, err = delivery.ParseSchedule(retrySchedule); err != nil {
@@ -148,7 +158,20 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&synchronous, "synchronous", "FULL", help("synchronous", "SQLite durability: FULL survives power loss, NORMAL only a process crash"))
 	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
 	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default host-pid-random)"))
+	f.IntVar(&maxConns, "max-connections", server.DefaultMaxConnections, help("max-connections", "most HTTP connections open at once; at the limit the slowest client's is closed (0: no limit)"))
+	f.DurationVar(&headerTimeout, "header-timeout", server.DefaultHeaderTimeout, help("header-timeout", "time a client has to send a request's headers (0: no limit)"))
+	f.DurationVar(&bodyTimeout, "body-timeout", server.DefaultBodyTimeout, help("body-timeout", "time a client has to send a request's body (0: no limit)"))
+	f.DurationVar(&idleTimeout, "idle-timeout", server.DefaultIdleTimeout, help("idle-timeout", "how long a kept-alive connection may wait for its next request (0: no limit)"))
+	f.Int64Var(&publishBytes, "publish-bytes-in-flight", api.DefaultPublishBytesInFlight, help("publish-bytes-in-flight", "request-body bytes of message publishes read at once, server-wide; past it publishes get 503 with Retry-After (0: no limit)"))
 	return cmd
+}
+
+// orOff maps a flag's 0 ("no limit") to server.Config's negative value for off.
+func orOff[T int | int64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // applySettings fills flags the user did not set from the environment, then from the
