@@ -35,7 +35,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, errorf(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "the request body is larger than %d bytes", limit)
 		}
-		return nil, fmt.Errorf("read request body: %w", err)
+		// A malformed chunked body, a client that went away or one too slow to send:
+		// the client's doing, not a server error.
+		return nil, errorf(http.StatusBadRequest, codeMalformedJSON, "the request body could not be read: %v", err)
 	}
 	return body, nil
 }

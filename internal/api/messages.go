@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -95,8 +97,48 @@ func (s *server) newMessage(in *messageInput, prefix, appID, key string) (*domai
 	}, nil
 }
 
+// DefaultPublishBytesInFlight is the default of Config.PublishBytesInFlight: four batches
+// of the largest size.
+const DefaultPublishBytesInFlight = 4 * maxBatchBody
+
+// publishBudgetWait is how long a publish waits for its bytes before it is answered 503.
+const publishBudgetWait = time.Second
+
+// reservePublish takes a publish's body bytes (its Content-Length, else limit) from the
+// server-wide budget, waiting up to publishBudgetWait; the caller calls release once the
+// answer is written. Without room it answers 503 with Retry-After, so that concurrent
+// large publishes cannot take the server's memory.
+func (s *server) reservePublish(r *http.Request, limit int64) (release func(), err error) {
+	if s.publishBudget == nil {
+		return func() {}, nil
+	}
+	n := limit
+	if r.ContentLength >= 0 && r.ContentLength < limit {
+		n = r.ContentLength
+	}
+	n = min(n, s.publishBytes)
+	if !s.publishBudget.TryAcquire(n) {
+		ctx, cancel := context.WithTimeout(r.Context(), publishBudgetWait)
+		defer cancel()
+		if err := s.publishBudget.Acquire(ctx, n); err != nil {
+			if r.Context().Err() != nil {
+				return nil, fmt.Errorf("wait for publish budget: %w", r.Context().Err())
+			}
+			e := errorf(http.StatusServiceUnavailable, codeUnavailable, "the server is reading too many publishes at once; retry in a second")
+			e.retryAfter = 1
+			return nil, e
+		}
+	}
+	return func() { s.publishBudget.Release(n) }, nil
+}
+
 // publishMessage serves POST /v1/apps/{app}/messages.
 func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call) error {
+	release, err := s.reservePublish(r, s.maxPayload+envelopeBytes)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var in messageInput
 	if err := decodeBody(w, r, s.maxPayload+envelopeBytes, false, &in); err != nil {
 		return err
@@ -176,6 +218,11 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 		// client believe its retry is safe.
 		return invalidField("Idempotency-Key", "is not used by the batch route: give each message its own idempotency_key")
 	}
+	release, err := s.reservePublish(r, maxBatchBody)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var in batchInput
 	if err := decodeBody(w, r, maxBatchBody, false, &in); err != nil {
 		return err

@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -157,13 +159,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "unreadable_body", "reading the body: "+err.Error())
+	tooLarge := fmt.Sprintf("the body is over the source's limit of %d bytes", limit)
+	if r.ContentLength > limit {
+		// Answered before reading any of it: a client that sent Expect: 100-continue
+		// gets the 413 instead of a connection reset halfway through its upload.
+		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
 		return
 	}
-	if int64(len(body)) > limit {
-		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is over the source's limit of %d bytes", limit))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
+		return
+	}
+	if err != nil {
+		h.unreadable(w, r, id, err)
 		return
 	}
 	d, err := c.verifier.Verify(body, r.Header)
@@ -211,7 +220,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fail answers a request the gateway could not take: 404 for a source (or app) that does
-// not exist, 503 while shutting down, 500 otherwise (the provider retries).
+// not exist, 503 while shutting down, 507 while the database is full, 500 otherwise (the
+// provider retries).
 func (h *Handler) fail(w http.ResponseWriter, id, doing string, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -219,10 +229,26 @@ func (h *Handler) fail(w http.ResponseWriter, id, doing string, err error) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no source %q", id))
 	case errors.Is(err, store.ErrClosed):
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; retry later")
+	case StorageFull(err):
+		h.log.Error("ingest: "+doing+": the database is full", "source", id, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(StorageRetryAfter))
+		writeError(w, http.StatusInsufficientStorage, "insufficient_storage", "the server's database is full; retry later")
 	default:
 		h.log.Error("ingest: "+doing, "source", id, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "could not "+doing+"; retry later")
 	}
+}
+
+// unreadable answers a request whose body could not be read: the client sent a
+// malformed chunked body, went away, or was too slow. That is the client's doing, so it
+// is logged at debug level only.
+func (h *Handler) unreadable(w http.ResponseWriter, r *http.Request, id string, err error) {
+	h.log.Debug("ingest: unreadable body", "source", id, "remote", r.RemoteAddr, "err", err)
+	status, msg := http.StatusBadRequest, "reading the body: "+err.Error()
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		status, msg = http.StatusRequestTimeout, "the body was not sent in time"
+	}
+	writeError(w, status, "unreadable_body", msg)
 }
 
 // reject answers a refused request and keeps a record of it, within the source's budget.
