@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -68,10 +70,23 @@ func (in *messageInput) idempotencyKey(r *http.Request) (string, error) {
 			return "", nil
 		}
 	}
-	if n := utf8.RuneCountInString(key); n < 1 || n > maxTypeLen {
-		return "", invalidField("idempotency_key", "must be 1 to %d characters", maxTypeLen)
+	if err := checkIdempotencyKey("idempotency_key", key); err != nil {
+		return "", err
 	}
 	return key, nil
+}
+
+// checkIdempotencyKey checks an idempotency key given to the API. Keys that start with
+// ingest.KeyPrefix are the receiving gateway's: a publisher that could choose one could
+// make the gateway drop a provider's genuine webhook as a duplicate.
+func checkIdempotencyKey(field, key string) error {
+	if n := utf8.RuneCountInString(key); n < 1 || n > maxTypeLen {
+		return invalidField(field, "must be 1 to %d characters", maxTypeLen)
+	}
+	if strings.HasPrefix(key, ingest.KeyPrefix) {
+		return invalidField(field, "must not start with %q, which the receiving gateway uses", ingest.KeyPrefix)
+	}
+	return nil
 }
 
 // newMessage validates one message of a publish; prefix names it in errors ("messages[3].").
@@ -241,8 +256,8 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 		key := ""
 		if mi.IdempotencyKey.set {
 			key = mi.IdempotencyKey.v
-			if n := utf8.RuneCountInString(key); n < 1 || n > maxTypeLen {
-				return invalidField(prefix+"idempotency_key", "must be 1 to %d characters", maxTypeLen)
+			if err := checkIdempotencyKey(prefix+"idempotency_key", key); err != nil {
+				return err
 			}
 		}
 		m, err := s.newMessage(mi, prefix, c.appID, key)

@@ -198,7 +198,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AppID:          c.src.AppID,
 		Type:           eventType(c.src.Provider, d.Type),
 		Payload:        body,
-		IdempotencyKey: dedupeKey(c.src.ID, d.ID, body),
+		IdempotencyKey: dedupeKey(c.src, d.ID, body),
 		SourceID:       c.src.ID,
 		Headers:        forwardedHeaders(r.Header),
 		CreatedAt:      h.cfg.Now().UTC().Truncate(time.Millisecond),
@@ -293,14 +293,32 @@ func eventType(provider, t string) string {
 	return string(b)
 }
 
-// dedupeKey is the message's idempotency key: the provider's delivery id, or the body's
-// hash for providers without one.
-func dedupeKey(sourceID, deliveryID string, body []byte) string {
-	if deliveryID != "" {
-		return "in:" + sourceID + ":" + deliveryID
+// KeyPrefix starts the idempotency key of every message the gateway stores; the API
+// refuses keys that start with it.
+const KeyPrefix = "in:"
+
+// dedupeKey is the message's idempotency key: the provider's delivery id when the
+// signature covers it, else the body's hash. An id the signature does not cover
+// (GitHub's X-GitHub-Delivery, Shopify's X-Shopify-Webhook-Id, an hmac source's id
+// header outside its template) could be changed by whoever replays a captured webhook,
+// while the body cannot; a provider's retry repeats the body, so the hash dedupes it too.
+func dedupeKey(src *domain.Source, deliveryID string, body []byte) string {
+	if deliveryID != "" && signsID(src) {
+		return KeyPrefix + src.ID + ":" + deliveryID
 	}
 	sum := sha256.Sum256(body)
-	return "in:" + sourceID + ":sha256:" + hex.EncodeToString(sum[:])
+	return KeyPrefix + src.ID + ":sha256:" + hex.EncodeToString(sum[:])
+}
+
+// signsID reports whether the signature of src's provider covers the delivery id.
+func signsID(src *domain.Source) bool {
+	switch src.Provider {
+	case "github", "shopify":
+		return false
+	case "hmac":
+		return src.HMAC != nil && strings.Contains(src.HMAC.Template, "{id}")
+	}
+	return true // Standard Webhooks (openai, standard, svix) sign webhook-id; Stripe's and Slack's ids are in the body
 }
 
 // forwardedHeaders keeps the provider's headers, renamed under domain.ForwardedHeaderPrefix,
