@@ -30,6 +30,9 @@ func serveEnv() map[string]string {
 		"public-url": "HERALD_PUBLIC_URL", "portal-frame-ancestors": "HERALD_PORTAL_FRAME_ANCESTORS",
 		"console-session-ttl": "HERALD_CONSOLE_SESSION_TTL", "brand-name": "HERALD_BRAND_NAME",
 		"brand-logo-url": "HERALD_BRAND_LOGO_URL", "brand-accent": "HERALD_BRAND_ACCENT", "brand-theme": "HERALD_BRAND_THEME",
+		"max-connections": "HERALD_MAX_CONNECTIONS", "header-timeout": "HERALD_HEADER_TIMEOUT",
+		"body-timeout": "HERALD_BODY_TIMEOUT", "idle-timeout": "HERALD_IDLE_TIMEOUT",
+		"publish-bytes-in-flight": "HERALD_PUBLISH_BYTES_IN_FLIGHT",
 	}
 }
 
@@ -51,6 +54,10 @@ func newServeCmd() *cobra.Command {
 		frameAncestors                        []string
 		consoleTTL                            time.Duration
 		brand                                 api.Branding
+		maxConns                              int
+		headerTimeout                         time.Duration
+		bodyTimeout, idleTimeout              time.Duration
+		publishBytes                          int64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -106,6 +113,8 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
 				Workers: workers, AppWorkers: appWorkers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
 				ShutdownTimeout: shutdownTimeout, NodeID: nodeID, NodeTimeout: nodeTimeout,
+				MaxConnections: orOff(maxConns), HeaderTimeout: orOff(headerTimeout), BodyTimeout: orOff(bodyTimeout),
+				IdleTimeout: orOff(idleTimeout), PublishBytesInFlight: orOff(publishBytes),
 				PublicURL: publicURL, Branding: brand, ConsoleSessionTTL: consoleTTL,
 			}
 			for _, a := range frameAncestors {
@@ -173,7 +182,20 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&brand.Theme, "brand-theme", api.DefaultBranding.Theme, help("brand-theme", "auto, light or dark"))
 	f.DurationVar(&nodeTimeout, "node-timeout", 10*time.Second, help("node-timeout", "on PostgreSQL, how long a node may go without a heartbeat (sent every fifth of this) before the other nodes take over its deliveries"))
 	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default: the one kept in DATA-DIR/node-id, created on first start)"))
+	f.IntVar(&maxConns, "max-connections", server.DefaultMaxConnections, help("max-connections", "most HTTP connections open at once; at the limit the slowest client's is closed (0: no limit)"))
+	f.DurationVar(&headerTimeout, "header-timeout", server.DefaultHeaderTimeout, help("header-timeout", "time a client has to send a request's headers (0: no limit)"))
+	f.DurationVar(&bodyTimeout, "body-timeout", server.DefaultBodyTimeout, help("body-timeout", "time a client has to send a request's body (0: no limit)"))
+	f.DurationVar(&idleTimeout, "idle-timeout", server.DefaultIdleTimeout, help("idle-timeout", "how long a kept-alive connection may wait for its next request (0: no limit)"))
+	f.Int64Var(&publishBytes, "publish-bytes-in-flight", api.DefaultPublishBytesInFlight, help("publish-bytes-in-flight", "request-body bytes of message publishes read at once, server-wide; past it publishes get 503 with Retry-After (0: no limit)"))
 	return cmd
+}
+
+// orOff maps a flag's 0 ("no limit") to server.Config's negative value for off.
+func orOff[T int | int64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // applySettings fills flags the user did not set from the environment, then from the

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
+	"golang.org/x/sync/semaphore"
 )
 
 // openapiYAML is the OpenAPI 3 description of the API, served at /openapi.yaml.
@@ -61,6 +62,10 @@ type Config struct {
 	ConsoleSessionTTL time.Duration
 	// NodeID names this node in GET /v1/stats.
 	NodeID string
+
+	// PublishBytesInFlight bounds the request-body bytes of publishes read at once, server
+	// wide; default DefaultPublishBytesInFlight, negative for no bound.
+	PublishBytesInFlight int64
 }
 
 // Defaults of Config.
@@ -90,6 +95,9 @@ type server struct {
 	consoleTTL time.Duration
 	nodeID     string
 	signIns    *ipLimiter
+
+	publishBudget *semaphore.Weighted // nil: no bound
+	publishBytes  int64               // its size
 }
 
 // New returns the API handler: it serves /v1/... and /openapi.yaml, and answers
@@ -154,6 +162,15 @@ func newServer(cfg Config) (*server, error) {
 	}
 	if s.maxPayload == 0 {
 		s.maxPayload = defaultMaxPayloadBytes
+	}
+	switch s.publishBytes = cfg.PublishBytesInFlight; {
+	case s.publishBytes == 0:
+		s.publishBytes = DefaultPublishBytesInFlight
+	case s.publishBytes < 0:
+		s.publishBytes = 0
+	}
+	if s.publishBytes > 0 {
+		s.publishBudget = semaphore.NewWeighted(s.publishBytes)
 	}
 	if s.secretGrace == 0 {
 		s.secretGrace = defaultSecretGrace

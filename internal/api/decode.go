@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxBodyBytes bounds every request body except a message's.
@@ -35,7 +36,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, errorf(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "the request body is larger than %d bytes", limit)
 		}
-		return nil, fmt.Errorf("read request body: %w", err)
+		// A malformed chunked body, a client that went away or one too slow to send:
+		// the client's doing, not a server error.
+		return nil, errorf(http.StatusBadRequest, codeMalformedJSON, "the request body could not be read: %v", err)
 	}
 	return body, nil
 }
@@ -59,6 +62,9 @@ func decodeJSON(body []byte, optional bool, v any) error {
 		}
 		return errorf(http.StatusBadRequest, codeMalformedJSON, "the request body is empty; send a JSON object")
 	}
+	if !utf8.Valid(body) {
+		return errorf(http.StatusBadRequest, codeMalformedJSON, "the request body is not valid UTF-8 (at offset %d)", invalidUTF8At(body))
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -70,7 +76,85 @@ func decodeJSON(body []byte, optional bool, v any) error {
 	if trimmed[0] != '{' {
 		return errorf(http.StatusBadRequest, codeWrongType, "the request body must be a JSON object")
 	}
+	if key, path, ok := duplicateKey(body); ok {
+		return errorf(http.StatusBadRequest, codeMalformedJSON, "duplicate key %q in %s: give each key once", key, path)
+	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not valid UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+// duplicateKey finds the first object key that appears twice in the same object of body,
+// which must be valid JSON, and the path of that object (such as "messages[2].payload").
+// Receivers and decoders disagree on which of the two wins, so neither is accepted.
+func duplicateKey(body []byte) (key, path string, found bool) {
+	type frame struct {
+		keys   map[string]struct{} // nil for an array
+		name   string              // the path of this value
+		index  int                 // the next element's index, in an array
+		key    string              // the last key read, in an object
+		expect bool                // in an object: the next string is a key
+	}
+	var stack []*frame
+	child := func() string {
+		if len(stack) == 0 {
+			return "the body"
+		}
+		f := stack[len(stack)-1]
+		if f.keys == nil {
+			return fmt.Sprintf("%s[%d]", f.name, f.index)
+		}
+		if f.name == "the body" {
+			return f.key
+		}
+		return f.name + "." + f.key
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; c {
+		case '{':
+			stack = append(stack, &frame{keys: map[string]struct{}{}, name: child(), expect: true})
+		case '[':
+			stack = append(stack, &frame{name: child()})
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if f := stack[len(stack)-1]; f.keys == nil {
+				f.index++
+			} else {
+				f.expect = true
+			}
+		case '"':
+			start := i
+			escaped := false
+			for i++; body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					escaped = true
+					i++
+				}
+			}
+			if f := stack[len(stack)-1]; f.keys != nil && f.expect {
+				k := string(body[start+1 : i])
+				if escaped {
+					_ = json.Unmarshal(body[start:i+1], &k)
+				}
+				if _, dup := f.keys[k]; dup {
+					return k, f.name, true
+				}
+				f.keys[k], f.key, f.expect = struct{}{}, k, false
+			}
+		}
+	}
+	return "", "", false
 }
 
 // jsonError maps an encoding/json decoding error to the documented codes.

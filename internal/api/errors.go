@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -32,13 +34,16 @@ const (
 	codeCSRFFailed       = "csrf_failed"
 	codeInvalidToken     = "invalid_token"
 	codeRateLimited      = "rate_limited"
+	// codeInsufficientStorage (507) is not in openapi.yaml's list yet.
+	codeInsufficientStorage = "insufficient_storage"
 )
 
 // apiError is an error answered to the client as it is.
 type apiError struct {
-	status  int
-	code    string
-	message string
+	status     int
+	code       string
+	message    string
+	retryAfter int // seconds, for a Retry-After header; 0 for none
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -102,6 +107,10 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = invalidField(fe.Field, "%s", fe.Message)
 	case errors.Is(err, store.ErrClosed):
 		ae = errorf(http.StatusServiceUnavailable, codeUnavailable, "the server is shutting down")
+	case ingest.StorageFull(err):
+		s.log.ErrorContext(r.Context(), "api: the database is full", "method", r.Method, "route", r.Pattern, "err", err)
+		ae = errorf(http.StatusInsufficientStorage, codeInsufficientStorage, "the server's database is full; retry later")
+		ae.retryAfter = ingest.StorageRetryAfter
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		// The client went away or the server is stopping; nobody may read this answer.
 		s.log.DebugContext(r.Context(), "api: request cancelled", "method", r.Method, "route", r.Pattern, "err", err)
@@ -112,6 +121,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if ae.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+	}
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
 	writeJSON(w, ae.status, errorBody{Error: errorDetail{Code: ae.code, Message: ae.message}})
 }

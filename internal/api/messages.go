@@ -1,14 +1,18 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -66,10 +70,23 @@ func (in *messageInput) idempotencyKey(r *http.Request) (string, error) {
 			return "", nil
 		}
 	}
-	if n := utf8.RuneCountInString(key); n < 1 || n > maxTypeLen {
-		return "", invalidField("idempotency_key", "must be 1 to %d characters", maxTypeLen)
+	if err := checkIdempotencyKey("idempotency_key", key); err != nil {
+		return "", err
 	}
 	return key, nil
+}
+
+// checkIdempotencyKey checks an idempotency key given to the API. Keys that start with
+// ingest.KeyPrefix are the receiving gateway's: a publisher that could choose one could
+// make the gateway drop a provider's genuine webhook as a duplicate.
+func checkIdempotencyKey(field, key string) error {
+	if n := utf8.RuneCountInString(key); n < 1 || n > maxTypeLen {
+		return invalidField(field, "must be 1 to %d characters", maxTypeLen)
+	}
+	if strings.HasPrefix(key, ingest.KeyPrefix) {
+		return invalidField(field, "must not start with %q, which the receiving gateway uses", ingest.KeyPrefix)
+	}
+	return nil
 }
 
 // newMessage validates one message of a publish; prefix names it in errors ("messages[3].").
@@ -95,8 +112,48 @@ func (s *server) newMessage(in *messageInput, prefix, appID, key string) (*domai
 	}, nil
 }
 
+// DefaultPublishBytesInFlight is the default of Config.PublishBytesInFlight: four batches
+// of the largest size.
+const DefaultPublishBytesInFlight = 4 * maxBatchBody
+
+// publishBudgetWait is how long a publish waits for its bytes before it is answered 503.
+const publishBudgetWait = time.Second
+
+// reservePublish takes a publish's body bytes (its Content-Length, else limit) from the
+// server-wide budget, waiting up to publishBudgetWait; the caller calls release once the
+// answer is written. Without room it answers 503 with Retry-After, so that concurrent
+// large publishes cannot take the server's memory.
+func (s *server) reservePublish(r *http.Request, limit int64) (release func(), err error) {
+	if s.publishBudget == nil {
+		return func() {}, nil
+	}
+	n := limit
+	if r.ContentLength >= 0 && r.ContentLength < limit {
+		n = r.ContentLength
+	}
+	n = min(n, s.publishBytes)
+	if !s.publishBudget.TryAcquire(n) {
+		ctx, cancel := context.WithTimeout(r.Context(), publishBudgetWait)
+		defer cancel()
+		if err := s.publishBudget.Acquire(ctx, n); err != nil {
+			if r.Context().Err() != nil {
+				return nil, fmt.Errorf("wait for publish budget: %w", r.Context().Err())
+			}
+			e := errorf(http.StatusServiceUnavailable, codeUnavailable, "the server is reading too many publishes at once; retry in a second")
+			e.retryAfter = 1
+			return nil, e
+		}
+	}
+	return func() { s.publishBudget.Release(n) }, nil
+}
+
 // publishMessage serves POST /v1/apps/{app}/messages.
 func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call) error {
+	release, err := s.reservePublish(r, s.maxPayload+envelopeBytes)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var in messageInput
 	if err := decodeBody(w, r, s.maxPayload+envelopeBytes, false, &in); err != nil {
 		return err
@@ -179,6 +236,11 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 		// client believe its retry is safe.
 		return invalidField("Idempotency-Key", "is not used by the batch route: give each message its own idempotency_key")
 	}
+	release, err := s.reservePublish(r, maxBatchBody)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var in batchInput
 	if err := decodeBody(w, r, maxBatchBody, false, &in); err != nil {
 		return err
@@ -197,8 +259,8 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 		key := ""
 		if mi.IdempotencyKey.set {
 			key = mi.IdempotencyKey.v
-			if n := utf8.RuneCountInString(key); n < 1 || n > maxTypeLen {
-				return invalidField(prefix+"idempotency_key", "must be 1 to %d characters", maxTypeLen)
+			if err := checkIdempotencyKey(prefix+"idempotency_key", key); err != nil {
+				return err
 			}
 		}
 		m, err := s.newMessage(mi, prefix, c.appID, key)

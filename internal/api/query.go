@@ -1,7 +1,9 @@
 package api
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,14 +18,16 @@ const (
 	maxLimit     = 1000
 )
 
-// query reads a request's query parameters, remembering the first problem.
+// query reads a request's query parameters, remembering the first problem and which
+// parameters the route reads, so that done refuses the others.
 type query struct {
 	values url.Values
 	err    *apiError
+	known  map[string]bool
 }
 
 func newQuery(u *url.URL) *query {
-	return &query{values: u.Query()}
+	return &query{values: u.Query(), known: map[string]bool{}}
 }
 
 // fail records the first problem.
@@ -35,6 +39,7 @@ func (q *query) fail(e *apiError) {
 
 // str returns the parameter's value, "" when absent; it may be given once.
 func (q *query) str(name string) string {
+	q.known[name] = true
 	v := q.values[name]
 	switch len(v) {
 	case 0:
@@ -120,10 +125,22 @@ func (q *query) oneOf(name string, allowed ...string) string {
 	return ""
 }
 
-// done returns the first problem, or nil.
+// done returns the first problem, or nil. A parameter the route does not read is one:
+// a misspelt filter would otherwise list everything.
 func (q *query) done() error {
 	if q.err != nil {
 		return q.err
+	}
+	var unknown []string
+	for name := range q.values {
+		if !q.known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		known := slices.Sorted(maps.Keys(q.known))
+		return invalidQuery(unknown[0], "is not known here; this route reads %s", strings.Join(known, ", "))
 	}
 	return nil
 }

@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -157,13 +159,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "unreadable_body", "reading the body: "+err.Error())
+	tooLarge := fmt.Sprintf("the body is over the source's limit of %d bytes", limit)
+	if r.ContentLength > limit {
+		// Answered before reading any of it: a client that sent Expect: 100-continue
+		// gets the 413 instead of a connection reset halfway through its upload.
+		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
 		return
 	}
-	if int64(len(body)) > limit {
-		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is over the source's limit of %d bytes", limit))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
+		return
+	}
+	if err != nil {
+		h.unreadable(w, r, id, err)
 		return
 	}
 	d, err := c.verifier.Verify(body, r.Header)
@@ -189,7 +198,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AppID:          c.src.AppID,
 		Type:           eventType(c.src.Provider, d.Type),
 		Payload:        body,
-		IdempotencyKey: dedupeKey(c.src.ID, d.ID, body),
+		IdempotencyKey: dedupeKey(c.src, d.ID, body),
 		SourceID:       c.src.ID,
 		Headers:        forwardedHeaders(r.Header),
 		CreatedAt:      h.cfg.Now().UTC().Truncate(time.Millisecond),
@@ -211,7 +220,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fail answers a request the gateway could not take: 404 for a source (or app) that does
-// not exist, 503 while shutting down, 500 otherwise (the provider retries).
+// not exist, 503 while shutting down, 507 while the database is full, 500 otherwise (the
+// provider retries).
 func (h *Handler) fail(w http.ResponseWriter, id, doing string, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -219,10 +229,26 @@ func (h *Handler) fail(w http.ResponseWriter, id, doing string, err error) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no source %q", id))
 	case errors.Is(err, store.ErrClosed):
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; retry later")
+	case StorageFull(err):
+		h.log.Error("ingest: "+doing+": the database is full", "source", id, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(StorageRetryAfter))
+		writeError(w, http.StatusInsufficientStorage, "insufficient_storage", "the server's database is full; retry later")
 	default:
 		h.log.Error("ingest: "+doing, "source", id, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "could not "+doing+"; retry later")
 	}
+}
+
+// unreadable answers a request whose body could not be read: the client sent a
+// malformed chunked body, went away, or was too slow. That is the client's doing, so it
+// is logged at debug level only.
+func (h *Handler) unreadable(w http.ResponseWriter, r *http.Request, id string, err error) {
+	h.log.Debug("ingest: unreadable body", "source", id, "remote", r.RemoteAddr, "err", err)
+	status, msg := http.StatusBadRequest, "reading the body: "+err.Error()
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		status, msg = http.StatusRequestTimeout, "the body was not sent in time"
+	}
+	writeError(w, status, "unreadable_body", msg)
 }
 
 // reject answers a refused request and keeps a record of it, within the source's budget.
@@ -267,14 +293,32 @@ func eventType(provider, t string) string {
 	return string(b)
 }
 
-// dedupeKey is the message's idempotency key: the provider's delivery id, or the body's
-// hash for providers without one.
-func dedupeKey(sourceID, deliveryID string, body []byte) string {
-	if deliveryID != "" {
-		return "in:" + sourceID + ":" + deliveryID
+// KeyPrefix starts the idempotency key of every message the gateway stores; the API
+// refuses keys that start with it.
+const KeyPrefix = "in:"
+
+// dedupeKey is the message's idempotency key: the provider's delivery id when the
+// signature covers it, else the body's hash. An id the signature does not cover
+// (GitHub's X-GitHub-Delivery, Shopify's X-Shopify-Webhook-Id, an hmac source's id
+// header outside its template) could be changed by whoever replays a captured webhook,
+// while the body cannot; a provider's retry repeats the body, so the hash dedupes it too.
+func dedupeKey(src *domain.Source, deliveryID string, body []byte) string {
+	if deliveryID != "" && signsID(src) {
+		return KeyPrefix + src.ID + ":" + deliveryID
 	}
 	sum := sha256.Sum256(body)
-	return "in:" + sourceID + ":sha256:" + hex.EncodeToString(sum[:])
+	return KeyPrefix + src.ID + ":sha256:" + hex.EncodeToString(sum[:])
+}
+
+// signsID reports whether the signature of src's provider covers the delivery id.
+func signsID(src *domain.Source) bool {
+	switch src.Provider {
+	case "github", "shopify":
+		return false
+	case "hmac":
+		return src.HMAC != nil && strings.Contains(src.HMAC.Template, "{id}")
+	}
+	return true // Standard Webhooks (openai, standard, svix) sign webhook-id; Stripe's and Slack's ids are in the body
 }
 
 // forwardedHeaders keeps the provider's headers, renamed under domain.ForwardedHeaderPrefix,

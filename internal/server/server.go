@@ -58,7 +58,7 @@ type Config struct {
 	ShutdownTimeout     time.Duration // default 30 s
 	NodeID              string
 	NodeTimeout         time.Duration // PostgreSQL: silence after which a node's deliveries go to the others; default 10 s
-	UserAgent           string // the User-Agent header of webhook requests; default herald's own
+	UserAgent           string        // the User-Agent header of webhook requests; default herald's own
 
 	// PublicURL is the server's address as browsers reach it (https://hooks.example.com),
 	// for portal links; "" uses each request's own scheme and host.
@@ -70,6 +70,14 @@ type Config struct {
 	// PortalFrameAncestors are the origins allowed to embed /portal/ in a frame (the
 	// Content-Security-Policy frame-ancestors list); empty allows none.
 	PortalFrameAncestors []string
+
+	// Limits against slow and hostile clients (docs/delivery.md, "Limits"): 0 takes the
+	// default, a negative value turns the limit off.
+	MaxConnections       int           // connections open at once; default DefaultMaxConnections
+	HeaderTimeout        time.Duration // to read a request's headers; default DefaultHeaderTimeout
+	BodyTimeout          time.Duration // to read a request's body; default DefaultBodyTimeout
+	IdleTimeout          time.Duration // a kept-alive connection may wait for its next request; default DefaultIdleTimeout
+	PublishBytesInFlight int64         // request-body bytes of publishes read at once; default api.DefaultPublishBytesInFlight
 }
 
 // FrameAncestors returns the CSP frame-ancestors source list of /portal/ for
@@ -91,6 +99,7 @@ type Server struct {
 	handler  http.Handler
 	ready    atomic.Bool
 	registry *prometheus.Registry
+	writes   *writeHealth
 }
 
 // New opens the store, creates the first admin key if needed (printing it to out once),
@@ -128,7 +137,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st, registry: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, log: log, store: st, registry: prometheus.NewRegistry(), writes: &writeHealth{now: time.Now, hold: writeFailureHold}}
 	if err := s.ensureAdminKey(ctx, out); err != nil {
 		st.Close()
 		return nil, err
@@ -159,6 +168,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	apiCfg := api.Config{
 		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, Listener: hub,
 		PublicURL: cfg.PublicURL, Branding: cfg.Branding, ConsoleSessionTTL: cfg.ConsoleSessionTTL, NodeID: s.engine.NodeID(),
+		PublishBytesInFlight: cfg.PublishBytesInFlight,
 	}
 	svcCfg := service.Config{Store: st, Engine: s.engine}
 	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -203,7 +213,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	mux.Handle("/in/{source}", inbound)
 	mux.Handle("/", apiHandler)
-	s.handler = mux
+	s.handler = guardBody(s.writes.watch(mux), orDefault(cfg.BodyTimeout, DefaultBodyTimeout))
 	return s, nil
 }
 
@@ -223,6 +233,17 @@ func checkFrameAncestors(origins []string) error {
 		}
 	}
 	return nil
+}
+
+// orDefault returns d for 0, 0 (no limit) for a negative value, and v otherwise.
+func orDefault[T int | int64 | time.Duration](v, d T) T {
+	switch {
+	case v == 0:
+		return d
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // resolveDatabase reads Config.Database: a PostgreSQL URL (postgres://...), or the path
@@ -342,6 +363,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":"database unavailable"}`+"\n")
 		return
 	}
+	if failing, since := s.writes.failing(); failing {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, `{"status":"database full","since":%q}`+"\n", since.UTC().Format(time.RFC3339))
+		return
+	}
 	io.WriteString(w, `{"status":"ready"}`+"\n")
 }
 
@@ -363,9 +389,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: orDefault(s.cfg.HeaderTimeout, DefaultHeaderTimeout),
+		IdleTimeout:       orDefault(s.cfg.IdleTimeout, DefaultIdleTimeout),
+		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if max := orDefault(s.cfg.MaxConnections, DefaultMaxConnections); max > 0 {
+		lim := newConnLimiter(ln, max, s.log, s.registry)
+		ln, srv.ConnState = lim, lim.connState
 	}
 	s.engine.Start()
 	s.ready.Store(true)

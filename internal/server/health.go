@@ -1,0 +1,86 @@
+package server
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// writeFailureHold is how long /readyz fails after a write failed for want of storage,
+// unless a write succeeds first.
+const writeFailureHold = 10 * time.Second
+
+// writeHealth remembers whether the latest writes failed because the database is full,
+// as the answers to them tell (507), so that /readyz fails while they do. It recovers by
+// itself: on the next successful write, or writeFailureHold after the last failure.
+type writeHealth struct {
+	now  func() time.Time
+	hold time.Duration
+
+	mu       sync.Mutex
+	failedAt time.Time // the last failure not followed by a success; zero for none
+}
+
+// failing reports whether writes are failing now, and since when.
+func (h *writeHealth) failing() (bool, time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failedAt.IsZero() || h.now().Sub(h.failedAt) >= h.hold {
+		return false, time.Time{}
+	}
+	return true, h.failedAt
+}
+
+// observe records the status of an answer to a write.
+func (h *writeHealth) observe(status int) {
+	switch {
+	case status == http.StatusInsufficientStorage:
+		h.mu.Lock()
+		h.failedAt = h.now()
+		h.mu.Unlock()
+	case status >= 200 && status < 300:
+		h.mu.Lock()
+		h.failedAt = time.Time{}
+		h.mu.Unlock()
+	}
+}
+
+// watch passes the status of every answer to a POST, PUT, PATCH or DELETE to observe.
+func (h *writeHealth) watch(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		default:
+			next.ServeHTTP(w, r) // GET /v1/listen hijacks its connection: leave it unwrapped
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		h.observe(sw.status)
+	})
+}
+
+// statusWriter records the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Write implements http.ResponseWriter.
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
