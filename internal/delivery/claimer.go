@@ -38,6 +38,13 @@ func (e *Engine) claimLoop(ctx context.Context) {
 				wait, starved = w, st
 			}
 		}
+		if room <= 0 {
+			// Completions wake the loop once half the room is free; until then, look every
+			// second, so that an app whose deliveries hang holding most of the room (its
+			// share, plus whatever its fan-outs leased at publish) delays the other apps'
+			// claims by a second at most.
+			wait = time.Second
+		}
 		e.claimStarved.Store(room <= 0 || starved)
 		e.claimWake.Store(time.Now().Add(wait).UnixNano())
 		timer.Reset(wait)
