@@ -23,7 +23,7 @@ func serveEnv() map[string]string {
 	return map[string]string{
 		"addr": "HERALD_ADDR", "data-dir": "HERALD_DATA_DIR", "database": "HERALD_DATABASE_URL",
 		"log-level": "HERALD_LOG_LEVEL", "log-format": "HERALD_LOG_FORMAT", "allow-network": "HERALD_ALLOW_NETWORKS",
-		"workers": "HERALD_WORKERS", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
+		"workers": "HERALD_WORKERS", "app-workers": "HERALD_APP_WORKERS", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
 		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID",
@@ -40,6 +40,7 @@ func newServeCmd() *cobra.Command {
 		logLevel, logFormat      string
 		allow                    []string
 		workers, epConcurrency   int
+		appWorkers               int
 		timeout, shutdownTimeout time.Duration
 		retrySchedule            string
 		cpuProfile               string
@@ -103,7 +104,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 			cfg := server.Config{
 				Addr: addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
-				Workers: workers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
+				Workers: workers, AppWorkers: appWorkers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
 				ShutdownTimeout: shutdownTimeout, NodeID: nodeID,
 				PublicURL: publicURL, Branding: brand, ConsoleSessionTTL: consoleTTL,
 			}
@@ -153,6 +154,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&logFormat, "log-format", "text", help("log-format", "log format: text or json"))
 	f.StringArrayVar(&allow, "allow-network", nil, help("allow-network", "CIDR or address the SSRF guard lets through (repeatable, or comma-separated)"))
 	f.IntVar(&workers, "workers", 512, help("workers", "most webhook requests in flight at once"))
+	f.IntVar(&appWorkers, "app-workers", 0, help("app-workers", "most webhook requests in flight for one app, so that one app's slow endpoints leave workers for the others (default: half of --workers; --workers or more: no limit of its own)"))
 	f.IntVar(&epConcurrency, "endpoint-concurrency", 64, help("endpoint-concurrency", "most requests in flight to one endpoint without its own max_concurrency"))
 	f.DurationVar(&timeout, "timeout", 15*time.Second, help("timeout", "request timeout for endpoints without their own"))
 	f.StringVar(&retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", help("retry-schedule", "delays before each retry (±20% jitter)"))
@@ -169,7 +171,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&brand.LogoURL, "brand-logo-url", "", help("brand-logo-url", "logo of the console and portal (an https:// URL)"))
 	f.StringVar(&brand.Accent, "brand-accent", api.DefaultBranding.Accent, help("brand-accent", "accent colour of the console and portal, #rrggbb"))
 	f.StringVar(&brand.Theme, "brand-theme", api.DefaultBranding.Theme, help("brand-theme", "auto, light or dark"))
-	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default host-pid-random)"))
+	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default: the one kept in DATA-DIR/node-id, created on first start)"))
 	return cmd
 }
 

@@ -45,8 +45,8 @@ type step struct {
 
 func TestHappyPaths(t *testing.T) {
 	f := newFixture(t)
-	secret1 := webhook.NewHMACSecret().String()
-	secret2 := webhook.NewHMACSecret().String()
+	secret1 := webhook.NewHMACSecret().Reveal()
+	secret2 := webhook.NewHMACSecret().Reveal()
 	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	v := map[string]string{
 		"admin": f.admin, "keyA": f.keyA, "keyB": f.keyB, "A": f.appA, "B": f.appB, "keyAID": f.keyAID,

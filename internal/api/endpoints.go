@@ -131,14 +131,15 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 	return nil
 }
 
-// parseSecret validates a secret given by the user: it must be a whsec_ HMAC secret.
+// parseSecret validates a secret given by the user: a whsec_ HMAC secret (signs v1) or a
+// whsk_ Ed25519 signing key (signs v1a); a whpk_ public key cannot sign.
 func parseSecret(field, v string) (webhook.Secret, error) {
 	sec, err := webhook.ParseSecret(v)
 	if err != nil {
 		return webhook.Secret{}, invalidField(field, "is not valid: %v", err)
 	}
-	if sec.Kind() != webhook.HMACKey {
-		return webhook.Secret{}, invalidField(field, "must be a whsec_ secret, not %s", sec.Kind())
+	if sec.Kind() != webhook.HMACKey && sec.Kind() != webhook.Ed25519PrivateKey {
+		return webhook.Secret{}, invalidField(field, "must be a whsec_ secret or a whsk_ signing key, not %s (give the whpk_ public key to receivers)", sec.Kind())
 	}
 	return sec, nil
 }
@@ -270,7 +271,7 @@ func (s *server) writeSecrets(w http.ResponseWriter, r *http.Request, endpointID
 	out := secretsJSON{Secrets: make([]secretJSON, 0, len(secrets))}
 	for _, sec := range secrets {
 		out.Secrets = append(out.Secrets, secretJSON{
-			ID: sec.ID, Secret: sec.Secret.String(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
+			ID: sec.ID, Secret: sec.Secret.Reveal(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -349,7 +349,7 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	f.ep2 = f.must(201, req{method: "POST", path: "/v1/apps/acme/endpoints", key: f.keyA, body: map[string]any{"url": "https://two.example.com/hook"}})["id"].(string)
 	f.epB = f.must(201, req{method: "POST", path: "/v1/apps/other/endpoints", key: f.keyB, body: map[string]any{"url": "https://b.example.com/hook"}})["id"].(string)
 	f.msg = f.must(202, req{method: "POST", path: "/v1/apps/acme/messages", key: f.keyA, body: map[string]any{"type": "response.completed", "payload": map[string]any{"id": "resp_1"}, "idempotency_key": "k1"}})["id"].(string)
-	f.srcSecret = webhook.NewHMACSecret().String()
+	f.srcSecret = webhook.NewHMACSecret().Reveal()
 	f.src = f.must(201, req{method: "POST", path: "/v1/apps/acme/sources", key: f.keyA, body: map[string]any{"name": "fixture", "provider": "openai", "secret": f.srcSecret}})["id"].(string)
 	f.srcB = f.must(201, req{method: "POST", path: "/v1/apps/other/sources", key: f.keyB, body: map[string]any{"provider": "github", "secret": "gh-secret"}})["id"].(string)
 	f.msgB = f.must(202, req{method: "POST", path: "/v1/apps/other/messages", key: f.keyB, body: map[string]any{"type": "response.completed", "payload": map[string]any{"id": "resp_b"}}})["id"].(string)
@@ -452,7 +452,7 @@ func snapshot(t *testing.T, s store.Store) string {
 					t.Fatal(err)
 				}
 				for _, sec := range secrets {
-					dump("secret", []any{sec.ID, sec.Secret.String(), sec.CreatedAt, sec.ExpiresAt})
+					dump("secret", []any{sec.ID, sec.Secret.Reveal(), sec.CreatedAt, sec.ExpiresAt})
 				}
 			}
 			return len(eps), next, err

@@ -89,7 +89,7 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	hello := relay.Hello{
 		EndpointID: ep.ID, AppID: appID, SourceID: sourceID, Name: name,
-		Secret: sec.Secret.String(), Events: ep.EventTypes,
+		Secret: sec.Secret.Reveal(), Events: ep.EventTypes,
 	}
 	return s.listener.Serve(w, r, hello)
 }

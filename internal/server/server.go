@@ -46,6 +46,7 @@ type Config struct {
 	Synchronous   string         // SQLite synchronous pragma: FULL (default) or NORMAL
 
 	Workers             int
+	AppWorkers          int // most requests in flight for one app; default half of Workers
 	EndpointConcurrency int
 	Timeout             time.Duration
 	RetrySchedule       []time.Duration
@@ -115,6 +116,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	if err != nil {
 		return nil, err
 	}
+	if cfg.NodeID == "" { // one id per data directory: a restart takes its leases back at once
+		if cfg.NodeID, err = delivery.DataDirNodeID(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	st, err := openStore(ctx, cfg, box, log)
 	if err != nil {
 		return nil, err
@@ -134,7 +140,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	}
 	s.engine, err = delivery.New(delivery.Config{
 		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, Relay: hub, NodeID: cfg.NodeID,
-		Policy: policy, Workers: cfg.Workers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
+		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 	})
 	if err != nil {
@@ -331,8 +337,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // gracefully: it stops accepting requests, lets API requests finish, lets deliveries in
 // flight finish (up to ShutdownTimeout) and releases the rest, and closes the store.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	unlock, err := delivery.LockDataDir(s.cfg.DataDir) // no second server with this node id
+	if err != nil {
+		s.store.Close()
+		return err
+	}
+	defer unlock()
 	if ln == nil {
-		var err error
 		if ln, err = net.Listen("tcp", s.cfg.Addr); err != nil {
 			s.store.Close()
 			return fmt.Errorf("listen: %w", err)

@@ -311,6 +311,27 @@ type Shared interface {
 	Store
 	Notifier
 	Locker
+	Liveness
+}
+
+// Node is one herald process sharing a store, as its heartbeats describe it.
+type Node struct {
+	ID          string
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+}
+
+// Liveness is implemented by Shared stores, so that the deliveries leased by a node that
+// died are taken over by the others within seconds instead of when their leases expire.
+type Liveness interface {
+	// Heartbeat records that node nodeID is alive now, then releases every lease of the
+	// nodes whose last heartbeat is older than timeout (making those deliveries
+	// claimable at once) and forgets them; it returns the ids of the nodes it released.
+	Heartbeat(ctx context.Context, nodeID string, timeout time.Duration) (released []string, err error)
+	// Leave forgets node nodeID, which is stopping and has released its leases.
+	Leave(ctx context.Context, nodeID string) error
+	// Nodes lists the nodes that have heartbeated, most recent first.
+	Nodes(ctx context.Context) ([]Node, error)
 }
 
 // Notifier is implemented by Shared stores: the delivery engine of each node subscribes,

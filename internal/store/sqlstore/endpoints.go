@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -13,17 +12,12 @@ import (
 // listenerURLKey names the unique index on the URLs of an app's listener endpoints.
 const listenerURLKey = "endpoints_listener_url"
 
-// kindOf returns the kind to store for e: its Kind, or for an endpoint created without
-// one, KindListener if its URL is a listener's (as migration 3 decided for existing
-// rows) and KindHTTP otherwise.
+// kindOf returns the kind to store for e: its Kind, KindHTTP when unset.
 func kindOf(e *domain.Endpoint) string {
-	switch {
-	case e.Kind != "":
-		return e.Kind
-	case strings.HasPrefix(e.URL, domain.ListenerScheme):
-		return domain.KindListener
+	if e.Kind == "" {
+		return domain.KindHTTP
 	}
-	return domain.KindHTTP
+	return e.Kind
 }
 
 // endpointConflict maps a violation of the listener URL index to store.ErrConflict.

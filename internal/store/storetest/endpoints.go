@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -40,10 +41,11 @@ func testEndpointKinds(t *testing.T, s store.Store) {
 	desk.URL = domain.ListenerURL("laptop")
 	wantErr(t, s.UpdateEndpoint(ctx, desk), store.ErrConflict)
 
-	// An endpoint created without a kind but with a listener's URL is a listener.
+	// An endpoint created without a kind is an HTTP endpoint, whatever its URL: the kind
+	// is stated, never guessed (the service sets it).
 	legacy := newEndpoint(t, s, a.ID, func(e *domain.Endpoint) { e.URL = domain.ListenerURL("legacy") })
-	if got, err := s.GetListenerEndpoint(ctx, a.ID, "legacy"); err != nil || got.ID != legacy.ID {
-		t.Fatalf("GetListenerEndpoint of a listener created without a kind = %v, %v", got, err)
+	if got, err := s.GetListenerEndpoint(ctx, a.ID, "legacy"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetListenerEndpoint of an endpoint created without a kind = %v, %v; want not found", got, err)
 	}
 	// Kinds survive listing.
 	eps, _, err := s.ListEndpoints(ctx, a.ID, store.Page{})
@@ -52,7 +54,7 @@ func testEndpointKinds(t *testing.T, s store.Store) {
 	for _, e := range eps {
 		kinds[e.ID] = e.Kind
 	}
-	if kinds[plain.ID] != domain.KindHTTP || kinds[laptop.ID] != domain.KindListener {
+	if kinds[plain.ID] != domain.KindHTTP || kinds[laptop.ID] != domain.KindListener || kinds[legacy.ID] != domain.KindHTTP {
 		t.Fatalf("listed kinds = %v", kinds)
 	}
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"PublishLeaseLimit", sharedOnly(testPublishLeaseLimit)},
 		{"RateLimit", sharedOnly(testRateLimit)},
 		{"FIFOWithLimits", sharedOnly(testFIFOWithLimits)},
+		{"Liveness", sharedOnly(testLiveness)},
 		{"Notifier", testNotifier},
 		{"Locker", testLocker},
 		{"Sources", testSources},

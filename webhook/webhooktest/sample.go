@@ -1,4 +1,4 @@
-package webhook
+package webhooktest
 
 import (
 	"bytes"
@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
+	"github.com/heraldhq/herald/webhook/openai"
 )
 
-// ErrUnknownEventType means an event type is not in the OpenAI catalogue (see OpenAIEventTypes).
+// ErrUnknownEventType means an event type is not in the OpenAI catalogue (see openai.EventTypes).
 var ErrUnknownEventType = errors.New("unknown event type")
 
 // SampleEvent returns a realistic body for eventType, byte for byte as OpenAI sends it:
@@ -19,14 +22,14 @@ var ErrUnknownEventType = errors.New("unknown event type")
 // (a zero now means time.Now()) and data with realistic random ids. It returns an
 // error wrapping ErrUnknownEventType if eventType is not in the OpenAI catalogue.
 func SampleEvent(eventType string, now time.Time) ([]byte, error) {
-	ev := lookupOpenAIEvent(eventType)
-	if ev == nil {
+	sample, ok := samples[eventType]
+	if !ok {
 		return nil, fmt.Errorf("sample event: %w: %q is not in the OpenAI event catalogue", ErrUnknownEventType, eventType)
 	}
 	if now.IsZero() {
 		now = time.Now()
 	}
-	return SampleEventWithData(eventType, now, ev.sample(now))
+	return SampleEventWithData(eventType, now, sample(now))
 }
 
 // SampleEventWithData is SampleEvent with the given data, which must encode to a JSON
@@ -58,7 +61,7 @@ func SampleEventWithData(eventType string, now time.Time, data any) ([]byte, err
 	}
 	buf.Truncate(buf.Len() - 1)
 	if buf.Bytes()[start] != '{' {
-		return nil, fmt.Errorf("sample event %s: data is %s, want a JSON object", eventType, describeJSON(buf.Bytes()[start:]))
+		return nil, fmt.Errorf("sample event %s: data is %s, want a JSON object", eventType, jsonscan.DescribeJSON(buf.Bytes()[start:]))
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
@@ -93,33 +96,35 @@ func randomAlnum(n int) string {
 
 func sampleResponse(now time.Time) any {
 	// Response ids are longer than most: 8 hex digits of time and 40 more.
-	return &ResponseEventData{ID: newOpenAIID("resp_", now) + randomHex(8)}
+	return &openai.ResponseEventData{ID: newOpenAIID("resp_", now) + randomHex(8)}
 }
 
-func sampleBatch(now time.Time) any { return &BatchEventData{ID: newOpenAIID("batch_", now)} }
+func sampleBatch(now time.Time) any { return &openai.BatchEventData{ID: newOpenAIID("batch_", now)} }
 
 func sampleFineTuningJob(time.Time) any {
-	return &FineTuningJobEventData{ID: "ftjob-" + randomAlnum(24)}
+	return &openai.FineTuningJobEventData{ID: "ftjob-" + randomAlnum(24)}
 }
 
-func sampleEvalRun(now time.Time) any { return &EvalRunEventData{ID: newOpenAIID("evalrun_", now)} }
+func sampleEvalRun(now time.Time) any {
+	return &openai.EvalRunEventData{ID: newOpenAIID("evalrun_", now)}
+}
 
 func sampleRealtimeCall(time.Time) any {
-	return &RealtimeCallIncomingData{CallID: "rtc_" + randomHex(16), SIPHeaders: sampleSIPHeaders()}
+	return &openai.RealtimeCallIncomingData{CallID: "rtc_" + randomHex(16), SIPHeaders: sampleSIPHeaders()}
 }
 
 func sampleLiveCall(time.Time) any {
-	return &LiveCallIncomingData{SessionID: "live_" + randomHex(16), SIPHeaders: sampleSIPHeaders()}
+	return &openai.LiveCallIncomingData{SessionID: "live_" + randomHex(16), SIPHeaders: sampleSIPHeaders()}
 }
 
 func sampleLiveTransport(time.Time) any {
-	return &LiveTransportIncomingData{SessionID: "live_" + randomHex(16), SIPHeaders: sampleSIPHeaders(), Type: "sip"}
+	return &openai.LiveTransportIncomingData{SessionID: "live_" + randomHex(16), SIPHeaders: sampleSIPHeaders(), Type: "sip"}
 }
 
 // sampleSIPHeaders returns the headers of a typical SIP INVITE from a carrier trunk,
 // with numbers from the fictional 555-01xx range.
-func sampleSIPHeaders() []SIPHeader {
-	return []SIPHeader{
+func sampleSIPHeaders() []openai.SIPHeader {
+	return []openai.SIPHeader{
 		{Name: "Max-Forwards", Value: "63"},
 		{Name: "CSeq", Value: "851287 INVITE"},
 		{Name: "Content-Type", Value: "application/sdp"},
@@ -130,23 +135,60 @@ func sampleSIPHeaders() []SIPHeader {
 }
 
 func sampleAgentEnvironment(now time.Time) any {
-	return &AgentEnvironmentEventData{ID: newOpenAIID("env_", now)}
+	return &openai.AgentEnvironmentEventData{ID: newOpenAIID("env_", now)}
 }
 
 func sampleAgentSession(now time.Time) any {
-	return &AgentSessionEventData{ID: newOpenAIID("as_", now), EnvironmentType: "openai_hosted", EnvironmentID: newOpenAIID("env_", now)}
+	return &openai.AgentSessionEventData{ID: newOpenAIID("as_", now), EnvironmentType: "openai_hosted", EnvironmentID: newOpenAIID("env_", now)}
 }
 
 func sampleAgentSessionCreated(now time.Time) any {
-	return &AgentSessionCreatedData{ID: newOpenAIID("as_", now), EnvironmentType: "openai_hosted", EnvironmentID: newOpenAIID("env_", now)}
+	return &openai.AgentSessionCreatedData{ID: newOpenAIID("as_", now), EnvironmentType: "openai_hosted", EnvironmentID: newOpenAIID("env_", now)}
 }
 
 func sampleAgentSessionActionRequired(now time.Time) any {
-	return &AgentSessionActionRequiredData{ID: newOpenAIID("as_", now), RequiredAction: AgentSessionRequiredAction{Type: "function_call"}}
+	return &openai.AgentSessionActionRequiredData{ID: newOpenAIID("as_", now), RequiredAction: openai.AgentSessionRequiredAction{Type: "function_call"}}
 }
 
 func sampleSafetyAlert(now time.Time) any {
-	return &SafetyAlertEventData{ID: newOpenAIID("alert_", now)}
+	return &openai.SafetyAlertEventData{ID: newOpenAIID("alert_", now)}
 }
 
-func sampleSafetyCase(now time.Time) any { return &SafetyCaseEventData{ID: newOpenAIID("case_", now)} }
+func sampleSafetyCase(now time.Time) any {
+	return &openai.SafetyCaseEventData{ID: newOpenAIID("case_", now)}
+}
+
+// samples makes realistic data for every type of the OpenAI catalogue; a test checks
+// that it covers openai.EventTypes.
+var samples = map[string]func(now time.Time) any{
+	openai.EventResponseCompleted:          sampleResponse,
+	openai.EventResponseCancelled:          sampleResponse,
+	openai.EventResponseFailed:             sampleResponse,
+	openai.EventResponseIncomplete:         sampleResponse,
+	openai.EventBatchCompleted:             sampleBatch,
+	openai.EventBatchCancelled:             sampleBatch,
+	openai.EventBatchFailed:                sampleBatch,
+	openai.EventBatchExpired:               sampleBatch,
+	openai.EventFineTuningJobSucceeded:     sampleFineTuningJob,
+	openai.EventFineTuningJobFailed:        sampleFineTuningJob,
+	openai.EventFineTuningJobCancelled:     sampleFineTuningJob,
+	openai.EventEvalRunSucceeded:           sampleEvalRun,
+	openai.EventEvalRunFailed:              sampleEvalRun,
+	openai.EventEvalRunCanceled:            sampleEvalRun,
+	openai.EventRealtimeCallIncoming:       sampleRealtimeCall,
+	openai.EventLiveCallIncoming:           sampleLiveCall,
+	openai.EventLiveTransportIncoming:      sampleLiveTransport,
+	openai.EventAgentEnvironmentReady:      sampleAgentEnvironment,
+	openai.EventAgentEnvironmentFailed:     sampleAgentEnvironment,
+	openai.EventAgentEnvironmentSuspended:  sampleAgentEnvironment,
+	openai.EventAgentEnvironmentExpired:    sampleAgentEnvironment,
+	openai.EventAgentSessionCreated:        sampleAgentSessionCreated,
+	openai.EventAgentSessionInProgress:     sampleAgentSession,
+	openai.EventAgentSessionIdle:           sampleAgentSession,
+	openai.EventAgentSessionActionRequired: sampleAgentSessionActionRequired,
+	openai.EventAgentSessionFailed:         sampleAgentSession,
+	openai.EventSafetyAlertCreated:         sampleSafetyAlert,
+	openai.EventSafetyOrgAlertCreated:      sampleSafetyAlert,
+	openai.EventSafetyWarningIssued:        sampleSafetyCase,
+	openai.EventSafetyDeactivationIssued:   sampleSafetyCase,
+}

@@ -1,4 +1,4 @@
-package webhook_test
+package compat_test
 
 import (
 	"reflect"
@@ -13,6 +13,8 @@ import (
 	"github.com/openai/openai-go/v3/webhooks"
 
 	"github.com/heraldhq/herald/webhook"
+	whopenai "github.com/heraldhq/herald/webhook/openai"
+	"github.com/heraldhq/herald/webhook/webhooktest"
 )
 
 // sdkName turns an event type into the name the SDK gives it: "fine_tuning.job.failed" → "FineTuningJobFailed".
@@ -35,7 +37,7 @@ func TestEventCatalogueMatchesSDK(t *testing.T) {
 		}
 	}
 	var ours []string
-	for _, typ := range webhook.OpenAIEventTypes() {
+	for _, typ := range whopenai.EventTypes() {
 		ours = append(ours, sdkName(typ))
 	}
 	slices.Sort(sdk)
@@ -49,7 +51,7 @@ func TestEventCatalogueMatchesSDK(t *testing.T) {
 // official SDK accepts it and decodes every member into the variant for its type.
 func TestSampleEventSDKUnwrap(t *testing.T) {
 	secrets := map[string]string{
-		"whsec":      webhook.NewHMACSecret().String(),
+		"whsec":      webhook.NewHMACSecret().Reveal(),
 		"unprefixed": "synthetic-raw-openai-secret", // the SDK uses an unprefixed secret as raw bytes
 	}
 	for name, secret := range secrets {
@@ -58,10 +60,10 @@ func TestSampleEventSDKUnwrap(t *testing.T) {
 			t.Fatal(err)
 		}
 		client := openai.NewClient(option.WithWebhookSecret(secret))
-		for _, typ := range webhook.OpenAIEventTypes() {
+		for _, typ := range whopenai.EventTypes() {
 			t.Run(name+"/"+typ, func(t *testing.T) {
 				now := time.Now()
-				body, err := webhook.SampleEvent(typ, now)
+				body, err := webhooktest.SampleEvent(typ, now)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -73,7 +75,7 @@ func TestSampleEventSDKUnwrap(t *testing.T) {
 				if err != nil {
 					t.Fatalf("SDK Unwrap: %v\nbody %s", err, body)
 				}
-				e, err := webhook.ParseEvent(body)
+				e, err := whopenai.ParseEvent(body)
 				if err != nil {
 					t.Fatal(err)
 				}

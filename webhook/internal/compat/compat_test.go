@@ -1,4 +1,4 @@
-package webhook_test
+package compat_test
 
 import (
 	"crypto/hmac"
@@ -65,7 +65,7 @@ func randBytes(r *rand.Rand, n int) []byte {
 }
 
 func randSecret(r *rand.Rand) string {
-	return webhook.PrefixHMAC + base64.StdEncoding.EncodeToString(randBytes(r, webhook.MinHMACKeyLen+r.IntN(webhook.MaxHMACKeyLen-webhook.MinHMACKeyLen+1)))
+	return "whsec_" + base64.StdEncoding.EncodeToString(randBytes(r, 24+r.IntN(64-24+1)))
 }
 
 // randID returns an id of 1..48 printable ASCII characters other than '.', usually
@@ -251,7 +251,7 @@ func TestCompatHeraldSignsOthersVerify(t *testing.T) {
 		if ref := referenceSign(t, c.secret, c.id, c.ts, c.body); sig != ref {
 			fail("herald signature %q, reference Sign %q", sig, ref)
 		}
-		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, webhook.PrefixHMAC))
+		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, "whsec_"))
 		if spec := specSignature(key, c.id, tsRaw, c.body); sig != spec {
 			fail("herald signature %q, spec HMAC %q", sig, spec)
 		}
@@ -293,7 +293,7 @@ func TestCompatReferenceSignsHeraldVerifies(t *testing.T) {
 		}
 		// openai-go has no signer: sign from the spec and check openai-go accepts it first,
 		// so the header is one openai-go would accept from OpenAI.
-		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, webhook.PrefixHMAC))
+		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, "whsec_"))
 		oaHeader := compatHeader(c.id, tsRaw, specSignature(key, c.id, tsRaw, c.body))
 		if err := openaiVerify(c.secret, c.body, oaHeader); err != nil {
 			fail("openai-go rejects a spec signature: %v", err)
@@ -488,7 +488,7 @@ func TestCompatUnprefixedSecrets(t *testing.T) {
 		if err != nil {
 			fail("herald NewStandard SignatureHeader: %v", err)
 		}
-		if prefixed, _ := mustStandard(t, webhook.NewStandard, webhook.PrefixHMAC+raw).SignatureHeader(c.id, c.ts, c.body); stdSig != prefixed {
+		if prefixed, _ := mustStandard(t, webhook.NewStandard, "whsec_"+raw).SignatureHeader(c.id, c.ts, c.body); stdSig != prefixed {
 			fail("NewStandard(%q) and NewStandard(whsec_...) sign differently", raw)
 		}
 		if ref := referenceSign(t, raw, c.id, c.ts, c.body); stdSig != ref {
@@ -551,7 +551,7 @@ func TestCompatUnprefixedRawOpenAISecret(t *testing.T) {
 			b[j] = byte(' ' + r.IntN('~'-' '+1))
 		}
 		c.secret = string(b)
-		if strings.HasPrefix(c.secret, webhook.PrefixHMAC) {
+		if strings.HasPrefix(c.secret, "whsec_") {
 			continue
 		}
 		h, err := mustStandard(t, webhook.NewOpenAI, c.secret).Sign(webhook.Delivery{ID: c.id, Timestamp: c.ts}, c.body)
@@ -573,7 +573,7 @@ func TestCompatNonCanonicalTimestamp(t *testing.T) {
 	c := randCase(r, time.Now())
 	canonical := strconv.FormatInt(c.ts.Unix(), 10)
 	refSig := referenceSign(t, c.secret, c.id, c.ts, c.body) // over the canonical integer
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, webhook.PrefixHMAC))
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, "whsec_"))
 	for _, ts := range []string{"0" + canonical, "+" + canonical} {
 		rawSig := specSignature(key, c.id, ts, c.body) // over the header bytes, as openai-go signs
 		if err := referenceVerify(c.secret, c.body, compatHeader(c.id, ts, refSig)); err != nil {

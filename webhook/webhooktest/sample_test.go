@@ -1,4 +1,4 @@
-package webhook
+package webhooktest
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/openai"
 )
 
 // sampleDataID matches the data id of each kind of sample.
@@ -26,9 +28,27 @@ var sampleDataID = map[string]*regexp.Regexp{
 	"case_":    regexp.MustCompile(`^case_685c059a[0-9a-f]{24}$`),
 }
 
+// sampleIDPrefix returns the prefix of the data id in samples of typ.
+func sampleIDPrefix(typ string) string {
+	for _, p := range []struct{ family, prefix string }{
+		{"response.", "resp_"}, {"batch.", "batch_"}, {"fine_tuning.", "ftjob-"}, {"eval.", "evalrun_"},
+		{"realtime.", "rtc_"}, {"live.", "live_"}, {"agent.environment.", "env_"}, {"agent.session.", "as_"},
+		{"safety.alert.", "alert_"}, {"safety.org_alert.", "alert_"}, {"safety.", "case_"},
+	} {
+		if strings.HasPrefix(typ, p.family) {
+			return p.prefix
+		}
+	}
+	return ""
+}
+
 func TestSampleEventFormat(t *testing.T) {
 	now := time.Unix(1750861210, 0) // 0x685c059a, the time in OpenAI's ids
-	for _, c := range catalogue {
+	if len(samples) != len(openai.EventTypes()) {
+		t.Errorf("%d samples for %d catalogue types", len(samples), len(openai.EventTypes()))
+	}
+	for _, typ := range openai.EventTypes() {
+		c := struct{ typ, idPrefix string }{typ, sampleIDPrefix(typ)}
 		t.Run(c.typ, func(t *testing.T) {
 			body, err := SampleEvent(c.typ, now)
 			if err != nil {
@@ -43,7 +63,7 @@ func TestSampleEventFormat(t *testing.T) {
 			if err := json.Compact(&compact, body); err != nil || !bytes.Equal(compact.Bytes(), body) {
 				t.Errorf("body is not compact JSON (%v):\n%s", err, body)
 			}
-			e, err := ParseEvent(body)
+			e, err := openai.ParseEvent(body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +74,7 @@ func TestSampleEventFormat(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, _ := ParseEvent(other)
+			o, _ := openai.ParseEvent(other)
 			if o.ID == e.ID || o.DataID() == e.DataID() {
 				t.Errorf("two samples share ids: %s and %s", body, other)
 			}
@@ -63,22 +83,22 @@ func TestSampleEventFormat(t *testing.T) {
 }
 
 func TestSampleEventSIPHeaders(t *testing.T) {
-	for _, typ := range []string{EventRealtimeCallIncoming, EventLiveCallIncoming, EventLiveTransportIncoming} {
+	for _, typ := range []string{openai.EventRealtimeCallIncoming, openai.EventLiveCallIncoming, openai.EventLiveTransportIncoming} {
 		body, err := SampleEvent(typ, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := ParseEvent(body)
+		e, err := openai.ParseEvent(body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var headers []SIPHeader
+		var headers []openai.SIPHeader
 		switch d := e.Data.(type) {
-		case *RealtimeCallIncomingData:
+		case *openai.RealtimeCallIncomingData:
 			headers = d.SIPHeaders
-		case *LiveCallIncomingData:
+		case *openai.LiveCallIncomingData:
 			headers = d.SIPHeaders
-		case *LiveTransportIncomingData:
+		case *openai.LiveTransportIncomingData:
 			headers = d.SIPHeaders
 			if d.Type != "sip" {
 				t.Errorf("%s: transport type = %q, want sip", typ, d.Type)
@@ -104,11 +124,11 @@ func TestSampleEventSIPHeaders(t *testing.T) {
 
 func TestSampleEventClock(t *testing.T) {
 	before := time.Now().Unix()
-	body, err := SampleEvent(EventBatchCompleted, time.Time{})
+	body, err := SampleEvent(openai.EventBatchCompleted, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := ParseEvent(body)
+	e, err := openai.ParseEvent(body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +160,10 @@ func TestSampleEventWithData(t *testing.T) {
 		data any
 		want string // the body after the id
 	}{
-		{"response.completed", &ResponseEventData{ID: "resp_123"}, `"type":"response.completed","created_at":1750861210,"data":{"id":"resp_123"}}`},
+		{"response.completed", &openai.ResponseEventData{ID: "resp_123"}, `"type":"response.completed","created_at":1750861210,"data":{"id":"resp_123"}}`},
 		{"custom.thing", json.RawMessage("{ \"a\" : [1, 2],\n \"b\": \"<&>\" }"), `"type":"custom.thing","created_at":1750861210,"data":{"a":[1,2],"b":"<&>"}}`},
 		{`odd"type`, map[string]int{"n": 1}, `"type":"odd\"type","created_at":1750861210,"data":{"n":1}}`},
-		{EventRealtimeCallIncoming, &RealtimeCallIncomingData{CallID: "rtc_1", SIPHeaders: []SIPHeader{{"To", "<sip:x@y>"}}, SIPMediaSecurity: "srtp"},
+		{openai.EventRealtimeCallIncoming, &openai.RealtimeCallIncomingData{CallID: "rtc_1", SIPHeaders: []openai.SIPHeader{{Name: "To", Value: "<sip:x@y>"}}, SIPMediaSecurity: "srtp"},
 			`"type":"realtime.call.incoming","created_at":1750861210,"data":{"call_id":"rtc_1","sip_headers":[{"name":"To","value":"<sip:x@y>"}],"sip_media_security":"srtp"}}`},
 	}
 	for _, c := range cases {
@@ -156,7 +176,7 @@ func TestSampleEventWithData(t *testing.T) {
 		if loc := prefix.FindIndex(body); loc == nil || string(body[loc[1]:]) != c.want {
 			t.Errorf("SampleEventWithData(%q) = %s, want ...%s", c.typ, body, c.want)
 		}
-		if _, err := ParseEvent(body); err != nil {
+		if _, err := openai.ParseEvent(body); err != nil {
 			t.Errorf("sample does not parse: %v", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package webhook
+package openai_test
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/openai"
+	"github.com/heraldhq/herald/webhook/webhooktest"
 )
 
 // factsBody is the OpenAI sample body of ../shared/reference/webhook-facts.md, verbatim.
@@ -21,89 +24,89 @@ var catalogue = []struct {
 	data     any    // a nil pointer of the expected data type
 	idPrefix string // prefix of DataID in samples
 }{
-	{"response.completed", (*ResponseEventData)(nil), "resp_"},
-	{"response.cancelled", (*ResponseEventData)(nil), "resp_"},
-	{"response.failed", (*ResponseEventData)(nil), "resp_"},
-	{"response.incomplete", (*ResponseEventData)(nil), "resp_"},
-	{"batch.completed", (*BatchEventData)(nil), "batch_"},
-	{"batch.cancelled", (*BatchEventData)(nil), "batch_"},
-	{"batch.failed", (*BatchEventData)(nil), "batch_"},
-	{"batch.expired", (*BatchEventData)(nil), "batch_"},
-	{"fine_tuning.job.succeeded", (*FineTuningJobEventData)(nil), "ftjob-"},
-	{"fine_tuning.job.failed", (*FineTuningJobEventData)(nil), "ftjob-"},
-	{"fine_tuning.job.cancelled", (*FineTuningJobEventData)(nil), "ftjob-"},
-	{"eval.run.succeeded", (*EvalRunEventData)(nil), "evalrun_"},
-	{"eval.run.failed", (*EvalRunEventData)(nil), "evalrun_"},
-	{"eval.run.canceled", (*EvalRunEventData)(nil), "evalrun_"},
-	{"realtime.call.incoming", (*RealtimeCallIncomingData)(nil), "rtc_"},
-	{"live.call.incoming", (*LiveCallIncomingData)(nil), "live_"},
-	{"live.transport.incoming", (*LiveTransportIncomingData)(nil), "live_"},
-	{"agent.environment.ready", (*AgentEnvironmentEventData)(nil), "env_"},
-	{"agent.environment.failed", (*AgentEnvironmentEventData)(nil), "env_"},
-	{"agent.environment.suspended", (*AgentEnvironmentEventData)(nil), "env_"},
-	{"agent.environment.expired", (*AgentEnvironmentEventData)(nil), "env_"},
-	{"agent.session.created", (*AgentSessionCreatedData)(nil), "as_"},
-	{"agent.session.in_progress", (*AgentSessionEventData)(nil), "as_"},
-	{"agent.session.idle", (*AgentSessionEventData)(nil), "as_"},
-	{"agent.session.action_required", (*AgentSessionActionRequiredData)(nil), "as_"},
-	{"agent.session.failed", (*AgentSessionEventData)(nil), "as_"},
-	{"safety.alert.created", (*SafetyAlertEventData)(nil), "alert_"},
-	{"safety.org_alert.created", (*SafetyAlertEventData)(nil), "alert_"},
-	{"safety.warning_issued", (*SafetyCaseEventData)(nil), "case_"},
-	{"safety.deactivation_issued", (*SafetyCaseEventData)(nil), "case_"},
+	{"response.completed", (*openai.ResponseEventData)(nil), "resp_"},
+	{"response.cancelled", (*openai.ResponseEventData)(nil), "resp_"},
+	{"response.failed", (*openai.ResponseEventData)(nil), "resp_"},
+	{"response.incomplete", (*openai.ResponseEventData)(nil), "resp_"},
+	{"batch.completed", (*openai.BatchEventData)(nil), "batch_"},
+	{"batch.cancelled", (*openai.BatchEventData)(nil), "batch_"},
+	{"batch.failed", (*openai.BatchEventData)(nil), "batch_"},
+	{"batch.expired", (*openai.BatchEventData)(nil), "batch_"},
+	{"fine_tuning.job.succeeded", (*openai.FineTuningJobEventData)(nil), "ftjob-"},
+	{"fine_tuning.job.failed", (*openai.FineTuningJobEventData)(nil), "ftjob-"},
+	{"fine_tuning.job.cancelled", (*openai.FineTuningJobEventData)(nil), "ftjob-"},
+	{"eval.run.succeeded", (*openai.EvalRunEventData)(nil), "evalrun_"},
+	{"eval.run.failed", (*openai.EvalRunEventData)(nil), "evalrun_"},
+	{"eval.run.canceled", (*openai.EvalRunEventData)(nil), "evalrun_"},
+	{"realtime.call.incoming", (*openai.RealtimeCallIncomingData)(nil), "rtc_"},
+	{"live.call.incoming", (*openai.LiveCallIncomingData)(nil), "live_"},
+	{"live.transport.incoming", (*openai.LiveTransportIncomingData)(nil), "live_"},
+	{"agent.environment.ready", (*openai.AgentEnvironmentEventData)(nil), "env_"},
+	{"agent.environment.failed", (*openai.AgentEnvironmentEventData)(nil), "env_"},
+	{"agent.environment.suspended", (*openai.AgentEnvironmentEventData)(nil), "env_"},
+	{"agent.environment.expired", (*openai.AgentEnvironmentEventData)(nil), "env_"},
+	{"agent.session.created", (*openai.AgentSessionCreatedData)(nil), "as_"},
+	{"agent.session.in_progress", (*openai.AgentSessionEventData)(nil), "as_"},
+	{"agent.session.idle", (*openai.AgentSessionEventData)(nil), "as_"},
+	{"agent.session.action_required", (*openai.AgentSessionActionRequiredData)(nil), "as_"},
+	{"agent.session.failed", (*openai.AgentSessionEventData)(nil), "as_"},
+	{"safety.alert.created", (*openai.SafetyAlertEventData)(nil), "alert_"},
+	{"safety.org_alert.created", (*openai.SafetyAlertEventData)(nil), "alert_"},
+	{"safety.warning_issued", (*openai.SafetyCaseEventData)(nil), "case_"},
+	{"safety.deactivation_issued", (*openai.SafetyCaseEventData)(nil), "case_"},
 }
 
-func TestOpenAIEventTypes(t *testing.T) {
-	got := OpenAIEventTypes()
+func TestEventTypes(t *testing.T) {
+	got := openai.EventTypes()
 	var want []string
 	for _, c := range catalogue {
 		want = append(want, c.typ)
 	}
 	if !slices.Equal(got, want) {
-		t.Fatalf("OpenAIEventTypes() =\n%q\nwant\n%q", got, want)
+		t.Fatalf("EventTypes() =\n%q\nwant\n%q", got, want)
 	}
 	// The 15 types of OpenAI's webhook guide (webhook-facts.md) come first.
 	documented := []string{
-		EventResponseCompleted, EventResponseCancelled, EventResponseFailed, EventResponseIncomplete,
-		EventBatchCompleted, EventBatchCancelled, EventBatchFailed, EventBatchExpired,
-		EventFineTuningJobSucceeded, EventFineTuningJobFailed, EventFineTuningJobCancelled,
-		EventEvalRunSucceeded, EventEvalRunFailed, EventEvalRunCanceled, EventRealtimeCallIncoming,
+		openai.EventResponseCompleted, openai.EventResponseCancelled, openai.EventResponseFailed, openai.EventResponseIncomplete,
+		openai.EventBatchCompleted, openai.EventBatchCancelled, openai.EventBatchFailed, openai.EventBatchExpired,
+		openai.EventFineTuningJobSucceeded, openai.EventFineTuningJobFailed, openai.EventFineTuningJobCancelled,
+		openai.EventEvalRunSucceeded, openai.EventEvalRunFailed, openai.EventEvalRunCanceled, openai.EventRealtimeCallIncoming,
 	}
 	if !slices.Equal(got[:len(documented)], documented) {
 		t.Errorf("documented types = %q, want %q", got[:len(documented)], documented)
 	}
-	if EventEvalRunCanceled != "eval.run.canceled" || EventFineTuningJobCancelled != "fine_tuning.job.cancelled" {
+	if openai.EventEvalRunCanceled != "eval.run.canceled" || openai.EventFineTuningJobCancelled != "fine_tuning.job.cancelled" {
 		t.Error("cancel spellings differ from OpenAI's")
 	}
 	got[0] = "mutated"
-	if OpenAIEventTypes()[0] != EventResponseCompleted {
-		t.Error("OpenAIEventTypes returns the package's own slice")
+	if openai.EventTypes()[0] != openai.EventResponseCompleted {
+		t.Error("EventTypes returns the package's own slice")
 	}
 	for _, typ := range want {
-		if !IsOpenAIEventType(typ) {
-			t.Errorf("IsOpenAIEventType(%q) = false", typ)
+		if !openai.IsEventType(typ) {
+			t.Errorf("IsEventType(%q) = false", typ)
 		}
 	}
 	for _, typ := range []string{"", "response", "response.completed ", "Response.Completed", "eval.run.cancelled", "thread.run.completed"} {
-		if IsOpenAIEventType(typ) {
-			t.Errorf("IsOpenAIEventType(%q) = true", typ)
+		if openai.IsEventType(typ) {
+			t.Errorf("IsEventType(%q) = true", typ)
 		}
 	}
 }
 
 func TestParseEventFactsSample(t *testing.T) {
 	body := []byte(factsBody)
-	e, err := ParseEvent(body)
+	e, err := openai.ParseEvent(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Object != "event" || e.ID != "evt_685c059ae3a481909bdc86819b066fb6" || e.Type != EventResponseCompleted {
+	if e.Object != "event" || e.ID != "evt_685c059ae3a481909bdc86819b066fb6" || e.Type != openai.EventResponseCompleted {
 		t.Errorf("envelope = %q %q %q", e.Object, e.ID, e.Type)
 	}
 	if !e.CreatedAt.Equal(time.Unix(1750861210, 0)) || e.CreatedAt.Location() != time.UTC {
 		t.Errorf("CreatedAt = %v, want 1750861210 in UTC", e.CreatedAt)
 	}
-	if d, ok := e.Data.(*ResponseEventData); !ok || *d != (ResponseEventData{ID: "resp_123"}) {
+	if d, ok := e.Data.(*openai.ResponseEventData); !ok || *d != (openai.ResponseEventData{ID: "resp_123"}) {
 		t.Errorf("Data = %#v", e.Data)
 	}
 	if string(e.RawData) != `{"id": "resp_123"}` {
@@ -112,19 +115,16 @@ func TestParseEventFactsSample(t *testing.T) {
 	if &e.Body[0] != &body[0] {
 		t.Error("Body is not the parsed slice")
 	}
-	if e.Delivery != (Delivery{}) || e.Header != nil {
-		t.Errorf("Delivery = %+v, Header = %v; want zero", e.Delivery, e.Header)
-	}
 	if id := e.DataID(); id != "resp_123" {
 		t.Errorf("DataID() = %q", id)
 	}
-	if d, ok := EventData[*ResponseEventData](e); !ok || d.ID != "resp_123" {
-		t.Errorf("EventData[*ResponseEventData] = %v, %v", d, ok)
+	if d, ok := openai.EventData[*openai.ResponseEventData](e); !ok || d.ID != "resp_123" {
+		t.Errorf("EventData[*openai.ResponseEventData] = %v, %v", d, ok)
 	}
-	if _, ok := EventData[*BatchEventData](e); ok {
-		t.Error("EventData[*BatchEventData] of a response event reports ok")
+	if _, ok := openai.EventData[*openai.BatchEventData](e); ok {
+		t.Error("EventData[*openai.BatchEventData] of a response event reports ok")
 	}
-	if _, ok := EventData[*ResponseEventData](nil); ok {
+	if _, ok := openai.EventData[*openai.ResponseEventData](nil); ok {
 		t.Error("EventData of a nil event reports ok")
 	}
 }
@@ -134,11 +134,11 @@ func TestParseEventCatalogue(t *testing.T) {
 	now := time.Unix(1750861210, 0)
 	for _, c := range catalogue {
 		t.Run(c.typ, func(t *testing.T) {
-			body, err := SampleEvent(c.typ, now)
+			body, err := webhooktest.SampleEvent(c.typ, now)
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := ParseEvent(body)
+			e, err := openai.ParseEvent(body)
 			if err != nil {
 				t.Fatalf("ParseEvent(%s): %v", body, err)
 			}
@@ -172,25 +172,25 @@ func TestParseEventTypedFields(t *testing.T) {
 	}{
 		{
 			`{"object":"event","id":"evt_1","type":"realtime.call.incoming","created_at":1,"data":{"call_id":"rtc_1","sip_headers":[{"name":"From","value":"<sip:a@b>"},{"name":"From","value":"x"}],"sip_media_security":"srtp","future":1}}`,
-			&RealtimeCallIncomingData{CallID: "rtc_1", SIPHeaders: []SIPHeader{{"From", "<sip:a@b>"}, {"From", "x"}}, SIPMediaSecurity: "srtp"},
+			&openai.RealtimeCallIncomingData{CallID: "rtc_1", SIPHeaders: []openai.SIPHeader{{"From", "<sip:a@b>"}, {"From", "x"}}, SIPMediaSecurity: "srtp"},
 		},
 		{
 			`{"type":"live.transport.incoming","data":{"session_id":"live_1","sip_headers":[],"type":"sip"}}`,
-			&LiveTransportIncomingData{SessionID: "live_1", SIPHeaders: []SIPHeader{}, Type: "sip"},
+			&openai.LiveTransportIncomingData{SessionID: "live_1", SIPHeaders: []openai.SIPHeader{}, Type: "sip"},
 		},
 		{
 			`{"type":"agent.session.created","data":{"id":"as_1","environment_type":"self_hosted","connect":{"remote_url":"https://agent.example/x"}}}`,
-			&AgentSessionCreatedData{ID: "as_1", EnvironmentType: "self_hosted", Connect: &AgentSessionConnect{RemoteURL: "https://agent.example/x"}},
+			&openai.AgentSessionCreatedData{ID: "as_1", EnvironmentType: "self_hosted", Connect: &openai.AgentSessionConnect{RemoteURL: "https://agent.example/x"}},
 		},
 		{
 			`{"type":"agent.session.action_required","data":{"id":"as_1","required_action":{"type":"computer_use_approval_request"}}}`,
-			&AgentSessionActionRequiredData{ID: "as_1", RequiredAction: AgentSessionRequiredAction{Type: "computer_use_approval_request"}},
+			&openai.AgentSessionActionRequiredData{ID: "as_1", RequiredAction: openai.AgentSessionRequiredAction{Type: "computer_use_approval_request"}},
 		},
-		{`{"type":"eval.run.canceled","data":{"id":"evalrun_1"}}`, &EvalRunEventData{ID: "evalrun_1"}},
-		{`{"type":"response.completed","data":{}}`, &ResponseEventData{}},
+		{`{"type":"eval.run.canceled","data":{"id":"evalrun_1"}}`, &openai.EvalRunEventData{ID: "evalrun_1"}},
+		{`{"type":"response.completed","data":{}}`, &openai.ResponseEventData{}},
 	}
 	for _, c := range cases {
-		e, err := ParseEvent([]byte(c.body))
+		e, err := openai.ParseEvent([]byte(c.body))
 		if err != nil {
 			t.Errorf("ParseEvent(%s): %v", c.body, err)
 			continue
@@ -232,15 +232,15 @@ func TestParseEventLenient(t *testing.T) {
 		{name: "negative created_at", body: `{"created_at":-5}`, hasCreated: true, created: -5},
 		{name: "created_at zero", body: `{"created_at":0}`, hasCreated: true, created: 0},
 		{name: "keys are case-sensitive", body: `{"Type":"response.completed","ID":"x","Data":5}`},
-		{name: "escaped strings", body: `{"type":"response.completed","id":"evt_\u00e9\n","data":{"id":"resp_\"q\""}}`, typ: "response.completed", id: "evt_é\n", data: &ResponseEventData{ID: `resp_"q"`}, rawData: `{"id":"resp_\"q\""}`, dataID: `resp_"q"`},
-		{name: "escaped keys", body: `{"t\u0079pe":"batch.failed","\u0069d":"evt_1","data":{"\u0069d":"batch_1"}}`, typ: "batch.failed", id: "evt_1", data: &BatchEventData{ID: "batch_1"}, rawData: `{"\u0069d":"batch_1"}`, dataID: "batch_1"},
-		{name: "nested look-alikes", body: `{"x":{"type":"a","s":"}\"{["},"y":["type",{"id":1}],"z":-1.5e3,"w":true,"v":null,"type":"eval.run.failed","data":{"id":"evalrun_1"}}`, typ: "eval.run.failed", data: &EvalRunEventData{ID: "evalrun_1"}, rawData: `{"id":"evalrun_1"}`, dataID: "evalrun_1"},
+		{name: "escaped strings", body: `{"type":"response.completed","id":"evt_\u00e9\n","data":{"id":"resp_\"q\""}}`, typ: "response.completed", id: "evt_é\n", data: &openai.ResponseEventData{ID: `resp_"q"`}, rawData: `{"id":"resp_\"q\""}`, dataID: `resp_"q"`},
+		{name: "escaped keys", body: `{"t\u0079pe":"batch.failed","\u0069d":"evt_1","data":{"\u0069d":"batch_1"}}`, typ: "batch.failed", id: "evt_1", data: &openai.BatchEventData{ID: "batch_1"}, rawData: `{"\u0069d":"batch_1"}`, dataID: "batch_1"},
+		{name: "nested look-alikes", body: `{"x":{"type":"a","s":"}\"{["},"y":["type",{"id":1}],"z":-1.5e3,"w":true,"v":null,"type":"eval.run.failed","data":{"id":"evalrun_1"}}`, typ: "eval.run.failed", data: &openai.EvalRunEventData{ID: "evalrun_1"}, rawData: `{"id":"evalrun_1"}`, dataID: "evalrun_1"},
 		{name: "invalid UTF-8 is replaced", body: "{\"id\":\"evt_\xff\"}", id: "evt_\ufffd"},
-		{name: "unknown data members", body: `{"type":"response.failed","data":{"id":"resp_1","status":"failed"}}`, typ: "response.failed", data: &ResponseEventData{ID: "resp_1"}, rawData: `{"id":"resp_1","status":"failed"}`, dataID: "resp_1"},
+		{name: "unknown data members", body: `{"type":"response.failed","data":{"id":"resp_1","status":"failed"}}`, typ: "response.failed", data: &openai.ResponseEventData{ID: "resp_1"}, rawData: `{"id":"resp_1","status":"failed"}`, dataID: "resp_1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e, err := ParseEvent([]byte(c.body))
+			e, err := openai.ParseEvent([]byte(c.body))
 			if err != nil {
 				t.Fatalf("ParseEvent(%s): %v", c.body, err)
 			}
@@ -261,7 +261,7 @@ func TestParseEventLenient(t *testing.T) {
 			}
 		})
 	}
-	var nilEvent *Event
+	var nilEvent *openai.Event
 	if nilEvent.DataID() != "" {
 		t.Error("DataID of a nil event is not empty")
 	}
@@ -302,7 +302,7 @@ func TestParseEventErrors(t *testing.T) {
 		{`{"type":"agent.session.action_required","data":{"id":"as_1","required_action":"x"}}`, "data of agent.session.action_required"},
 	}
 	for _, c := range cases {
-		e, err := ParseEvent([]byte(c.body))
+		e, err := openai.ParseEvent([]byte(c.body))
 		if err == nil {
 			t.Errorf("ParseEvent(%q) = %+v, want an error", c.body, e)
 			continue
@@ -310,7 +310,7 @@ func TestParseEventErrors(t *testing.T) {
 		if e != nil {
 			t.Errorf("ParseEvent(%q) returned an event with its error", c.body)
 		}
-		if !errors.Is(err, ErrMalformedEvent) {
+		if !errors.Is(err, openai.ErrMalformedEvent) {
 			t.Errorf("ParseEvent(%q) error %q does not wrap ErrMalformedEvent", c.body, err)
 		}
 		if !strings.HasPrefix(err.Error(), "parse event: malformed event: ") || !strings.Contains(err.Error(), c.want) {
@@ -318,7 +318,7 @@ func TestParseEventErrors(t *testing.T) {
 		}
 	}
 	// Errors from the typed data keep encoding/json's error for errors.As.
-	_, err := ParseEvent([]byte(`{"type":"batch.expired","data":{"id":[]}}`))
+	_, err := openai.ParseEvent([]byte(`{"type":"batch.expired","data":{"id":[]}}`))
 	var typeErr *json.UnmarshalTypeError
 	if !errors.As(err, &typeErr) || typeErr.Field != "id" {
 		t.Errorf("error %v does not wrap a *json.UnmarshalTypeError for field id", err)

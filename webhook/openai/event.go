@@ -1,22 +1,23 @@
-package webhook
+package openai
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
 )
 
 // ErrMalformedEvent means a body is not a JSON object or one of its event members has the wrong type.
 var ErrMalformedEvent = errors.New("malformed event")
 
-// Event is one webhook event: the OpenAI envelope plus what the transport said about it.
+// Event is one OpenAI webhook event, the envelope of the body.
 //
-// ParseEvent fills in the envelope. For a type in the OpenAI catalogue (see OpenAIEventTypes)
+// ParseEvent fills it in. For a type in the OpenAI catalogue (see EventTypes)
 // Data is a pointer to the type's data struct, such as *ResponseEventData; for any other type
 // it is the data member as a json.RawMessage. Data is nil when the body has no data member
 // or its value is null.
@@ -27,8 +28,6 @@ type Event struct {
 	CreatedAt time.Time       // from the unix-seconds created_at member; zero if absent
 	Data      any             // typed pointer for catalogue types, json.RawMessage otherwise
 	RawData   json.RawMessage // the data member exactly as received, sharing Body's memory; nil if absent
-	Delivery  Delivery        // filled in by the receiver (Handler); zero from ParseEvent
-	Header    http.Header     // the request headers, filled in by the receiver (Handler); nil from ParseEvent
 	Body      []byte          // the raw body; ParseEvent does not copy it
 }
 
@@ -47,7 +46,7 @@ func (e *Event) DataID() string {
 	if r, ok := e.Data.(eventResource); ok {
 		return r.resourceID()
 	}
-	id, _ := topLevelString(e.RawData, "id")
+	id, _ := jsonscan.TopLevelString(e.RawData, "id")
 	return id
 }
 
@@ -94,7 +93,7 @@ func ParseEvent(body []byte) (*Event, error) {
 	if raw := members[memberCreatedAt]; raw != nil && !isNull(raw) {
 		sec, err := strconv.ParseInt(string(raw), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("parse event: %w: member \"created_at\" is %s, want integer unix seconds", ErrMalformedEvent, describeJSON(raw))
+			return nil, fmt.Errorf("parse event: %w: member \"created_at\" is %s, want integer unix seconds", ErrMalformedEvent, jsonscan.DescribeJSON(raw))
 		}
 		e.CreatedAt = time.Unix(sec, 0).UTC()
 	}
@@ -106,13 +105,13 @@ func ParseEvent(body []byte) (*Event, error) {
 	if isNull(raw) {
 		return e, nil
 	}
-	newData := openAIEventData(e.Type)
+	newData := eventData(e.Type)
 	if newData == nil {
 		e.Data = raw
 		return e, nil
 	}
 	if raw[0] != '{' {
-		return nil, fmt.Errorf("parse event: %w: data of %s is %s, want an object", ErrMalformedEvent, e.Type, describeJSON(raw))
+		return nil, fmt.Errorf("parse event: %w: data of %s is %s, want an object", ErrMalformedEvent, e.Type, jsonscan.DescribeJSON(raw))
 	}
 	data := newData()
 	if err := json.Unmarshal(raw, data); err != nil {
@@ -139,17 +138,17 @@ func splitEnvelope(body []byte) ([numMembers]json.RawMessage, error) {
 		return members, errors.New("invalid JSON")
 	}
 	// body is valid JSON, so the forgiving scanner walks it exactly.
-	s := scanner{b: body}
-	s.ws()
-	if !s.eat('{') {
-		return members, fmt.Errorf("body is %s, want a JSON object", describeJSON(bytes.TrimSpace(body)))
+	s := jsonscan.Scanner{B: body}
+	s.WS()
+	if !s.Eat('{') {
+		return members, fmt.Errorf("body is %s, want a JSON object", jsonscan.DescribeJSON(bytes.TrimSpace(body)))
 	}
 	for {
-		s.ws()
-		if s.eat('}') {
+		s.WS()
+		if s.Eat('}') {
 			return members, nil // json.Valid guarantees only whitespace follows
 		}
-		k0, k1, escaped, _ := s.str()
+		k0, k1, escaped, _ := s.Str()
 		key := body[k0:k1]
 		if escaped {
 			var unescaped string
@@ -158,19 +157,19 @@ func splitEnvelope(body []byte) ([numMembers]json.RawMessage, error) {
 			}
 			key = []byte(unescaped)
 		}
-		s.ws()
-		s.eat(':')
-		s.ws()
-		v0 := s.i
-		s.value()
+		s.WS()
+		s.Eat(':')
+		s.WS()
+		v0 := s.I
+		s.Value()
 		if i := memberIndex(key); i >= 0 {
 			if members[i] != nil {
 				return members, fmt.Errorf("member %q appears more than once", memberNames[i])
 			}
-			members[i] = body[v0:s.i]
+			members[i] = body[v0:s.I]
 		}
-		s.ws()
-		s.eat(',')
+		s.WS()
+		s.Eat(',')
 	}
 }
 
@@ -189,7 +188,7 @@ func stringMember(name string, raw json.RawMessage) (string, error) {
 		return "", nil
 	}
 	if raw[0] != '"' {
-		return "", fmt.Errorf("member %q is %s, want a string", name, describeJSON(raw))
+		return "", fmt.Errorf("member %q is %s, want a string", name, jsonscan.DescribeJSON(raw))
 	}
 	if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 		return string(inner), nil
@@ -202,26 +201,3 @@ func stringMember(name string, raw json.RawMessage) (string, error) {
 }
 
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
-
-// describeJSON names the kind of a valid JSON value, for error messages.
-func describeJSON(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "empty"
-	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	if len(raw) > 24 {
-		return "a number"
-	}
-	return "the number " + string(raw)
-}

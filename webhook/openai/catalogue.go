@@ -1,9 +1,6 @@
-package webhook
+package openai
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
 // OpenAI webhook event types documented in OpenAI's webhook guide.
 const (
@@ -199,44 +196,43 @@ func (d *SafetyCaseEventData) resourceID() string            { return d.ID }
 
 // openAIEvent describes one catalogue entry.
 type openAIEvent struct {
-	typ    string
-	data   func() any              // a new, empty data struct
-	sample func(now time.Time) any // realistic data for SampleEvent
+	typ  string
+	data func() any // a new, empty data struct
 }
 
-// openAIEvents is the catalogue, in the order OpenAIEventTypes returns it:
+// openAIEvents is the catalogue, in the order EventTypes returns it:
 // the documented types first, then the SDK's further types.
 var openAIEvents = [...]openAIEvent{
-	{EventResponseCompleted, newData[ResponseEventData], sampleResponse},
-	{EventResponseCancelled, newData[ResponseEventData], sampleResponse},
-	{EventResponseFailed, newData[ResponseEventData], sampleResponse},
-	{EventResponseIncomplete, newData[ResponseEventData], sampleResponse},
-	{EventBatchCompleted, newData[BatchEventData], sampleBatch},
-	{EventBatchCancelled, newData[BatchEventData], sampleBatch},
-	{EventBatchFailed, newData[BatchEventData], sampleBatch},
-	{EventBatchExpired, newData[BatchEventData], sampleBatch},
-	{EventFineTuningJobSucceeded, newData[FineTuningJobEventData], sampleFineTuningJob},
-	{EventFineTuningJobFailed, newData[FineTuningJobEventData], sampleFineTuningJob},
-	{EventFineTuningJobCancelled, newData[FineTuningJobEventData], sampleFineTuningJob},
-	{EventEvalRunSucceeded, newData[EvalRunEventData], sampleEvalRun},
-	{EventEvalRunFailed, newData[EvalRunEventData], sampleEvalRun},
-	{EventEvalRunCanceled, newData[EvalRunEventData], sampleEvalRun},
-	{EventRealtimeCallIncoming, newData[RealtimeCallIncomingData], sampleRealtimeCall},
-	{EventLiveCallIncoming, newData[LiveCallIncomingData], sampleLiveCall},
-	{EventLiveTransportIncoming, newData[LiveTransportIncomingData], sampleLiveTransport},
-	{EventAgentEnvironmentReady, newData[AgentEnvironmentEventData], sampleAgentEnvironment},
-	{EventAgentEnvironmentFailed, newData[AgentEnvironmentEventData], sampleAgentEnvironment},
-	{EventAgentEnvironmentSuspended, newData[AgentEnvironmentEventData], sampleAgentEnvironment},
-	{EventAgentEnvironmentExpired, newData[AgentEnvironmentEventData], sampleAgentEnvironment},
-	{EventAgentSessionCreated, newData[AgentSessionCreatedData], sampleAgentSessionCreated},
-	{EventAgentSessionInProgress, newData[AgentSessionEventData], sampleAgentSession},
-	{EventAgentSessionIdle, newData[AgentSessionEventData], sampleAgentSession},
-	{EventAgentSessionActionRequired, newData[AgentSessionActionRequiredData], sampleAgentSessionActionRequired},
-	{EventAgentSessionFailed, newData[AgentSessionEventData], sampleAgentSession},
-	{EventSafetyAlertCreated, newData[SafetyAlertEventData], sampleSafetyAlert},
-	{EventSafetyOrgAlertCreated, newData[SafetyAlertEventData], sampleSafetyAlert},
-	{EventSafetyWarningIssued, newData[SafetyCaseEventData], sampleSafetyCase},
-	{EventSafetyDeactivationIssued, newData[SafetyCaseEventData], sampleSafetyCase},
+	{EventResponseCompleted, newData[ResponseEventData]},
+	{EventResponseCancelled, newData[ResponseEventData]},
+	{EventResponseFailed, newData[ResponseEventData]},
+	{EventResponseIncomplete, newData[ResponseEventData]},
+	{EventBatchCompleted, newData[BatchEventData]},
+	{EventBatchCancelled, newData[BatchEventData]},
+	{EventBatchFailed, newData[BatchEventData]},
+	{EventBatchExpired, newData[BatchEventData]},
+	{EventFineTuningJobSucceeded, newData[FineTuningJobEventData]},
+	{EventFineTuningJobFailed, newData[FineTuningJobEventData]},
+	{EventFineTuningJobCancelled, newData[FineTuningJobEventData]},
+	{EventEvalRunSucceeded, newData[EvalRunEventData]},
+	{EventEvalRunFailed, newData[EvalRunEventData]},
+	{EventEvalRunCanceled, newData[EvalRunEventData]},
+	{EventRealtimeCallIncoming, newData[RealtimeCallIncomingData]},
+	{EventLiveCallIncoming, newData[LiveCallIncomingData]},
+	{EventLiveTransportIncoming, newData[LiveTransportIncomingData]},
+	{EventAgentEnvironmentReady, newData[AgentEnvironmentEventData]},
+	{EventAgentEnvironmentFailed, newData[AgentEnvironmentEventData]},
+	{EventAgentEnvironmentSuspended, newData[AgentEnvironmentEventData]},
+	{EventAgentEnvironmentExpired, newData[AgentEnvironmentEventData]},
+	{EventAgentSessionCreated, newData[AgentSessionCreatedData]},
+	{EventAgentSessionInProgress, newData[AgentSessionEventData]},
+	{EventAgentSessionIdle, newData[AgentSessionEventData]},
+	{EventAgentSessionActionRequired, newData[AgentSessionActionRequiredData]},
+	{EventAgentSessionFailed, newData[AgentSessionEventData]},
+	{EventSafetyAlertCreated, newData[SafetyAlertEventData]},
+	{EventSafetyOrgAlertCreated, newData[SafetyAlertEventData]},
+	{EventSafetyWarningIssued, newData[SafetyCaseEventData]},
+	{EventSafetyDeactivationIssued, newData[SafetyCaseEventData]},
 }
 
 func newData[T any]() any { return new(T) }
@@ -250,12 +246,12 @@ var openAIEventTypes = func() []string {
 	return types
 }()
 
-// OpenAIEventTypes returns every OpenAI webhook event type herald knows, in a stable order:
+// EventTypes returns every OpenAI webhook event type herald knows, in a stable order:
 // the types of OpenAI's webhook guide, then the further types of the official Go SDK.
-func OpenAIEventTypes() []string { return slices.Clone(openAIEventTypes) }
+func EventTypes() []string { return slices.Clone(openAIEventTypes) }
 
-// IsOpenAIEventType reports whether eventType is in the OpenAI catalogue.
-func IsOpenAIEventType(eventType string) bool { return lookupOpenAIEvent(eventType) != nil }
+// IsEventType reports whether eventType is in the OpenAI catalogue.
+func IsEventType(eventType string) bool { return lookupOpenAIEvent(eventType) != nil }
 
 func lookupOpenAIEvent(eventType string) *openAIEvent {
 	for i := range openAIEvents {
@@ -266,8 +262,8 @@ func lookupOpenAIEvent(eventType string) *openAIEvent {
 	return nil
 }
 
-// openAIEventData returns the constructor of eventType's data struct, or nil for types outside the catalogue.
-func openAIEventData(eventType string) func() any {
+// eventData returns the constructor of eventType's data struct, or nil for types outside the catalogue.
+func eventData(eventType string) func() any {
 	if ev := lookupOpenAIEvent(eventType); ev != nil {
 		return ev.data
 	}
