@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,10 +37,8 @@ const (
 // NewAPIKey returns a new random API key, its prefix (the first 12 characters, to
 // recognise it) and its SHA-256 hash (what is stored).
 func NewAPIKey() (key, prefix string, hash []byte) {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails; it crashes the program instead
-	key = keyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	return key, key[:keyPrefixLen], HashAPIKey(key)
+	key, hash = newToken(keyPrefix)
+	return key, key[:keyPrefixLen], hash
 }
 
 // HashAPIKey returns the SHA-256 hash of key, as stored.

@@ -151,7 +151,7 @@ func seedConsoleBench(b *testing.B, path, app string, eps []string, n int, now t
 			}
 			k := 1 + rng.IntN(5) // 1 to 5 attempts, 3 on average
 			status, code, errText := domain.DeliverySucceeded, 200, ""
-			if i%50 == 0 {
+			if rng.IntN(50) == 0 {
 				status, code, errText = domain.DeliveryFailed, 503, "HTTP 503"
 			}
 			mustExec(b, insMsg, msgID, app, typ, payload, at.UnixMilli())

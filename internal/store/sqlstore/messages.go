@@ -2,8 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -13,7 +16,9 @@ func (c *Core) GetMessage(ctx context.Context, appID, id string) (*domain.Messag
 	return get(row, bind(c.d, ScanMessage), "message", id)
 }
 
-// ListMessages implements store.Store.
+// ListMessages implements store.Store. Pages follow the index of an app's messages by
+// creation time (then id), so that a time range is a range of the index, not a walk
+// from the newest message; the cursor message's creation time continues the walk.
 func (c *Core) ListMessages(ctx context.Context, f store.MessageFilter) ([]*domain.Message, string, error) {
 	var w where
 	w.eq("app_id", f.AppID)
@@ -23,7 +28,39 @@ func (c *Core) ListMessages(ctx context.Context, f store.MessageFilter) ([]*doma
 	if f.EndpointIDs != nil {
 		w.add(`EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND `+c.d.In("d.endpoint_id", "$?")+`)`, c.d.List(f.EndpointIDs))
 	}
-	return list(ctx, c.db, `SELECT `+MessageColumns+` FROM messages`+w.sql(), w.args, f.Page, bind(c.d, ScanMessage), func(m *domain.Message) string { return m.ID })
+	if f.Cursor != "" {
+		at, err := c.messageTime(ctx, f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		// After the cursor in (created_at, id) order, as a range of created_at.
+		w.add(`created_at <= $?`, c.d.Time(at))
+		w.args = append(w.args, c.d.Time(at), f.Cursor)
+		n := len(w.args)
+		w.conds = append(w.conds, `(created_at < $`+strconv.Itoa(n-1)+` OR id < $`+strconv.Itoa(n)+`)`)
+	}
+	limit := store.PageLimit(f.Page)
+	w.args = append(w.args, limit+1)
+	rows, err := c.db.Query(ctx, `SELECT `+MessageColumns+` FROM messages`+w.sql()+
+		` ORDER BY created_at DESC, id DESC LIMIT $`+strconv.Itoa(len(w.args)), w.args...)
+	msgs, err := Collect(rows, err, bind(c.d, ScanMessage))
+	if err != nil {
+		return nil, "", err
+	}
+	msgs, next := store.TrimPage(msgs, limit, func(m *domain.Message) string { return m.ID })
+	return msgs, next, nil
+}
+
+// messageTime returns when the message id was created: the stored time, or, for a
+// message purged since, the time in its id.
+func (c *Core) messageTime(ctx context.Context, id string) (time.Time, error) {
+	var at time.Time
+	err := c.db.QueryRow(ctx, `SELECT created_at FROM messages WHERE id = $1`, id).Scan(c.d.ScanTime(&at))
+	if IsNoRows(err) {
+		at, _ = ids.Time(id)
+		return at.UTC(), nil
+	}
+	return at.UTC(), err
 }
 
 // GetDelivery implements store.Store.

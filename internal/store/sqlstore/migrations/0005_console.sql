@@ -27,5 +27,9 @@ CREATE TABLE event_types (
 
 -- An endpoint's attempts over time (its stats), covering the outcome.
 CREATE INDEX attempts_endpoint_started ON attempts(endpoint_id, started_at, outcome);
+-- An app's messages by creation time: the message log's pages and time ranges.
+CREATE INDEX messages_app_created ON messages(app_id, created_at, id);
+-- An endpoint's deliveries of one status, newest first: "recover failed" and its list.
+CREATE INDEX deliveries_endpoint_status ON deliveries(endpoint_id, status, id);
 -- The oldest pending delivery (the console's overview).
 CREATE INDEX deliveries_pending_created ON deliveries(created_at) WHERE status = 'pending';
