@@ -126,11 +126,11 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, time.Duration, error)
 		return "", 0, fmt.Errorf("OAuth2 token request to %s: read the answer: %w", ts.auth.TokenURL, err)
 	}
 	var answer struct {
-		AccessToken string          `json:"access_token"`
-		TokenType   string          `json:"token_type"`
-		ExpiresIn   json.Number     `json:"expires_in"`
-		Error       string          `json:"error"`
-		Description string          `json:"error_description"`
+		AccessToken string      `json:"access_token"`
+		TokenType   string      `json:"token_type"`
+		ExpiresIn   json.Number `json:"expires_in"`
+		Error       string      `json:"error"`
+		Description string      `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &answer)
 	if resp.StatusCode != http.StatusOK {
