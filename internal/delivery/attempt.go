@@ -26,7 +26,7 @@ func (e *Engine) requestLocked(ep *endpoint, j *job) *request {
 		msgHeaders: j.c.Headers,
 		signer:     ep.signer,
 		timeout:    timeout,
-		relay:      IsListenerURL(ep.cfg.URL),
+		relay:      ep.cfg.IsListener(),
 	}
 }
 

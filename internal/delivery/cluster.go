@@ -8,8 +8,8 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// When several nodes share one store (the store implements store.Notifier), the engine
-// changes in five ways:
+// When several nodes share one store (the store implements store.Shared), the engine
+// changes in four ways:
 //
 //   - Limits: an endpoint's max_concurrency and rate_limit must hold across nodes, which
 //     only the store can see. The engine asks it to enforce them in Claim and on publish
@@ -20,9 +20,6 @@ import (
 //     its outcome is committed, so outcomes are committed sooner (sharedCompleteLinger,
 //     waitsForSlotLocked), and a claim cut short by limits is not repeated at once.
 //   - Wake-ups: the claim loop also wakes when another node queues work.
-//   - Endpoint changes: a node drops its cached copy of an endpoint that another node
-//     changed (a new URL, paused, disabled, a rotated secret) when the store tells it
-//     instead of using it until the cache expires.
 //   - Periodic work: retention and auto-disable run under a store.Locker lock, on one node
 //     at a time; every node still refreshes its queue-depth gauge.
 
@@ -37,7 +34,7 @@ const notifyInterval = 25 * time.Millisecond
 // when the store is shared and enforces limits across nodes, 0 when this engine alone
 // enforces them.
 func (e *Engine) storeLimits() int {
-	if _, shared := e.store.(store.Notifier); shared {
+	if _, shared := e.store.(store.Shared); shared {
 		return e.cfg.EndpointConcurrency
 	}
 	return 0
@@ -90,20 +87,6 @@ func (e *Engine) startShared(ctx context.Context) {
 				case <-time.After(notifyInterval):
 				}
 			}, e.signal) // the store stopped listening: look now in case something was missed
-		}()
-	}
-	if w, ok := e.store.(store.EndpointWatcher); ok {
-		e.loops.Add(1)
-		go func() {
-			defer e.loops.Done()
-			// Drop cached endpoints as the store reports them changed ("": any of them).
-			follow(ctx, e.log, "watch other nodes' endpoint changes", w.WatchEndpoints, func(id string) {
-				if id == "" {
-					e.allEndpointsChanged()
-				} else {
-					e.EndpointChanged(id)
-				}
-			}, e.allEndpointsChanged) // the store stopped listening: changes may have been missed
 		}()
 	}
 }

@@ -137,3 +137,16 @@ func (e *Engine) concurrencyLimit(cfg *domain.Endpoint) int {
 	}
 	return e.maxConcurrency(cfg)
 }
+
+// followEndpointChanges drops cached endpoints as the store reports them changed, by
+// this node or another ("": any of them), until ctx ends.
+func (e *Engine) followEndpointChanges(ctx context.Context) {
+	defer e.loops.Done()
+	follow(ctx, e.log, "watch endpoint changes", e.store.WatchEndpoints, func(id string) {
+		if id == "" {
+			e.allEndpointsChanged()
+		} else {
+			e.EndpointChanged(id)
+		}
+	}, e.allEndpointsChanged) // the store stopped listening: changes may have been missed
+}

@@ -180,6 +180,8 @@ func (e *Engine) Start() {
 	go e.claimLoop(ctx)
 	go e.renewLoop(ctx)
 	go e.maintenanceLoop(ctx)
+	e.loops.Add(1)
+	go e.followEndpointChanges(ctx)
 	e.startShared(ctx)
 	e.completer.Add(1)
 	go e.completeLoop()

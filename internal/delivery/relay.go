@@ -5,16 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
-
-// ListenerScheme prefixes the URL of a listener endpoint: its deliveries go over the live
-// connection of a `herald listen` session ("listen:laptop") instead of HTTP.
-const ListenerScheme = "listen:"
-
-// IsListenerURL reports whether an endpoint URL names a listener.
-func IsListenerURL(u string) bool { return strings.HasPrefix(u, ListenerScheme) }
 
 // ErrListenerGone means a listener was not connected, or went away before it answered.
 // The attempt is not recorded: the delivery waits for the listener to come back.
@@ -64,7 +56,7 @@ func (e *Engine) sendRelay(r *request, now time.Time) response {
 }
 
 func (e *Engine) isListener(ep *endpoint) bool {
-	return ep.cfg != nil && IsListenerURL(ep.cfg.URL)
+	return ep.cfg != nil && ep.cfg.IsListener()
 }
 
 func (e *Engine) listenerConnected(ep *endpoint) bool {

@@ -29,11 +29,15 @@ type Listener struct {
 // the listener now asks for other events or another source. The endpoint, and so its
 // secret, outlive the session: a listener that reconnects keeps both.
 func (s *Service) AttachListener(ctx context.Context, l Listener, now time.Time) (*domain.Endpoint, *domain.EndpointSecret, error) {
+	return s.attachListener(ctx, l, now, false)
+}
+
+func (s *Service) attachListener(ctx context.Context, l Listener, now time.Time, retried bool) (*domain.Endpoint, *domain.EndpointSecret, error) {
 	filter := l.EventTypes
 	if filter == nil {
 		filter = []string{}
 	}
-	e, err := s.findListener(ctx, l.AppID, l.Name)
+	e, err := s.store.GetListenerEndpoint(ctx, l.AppID, l.Name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		e = &domain.Endpoint{
@@ -43,7 +47,12 @@ func (s *Service) AttachListener(ctx context.Context, l Listener, now time.Time)
 			MaxConcurrency: ListenerConcurrency, CreatedAt: now, UpdatedAt: now,
 		}
 		sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}
-		if err := s.store.CreateEndpoint(ctx, e, sec); err != nil {
+		err := s.store.CreateEndpoint(ctx, e, sec)
+		if errors.Is(err, store.ErrConflict) && !retried {
+			// Another session of the same name created it first: attach to that one.
+			return s.attachListener(ctx, l, now, true)
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 		return e, sec, nil
@@ -66,24 +75,4 @@ func (s *Service) AttachListener(ctx context.Context, l Listener, now time.Time)
 		return nil, nil, fmt.Errorf("listener %s has no active secret", e.ID)
 	}
 	return e, secrets[0], nil
-}
-
-// findListener is a stand-in for the store's lookup by name.
-func (s *Service) findListener(ctx context.Context, appID, name string) (*domain.Endpoint, error) {
-	url := domain.ListenerURL(name)
-	for p := (store.Page{Limit: store.MaxPageSize}); ; {
-		eps, next, err := s.store.ListEndpoints(ctx, appID, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range eps {
-			if e.URL == url {
-				return e, nil
-			}
-		}
-		if next == "" {
-			return nil, store.NotFound("listener", name)
-		}
-		p.Cursor = next
-	}
 }

@@ -185,7 +185,7 @@ func TestAttachListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e2.ID != e1.ID || s2.ID != s1.ID {
+	if e2.ID != e1.ID || s2.ID != s1.ID || !e2.IsListener() {
 		t.Errorf("reattach made endpoint %s secret %s, want the same %s %s", e2.ID, s2.ID, e1.ID, s1.ID)
 	}
 	if w, c := eng.told(); w != 0 || c != nil {

@@ -72,7 +72,7 @@ type PublishInput struct {
 	// EndpointConcurrency, when positive, makes the lease respect limits across every node
 	// sharing the store: a delivery is leased only if its endpoint has no rate limit and
 	// fewer leased deliveries (by anyone) than its max_concurrency, or than this when that
-	// is 0. The rest are left for Claim.
+	// is 0. The rest are left for Claim. Only a Shared store accepts it; others fail.
 	EndpointConcurrency int
 }
 
@@ -97,7 +97,8 @@ type ClaimRequest struct {
 	// than this when that is 0; and a rate-limited endpoint gets deliveries only as fast
 	// as a token bucket of its rate_limit per second allows (burst: the rate, at least 1),
 	// shared by every owner. When 0, only FIFO's one-in-flight rule is enforced here and
-	// the caller enforces the rest itself.
+	// the caller enforces the rest itself. Only a Shared store accepts a positive value;
+	// others fail.
 	EndpointConcurrency int
 }
 
@@ -159,6 +160,10 @@ type Store interface {
 
 	CreateEndpoint(ctx context.Context, e *domain.Endpoint, s *domain.EndpointSecret) error
 	GetEndpoint(ctx context.Context, appID, id string) (*domain.Endpoint, error) // appID "" matches any app
+	// GetListenerEndpoint returns the app's listener endpoint named name (its URL is
+	// domain.ListenerURL(name)), or ErrNotFound. CreateEndpoint refuses a second one with
+	// ErrConflict.
+	GetListenerEndpoint(ctx context.Context, appID, name string) (*domain.Endpoint, error)
 	ListEndpoints(ctx context.Context, appID string, p Page) ([]*domain.Endpoint, string, error)
 	UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error
 	DeleteEndpoint(ctx context.Context, appID, id string) error
@@ -206,6 +211,10 @@ type Store interface {
 	// `since` and returns them.
 	DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error)
 
+	// WatchEndpoints reports endpoint changes, committed by this process or (for a Shared
+	// store) by any node; see EndpointWatcher.
+	EndpointWatcher
+
 	Close() error
 }
 
@@ -221,10 +230,20 @@ type SourceStore interface {
 	ListRejections(ctx context.Context, appID, sourceID string, p Page) ([]*domain.Rejection, string, error)
 }
 
-// Notifier is implemented by stores that several herald nodes share (PostgreSQL). The
-// delivery engine of each node subscribes, to claim at once what other nodes queue, and
-// relies on the store to enforce per-endpoint limits across nodes (it sets
-// ClaimRequest.EndpointConcurrency and PublishInput.EndpointConcurrency).
+// Shared is implemented by stores that several herald nodes share (PostgreSQL), and only
+// by them. Such a store wakes the other nodes when it queues work (Notifier), lets one
+// node at a time run periodic work (Locker), and enforces per-endpoint limits across
+// nodes when asked to (ClaimRequest.EndpointConcurrency, PublishInput.EndpointConcurrency):
+// the delivery engine asks exactly when its store is Shared. A store that one node owns
+// (SQLite) leaves those limits to that node's engine and fails a request that sets them.
+type Shared interface {
+	Store
+	Notifier
+	Locker
+}
+
+// Notifier is implemented by Shared stores: the delivery engine of each node subscribes,
+// to claim at once what other nodes queue.
 type Notifier interface {
 	// Subscribe returns a channel that receives a value soon after any node commits work
 	// that may be claimable now: deliveries published without a lease, released leases,
@@ -234,18 +253,22 @@ type Notifier interface {
 	Subscribe(ctx context.Context) (<-chan struct{}, error)
 }
 
-// EndpointWatcher is implemented by stores that several herald nodes share, so that each
-// node's engine drops its cached copy of an endpoint that another node changed.
+// EndpointWatcher lets the delivery engine drop its cached copy of an endpoint that
+// changed. Every Store implements it: a Shared store reports the changes of every node,
+// another store those of its own process.
 type EndpointWatcher interface {
 	// WatchEndpoints returns a channel that receives the id of every endpoint whose
 	// configuration, state or secrets change (updated, paused, disabled, deleted,
-	// rotated), soon after the commit; "" means any endpoint may have changed. The
-	// channel is closed when ctx ends or the store stops listening.
+	// rotated), soon after the commit; "" means any endpoint may have changed, and is
+	// what the channel receives first, since what the caller cached before watching may
+	// be stale, and in place of ids that no longer fit when the receiver falls behind
+	// (changes coalesce; no write waits for a watcher). The channel is closed when ctx
+	// ends or the store stops.
 	WatchEndpoints(ctx context.Context) (<-chan string, error)
 }
 
-// Locker is implemented by stores that several herald nodes share, so that periodic work
-// (retention, auto-disable) runs on one node at a time.
+// Locker is implemented by Shared stores, so that periodic work (retention, auto-disable)
+// runs on one node at a time.
 type Locker interface {
 	// TryLock takes the lock name if no one holds it and reports whether it did; release
 	// gives it back. A lock whose holder dies is released by itself.

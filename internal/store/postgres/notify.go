@@ -97,58 +97,22 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
 	return ch, nil
 }
 
-// WatchEndpoints implements store.EndpointWatcher, on the same LISTEN connection as
-// Subscribe. An empty id means any endpoint may have changed: the watch just began, the
-// connection was (re)established, or the receiver fell behind.
+// WatchEndpoints implements store.Store, on the same LISTEN connection as Subscribe:
+// every node's endpoint changes arrive as notifications. Besides the first "", the
+// channel receives "" whenever the connection is (re)established, since changes may
+// have gone unheard meanwhile.
 func (s *Store) WatchEndpoints(ctx context.Context) (<-chan string, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.leave()
-	ch := make(chan string, 64)
-	ch <- "" // whatever the caller cached before watching may be stale
 	s.subsMu.Lock()
-	s.endpointSubs[ch] = struct{}{}
+	ch, stop := s.endpoints.Watch(ctx)
 	if err := s.startListeningLocked(); err != nil {
-		s.unwatch(ch)
+		stop()
 		return nil, err
 	}
-	go func() {
-		<-ctx.Done()
-		s.unwatch(ch)
-	}()
 	return ch, nil
-}
-
-func (s *Store) unwatch(ch chan string) {
-	s.subsMu.Lock()
-	defer s.subsMu.Unlock()
-	if _, ok := s.endpointSubs[ch]; ok {
-		delete(s.endpointSubs, ch)
-		close(ch)
-	}
-}
-
-// broadcastEndpoint passes an endpoint change on to every watcher. A watcher whose
-// buffer is full gets "" (any endpoint may have changed) in place of its oldest entry.
-func (s *Store) broadcastEndpoint(id string) {
-	s.subsMu.Lock()
-	defer s.subsMu.Unlock()
-	for ch := range s.endpointSubs {
-		select {
-		case ch <- id:
-			continue
-		default:
-		}
-		select {
-		case <-ch:
-		default:
-		}
-		select {
-		case ch <- "":
-		default:
-		}
-	}
 }
 
 // startListeningLocked opens the LISTEN connection unless it is open, and waits for the
@@ -198,10 +162,7 @@ func (s *Store) listen(ctx context.Context, ready chan<- error) {
 			delete(s.subs, ch)
 			close(ch)
 		}
-		for ch := range s.endpointSubs {
-			delete(s.endpointSubs, ch)
-			close(ch)
-		}
+		s.endpoints.Close()
 		s.listening = false
 		s.subsMu.Unlock()
 	}()
@@ -240,14 +201,14 @@ func (s *Store) listen(ctx context.Context, ready chan<- error) {
 		}
 		// Endpoints may have changed before LISTEN took effect, after a watcher's engine
 		// cached them: now that no change goes unheard, drop them all once.
-		s.broadcastEndpoint("")
+		s.endpoints.Publish("")
 		for {
 			var n *pgconn.Notification
 			if n, err = conn.WaitForNotification(ctx); err != nil {
 				break
 			}
 			if id, ok := strings.CutPrefix(n.Payload, endpointNotice); ok {
-				s.broadcastEndpoint(id)
+				s.endpoints.Publish(id)
 			} else {
 				s.broadcast()
 			}

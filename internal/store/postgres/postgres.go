@@ -13,13 +13,11 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -45,8 +43,10 @@ type Options struct {
 	Writers int
 }
 
-// Store is a store.Store backed by PostgreSQL.
+// Store is a store.Shared backed by PostgreSQL. Its relational core (CRUD, lists) is
+// sqlstore's; publishing, claiming, completing and waking other nodes are its own.
 type Store struct {
+	*sqlstore.Core
 	opts    Options
 	log     *slog.Logger
 	pool    *pgxpool.Pool
@@ -65,19 +65,15 @@ type Store struct {
 	notifyReq chan struct{} // a pending NOTIFY; see requestNotify
 	notifier  sync.WaitGroup
 
-	subsMu       sync.Mutex
-	subs         map[chan struct{}]struct{}
-	endpointSubs map[chan string]struct{} // WatchEndpoints channels
-	listening    bool
-	stopListen   context.CancelFunc
-	listener     sync.WaitGroup
+	subsMu     sync.Mutex
+	subs       map[chan struct{}]struct{}
+	endpoints  store.EndpointFeed // WatchEndpoints; watched and closed under subsMu
+	listening  bool
+	stopListen context.CancelFunc
+	listener   sync.WaitGroup
 }
 
-var (
-	_ store.Store    = (*Store)(nil)
-	_ store.Notifier = (*Store)(nil)
-	_ store.Locker   = (*Store)(nil)
-)
+var _ store.Shared = (*Store)(nil)
 
 // IsURL reports whether database names a PostgreSQL database (postgres:// or postgresql://).
 func IsURL(database string) bool {
@@ -106,16 +102,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		opts:         opts,
-		log:          opts.Logger,
-		pool:         pool,
-		connCfg:      cfg.ConnConfig,
-		ops:          make(chan *publishOp, 4096),
-		quit:         make(chan struct{}),
-		notifyReq:    make(chan struct{}, 1),
-		subs:         make(map[chan struct{}]struct{}),
-		endpointSubs: make(map[chan string]struct{}),
+		opts:      opts,
+		log:       opts.Logger,
+		pool:      pool,
+		connCfg:   cfg.ConnConfig,
+		ops:       make(chan *publishOp, 4096),
+		quit:      make(chan struct{}),
+		notifyReq: make(chan struct{}, 1),
+		subs:      make(map[chan struct{}]struct{}),
 	}
+	s.Core = sqlstore.New(db{conn{pool}, s}, dialect{}, opts.Cipher, events{s})
 	if _, _, err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -195,6 +191,33 @@ func Migrate(ctx context.Context, url string, log *slog.Logger) (from, to int, e
 	return s.migrate(ctx)
 }
 
+// types are PostgreSQL's column types for the placeholders of sqlstore's migrations.
+var types = map[string]string{
+	"time":   "timestamptz",
+	"json":   "jsonb",
+	"blob":   "bytea",
+	"list":   "text[] NOT NULL DEFAULT '{}'",
+	"bool":   "boolean NOT NULL DEFAULT false",
+	"real":   "double precision",
+	"bigint": "bigint",
+	"keyed":  "",
+	// Every delivery leaves a few dead row versions, and the queue's scans step over their
+	// index entries until a vacuum removes them: vacuum after 2% rather than 20% changed.
+	"queue": " WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 1000)",
+}
+
+// versionsTable records the applied migrations.
+const versionsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)`
+
+// migrations returns the schema's migrations: sqlstore's shared ones and this package's.
+func migrations() ([]sqlstore.Migration, error) {
+	own, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.Migrations(own, types)
+}
+
 // migrationKey is the advisory lock that serialises nodes migrating the same schema.
 const migrationKey = "herald/migrate"
 
@@ -205,28 +228,19 @@ func (s *Store) migrate(ctx context.Context) (from, to int, err error) {
 		return 0, 0, fmt.Errorf("postgres: the connection has no schema to work in (check search_path in the URL): %w", err)
 	}
 	s.channel = "herald_work_" + s.schema
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	migrations, err := migrations()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("postgres: %w", err)
 	}
-	sort.Strings(names)
 	from = -1
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return 0, 0, fmt.Errorf("postgres: migration %s: name must start with a number", base)
-		}
-		body, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return 0, 0, err
-		}
+	for _, m := range migrations {
+		version, base := m.Version, m.Name
 		var applied, current int
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey(migrationKey)); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)`); err != nil {
+			if _, err := tx.Exec(ctx, versionsTable); err != nil {
 				return err
 			}
 			if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
@@ -239,7 +253,7 @@ func (s *Store) migrate(ctx context.Context) (from, to int, err error) {
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			applied = version
@@ -367,18 +381,6 @@ func retryable(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
-// isUnique reports whether err violates the named unique constraint (any, if name is "").
-func isUnique(err error, name string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" && (name == "" || pgErr.ConstraintName == name)
-}
-
-// isForeignKey reports whether err violates a foreign key.
-func isForeignKey(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23503"
-}
-
 // lockKey maps a lock name to an advisory lock key of this schema.
 func (s *Store) lockKey(name string) int64 {
 	h := fnv.New64a()
@@ -386,15 +388,4 @@ func (s *Store) lockKey(name string) int64 {
 	h.Write([]byte{0})
 	h.Write([]byte(name))
 	return int64(h.Sum64())
-}
-
-// utc returns t in UTC (pgx returns times in the local zone).
-func utc(t time.Time) time.Time { return t.UTC() }
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }

@@ -2,39 +2,37 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlstore"
 )
 
 // The queue is the deliveries table. A pending delivery is due when next_attempt_at has
 // passed. Leasing a delivery moves next_attempt_at to the end of the lease, so a leased
 // delivery is simply not due, and becomes due again by itself if its holder dies.
 
-const deliveryReturning = ` RETURNING ` + deliveryColumns
+const deliveryReturning = ` RETURNING ` + sqlstore.DeliveryColumns
 
-// Claim implements store.Store.
+// scanDelivery scans sqlstore.DeliveryColumns.
+func scanDelivery(row sqlstore.Row) (*domain.Delivery, error) {
+	return sqlstore.ScanDelivery(dialect{}, row)
+}
+
+// Claim implements store.Store. A positive r.EndpointConcurrency fails (see store.Shared).
 func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claimed, error) {
 	if r.Limit <= 0 {
 		return nil, nil
 	}
-	exclude := encodeJSON(nonNil(r.Exclude))
+	if r.EndpointConcurrency > 0 {
+		return nil, errCrossNode
+	}
+	exclude := encodeJSON(sqlstore.NonNil(r.Exclude))
 	var out []*store.Claimed
 	err := s.doRelaxed(ctx, func(w *writer) error {
 		out = out[:0]
-		if r.EndpointConcurrency > 0 {
-			ds, err := w.claimLimited(r, exclude)
-			if err != nil {
-				return err
-			}
-			return w.claimedMessages(ds, &out)
-		}
 		now, until := ms(r.Now), ms(r.LeaseUntil)
 		// Ordinary endpoints: the due deliveries, oldest due first.
 		rows, err := w.query(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id IN (
@@ -46,7 +44,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		ds, err := collect(rows, scanDelivery)
+		ds, err := sqlstore.Collect(rows, err, scanDelivery)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
@@ -62,7 +60,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 			if err != nil {
 				return fmt.Errorf("claim fifo: %w", err)
 			}
-			fifo, err := collect(rows, scanDelivery)
+			fifo, err := sqlstore.Collect(rows, err, scanDelivery)
 			if err != nil {
 				return fmt.Errorf("claim fifo: %w", err)
 			}
@@ -80,129 +78,15 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 func (w *writer) claimedMessages(ds []*domain.Delivery, out *[]*store.Claimed) error {
 	for _, d := range ds {
 		c := &store.Claimed{Delivery: d}
-		var headers string
-		if err := w.queryRow(`SELECT type, payload, headers FROM messages WHERE id = ?`, d.MessageID).Scan(&c.Type, &c.Payload, &headers); err != nil {
+		if err := w.queryRow(`SELECT type, payload, headers FROM messages WHERE id = ?`, d.MessageID).Scan(&c.Type, &c.Payload, jsonText{&c.Headers}); err != nil {
 			return fmt.Errorf("claim: message %s: %w", d.MessageID, err)
 		}
-		if headers != "{}" {
-			c.Headers = decodeMap(headers)
+		if len(c.Headers) == 0 {
+			c.Headers = nil
 		}
 		*out = append(*out, c)
 	}
 	return nil
-}
-
-// claimLimited is Claim with per-endpoint limits across owners (r.EndpointConcurrency > 0):
-// endpoint by endpoint, oldest due work first, it leases no more than the endpoint's
-// concurrency limit minus its unexpired leases, and no more than its rate bucket holds.
-// The single writer makes the count and the claim atomic. Buckets live in a temporary
-// table of the write connection: transactional, and refilled after a restart.
-func (w *writer) claimLimited(r store.ClaimRequest, exclude string) ([]*domain.Delivery, error) {
-	now, until := ms(r.Now), ms(r.LeaseUntil)
-	rows, err := w.query(`SELECT e.id, e.fifo, e.max_concurrency, e.rate_limit,
-			(SELECT COUNT(*) FROM deliveries l WHERE l.endpoint_id = e.id AND l.status = 'pending'
-				AND l.lease_owner IS NOT NULL AND l.next_attempt_at > ?) AS leased,
-			(SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS first
-		FROM endpoints e WHERE e.state = 'enabled' AND e.id NOT IN (SELECT value FROM json_each(?))
-		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= ?)
-		ORDER BY first, e.id`, now, exclude, now)
-	if err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
-	}
-	type candidate struct {
-		id      string
-		fifo    bool
-		maxConc int
-		rate    float64
-		leased  int
-		first   int64
-	}
-	var eps []candidate
-	for rows.Next() {
-		var c candidate
-		var fifo int
-		if err := rows.Scan(&c.id, &fifo, &c.maxConc, &c.rate, &c.leased, &c.first); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("claim: %w", err)
-		}
-		c.fifo = fifo != 0
-		eps = append(eps, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
-	}
-	if len(eps) > 0 {
-		if _, err := w.exec(`CREATE TEMP TABLE IF NOT EXISTS endpoint_buckets (
-			endpoint_id TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL)`); err != nil {
-			return nil, fmt.Errorf("claim: %w", err)
-		}
-	}
-	var out []*domain.Delivery
-	for _, c := range eps {
-		remaining := r.Limit - len(out)
-		if remaining <= 0 {
-			break
-		}
-		limit := r.EndpointConcurrency
-		switch {
-		case c.fifo:
-			limit = 1
-		case c.maxConc > 0:
-			limit = c.maxConc
-		}
-		room := min(remaining, limit-c.leased)
-		var tokens float64
-		if c.rate > 0 {
-			burst := max(1, math.Floor(c.rate))
-			tokens = burst
-			var have float64
-			var at int64
-			err := w.queryRow(`SELECT tokens, updated_at FROM temp.endpoint_buckets WHERE endpoint_id = ?`, c.id).Scan(&have, &at)
-			switch {
-			case err == nil:
-				tokens = min(burst, have+c.rate*float64(max(0, now-at))/1000)
-			case !errors.Is(err, sql.ErrNoRows):
-				return nil, fmt.Errorf("claim: rate bucket: %w", err)
-			}
-			room = min(room, int(math.Floor(tokens)))
-		}
-		var ds []*domain.Delivery
-		if room > 0 {
-			var rows *sql.Rows
-			if c.fifo {
-				rows, err = w.query(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id = (
-					SELECT d.id FROM deliveries d WHERE d.endpoint_id = ? AND d.status = 'pending' ORDER BY d.seq LIMIT 1)
-					AND next_attempt_at <= ?`+deliveryReturning, r.Owner, until, c.id, now)
-			} else {
-				rows, err = w.query(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id IN (
-					SELECT d.id FROM deliveries d WHERE d.endpoint_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ?
-					ORDER BY d.next_attempt_at LIMIT ?)`+deliveryReturning, r.Owner, until, c.id, now, room)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("claim: %w", err)
-			}
-			if ds, err = collect(rows, scanDelivery); err != nil {
-				return nil, fmt.Errorf("claim: %w", err)
-			}
-			out = append(out, ds...)
-		}
-		if c.rate > 0 {
-			if _, err := w.exec(`INSERT INTO temp.endpoint_buckets (endpoint_id, tokens, updated_at) VALUES (?, ?, ?)
-				ON CONFLICT (endpoint_id) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
-				c.id, tokens-float64(len(ds)), now); err != nil {
-				return nil, fmt.Errorf("claim: rate bucket: %w", err)
-			}
-		}
-	}
-	return out, nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // ExtendLeases implements store.Store.
@@ -231,19 +115,21 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string, ids []string) e
 	})
 }
 
-// Complete implements store.Store.
+// Complete implements store.Store. Endpoints it disables are reported to watchers.
 func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) error {
 	if len(results) == 0 {
 		return nil
 	}
-	return s.doRelaxed(ctx, func(w *writer) error {
+	var disabled []string
+	err := s.doRelaxed(ctx, func(w *writer) error {
+		disabled = disabled[:0]
 		// The latest result per endpoint decides its failure streak.
 		streak := map[string]*store.AttemptResult{}
 		for _, r := range results {
 			a := r.Attempt
-			if _, err := w.exec(`INSERT INTO attempts (`+attemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := w.exec(`INSERT INTO attempts (`+sqlstore.AttemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				a.ID, a.DeliveryID, a.AppID, a.EndpointID, a.MessageID, a.Number, ms(a.StartedAt), a.Latency.Microseconds(),
-				a.StatusCode, encodeJSON(nonNilMap(a.ResponseHeaders)), a.ResponseBody, a.Error, a.Outcome); err != nil {
+				a.StatusCode, sqlstore.JSON(a.ResponseHeaders), a.ResponseBody, a.Error, a.Outcome); err != nil {
 				if isForeignKey(err) {
 					continue // the delivery was deleted with its endpoint or app meanwhile
 				}
@@ -251,7 +137,7 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 			}
 			if _, err := w.exec(`UPDATE deliveries SET status = ?, attempts = attempts + 1, retry_step = retry_step + 1,
 				next_attempt_at = ?, lease_owner = NULL, last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ?`,
-				r.Status, nullMS(r.NextAttemptAt), a.StatusCode, a.Error, ms(a.StartedAt.Add(a.Latency)), a.DeliveryID); err != nil {
+				r.Status, dialect{}.NullTime(r.NextAttemptAt), a.StatusCode, a.Error, ms(a.StartedAt.Add(a.Latency)), a.DeliveryID); err != nil {
 				return fmt.Errorf("complete %s: %w", a.DeliveryID, err)
 			}
 			streak[a.EndpointID] = r
@@ -260,6 +146,7 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 					r.DisableEndpoint, ms(a.StartedAt), a.EndpointID); err != nil {
 					return err
 				}
+				disabled = append(disabled, a.EndpointID)
 			}
 		}
 		for id, r := range streak {
@@ -275,106 +162,10 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 		}
 		return nil
 	})
-}
-
-func nonNilMap(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
+	if err == nil && len(disabled) > 0 {
+		s.feed.Publish(disabled...)
 	}
-	return m
-}
-
-func isForeignKey(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
-}
-
-// NextWake implements store.Store.
-func (s *Store) NextWake(ctx context.Context) (time.Time, bool, error) {
-	var next sql.NullInt64
-	if err := s.read.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'`).Scan(&next); err != nil {
-		return time.Time{}, false, err
-	}
-	if !next.Valid {
-		return time.Time{}, false, nil
-	}
-	return fromMS(next.Int64), true, nil
-}
-
-// QueueDepth implements store.Store.
-func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = 'pending'`).Scan(&n)
-	return n, err
-}
-
-// RetryDelivery implements store.Store.
-func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*domain.Delivery, error) {
-	var d *domain.Delivery
-	err := s.do(ctx, func(w *writer) error {
-		var status string
-		var owner sql.NullString
-		var next sql.NullInt64
-		err := w.queryRow(`SELECT status, lease_owner, next_attempt_at FROM deliveries WHERE id = ? AND app_id = ?`, id, appID).Scan(&status, &owner, &next)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.NotFound("delivery", id)
-		}
-		if err != nil {
-			return err
-		}
-		if status == domain.DeliveryPending && owner.Valid && next.Int64 > ms(now) {
-			return fmt.Errorf("delivery %s is being attempted right now: %w", id, store.ErrConflict)
-		}
-		d, err = scanDelivery(w.queryRow(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_step = 0,
-			lease_owner = NULL, updated_at = ? WHERE id = ?`+deliveryReturning, ms(now), ms(now), id))
-		return err
-	})
-	return d, err
-}
-
-// Replay implements store.Store.
-func (s *Store) Replay(ctx context.Context, f store.ReplayFilter, now time.Time) (*store.ReplayResult, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 5000 {
-		limit = 1000
-	}
-	since, until := timeBounds(f.TimeRange)
-	var res store.ReplayResult
-	err := s.do(ctx, func(w *writer) error {
-		res = store.ReplayResult{}
-		var n int
-		if err := w.queryRow(`SELECT COUNT(*) FROM endpoints WHERE id = ? AND app_id = ?`, f.EndpointID, f.AppID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return store.NotFound("endpoint", f.EndpointID)
-		}
-		rows, err := w.query(`SELECT id FROM deliveries WHERE endpoint_id = ? AND id > ? AND status != 'pending'
-			AND (? = '' OR status = ?) AND created_at >= ? AND created_at < ? ORDER BY id LIMIT ?`,
-			f.EndpointID, f.After, f.Status, f.Status, since, until, limit)
-		if err != nil {
-			return err
-		}
-		ids, err := collect(rows, scanID)
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		if _, err := w.exec(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, retry_step = 0, lease_owner = NULL, updated_at = ?
-			WHERE id IN (SELECT value FROM json_each(?))`, ms(now), ms(now), encodeJSON(ids)); err != nil {
-			return err
-		}
-		res.Replayed = len(ids)
-		if len(ids) == limit {
-			res.Next = ids[len(ids)-1]
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &res, nil
+	return err
 }
 
 // Purge implements store.Store.
@@ -390,7 +181,7 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 		if err != nil {
 			return err
 		}
-		ids, err := collect(rows, scanID)
+		ids, err := sqlstore.Collect(rows, err, sqlstore.ScanString)
 		if err != nil {
 			return err
 		}
@@ -430,26 +221,4 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 		return nil, err
 	}
 	return &res, nil
-}
-
-// DisableFailingEndpoints implements store.Store.
-func (s *Store) DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error) {
-	var out []*domain.Endpoint
-	err := s.do(ctx, func(w *writer) error {
-		rows, err := w.query(`UPDATE endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ?
-			WHERE state = 'enabled' AND failing_since IS NOT NULL AND failing_since < ? RETURNING `+endpointColumns,
-			reason, ms(time.Now()), ms(since))
-		if err != nil {
-			return err
-		}
-		out, err = collect(rows, scanEndpoint)
-		return err
-	})
-	return out, err
-}
-
-func scanID(row interface{ Scan(...any) error }) (string, error) {
-	var id string
-	err := row.Scan(&id)
-	return id, err
 }

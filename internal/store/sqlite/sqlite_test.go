@@ -20,13 +20,18 @@ import (
 
 func openTest(t *testing.T) *Store {
 	t.Helper()
+	return openAt(t, filepath.Join(t.TempDir(), "herald.db"))
+}
+
+func openAt(t *testing.T, path string) *Store {
+	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
 	box, err := crypt.NewBox(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
+	s, err := Open(context.Background(), path, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

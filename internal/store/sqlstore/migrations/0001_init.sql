@@ -1,12 +1,14 @@
--- herald schema, version 1. Times are unix milliseconds.
+-- herald schema, version 1, for every SQL backend. The {{"{{"}}.name{{"}}"}} placeholders
+-- are each backend's column types: SQLite stores times as unix milliseconds, maps as
+-- JSON text and lists as JSON arrays; PostgreSQL uses timestamptz, jsonb and text[].
 
 CREATE TABLE apps (
     id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
     uid        TEXT UNIQUE,
-    metadata   TEXT NOT NULL DEFAULT '{}',
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    metadata   {{.json}} NOT NULL DEFAULT '{}',
+    created_at {{.time}} NOT NULL,
+    updated_at {{.time}} NOT NULL
 );
 
 CREATE TABLE api_keys (
@@ -14,8 +16,8 @@ CREATE TABLE api_keys (
     app_id     TEXT REFERENCES apps(id) ON DELETE CASCADE,
     name       TEXT NOT NULL DEFAULT '',
     prefix     TEXT NOT NULL,
-    hash       BLOB NOT NULL UNIQUE,
-    created_at INTEGER NOT NULL
+    hash       {{.blob}} NOT NULL UNIQUE,
+    created_at {{.time}} NOT NULL
 );
 CREATE INDEX api_keys_app ON api_keys(app_id, id);
 
@@ -24,27 +26,27 @@ CREATE TABLE endpoints (
     app_id          TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
     url             TEXT NOT NULL,
     description     TEXT NOT NULL DEFAULT '',
-    event_types     TEXT NOT NULL DEFAULT '[]',
-    headers         TEXT NOT NULL DEFAULT '{}',
+    event_types     {{.list}},
+    headers         {{.json}} NOT NULL DEFAULT '{}',
     state           TEXT NOT NULL,
     disabled_reason TEXT NOT NULL DEFAULT '',
     max_concurrency INTEGER NOT NULL DEFAULT 0,
-    rate_limit      REAL NOT NULL DEFAULT 0,
+    rate_limit      {{.real}} NOT NULL DEFAULT 0,
     timeout_ms      INTEGER NOT NULL DEFAULT 0,
-    fifo            INTEGER NOT NULL DEFAULT 0,
-    metadata        TEXT NOT NULL DEFAULT '{}',
-    failing_since   INTEGER,
-    created_at      INTEGER NOT NULL,
-    updated_at      INTEGER NOT NULL
+    fifo            {{.bool}},
+    metadata        {{.json}} NOT NULL DEFAULT '{}',
+    failing_since   {{.time}},
+    created_at      {{.time}} NOT NULL,
+    updated_at      {{.time}} NOT NULL
 );
 CREATE INDEX endpoints_app ON endpoints(app_id, id);
 
 CREATE TABLE endpoint_secrets (
     id          TEXT PRIMARY KEY,
     endpoint_id TEXT NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
-    secret      BLOB NOT NULL, -- encrypted
-    created_at  INTEGER NOT NULL,
-    expires_at  INTEGER
+    secret      {{.blob}} NOT NULL, -- encrypted
+    created_at  {{.time}} NOT NULL,
+    expires_at  {{.time}}
 );
 CREATE INDEX endpoint_secrets_endpoint ON endpoint_secrets(endpoint_id);
 
@@ -52,9 +54,9 @@ CREATE TABLE messages (
     id              TEXT PRIMARY KEY,
     app_id          TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
     type            TEXT NOT NULL,
-    payload         BLOB,
+    payload         {{.blob}}, -- byte for byte as published; NULL once purged
     idempotency_key TEXT,
-    created_at      INTEGER NOT NULL
+    created_at      {{.time}} NOT NULL
 );
 CREATE INDEX messages_app ON messages(app_id, id);
 CREATE INDEX messages_created ON messages(created_at);
@@ -63,9 +65,9 @@ CREATE TABLE idempotency_keys (
     app_id     TEXT NOT NULL,
     key        TEXT NOT NULL,
     message_id TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
+    created_at {{.time}} NOT NULL,
     PRIMARY KEY (app_id, key)
-) WITHOUT ROWID;
+){{.keyed}};
 CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 
 CREATE TABLE deliveries (
@@ -73,18 +75,18 @@ CREATE TABLE deliveries (
     app_id           TEXT NOT NULL,
     message_id       TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
     endpoint_id      TEXT NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
-    seq              INTEGER NOT NULL,
+    seq              {{.bigint}} NOT NULL,
     status           TEXT NOT NULL,
     attempts         INTEGER NOT NULL DEFAULT 0,
     retry_step       INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at  INTEGER,
-    lease_owner      TEXT,    -- set while a node holds the delivery; its lease ends at next_attempt_at
+    next_attempt_at  {{.time}},
+    lease_owner      TEXT, -- set while a node holds the delivery; its lease ends at next_attempt_at
     last_status_code INTEGER NOT NULL DEFAULT 0,
     last_error       TEXT NOT NULL DEFAULT '',
-    created_at       INTEGER NOT NULL,
-    updated_at       INTEGER NOT NULL
-) WITHOUT ROWID; -- small rows keyed by id: one b-tree instead of a table plus an id index
--- The queue: pending deliveries in due order.
+    created_at       {{.time}} NOT NULL,
+    updated_at       {{.time}} NOT NULL
+){{.queue}};
+-- The queue: pending deliveries in due order, and in FIFO order.
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_fifo ON deliveries(endpoint_id, seq) WHERE status = 'pending';
 CREATE INDEX deliveries_app ON deliveries(app_id, id);
@@ -98,14 +100,14 @@ CREATE TABLE attempts (
     endpoint_id      TEXT NOT NULL,
     message_id       TEXT NOT NULL,
     number           INTEGER NOT NULL,
-    started_at       INTEGER NOT NULL,
-    latency_us       INTEGER NOT NULL,
+    started_at       {{.time}} NOT NULL,
+    latency_us       {{.bigint}} NOT NULL,
     status_code      INTEGER NOT NULL DEFAULT 0,
-    response_headers TEXT NOT NULL DEFAULT '{}',
-    response_body    BLOB,
+    response_headers {{.json}} NOT NULL DEFAULT '{}',
+    response_body    {{.blob}},
     error            TEXT NOT NULL DEFAULT '',
     outcome          TEXT NOT NULL
-) WITHOUT ROWID;
+){{.keyed}};
 CREATE INDEX attempts_delivery ON attempts(delivery_id, id);
 CREATE INDEX attempts_app ON attempts(app_id, id);
 CREATE INDEX attempts_started ON attempts(started_at);

@@ -1,0 +1,460 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlstore"
+	"github.com/jackc/pgx/v5"
+)
+
+// The statements of a publish batch.
+const (
+	// claimKeysSQL takes the idempotency keys that are new or older than a TTL ($5, in
+	// microseconds), for apps that exist, and returns those it took.
+	claimKeysSQL = `INSERT INTO idempotency_keys (app_id, key, message_id, created_at)
+		SELECT u.app_id, u.key, u.message_id, u.created_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS u(app_id, key, message_id, created_at, ord)
+		WHERE EXISTS (SELECT 1 FROM apps a WHERE a.id = u.app_id)
+		ORDER BY u.ord
+		ON CONFLICT (app_id, key) DO UPDATE SET message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at
+		WHERE idempotency_keys.created_at <= EXCLUDED.created_at - make_interval(secs => $5::bigint / 1e6)
+		RETURNING app_id, key`
+	// originalSQL finds the message a live idempotency key points at, and whether the app exists.
+	originalSQL = `SELECT a.ok, m.id, m.app_id, m.type, m.payload, COALESCE(m.idempotency_key, ''), COALESCE(m.source_id, ''), m.headers, m.created_at
+		FROM (SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1) AS ok) a
+		LEFT JOIN idempotency_keys k ON k.app_id = $1 AND k.key = $2
+		LEFT JOIN messages m ON m.id = k.message_id`
+	// insertMessagesSQL stores the messages whose apps exist and returns their ids: a
+	// message missing from the answer has no app.
+	insertMessagesSQL = `INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at)
+		SELECT u.id, u.app_id, u.type, u.payload, u.key, u.source, u.headers::jsonb, u.created
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
+			WITH ORDINALITY AS u(id, app_id, type, payload, key, created, source, headers, ord)
+		WHERE EXISTS (SELECT 1 FROM apps a WHERE a.id = u.app_id)
+		ORDER BY u.ord
+		RETURNING id`
+	// candidatesSQL reads the endpoints of apps that can receive messages, with what
+	// they subscribe to; sent in the same round trip as insertMessagesSQL.
+	candidatesSQL = `SELECT app_id, id, state, fifo, max_concurrency, rate_limit, event_types, source_id
+		FROM endpoints WHERE app_id = ANY($1) AND state <> 'disabled' ORDER BY id`
+	// lockEndpointsSQL takes the row locks that guard an endpoint's slots (see Claim), for
+	// endpoints that seem to have a free slot: the slots are read again once locked.
+	// Endpoints another transaction holds are skipped, not waited for.
+	lockEndpointsSQL = `SELECT e.id FROM endpoints e WHERE e.id = ANY($1)
+		AND ` + activeSlotsSQL + ` < CASE WHEN e.max_concurrency > 0 THEN e.max_concurrency ELSE $3 END
+		ORDER BY e.id FOR NO KEY UPDATE SKIP LOCKED`
+	insertDeliveriesSQL = `INSERT INTO deliveries (id, app_id, message_id, endpoint_id, seq, status, next_attempt_at, lease_owner, created_at, updated_at)
+		SELECT u.id, u.app_id, u.message_id, u.endpoint_id, nextval('delivery_seq'), 'pending', u.next, u.owner, u.created, u.created
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
+			WITH ORDINALITY AS u(id, app_id, message_id, endpoint_id, next, owner, created, ord)
+		ORDER BY u.ord
+		RETURNING id, seq`
+)
+
+// tryPublishes writes ops in one transaction and reports whether other nodes should be
+// told that claimable deliveries were queued. Per-publish outcomes (a missing app, a
+// repeated idempotency key) go to the ops; an error means the transaction failed.
+func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := claimKeys(ctx, tx, ops); err != nil {
+		return false, err
+	}
+	if err := insertMessages(ctx, tx, ops); err != nil {
+		return false, err
+	}
+	free, err := leaseSlots(ctx, tx, ops)
+	if err != nil {
+		return false, err
+	}
+	notify, err := insertDeliveries(ctx, tx, ops, free)
+	if err != nil {
+		return false, err
+	}
+	return notify, tx.Commit(ctx)
+}
+
+// claimKeys takes the batch's idempotency keys (step 1), in key order so that
+// concurrent batches lock them in one order: one statement per TTL (in practice one or
+// two per batch). It marks the ops that publish: those without a key or that took it.
+func claimKeys(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
+	var keyed []*publishOp
+	for _, op := range ops {
+		if op.in.Message.IdempotencyKey == "" {
+			op.owned = true
+		} else {
+			keyed = append(keyed, op)
+		}
+	}
+	if len(keyed) == 0 {
+		return nil
+	}
+	sort.Slice(keyed, func(i, j int) bool {
+		a, b := keyed[i].in.Message, keyed[j].in.Message
+		return a.AppID < b.AppID || a.AppID == b.AppID && a.IdempotencyKey < b.IdempotencyKey
+	})
+	type appKey struct{ app, key string }
+	byTTL := map[time.Duration][]*publishOp{}
+	var ttls []time.Duration
+	for _, op := range keyed {
+		if _, ok := byTTL[op.in.IdempotencyTTL]; !ok {
+			ttls = append(ttls, op.in.IdempotencyTTL)
+		}
+		byTTL[op.in.IdempotencyTTL] = append(byTTL[op.in.IdempotencyTTL], op)
+	}
+	owned := map[appKey]bool{}
+	for _, ttl := range ttls {
+		group := byTTL[ttl]
+		apps, keys, msgs := make([]string, len(group)), make([]string, len(group)), make([]string, len(group))
+		created := make([]time.Time, len(group))
+		for i, op := range group {
+			m := op.in.Message
+			apps[i], keys[i], msgs[i], created[i] = m.AppID, m.IdempotencyKey, m.ID, m.CreatedAt
+		}
+		rows, err := tx.Query(ctx, claimKeysSQL, apps, keys, msgs, created, ttl.Microseconds())
+		_, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
+			var k appKey
+			err := row.Scan(&k.app, &k.key)
+			owned[k] = true
+			return struct{}{}, err
+		})
+		if err != nil {
+			return fmt.Errorf("idempotency keys: %w", err)
+		}
+	}
+	for _, op := range keyed {
+		op.owned = owned[appKey{op.in.Message.AppID, op.in.Message.IdempotencyKey}]
+	}
+	return nil
+}
+
+// messageColumns gathers the columns of the messages insertMessagesSQL stores.
+type messageColumns struct {
+	ids, apps, types, headers []string
+	keys, sources             []*string
+	payloads                  [][]byte
+	created                   []time.Time
+}
+
+func (c *messageColumns) add(m *domain.Message) {
+	c.ids, c.apps, c.types, c.payloads = append(c.ids, m.ID), append(c.apps, m.AppID), append(c.types, m.Type), append(c.payloads, []byte(m.Payload))
+	c.keys, c.sources, c.headers = append(c.keys, nullString(m.IdempotencyKey)), append(c.sources, nullString(m.SourceID)), append(c.headers, sqlstore.JSON(m.Headers))
+	c.created = append(c.created, m.CreatedAt)
+}
+
+// insertMessages stores the messages of the ops that publish, with the endpoints of
+// their apps, and reads the original message of each repeated key, in one round trip
+// (step 2). Each publishing op gets the endpoints its message fans out to, chosen by
+// domain.Subscription.Accepts, or a not-found error when its app is missing.
+func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
+	var cols messageColumns
+	var repeated []*publishOp
+	apps := map[string]bool{}
+	var appIDs []string
+	for _, op := range ops {
+		m := op.in.Message
+		if !op.owned {
+			repeated = append(repeated, op)
+			continue
+		}
+		cols.add(m)
+		if !apps[m.AppID] {
+			apps[m.AppID] = true
+			appIDs = append(appIDs, m.AppID)
+		}
+	}
+	b := &pgx.Batch{}
+	if len(cols.ids) > 0 {
+		b.Queue(insertMessagesSQL, cols.ids, cols.apps, cols.types, cols.payloads, cols.keys, cols.created, cols.sources, cols.headers)
+		b.Queue(candidatesSQL, appIDs)
+	}
+	for _, op := range repeated {
+		b.Queue(originalSQL, op.in.Message.AppID, op.in.Message.IdempotencyKey)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	br := tx.SendBatch(ctx, b)
+	err := func() error {
+		if len(cols.ids) > 0 {
+			if err := readFanOut(br, ops); err != nil {
+				return err
+			}
+		}
+		for _, op := range repeated {
+			if err := readOriginal(br, op); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// readFanOut reads the answers of insertMessagesSQL and candidatesSQL and gives each
+// publishing op its targets.
+func readFanOut(br pgx.BatchResults, ops []*publishOp) error {
+	stored := map[string]bool{}
+	rows, err := br.Query()
+	if _, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
+		var id string
+		err := row.Scan(&id)
+		stored[id] = true
+		return struct{}{}, err
+	}); err != nil {
+		return fmt.Errorf("insert messages: %w", err)
+	}
+	byApp := map[string][]target{}
+	rows, err = br.Query()
+	if _, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
+		var app string
+		var t target
+		err := row.Scan(&app, &t.id, &t.state, &t.fifo, &t.maxConc, &t.rateLimit, &t.sub.EventTypes, &t.sub.SourceID)
+		byApp[app] = append(byApp[app], t)
+		return struct{}{}, err
+	}); err != nil {
+		return fmt.Errorf("fan-out endpoints: %w", err)
+	}
+	for _, op := range ops {
+		m := op.in.Message
+		switch {
+		case !op.owned:
+		case !stored[m.ID]:
+			op.err = store.NotFound("app", m.AppID)
+		default:
+			for _, t := range byApp[m.AppID] {
+				if t.sub.Accepts(m.Type, m.SourceID) {
+					op.targets = append(op.targets, t)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// leaseSlots locks the endpoints of leases that must respect limits across nodes, then
+// reads their slots (a later statement, so its snapshot has every slot taken before)
+// (step 3). It returns the locked endpoints, whose free slots insertDeliveries takes.
+func leaseSlots(ctx context.Context, tx pgx.Tx, ops []*publishOp) (*freeSlots, error) {
+	var candidates []string
+	var asOf time.Time // leases unexpired at the earliest publish time count (the safe side)
+	defaultLimit := 0  // the default concurrency of the publishes that lease (one engine's, in practice)
+	seen := map[string]bool{}
+	for _, op := range ops {
+		if op.res != nil || op.err != nil || op.in.LeaseOwner == "" || op.in.EndpointConcurrency <= 0 {
+			continue
+		}
+		if at := op.in.Message.CreatedAt; asOf.IsZero() || at.Before(asOf) {
+			asOf = at
+		}
+		defaultLimit = max(defaultLimit, op.in.EndpointConcurrency)
+		for _, t := range op.targets {
+			if t.state == domain.EndpointEnabled && !t.fifo && t.rateLimit == 0 && !seen[t.id] {
+				seen[t.id] = true
+				candidates = append(candidates, t.id)
+			}
+		}
+	}
+	free := &freeSlots{free: map[string][]int32{}, slots: map[string]*slotState{}}
+	if len(candidates) == 0 {
+		return free, nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(lockEndpointsSQL, candidates, asOf, defaultLimit)
+	b.Queue(slotsSQL, candidates, asOf)
+	br := tx.SendBatch(ctx, b)
+	rows, err := br.Query()
+	_, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
+		var id string
+		err := row.Scan(&id)
+		free.free[id] = nil // locked; its free slots are read when first needed
+		return struct{}{}, err
+	})
+	if err == nil {
+		rows, err = br.Query()
+		free.slots, err = readSlots(rows, err)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lease limits: %w", err)
+	}
+	return free, nil
+}
+
+// freeSlots are the free slots of the endpoints leaseSlots locked, taken in turn.
+type freeSlots struct {
+	free  map[string][]int32 // nil until first needed; only locked endpoints are present
+	slots map[string]*slotState
+}
+
+// take returns a free slot of endpoint id, whose limit is limit, and false when it has
+// none left or was not locked.
+func (f *freeSlots) take(id string, limit int) (int32, bool) {
+	slots, ok := f.free[id]
+	if !ok {
+		return 0, false
+	}
+	if slots == nil {
+		if slots = f.slots[id].free(limit, limit); len(slots) == 0 {
+			slots = []int32{} // none left: do not look again
+		}
+	}
+	if len(slots) == 0 {
+		f.free[id] = slots
+		return 0, false
+	}
+	f.free[id] = slots[1:]
+	return slots[0], true
+}
+
+// deliveryColumns gathers the deliveries insertDeliveriesSQL stores and the slots
+// their leases take.
+type deliveryColumns struct {
+	ids, apps, msgs, eps []string
+	owners               []*string
+	next, created        []time.Time
+	dels                 []*domain.Delivery
+	slotEps, slotDels    []string
+	slotNums             []int32
+	slotUntil            []time.Time
+}
+
+// insertDeliveries stores the deliveries of the ops that publish, in one statement; seq
+// follows the order of the batch (step 4). It reports whether any is claimable by other
+// nodes now.
+func insertDeliveries(ctx context.Context, tx pgx.Tx, ops []*publishOp, free *freeSlots) (bool, error) {
+	var cols deliveryColumns
+	notify := false
+	for _, op := range ops {
+		if op.res != nil || op.err != nil {
+			continue
+		}
+		m, in := op.in.Message, op.in
+		op.res = &store.PublishResult{Message: m}
+		for _, t := range op.targets {
+			next := m.CreatedAt
+			d := &domain.Delivery{
+				ID: ids.New("dlv"), AppID: m.AppID, MessageID: m.ID, EndpointID: t.id, Status: domain.DeliveryPending,
+				NextAttemptAt: &next, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt,
+			}
+			lease := in.LeaseOwner != "" && t.state == domain.EndpointEnabled && !t.fifo
+			if lease && in.EndpointConcurrency > 0 {
+				lease = t.rateLimit == 0 && cols.takeSlot(free, t, in, d.ID)
+			}
+			due, owner := m.CreatedAt, ""
+			if lease {
+				due, owner = in.LeaseUntil, in.LeaseOwner
+				op.res.Leased = append(op.res.Leased, d)
+			} else if t.state == domain.EndpointEnabled {
+				notify = true // claimable now, by any node
+			}
+			op.res.Deliveries = append(op.res.Deliveries, d)
+			cols.dels = append(cols.dels, d)
+			cols.ids, cols.apps, cols.msgs, cols.eps = append(cols.ids, d.ID), append(cols.apps, d.AppID), append(cols.msgs, d.MessageID), append(cols.eps, d.EndpointID)
+			cols.next, cols.owners, cols.created = append(cols.next, due), append(cols.owners, nullString(owner)), append(cols.created, m.CreatedAt)
+		}
+	}
+	if len(cols.dels) == 0 {
+		return notify, nil
+	}
+	return notify, cols.insert(ctx, tx)
+}
+
+// takeSlot takes a free slot of t for delivery id, under in's default limit.
+func (c *deliveryColumns) takeSlot(free *freeSlots, t target, in *store.PublishInput, id string) bool {
+	limit := t.maxConc
+	if limit <= 0 {
+		limit = in.EndpointConcurrency
+	}
+	slot, ok := free.take(t.id, limit)
+	if ok {
+		c.slotEps, c.slotNums, c.slotDels = append(c.slotEps, t.id), append(c.slotNums, slot), append(c.slotDels, id)
+		c.slotUntil = append(c.slotUntil, in.LeaseUntil)
+	}
+	return ok
+}
+
+// insert runs insertDeliveriesSQL, and takeSlotsSQL for the leases that took slots, and
+// sets each delivery's seq.
+func (c *deliveryColumns) insert(ctx context.Context, tx pgx.Tx) error {
+	b := &pgx.Batch{}
+	b.Queue(insertDeliveriesSQL, c.ids, c.apps, c.msgs, c.eps, c.next, c.owners, c.created)
+	if len(c.slotEps) > 0 {
+		b.Queue(takeSlotsSQL, c.slotEps, c.slotNums, c.slotDels, c.slotUntil)
+	}
+	br := tx.SendBatch(ctx, b)
+	seqs := make(map[string]int64, len(c.dels))
+	rows, err := br.Query()
+	_, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
+		var id string
+		var seq int64
+		err := row.Scan(&id, &seq)
+		seqs[id] = seq
+		return struct{}{}, err
+	})
+	if err == nil && len(c.slotEps) > 0 {
+		_, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("insert deliveries: %w", err)
+	}
+	for _, d := range c.dels {
+		d.Seq = seqs[d.ID]
+	}
+	return nil
+}
+
+// readOriginal reads originalSQL's answer for op: the message its key already stands for.
+func readOriginal(br pgx.BatchResults, op *publishOp) error {
+	var appOK bool
+	var id, appID, typ, key, source *string
+	var payload []byte
+	var headers map[string]string
+	var created *time.Time
+	if err := br.QueryRow().Scan(&appOK, &id, &appID, &typ, &payload, &key, &source, &headers, &created); err != nil {
+		return fmt.Errorf("idempotency key: %w", err)
+	}
+	m := op.in.Message
+	switch {
+	case !appOK:
+		op.err = store.NotFound("app", m.AppID)
+	case id == nil:
+		// Cannot happen: keys go with their messages (Purge and DeleteApp remove both).
+		op.err = fmt.Errorf("idempotency key %q: its message is gone: %w", m.IdempotencyKey, store.ErrConflict)
+	default:
+		orig := &domain.Message{ID: *id, AppID: *appID, Type: *typ, IdempotencyKey: *key, SourceID: *source, CreatedAt: created.UTC()}
+		if len(headers) > 0 {
+			orig.Headers = headers
+		}
+		if payload != nil {
+			orig.Payload = payload
+		}
+		op.res = &store.PublishResult{Message: orig, Duplicate: true}
+	}
+	return nil
+}
+
+// nullString maps "" to NULL, for arrays of nullable text.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,197 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// listenerURLKey names the unique index on the URLs of an app's listener endpoints.
+const listenerURLKey = "endpoints_listener_url"
+
+// kindOf returns the kind to store for e: its Kind, KindHTTP when unset.
+func kindOf(e *domain.Endpoint) string {
+	if e.Kind == "" {
+		return domain.KindHTTP
+	}
+	return e.Kind
+}
+
+// endpointConflict maps a violation of the listener URL index to store.ErrConflict.
+func (c *Core) endpointConflict(e *domain.Endpoint, err error) error {
+	if c.d.IsUnique(err, listenerURLKey) {
+		return fmt.Errorf("app %s already has a listener endpoint %s: %w", e.AppID, e.URL, store.ErrConflict)
+	}
+	return err
+}
+
+// CreateEndpoint implements store.Store. An app has at most one listener endpoint of
+// each URL: another one is store.ErrConflict.
+func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *domain.EndpointSecret) error {
+	enc, err := store.SealSecret(c.cipher, sec.Secret)
+	if err != nil {
+		return err
+	}
+	return c.db.Write(ctx, false, func(q Querier) error {
+		ok, err := exists(ctx, q, `SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1)`, e.AppID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.NotFound("app", e.AppID)
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO endpoints (`+EndpointColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			e.ID, e.AppID, e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(e.Headers), e.State, e.DisabledReason,
+			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.NullTime(e.FailingSince),
+			c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt), e.SourceID, kindOf(e)); err != nil {
+			switch {
+			case c.d.IsUnique(err, listenerURLKey):
+				return c.endpointConflict(e, err)
+			case c.d.IsUnique(err, ""):
+				return fmt.Errorf("endpoint %s exists: %w", e.ID, store.ErrConflict)
+			case c.d.IsForeignKey(err):
+				return store.NotFound("app", e.AppID) // deleted meanwhile
+			}
+			return err
+		}
+		return c.insertSecret(ctx, q, e.ID, sec, enc)
+	})
+}
+
+// insertSecret stores a sealed secret of an endpoint.
+func (c *Core) insertSecret(ctx context.Context, q Querier, endpointID string, sec *domain.EndpointSecret, enc []byte) error {
+	_, err := q.Exec(ctx, `INSERT INTO endpoint_secrets (`+SecretColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+		sec.ID, endpointID, enc, c.d.Time(sec.CreatedAt), c.d.NullTime(sec.ExpiresAt))
+	return err
+}
+
+// GetEndpoint implements store.Store.
+func (c *Core) GetEndpoint(ctx context.Context, appID, id string) (*domain.Endpoint, error) {
+	row := c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID)
+	return get(row, bind(c.d, scanEndpoint), "endpoint", id)
+}
+
+// GetListenerEndpoint implements store.Store.
+func (c *Core) GetListenerEndpoint(ctx context.Context, appID, name string) (*domain.Endpoint, error) {
+	url := domain.ListenerURL(name)
+	row := c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE app_id = $1 AND kind = $2 AND url = $3`,
+		appID, domain.KindListener, url)
+	return get(row, bind(c.d, scanEndpoint), "listener endpoint", url)
+}
+
+// ListEndpoints implements store.Store.
+func (c *Core) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*domain.Endpoint, string, error) {
+	return list(ctx, c.db, `SELECT `+EndpointColumns+` FROM endpoints WHERE app_id = $1`, []any{appID}, p,
+		bind(c.d, scanEndpoint), func(e *domain.Endpoint) string { return e.ID })
+}
+
+// UpdateEndpoint implements store.Store. It writes every mutable field (not the kind);
+// the failure streak is cleared when the endpoint is (re-)enabled, which also makes its
+// queued deliveries claimable again.
+func (c *Core) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
+	err := c.db.Write(ctx, false, func(q Querier) error {
+		n, err := q.Exec(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, state = $5,
+			disabled_reason = $6, max_concurrency = $7, rate_limit = $8, timeout_ms = $9, fifo = $10, metadata = $11,
+			failing_since = CASE WHEN $5 = 'enabled' AND state <> 'enabled' THEN NULL ELSE failing_since END, updated_at = $12,
+			source_id = $15
+			WHERE id = $13 AND app_id = $14`,
+			e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(e.Headers), e.State, e.DisabledReason,
+			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.Time(e.UpdatedAt), e.ID, e.AppID, e.SourceID)
+		if err == nil && n == 0 {
+			return store.NotFound("endpoint", e.ID)
+		}
+		return c.endpointConflict(e, err)
+	})
+	if err == nil {
+		c.changed(e.ID, e.State)
+	}
+	return err
+}
+
+// changed reports a committed change of an endpoint that is now in state.
+func (c *Core) changed(id, state string) {
+	c.events.EndpointsChanged(id)
+	if state == domain.EndpointEnabled {
+		c.events.WorkQueued() // resumed, or a limit raised: queued deliveries may be claimable
+	}
+}
+
+// DeleteEndpoint implements store.Store. Its deliveries and attempts go with it.
+func (c *Core) DeleteEndpoint(ctx context.Context, appID, id string) error {
+	err := c.db.Write(ctx, false, func(q Querier) error {
+		ok, err := exists(ctx, q, `SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $1 AND app_id = $2)`, id, appID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.NotFound("endpoint", id)
+		}
+		for _, stmt := range []string{
+			`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = $1)`,
+			`DELETE FROM deliveries WHERE endpoint_id = $1`,
+			`DELETE FROM endpoints WHERE id = $1`,
+		} {
+			if _, err := q.Exec(ctx, stmt, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		c.events.EndpointsChanged(id)
+	}
+	return err
+}
+
+// SetEndpointState implements store.Store.
+func (c *Core) SetEndpointState(ctx context.Context, id, state, reason string) error {
+	err := c.db.Write(ctx, false, func(q Querier) error {
+		n, err := q.Exec(ctx, `UPDATE endpoints SET state = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4`,
+			state, reason, c.d.Time(time.Now()), id)
+		if err == nil && n == 0 {
+			return store.NotFound("endpoint", id)
+		}
+		return err
+	})
+	if err == nil {
+		c.changed(id, state)
+	}
+	return err
+}
+
+// EndpointSecrets implements store.Store.
+func (c *Core) EndpointSecrets(ctx context.Context, endpointID string, now time.Time) ([]*domain.EndpointSecret, error) {
+	rows, err := c.db.Query(ctx, `SELECT `+SecretColumns+` FROM endpoint_secrets
+		WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC, id DESC`, endpointID, c.d.Time(now))
+	return Collect(rows, err, c.scanSecret)
+}
+
+// RotateEndpointSecret implements store.Store.
+func (c *Core) RotateEndpointSecret(ctx context.Context, sec *domain.EndpointSecret, oldExpiresAt time.Time) error {
+	enc, err := store.SealSecret(c.cipher, sec.Secret)
+	if err != nil {
+		return err
+	}
+	err = c.db.Write(ctx, false, func(q Querier) error {
+		ok, err := exists(ctx, q, `SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $1)`, sec.EndpointID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.NotFound("endpoint", sec.EndpointID)
+		}
+		if _, err := q.Exec(ctx, `UPDATE endpoint_secrets SET expires_at = $1 WHERE endpoint_id = $2 AND (expires_at IS NULL OR expires_at > $1)`,
+			c.d.Time(oldExpiresAt), sec.EndpointID); err != nil {
+			return err
+		}
+		return c.insertSecret(ctx, q, sec.EndpointID, sec, enc)
+	})
+	if err == nil {
+		c.events.EndpointsChanged(sec.EndpointID)
+	}
+	return err
+}

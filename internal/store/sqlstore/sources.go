@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+var _ store.SourceStore = (*Core)(nil)
+
+// sealSource encrypts a source's secrets and encodes its HMAC configuration.
+func (c *Core) sealSource(src *domain.Source) (secrets []byte, hmacJSON string, err error) {
+	if secrets, err = store.SealSecrets(c.cipher, src.Secrets); err != nil {
+		return nil, "", err
+	}
+	hmacJSON, err = store.EncodeHMACConfig(src.HMAC)
+	return secrets, hmacJSON, err
+}
+
+// CreateSource implements store.SourceStore.
+func (c *Core) CreateSource(ctx context.Context, src *domain.Source) error {
+	enc, hmacJSON, err := c.sealSource(src)
+	if err != nil {
+		return err
+	}
+	return c.db.Write(ctx, false, func(q Querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO sources (`+SourceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			src.ID, src.AppID, src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second),
+			c.d.Time(src.CreatedAt), c.d.Time(src.UpdatedAt))
+		switch {
+		case c.d.IsForeignKey(err):
+			return store.NotFound("app", src.AppID)
+		case c.d.IsUnique(err, ""):
+			return fmt.Errorf("source %s exists: %w", src.ID, store.ErrConflict)
+		}
+		return err
+	})
+}
+
+// GetSource implements store.SourceStore.
+func (c *Core) GetSource(ctx context.Context, appID, id string) (*domain.Source, error) {
+	row := c.db.QueryRow(ctx, `SELECT `+SourceColumns+` FROM sources WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID)
+	return get(row, c.scanSource, "source", id)
+}
+
+// ListSources implements store.SourceStore.
+func (c *Core) ListSources(ctx context.Context, appID string, p store.Page) ([]*domain.Source, string, error) {
+	return list(ctx, c.db, `SELECT `+SourceColumns+` FROM sources WHERE app_id = $1`, []any{appID}, p,
+		c.scanSource, func(s *domain.Source) string { return s.ID })
+}
+
+// UpdateSource implements store.SourceStore.
+func (c *Core) UpdateSource(ctx context.Context, src *domain.Source) error {
+	enc, hmacJSON, err := c.sealSource(src)
+	if err != nil {
+		return err
+	}
+	return c.db.Write(ctx, false, func(q Querier) error {
+		n, err := q.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, secrets = $3, hmac_config = $4, max_body_bytes = $5,
+			dedupe_seconds = $6, updated_at = $7 WHERE id = $8 AND app_id = $9`,
+			src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second), c.d.Time(src.UpdatedAt), src.ID, src.AppID)
+		if err == nil && n == 0 {
+			return store.NotFound("source", src.ID)
+		}
+		return err
+	})
+}
+
+// DeleteSource implements store.SourceStore. Messages that arrived through it stay.
+func (c *Core) DeleteSource(ctx context.Context, appID, id string) error {
+	return c.db.Write(ctx, false, func(q Querier) error {
+		if _, err := q.Exec(ctx, `DELETE FROM source_rejections WHERE source_id = $1 AND app_id = $2`, id, appID); err != nil {
+			return err
+		}
+		n, err := q.Exec(ctx, `DELETE FROM sources WHERE id = $1 AND app_id = $2`, id, appID)
+		if err == nil && n == 0 {
+			return store.NotFound("source", id)
+		}
+		return err
+	})
+}
+
+// RecordRejection implements store.SourceStore. Rejections are bookkeeping: a crash may
+// lose the last ones.
+func (c *Core) RecordRejection(ctx context.Context, r *domain.Rejection) error {
+	return c.db.Write(ctx, true, func(q Querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO source_rejections (`+RejectionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			r.ID, r.SourceID, r.AppID, c.d.Time(r.ReceivedAt), r.Status, r.Code, r.Message, r.RemoteAddr, JSON(r.Headers), r.Body)
+		if c.d.IsForeignKey(err) {
+			return store.NotFound("source", r.SourceID)
+		}
+		return err
+	})
+}
+
+// ListRejections implements store.SourceStore.
+func (c *Core) ListRejections(ctx context.Context, appID, sourceID string, p store.Page) ([]*domain.Rejection, string, error) {
+	return list(ctx, c.db, `SELECT `+RejectionColumns+` FROM source_rejections WHERE source_id = $1 AND app_id = $2`, []any{sourceID, appID}, p,
+		bind(c.d, scanRejection), func(r *domain.Rejection) string { return r.ID })
+}

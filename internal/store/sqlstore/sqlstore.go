@@ -1,0 +1,38 @@
+// Package sqlstore is the relational core that herald's SQL backends (sqlite, postgres)
+// share: the statements, row scanners and keyset pagination behind every store.Store
+// method whose logic does not depend on the database, written once against a small
+// Dialect and a DB that each backend supplies.
+//
+// Statements use numbered parameters ($1, $2, ...), which PostgreSQL and SQLite both
+// understand, so one text serves both. What remains backend-specific is what plays to a
+// database's strengths: publishing, claiming and completing deliveries, and purging.
+package sqlstore
+
+import (
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// Events is told, after the commit, what a write changed that others may act on.
+type Events interface {
+	// EndpointsChanged reports endpoints whose configuration, state or secrets changed
+	// (or that were deleted).
+	EndpointsChanged(ids ...string)
+	// WorkQueued reports deliveries that became claimable now (a retry, a replay, a
+	// resumed endpoint).
+	WorkQueued()
+}
+
+// Core implements the store.Store and store.SourceStore methods that every SQL backend
+// shares; a backend embeds it and adds publishing, claiming and its own lifecycle.
+type Core struct {
+	db     DB
+	d      Dialect
+	cipher store.Cipher
+	events Events
+}
+
+// New returns the core of a backend that reads and writes through db, speaks dialect d,
+// seals secrets with cipher, and reports committed changes to events.
+func New(db DB, d Dialect, cipher store.Cipher, events Events) *Core {
+	return &Core{db: db, d: d, cipher: cipher, events: events}
+}
