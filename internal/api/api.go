@@ -184,6 +184,7 @@ func (s *server) routes() []route {
 		{pattern: "GET /v1/api-keys", access: adminOnly, handle: s.listAdminKeys},
 		{pattern: "DELETE /v1/api-keys/{key_id}", access: adminOnly, handle: s.deleteAdminKey},
 
+		{pattern: "POST /v1/filters/test", access: appAccess, handle: s.testFilter},
 		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, handle: s.createEndpoint},
 		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, handle: s.listEndpoints},
 		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, handle: s.getEndpoint},
