@@ -78,7 +78,8 @@ type request struct {
 	msgHeaders map[string]string // the message's: a source's forwarded provider headers and content type
 	signer     *webhook.Standard
 	timeout    time.Duration
-	relay      bool // a listener endpoint: sent over its live connection, not HTTP
+	relay      bool            // a listener endpoint: sent over its live connection, not HTTP
+	schedule   []time.Duration // the endpoint's retry schedule; nil: the server's
 }
 
 // response is what came back (or the error instead).

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/heraldhq/herald/client"
@@ -88,6 +90,67 @@ func TestPayloadFiltersEndToEnd(t *testing.T) {
 		slices.Sort(ids)
 		if fmt.Sprint(ids) != fmt.Sprint(want[name]) {
 			t.Errorf("%s received %v, want %v", name, ids, want[name])
+		}
+	}
+}
+
+// TestRetryControlEndToEnd checks an endpoint's own retry schedule and the receiver's
+// webhook-delivery answers: abort ends a delivery at once, disable also disables the
+// endpoint.
+func TestRetryControlEndToEnd(t *testing.T) {
+	c, _ := testServer(t, nil) // the server's schedule: three retries
+	ctx := context.Background()
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "Retry"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := func(directive string) func(int, http.ResponseWriter) {
+		return func(_ int, w http.ResponseWriter) {
+			if directive != "" {
+				w.Header().Set("Webhook-Delivery", directive)
+			}
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}
+	cases := []struct {
+		name         string
+		hook         *hook
+		schedule     []string
+		wantAttempts int
+		wantState    string
+		wantError    string
+	}{
+		{"own schedule", newHook(t, failing("")), []string{"1s"}, 2, client.EndpointEnabled, "HTTP 500"},
+		{"abort", newHook(t, failing("abort")), nil, 1, client.EndpointEnabled, "webhook-delivery: abort"},
+		{"disable", newHook(t, failing("disable")), nil, 1, client.EndpointDisabled, "webhook-delivery: disable"},
+	}
+	for i, tc := range cases {
+		typ := fmt.Sprintf("case.c%d", i) // one endpoint per message
+		ep, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: tc.hook.srv.URL, RetrySchedule: tc.schedule, EventTypes: []string{typ}})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if _, _, _, err := c.Publish(ctx, app.ID, client.MessageInput{Type: typ, Payload: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		var d *client.Delivery
+		waitFor(t, tc.name+": the delivery to fail", func() bool {
+			ds, _, err := c.ListDeliveries(ctx, app.ID, client.ListDeliveriesParams{EndpointID: ep.ID})
+			if err != nil || len(ds) == 0 {
+				return false
+			}
+			d = ds[0]
+			return d.Status == client.DeliveryFailed
+		})
+		if d.Attempts != tc.wantAttempts || !strings.Contains(d.LastError, tc.wantError) {
+			t.Errorf("%s: %d attempts, last error %q; want %d and %q", tc.name, d.Attempts, d.LastError, tc.wantAttempts, tc.wantError)
+		}
+		got, err := c.GetEndpoint(ctx, app.ID, ep.ID)
+		if err != nil || got.State != tc.wantState {
+			t.Errorf("%s: endpoint %+v, %v; want state %s", tc.name, got, err, tc.wantState)
+		}
+		if n := len(tc.hook.requests()); n != tc.wantAttempts {
+			t.Errorf("%s: the receiver saw %d requests, want %d", tc.name, n, tc.wantAttempts)
 		}
 	}
 }
