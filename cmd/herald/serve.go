@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/outbound"
 	"github.com/heraldhq/herald/internal/server"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -25,7 +27,7 @@ func serveEnv() map[string]string {
 		"workers": "HERALD_WORKERS", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
-		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID",
+		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID", "egress-proxy": "HERALD_EGRESS_PROXY",
 	}
 }
 
@@ -35,6 +37,7 @@ func newServeCmd() *cobra.Command {
 		addr, dataDir, database  string
 		logLevel, logFormat      string
 		allow                    []string
+		egressProxy              string
 		workers, epConcurrency   int
 		timeout, shutdownTimeout time.Duration
 		retrySchedule            string
@@ -92,8 +95,18 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 			if err != nil {
 				return usageError{err: fmt.Errorf("--allow-network: %w", err), cmd: cmd}
 			}
+			if egressProxy == "" {
+				egressProxy = os.Getenv("HTTPS_PROXY")
+			}
+			var proxyURL *url.URL
+			if egressProxy != "" {
+				if proxyURL, err = outbound.ParseProxy(egressProxy); err != nil {
+					return usageError{err: fmt.Errorf("--egress-proxy: %w", err), cmd: cmd}
+				}
+			}
 			cfg := server.Config{
-				Addr: addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
+				EgressProxy: proxyURL,
+				Addr:        addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
 				Workers: workers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
 				ShutdownTimeout: shutdownTimeout, NodeID: nodeID,
@@ -137,6 +150,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&logLevel, "log-level", "info", help("log-level", "log level: debug, info, warn or error"))
 	f.StringVar(&logFormat, "log-format", "text", help("log-format", "log format: text or json"))
 	f.StringArrayVar(&allow, "allow-network", nil, help("allow-network", "CIDR or address the SSRF guard lets through (repeatable, or comma-separated)"))
+	f.StringVar(&egressProxy, "egress-proxy", "", help("egress-proxy", "send webhooks through this HTTP CONNECT proxy, http://[user:pass@]host:port, so receivers see its fixed IP; the SSRF guard still checks each destination (default: $HTTPS_PROXY)"))
 	f.IntVar(&workers, "workers", 512, help("workers", "most webhook requests in flight at once"))
 	f.IntVar(&epConcurrency, "endpoint-concurrency", 64, help("endpoint-concurrency", "most requests in flight to one endpoint without its own max_concurrency"))
 	f.DurationVar(&timeout, "timeout", 15*time.Second, help("timeout", "request timeout for endpoints without their own"))

@@ -4,9 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/heraldhq/herald/client"
@@ -152,5 +157,52 @@ func TestRetryControlEndToEnd(t *testing.T) {
 		if n := len(tc.hook.requests()); n != tc.wantAttempts {
 			t.Errorf("%s: the receiver saw %d requests, want %d", tc.name, n, tc.wantAttempts)
 		}
+	}
+}
+
+// TestEgressProxyEndToEnd sends webhooks through an HTTP CONNECT proxy given as
+// Config.EgressProxy: they arrive, and the proxy is asked for the checked address.
+func TestEgressProxyEndToEnd(t *testing.T) {
+	var mu sync.Mutex
+	var targets []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		targets = append(targets, r.Host)
+		mu.Unlock()
+		up, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() { io.Copy(up, buf); up.Close() }()
+		io.Copy(conn, up)
+		conn.Close()
+	}))
+	defer proxy.Close()
+	proxyURL, _ := url.Parse(proxy.URL)
+	c, _ := testServer(t, func(cfg *Config) { cfg.EgressProxy = proxyURL })
+	ctx := context.Background()
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "Proxied"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHook(t, nil)
+	if _, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: h.srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := c.Publish(ctx, app.ID, client.MessageInput{Type: "x.y", Payload: json.RawMessage(`{"via":"proxy"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the webhook through the proxy", func() bool { return len(h.requests()) == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(targets) != 1 || targets[0] != h.srv.Listener.Addr().String() {
+		t.Errorf("the proxy was asked for %q, want [%s]", targets, h.srv.Listener.Addr())
 	}
 }
