@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/transform"
 )
 
 // openapiYAML is the OpenAPI 3 description of the API, served at /openapi.yaml.
@@ -75,6 +76,7 @@ type server struct {
 
 	sources  store.SourceStore
 	listener Listener
+	sandbox  *transform.Sandbox // POST /v1/transformations/test
 }
 
 // New returns the API handler: it serves /v1/... and /openapi.yaml, and answers
@@ -133,6 +135,7 @@ func newServer(cfg Config) (*server, error) {
 		s.now = time.Now
 	}
 	s.keys = newKeyCache(keyCacheTTL, keyCacheSize, s.now)
+	s.sandbox = s.newSandbox()
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 	}
@@ -185,6 +188,7 @@ func (s *server) routes() []route {
 		{pattern: "DELETE /v1/api-keys/{key_id}", access: adminOnly, handle: s.deleteAdminKey},
 
 		{pattern: "POST /v1/filters/test", access: appAccess, handle: s.testFilter},
+		{pattern: "POST /v1/transformations/test", access: appAccess, handle: s.testTransformation},
 		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, handle: s.createEndpoint},
 		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, handle: s.listEndpoints},
 		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, handle: s.getEndpoint},

@@ -169,6 +169,32 @@ func TestHappyPaths(t *testing.T) {
 			}},
 		{name: "test an invalid filter", method: "POST", path: "/v1/filters/test", key: "admin", status: 400,
 			body: `{"filter":{"payload":{"a":{"$in":5}}},"message":{"type":"x"}}`},
+		{name: "test a transformation", method: "POST", path: "/v1/transformations/test", key: "keyA", status: 200,
+			body: `{"script":"function handler(w) { w.method = 'PUT'; w.headers['X-Amount'] = String(w.payload.amount); w.payload = {text: w.eventType + ' ' + w.payload.amount}; return w }",
+				"webhook":{"event_type":"invoice.paid","url":"https://hooks.example.com/x","payload":{"amount":4200}}}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "cancel", false)
+				wantValue(t, got, "method", "PUT")
+				wantValue(t, got, "url", "https://hooks.example.com/x")
+				wantValue(t, got, "headers", map[string]any{"X-Amount": "4200"})
+				wantValue(t, got, "payload", map[string]any{"text": "invoice.paid 4200"})
+			}},
+		{name: "a transformation that cancels", method: "POST", path: "/v1/transformations/test", key: "keyA", status: 200,
+			body: `{"script":"function handler(w) { w.cancel = true; return w }","webhook":{"event_type":"x","url":"https://hooks.example.com/x","payload":{}}}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantFields(t, got, "cancel")
+				wantValue(t, got, "cancel", true)
+			}},
+		{name: "a transformation that throws", method: "POST", path: "/v1/transformations/test", key: "keyA", status: 400,
+			body: `{"script":"function handler(w) {\n  throw new Error('no ' + w.eventType)\n}","webhook":{"event_type":"x","url":"https://hooks.example.com/x","payload":{}}}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				e, _ := got["error"].(map[string]any)
+				if msg, _ := e["message"].(string); !strings.Contains(msg, "line 2") || !strings.Contains(msg, "Error: no x") {
+					t.Errorf("message %q does not give the line and the JavaScript error", msg)
+				}
+			}},
+		{name: "a transformation to a private address", method: "POST", path: "/v1/transformations/test", key: "keyA", status: 400,
+			body: `{"script":"function handler(w) { w.url = 'http://169.254.169.254/latest'; return w }","webhook":{"event_type":"x","url":"https://hooks.example.com/x","payload":{}}}`},
 		{name: "remove the filter", method: "PATCH", path: "/v1/apps/acme/endpoints/{EF}", key: "keyA", status: 200, changed: 1, wakes: 1,
 			body: `{"filter":{},"retry_schedule":[]}`,
 			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
