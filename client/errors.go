@@ -30,6 +30,9 @@ const (
 	CodeUnavailable          = "unavailable"            // the server is shutting down
 	CodeNotImplemented       = "not_implemented"        // the server does not support sources or listeners
 	CodeUpgradeRequired      = "upgrade_required"       // GET /v1/listen without a WebSocket handshake
+	CodeCSRFFailed           = "csrf_failed"            // a session cookie's POST, PATCH, PUT or DELETE without its X-CSRF-Token
+	CodeInvalidToken         = "invalid_token"          // a portal link that expired, was used or was revoked
+	CodeRateLimited          = "rate_limited"           // too many sign-in attempts; see Retry-After
 )
 
 // Error is an answer other than 2xx, as the API describes it.

@@ -77,7 +77,7 @@ func TestTypesMatchDocument(t *testing.T) {
 		client.CodeInvalidQuery, client.CodeURLNotAllowed, client.CodeUnauthorized, client.CodeForbidden,
 		client.CodeNotFound, client.CodeMethodNotAllowed, client.CodeConflict, client.CodePayloadTooLarge,
 		client.CodeUnsupportedMediaType, client.CodeInternal, client.CodeUnavailable, client.CodeNotImplemented,
-		client.CodeUpgradeRequired}
+		client.CodeUpgradeRequired, client.CodeCSRFFailed, client.CodeInvalidToken, client.CodeRateLimited}
 	encodings := []string{"", client.HMACHex, client.HMACBase64}
 	algorithms := []string{"", client.HMACSHA256, client.HMACSHA1, client.HMACSHA512}
 	enums := map[string][]string{

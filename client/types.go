@@ -90,7 +90,7 @@ type EndpointInput struct {
 	Filter         json.RawMessage   `json:"filter,omitempty"`         // a payload filter; nil for none
 	RetrySchedule  []string          `json:"retry_schedule,omitempty"` // durations such as "5s", "1m"; nil: the server's
 	Metadata       map[string]string `json:"metadata,omitempty"`
-	Secret         string            `json:"secret,omitempty"` // a whsec_ secret to use instead of a generated one
+	Secret         string            `json:"secret,omitempty"` // a whsec_ secret or whsk_ signing key to use instead of a generated whsec_
 }
 
 // EndpointUpdate is the body of UpdateEndpoint; nil fields are left unchanged, and a
@@ -113,14 +113,14 @@ type EndpointUpdate struct {
 // EndpointSecret is one key an endpoint's deliveries are signed with.
 type EndpointSecret struct {
 	ID        string     `json:"id"`
-	Secret    string     `json:"secret"` // "whsec_..."
+	Secret    string     `json:"secret"` // "whsec_..." or "whsk_..."
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"` // set on old keys during a rotation
 }
 
 // RotateSecretInput is the body of RotateEndpointSecret; zero fields take the server's defaults.
 type RotateSecretInput struct {
-	Secret             string `json:"secret,omitempty"`               // the new whsec_ secret; generated if empty
+	Secret             string `json:"secret,omitempty"`               // the new whsec_ secret or whsk_ key; a whsec_ is generated if empty
 	GracePeriodSeconds *int   `json:"grace_period_seconds,omitempty"` // how long the old keys keep signing; nil means 24 hours
 }
 

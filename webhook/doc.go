@@ -8,14 +8,27 @@
 // Shopify and Slack, and any other HMAC scheme through NewHMAC. Every verifier
 // implements Verifier and returns the sender's delivery id, the receiver's idempotency key.
 //
-// Receivers usually need only NewHandler:
+// Receivers usually need only NewHandler, which routes on the type the verifier
+// reports and never rejects an authentic body for its shape:
 //
-//	verifier, err := webhook.NewOpenAI(os.Getenv("OPENAI_WEBHOOK_SECRET"))
+//	verifier, err := webhook.NewShopify(os.Getenv("SHOPIFY_CLIENT_SECRET"))
 //	...
 //	h := webhook.NewHandler(verifier).
-//		On(webhook.EventResponseCompleted, onCompleted).
-//		On("batch.*", onBatch)
+//		On("orders/create", onOrder).
+//		On("*", onAnythingElse)
 //	http.Handle("POST /webhooks", h)
+//
+// Package webhook/openai adds OpenAI's event catalogue and typed events, and package
+// webhook/webhooktest sample events, signed requests and a recording test server.
+//
+// # Stability
+//
+// This module follows semantic versioning and, from v1.0.0, keeps the Go 1
+// compatibility promise for its exported API: names are not removed or changed and
+// behaviour documented here does not change within v1; new providers, options and
+// methods may be added. The module requires only the standard library and the Go
+// version in its go.mod; scripts/test in herald's repository fails on any change to
+// the recorded API (webhook/testdata/api).
 //
 // # Mistakes this package avoids, and your own code should too
 //

@@ -17,12 +17,11 @@ var (
 	ErrTimestampTooOld = errors.New("timestamp too old")
 	// ErrTimestampTooNew means the signed timestamp is further in the future than the tolerance.
 	ErrTimestampTooNew = errors.New("timestamp too new")
-	// ErrInvalidSecret means a secret could not be parsed or cannot do what was asked of it.
-	ErrInvalidSecret = errors.New("invalid secret")
 	// ErrBodyTooLarge means a request body exceeded the configured limit.
 	ErrBodyTooLarge = errors.New("body too large")
-	// ErrInvalidConfig means a verifier was constructed with an unknown provider name,
-	// an option it does not support, or an invalid HMACConfig.
+	// ErrInvalidConfig is the one kind of configuration mistake: a secret that does not
+	// parse or is of the wrong kind for the provider, an option the provider does not
+	// use, an unknown provider name, an invalid HMACConfig, or signing with public keys only.
 	ErrInvalidConfig = errors.New("invalid configuration")
 )
 
@@ -42,8 +41,8 @@ func ErrorCode(err error) string {
 		return "timestamp_too_old"
 	case errors.Is(err, ErrTimestampTooNew):
 		return "timestamp_too_new"
-	case errors.Is(err, ErrInvalidSecret):
-		return "invalid_secret"
+	case errors.Is(err, ErrInvalidConfig):
+		return "invalid_config"
 	case errors.Is(err, ErrBodyTooLarge):
 		return "body_too_large"
 	}
@@ -56,4 +55,9 @@ func missingHeader(name string) error {
 
 func malformedHeader(name, why string) error {
 	return fmt.Errorf("%w %s: %s", ErrMalformedHeader, name, why)
+}
+
+// configError returns an error wrapping ErrInvalidConfig, prefixed with what was being configured.
+func configError(what, format string, args ...any) error {
+	return fmt.Errorf("%s: %w: %s", what, ErrInvalidConfig, fmt.Sprintf(format, args...))
 }

@@ -16,16 +16,17 @@ type GitHub struct {
 var _ Provider = (*GitHub)(nil)
 
 // NewGitHub returns a GitHub verifier for a webhook secret. Use WithSecrets to accept more
-// secrets during rotation; Sign uses secret.
+// secrets during rotation; Sign uses secret. GitHub signs no timestamp, so WithTolerance
+// and WithClock are refused.
 func NewGitHub(secret string, opts ...Option) (*GitHub, error) {
-	h, err := NewHMAC(HMACConfig{
+	h, err := newHMAC(HMACConfig{
 		Name:       "github",
 		Secret:     secret,
 		Header:     "X-Hub-Signature-256",
 		Prefix:     "sha256=",
 		IDHeader:   "X-GitHub-Delivery",
 		TypeHeader: "X-GitHub-Event",
-	}, opts...)
+	}, optSecrets, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func TestGitHubRejects(t *testing.T) {
 		{"tampered body", "Hello, World?", githubHeader(v.sig, id, "push"), ErrNoMatchingSignature},
 		{"re-serialised body", "Hello, World!\n", githubHeader(v.sig, id, "push"), ErrNoMatchingSignature},
 	})
-	if _, err := NewGitHub(""); !errors.Is(err, ErrInvalidSecret) {
+	if _, err := NewGitHub(""); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("empty secret: err = %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,22 @@ import (
 	"sync"
 )
 
+// Event is one verified delivery, as a Handler passes it to an EventFunc.
+type Event struct {
+	Delivery             // the id, type and timestamp the verifier returned
+	Header   http.Header // the request headers
+	Body     []byte      // the raw body, exactly the bytes that were verified
+	Data     any         // what the WithDecoder function returned for the body; nil without one
+}
+
+// Decode unmarshals the JSON body into v, for typed access to any sender's events.
+func (e *Event) Decode(v any) error {
+	if err := json.Unmarshal(e.Body, v); err != nil {
+		return fmt.Errorf("decode %s event %s: %w", e.Type, e.ID, err)
+	}
+	return nil
+}
+
 // EventFunc handles one verified event. Returning an error makes the Handler answer 500,
 // so the sender retries the delivery later.
 type EventFunc func(ctx context.Context, e *Event) error
@@ -22,16 +37,20 @@ type EventFunc func(ctx context.Context, e *Event) error
 const DefaultMaxBodyBytes = 1 << 20
 
 // Handler is an http.Handler for webhook receivers: it reads the body (size-limited),
-// verifies it, drops duplicates, and dispatches the typed event to the function registered
-// for its type. Register functions before serving; a Handler is safe for concurrent use.
+// verifies it, drops duplicates, and dispatches the event to the function registered
+// for the type the verifier reported. It never rejects an authentic body for its shape:
+// JSON of any form, a form-encoded body or plain text reach the functions as they are,
+// unless WithDecoder asks for parsing. Register functions before serving; a Handler is
+// safe for concurrent use.
 //
 // Responses: 200 for a handled, unhandled or duplicate event; 400 for a missing or malformed
-// header or body; 401 for a bad signature or a timestamp outside the tolerance; 405 for a
+// header (or a body the WithDecoder function refuses); 401 for a bad signature or a timestamp outside the tolerance; 405 for a
 // method other than POST; 409 while the same delivery is being handled by another request;
 // 413 for a body over the limit; 500 when an EventFunc fails. Every error body is JSON:
 // {"error":{"code":"invalid_signature","message":"..."}}.
 type Handler struct {
 	verifier Verifier
+	decode   func(*Event) (any, error)
 	maxBody  int64
 	dedupe   DedupeStore
 	log      *slog.Logger
@@ -55,6 +74,14 @@ func WithMaxBodyBytes(n int64) HandlerOption { return func(h *Handler) { h.maxBo
 
 // WithDedupeStore replaces the in-memory dedupe store; nil turns deduplication off.
 func WithDedupeStore(s DedupeStore) HandlerOption { return func(h *Handler) { h.dedupe = s } }
+
+// WithDecoder makes the Handler decode every verified body with decode before
+// deduplication and dispatch; the result is Event.Data. A body decode refuses is
+// answered 400 invalid_body and reaches no function. Package webhook/openai's Events
+// option uses it for typed OpenAI events.
+func WithDecoder(decode func(*Event) (any, error)) HandlerOption {
+	return func(h *Handler) { h.decode = decode }
+}
 
 // WithLogger sets the logger for handler failures (default slog.Default()).
 func WithLogger(l *slog.Logger) HandlerOption { return func(h *Handler) { h.log = l } }
@@ -161,16 +188,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, verifyStatus(err), ErrorCode(err), err.Error())
 		return
 	}
-	e, err := newEvent(d, body, r.Header)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_body", err.Error())
-		return
+	e := &Event{Delivery: d, Header: r.Header, Body: body}
+	if h.decode != nil {
+		if e.Data, err = h.decode(e); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_body", err.Error())
+			return
+		}
 	}
 	ctx := r.Context()
 	key := d.ID
-	if key == "" {
-		key = e.ID
-	}
 	if h.dedupe != nil && key != "" {
 		state, err := h.dedupe.Claim(ctx, key)
 		switch {
@@ -219,27 +245,6 @@ func (h *Handler) dispatch(ctx context.Context, e *Event) (err error) {
 	return fn(ctx, e)
 }
 
-// newEvent builds the Event handed to EventFuncs: the parsed envelope for JSON bodies,
-// labelled with what the verifier said about the delivery.
-func newEvent(d Delivery, body []byte, header http.Header) (*Event, error) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	var e *Event
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var err error
-		if e, err = ParseEvent(body); err != nil {
-			return nil, err
-		}
-	} else {
-		e = &Event{Body: body}
-	}
-	if d.Type != "" {
-		e.Type = d.Type
-	}
-	e.Delivery = d
-	e.Header = header
-	return e, nil
-}
-
 func readBody(r io.Reader, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
@@ -260,7 +265,7 @@ func verifyStatus(err error) int {
 	switch {
 	case errors.Is(err, ErrMissingHeader), errors.Is(err, ErrMalformedHeader):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrInvalidSecret):
+	case errors.Is(err, ErrInvalidConfig):
 		return http.StatusInternalServerError
 	}
 	return http.StatusUnauthorized

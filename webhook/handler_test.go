@@ -80,14 +80,14 @@ func eventBody(typ, id string) []byte {
 }
 
 func TestHandlerDispatch(t *testing.T) {
-	secret := NewHMACSecret().String()
+	secret := NewHMACSecret().Reveal()
 	wh, err := NewOpenAI(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorded{}
 	h := NewHandler(wh).
-		On(EventResponseCompleted, rec.fn("exact")).
+		On("response.completed", rec.fn("exact")).
 		On("response.*", rec.fn("response.*")).
 		On("fine_tuning.*", rec.fn("fine_tuning.*")).
 		On("fine_tuning.job.*", rec.fn("fine_tuning.job.*")).
@@ -116,7 +116,7 @@ func TestHandlerDispatch(t *testing.T) {
 		if route != c.route {
 			t.Errorf("%s routed to %q, want %q", c.typ, route, c.route)
 		}
-		if e.Type != c.typ || e.ID != "evt_"+c.typ || e.Delivery.ID != hdr.Get(HeaderID) || !bytes.Equal(e.Body, body) {
+		if e.Type != c.typ || e.ID != hdr.Get(HeaderID) || e.Timestamp.IsZero() || e.Data != nil || !bytes.Equal(e.Body, body) {
 			t.Errorf("%s: event = %+v", c.typ, e)
 		}
 		if e.Header.Get(HeaderSignature) == "" {
@@ -126,13 +126,14 @@ func TestHandlerDispatch(t *testing.T) {
 	rec.mu.Lock()
 	first := rec.events[0]
 	rec.mu.Unlock()
-	if data, ok := first.Data.(*ResponseEventData); !ok || data.ID != "resp_123" {
-		t.Errorf("response.completed data = %#v, want *ResponseEventData{ID: resp_123}", first.Data)
+	var data struct{ Data struct{ ID string } }
+	if err := first.Decode(&data); err != nil || data.Data.ID != "resp_123" {
+		t.Errorf("Decode = %+v, %v; want data.id resp_123", data, err)
 	}
 }
 
 func TestHandlerUnhandledEventIsAcknowledged(t *testing.T) {
-	wh, _ := NewOpenAI(NewHMACSecret().String())
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
 	rec := &recorded{}
 	srv := httptest.NewServer(NewHandler(wh).On("batch.*", rec.fn("batch")))
 	defer srv.Close()
@@ -147,7 +148,7 @@ func TestHandlerUnhandledEventIsAcknowledged(t *testing.T) {
 }
 
 func TestHandlerDedupeAndRetry(t *testing.T) {
-	wh, _ := NewOpenAI(NewHMACSecret().String())
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
 	var calls atomic.Int32
 	failFirst := true
 	srv := httptest.NewServer(NewHandler(wh).On("*", func(ctx context.Context, e *Event) error {
@@ -183,7 +184,7 @@ func TestHandlerDedupeAndRetry(t *testing.T) {
 }
 
 func TestHandlerBusyAndPanic(t *testing.T) {
-	wh, _ := NewOpenAI(NewHMACSecret().String())
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
 	entered, release := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(NewHandler(wh).
 		On("response.completed", func(ctx context.Context, e *Event) error {
@@ -224,7 +225,7 @@ func TestHandlerBusyAndPanic(t *testing.T) {
 }
 
 func TestHandlerRejects(t *testing.T) {
-	secret := NewHMACSecret().String()
+	secret := NewHMACSecret().Reveal()
 	now := time.Now()
 	wh, _ := NewOpenAI(secret)
 	rec := &recorded{}
@@ -239,12 +240,10 @@ func TestHandlerRejects(t *testing.T) {
 	}
 	stale, _ := wh.Sign(Delivery{ID: "msg_1", Timestamp: now.Add(-6 * time.Minute)}, body)
 	future, _ := wh.Sign(Delivery{ID: "msg_1", Timestamp: now.Add(6 * time.Minute)}, body)
-	otherKey, _ := NewOpenAI(NewHMACSecret().String())
+	otherKey, _ := NewOpenAI(NewHMACSecret().Reveal())
 	forged, _ := otherKey.Sign(Delivery{ID: "msg_1"}, body)
 	big := append(eventBody("response.completed", "evt_big"), bytes.Repeat([]byte(" "), 2048)...)
 	bigHdr, _ := wh.Sign(Delivery{ID: "msg_big"}, big)
-	notJSON := []byte(`{"object":"event",`)
-	notJSONHdr, _ := wh.Sign(Delivery{ID: "msg_nj"}, notJSON)
 
 	cases := []struct {
 		name   string
@@ -261,7 +260,6 @@ func TestHandlerRejects(t *testing.T) {
 		{"stale timestamp", body, stale, 401, "timestamp_too_old"},
 		{"future timestamp", body, future, 401, "timestamp_too_new"},
 		{"body too large", big, bigHdr, 413, "body_too_large"},
-		{"signed but not JSON", notJSON, notJSONHdr, 400, "invalid_body"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -285,7 +283,7 @@ func TestHandlerRejects(t *testing.T) {
 }
 
 func TestHandlerPatternsPanic(t *testing.T) {
-	wh, _ := NewOpenAI(NewHMACSecret().String())
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
 	for _, p := range []string{"", "response*", "*.completed", "a.*.b"} {
 		func() {
 			defer func() {
@@ -334,5 +332,46 @@ func TestMemoryDedupe(t *testing.T) {
 	}
 	if n := m.Len(); n != 4 {
 		t.Errorf("after churn Len = %d, want 4", n)
+	}
+}
+
+// TestHandlerAnyAuthenticBody checks that the Handler routes every authentic body on the
+// verifier's labels, whatever its shape, and that only a WithDecoder function can refuse one.
+func TestHandlerAnyAuthenticBody(t *testing.T) {
+	wh, _ := NewOpenAI(NewHMACSecret().Reveal())
+	bodies := map[string]string{
+		"text":            "hello",
+		"array":           "[1,2]",
+		"truncated JSON":  `{"object":"event",`,
+		"numeric id":      `{"id":820982911946154508,"created_at":"2026-11-26T12:00:00-05:00","type":"orders/create"}`,
+		"wrong-type data": `{"type":"response.completed","data":"resp_1"}`,
+		"empty":           "",
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			rec := &recorded{}
+			srv := httptest.NewServer(NewHandler(wh).On("*", rec.fn("all")))
+			defer srv.Close()
+			hdr, err := wh.Sign(Delivery{ID: "msg_any"}, []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status, code := post(t, srv.URL, []byte(body), hdr); status != http.StatusOK {
+				t.Fatalf("status %d %s, want 200", status, code)
+			}
+			if _, e := rec.last(); e == nil || string(e.Body) != body || e.ID != "msg_any" {
+				t.Fatalf("event = %+v, want the body and delivery id", e)
+			}
+
+			refuse := NewHandler(wh, WithDecoder(func(e *Event) (any, error) { return nil, errors.New("not for me") }))
+			srv2 := httptest.NewServer(refuse.On("*", rec.fn("refused")))
+			defer srv2.Close()
+			if status, code := post(t, srv2.URL, []byte(body), hdr); status != http.StatusBadRequest || code != "invalid_body" {
+				t.Errorf("with a refusing decoder: %d %s, want 400 invalid_body", status, code)
+			}
+			if rec.count() != 1 {
+				t.Errorf("a refused body reached the handler")
+			}
+		})
 	}
 }

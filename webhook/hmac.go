@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
 )
 
 // HMACConfig describes a generic HMAC signature scheme for NewHMAC: a header carrying
@@ -102,19 +104,27 @@ type templatePart struct {
 
 // NewHMAC returns a verifier and signer for the scheme cfg describes. Options apply as
 // for the other providers: WithTolerance and WithClock for the timestamp check, WithSecrets
-// for rotation (Sign uses cfg.Secret). A configuration error wraps ErrInvalidConfig, or
-// ErrInvalidSecret for a missing secret.
+// for rotation (Sign uses cfg.Secret); WithTolerance and WithClock only with a
+// TimestampHeader. Every configuration error wraps ErrInvalidConfig.
 func NewHMAC(cfg HMACConfig, opts ...Option) (*HMAC, error) {
 	if cfg.Name == "" {
 		cfg.Name = "hmac"
 	}
-	h := &HMAC{name: cfg.Name, cfg: newConfig(opts), prefix: cfg.Prefix}
-	if err := rejectHeaderNames(cfg.Name, &h.cfg); err != nil {
+	allowed := optSecrets
+	if cfg.TimestampHeader != "" {
+		allowed |= optTolerance | optClock
+	}
+	return newHMAC(cfg, allowed, opts)
+}
+
+// newHMAC is NewHMAC with the options a provider built on it accepts.
+func newHMAC(cfg HMACConfig, allowed optionSet, opts []Option) (*HMAC, error) {
+	c, err := newConfigFor(cfg.Name, allowed, opts)
+	if err != nil {
 		return nil, err
 	}
-	invalid := func(format string, args ...any) error {
-		return fmt.Errorf("%s: %w: %s", cfg.Name, ErrInvalidConfig, fmt.Sprintf(format, args...))
-	}
+	h := &HMAC{name: cfg.Name, cfg: c, prefix: cfg.Prefix}
+	invalid := func(format string, args ...any) error { return configError(cfg.Name, format, args...) }
 
 	var newHash func() hash.Hash
 	switch strings.ToLower(cfg.Algorithm) {
@@ -286,7 +296,7 @@ func (h *HMAC) Verify(body []byte, header http.Header) (Delivery, error) {
 	case h.typeKey != "":
 		d.Type = headerValue(header, h.typeKey)
 	default:
-		d.Type, _ = topLevelString(body, "type")
+		d.Type, _ = jsonscan.TopLevelString(body, "type")
 	}
 	return d, nil
 }
@@ -466,20 +476,22 @@ func rawHMACKeys(provider string, newHash func() hash.Hash, secret string, extra
 	keys := make([]*hmacKey, 0, 1+len(extra))
 	for i, s := range append([]string{secret}, extra...) {
 		if s == "" {
-			if i == 0 {
-				return nil, fmt.Errorf("%s secret: %w: empty", provider, ErrInvalidSecret)
-			}
-			return nil, fmt.Errorf("%s secret %d: %w: empty", provider, i+1, ErrInvalidSecret)
+			return nil, configError(provider, "secret %d is empty", i+1)
+		}
+		if err := refuseEd25519Key(provider, s); err != nil {
+			return nil, err
 		}
 		keys = append(keys, newHMACKeyHash(newHash, []byte(s)))
 	}
 	return keys, nil
 }
 
-// rejectHeaderNames refuses WithHeaderNames, which only Standard Webhooks verifiers honour.
-func rejectHeaderNames(provider string, c *config) error {
-	if c.idHeader != "" || c.tsHeader != "" || c.sigHeader != "" {
-		return fmt.Errorf("%s: %w: WithHeaderNames applies only to Standard Webhooks verifiers", provider, ErrInvalidConfig)
+// refuseEd25519Key refuses a Standard Webhooks Ed25519 key given to a provider that
+// signs with HMAC, naming the constructor that can use it.
+func refuseEd25519Key(provider, secret string) error {
+	if strings.HasPrefix(secret, prefixPrivateKey) || strings.HasPrefix(secret, prefixPublicKey) {
+		return configError(provider, "%s signs with HMAC, so a %s Ed25519 key cannot verify it; use NewStandard for v1a (Ed25519) signatures, or pass the provider's HMAC secret",
+			provider, secret[:strings.IndexByte(secret, '_')+1])
 	}
 	return nil
 }

@@ -130,7 +130,11 @@ func TestHMACKnownAnswers(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h, err := NewHMAC(c.cfg, provClock(c.now))
+			var opts []Option
+			if c.cfg.TimestampHeader != "" {
+				opts = append(opts, provClock(c.now)) // refused without a signed timestamp
+			}
+			h, err := NewHMAC(c.cfg, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,8 +171,8 @@ func TestHMACConfigErrors(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{"no secret", func(c *HMACConfig) { c.Secret = "" }, nil, ErrInvalidSecret, "empty"},
-		{"empty rotation secret", nil, []Option{WithSecrets("")}, ErrInvalidSecret, "secret 2"},
+		{"no secret", func(c *HMACConfig) { c.Secret = "" }, nil, ErrInvalidConfig, "empty"},
+		{"empty rotation secret", nil, []Option{WithSecrets("")}, ErrInvalidConfig, "secret 2"},
 		{"no header", func(c *HMACConfig) { c.Header = "" }, nil, ErrInvalidConfig, "Header is required"},
 		{"bad header name", func(c *HMACConfig) { c.Header = "X Sig" }, nil, ErrInvalidConfig, "not a valid header name"},
 		{"bad id header name", func(c *HMACConfig) { c.IDHeader = "id:" }, nil, ErrInvalidConfig, "IDHeader"},

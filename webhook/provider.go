@@ -37,10 +37,26 @@ type Provider interface {
 // DefaultTolerance is how far a signed timestamp may be from now, in either direction.
 const DefaultTolerance = 5 * time.Minute
 
-// Option configures a verifier or provider.
+// Option configures a verifier or provider. A constructor refuses, with an error
+// wrapping ErrInvalidConfig, an option its provider has no use for (WithTolerance for
+// a provider that signs no timestamp, for example), rather than ignoring it.
 type Option func(*config)
 
+// optionSet records which options were given, so that constructors can refuse the
+// ones that do not apply.
+type optionSet uint8
+
+const (
+	optTolerance optionSet = 1 << iota
+	optClock
+	optHeaderNames
+	optSecrets
+)
+
+var optionNames = [...]string{"WithTolerance", "WithClock", "WithHeaderNames", "WithSecrets"}
+
 type config struct {
+	set          optionSet
 	tolerance    time.Duration
 	now          func() time.Time
 	idHeader     string
@@ -59,20 +75,38 @@ func newConfig(opts []Option) config {
 
 // WithTolerance sets how far the signed timestamp may be from now (default 5 minutes).
 // Zero or negative disables the check; do that only for offline replay tooling.
-func WithTolerance(d time.Duration) Option { return func(c *config) { c.tolerance = d } }
+func WithTolerance(d time.Duration) Option {
+	return func(c *config) { c.tolerance, c.set = d, c.set|optTolerance }
+}
 
 // WithClock replaces time.Now, for tests and replays of recorded requests.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now, c.set = now, c.set|optClock }
+}
 
-// WithHeaderNames sets the id, timestamp and signature header names of a Standard Webhooks
-// verifier, for senders that use other names (Svix uses "svix-id", "svix-timestamp", "svix-signature").
+// WithHeaderNames sets the id, timestamp and signature header names of NewStandard or
+// NewStandardKeys, for Standard Webhooks senders that use other names.
 func WithHeaderNames(id, timestamp, signature string) Option {
-	return func(c *config) { c.idHeader, c.tsHeader, c.sigHeader = id, timestamp, signature }
+	return func(c *config) {
+		c.idHeader, c.tsHeader, c.sigHeader = id, timestamp, signature
+		c.set |= optHeaderNames
+	}
 }
 
 // WithSecrets adds more accepted secrets, for rotation: a delivery verifies if any secret matches.
 func WithSecrets(secrets ...string) Option {
-	return func(c *config) { c.extraSecrets = append(c.extraSecrets, secrets...) }
+	return func(c *config) { c.extraSecrets, c.set = append(c.extraSecrets, secrets...), c.set|optSecrets }
+}
+
+// newConfigFor applies opts and refuses any option outside allowed, naming provider.
+func newConfigFor(provider string, allowed optionSet, opts []Option) (config, error) {
+	c := newConfig(opts)
+	for i, name := range optionNames {
+		if bit := optionSet(1) << i; c.set&bit != 0 && allowed&bit == 0 {
+			return c, configError(provider, "%s does not apply to this provider", name)
+		}
+	}
+	return c, nil
 }
 
 // checkTimestamp applies the tolerance window in both directions.

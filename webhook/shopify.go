@@ -21,16 +21,17 @@ type Shopify struct {
 var _ Provider = (*Shopify)(nil)
 
 // NewShopify returns a Shopify verifier for a client secret. Use WithSecrets to accept more
-// secrets during rotation; Sign uses secret.
+// secrets during rotation; Sign uses secret. Shopify signs no timestamp, so WithTolerance
+// is refused; WithClock sets the unsigned X-Shopify-Triggered-At that Sign sends.
 func NewShopify(secret string, opts ...Option) (*Shopify, error) {
-	h, err := NewHMAC(HMACConfig{
+	h, err := newHMAC(HMACConfig{
 		Name:       "shopify",
 		Secret:     secret,
 		Header:     "X-Shopify-Hmac-Sha256",
 		Encoding:   "base64",
 		IDHeader:   "X-Shopify-Webhook-Id",
 		TypeHeader: "X-Shopify-Topic",
-	}, opts...)
+	}, optSecrets|optClock, opts)
 	if err != nil {
 		return nil, err
 	}

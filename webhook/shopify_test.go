@@ -62,7 +62,7 @@ func TestShopifyRejects(t *testing.T) {
 		{"tampered body", `{"id":820982911946154509,"email":"jon@example.com"}`, shopifyHeader(v.sig, id, "orders/create"), ErrNoMatchingSignature},
 		{"re-serialised body", `{"id": 820982911946154508, "email": "jon@example.com"}`, shopifyHeader(v.sig, id, "orders/create"), ErrNoMatchingSignature},
 	})
-	if _, err := NewShopify(""); !errors.Is(err, ErrInvalidSecret) {
+	if _, err := NewShopify(""); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("empty secret: err = %v", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
 )
 
 // Slack verifies and signs Slack request signatures (Events API, slash commands,
@@ -19,16 +21,16 @@ type Slack struct {
 var _ Provider = (*Slack)(nil)
 
 // NewSlack returns a Slack verifier for an app's signing secret. Use WithSecrets to accept
-// more secrets during rotation; Sign uses secret.
+// more secrets during rotation; Sign uses secret. Options: WithSecrets, WithTolerance, WithClock.
 func NewSlack(secret string, opts ...Option) (*Slack, error) {
-	h, err := NewHMAC(HMACConfig{
+	h, err := newHMAC(HMACConfig{
 		Name:            "slack",
 		Secret:          secret,
 		Header:          "X-Slack-Signature",
 		Prefix:          "v0=",
 		Template:        "v0:{timestamp}:{body}",
 		TimestampHeader: "X-Slack-Request-Timestamp",
-	}, opts...)
+	}, optSecrets|optTolerance|optClock, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +75,8 @@ func isJSONObject(body []byte) bool {
 // that are already authenticated and returns empty strings for anything it does not know.
 func slackLabels(body []byte) (id, typ string) {
 	if isJSONObject(body) {
-		id, _ = topLevelString(body, "event_id")
-		typ, _ = topLevelString(body, "type")
+		id, _ = jsonscan.TopLevelString(body, "event_id")
+		typ, _ = jsonscan.TopLevelString(body, "type")
 		if typ == "event_callback" {
 			var env struct {
 				Event struct {
@@ -94,9 +96,9 @@ func slackLabels(body []byte) (id, typ string) {
 		typ = "slash_command"
 	case form.Has("payload"):
 		payload := []byte(form.Get("payload"))
-		typ, _ = topLevelString(payload, "type")
+		typ, _ = jsonscan.TopLevelString(payload, "type")
 		if id == "" {
-			id, _ = topLevelString(payload, "trigger_id")
+			id, _ = jsonscan.TopLevelString(payload, "trigger_id")
 		}
 	}
 	return id, typ

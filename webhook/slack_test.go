@@ -79,7 +79,7 @@ func TestSlackRejects(t *testing.T) {
 			t.Errorf("ts %d at the edge: %v", ts, err)
 		}
 	}
-	if _, err := NewSlack(""); !errors.Is(err, ErrInvalidSecret) {
+	if _, err := NewSlack(""); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("empty secret: err = %v", err)
 	}
 }

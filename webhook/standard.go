@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
 )
 
 // Standard Webhooks header names.
@@ -39,45 +41,60 @@ type Standard struct {
 	edPublic               []ed25519.PublicKey
 }
 
-// NewStandard returns a Standard Webhooks signer/verifier for secret ("whsec_", "whsk_" or "whpk_").
-// A secret without a prefix is taken as base64 of an HMAC key, as the reference library does.
-// Use WithSecrets to accept more keys during rotation.
+// NewStandard returns a Standard Webhooks signer/verifier for secret: "whsec_" (HMAC,
+// v1), "whsk_" (Ed25519 signing key, v1a) or "whpk_" (Ed25519 public key, v1a, verify
+// only). A secret without a prefix is taken as base64 of an HMAC key, as the reference
+// library does. Options: WithSecrets (rotation), WithTolerance, WithClock, WithHeaderNames.
 func NewStandard(secret string, opts ...Option) (*Standard, error) {
-	return newStandard("standard", secret, parseStandardSecret, opts)
+	return newStandard("standard", secret, parseStandardSecret, optTolerance|optClock|optSecrets|optHeaderNames, opts)
 }
 
-// NewSvix returns a Standard verifier that uses Svix's svix-id, svix-timestamp and svix-signature headers.
+// NewSvix returns a Standard verifier for Svix, which uses the headers svix-id,
+// svix-timestamp and svix-signature. Secrets and options are as for NewStandard,
+// except WithHeaderNames.
 func NewSvix(secret string, opts ...Option) (*Standard, error) {
-	opts = append([]Option{WithHeaderNames("svix-id", "svix-timestamp", "svix-signature")}, opts...)
-	return newStandard("svix", secret, parseStandardSecret, opts)
+	s, err := newStandard("svix", secret, parseStandardSecret, optTolerance|optClock|optSecrets, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.setHeaderNames("svix-id", "svix-timestamp", "svix-signature")
+	return s, nil
 }
 
 // NewOpenAI returns a verifier for OpenAI webhooks. It follows the official SDK's secret
-// handling: a "whsec_" secret is base64-decoded, a secret without the prefix is used as raw bytes.
+// handling: a "whsec_" secret is base64-decoded, a secret without the prefix is used as
+// raw bytes. OpenAI signs with HMAC only, so Ed25519 keys are refused. Options:
+// WithSecrets (rotation), WithTolerance, WithClock.
 func NewOpenAI(secret string, opts ...Option) (*Standard, error) {
-	return newStandard("openai", secret, parseOpenAISecret, opts)
+	return newStandard("openai", secret, parseOpenAISecret, optTolerance|optClock|optSecrets, opts)
 }
 
 // NewStandardKeys returns a Standard signer/verifier for already-parsed keys; it is the
-// form a sender uses to sign with every active key of an endpoint.
+// form a sender uses to sign with every active key of an endpoint, HMAC and Ed25519 alike.
+// Options: WithTolerance, WithClock, WithHeaderNames.
 func NewStandardKeys(keys []Secret, opts ...Option) (*Standard, error) {
-	s := &Standard{name: "standard", cfg: newConfig(opts)}
-	if len(s.cfg.extraSecrets) > 0 {
-		return nil, fmt.Errorf("%w: WithSecrets is not used with NewStandardKeys; pass every key", ErrInvalidSecret)
+	cfg, err := newConfigFor("standard", optTolerance|optClock|optHeaderNames, opts)
+	if err != nil {
+		return nil, err
 	}
+	s := &Standard{name: "standard", cfg: cfg}
 	if err := s.init(keys); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func newStandard(name, secret string, parse func(string) (Secret, error), opts []Option) (*Standard, error) {
-	s := &Standard{name: name, cfg: newConfig(opts)}
+func newStandard(name, secret string, parse func(string) (Secret, error), allowed optionSet, opts []Option) (*Standard, error) {
+	cfg, err := newConfigFor(name, allowed, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Standard{name: name, cfg: cfg}
 	var keys []Secret
-	for _, str := range append([]string{secret}, s.cfg.extraSecrets...) {
+	for i, str := range append([]string{secret}, s.cfg.extraSecrets...) {
 		k, err := parse(str)
 		if err != nil {
-			return nil, fmt.Errorf("%s secret: %w", name, err)
+			return nil, fmt.Errorf("%s secret %d: %w", name, i+1, err)
 		}
 		keys = append(keys, k)
 	}
@@ -89,20 +106,23 @@ func newStandard(name, secret string, parse func(string) (Secret, error), opts [
 
 func (s *Standard) init(keys []Secret) error {
 	if len(keys) == 0 {
-		return fmt.Errorf("%w: no keys", ErrInvalidSecret)
+		return configError(s.name, "no keys")
 	}
 	if s.cfg.idHeader == "" {
-		s.cfg.idHeader, s.cfg.tsHeader, s.cfg.sigHeader = HeaderID, HeaderTimestamp, HeaderSignature
+		s.setHeaderNames(HeaderID, HeaderTimestamp, HeaderSignature)
+	} else {
+		for _, h := range []string{s.cfg.idHeader, s.cfg.tsHeader, s.cfg.sigHeader} {
+			if !validHeaderName(h) {
+				return configError(s.name, "WithHeaderNames: %q is not a valid header name", h)
+			}
+		}
+		s.setHeaderNames(s.cfg.idHeader, s.cfg.tsHeader, s.cfg.sigHeader)
 	}
-	s.idName, s.tsName, s.sgName = strings.ToLower(s.cfg.idHeader), strings.ToLower(s.cfg.tsHeader), strings.ToLower(s.cfg.sigHeader)
-	s.idKey = textproto.CanonicalMIMEHeaderKey(s.idName)
-	s.tsKey = textproto.CanonicalMIMEHeaderKey(s.tsName)
-	s.sgKey = textproto.CanonicalMIMEHeaderKey(s.sgName)
 	for _, k := range keys {
 		switch k.kind {
 		case HMACKey:
 			if len(k.key) == 0 {
-				return fmt.Errorf("%w: empty hmac key", ErrInvalidSecret)
+				return configError(s.name, "empty hmac key")
 			}
 			s.hmacKeys = append(s.hmacKeys, newHMACKey(k.key))
 		case Ed25519PrivateKey:
@@ -111,31 +131,42 @@ func (s *Standard) init(keys []Secret) error {
 		case Ed25519PublicKey:
 			s.edPublic = append(s.edPublic, ed25519.PublicKey(k.key))
 		default:
-			return fmt.Errorf("%w: zero secret", ErrInvalidSecret)
+			return configError(s.name, "zero Secret")
 		}
 	}
 	return nil
 }
 
+// setHeaderNames sets the id, timestamp and signature header names.
+func (s *Standard) setHeaderNames(id, ts, sig string) {
+	s.idName, s.tsName, s.sgName = strings.ToLower(id), strings.ToLower(ts), strings.ToLower(sig)
+	s.idKey = textproto.CanonicalMIMEHeaderKey(s.idName)
+	s.tsKey = textproto.CanonicalMIMEHeaderKey(s.tsName)
+	s.sgKey = textproto.CanonicalMIMEHeaderKey(s.sgName)
+}
+
 func parseStandardSecret(s string) (Secret, error) {
-	if strings.HasPrefix(s, PrefixHMAC) || strings.HasPrefix(s, PrefixPrivateKey) || strings.HasPrefix(s, PrefixPublicKey) {
+	if strings.HasPrefix(s, prefixHMAC) || strings.HasPrefix(s, prefixPrivateKey) || strings.HasPrefix(s, prefixPublicKey) {
 		return ParseSecret(s)
 	}
 	key, err := decodeBase64(strings.TrimSpace(s))
 	if err != nil || len(key) == 0 {
-		return Secret{}, fmt.Errorf("%w: want whsec_, whsk_, whpk_ or base64", ErrInvalidSecret)
+		return Secret{}, configError("secret", "want whsec_, whsk_, whpk_ or base64")
 	}
 	return Secret{kind: HMACKey, key: key}, nil
 }
 
 func parseOpenAISecret(s string) (Secret, error) {
-	if strings.HasPrefix(s, PrefixHMAC) {
+	if strings.HasPrefix(s, prefixHMAC) {
 		return ParseSecret(s)
 	}
-	if s == "" {
-		return Secret{}, fmt.Errorf("%w: empty", ErrInvalidSecret)
+	if err := refuseEd25519Key("openai", s); err != nil {
+		return Secret{}, err
 	}
-	return HMACSecretFromBytes([]byte(s)), nil
+	if s == "" {
+		return Secret{}, configError("secret", "empty")
+	}
+	return hmacSecretFromBytes([]byte(s)), nil
 }
 
 // Name returns "standard", "svix" or "openai".
@@ -171,7 +202,7 @@ func (s *Standard) Verify(body []byte, header http.Header) (Delivery, error) {
 		return Delivery{}, ErrNoMatchingSignature
 	}
 	d := Delivery{ID: id, Timestamp: ts}
-	d.Type, _ = topLevelString(body, "type")
+	d.Type, _ = jsonscan.TopLevelString(body, "type")
 	return d, nil
 }
 
@@ -181,7 +212,9 @@ func (s *Standard) match(id, ts string, body []byte, sigs string) bool {
 		st := k.get()
 		expected := st.sign(id, ts, body)
 		found := false
-		for entry := range strings.FieldsSeq(sigs) {
+		for rest := sigs; rest != ""; {
+			var entry string
+			entry, rest = nextField(rest)
 			if sig, ok := strings.CutPrefix(entry, VersionHMAC+","); ok && constantTimeEqual(expected, sig) {
 				found = true // keep scanning: time should not depend on which entry matched
 			}
@@ -196,7 +229,9 @@ func (s *Standard) match(id, ts string, body []byte, sigs string) bool {
 	}
 	msg := signedContent(id, ts, body)
 	var raw [ed25519.SignatureSize]byte
-	for entry := range strings.FieldsSeq(sigs) {
+	for rest := sigs; rest != ""; {
+		var entry string
+		entry, rest = nextField(rest)
 		sig, ok := strings.CutPrefix(entry, VersionEd25519+",")
 		if !ok || base64.StdEncoding.DecodedLen(len(sig)) < ed25519.SignatureSize {
 			continue
@@ -213,6 +248,16 @@ func (s *Standard) match(id, ts string, body []byte, sigs string) bool {
 	return false
 }
 
+// nextField returns the first space-separated field of s and what follows it, like one
+// step of strings.Fields without the allocations an iterator costs before Go 1.25.
+func nextField(s string) (field, rest string) {
+	s = strings.TrimLeft(s, " \t")
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
 // SignatureHeader returns the webhook-signature value for one delivery: one entry per
 // signing key, space-separated, HMAC entries first.
 func (s *Standard) SignatureHeader(id string, ts time.Time, body []byte) (string, error) {
@@ -220,7 +265,7 @@ func (s *Standard) SignatureHeader(id string, ts time.Time, body []byte) (string
 		return "", fmt.Errorf("sign: id %q must be non-empty and contain no '.'", id)
 	}
 	if len(s.hmacKeys) == 0 && len(s.edPrivate) == 0 {
-		return "", fmt.Errorf("sign: %w: only public keys configured", ErrInvalidSecret)
+		return "", configError(s.name, "cannot sign with only public (whpk_) keys")
 	}
 	tsRaw := strconv.FormatInt(ts.Unix(), 10)
 	var b strings.Builder

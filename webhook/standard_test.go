@@ -80,7 +80,7 @@ func TestStandardRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := NewHMACSecret().String()
+	other := NewHMACSecret().Reveal()
 	cases := []struct {
 		name   string
 		id, ts string
@@ -155,7 +155,7 @@ func TestStandardRotationAndEd25519(t *testing.T) {
 	if len(entries) != 3 || !strings.HasPrefix(entries[2], "v1a,") {
 		t.Fatalf("signature header = %q, want two v1 and one v1a entries", h.Get(HeaderSignature))
 	}
-	for name, secret := range map[string]string{"old": oldKey.String(), "new": newKey.String(), "ed25519 public": edKey.Public().String()} {
+	for name, secret := range map[string]string{"old": oldKey.Reveal(), "new": newKey.Reveal(), "ed25519 public": edKey.Public().Reveal()} {
 		wh, err := NewStandard(secret)
 		if err != nil {
 			t.Fatal(err)
@@ -168,8 +168,8 @@ func TestStandardRotationAndEd25519(t *testing.T) {
 			t.Errorf("%s key: delivery = %+v", name, d)
 		}
 	}
-	pubOnly, _ := NewStandard(edKey.Public().String())
-	if _, err := pubOnly.Sign(Delivery{}, body); !errors.Is(err, ErrInvalidSecret) {
+	pubOnly, _ := NewStandard(edKey.Public().Reveal())
+	if _, err := pubOnly.Sign(Delivery{}, body); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("signing with a public key: err = %v", err)
 	}
 	// A v1a entry from another key does not verify.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldhq/herald/webhook/internal/jsonscan"
 )
 
 // stripeSignature is the canonical form of Stripe's signature header name.
@@ -25,11 +27,13 @@ var _ Provider = (*Stripe)(nil)
 // NewStripe returns a Stripe verifier for an endpoint secret ("whsec_..."). Deliveries whose
 // timestamp is more than the tolerance (default 5 minutes) from now are rejected. Use
 // WithSecrets to accept more secrets during rotation; Sign then signs with all of them.
+// Options: WithSecrets, WithTolerance, WithClock.
 func NewStripe(secret string, opts ...Option) (*Stripe, error) {
-	s := &Stripe{cfg: newConfig(opts)}
-	if err := rejectHeaderNames("stripe", &s.cfg); err != nil {
+	cfg, err := newConfigFor("stripe", optTolerance|optClock|optSecrets, opts)
+	if err != nil {
 		return nil, err
 	}
+	s := &Stripe{cfg: cfg}
 	keys, err := rawHMACKeys("stripe", sha256.New, secret, s.cfg.extraSecrets)
 	if err != nil {
 		return nil, err
@@ -70,7 +74,9 @@ func (s *Stripe) Verify(body []byte, header http.Header) (Delivery, error) {
 	}
 	accept := func(want []byte) bool {
 		found := false
-		for item := range strings.SplitSeq(v, ",") {
+		for rest, more := v, true; more; {
+			var item string
+			item, rest, more = strings.Cut(rest, ",")
 			if sig, ok := strings.CutPrefix(trimOWS(item), "v1="); ok && equalSignature(want, sig, encodingHex) {
 				found = true // keep scanning: time should not depend on which entry matched
 			}
@@ -80,8 +86,8 @@ func (s *Stripe) Verify(body []byte, header http.Header) (Delivery, error) {
 	if !matchAny(s.keys, encodingHex, fill, accept) {
 		return Delivery{}, noMatchingSignature(stripeSignature)
 	}
-	d.ID, _ = topLevelString(body, "id")
-	d.Type, _ = topLevelString(body, "type")
+	d.ID, _ = jsonscan.TopLevelString(body, "id")
+	d.Type, _ = jsonscan.TopLevelString(body, "type")
 	return d, nil
 }
 
@@ -90,7 +96,9 @@ func (s *Stripe) Verify(body []byte, header http.Header) (Delivery, error) {
 // Unknown keys (v0, future schemes) are ignored; a missing or repeated t is malformed.
 func parseStripeSignature(v string) (ts string, hasV1 bool, err error) {
 	seenT := false
-	for item := range strings.SplitSeq(v, ",") {
+	for rest, more := v, true; more; {
+		var item string
+		item, rest, more = strings.Cut(rest, ",")
 		key, val, ok := strings.Cut(trimOWS(item), "=")
 		if !ok || key == "" {
 			return "", false, malformedHeader(stripeSignature, "want comma-separated key=value items")

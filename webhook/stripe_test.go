@@ -120,13 +120,13 @@ func TestStripeRejects(t *testing.T) {
 			t.Errorf("ts %d at the edge: %v", ts, err)
 		}
 	}
-	if _, err := NewStripe(""); !errors.Is(err, ErrInvalidSecret) {
+	if _, err := NewStripe(""); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("empty secret: err = %v", err)
 	}
 }
 
 func TestStripeRoundTrip(t *testing.T) {
-	s, err := NewStripe("whsec_"+NewHMACSecret().String()[6:], WithSecrets("whsec_second"))
+	s, err := NewStripe("whsec_"+NewHMACSecret().Reveal()[6:], WithSecrets("whsec_second"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,11 @@ It exits 1 if any delivery is lost or any signature fails to verify.
 The server it starts uses a temporary data directory, allows loopback delivery,
 and retries after 1 s, 2 s, 5 s and 10 s so that --fail-rate runs finish quickly.
 
+With --hostile-endpoints N it measures tenant isolation: it runs the benchmark once
+alone, then again next to another app whose N endpoints accept connections and never
+answer (timeout --hostile-timeout), after publishing --hostile-messages to it, and
+prints the delivery latency of both runs.
+
 With --database postgres://... it starts --nodes servers on that database instead
 (they share an admin key, and $HERALD_ENCRYPTION_KEY or a new encryption key, which a
 database keeps from its first use: give each new key a new database), publishes to
@@ -60,6 +65,7 @@ CPU is not included.`,
   herald bench --messages 100000 --batch 100
   herald bench --endpoints 10 --fanout 10 --messages 10000
   herald bench --messages 20000 --fail-rate 0.1 --json
+  herald bench --messages 5000 --rate 500 --hostile-endpoints 9
   herald bench --server http://127.0.0.1:8080 --api-key hk_... --messages 5000
   herald bench --ingest 50000
   herald bench --nodes 2 --database postgres://herald:secret@127.0.0.1:5432/bench --endpoints 10 --fanout 1`,
@@ -113,9 +119,23 @@ CPU is not included.`,
 				return nil
 			}
 			o.Progress = cmd.ErrOrStderr()
+			var baseline *bench.Report
+			if o.HostileEndpoints > 0 { // the same run without the hanging app, to compare
+				base := o
+				base.HostileEndpoints = 0
+				fmt.Fprintln(o.Progress, "baseline run, without the hanging app:")
+				var err error
+				if baseline, err = bench.Run(ctx, base); err != nil {
+					return err
+				}
+				fmt.Fprintf(o.Progress, "run next to an app with %d endpoints that never answer:\n", o.HostileEndpoints)
+			}
 			rep, err := bench.Run(ctx, o)
 			if err != nil {
 				return err
+			}
+			if baseline != nil {
+				rep.Baseline = &baseline.Delivery
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -146,6 +166,9 @@ CPU is not included.`,
 	f.Float64Var(&o.FailRate, "fail-rate", 0, "share of first attempts the receiver answers with 500 (0..1)")
 	f.DurationVar(&o.ReceiverLatency, "receiver-latency", 0, "how long the receiver takes to answer")
 	f.DurationVar(&o.Wait, "wait", 2*time.Minute, "how long to wait for the last deliveries after publishing")
+	f.IntVar(&o.HostileEndpoints, "hostile-endpoints", 0, "also give another app this many endpoints that accept connections and never answer, and compare with a run without them")
+	f.IntVar(&o.HostileMessages, "hostile-messages", 200, "with --hostile-endpoints: messages published to the hanging app first")
+	f.DurationVar(&o.HostileTimeout, "hostile-timeout", 2*time.Minute, "with --hostile-endpoints: the hanging endpoints' timeout")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringArrayVar(&serveArgs, "serve-arg", nil, "extra flag for the server bench starts, e.g. --serve-arg=--synchronous=NORMAL (repeatable)")
 	f.BoolVar(&keepData, "keep-data", false, "keep the started server's data directory")

@@ -57,3 +57,24 @@ func TestBenchNodes(t *testing.T) {
 		t.Errorf("stderr %q: %d servers started, want 2", stderr, n)
 	}
 }
+
+// TestBenchHostileEndpoints runs the tenant isolation scenario briefly: the report has
+// the hanging app's requests and the baseline beside the run's own latencies.
+func TestBenchHostileEndpoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
+	t.Setenv("HERALD_TEST_MAIN", "1")
+	code, out, stderr := runCLI(t, "", "bench", "--messages", "200", "--hostile-endpoints", "2",
+		"--hostile-messages", "20", "--hostile-timeout", "5s", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	if rep.Delivered != 200 || rep.Lost != 0 || rep.HostileEndpoints != 2 || rep.HostileInFlight == 0 || rep.Baseline == nil || rep.Baseline.P50 <= 0 {
+		t.Fatalf("report %s", out)
+	}
+}

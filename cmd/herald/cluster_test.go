@@ -108,7 +108,7 @@ func TestClusterSurvivesKill(t *testing.T) {
 	secrets := make([]string, endpoints)
 	for i := range verifiers {
 		s := webhook.NewHMACSecret()
-		secrets[i] = s.String()
+		secrets[i] = s.Reveal()
 		verifiers[i], _ = webhook.NewStandardKeys([]webhook.Secret{s})
 	}
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -306,6 +306,98 @@ func TestClusterSurvivesKill(t *testing.T) {
 	for _, n := range cluster {
 		if b, err := os.ReadFile(filepath.Join(n.dir, "server.log")); err == nil && strings.Contains(string(b), "panic") {
 			t.Errorf("node %s panicked: %s", n.id, b)
+		}
+	}
+}
+
+// TestClusterFailover kills one of two nodes with SIGKILL while it has every delivery in
+// flight (each first request hangs), and does not restart it: the other node must take
+// the deliveries over when the dead node's heartbeats stop (10 s), not when its 2-minute
+// leases run out, so the deliveries are sent again within 15 s of the kill.
+func TestClusterFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills server processes")
+	}
+	dbURL := pgtest.URL(t) // skips without a test database
+	var encKey [32]byte
+	rand.Read(encKey[:])
+	t.Setenv("HERALD_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(encKey[:]))
+	key, _, _ := api.NewAPIKey()
+	const messages = 4 // = max_concurrency: the publishing node leases them all to itself
+
+	var (
+		mu     sync.Mutex
+		first  = map[int]bool{}
+		again  = map[int]time.Time{} // when a message was requested the second time
+		inHang atomic.Int64
+	)
+	hang := make(chan struct{})
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct{ N int }
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &p)
+		mu.Lock()
+		if !first[p.N] {
+			first[p.N] = true
+			mu.Unlock()
+			inHang.Add(1)
+			<-hang // the victim's requests never get an answer
+			return
+		}
+		if _, ok := again[p.N]; !ok {
+			again[p.N] = time.Now()
+		}
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	defer close(hang)
+
+	startServer(t, t.TempDir(), freeAddr(t), key, "--database", dbURL, "--node-id", "failover-survivor")
+	victim := startServer(t, t.TempDir(), freeAddr(t), key, "--database", dbURL, "--node-id", "failover-victim")
+	viaVictim := client.New("http://"+victim.addr, key, &http.Client{Timeout: 10 * time.Second})
+	ctx := context.Background()
+	app, err := viaVictim.CreateApp(ctx, client.AppInput{Name: "failover"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := viaVictim.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: recv.URL, MaxConcurrency: messages, TimeoutMS: 120000}); err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < messages; n++ {
+		in := client.MessageInput{Type: "t", Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, n))}
+		if _, _, _, err := viaVictim.Publish(ctx, app.ID, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); inHang.Load() < messages; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d deliveries in flight before the kill", inHang.Load(), messages)
+		}
+	}
+	victim.cmd.Process.Signal(syscall.SIGKILL)
+	victim.cmd.Wait()
+	killedAt := time.Now()
+
+	for deadline := killedAt.Add(40 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		var earliest time.Time
+		for _, at := range again {
+			if earliest.IsZero() || at.Before(earliest) {
+				earliest = at
+			}
+		}
+		done := len(again) == messages
+		mu.Unlock()
+		if !earliest.IsZero() && earliest.Sub(killedAt) > 15*time.Second {
+			t.Fatalf("the survivor sent the dead node's first delivery %v after the kill; want within 15 s", earliest.Sub(killedAt))
+		}
+		if done {
+			t.Logf("the survivor sent the dead node's deliveries %v after the kill (all %d by %v)",
+				earliest.Sub(killedAt).Round(time.Millisecond), messages, time.Since(killedAt).Round(time.Millisecond))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the dead node's %d deliveries sent again 40 s after the kill", len(again), messages)
 		}
 	}
 }

@@ -50,12 +50,19 @@ func freeAddr(t *testing.T) string {
 
 func startServer(t *testing.T, dataDir, addr, key string, extra ...string) *serverProcess {
 	t.Helper()
+	return startServerArgs(t, dataDir, addr, key, append([]string{"--node-id", "crash-test-node"}, extra...)...)
+}
+
+// startServerArgs is startServer with the default node id (the data directory's) unless
+// extra sets one.
+func startServerArgs(t *testing.T, dataDir, addr, key string, extra ...string) *serverProcess {
+	t.Helper()
 	logs, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--allow-network", "127.0.0.0/8",
-		"--node-id", "crash-test-node", "--log-level", "warn"}, extra...)
+		"--log-level", "warn"}, extra...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "HERALD_TEST_MAIN=1", "HERALD_API_KEY="+key)
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -256,3 +263,90 @@ func TestCrashLosesNothing(t *testing.T) {
 }
 
 type connAcceptedKey struct{}
+
+// TestCrashRestartResumesAtOnce kills a server (default flags) with deliveries in flight
+// and queued, restarts it on the same data directory, and checks that delivery resumes
+// within seconds: the restarted server has the same node id (kept in the data
+// directory), so it takes back its own leases instead of waiting for them to run out.
+func TestCrashRestartResumesAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills a server process")
+	}
+	dataDir, addr := t.TempDir(), freeAddr(t)
+	key, _, _ := api.NewAPIKey()
+	srv := startServerArgs(t, dataDir, addr, key)
+	c := client.New("http://"+addr, key, nil)
+	ctx := context.Background()
+
+	// The receiver holds every request of the first server (until the kill closes its
+	// connections) and answers the restarted one's at once.
+	var (
+		inflight    atomic.Int64
+		restartedAt atomic.Int64 // unix ns; 0 before the restart
+		arrived     = make(chan time.Time, 1)
+	)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		io.Copy(io.Discard, r.Body)
+		if at := restartedAt.Load(); at == 0 || now.UnixNano() < at {
+			inflight.Add(1)
+			<-r.Context().Done()
+			return
+		}
+		select {
+		case arrived <- now:
+		default:
+		}
+	}))
+	defer recv.Close()
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "restart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: recv.URL, MaxConcurrency: 4}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		payload := json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))
+		if _, _, _, err := c.Publish(ctx, app.ID, client.MessageInput{Type: "order.paid", Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for inflight.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery reached the receiver before the kill")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	srv.cmd.Process.Signal(syscall.SIGKILL)
+	srv.cmd.Wait()
+
+	restarted := time.Now()
+	restartedAt.Store(restarted.UnixNano())
+	startServerArgs(t, dataDir, addr, key)
+	select {
+	case at := <-arrived:
+		took := at.Sub(restarted)
+		t.Logf("first delivery %s after the restart began", took.Round(time.Millisecond))
+		if took > 5*time.Second {
+			t.Fatalf("first delivery %s after the restart, want at most 5 s", took)
+		}
+	case <-time.After(15 * time.Second): // the leases of the killed process last 2 minutes
+		t.Fatal("no delivery within 15 s of the restart: the restarted server waits for its own leases")
+	}
+}
+
+// TestServeRefusesALockedDataDir: a second server on a data directory in use fails at
+// start with one line that says so.
+func TestServeRefusesALockedDataDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
+	dataDir := t.TempDir()
+	key, _, _ := api.NewAPIKey()
+	startServerArgs(t, dataDir, freeAddr(t), key)
+	t.Setenv("HERALD_API_KEY", key)
+	code, _, stderr := runCLI(t, "", "serve", "--data-dir", dataDir, "--addr", freeAddr(t), "--log-level", "warn")
+	wantOneLineError(t, code, stderr, "is used by another herald process")
+}

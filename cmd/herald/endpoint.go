@@ -72,7 +72,7 @@ func (f *endpointFlags) register(cmd *cobra.Command, create bool) {
 	fl.Float64Var(&f.rateLimit, "rate-limit", 0, "requests per second at most (0: unlimited)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "how long to wait for the endpoint, 1s..2m (0: the server default, 15s)")
 	fl.StringArrayVar(&f.metadata, "metadata", nil, "a metadata entry, key=value (repeatable)")
-	fl.StringVar(&f.secret, "secret", "", "a whsec_ signing secret to use instead of a generated one")
+	fl.StringVar(&f.secret, "secret", "", "a whsec_ secret, or a whsk_ Ed25519 signing key (herald secret new --type ed25519), to use instead of a generated whsec_")
 	fl.StringVar(&f.filter, "filter", "", `a payload filter, JSON such as '{"payload":{"amount":{"$gte":1000}}}' (docs/delivery.md)`)
 	fl.StringSliceVar(&f.retrySchedule, "retry-schedule", nil, "the endpoint's own retry delays, comma-separated, such as 5s,1m,10m,1h (default: the server's)")
 	if !create {
@@ -417,7 +417,8 @@ func newEndpointSecretCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 	return &cobra.Command{
 		Use:   "secret --app APP ID",
 		Short: "Print an endpoint's signing secrets",
-		Long: `Print the whsec_ secrets an endpoint's deliveries are signed with, newest first.
+		Long: `Print the secrets an endpoint's deliveries are signed with (whsec_ for HMAC,
+whsk_ for Ed25519, whose whpk_ public key is what receivers need), newest first.
 During a rotation there are several, and the old ones show when they expire;
 the receiver should accept any of them (webhook.NewStandard takes several).`,
 		Example: `  herald endpoint secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C

@@ -88,7 +88,7 @@ func TestTriggerThroughServer(t *testing.T) {
 	for _, provider := range []string{"openai", "stripe", "github"} {
 		secret := "provider-secret-0123456789abcdef"
 		if provider == "openai" {
-			secret = webhook.NewHMACSecret().String()
+			secret = webhook.NewHMACSecret().Reveal()
 		}
 		src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: provider, Secret: secret})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/openai"
 )
 
 // runCLI runs herald in-process and returns its exit code, stdout and stderr.
@@ -125,7 +126,7 @@ func TestSignVerifyEveryProvider(t *testing.T) {
 	body := `{"id":"evt_1","type":"response.completed","data":{"id":"resp_1"}}`
 	for _, p := range webhook.ProviderNames() {
 		t.Run(p, func(t *testing.T) {
-			secret := webhook.NewHMACSecret().String()
+			secret := webhook.NewHMACSecret().Reveal()
 			code, out, stderr := runCLI(t, body, "sign", "--provider", p, "--secret", secret, "--type", "response.completed")
 			if code != 0 {
 				t.Fatalf("sign: exit %d: %s", code, stderr)
@@ -154,13 +155,13 @@ type triggerReceiver struct {
 func TestTriggerEndToEnd(t *testing.T) {
 	for _, p := range webhook.ProviderNames() {
 		t.Run(p, func(t *testing.T) {
-			secret := webhook.NewHMACSecret().String()
+			secret := webhook.NewHMACSecret().Reveal()
 			v, err := webhook.NewProvider(p, secret)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rec := &triggerReceiver{}
-			h := webhook.NewHandler(v).On(webhook.EventResponseCompleted, func(ctx context.Context, e *webhook.Event) error {
+			h := webhook.NewHandler(v, openai.Events()).On(openai.EventResponseCompleted, func(ctx context.Context, e *webhook.Event) error {
 				rec.mu.Lock()
 				defer rec.mu.Unlock()
 				rec.events = append(rec.events, e)
@@ -181,8 +182,9 @@ func TestTriggerEndToEnd(t *testing.T) {
 				t.Fatalf("handler saw %d events, want 1", len(rec.events))
 			}
 			e := rec.events[0]
-			data, ok := e.Data.(*webhook.ResponseEventData)
-			if e.Type != webhook.EventResponseCompleted || !ok || !strings.HasPrefix(data.ID, "resp_") {
+			ev, _ := e.Data.(*openai.Event)
+			data, ok := openai.EventData[*openai.ResponseEventData](ev)
+			if e.Type != openai.EventResponseCompleted || !ok || !strings.HasPrefix(data.ID, "resp_") {
 				t.Errorf("event = %+v", e)
 			}
 			if p == "openai" && !strings.HasPrefix(e.Header.Get("User-Agent"), "OpenAI/1.0") {
@@ -194,14 +196,14 @@ func TestTriggerEndToEnd(t *testing.T) {
 
 // TestTriggerEveryEventType sends each catalogue type through OpenAI signing to one Handler.
 func TestTriggerEveryEventType(t *testing.T) {
-	secret := webhook.NewHMACSecret().String()
+	secret := webhook.NewHMACSecret().Reveal()
 	v, _ := webhook.NewOpenAI(secret)
 	var mu sync.Mutex
 	seen := map[string]int{}
-	srv := httptest.NewServer(webhook.NewHandler(v).On("*", func(ctx context.Context, e *webhook.Event) error {
+	srv := httptest.NewServer(webhook.NewHandler(v, openai.Events()).On("*", func(ctx context.Context, e *webhook.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
-		if e.Data != nil && e.DataID() != "" {
+		if ev := e.Data.(*openai.Event); ev.Data != nil && ev.DataID() != "" {
 			seen[e.Type]++
 		}
 		return nil
@@ -235,7 +237,7 @@ func TestTriggerErrors(t *testing.T) {
 		http.Redirect(w, r, failing.URL, http.StatusFound)
 	}))
 	defer redirect.Close()
-	secret := webhook.NewHMACSecret().String()
+	secret := webhook.NewHMACSecret().Reveal()
 	cases := []struct {
 		name     string
 		args     []string

@@ -38,7 +38,7 @@ func (f *providerFlags) build(cmd *cobra.Command) (webhook.Provider, error) {
 		return nil, usageError{err: fmt.Errorf("a secret is required: pass --secret or set $%s", secretEnv), cmd: cmd}
 	}
 	var opts []webhook.Option
-	if cmd.Flags().Lookup("tolerance") != nil {
+	if fl := cmd.Flags().Lookup("tolerance"); fl != nil && fl.Changed { // providers without a signed timestamp refuse it
 		opts = append(opts, webhook.WithTolerance(f.tolerance))
 	}
 	p, err := webhook.NewProvider(f.provider, secret, opts...)

@@ -39,6 +39,7 @@ its REST API, at --server (default $HERALD_SERVER or http://127.0.0.1:8080) with
 		newDeliveryCmd(),
 		newSourceCmd(),
 		newListenCmd(),
+		newPortalCmd(),
 		newEmulateCmd(),
 	)
 	return root

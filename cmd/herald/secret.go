@@ -28,11 +28,11 @@ with the sender, the whpk_ public key goes to receivers.`,
 			out := cmd.OutOrStdout()
 			switch kind {
 			case "hmac":
-				fmt.Fprintln(out, webhook.NewHMACSecret())
+				fmt.Fprintln(out, webhook.NewHMACSecret().Reveal())
 			case "ed25519":
 				key := webhook.NewEd25519Key()
-				fmt.Fprintf(out, "signing key (keep private): %s\n", key)
-				fmt.Fprintf(out, "public key (for receivers): %s\n", key.Public())
+				fmt.Fprintf(out, "signing key (keep private): %s\n", key.Reveal())
+				fmt.Fprintf(out, "public key (for receivers): %s\n", key.Public().Reveal())
 			default:
 				return usageError{err: fmt.Errorf("--type %q: want hmac or ed25519", kind), cmd: cmd}
 			}

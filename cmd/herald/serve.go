@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/outbound"
@@ -24,10 +25,13 @@ func serveEnv() map[string]string {
 	return map[string]string{
 		"addr": "HERALD_ADDR", "data-dir": "HERALD_DATA_DIR", "database": "HERALD_DATABASE_URL",
 		"log-level": "HERALD_LOG_LEVEL", "log-format": "HERALD_LOG_FORMAT", "allow-network": "HERALD_ALLOW_NETWORKS",
-		"workers": "HERALD_WORKERS", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
+		"workers": "HERALD_WORKERS", "app-workers": "HERALD_APP_WORKERS", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
 		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID", "egress-proxy": "HERALD_EGRESS_PROXY",
+		"public-url": "HERALD_PUBLIC_URL", "portal-frame-ancestors": "HERALD_PORTAL_FRAME_ANCESTORS",
+		"console-session-ttl": "HERALD_CONSOLE_SESSION_TTL", "brand-name": "HERALD_BRAND_NAME",
+		"brand-logo-url": "HERALD_BRAND_LOGO_URL", "brand-accent": "HERALD_BRAND_ACCENT", "brand-theme": "HERALD_BRAND_THEME",
 	}
 }
 
@@ -39,12 +43,17 @@ func newServeCmd() *cobra.Command {
 		allow                    []string
 		egressProxy              string
 		workers, epConcurrency   int
+		appWorkers               int
 		timeout, shutdownTimeout time.Duration
 		retrySchedule            string
 		cpuProfile               string
 		retention, disableAfter  string
 		maxPayload               int64
 		synchronous, nodeID      string
+		publicURL                string
+		frameAncestors           []string
+		consoleTTL               time.Duration
+		brand                    api.Branding
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -108,8 +117,15 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 				EgressProxy: proxyURL,
 				Addr:        addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
-				Workers: workers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
+				Workers: workers, AppWorkers: appWorkers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
 				ShutdownTimeout: shutdownTimeout, NodeID: nodeID,
+				PublicURL: publicURL, Branding: brand, ConsoleSessionTTL: consoleTTL,
+			}
+			for _, a := range frameAncestors {
+				cfg.PortalFrameAncestors = append(cfg.PortalFrameAncestors, strings.Split(a, ",")...)
+			}
+			if err := brand.Check(); err != nil {
+				return usageError{err: fmt.Errorf("--brand-*: %w", err), cmd: cmd}
 			}
 			if retrySchedule != "" {
 				if cfg.RetrySchedule, err = delivery.ParseSchedule(retrySchedule); err != nil {
@@ -152,6 +168,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringArrayVar(&allow, "allow-network", nil, help("allow-network", "CIDR or address the SSRF guard lets through (repeatable, or comma-separated)"))
 	f.StringVar(&egressProxy, "egress-proxy", "", help("egress-proxy", "send webhooks through this HTTP CONNECT proxy, http://[user:pass@]host:port, so receivers see its fixed IP; the SSRF guard still checks each destination (default: $HTTPS_PROXY)"))
 	f.IntVar(&workers, "workers", 512, help("workers", "most webhook requests in flight at once"))
+	f.IntVar(&appWorkers, "app-workers", 0, help("app-workers", "most webhook requests in flight for one app, so that one app's slow endpoints leave workers for the others (default: half of --workers; --workers or more: no limit of its own)"))
 	f.IntVar(&epConcurrency, "endpoint-concurrency", 64, help("endpoint-concurrency", "most requests in flight to one endpoint without its own max_concurrency"))
 	f.DurationVar(&timeout, "timeout", 15*time.Second, help("timeout", "request timeout for endpoints without their own"))
 	f.StringVar(&retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", help("retry-schedule", "delays before each retry (±20% jitter)"))
@@ -161,7 +178,14 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, help("shutdown-timeout", "how long deliveries in flight may take to finish on shutdown"))
 	f.StringVar(&synchronous, "synchronous", "FULL", help("synchronous", "SQLite durability: FULL survives power loss, NORMAL only a process crash"))
 	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
-	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default host-pid-random)"))
+	f.StringVar(&publicURL, "public-url", "", help("public-url", "the server's address as browsers reach it, for portal links (default: each request's scheme and host)"))
+	f.StringArrayVar(&frameAncestors, "portal-frame-ancestors", nil, help("portal-frame-ancestors", "origins that may embed the portal in a frame, such as https://app.example.com (repeatable, or comma-separated; default none)"))
+	f.DurationVar(&consoleTTL, "console-session-ttl", 12*time.Hour, help("console-session-ttl", "how long a console sign-in lasts"))
+	f.StringVar(&brand.Name, "brand-name", api.DefaultBranding.Name, help("brand-name", "product name shown by the console and portal"))
+	f.StringVar(&brand.LogoURL, "brand-logo-url", "", help("brand-logo-url", "logo of the console and portal (an https:// URL)"))
+	f.StringVar(&brand.Accent, "brand-accent", api.DefaultBranding.Accent, help("brand-accent", "accent colour of the console and portal, #rrggbb"))
+	f.StringVar(&brand.Theme, "brand-theme", api.DefaultBranding.Theme, help("brand-theme", "auto, light or dark"))
+	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default: the one kept in DATA-DIR/node-id, created on first start)"))
 	return cmd
 }
 

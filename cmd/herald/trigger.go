@@ -12,6 +12,8 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/openai"
+	"github.com/heraldhq/herald/webhook/webhooktest"
 	"github.com/spf13/cobra"
 )
 
@@ -66,7 +68,7 @@ Run 'herald trigger --list' for the event types.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			if list {
-				for _, t := range webhook.OpenAIEventTypes() {
+				for _, t := range openai.EventTypes() {
 					fmt.Fprintln(out, t)
 				}
 				return nil
@@ -107,7 +109,7 @@ Run 'herald trigger --list' for the event types.`,
 				}
 			}
 			now := time.Now()
-			body, err := webhook.SampleEvent(eventType, now)
+			body, err := webhooktest.SampleEvent(eventType, now)
 			if err != nil {
 				return err
 			}
@@ -195,7 +197,7 @@ func triggerViaApp(cmd *cobra.Command, af *apiFlags, app, eventType string) erro
 	if err != nil {
 		return err
 	}
-	body, err := webhook.SampleEvent(eventType, time.Now())
+	body, err := webhooktest.SampleEvent(eventType, time.Now())
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/openai"
 )
 
 func main() {
@@ -15,9 +16,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler := webhook.NewHandler(verifier).On(webhook.EventResponseCompleted, func(ctx context.Context, e *webhook.Event) error {
-		resp := e.Data.(*webhook.ResponseEventData)
-		log.Printf("response %s completed (event %s); fetch it with client.Responses.Get", resp.ID, e.ID)
+	handler := webhook.NewHandler(verifier, openai.Events()).On(openai.EventResponseCompleted, func(ctx context.Context, e *webhook.Event) error {
+		event := e.Data.(*openai.Event) // typed, thanks to openai.Events()
+		log.Printf("response %s completed (event %s); fetch it with client.Responses.Get", event.DataID(), event.ID)
 		return nil // an error here answers 500, and OpenAI retries
 	})
 	http.Handle("POST /webhooks", handler)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/webhook"
+	whopenai "github.com/heraldhq/herald/webhook/openai"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
@@ -62,7 +63,7 @@ func (b *Bot) Handler(v webhook.Verifier) http.Handler {
 // delivery it already handled (same webhook-id) without handling it again, and
 // passes response.* events to onResponse.
 func (b *Bot) Webhooks(v webhook.Verifier) *webhook.Handler {
-	return webhook.NewHandler(v, webhook.WithLogger(b.log)).On("response.*", b.onResponse)
+	return webhook.NewHandler(v, whopenai.Events(), webhook.WithLogger(b.log)).On("response.*", b.onResponse)
 }
 
 // lock serialises the work on one conversation (a message, a webhook, a stop) and
@@ -164,9 +165,10 @@ func (b *Bot) params(conversationID, previous string, input responses.ResponseNe
 // event only names the response; the response itself, fetched from the API, is the
 // truth. Returning an error makes the sender retry the webhook later.
 func (b *Bot) onResponse(ctx context.Context, e *webhook.Event) error {
-	resp, err := b.ai.Responses.Get(ctx, e.DataID(), responses.ResponseGetParams{})
+	event := e.Data.(*whopenai.Event)
+	resp, err := b.ai.Responses.Get(ctx, event.DataID(), responses.ResponseGetParams{})
 	if err != nil {
-		return fmt.Errorf("fetch response %s: %w", e.DataID(), err)
+		return fmt.Errorf("fetch response %s: %w", event.DataID(), err)
 	}
 	if resp.Status == responses.ResponseStatusQueued || resp.Status == responses.ResponseStatusInProgress {
 		return fmt.Errorf("response %s is still %s", resp.ID, resp.Status)

@@ -53,6 +53,15 @@ type Config struct {
 	// Service makes every change; nil builds one from Store, Engine, Sources and
 	// OnSourceChanged. A server that runs the gateway too passes the one they share.
 	Service *service.Service
+	// PublicURL is the server's address as browsers reach it, such as
+	// https://hooks.example.com, for portal links; "" uses the request's scheme and host.
+	PublicURL string
+	// Branding is what GET /v1/session tells the UI; empty fields take DefaultBranding's.
+	Branding Branding
+	// ConsoleSessionTTL is how long a console sign-in lasts; default 12h.
+	ConsoleSessionTTL time.Duration
+	// NodeID names this node in GET /v1/stats.
+	NodeID string
 }
 
 // Defaults of Config.
@@ -77,6 +86,12 @@ type server struct {
 	sources  store.SourceStore
 	listener Listener
 	sandbox  *transform.Sandbox // POST /v1/transformations/test
+
+	publicURL  string
+	branding   Branding
+	consoleTTL time.Duration
+	nodeID     string
+	signIns    *ipLimiter
 }
 
 // New returns the API handler: it serves /v1/... and /openapi.yaml, and answers
@@ -101,6 +116,15 @@ func newServer(cfg Config) (*server, error) {
 		return nil, errors.New("api: Config.MaxPayloadBytes is negative")
 	case cfg.SecretGrace < 0:
 		return nil, errors.New("api: Config.SecretGrace is negative")
+	case cfg.ConsoleSessionTTL < 0:
+		return nil, errors.New("api: Config.ConsoleSessionTTL is negative")
+	}
+	publicURL, err := checkPublicURL(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Branding.Check(); err != nil {
+		return nil, fmt.Errorf("api: Config.Branding: %w", err)
 	}
 	s := &server{
 		store:       cfg.Store,
@@ -114,6 +138,11 @@ func newServer(cfg Config) (*server, error) {
 
 		sources:  cfg.Sources,
 		listener: cfg.Listener,
+
+		publicURL:  publicURL,
+		branding:   cfg.Branding.withDefaults(),
+		consoleTTL: cfg.ConsoleSessionTTL,
+		nodeID:     cfg.NodeID,
 	}
 	s.svc = cfg.Service
 	if s.svc == nil {
@@ -134,8 +163,12 @@ func newServer(cfg Config) (*server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.consoleTTL == 0 {
+		s.consoleTTL = defaultConsoleTTL
+	}
 	s.keys = newKeyCache(keyCacheTTL, keyCacheSize, s.now)
 	s.sandbox = s.newSandbox()
+	s.signIns = newIPLimiter(signInEvery, signInBurst, limiterSize, s.now)
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 	}
@@ -147,15 +180,20 @@ func newServer(cfg Config) (*server, error) {
 type access int
 
 const (
-	adminOnly access = iota // admin keys only
-	appAccess               // admin keys, and the key of the app named by {app}
+	adminOnly access = iota // admin keys and console sessions
+	appAccess               // also the key of the app named by {app} (on routes without {app}, any app key: the handler checks)
+	anyCaller               // every authenticated caller
+	public                  // no authentication
 )
 
 // call is what the auth layer learned about a request.
 type call struct {
-	key   *domain.APIKey
-	appID string      // the id of the {app} in the path, "" on routes without one
-	app   *domain.App // that app, when it was read to resolve {app}
+	key     *domain.APIKey  // the API key of a bearer request
+	session *domain.Session // the session of a cookie request
+	csrf    string          // that session's CSRF token
+	onlyApp string          // the one app the caller may reach, "" for admin rights
+	appID   string          // the id of the {app} in the path, "" on routes without one
+	app     *domain.App     // that app, when it was read to resolve {app}
 }
 
 // handler serves one route; an error is answered by writeError.
@@ -168,11 +206,16 @@ type route struct {
 	// trustAppID lets an admin key's {app} in id form through without reading the app,
 	// because the handler's store call fails with ErrNotFound for a missing app anyway.
 	trustAppID bool
-	handle     handler
+	// portal is the capability a portal session needs for the route; "" closes the route to them.
+	portal string
+	// allEndpoints closes the route to portal sessions limited to some endpoints.
+	allEndpoints bool
+	handle       handler
 }
 
 // routes lists every operation of the API.
 func (s *server) routes() []route {
+	const read, manage = domain.CapRead, domain.CapManage
 	return []route{
 		{pattern: "POST /v1/apps", access: adminOnly, handle: s.createApp},
 		{pattern: "GET /v1/apps", access: adminOnly, handle: s.listApps},
@@ -187,27 +230,29 @@ func (s *server) routes() []route {
 		{pattern: "GET /v1/api-keys", access: adminOnly, handle: s.listAdminKeys},
 		{pattern: "DELETE /v1/api-keys/{key_id}", access: adminOnly, handle: s.deleteAdminKey},
 
-		{pattern: "POST /v1/filters/test", access: appAccess, handle: s.testFilter},
-		{pattern: "POST /v1/transformations/test", access: appAccess, handle: s.testTransformation},
-		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, handle: s.createEndpoint},
-		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, handle: s.listEndpoints},
-		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, handle: s.getEndpoint},
-		{pattern: "PATCH /v1/apps/{app}/endpoints/{ep}", access: appAccess, handle: s.updateEndpoint},
-		{pattern: "DELETE /v1/apps/{app}/endpoints/{ep}", access: appAccess, handle: s.deleteEndpoint},
-		{pattern: "GET /v1/apps/{app}/endpoints/{ep}/secret", access: appAccess, handle: s.getEndpointSecrets},
-		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/secret/rotate", access: appAccess, handle: s.rotateEndpointSecret},
-		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/replay", access: appAccess, handle: s.replayEndpoint},
+		{pattern: "POST /v1/filters/test", access: appAccess, portal: read, handle: s.testFilter},
+		{pattern: "POST /v1/transformations/test", access: appAccess, portal: read, handle: s.testTransformation},
+		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, portal: manage, allEndpoints: true, handle: s.createEndpoint},
+		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, portal: read, handle: s.listEndpoints},
+		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: read, handle: s.getEndpoint},
+		{pattern: "PATCH /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: manage, handle: s.updateEndpoint},
+		{pattern: "DELETE /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: manage, handle: s.deleteEndpoint},
+		{pattern: "GET /v1/apps/{app}/endpoints/{ep}/secret", access: appAccess, portal: manage, handle: s.getEndpointSecrets},
+		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/secret/rotate", access: appAccess, portal: manage, handle: s.rotateEndpointSecret},
+		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/replay", access: appAccess, portal: manage, handle: s.replayEndpoint},
+		{pattern: "GET /v1/apps/{app}/endpoints/{ep}/stats", access: appAccess, portal: read, handle: s.endpointStats},
+		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/test", access: appAccess, portal: manage, handle: s.testEndpoint},
 
 		{pattern: "POST /v1/apps/{app}/messages", access: appAccess, trustAppID: true, handle: s.publishMessage},
 		{pattern: "POST /v1/apps/{app}/messages/batch", access: appAccess, trustAppID: true, handle: s.publishBatch},
-		{pattern: "GET /v1/apps/{app}/messages", access: appAccess, handle: s.listMessages},
-		{pattern: "GET /v1/apps/{app}/messages/{msg}", access: appAccess, handle: s.getMessage},
+		{pattern: "GET /v1/apps/{app}/messages", access: appAccess, portal: read, handle: s.listMessages},
+		{pattern: "GET /v1/apps/{app}/messages/{msg}", access: appAccess, portal: read, handle: s.getMessage},
 
-		{pattern: "GET /v1/apps/{app}/deliveries", access: appAccess, handle: s.listDeliveries},
-		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}", access: appAccess, handle: s.getDelivery},
-		{pattern: "POST /v1/apps/{app}/deliveries/{dlv}/retry", access: appAccess, handle: s.retryDelivery},
-		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}/attempts", access: appAccess, handle: s.listDeliveryAttempts},
-		{pattern: "GET /v1/apps/{app}/attempts", access: appAccess, handle: s.listAttempts},
+		{pattern: "GET /v1/apps/{app}/deliveries", access: appAccess, portal: read, handle: s.listDeliveries},
+		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}", access: appAccess, portal: read, handle: s.getDelivery},
+		{pattern: "POST /v1/apps/{app}/deliveries/{dlv}/retry", access: appAccess, portal: manage, handle: s.retryDelivery},
+		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}/attempts", access: appAccess, portal: read, handle: s.listDeliveryAttempts},
+		{pattern: "GET /v1/apps/{app}/attempts", access: appAccess, portal: read, handle: s.listAttempts},
 
 		{pattern: "POST /v1/apps/{app}/sources", access: appAccess, handle: s.createSource},
 		{pattern: "GET /v1/apps/{app}/sources", access: appAccess, handle: s.listSources},
@@ -218,6 +263,21 @@ func (s *server) routes() []route {
 		{pattern: "GET /v1/apps/{app}/sources/{src}/rejections", access: appAccess, handle: s.listRejections},
 		{pattern: "GET /v1/sources/{src}", access: appAccess, handle: s.getSourceByID},
 		{pattern: "GET /v1/listen", access: appAccess, handle: s.listen},
+
+		{pattern: "POST /v1/console/sessions", access: public, handle: s.signIn},
+		{pattern: "DELETE /v1/console/sessions/current", access: anyCaller, portal: read, handle: s.signOut},
+		{pattern: "POST /v1/apps/{app}/portal-sessions", access: appAccess, handle: s.createPortalLink},
+		{pattern: "DELETE /v1/apps/{app}/portal-sessions", access: appAccess, handle: s.revokePortalSessions},
+		{pattern: "POST /v1/portal/sessions", access: public, handle: s.openPortalLink},
+		{pattern: "GET /v1/session", access: anyCaller, portal: read, handle: s.getSession},
+
+		{pattern: "POST /v1/event-types", access: adminOnly, handle: s.createEventType},
+		{pattern: "GET /v1/event-types", access: anyCaller, portal: read, handle: s.listEventTypes},
+		{pattern: "GET /v1/event-types/{name}", access: anyCaller, portal: read, handle: s.getEventType},
+		{pattern: "PATCH /v1/event-types/{name}", access: adminOnly, handle: s.updateEventType},
+		{pattern: "DELETE /v1/event-types/{name}", access: adminOnly, handle: s.deleteEventType},
+
+		{pattern: "GET /v1/stats", access: adminOnly, handle: s.serverStats},
 	}
 }
 

@@ -45,8 +45,8 @@ type step struct {
 
 func TestHappyPaths(t *testing.T) {
 	f := newFixture(t)
-	secret1 := webhook.NewHMACSecret().String()
-	secret2 := webhook.NewHMACSecret().String()
+	secret1 := webhook.NewHMACSecret().Reveal()
+	secret2 := webhook.NewHMACSecret().Reveal()
 	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	v := map[string]string{
 		"admin": f.admin, "keyA": f.keyA, "keyB": f.keyB, "A": f.appA, "B": f.appB, "keyAID": f.keyAID,
@@ -445,6 +445,49 @@ func TestHappyPaths(t *testing.T) {
 	steps = append(steps, listenSteps()...)
 	steps = append(steps, []step{
 		// Deleting apps.
+		// The console and the portal.
+		{name: "sign in", method: "POST", path: "/v1/console/sessions", body: `{"api_key":"{admin}"}`, status: 201,
+			check: func(t *testing.T, v map[string]string, got map[string]any, resp response) {
+				s := startedSession(t, resp)
+				v["cookie"], v["csrf"] = s.cookie, s.csrf
+				wantFields(t, got, "csrf_token", "expires_at")
+			}},
+		{name: "who am I", method: "GET", path: "/v1/session", header: map[string]string{"Cookie": sessionCookie + "={cookie}"}, status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "kind", "console")
+				wantValue(t, got, "csrf_token", v["csrf"])
+			}},
+		{name: "create event type", method: "POST", path: "/v1/event-types", header: map[string]string{"Cookie": sessionCookie + "={cookie}", csrfHeader: "{csrf}"},
+			body: `{"name":"invoice.paid","description":"paid","schema":{"type":"object"},"example":{"id":"inv_1"}}`, status: 201,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantFields(t, got, "name", "description", "schema", "example", "deprecated", "created_at", "updated_at")
+			}},
+		{name: "list event types", method: "GET", path: "/v1/event-types", key: "keyA", status: 200},
+		{name: "get event type", method: "GET", path: "/v1/event-types/invoice.paid", key: "keyA", status: 200},
+		{name: "deprecate event type", method: "PATCH", path: "/v1/event-types/invoice.paid", key: "admin", body: `{"deprecated":true}`, status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "deprecated", true)
+			}},
+		{name: "endpoint stats", method: "GET", path: "/v1/apps/acme/endpoints/{ep1}/stats", key: "keyA", status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "attempts", float64(1))
+				wantValue(t, got, "last_error", "HTTP 500")
+			}},
+		{name: "test event", method: "POST", path: "/v1/apps/acme/endpoints/{ep1}/test", key: "keyA", body: `{"event_type":"invoice.paid"}`, status: 202,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "deliveries", float64(1))
+				wantValue(t, got, "payload", map[string]any{"id": "inv_1"})
+			}},
+		{name: "server stats", method: "GET", path: "/v1/stats", key: "admin", status: 200},
+		{name: "mint portal link", method: "POST", path: "/v1/apps/acme/portal-sessions", key: "keyA", body: `{"capabilities":["read","manage"]}`, status: 201,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				_, v["portalToken"], _ = strings.Cut(got["url"].(string), "#token=")
+			}},
+		{name: "open portal link", method: "POST", path: "/v1/portal/sessions", body: `{"token":"{portalToken}"}`, status: 201},
+		{name: "revoke portal sessions", method: "DELETE", path: "/v1/apps/acme/portal-sessions", key: "keyA", status: 204},
+		{name: "sign out", method: "DELETE", path: "/v1/console/sessions/current", header: map[string]string{"Cookie": sessionCookie + "={cookie}", csrfHeader: "{csrf}"}, status: 204},
+		{name: "delete event type", method: "DELETE", path: "/v1/event-types/invoice.paid", key: "admin", status: 204},
+
 		{name: "delete app", method: "DELETE", path: "/v1/apps/{Z}", key: "admin", status: 204},
 		{name: "delete app with endpoints by uid", method: "DELETE", path: "/v1/apps/other", key: "admin", status: 204, changed: 1},
 		{name: "deleted app is gone", method: "GET", path: "/v1/apps/other", key: "admin", status: 404},
@@ -470,7 +513,13 @@ func TestHappyPaths(t *testing.T) {
 			if st.before != nil {
 				st.before(t, v)
 			}
-			r := req{method: st.method, path: expand(st.path), key: v[st.key], header: st.header}
+			r := req{method: st.method, path: expand(st.path), key: v[st.key]}
+			if st.header != nil {
+				r.header = map[string]string{}
+				for k, val := range st.header {
+					r.header[k] = expand(val)
+				}
+			}
 			if st.body != "" {
 				r.body = expand(st.body)
 			}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -64,14 +65,22 @@ func WellFormedAPIKey(key string) bool {
 	return true
 }
 
-// authorize checks the request's API key against rt and resolves {app}.
+// authorize authenticates the request (an API key or a session cookie), checks that
+// its caller may use rt, and resolves {app}. Every scope rule of the API is here: admin
+// and app keys, console sessions (which act as admin keys) and portal sessions (see
+// authorizePortal).
 func (s *server) authorize(r *http.Request, rt route) (*call, error) {
-	key, err := s.authenticate(r)
+	if rt.access == public {
+		return &call{}, nil
+	}
+	c, err := s.authenticate(r)
 	if err != nil {
 		return nil, err
 	}
-	c := &call{key: key}
-	admin := key.AppID == ""
+	if c.session != nil && c.session.Kind == domain.SessionPortal {
+		return s.authorizePortal(r, rt, c)
+	}
+	admin := c.onlyApp == ""
 	if rt.access == adminOnly && !admin {
 		return nil, errorf(http.StatusForbidden, codeForbidden, "this operation needs an admin API key")
 	}
@@ -80,7 +89,7 @@ func (s *server) authorize(r *http.Request, rt route) (*call, error) {
 		return c, nil
 	}
 	switch {
-	case !admin && ref == key.AppID:
+	case !admin && ref == c.onlyApp:
 		// The key exists, so its app does (keys go with their app).
 		c.appID = ref
 		return c, nil
@@ -95,24 +104,102 @@ func (s *server) authorize(r *http.Request, rt route) (*call, error) {
 		}
 		return nil, storeError(err, "app", ref)
 	}
-	if !admin && app.ID != key.AppID {
+	if !admin && app.ID != c.onlyApp {
 		return nil, errorf(http.StatusForbidden, codeForbidden, "this API key is not for app %q", ref)
 	}
 	c.appID, c.app = app.ID, app
 	return c, nil
 }
 
-// authenticate returns the API key of the request's Authorization header.
-func (s *server) authenticate(r *http.Request) (*domain.APIKey, error) {
+// authorizePortal checks a portal session's request: it reaches only its own app
+// (anything else is answered 404, as if it did not exist), only routes open to portal
+// sessions with a capability it has, and, when it is limited to some endpoints, only
+// those endpoints and their deliveries, attempts and messages.
+func (s *server) authorizePortal(r *http.Request, rt route, c *call) (*call, error) {
+	sess := c.session
+	if ref := r.PathValue("app"); ref != "" {
+		if ref != sess.AppID {
+			app, err := s.store.GetApp(r.Context(), ref)
+			if err != nil || app.ID != sess.AppID {
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return nil, storeError(err, "app", ref)
+				}
+				return nil, notFound("app", ref)
+			}
+			c.app = app
+		}
+		c.appID = sess.AppID
+	}
+	switch {
+	case rt.portal == "":
+		return nil, errorf(http.StatusForbidden, codeForbidden, "a portal session cannot use this operation")
+	case !sess.Can(rt.portal):
+		return nil, errorf(http.StatusForbidden, codeForbidden, "this portal session may only read")
+	case len(sess.EndpointIDs) == 0:
+		return c, nil
+	case rt.allEndpoints:
+		return nil, errorf(http.StatusForbidden, codeForbidden, "this portal session is limited to some endpoints")
+	}
+	ctx := r.Context()
+	if id := r.PathValue("ep"); id != "" && !sess.SeesEndpoint(id) {
+		return nil, notFound("endpoint", id)
+	}
+	if id := r.URL.Query().Get("endpoint_id"); id != "" && !sess.SeesEndpoint(id) {
+		return nil, notFound("endpoint", id)
+	}
+	if id := r.PathValue("dlv"); id != "" {
+		d, err := s.store.GetDelivery(ctx, c.appID, id)
+		if err != nil {
+			return nil, storeError(err, "delivery", id)
+		}
+		if !sess.SeesEndpoint(d.EndpointID) {
+			return nil, notFound("delivery", id)
+		}
+	}
+	if id := r.PathValue("msg"); id != "" {
+		ds, _, err := s.store.ListDeliveries(ctx, store.DeliveryFilter{AppID: c.appID, MessageID: id, EndpointIDs: sess.EndpointIDs, Page: store.Page{Limit: 1}})
+		if err != nil {
+			return nil, fmt.Errorf("list deliveries of message %s: %w", id, err)
+		}
+		if len(ds) == 0 {
+			return nil, notFound("message", id)
+		}
+	}
+	return c, nil
+}
+
+// endpointScope returns the endpoints the caller is limited to, nil for all of the app's.
+func (c *call) endpointScope() []string {
+	if c.session == nil {
+		return nil
+	}
+	return c.session.EndpointIDs
+}
+
+// authenticate identifies the caller: by the API key of the Authorization header, else
+// by the session cookie, whose state-changing requests must carry the session's CSRF
+// token.
+func (s *server) authenticate(r *http.Request) (*call, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
+		if ck, err := r.Cookie(sessionCookie); err == nil {
+			return s.authenticateSession(r, ck.Value)
+		}
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "missing Authorization header; send Authorization: Bearer <api key>")
 	}
 	scheme, key, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed Authorization header; send Authorization: Bearer <api key>")
 	}
-	key = strings.TrimSpace(key)
+	k, err := s.lookupKey(r.Context(), strings.TrimSpace(key))
+	if err != nil {
+		return nil, err
+	}
+	return &call{key: k, onlyApp: k.AppID}, nil
+}
+
+// lookupKey returns the stored API key key, from the cache when it is there.
+func (s *server) lookupKey(ctx context.Context, key string) (*domain.APIKey, error) {
 	if !WellFormedAPIKey(key) {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed API key; keys are "+APIKeyFormat)
 	}
@@ -120,7 +207,7 @@ func (s *server) authenticate(r *http.Request) (*domain.APIKey, error) {
 	if k := s.keys.get(hash); k != nil {
 		return k, nil
 	}
-	k, err := s.store.APIKeyByHash(r.Context(), hash[:])
+	k, err := s.store.APIKeyByHash(ctx, hash[:])
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "unknown API key")
 	}

@@ -41,7 +41,7 @@ func badCases(f *fixture) []badCase {
 	unknownDlv := "dlv_01JD3XK5M2Q8W0RZ7C4T6YB9HN"
 	unknownKey := "key_01JD3XK5M2Q8W0RZ7C4T6YB9HN"
 	secretHMAC := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	secretEd := "whsk_" + strings.Repeat("A", 43) + "="
+	secretEdPublic := "whpk_" + strings.Repeat("A", 43) + "=" // whsk_ keys sign (v1a); public keys cannot
 	big := strings.Repeat("x", 1<<20)
 	bigPayload := `{"type":"a.b","payload":{"x":"` + strings.Repeat("x", 256<<10) + `"}}`
 	hugeMessage := `{"type":"a.b","payload":{"x":"` + strings.Repeat("x", 400<<10) + `"}}`
@@ -167,7 +167,7 @@ func badCases(f *fixture) []badCase {
 		{"value/description long", post(eps, admin, ep(`,"description":"`+strings.Repeat("d", 1025)+`"`)), c400, "invalid_field"},
 		{"value/secret garbage", post(eps, admin, ep(`,"secret":"hunter2"`)), c400, "invalid_field"},
 		{"value/secret short", post(eps, admin, ep(`,"secret":"whsec_c2hvcnQ="`)), c400, "invalid_field"},
-		{"value/secret ed25519", post(eps, admin, ep(`,"secret":"`+secretEd+`"`)), c400, "invalid_field"},
+		{"value/secret ed25519 public key", post(eps, admin, ep(`,"secret":"`+secretEdPublic+`"`)), c400, "invalid_field"},
 		{"value/secret on patch", patch(ep1, admin, `{"secret":"`+secretHMAC+`"}`), c400, "invalid_field"},
 		{"value/message type missing", post(msgs, admin, `{"payload":{}}`), c400, "invalid_field"},
 		{"value/message type chars", post(msgs, admin, `{"type":"a b","payload":{}}`), c400, "invalid_field"},

@@ -66,12 +66,13 @@ func toAttemptJSON(a *domain.Attempt) attemptJSON {
 func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r.URL)
 	f := store.DeliveryFilter{
-		AppID:      c.appID,
-		EndpointID: q.id("endpoint_id", "ep"),
-		MessageID:  q.id("message_id", "msg"),
-		Status:     q.oneOf("status", domain.DeliveryPending, domain.DeliverySucceeded, domain.DeliveryFailed),
-		TimeRange:  q.timeRange(),
-		Page:       q.page("dlv"),
+		AppID:       c.appID,
+		EndpointID:  q.id("endpoint_id", "ep"),
+		MessageID:   q.id("message_id", "msg"),
+		Status:      q.oneOf("status", domain.DeliveryPending, domain.DeliverySucceeded, domain.DeliveryFailed),
+		TimeRange:   q.timeRange(),
+		Page:        q.page("dlv"),
+		EndpointIDs: c.endpointScope(),
 	}
 	if err := q.done(); err != nil {
 		return err
@@ -136,12 +137,13 @@ func (s *server) listDeliveryAttempts(w http.ResponseWriter, r *http.Request, c 
 func (s *server) listAttempts(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r.URL)
 	f := store.AttemptFilter{
-		AppID:      c.appID,
-		DeliveryID: q.id("delivery_id", "dlv"),
-		EndpointID: q.id("endpoint_id", "ep"),
-		MessageID:  q.id("message_id", "msg"),
-		TimeRange:  q.timeRange(),
-		Page:       q.page("att"),
+		AppID:       c.appID,
+		DeliveryID:  q.id("delivery_id", "dlv"),
+		EndpointID:  q.id("endpoint_id", "ep"),
+		MessageID:   q.id("message_id", "msg"),
+		TimeRange:   q.timeRange(),
+		Page:        q.page("att"),
+		EndpointIDs: c.endpointScope(),
 	}
 	if err := q.done(); err != nil {
 		return err

@@ -3,8 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -159,14 +162,15 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 	return nil
 }
 
-// parseSecret validates a secret given by the user: it must be a whsec_ HMAC secret.
+// parseSecret validates a secret given by the user: a whsec_ HMAC secret (signs v1) or a
+// whsk_ Ed25519 signing key (signs v1a); a whpk_ public key cannot sign.
 func parseSecret(field, v string) (webhook.Secret, error) {
 	sec, err := webhook.ParseSecret(v)
 	if err != nil {
 		return webhook.Secret{}, invalidField(field, "is not valid: %v", err)
 	}
-	if sec.Kind() != webhook.HMACKey {
-		return webhook.Secret{}, invalidField(field, "must be a whsec_ secret, not %s", sec.Kind())
+	if sec.Kind() != webhook.HMACKey && sec.Kind() != webhook.Ed25519PrivateKey {
+		return webhook.Secret{}, invalidField(field, "must be a whsec_ secret or a whsk_ signing key, not %s (give the whpk_ public key to receivers)", sec.Kind())
 	}
 	return sec, nil
 }
@@ -203,6 +207,21 @@ func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) 
 	p := q.page("ep")
 	if err := q.done(); err != nil {
 		return err
+	}
+	if scope := c.endpointScope(); scope != nil {
+		// A portal session limited to some endpoints sees them all on one page.
+		eps := make([]*domain.Endpoint, 0, len(scope))
+		for _, id := range scope {
+			e, err := s.store.GetEndpoint(r.Context(), c.appID, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted since the link was made
+			} else if err != nil {
+				return fmt.Errorf("get endpoint %s: %w", id, err)
+			}
+			eps = append(eps, e)
+		}
+		slices.SortFunc(eps, func(a, b *domain.Endpoint) int { return strings.Compare(b.ID, a.ID) })
+		return writeList(w, eps, "", toEndpointJSON)
 	}
 	eps, next, err := s.store.ListEndpoints(r.Context(), c.appID, p)
 	if err != nil {
@@ -283,7 +302,7 @@ func (s *server) writeSecrets(w http.ResponseWriter, r *http.Request, endpointID
 	out := secretsJSON{Secrets: make([]secretJSON, 0, len(secrets))}
 	for _, sec := range secrets {
 		out.Secrets = append(out.Secrets, secretJSON{
-			ID: sec.ID, Secret: sec.Secret.String(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
+			ID: sec.ID, Secret: sec.Secret.Reveal(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -29,6 +29,9 @@ const (
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeInternal         = "internal"
 	codeUnavailable      = "unavailable"
+	codeCSRFFailed       = "csrf_failed"
+	codeInvalidToken     = "invalid_token"
+	codeRateLimited      = "rate_limited"
 )
 
 // apiError is an error answered to the client as it is.

@@ -56,6 +56,10 @@ func (e *testEngine) PublishWithTTL(ctx context.Context, m *domain.Message, _ ti
 	return e.Publish(ctx, m)
 }
 
+func (e *testEngine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
+	return e.store.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour, Endpoints: endpointIDs})
+}
+
 func (e *testEngine) Wake() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -93,6 +97,7 @@ func (e *testEngine) sourceChanges() int {
 // also its SourceStore, and a relay hub runs its listeners.
 type env struct {
 	t        testing.TB
+	path     string // the SQLite file
 	store    *sqlite.Store
 	engine   *testEngine
 	hub      *relay.Hub
@@ -119,12 +124,13 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: quiet})
+	path := filepath.Join(t.TempDir(), "herald.db")
+	st, err := sqlite.Open(context.Background(), path, sqlite.Options{Cipher: box, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, store: st, engine: &testEngine{store: st}, hub: relay.NewHub(quiet)}
+	e := &env{t: t, path: path, store: st, engine: &testEngine{store: st}, hub: relay.NewHub(quiet)}
 	cfg := Config{
 		Store: st, Engine: e.engine, Guard: netguard.New(nil), Resolver: noDNS(), Logger: quiet,
 		Sources: st, OnSourceChanged: e.engine.SourceChanged, Listener: e.hub,
@@ -148,6 +154,8 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.http.Close)
+	// Tests sign in more often than people do; TestSignInRateLimit checks the real limit.
+	e.server.signIns = newIPLimiter(time.Millisecond, 1000, limiterSize, time.Now)
 	e.admin = e.newKey("")
 	return e
 }
@@ -341,7 +349,7 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	f.ep2 = f.must(201, req{method: "POST", path: "/v1/apps/acme/endpoints", key: f.keyA, body: map[string]any{"url": "https://two.example.com/hook"}})["id"].(string)
 	f.epB = f.must(201, req{method: "POST", path: "/v1/apps/other/endpoints", key: f.keyB, body: map[string]any{"url": "https://b.example.com/hook"}})["id"].(string)
 	f.msg = f.must(202, req{method: "POST", path: "/v1/apps/acme/messages", key: f.keyA, body: map[string]any{"type": "response.completed", "payload": map[string]any{"id": "resp_1"}, "idempotency_key": "k1"}})["id"].(string)
-	f.srcSecret = webhook.NewHMACSecret().String()
+	f.srcSecret = webhook.NewHMACSecret().Reveal()
 	f.src = f.must(201, req{method: "POST", path: "/v1/apps/acme/sources", key: f.keyA, body: map[string]any{"name": "fixture", "provider": "openai", "secret": f.srcSecret}})["id"].(string)
 	f.srcB = f.must(201, req{method: "POST", path: "/v1/apps/other/sources", key: f.keyB, body: map[string]any{"provider": "github", "secret": "gh-secret"}})["id"].(string)
 	f.msgB = f.must(202, req{method: "POST", path: "/v1/apps/other/messages", key: f.keyB, body: map[string]any{"type": "response.completed", "payload": map[string]any{"id": "resp_b"}}})["id"].(string)
@@ -444,7 +452,7 @@ func snapshot(t *testing.T, s store.Store) string {
 					t.Fatal(err)
 				}
 				for _, sec := range secrets {
-					dump("secret", []any{sec.ID, sec.Secret.String(), sec.CreatedAt, sec.ExpiresAt})
+					dump("secret", []any{sec.ID, sec.Secret.Reveal(), sec.CreatedAt, sec.ExpiresAt})
 				}
 			}
 			return len(eps), next, err

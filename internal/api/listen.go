@@ -14,6 +14,8 @@ import (
 // Listener is what the API needs to run `herald listen` sessions; *relay.Hub is one.
 type Listener interface {
 	Serve(w http.ResponseWriter, r *http.Request, hello relay.Hello) error
+	// Count returns the number of listeners attached to this server.
+	Count() int
 }
 
 // listen serves GET /v1/listen?app=&source=&name=&events=: it attaches a `herald listen`
@@ -58,7 +60,7 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 	if appRef != "" {
 		app, err := s.store.GetApp(ctx, appRef)
 		if err != nil {
-			if c.key.AppID != "" && errors.Is(err, store.ErrNotFound) {
+			if c.onlyApp != "" && errors.Is(err, store.ErrNotFound) {
 				// As on /v1/apps/{app}: an app key learns nothing about other apps.
 				return errorf(http.StatusForbidden, codeForbidden, "this API key is not for app %q", appRef)
 			}
@@ -72,7 +74,7 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 	if appID == "" {
 		return invalidQuery("app", "give app (an app id or uid) or source (a source id)")
 	}
-	if c.key.AppID != "" && c.key.AppID != appID {
+	if c.onlyApp != "" && c.onlyApp != appID {
 		return errorf(http.StatusForbidden, codeForbidden, "this API key is not for app %q", appID)
 	}
 	if !isWebSocket(r) {
@@ -87,7 +89,7 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	hello := relay.Hello{
 		EndpointID: ep.ID, AppID: appID, SourceID: sourceID, Name: name,
-		Secret: sec.Secret.String(), Events: ep.EventTypes,
+		Secret: sec.Secret.Reveal(), Events: ep.EventTypes,
 	}
 	return s.listener.Serve(w, r, hello)
 }

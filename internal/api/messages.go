@@ -128,7 +128,10 @@ func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call)
 // listMessages serves GET /v1/apps/{app}/messages.
 func (s *server) listMessages(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r.URL)
-	f := store.MessageFilter{AppID: c.appID, Type: q.str("type"), SourceID: q.id("source_id", "src"), TimeRange: q.timeRange(), Page: q.page("msg")}
+	f := store.MessageFilter{
+		AppID: c.appID, Type: q.str("type"), SourceID: q.id("source_id", "src"), TimeRange: q.timeRange(), Page: q.page("msg"),
+		EndpointIDs: c.endpointScope(),
+	}
 	if f.Type != "" && (len(f.Type) > maxTypeLen || !domain.IsTypeName(f.Type)) {
 		q.fail(invalidQuery("type", "must be an event type name, not %q", f.Type))
 	}

@@ -59,6 +59,11 @@ func (q *query) id(name, prefix string) string {
 // page returns the limit and cursor parameters; cursorPrefix is the id prefix of the
 // listed records (cursors are record ids).
 func (q *query) page(cursorPrefix string) store.Page {
+	return q.pageOf(func(c string) bool { return ids.Valid(cursorPrefix, c) })
+}
+
+// pageOf returns the limit and cursor parameters; validCursor checks the cursor.
+func (q *query) pageOf(validCursor func(string) bool) store.Page {
 	p := store.Page{Limit: defaultLimit, Cursor: q.str("cursor")}
 	if s := q.str("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -68,7 +73,7 @@ func (q *query) page(cursorPrefix string) store.Page {
 			p.Limit = n
 		}
 	}
-	if p.Cursor != "" && !ids.Valid(cursorPrefix, p.Cursor) {
+	if p.Cursor != "" && !validCursor(p.Cursor) {
 		q.fail(invalidQuery("cursor", "must be the next_cursor of the previous page, not %q", p.Cursor))
 		p.Cursor = ""
 	}

@@ -246,7 +246,7 @@ func (s *server) getSourceByID(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return storeError(err, "source", id)
 	}
-	if c.key.AppID != "" && c.key.AppID != src.AppID {
+	if c.onlyApp != "" && c.onlyApp != src.AppID {
 		return notFound("source", id)
 	}
 	writeJSON(w, http.StatusOK, toSourceJSON(src))

@@ -39,6 +39,13 @@ type Options struct {
 	FailRate        float64       // share of first attempts the receiver answers with 500
 	ReceiverLatency time.Duration // how long the receiver takes to answer
 	Wait            time.Duration // how long to wait for stragglers after publishing (default 2 min)
+	// HostileEndpoints, when positive, first gives another app this many endpoints that
+	// accept connections and never answer (timeout HostileTimeout), and publishes
+	// HostileMessages to them, so that the run measures how the benchmark's own app fares
+	// next to an app whose endpoints hang.
+	HostileEndpoints int
+	HostileMessages  int           // default 200
+	HostileTimeout   time.Duration // default 120 s, the longest an endpoint may have
 	// ServerStats, when set, reads the server process's CPU seconds and peak RSS.
 	ServerStats func() (cpu time.Duration, peakRSS int64, err error)
 	Progress    io.Writer // a live progress line; nil for none
@@ -70,6 +77,11 @@ type Report struct {
 	ServerCPU      float64     `json:"server_cpu_seconds,omitempty"`
 	CPUPerDelivery float64     `json:"server_cpu_ms_per_delivery,omitempty"`
 	PeakRSSMB      float64     `json:"server_peak_rss_mb,omitempty"`
+	// With hanging endpoints of another app: how many, how many of their requests were
+	// hanging when the run began, and the same run's delivery latency without them.
+	HostileEndpoints int          `json:"hostile_endpoints,omitempty"`
+	HostileInFlight  int          `json:"hostile_requests_hanging,omitempty"`
+	Baseline         *Percentiles `json:"baseline_delivery_latency_ms,omitempty"`
 }
 
 // Percentiles summarise a latency distribution in milliseconds.
@@ -107,6 +119,12 @@ func (o *Options) setDefaults() error {
 	}
 	if o.Wait <= 0 {
 		o.Wait = 2 * time.Minute
+	}
+	if o.HostileMessages <= 0 {
+		o.HostileMessages = 200
+	}
+	if o.HostileTimeout <= 0 {
+		o.HostileTimeout = 2 * time.Minute
 	}
 	return nil
 }
@@ -285,13 +303,23 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	var hostileHanging int
+	if o.HostileEndpoints > 0 {
+		h, err := startHostile(ctx, c, &o)
+		if err != nil {
+			return nil, err
+		}
+		defer h.stop(context.WithoutCancel(ctx))
+		hostileHanging = h.hanging()
+	}
 	var cpu0 time.Duration
 	if o.ServerStats != nil {
 		cpu0, _, _ = o.ServerStats()
 	}
 
 	rep := &Report{Messages: o.Messages, Endpoints: o.Endpoints, Fanout: o.Fanout, PayloadSize: o.PayloadSize,
-		TargetRate: o.Rate, Batch: o.Batch, ExpectedDeliveries: o.Messages * o.Fanout}
+		TargetRate: o.Rate, Batch: o.Batch, ExpectedDeliveries: o.Messages * o.Fanout,
+		HostileEndpoints: o.HostileEndpoints, HostileInFlight: hostileHanging}
 	var published, pubErrors atomic.Int64
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
@@ -385,6 +413,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.PublishSeconds = round(pubEnd.Sub(begin).Seconds())
 	rep.PublishPerSecond = round(float64(published.Load()) / pubEnd.Sub(begin).Seconds())
 	last := time.Unix(0, rcv.lastDelivery.Load())
+	if rcv.lastDelivery.Load() == 0 { // nothing was delivered
+		last = begin
+	}
 	rep.DeliverySeconds = round(last.Sub(begin).Seconds())
 	rep.Duplicates = int(rcv.duplicates.Load())
 	rcv.mu.Lock()
@@ -456,6 +487,14 @@ func (r *Report) WriteTable(w io.Writer) {
 	}
 	if r.TargetRate > 0 {
 		rows = append(rows[:4], append([][2]string{{"target rate", fmt.Sprintf("%.0f messages/s", r.TargetRate)}}, rows[4:]...)...)
+	}
+	if r.HostileEndpoints > 0 {
+		i := len(rows) - 4 // after the latencies
+		extra := [][2]string{{"another app", fmt.Sprintf("%d endpoints that never answer, %d requests to them hanging", r.HostileEndpoints, r.HostileInFlight)}}
+		if b := r.Baseline; b != nil {
+			extra = append(extra, [2]string{"  without it: delivered", fmt.Sprintf("p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms", b.P50, b.P90, b.P99, b.Max)})
+		}
+		rows = append(rows[:i], append(extra, rows[i:]...)...)
 	}
 	if r.ServerCPU > 0 {
 		rows = append(rows,
@@ -543,7 +582,7 @@ func RunIngest(ctx context.Context, o IngestOptions) (*IngestReport, error) {
 			}
 		}
 	}
-	secret := webhook.NewHMACSecret().String()
+	secret := webhook.NewHMACSecret().Reveal()
 	if o.Provider != "openai" && o.Provider != "standard" && o.Provider != "svix" {
 		secret = "bench-secret-0123456789"
 	}
@@ -646,5 +685,99 @@ func (r *IngestReport) WriteTable(w io.Writer) {
 	}
 	if r.FirstErrorText != "" {
 		fmt.Fprintf(w, "first error              %s\n", r.FirstErrorText)
+	}
+}
+
+// hostile is another app whose endpoints accept connections and never answer.
+type hostile struct {
+	c     *client.Client
+	appID string
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+	open  int // connections accepted and not closed by herald
+}
+
+// startHostile creates the hanging app, publishes its messages, and returns once herald
+// has opened as many connections to it as it will (none new for half a second).
+func startHostile(ctx context.Context, c *client.Client, o *Options) (*hostile, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("bench: hanging receiver: %w", err)
+	}
+	h := &hostile{c: c, ln: ln}
+	go h.accept()
+	app, err := c.CreateApp(ctx, client.AppInput{Name: fmt.Sprintf("bench hostile %s", time.Now().Format(time.RFC3339))})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("bench: create the hostile app: %w", err)
+	}
+	h.appID = app.ID
+	for i := 0; i < o.HostileEndpoints; i++ {
+		_, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{
+			URL: fmt.Sprintf("http://%s/hang/%d", ln.Addr(), i), TimeoutMS: int(o.HostileTimeout / time.Millisecond),
+		})
+		if err != nil {
+			h.stop(ctx)
+			return nil, fmt.Errorf("bench: create a hanging endpoint: %w", err)
+		}
+	}
+	for i := 0; i < o.HostileMessages; i++ {
+		if _, _, _, err := c.Publish(ctx, app.ID, client.MessageInput{Type: "bench.hostile", Payload: payload(i, 256)}); err != nil {
+			h.stop(ctx)
+			return nil, fmt.Errorf("bench: publish to the hostile app: %w", err)
+		}
+	}
+	last, lastChange := -1, time.Now()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(50 * time.Millisecond) {
+		if n := h.hanging(); n != last {
+			last, lastChange = n, time.Now()
+		} else if n > 0 && time.Since(lastChange) > 500*time.Millisecond {
+			break
+		}
+	}
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "another app: %d endpoints that never answer, %d requests to them hanging\n", o.HostileEndpoints, h.hanging())
+	}
+	return h, nil
+}
+
+// accept takes connections, reads and drops what they send, and never answers.
+func (h *hostile) accept() {
+	for {
+		conn, err := h.ln.Accept()
+		if err != nil {
+			return
+		}
+		h.mu.Lock()
+		h.conns = append(h.conns, conn)
+		h.open++
+		h.mu.Unlock()
+		go func() {
+			io.Copy(io.Discard, conn)
+			h.mu.Lock()
+			h.open--
+			h.mu.Unlock()
+		}()
+	}
+}
+
+// hanging returns how many of herald's requests to the hostile app are open.
+func (h *hostile) hanging() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.open
+}
+
+// stop closes the hanging connections and deletes the hostile app.
+func (h *hostile) stop(ctx context.Context) {
+	h.ln.Close()
+	h.mu.Lock()
+	for _, conn := range h.conns {
+		conn.Close()
+	}
+	h.mu.Unlock()
+	if h.appID != "" {
+		h.c.DeleteApp(ctx, h.appID)
 	}
 }

@@ -12,10 +12,7 @@ import (
 
 // requestLocked snapshots what a send needs, so it runs without the lock.
 func (e *Engine) requestLocked(ep *endpoint, j *job) *request {
-	timeout := e.cfg.Timeout
-	if ep.cfg.TimeoutMS > 0 {
-		timeout = time.Duration(ep.cfg.TimeoutMS) * time.Millisecond
-	}
+	timeout := e.timeout(ep.cfg)
 	return &request{
 		url:        ep.cfg.URL,
 		endpointID: ep.id,
@@ -55,13 +52,10 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	}
 
 	e.mu.Lock()
-	ep.inflight--
-	e.inflight--
 	j.done = true
-	e.adaptLocked(ep, o, resp.retryAfter, now)
+	e.adaptLocked(ep, o, resp.retryAfter, resp.latency, now)
 	fifo := ep.cfg != nil && ep.cfg.FIFO || e.waitsForSlotLocked(ep)
-	e.pumpLocked(ep)
-	e.pumpStarvedLocked()
+	e.finishedLocked(ep)
 	e.mu.Unlock()
 	e.results <- result{r: r, fifo: fifo}
 }
@@ -71,16 +65,17 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 // restart, or when the listener reconnects) without spending a retry.
 func (e *Engine) abandon(ep *endpoint, deliveryID string) {
 	e.mu.Lock()
-	ep.inflight--
-	e.inflight--
 	if e.sendCtx.Err() != nil {
+		ep.inflight--
+		e.inflight--
+		e.appLocked(ep.app).inflight--
 		e.aborted = append(e.aborted, deliveryID)
 		e.mu.Unlock()
 		return
 	}
-	delete(e.held, deliveryID)
+	e.forgetLocked(deliveryID)
 	e.m.Held.Set(float64(len(e.held)))
-	e.pumpLocked(ep)
+	e.finishedLocked(ep)
 	e.mu.Unlock()
 	if err := e.store.ReleaseLeases(context.Background(), e.cfg.NodeID, []string{deliveryID}); err != nil {
 		e.log.Warn("release a listener's delivery", "delivery", deliveryID, "err", err)

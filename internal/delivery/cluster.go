@@ -9,7 +9,7 @@ import (
 )
 
 // When several nodes share one store (the store implements store.Shared), the engine
-// changes in four ways:
+// changes in five ways:
 //
 //   - Limits: an endpoint's max_concurrency and rate_limit must hold across nodes, which
 //     only the store can see. The engine asks it to enforce them in Claim and on publish
@@ -22,6 +22,8 @@ import (
 //   - Wake-ups: the claim loop also wakes when another node queues work.
 //   - Periodic work: retention and auto-disable run under a store.Locker lock, on one node
 //     at a time; every node still refreshes its queue-depth gauge.
+//   - Liveness: every node heartbeats; the deliveries of a node silent for NodeTimeout
+//     (killed, or cut off from the database) are released for the others to claim.
 
 // maintenanceLock names the lock periodic work runs under.
 const maintenanceLock = "herald/maintenance"
@@ -73,6 +75,10 @@ func (e *Engine) fullClaimsOnly() bool { return e.storeLimits() > 0 }
 
 // startShared starts what a shared store needs, with the other loops.
 func (e *Engine) startShared(ctx context.Context) {
+	if l, ok := e.store.(store.Liveness); ok {
+		e.loops.Add(1)
+		go e.heartbeatLoop(ctx, l)
+	}
 	if n, ok := e.store.(store.Notifier); ok {
 		e.loops.Add(1)
 		go func() {
@@ -133,4 +139,36 @@ func (e *Engine) maintainOnce(ctx context.Context) {
 	}
 	defer release()
 	e.maintain(ctx)
+}
+
+// heartbeatLoop tells the store this node is alive every NodeTimeout/5 and releases the
+// deliveries of nodes that stopped doing so; it leaves the cluster when ctx ends.
+func (e *Engine) heartbeatLoop(ctx context.Context, l store.Liveness) {
+	defer e.loops.Done()
+	beat := func() {
+		released, err := l.Heartbeat(ctx, e.cfg.NodeID, e.cfg.NodeTimeout)
+		if err != nil && ctx.Err() == nil {
+			e.log.Warn("heartbeat", "err", err)
+		}
+		if len(released) > 0 {
+			e.log.Warn("took over the deliveries of silent nodes", "nodes", released, "silent_for", e.cfg.NodeTimeout)
+			e.signal()
+		}
+	}
+	beat()
+	t := time.NewTicker(e.cfg.NodeTimeout / 5)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			leaveCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := l.Leave(leaveCtx, e.cfg.NodeID); err != nil {
+				e.log.Warn("leave the cluster", "err", err)
+			}
+			return
+		case <-t.C:
+			beat()
+		}
+	}
 }

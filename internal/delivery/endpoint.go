@@ -15,6 +15,7 @@ import (
 // endpoint is the engine's cached view of one endpoint plus its live sending state.
 type endpoint struct {
 	id       string
+	app      string           // the app's id
 	cfg      *domain.Endpoint // nil until loaded
 	signer   *webhook.Standard
 	limiter  *rate.Limiter // nil: unlimited
@@ -24,7 +25,7 @@ type endpoint struct {
 	loading  bool
 	queue    []*job
 	inflight int
-	limit    int // current in-flight limit: lowered when the endpoint pushes back, raised on success
+	limit    int // current in-flight limit: see nextLimit
 	backoff  time.Time
 	throttle int // consecutive push-back answers (429, 502, 504)
 	timer    bool
@@ -60,10 +61,15 @@ func (e *Engine) load(ep *endpoint) {
 	case errors.Is(err, store.ErrNotFound):
 		// Deleted: its deliveries went with it.
 		for _, j := range ep.queue {
-			delete(e.held, j.c.Delivery.ID)
+			e.forgetLocked(j.c.Delivery.ID)
 		}
 		ep.queue = nil
 		delete(e.endpoints, ep.id)
+		delete(e.starved, ep)
+		if a := e.apps[ep.app]; a != nil {
+			delete(a.starved, ep)
+			e.tidyAppLocked(ep.app, a)
+		}
 	case err != nil:
 		e.log.Warn("load endpoint", "endpoint", ep.id, "err", err)
 		ep.validTo = time.Time{}
@@ -108,7 +114,10 @@ func (e *Engine) fetchEndpoint(ctx context.Context, id string, now time.Time) (c
 // changes-th call of EndpointChanged, and fits its limits to it. e.mu must be held.
 func (e *Engine) cacheLocked(ep *endpoint, cfg *domain.Endpoint, signer *webhook.Standard, validTo time.Time, changes uint64) {
 	limit := e.concurrencyLimit(cfg)
-	if ep.cfg == nil || ep.limit > limit || ep.cfg.MaxConcurrency != cfg.MaxConcurrency {
+	switch {
+	case ep.cfg == nil || ep.cfg.MaxConcurrency != cfg.MaxConcurrency || ep.cfg.FIFO != cfg.FIFO:
+		ep.limit = min(limit, initialLimit)
+	case ep.limit > limit:
 		ep.limit = limit
 	}
 	if cfg.RateLimit > 0 && e.storeLimits() == 0 { // a shared store meters rates itself, across nodes
@@ -149,4 +158,34 @@ func (e *Engine) followEndpointChanges(ctx context.Context) {
 			e.EndpointChanged(id)
 		}
 	}, e.allEndpointsChanged) // the store stopped listening: changes may have been missed
+}
+
+// timeout returns an endpoint's request timeout: its own, or the engine's default.
+func (e *Engine) timeout(cfg *domain.Endpoint) time.Duration {
+	if cfg.TimeoutMS > 0 {
+		return time.Duration(cfg.TimeoutMS) * time.Millisecond
+	}
+	return e.cfg.Timeout
+}
+
+// initialLimit is an endpoint's in-flight limit before it has answered anything (or after
+// its limits changed), when its configured limit is higher.
+const initialLimit = 8
+
+// nextLimit returns an endpoint's in-flight limit after an attempt with outcome o that
+// took latency, given its current limit, its configured limit (most) and its timeout.
+// The limit starts at initialLimit and grows by one per timely success (so it doubles
+// with every round of successes, up to most); it halves, down to 1, when the endpoint
+// pushes back (429, 502, 504) or an attempt times out; and it stays put after other
+// failures and after a success that took more than half the timeout. So an endpoint that
+// never answers holds at most initialLimit workers, fewer once its attempts time out,
+// and never gets more.
+func nextLimit(limit, most int, o outcome, latency, timeout time.Duration) int {
+	switch {
+	case o.throttled || o.timedOut:
+		limit /= 2
+	case o.status == domain.DeliverySucceeded && latency <= timeout/2:
+		limit++
+	}
+	return min(max(limit, 1), most)
 }

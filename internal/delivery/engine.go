@@ -32,12 +32,18 @@ type Config struct {
 	EgressProxy *url.URL
 	// Relay carries deliveries of listener endpoints; nil: listener endpoints wait.
 	Relay Relay
-	// NodeID names this process in leases; default: host-pid-random.
+	// NodeID names this process in leases; default: host-pid-random. A node restarted
+	// under its old id takes its leases back at once (herald serve keeps one id per data
+	// directory: see DataDirNodeID).
 	NodeID    string
 	UserAgent string // default "herald/1"
 	Policy    Policy // default DefaultPolicy()
 	// Workers bounds concurrent requests across all endpoints (default 512).
 	Workers int
+	// AppWorkers bounds the concurrent requests of one app, so that an app whose
+	// endpoints hang cannot take the workers other apps need (default: half of Workers;
+	// Workers or more: no bound of its own).
+	AppWorkers int
 	// EndpointConcurrency is the in-flight limit of an endpoint without its own (default 64).
 	EndpointConcurrency int
 	// Timeout is the request timeout of an endpoint without its own (default 15 s).
@@ -56,6 +62,9 @@ type Config struct {
 	Retention time.Duration
 	// MaintenanceInterval is how often retention and auto-disable run (default 1 min).
 	MaintenanceInterval time.Duration
+	// NodeTimeout is how long a node of a shared store may go without a heartbeat before
+	// the others take over its deliveries (default 10 s; nodes heartbeat 5 times as often).
+	NodeTimeout time.Duration
 }
 
 func (c *Config) setDefaults() error {
@@ -83,6 +92,10 @@ func (c *Config) setDefaults() error {
 	if c.Workers <= 0 {
 		c.Workers = 512
 	}
+	if c.AppWorkers <= 0 {
+		c.AppWorkers = max(1, c.Workers/2)
+	}
+	c.AppWorkers = min(c.AppWorkers, c.Workers)
 	if c.EndpointConcurrency <= 0 {
 		c.EndpointConcurrency = 64
 	}
@@ -103,6 +116,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour
+	}
+	if c.NodeTimeout <= 0 {
+		c.NodeTimeout = 10 * time.Second
 	}
 	if c.MaintenanceInterval <= 0 {
 		c.MaintenanceInterval = time.Minute
@@ -127,6 +143,7 @@ type Engine struct {
 	held      map[string]*job // every delivery leased by this node and not yet completed
 	endpoints map[string]*endpoint
 	starved   map[*endpoint]bool // endpoints with queued jobs waiting for a free worker
+	apps      map[string]*app    // apps with deliveries held here, by id
 	inflight  int
 	stopping  bool
 	aborted   []string // deliveries whose in-flight attempt was cut short by a hard stop
@@ -140,7 +157,10 @@ type Engine struct {
 	stopLoops  context.CancelFunc
 	abortSends context.CancelFunc
 	sendCtx    context.Context
-	started    bool
+	// recordCtx ends when Stop gives up recording outcomes (its context ended).
+	recordCtx     context.Context
+	stopRecording context.CancelFunc
+	started       bool
 }
 
 // New returns an engine; call Start to begin delivering.
@@ -159,6 +179,7 @@ func New(cfg Config) (*Engine, error) {
 		held:      make(map[string]*job),
 		endpoints: make(map[string]*endpoint),
 		starved:   make(map[*endpoint]bool),
+		apps:      make(map[string]*app),
 	}, nil
 }
 
@@ -174,13 +195,16 @@ func (e *Engine) Start() {
 	if e.started {
 		return
 	}
-	if err := e.store.ReleaseLeases(context.Background(), e.cfg.NodeID, nil); err != nil {
+	rctx, cancel := context.WithTimeout(context.Background(), startReleaseTimeout)
+	if err := e.store.ReleaseLeases(rctx, e.cfg.NodeID, nil); err != nil {
 		e.log.Warn("release leases of a previous run", "node", e.cfg.NodeID, "err", err)
 	}
+	cancel()
 	e.started = true
 	ctx, cancel := context.WithCancel(context.Background())
 	e.stopLoops = cancel
 	e.sendCtx, e.abortSends = context.WithCancel(context.Background())
+	e.recordCtx, e.stopRecording = context.WithCancel(context.Background())
 	e.loops.Add(3)
 	go e.claimLoop(ctx)
 	go e.renewLoop(ctx)
@@ -207,10 +231,16 @@ func every(ctx context.Context, interval time.Duration, f func(context.Context))
 	}
 }
 
+// startReleaseTimeout bounds Start's release of the leases of a previous run.
+const startReleaseTimeout = 10 * time.Second
+
 // Stop stops claiming, hands queued deliveries back to the store, and waits for requests
-// in flight to finish and be recorded. If ctx ends first, the requests still in flight
-// are cancelled and their deliveries released for an immediate retry (by this node after
-// a restart, or by another node).
+// in flight to finish and be recorded. Stop returns by the time ctx ends, even when the
+// store does not answer. Requests still in flight shortly before ctx ends (see
+// stopReserve) are cancelled and their deliveries released for an immediate retry (by
+// this node after a restart, or by another node); outcomes and releases the store has
+// not taken by the time ctx ends are dropped, and those deliveries go again once their
+// leases are released by this node's next start, or run out.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
 	if !e.started || e.stopping {
@@ -222,40 +252,65 @@ func (e *Engine) Stop(ctx context.Context) error {
 	for _, ep := range e.endpoints {
 		for _, j := range ep.queue {
 			queued = append(queued, j.c.Delivery.ID)
-			delete(e.held, j.c.Delivery.ID)
+			e.forgetLocked(j.c.Delivery.ID)
 		}
 		ep.queue = nil
 	}
 	e.mu.Unlock()
+	// Recording retries a failing store until it succeeds; past ctx it gives up, which
+	// also frees sends waiting to hand over their results.
+	stopRecordingAtEnd := context.AfterFunc(ctx, e.stopRecording)
+	defer stopRecordingAtEnd()
 	e.stopLoops()
 	e.loops.Wait()
 
 	var errs []error
 	if len(queued) > 0 {
-		if err := e.store.ReleaseLeases(context.WithoutCancel(ctx), e.cfg.NodeID, queued); err != nil {
+		if err := e.store.ReleaseLeases(ctx, e.cfg.NodeID, queued); err != nil {
 			errs = append(errs, fmt.Errorf("release queued deliveries: %w", err))
 		}
 	}
+	sendsEnd, cancel := stopReserve(ctx)
+	defer cancel()
 	done := make(chan struct{})
 	go func() { e.sends.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-ctx.Done():
+	case <-sendsEnd.Done():
 		e.abortSends()
 		<-done
 	}
 	close(e.results)
-	e.completer.Wait()
+	completed := make(chan struct{})
+	go func() { e.completer.Wait(); close(completed) }()
+	select {
+	case <-completed:
+	case <-ctx.Done():
+		e.stopRecording()
+		<-completed
+	}
 	e.mu.Lock()
 	aborted := e.aborted
 	e.mu.Unlock()
 	if len(aborted) > 0 {
-		if err := e.store.ReleaseLeases(context.WithoutCancel(ctx), e.cfg.NodeID, aborted); err != nil {
+		if err := e.store.ReleaseLeases(ctx, e.cfg.NodeID, aborted); err != nil {
 			errs = append(errs, fmt.Errorf("release aborted deliveries: %w", err))
 		}
 	}
 	e.log.Info("delivery engine stopped", "released", len(queued)+len(aborted))
 	return errors.Join(errs...)
+}
+
+// stopReserve returns a context that ends when requests in flight must be cut short for
+// Stop to hand their deliveries back before ctx ends: a tenth of the time left, up to a
+// second, before ctx's deadline; when ctx ends, if it has none.
+func stopReserve(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	reserve := min(time.Second, time.Until(deadline)/10)
+	return context.WithDeadline(ctx, deadline.Add(-reserve))
 }
 
 // Wake makes the claim loop look for due deliveries now.
@@ -296,9 +351,22 @@ func (e *Engine) Publish(ctx context.Context, m *domain.Message) (*store.Publish
 // PublishWithTTL is Publish with the message's idempotency key remembered for ttl instead
 // of the engine's default (the receiving gateway keeps provider delivery ids longer).
 func (e *Engine) PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error) {
-	in := &store.PublishInput{Message: m, IdempotencyTTL: ttl, EndpointConcurrency: e.storeLimits()}
+	return e.publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: ttl})
+}
+
+// PublishTo stores m with one delivery to each of endpointIDs (endpoints of m's app),
+// whatever their event filters, and queues them: a test event.
+func (e *Engine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
+	return e.publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: e.cfg.IdempotencyTTL, Endpoints: endpointIDs})
+}
+
+// publish stores in's message and deliveries, leasing them to this node when it can
+// take more, and queues them.
+func (e *Engine) publish(ctx context.Context, in *store.PublishInput) (*store.PublishResult, error) {
+	m := in.Message
+	in.EndpointConcurrency = e.storeLimits()
 	e.mu.Lock()
-	if e.started && !e.stopping && len(e.held) < e.maxHeld() {
+	if e.leaseOnPublishLocked(m.AppID) {
 		in.LeaseOwner, in.LeaseUntil = e.cfg.NodeID, time.Now().Add(e.cfg.Lease)
 	}
 	e.mu.Unlock()

@@ -400,7 +400,12 @@ func TestEngineStopReleasesQueued(t *testing.T) {
 	eventually(t, "the first request", func() bool { n, _ := r.count(); return n == 1 })
 	done := make(chan error)
 	go func() { done <- h.eng.Stop(bg) }()
-	time.Sleep(50 * time.Millisecond)
+	// Answer only once Stop has taken the queue away, however late its goroutine runs.
+	eventually(t, "Stop to begin", func() bool {
+		h.eng.mu.Lock()
+		defer h.eng.mu.Unlock()
+		return h.eng.stopping
+	})
 	close(block)
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ type outcome struct {
 	endpointFailed  bool       // the attempt failed, so the endpoint is failing
 	disableEndpoint string     // why the endpoint must be disabled now; "" when it need not be
 	throttled       bool       // the endpoint pushed back (429, 502, 504): send to it more slowly
+	timedOut        bool       // the endpoint did not answer in time: send it fewer at once
 }
 
 // classify decides what an attempt's response means for a delivery whose retry step
@@ -34,6 +35,7 @@ func classify(resp response, retryStep int, p Policy, now time.Time) outcome {
 	switch {
 	case resp.err != nil:
 		o.errText = resp.err.Error()
+		o.timedOut = resp.timedOut
 	case resp.status >= 200 && resp.status <= 299:
 	default:
 		o.errText = fmt.Sprintf("HTTP %d", resp.status)

@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -60,10 +59,11 @@ func (e *Engine) completeLoop() {
 
 // record commits a batch of results, retrying on storage errors: an attempt that was made
 // must not be forgotten while this process lives (if it dies, the lease runs out and the
-// delivery is attempted again).
+// delivery is attempted again), unless Stop gives up waiting for the store.
 func (e *Engine) record(batch []*store.AttemptResult) {
+	ctx := e.recordCtx
 	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 10*time.Second) {
-		err := e.store.Complete(context.Background(), batch)
+		err := e.store.Complete(ctx, batch)
 		if err == nil {
 			break
 		}
@@ -71,15 +71,23 @@ func (e *Engine) record(batch []*store.AttemptResult) {
 			e.log.Error("record attempts: store closed", "attempts", len(batch))
 			return
 		}
+		if ctx.Err() != nil {
+			e.log.Error("record attempts: stopped before the store answered; they go again after their leases are released",
+				"attempts", len(batch), "err", err)
+			return
+		}
 		e.log.Error("record attempts", "attempts", len(batch), "err", err, "retry_in", wait)
-		time.Sleep(wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
 	}
 	wakeAt := e.claimWake.Load()
 	e.mu.Lock()
 	wake := false
 	for _, r := range batch {
 		if j := e.held[r.Attempt.DeliveryID]; j != nil && j.done {
-			delete(e.held, r.Attempt.DeliveryID) // not a fresh claim of the same delivery (see job.done)
+			e.forgetLocked(r.Attempt.DeliveryID) // not a fresh claim of the same delivery (see job.done)
 		}
 		if r.NextAttemptAt != nil && (wakeAt == 0 || r.NextAttemptAt.UnixNano() < wakeAt) {
 			wake = true // a retry falls due before the claim loop would look again

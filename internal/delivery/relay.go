@@ -45,6 +45,7 @@ func (e *Engine) sendRelay(r *request, now time.Time) response {
 	out := response{status: status, header: rh, body: body, err: err, latency: time.Since(start)}
 	if err != nil && errors.Is(err, context.DeadlineExceeded) {
 		out.err = fmt.Errorf("timeout: the listener did not answer within %s", r.timeout)
+		out.timedOut = true
 	}
 	if len(out.body) > MaxResponseBody {
 		out.body = out.body[:MaxResponseBody]

@@ -21,6 +21,10 @@ import (
 // MaxResponseBody is how much of a response body an attempt record keeps.
 const MaxResponseBody = 4 << 10
 
+// MaxResponseHeaderBytes bounds the response headers of an attempt: a receiver sending
+// more gets a failed attempt instead of growing herald's memory.
+const MaxResponseHeaderBytes = 64 << 10
+
 // maxDrain is how much more of a response body is read (and dropped) so the connection
 // can be reused; larger bodies close the connection instead.
 const maxDrain = 64 << 10
@@ -48,15 +52,16 @@ type sender struct {
 func newSender(guard *netguard.Guard, proxy *url.URL, userAgent string, maxIdlePerHost int) *sender {
 	dialer := &outbound.Dialer{Guard: guard, Proxy: proxy}
 	tr := &http.Transport{
-		Proxy:                 nil, // the dialer tunnels through the egress proxy itself, after the guard's check
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4096,
-		MaxIdleConnsPerHost:   maxIdlePerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: 0, // bounded by the per-request timeout
+		Proxy:                  nil, // the dialer tunnels through the egress proxy itself, after the guard's check
+		DialContext:            dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           4096,
+		MaxIdleConnsPerHost:    maxIdlePerHost,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		ResponseHeaderTimeout:  0, // bounded by the per-request timeout
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}
 	return &sender{
 		client: &http.Client{
@@ -91,6 +96,7 @@ type response struct {
 	err        error
 	latency    time.Duration
 	retryAfter time.Duration
+	timedOut   bool // err is the request's timeout
 }
 
 // header returns the request headers of one attempt: the endpoint's custom headers, the
@@ -137,7 +143,7 @@ func (s *sender) send(ctx context.Context, r *request, now time.Time) response {
 	start := time.Now()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return response{err: describeError(err, r.timeout), latency: time.Since(start)}
+		return response{err: describeError(err, r.timeout), latency: time.Since(start), timedOut: errors.Is(err, context.DeadlineExceeded)}
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
 	if readErr == nil && len(body) == MaxResponseBody {

@@ -223,7 +223,7 @@ func (s *Stack) prepare(ctx context.Context, cfg Config) error {
 		}
 	}
 	if secret == "" {
-		secret = webhook.NewHMACSecret().String()
+		secret = webhook.NewHMACSecret().Reveal()
 	}
 	if _, err := webhook.NewOpenAI(secret); err != nil {
 		return fmt.Errorf("webhook secret: %w", err)

@@ -54,6 +54,13 @@ func (h *Hub) Connected(endpointID string) bool {
 	return ok
 }
 
+// Count returns the number of listeners attached.
+func (h *Hub) Count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.sessions)
+}
+
 // Deliver implements delivery.Relay: it sends the webhook to the endpoint's listener and
 // waits for its report.
 func (h *Hub) Deliver(ctx context.Context, endpointID string, d delivery.RelayDelivery) (int, http.Header, []byte, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/webhooktest"
 )
 
 // testServer runs a whole herald server on a loopback port and returns an admin client.
@@ -191,7 +192,7 @@ func TestEndToEnd(t *testing.T) {
 	types := []string{"response.completed", "response.failed", "batch.completed"}
 	msgs := map[string]string{} // message id -> type
 	for _, typ := range types {
-		body, _ := webhook.SampleEvent(typ, time.Now())
+		body, _ := webhooktest.SampleEvent(typ, time.Now())
 		m, n, _, err := c.Publish(ctx, app.ID, client.MessageInput{Type: typ, Payload: body})
 		if err != nil {
 			t.Fatal(err)

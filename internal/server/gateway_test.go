@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/webhooktest"
 )
 
 // gatewayCase is one provider's webhook as that provider sends it.
@@ -27,13 +28,13 @@ type gatewayCase struct {
 }
 
 func gatewayCases() []gatewayCase {
-	openaiBody, _ := webhook.SampleEvent("response.completed", time.Now())
+	openaiBody, _ := webhooktest.SampleEvent("response.completed", time.Now())
 	return []gatewayCase{
-		{provider: "openai", secret: webhook.NewHMACSecret().String(), body: string(openaiBody),
+		{provider: "openai", secret: webhook.NewHMACSecret().Reveal(), body: string(openaiBody),
 			delivery: webhook.Delivery{ID: "wh_685c059ae39c8190af8c71ed1022a24d"}, wantType: "response.completed", timestamps: true},
-		{provider: "standard", secret: webhook.NewHMACSecret().String(), body: `{"type":"invoice.paid","timestamp":"2026-11-26T12:00:00Z","data":{"id":"in_1"}}`,
+		{provider: "standard", secret: webhook.NewHMACSecret().Reveal(), body: `{"type":"invoice.paid","timestamp":"2026-11-26T12:00:00Z","data":{"id":"in_1"}}`,
 			delivery: webhook.Delivery{ID: "msg_2"}, wantType: "invoice.paid", timestamps: true},
-		{provider: "svix", secret: webhook.NewHMACSecret().String(), body: `{"type":"user.created","data":{"id":"u_1"}}`,
+		{provider: "svix", secret: webhook.NewHMACSecret().Reveal(), body: `{"type":"user.created","data":{"id":"u_1"}}`,
 			delivery: webhook.Delivery{ID: "msg_3"}, wantType: "user.created", timestamps: true},
 		{provider: "stripe", secret: "whsec_stripe_test_secret_0123456789", body: `{"id":"evt_1NG8Du2eZvKYlo2C","object":"event","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1"}}}`,
 			wantType: "payment_intent.succeeded", timestamps: true},
@@ -161,7 +162,7 @@ func TestGatewayEveryProvider(t *testing.T) {
 			other := gc
 			other.secret = "another secret entirely"
 			if gc.provider == "openai" || gc.provider == "standard" || gc.provider == "svix" {
-				other.secret = webhook.NewHMACSecret().String()
+				other.secret = webhook.NewHMACSecret().Reveal()
 			}
 			forged, _ := other.signer(t).Sign(gc.delivery, body)
 			tampered := bytes.Replace(body, []byte("}"), []byte(` }`), 1)

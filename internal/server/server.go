@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/console"
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/datadir"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
@@ -47,6 +49,7 @@ type Config struct {
 	Synchronous   string         // SQLite synchronous pragma: FULL (default) or NORMAL
 
 	Workers             int
+	AppWorkers          int // most requests in flight for one app; default half of Workers
 	EndpointConcurrency int
 	Timeout             time.Duration
 	RetrySchedule       []time.Duration
@@ -56,6 +59,26 @@ type Config struct {
 	ShutdownTimeout     time.Duration // default 30 s
 	NodeID              string
 	UserAgent           string // the User-Agent header of webhook requests; default herald's own
+
+	// PublicURL is the server's address as browsers reach it (https://hooks.example.com),
+	// for portal links; "" uses each request's own scheme and host.
+	PublicURL string
+	// Branding is the console's and portal's look; apps override it with brand.* metadata.
+	Branding api.Branding
+	// ConsoleSessionTTL is how long a console sign-in lasts; default 12h.
+	ConsoleSessionTTL time.Duration
+	// PortalFrameAncestors are the origins allowed to embed /portal/ in a frame (the
+	// Content-Security-Policy frame-ancestors list); empty allows none.
+	PortalFrameAncestors []string
+}
+
+// FrameAncestors returns the CSP frame-ancestors source list of /portal/ for
+// PortalFrameAncestors: the origins, or 'none'.
+func (c Config) FrameAncestors() string {
+	if len(c.PortalFrameAncestors) == 0 {
+		return "'none'"
+	}
+	return strings.Join(c.PortalFrameAncestors, " ")
 }
 
 // Server is a running herald delivery server.
@@ -82,6 +105,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
+	if err := checkFrameAncestors(cfg.PortalFrameAncestors); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -92,6 +118,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	box, err := crypt.NewBox(key)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.NodeID == "" { // one id per data directory: a restart takes its leases back at once
+		if cfg.NodeID, err = datadir.NodeID(cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	st, err := openStore(ctx, cfg, box, log)
 	if err != nil {
@@ -112,7 +143,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	}
 	s.engine, err = delivery.New(delivery.Config{
 		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, EgressProxy: cfg.EgressProxy, Relay: hub, NodeID: cfg.NodeID,
-		Policy: policy, Workers: cfg.Workers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
+		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 	})
 	if err != nil {
@@ -127,6 +158,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	}
 	apiCfg := api.Config{
 		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, Listener: hub,
+		PublicURL: cfg.PublicURL, Branding: cfg.Branding, ConsoleSessionTTL: cfg.ConsoleSessionTTL, NodeID: s.engine.NodeID(),
 	}
 	svcCfg := service.Config{Store: st, Engine: s.engine}
 	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -153,7 +185,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		st.Close()
 		return nil, err
 	}
+	ui, err := console.New(console.Config{PortalFrameAncestors: cfg.PortalFrameAncestors})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
+	mux.Handle("/console/", ui)
+	mux.Handle("/portal/", ui)
+	mux.Handle("GET /console", ui)
+	mux.Handle("GET /portal", ui)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`+"\n")
@@ -164,6 +205,24 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	mux.Handle("/", apiHandler)
 	s.handler = mux
 	return s, nil
+}
+
+// checkFrameAncestors validates the origins allowed to frame the portal: each an
+// http(s) origin without a path (a host may start with *. for its subdomains), so that
+// nothing can be injected into the Content-Security-Policy header.
+func checkFrameAncestors(origins []string) error {
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		host := ""
+		if err == nil {
+			host = strings.TrimPrefix(u.Host, "*.")
+		}
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || host == "" || strings.ContainsAny(host, "*;, '\"") ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("--portal-frame-ancestors %q: want origins such as https://app.example.com or https://*.example.com", o)
+		}
+	}
+	return nil
 }
 
 // resolveDatabase reads Config.Database: a PostgreSQL URL (postgres://...), or the path
@@ -290,8 +349,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // gracefully: it stops accepting requests, lets API requests finish, lets deliveries in
 // flight finish (up to ShutdownTimeout) and releases the rest, and closes the store.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	unlock, err := datadir.Lock(s.cfg.DataDir) // no second server with this node id
+	if err != nil {
+		s.store.Close()
+		return err
+	}
+	defer unlock()
 	if ln == nil {
-		var err error
 		if ln, err = net.Listen("tcp", s.cfg.Addr); err != nil {
 			s.store.Close()
 			return fmt.Errorf("listen: %w", err)

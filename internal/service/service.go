@@ -25,6 +25,9 @@ type Engine interface {
 	Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error)
 	// PublishWithTTL is Publish with the idempotency key remembered for ttl.
 	PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error)
+	// PublishTo stores m with deliveries to the given endpoints only, whatever their
+	// event filters, and queues them.
+	PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error)
 	// Wake says deliveries may have become due (after a retry, replay or resume).
 	Wake()
 	// EndpointChanged drops the engine's cached copy of an endpoint.
@@ -141,4 +144,10 @@ func (s *Service) Replay(ctx context.Context, f store.ReplayFilter, now time.Tim
 		s.engine.Wake()
 	}
 	return res, nil
+}
+
+// PublishTo stores m with one delivery to each of endpointIDs (endpoints of m's app),
+// whatever their event filters, and queues them: a test event.
+func (s *Service) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
+	return s.engine.PublishTo(ctx, m, endpointIDs)
 }

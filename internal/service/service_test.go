@@ -35,6 +35,10 @@ func (e *recordingEngine) PublishWithTTL(ctx context.Context, m *domain.Message,
 	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: ttl})
 }
 
+func (e *recordingEngine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
+	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: time.Hour, Endpoints: endpointIDs})
+}
+
 func (e *recordingEngine) Wake() {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -44,7 +44,7 @@ func SealSecret(c Cipher, sec webhook.Secret) ([]byte, error) {
 	if sec.IsZero() {
 		return nil, fmt.Errorf("endpoint secret is empty")
 	}
-	enc, err := c.Encrypt([]byte(sec.String()))
+	enc, err := c.Encrypt([]byte(sec.Reveal()))
 	if err != nil {
 		return nil, fmt.Errorf("encrypt secret: %w", err)
 	}

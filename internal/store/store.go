@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -37,6 +38,8 @@ type MessageFilter struct {
 	AppID    string
 	Type     string
 	SourceID string
+	// EndpointIDs, when set, keeps the messages with a delivery to one of these endpoints.
+	EndpointIDs []string
 	TimeRange
 	Page
 }
@@ -47,6 +50,8 @@ type DeliveryFilter struct {
 	EndpointID string
 	MessageID  string
 	Status     string
+	// EndpointIDs, when set, keeps the deliveries to one of these endpoints.
+	EndpointIDs []string
 	TimeRange
 	Page
 }
@@ -57,6 +62,8 @@ type AttemptFilter struct {
 	DeliveryID string
 	EndpointID string
 	MessageID  string
+	// EndpointIDs, when set, keeps the attempts of one of these endpoints.
+	EndpointIDs []string
 	TimeRange
 	Page
 }
@@ -74,6 +81,19 @@ type PublishInput struct {
 	// fewer leased deliveries (by anyone) than its max_concurrency, or than this when that
 	// is 0. The rest are left for Claim. Only a Shared store accepts it; others fail.
 	EndpointConcurrency int
+	// Endpoints, when set, sends the message to these endpoints of its app only, whatever
+	// their event filters (a test event); others' ids are ignored.
+	Endpoints []string
+}
+
+// Targets reports whether the message of in, being fanned out as fan, goes to the
+// endpoint id with subscription sub: one of in.Endpoints when they are given, else one
+// whose subscription accepts it (its types, source and payload filter).
+func (in *PublishInput) Targets(id string, sub domain.Subscription, fan *domain.Fanout) bool {
+	if in.Endpoints != nil {
+		return slices.Contains(in.Endpoints, id)
+	}
+	return sub.AcceptsMessage(fan)
 }
 
 // PublishResult is the outcome of one publish.
@@ -138,6 +158,30 @@ type ReplayResult struct {
 	Next     string // pass as After to continue; empty when done
 }
 
+// AttemptStatsFilter selects the attempts an AttemptStats counts.
+type AttemptStatsFilter struct {
+	AppID      string // the endpoint's app (informational: endpoint ids are unique)
+	EndpointID string // "" counts the attempts of every endpoint
+	Since      time.Time
+	Until      time.Time
+	Bucket     time.Duration // a whole number of seconds
+}
+
+// StatsBucket counts the attempts that started in [Start, Start+bucket).
+type StatsBucket struct {
+	Start     time.Time
+	Succeeded int64
+	Failed    int64 // retrying or failed
+}
+
+// AttemptStats counts attempts of a time range, in buckets.
+type AttemptStats struct {
+	Succeeded, Failed int64
+	Buckets           []StatsBucket   // every bucket of the range, in time order
+	Last              *domain.Attempt // the range's latest attempt (endpoint stats only)
+	LastFailure       *domain.Attempt // the range's latest attempt that did not succeed (endpoint stats only)
+}
+
 // PurgeResult counts what one retention pass removed.
 type PurgeResult struct {
 	Messages, Deliveries, Attempts, IdempotencyKeys int
@@ -197,6 +241,11 @@ type Store interface {
 	NextWake(ctx context.Context) (time.Time, bool, error)
 	// QueueDepth counts pending deliveries.
 	QueueDepth(ctx context.Context) (int64, error)
+	// OldestPending returns when the oldest pending delivery was created, nil when none is.
+	OldestPending(ctx context.Context) (*time.Time, error)
+	// AttemptStats counts the attempts of a time range, of one endpoint or of all, in
+	// buckets, from an index: only the range's rows are read.
+	AttemptStats(ctx context.Context, f AttemptStatsFilter) (*AttemptStats, error)
 
 	// RetryDelivery queues a delivery for an attempt at now, whatever its status;
 	// ErrConflict if it is in flight.
@@ -210,6 +259,29 @@ type Store interface {
 	// DisableFailingEndpoints disables enabled endpoints failing continuously since before
 	// `since` and returns them.
 	DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error)
+
+	// CreateSession stores a console or portal session; ErrNotFound when its key or app is gone.
+	CreateSession(ctx context.Context, s *domain.Session) error
+	// SessionByHash returns the session whose token has this hash and that has not
+	// expired at now, or ErrNotFound.
+	SessionByHash(ctx context.Context, hash []byte, now time.Time) (*domain.Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	CreatePortalLink(ctx context.Context, l *domain.PortalLink) error
+	// OpenPortalLink uses up the link whose token has linkHash, unexpired at now, and
+	// stores s as a session with the link's app, capabilities, endpoints and expiry
+	// (which it sets in s); ErrNotFound when there is no such link. A link opens one
+	// session at most, however many try at once.
+	OpenPortalLink(ctx context.Context, linkHash []byte, s *domain.Session, now time.Time) error
+	// RevokePortalSessions deletes every portal session and link of an app.
+	RevokePortalSessions(ctx context.Context, appID string) error
+
+	// CreateEventType adds a type to the event catalogue; ErrConflict if it exists.
+	CreateEventType(ctx context.Context, t *domain.EventType) error
+	GetEventType(ctx context.Context, name string) (*domain.EventType, error)
+	// ListEventTypes returns a page of the catalogue in name order; cursors are names.
+	ListEventTypes(ctx context.Context, p Page) ([]*domain.EventType, string, error)
+	UpdateEventType(ctx context.Context, t *domain.EventType) error
+	DeleteEventType(ctx context.Context, name string) error
 
 	// WatchEndpoints reports endpoint changes, committed by this process or (for a Shared
 	// store) by any node; see EndpointWatcher.
@@ -240,6 +312,27 @@ type Shared interface {
 	Store
 	Notifier
 	Locker
+	Liveness
+}
+
+// Node is one herald process sharing a store, as its heartbeats describe it.
+type Node struct {
+	ID          string
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+}
+
+// Liveness is implemented by Shared stores, so that the deliveries leased by a node that
+// died are taken over by the others within seconds instead of when their leases expire.
+type Liveness interface {
+	// Heartbeat records that node nodeID is alive now, then releases every lease of the
+	// nodes whose last heartbeat is older than timeout (making those deliveries
+	// claimable at once) and forgets them; it returns the ids of the nodes it released.
+	Heartbeat(ctx context.Context, nodeID string, timeout time.Duration) (released []string, err error)
+	// Leave forgets node nodeID, which is stopping and has released its leases.
+	Leave(ctx context.Context, nodeID string) error
+	// Nodes lists the nodes that have heartbeated, most recent first.
+	Nodes(ctx context.Context) ([]Node, error)
 }
 
 // Notifier is implemented by Shared stores: the delivery engine of each node subscribes,

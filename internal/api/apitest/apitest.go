@@ -123,5 +123,9 @@ func (e storeEngine) PublishWithTTL(ctx context.Context, m *domain.Message, _ ti
 	return e.Publish(ctx, m)
 }
 
+func (e storeEngine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
+	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour, Endpoints: endpointIDs})
+}
+
 func (storeEngine) Wake()                  {}
 func (storeEngine) EndpointChanged(string) {}

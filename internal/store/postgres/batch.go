@@ -244,7 +244,7 @@ func readFanOut(br pgx.BatchResults, ops []*publishOp, compile filterCompiler) e
 		default:
 			fan := domain.NewFanout(m)
 			for _, t := range byApp[m.AppID] {
-				if t.sub.AcceptsMessage(fan) {
+				if op.in.Targets(t.id, t.sub, fan) {
 					op.targets = append(op.targets, t)
 				}
 			}

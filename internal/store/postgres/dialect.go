@@ -14,14 +14,17 @@ import (
 // which pgx scans itself.
 type dialect struct{}
 
-func (dialect) Time(t time.Time) any                 { return t }
-func (dialect) NullTime(t *time.Time) any            { return t }
-func (dialect) List(l []string) any                  { return l }
-func (dialect) ScanTime(dst *time.Time) any          { return dst }
-func (dialect) ScanNullTime(dst **time.Time) any     { return dst }
-func (dialect) ScanList(dst *[]string) any           { return dst }
-func (dialect) ScanMap(dst *map[string]string) any   { return dst }
-func (dialect) In(column, param string) string       { return column + ` = ANY(` + param + `)` }
+func (dialect) Time(t time.Time) any               { return t }
+func (dialect) NullTime(t *time.Time) any          { return t }
+func (dialect) List(l []string) any                { return l }
+func (dialect) ScanTime(dst *time.Time) any        { return dst }
+func (dialect) ScanNullTime(dst **time.Time) any   { return dst }
+func (dialect) ScanList(dst *[]string) any         { return dst }
+func (dialect) ScanMap(dst *map[string]string) any { return dst }
+func (dialect) In(column, param string) string     { return column + ` = ANY(` + param + `)` }
+func (dialect) Epoch(column string) string {
+	return `CAST(FLOOR(EXTRACT(EPOCH FROM ` + column + `)) AS bigint)`
+}
 func (dialect) ForUpdate() string                    { return ` FOR UPDATE` }
 func (dialect) IsUnique(err error, name string) bool { return isUnique(err, name) }
 func (dialect) IsForeignKey(err error) bool          { return isForeignKey(err) }

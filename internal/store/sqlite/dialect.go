@@ -28,6 +28,7 @@ func (dialect) ScanMap(dst *map[string]string) any { return jsonText{dst} }
 func (dialect) In(column, param string) string {
 	return column + ` IN (SELECT value FROM json_each(` + param + `))`
 }
+func (dialect) Epoch(column string) string           { return `(` + column + ` / 1000)` }
 func (dialect) ForUpdate() string                    { return "" } // the single writer serialises every write
 func (dialect) IsForeignKey(err error) bool          { return isForeignKey(err) }
 func (dialect) IsUnique(err error, name string) bool { return isUnique(err, name) }

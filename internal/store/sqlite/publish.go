@@ -62,7 +62,7 @@ func (w *writer) publish(in *store.PublishInput) (*store.PublishResult, error) {
 	res := &store.PublishResult{Message: m}
 	fan := domain.NewFanout(m)
 	for _, t := range app.targets {
-		if !t.sub.AcceptsMessage(fan) {
+		if !in.Targets(t.id, t.sub, fan) {
 			continue
 		}
 		s := w.s

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/store"
@@ -65,21 +66,60 @@ func TimeBounds(d Dialect, r store.TimeRange) (since, until any) {
 	return d.Time(s), d.Time(u)
 }
 
-// pageSQL completes a query whose WHERE clause uses n parameters into one page of it,
-// newest first: the cursor is parameter n+1 and the limit n+2.
-func pageSQL(query string, n int) string {
-	cursor, limit := "$"+strconv.Itoa(n+1), "$"+strconv.Itoa(n+2)
-	return query + ` AND (` + cursor + ` = '' OR id < ` + cursor + `) ORDER BY id DESC LIMIT ` + limit
-}
-
-// list reads one page of records with a query built by pageSQL from args.
+// list reads one page of records, newest first, of a query whose WHERE clause uses
+// the parameters args. The cursor condition is added only for a later page, so that the
+// first page of a filtered list walks the filter's index from its newest entry.
 func list[T any](ctx context.Context, r Reader, query string, args []any, p store.Page, scan func(Row) (T, error), id func(T) string) ([]T, string, error) {
 	limit := store.PageLimit(p)
-	rows, err := r.Query(ctx, pageSQL(query, len(args)), append(args, p.Cursor, limit+1)...)
+	if p.Cursor != "" {
+		args = append(args, p.Cursor)
+		query += ` AND id < $` + strconv.Itoa(len(args))
+	}
+	args = append(args, limit+1)
+	rows, err := r.Query(ctx, query+` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
 	items, err := Collect(rows, err, scan)
 	if err != nil {
 		return nil, "", err
 	}
 	items, next := store.TrimPage(items, limit, id)
 	return items, next, nil
+}
+
+// where builds the WHERE clause of a list from the conditions its filter sets, and
+// only those: a condition such as ($2 = ” OR type = $2) hides the column from the
+// query planner, which then cannot use its index.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add adds a condition whose one parameter is written $? and has the value arg.
+func (w *where) add(cond string, arg any) {
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(w.args))))
+}
+
+// eq adds column = v unless v is empty.
+func (w *where) eq(column, v string) {
+	if v != "" {
+		w.add(column+` = $?`, v)
+	}
+}
+
+// timeRange adds the bounds of r that are set, on column.
+func (w *where) timeRange(d Dialect, column string, r store.TimeRange) {
+	if !r.Since.IsZero() {
+		w.add(column+` >= $?`, d.Time(r.Since))
+	}
+	if !r.Until.IsZero() {
+		w.add(column+` < $?`, d.Time(r.Until))
+	}
+}
+
+// sql returns the clause, WHERE and the conditions joined by AND.
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ` WHERE true`
+	}
+	return ` WHERE ` + strings.Join(w.conds, ` AND `)
 }

@@ -22,6 +22,8 @@ type Dialect interface {
 
 	// In returns a condition that column is one of the list encoded by List in param.
 	In(column, param string) string
+	// Epoch returns an expression of the whole seconds since 1970 of a time column.
+	Epoch(column string) string
 	// ForUpdate is the clause that locks the rows a SELECT reads until the commit, or ""
 	// where writes are serialised anyway.
 	ForUpdate() string

@@ -291,3 +291,57 @@ func testLocker(t *testing.T, s store.Store) {
 	releaseA2()
 	releaseB()
 }
+
+// testLiveness checks that the leases of a node that stopped heartbeating are released
+// by another node's heartbeat, and those of a live node are not.
+func testLiveness(t *testing.T, s store.Store) {
+	l := s.(store.Liveness)
+	a := newApp(t, s)
+	newEndpoint(t, s, a.ID, nil)
+	for i := 0; i < 3; i++ {
+		publish(t, s, a.ID, "t", base, nil)
+	}
+	if _, err := l.Heartbeat(ctx, "dead", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Heartbeat(ctx, "alive", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	claimed, err := s.Claim(ctx, store.ClaimRequest{Owner: "dead", Now: now, LeaseUntil: now.Add(time.Hour), Limit: 2})
+	must(t, err)
+	if len(claimed) != 2 {
+		t.Fatalf("claimed %d, want 2", len(claimed))
+	}
+	// Every node heartbeated within the hour: nothing is released.
+	if released, err := l.Heartbeat(ctx, "alive", time.Hour); err != nil || len(released) != 0 {
+		t.Fatalf("heartbeat with a live cluster released %v, %v", released, err)
+	}
+	if again, err := s.Claim(ctx, store.ClaimRequest{Owner: "alive", Now: now, LeaseUntil: now.Add(time.Hour), Limit: 10}); err != nil || len(again) != 1 {
+		t.Fatalf("claim beside a live node got %d, %v; want the 1 unleased delivery", len(again), err)
+	}
+	nodes, err := l.Nodes(ctx)
+	must(t, err)
+	if len(nodes) != 2 || nodes[0].ID != "alive" || nodes[0].HeartbeatAt.Before(nodes[0].StartedAt) {
+		t.Fatalf("nodes = %+v, want alive (latest heartbeat) and dead", nodes)
+	}
+	// "dead" heartbeated some milliseconds ago: with a timeout below that, it is silent.
+	time.Sleep(20 * time.Millisecond)
+	released, err := l.Heartbeat(ctx, "alive", 10*time.Millisecond)
+	must(t, err)
+	if len(released) != 1 || released[0] != "dead" {
+		t.Fatalf("released %v, want [dead]", released)
+	}
+	taken, err := s.Claim(ctx, store.ClaimRequest{Owner: "alive", Now: time.Now(), LeaseUntil: time.Now().Add(time.Hour), Limit: 10})
+	must(t, err)
+	if len(taken) != 2 {
+		t.Fatalf("after the dead node's release, claimed %d, want its 2 deliveries", len(taken))
+	}
+	if nodes, err := l.Nodes(ctx); err != nil || len(nodes) != 1 || nodes[0].ID != "alive" {
+		t.Fatalf("nodes after the release = %+v, %v; want only alive", nodes, err)
+	}
+	must(t, l.Leave(ctx, "alive"))
+	if nodes, err := l.Nodes(ctx); err != nil || len(nodes) != 0 {
+		t.Fatalf("nodes after leaving = %+v, %v", nodes, err)
+	}
+}

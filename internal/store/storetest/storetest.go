@@ -49,11 +49,17 @@ func Run(t *testing.T, newStore Factory) {
 		{"PublishLeaseLimit", sharedOnly(testPublishLeaseLimit)},
 		{"RateLimit", sharedOnly(testRateLimit)},
 		{"FIFOWithLimits", sharedOnly(testFIFOWithLimits)},
+		{"Liveness", sharedOnly(testLiveness)},
 		{"Notifier", testNotifier},
 		{"Locker", testLocker},
 		{"Sources", testSources},
 		{"EndpointKinds", testEndpointKinds},
 		{"WatchEndpoints", testWatchEndpoints},
+		{"Sessions", testSessions},
+		{"EventTypes", testEventTypes},
+		{"PublishToEndpoints", testPublishToEndpoints},
+		{"ScopedLists", testScopedLists},
+		{"AttemptStats", testAttemptStats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,39 @@
+// Sources of the receiving gateway, and the requests each one refused.
+
+import {api} from '../api.js';
+import {h, append} from '../dom.js';
+import {headersTable, kv, link, pageHeader, pager, pre, section, table, when} from '../ui.js';
+
+/** list renders the app's sources. */
+export async function list(ctx) {
+  const r = await api('GET', ctx.appPath('sources'), undefined, {query: {limit: 200}});
+  append(ctx.main, pageHeader('Sources'),
+    h('p', {class: 'muted'}, 'Providers send webhooks to a source; herald verifies them and fans them out to endpoints.'),
+    table(['Name', 'Provider', 'Ingest path', 'Created'], (r.data || []).map((s) => [
+      link(ctx.href('sources', s.id), s.name, 'strong'), s.provider, h('span', {class: 'mono'}, s.ingest_path), when(s.created_at),
+    ]), 'No sources.'));
+}
+
+/** detail renders a source and its rejections. */
+export async function detail(ctx) {
+  const s = await api('GET', ctx.appPath('sources', ctx.params.src));
+  const body = h('div');
+  append(ctx.main, pageHeader(s.name),
+    kv([['Provider', s.provider], ['Ingest path', h('span', {class: 'mono'}, s.ingest_path)], ['ID', h('span', {class: 'mono'}, s.id)],
+      ['Max body', s.max_body_bytes + ' bytes'], ['Dedupe window', s.dedupe_window_seconds + ' s']]),
+    link(ctx.href('messages') + '?source_id=' + encodeURIComponent(s.id), 'Messages from this source', 'btn'),
+    section('Rejected requests', body));
+  const load = async (cursor) => {
+    const r = await api('GET', ctx.appPath('sources', s.id, 'rejections'), undefined, {query: {limit: 50, cursor}});
+    for (const j of r.data || []) {
+      body.append(h('details', {class: 'attempt'},
+        h('summary', null, when(j.received_at), ' · ', String(j.status), ' ', j.code, ' · ', j.message),
+        kv([['From', j.remote_addr], ['Message', j.message]]),
+        h('h4', null, 'Headers'), headersTable(j.headers),
+        h('h4', null, 'Body'), pre(j.body || '')));
+    }
+    if (!cursor && !(r.data || []).length) body.append(h('p', {class: 'muted'}, 'No rejected requests.'));
+    pager(body, r.next_cursor, load);
+  };
+  await load('');
+}

@@ -1,0 +1,3 @@
+module github.com/heraldhq/herald/webhook
+
+go 1.24.0
