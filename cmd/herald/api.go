@@ -177,6 +177,36 @@ func listPages[T any](cmd *cobra.Command, af *apiFlags, lf *listFlags, page func
 	return printList(cmd, af, items, next, header, row)
 }
 
+// appListCmd completes cmd, a command that lists records of --app (or of the record its
+// argument names, when cmd.Args takes one) one page at a time: it adds the paging
+// flags, and its RunE checks --app, runs before (if not nil) to read the command's own
+// flags, makes a client, fetches the pages with page and prints them as printList does.
+func appListCmd[T any](af *apiFlags, ap *appFlag, cmd *cobra.Command, before func(*cobra.Command) error,
+	page func(c *client.Client, ctx context.Context, app string, args []string, p client.ListParams) ([]*T, string, error),
+	header string, row func(*T) string) *cobra.Command {
+	var lf listFlags
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		app, err := ap.get(cmd)
+		if err != nil {
+			return err
+		}
+		if before != nil {
+			if err := before(cmd); err != nil {
+				return err
+			}
+		}
+		c, err := af.client(cmd)
+		if err != nil {
+			return err
+		}
+		return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*T, string, error) {
+			return page(c, cmd.Context(), app, args, client.ListParams{Limit: limit, Cursor: cursor})
+		}, header, row)
+	}
+	lf.register(cmd)
+	return cmd
+}
+
 // appItemCmd completes cmd, a command on one record of --app named by its one
 // argument: it calls call with a client, the app and the argument, and prints the
 // answer with print.
@@ -388,4 +418,12 @@ func (f *timeRangeFlags) parse(cmd *cobra.Command) (since, until time.Time, err 
 	}
 	until, err = parseTimeFlag(cmd, "until", f.until, now)
 	return
+}
+
+// parseInto returns a step that parses the range the flags describe into since and until.
+func (f *timeRangeFlags) parseInto(since, until *time.Time) func(*cobra.Command) error {
+	return func(cmd *cobra.Command) (err error) {
+		*since, *until, err = f.parse(cmd)
+		return err
+	}
 }

@@ -26,6 +26,19 @@ import (
 	"github.com/heraldhq/herald/webhook"
 )
 
+// clusterDB returns the URL of the test database (skipping the test without one) and an
+// admin API key for the nodes, and sets the encryption key every node of the cluster
+// must share.
+func clusterDB(t *testing.T) (dbURL, key string) {
+	t.Helper()
+	dbURL = pgtest.URL(t) // skips without a test database
+	var encKey [32]byte
+	rand.Read(encKey[:])
+	t.Setenv("HERALD_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(encKey[:]))
+	key, _, _ = api.NewAPIKey()
+	return dbURL, key
+}
+
 // TestClusterSurvivesKill runs three herald processes on one PostgreSQL database,
 // publishes 20,000 messages to 10 endpoints through all of them (four endpoints FIFO, 250
 // messages each, published one after the other; one with a max_concurrency of 2, 1,000
@@ -38,11 +51,7 @@ func TestClusterSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills server processes")
 	}
-	dbURL := pgtest.URL(t) // skips without a test database
-	var encKey [32]byte
-	rand.Read(encKey[:])
-	t.Setenv("HERALD_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(encKey[:]))
-	key, _, _ := api.NewAPIKey()
+	dbURL, key := clusterDB(t)
 
 	const (
 		nodes     = 3
@@ -318,11 +327,7 @@ func TestClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills server processes")
 	}
-	dbURL := pgtest.URL(t) // skips without a test database
-	var encKey [32]byte
-	rand.Read(encKey[:])
-	t.Setenv("HERALD_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(encKey[:]))
-	key, _, _ := api.NewAPIKey()
+	dbURL, key := clusterDB(t)
 	const messages = 4 // = max_concurrency: the publishing node leases them all to itself
 
 	var (

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
@@ -54,11 +55,10 @@ func printDelivery(cmd *cobra.Command, af *apiFlags, d *client.Delivery) error {
 
 func newDeliveryListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 	var (
-		lf listFlags
 		tr timeRangeFlags
 		p  client.ListDeliveriesParams
 	)
-	cmd := &cobra.Command{
+	cmd := appListCmd(af, ap, &cobra.Command{
 		Use:   "list --app APP",
 		Short: "List an app's deliveries, newest first",
 		Long: `List an app's deliveries, newest first, one page at a time (--all fetches every
@@ -68,36 +68,21 @@ time range.`,
   herald delivery list --app acme --endpoint ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --since 2h --all
   herald delivery list --app acme --message msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			if p.Since, p.Until, err = tr.parse(cmd); err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Delivery, string, error) {
-				p.Limit, p.Cursor = limit, cursor
-				return c.ListDeliveries(cmd.Context(), app, p)
-			}, "ID\tMESSAGE\tENDPOINT\tSTATUS\tATTEMPTS\tLAST CODE\tNEXT ATTEMPT", func(d *client.Delivery) string {
-				next := "-"
-				if d.Status == client.DeliveryPending {
-					next = fmtTimePtr(d.NextAttemptAt)
-				}
-				return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s\t%s", d.ID, d.MessageID, d.EndpointID, d.Status,
-					d.Attempts, fmtStatusCode(d.LastStatusCode), next)
-			})
-		},
-	}
+	}, tr.parseInto(&p.Since, &p.Until), func(c *client.Client, ctx context.Context, app string, _ []string, lp client.ListParams) ([]*client.Delivery, string, error) {
+		p.Limit, p.Cursor = lp.Limit, lp.Cursor
+		return c.ListDeliveries(ctx, app, p)
+	}, "ID\tMESSAGE\tENDPOINT\tSTATUS\tATTEMPTS\tLAST CODE\tNEXT ATTEMPT", func(d *client.Delivery) string {
+		next := "-"
+		if d.Status == client.DeliveryPending {
+			next = fmtTimePtr(d.NextAttemptAt)
+		}
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s\t%s", d.ID, d.MessageID, d.EndpointID, d.Status,
+			d.Attempts, fmtStatusCode(d.LastStatusCode), next)
+	})
 	cmd.Flags().StringVar(&p.EndpointID, "endpoint", "", "only deliveries to this endpoint")
 	cmd.Flags().StringVar(&p.MessageID, "message", "", "only deliveries of this message")
 	cmd.Flags().StringVar(&p.Status, "status", "", "only deliveries with this status: pending, succeeded or failed")
 	tr.register(cmd, "deliveries")
-	lf.register(cmd)
 	return cmd
 }
 
@@ -120,8 +105,7 @@ func fmtLatency(ms float64) string {
 }
 
 func newDeliveryAttemptsCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	var lf listFlags
-	cmd := &cobra.Command{
+	return appListCmd(af, ap, &cobra.Command{
 		Use:   "attempts --app APP ID",
 		Short: "List a delivery's attempts, newest first",
 		Long: `List the HTTP requests made for a delivery, newest first: when, how long they
@@ -130,21 +114,12 @@ the first 4 KiB of each response body.`,
 		Example: `  herald delivery attempts --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C
   herald delivery attempts --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.[0].response_body'`,
 		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Attempt, string, error) {
-				return c.ListDeliveryAttempts(cmd.Context(), app, args[0], client.ListParams{Limit: limit, Cursor: cursor})
-			}, "ID\t#\tSTARTED\tLATENCY\tCODE\tOUTCOME\tERROR", func(a *client.Attempt) string {
-				return fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s", a.ID, a.Number, fmtTime(a.StartedAt), fmtLatency(a.LatencyMS),
-					fmtStatusCode(a.StatusCode), a.Outcome, truncate(a.Error, 60))
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
+	}, nil, func(c *client.Client, ctx context.Context, app string, args []string, p client.ListParams) ([]*client.Attempt, string, error) {
+		return c.ListDeliveryAttempts(ctx, app, args[0], p)
+	}, "ID\t#\tSTARTED\tLATENCY\tCODE\tOUTCOME\tERROR", func(a *client.Attempt) string {
+		return fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s", a.ID, a.Number, fmtTime(a.StartedAt), fmtLatency(a.LatencyMS),
+			fmtStatusCode(a.StatusCode), a.Outcome, truncate(a.Error, 60))
+	})
 }
 
 func newDeliveryRetryCmd(af *apiFlags, ap *appFlag) *cobra.Command {

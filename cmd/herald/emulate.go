@@ -25,14 +25,18 @@ receiver without the real service, an API key, or a public URL.`,
 	return cmd
 }
 
+// emulateFlags are the flags of 'herald emulate openai': the emulator's configuration,
+// and the raw values of the flags that are parsed into it.
+type emulateFlags struct {
+	cfg                   emulate.Config
+	hooks, events, allow  []string
+	delay, batchDelay     string
+	script, retrySchedule string
+	logLevel, logFormat   string
+}
+
 func newEmulateOpenAICmd() *cobra.Command {
-	var (
-		cfg                   emulate.Config
-		hooks, events, allow  []string
-		delay, batchDelay     string
-		script, retrySchedule string
-		logLevel, logFormat   string
-	)
+	var ef emulateFlags
 	cmd := &cobra.Command{
 		Use:   "openai",
 		Short: "Emulate OpenAI's Responses and Batch APIs, with their webhooks",
@@ -72,95 +76,147 @@ exit, unless --data-dir names one to keep.`,
   herald emulate openai --herald-server http://127.0.0.1:8080 --api-key "$HERALD_API_KEY"`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			if cfg.OpenAI.Delay, cfg.OpenAI.DelayMax, err = parseDelay(delay); err != nil {
-				return usageError{err: fmt.Errorf("--delay: %w", err), cmd: cmd}
+			if err := ef.parse(cmd); err != nil {
+				return err
 			}
-			if cfg.OpenAI.BatchDelay, err = time.ParseDuration(batchDelay); err != nil || cfg.OpenAI.BatchDelay < 0 {
-				return usageError{err: fmt.Errorf("--batch-delay %q: want a duration such as 5s", batchDelay), cmd: cmd}
-			}
-			if cfg.OpenAI.Delay == 0 {
-				cfg.OpenAI.Delay = -1 // zero means "the default" to the emulator
-			}
-			if cfg.OpenAI.BatchDelay == 0 {
-				cfg.OpenAI.BatchDelay = -1
-			}
-			for _, h := range hooks {
-				u, err := url.Parse(h)
-				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-					return usageError{err: fmt.Errorf("--webhook-url %q: want an http:// or https:// URL", h), cmd: cmd}
-				}
-				cfg.WebhookURLs = append(cfg.WebhookURLs, h)
-			}
-			for _, e := range events {
-				for _, t := range strings.Split(e, ",") {
-					if t = strings.TrimSpace(t); t != "" {
-						cfg.EventTypes = append(cfg.EventTypes, t)
-					}
-				}
-			}
-			var splitAllow []string
-			for _, a := range allow {
-				splitAllow = append(splitAllow, strings.Split(a, ",")...)
-			}
-			if cfg.AllowNetworks, err = netguard.ParsePrefixes(splitAllow); err != nil {
-				return usageError{err: fmt.Errorf("--allow-network: %w", err), cmd: cmd}
-			}
-			if cfg.RetrySchedule, err = delivery.ParseSchedule(retrySchedule); err != nil {
-				return usageError{err: fmt.Errorf("--retry-schedule: %w", err), cmd: cmd}
-			}
-			if script != "" {
-				if cfg.OpenAI.Script, err = openai.LoadScript(script); err != nil {
-					return err
-				}
-			}
-			if cfg.Logger, err = newLogger(cmd.ErrOrStderr(), logLevel, logFormat); err != nil {
-				return usageError{err: err, cmd: cmd}
-			}
-			if logLevel == "info" { // herald's own start-up and shutdown lines are noise here
-				cfg.HeraldLogger, _ = newLogger(cmd.ErrOrStderr(), "warn", logFormat)
-			}
-			if cfg.Server != "" {
-				for _, name := range []string{"herald-addr", "data-dir", "retry-schedule", "allow-network"} {
-					if cmd.Flags().Changed(name) {
-						return usageError{err: fmt.Errorf("--%s configures the embedded herald; with --herald-server, configure that server instead", name), cmd: cmd}
-					}
-				}
-				if u, err := url.Parse(cfg.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-					return usageError{err: fmt.Errorf("--herald-server %q: want the server's http:// or https:// URL", cfg.Server), cmd: cmd}
-				}
-				if cfg.APIKey == "" {
-					return usageError{err: fmt.Errorf("--herald-server needs an admin API key: pass --api-key or set $%s", apiKeyEnv), cmd: cmd}
-				}
-			} else {
-				cfg.APIKey = "" // the embedded herald makes its own
-			}
-			st, err := emulate.Start(cmd.Context(), cfg)
+			st, err := emulate.Start(cmd.Context(), ef.cfg)
 			if err != nil {
 				return err
 			}
-			printEmulator(cmd.OutOrStdout(), st, cfg, delay)
+			printEmulator(cmd.OutOrStdout(), st, ef.cfg, ef.delay)
 			<-cmd.Context().Done()
 			return st.Close()
 		},
 	}
+	ef.register(cmd)
+	return cmd
+}
+
+func (ef *emulateFlags) register(cmd *cobra.Command) {
+	cfg := &ef.cfg
 	f := cmd.Flags()
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8090", "listen address of the emulated OpenAI API")
 	f.StringVar(&cfg.HeraldAddr, "herald-addr", "127.0.0.1:8091", "listen address of the embedded herald API")
 	f.StringVar(&cfg.Server, "herald-server", "", "publish through this running herald server instead of an embedded one (with --api-key)")
 	f.StringVar(&cfg.APIKey, "api-key", os.Getenv(apiKeyEnv), "with --herald-server: its admin API key [$"+apiKeyEnv+"]")
 	f.StringVar(&cfg.DataDir, "data-dir", "", "herald's data directory, kept across runs (default: a temporary one)")
-	f.StringArrayVar(&hooks, "webhook-url", nil, "a URL to deliver the webhooks to (repeatable)")
+	f.StringArrayVar(&ef.hooks, "webhook-url", nil, "a URL to deliver the webhooks to (repeatable)")
 	f.StringVar(&cfg.WebhookSecret, "webhook-secret", "", "the whsec_ secret the webhooks are signed with (default: generated)")
-	f.StringArrayVar(&events, "events", nil, "event types the --webhook-url endpoints receive, e.g. 'response.*' (default: all)")
-	f.StringVar(&delay, "delay", "1s", "how long a response takes, or a range such as 1s..5s (each input always takes the same time)")
-	f.StringVar(&batchDelay, "batch-delay", "5s", "how long a batch takes")
-	f.StringVar(&script, "script", "", "a JSON file of scripting rules tried before the built-in ones")
-	f.StringVar(&retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", "herald's delays before each retry of a failed delivery")
-	f.StringArrayVar(&allow, "allow-network", nil, "a CIDR herald may deliver to besides loopback (repeatable, or comma-separated)")
-	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
-	return cmd
+	f.StringArrayVar(&ef.events, "events", nil, "event types the --webhook-url endpoints receive, e.g. 'response.*' (default: all)")
+	f.StringVar(&ef.delay, "delay", "1s", "how long a response takes, or a range such as 1s..5s (each input always takes the same time)")
+	f.StringVar(&ef.batchDelay, "batch-delay", "5s", "how long a batch takes")
+	f.StringVar(&ef.script, "script", "", "a JSON file of scripting rules tried before the built-in ones")
+	f.StringVar(&ef.retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", "herald's delays before each retry of a failed delivery")
+	f.StringArrayVar(&ef.allow, "allow-network", nil, "a CIDR herald may deliver to besides loopback (repeatable, or comma-separated)")
+	f.StringVar(&ef.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&ef.logFormat, "log-format", "text", "log format: text or json")
+}
+
+// parse completes the configuration from the flags, or returns the usage error of the
+// first one that is wrong.
+func (ef *emulateFlags) parse(cmd *cobra.Command) error {
+	for _, step := range []func(*cobra.Command) error{ef.parseTiming, ef.parseWebhooks, ef.parseDelivery, ef.parseScriptAndLogs, ef.checkServer} {
+		if err := step(cmd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseTiming parses --delay and --batch-delay.
+func (ef *emulateFlags) parseTiming(cmd *cobra.Command) error {
+	cfg := &ef.cfg
+	var err error
+	if cfg.OpenAI.Delay, cfg.OpenAI.DelayMax, err = parseDelay(ef.delay); err != nil {
+		return usageError{err: fmt.Errorf("--delay: %w", err), cmd: cmd}
+	}
+	if cfg.OpenAI.BatchDelay, err = time.ParseDuration(ef.batchDelay); err != nil || cfg.OpenAI.BatchDelay < 0 {
+		return usageError{err: fmt.Errorf("--batch-delay %q: want a duration such as 5s", ef.batchDelay), cmd: cmd}
+	}
+	if cfg.OpenAI.Delay == 0 {
+		cfg.OpenAI.Delay = -1 // zero means "the default" to the emulator
+	}
+	if cfg.OpenAI.BatchDelay == 0 {
+		cfg.OpenAI.BatchDelay = -1
+	}
+	return nil
+}
+
+// parseWebhooks parses --webhook-url and --events.
+func (ef *emulateFlags) parseWebhooks(cmd *cobra.Command) error {
+	cfg := &ef.cfg
+	for _, h := range ef.hooks {
+		u, err := url.Parse(h)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{err: fmt.Errorf("--webhook-url %q: want an http:// or https:// URL", h), cmd: cmd}
+		}
+		cfg.WebhookURLs = append(cfg.WebhookURLs, h)
+	}
+	for _, e := range ef.events {
+		for _, t := range strings.Split(e, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				cfg.EventTypes = append(cfg.EventTypes, t)
+			}
+		}
+	}
+	return nil
+}
+
+// parseDelivery parses the embedded herald's --allow-network and --retry-schedule.
+func (ef *emulateFlags) parseDelivery(cmd *cobra.Command) error {
+	cfg := &ef.cfg
+	var splitAllow []string
+	for _, a := range ef.allow {
+		splitAllow = append(splitAllow, strings.Split(a, ",")...)
+	}
+	var err error
+	if cfg.AllowNetworks, err = netguard.ParsePrefixes(splitAllow); err != nil {
+		return usageError{err: fmt.Errorf("--allow-network: %w", err), cmd: cmd}
+	}
+	if cfg.RetrySchedule, err = delivery.ParseSchedule(ef.retrySchedule); err != nil {
+		return usageError{err: fmt.Errorf("--retry-schedule: %w", err), cmd: cmd}
+	}
+	return nil
+}
+
+// parseScriptAndLogs loads --script and makes the loggers.
+func (ef *emulateFlags) parseScriptAndLogs(cmd *cobra.Command) error {
+	cfg := &ef.cfg
+	var err error
+	if ef.script != "" {
+		if cfg.OpenAI.Script, err = openai.LoadScript(ef.script); err != nil {
+			return err
+		}
+	}
+	if cfg.Logger, err = newLogger(cmd.ErrOrStderr(), ef.logLevel, ef.logFormat); err != nil {
+		return usageError{err: err, cmd: cmd}
+	}
+	if ef.logLevel == "info" { // herald's own start-up and shutdown lines are noise here
+		cfg.HeraldLogger, _ = newLogger(cmd.ErrOrStderr(), "warn", ef.logFormat)
+	}
+	return nil
+}
+
+// checkServer checks --herald-server and its --api-key, and that no flag of the
+// embedded herald is given with it.
+func (ef *emulateFlags) checkServer(cmd *cobra.Command) error {
+	cfg := &ef.cfg
+	if cfg.Server == "" {
+		cfg.APIKey = "" // the embedded herald makes its own
+		return nil
+	}
+	for _, name := range []string{"herald-addr", "data-dir", "retry-schedule", "allow-network"} {
+		if cmd.Flags().Changed(name) {
+			return usageError{err: fmt.Errorf("--%s configures the embedded herald; with --herald-server, configure that server instead", name), cmd: cmd}
+		}
+	}
+	if u, err := url.Parse(cfg.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageError{err: fmt.Errorf("--herald-server %q: want the server's http:// or https:// URL", cfg.Server), cmd: cmd}
+	}
+	if cfg.APIKey == "" {
+		return usageError{err: fmt.Errorf("--herald-server needs an admin API key: pass --api-key or set $%s", apiKeyEnv), cmd: cmd}
+	}
+	return nil
 }
 
 // parseDelay parses "1s" or a range "1s..5s".

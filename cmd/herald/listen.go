@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -47,23 +48,9 @@ are sent as soon as it reconnects (it reconnects by itself, with backoff).`,
 			if app == "" && source == "" {
 				return usageError{err: errors.New("attach to an app (--app) or a source (--source)"), cmd: cmd}
 			}
-			var routes []relay.Route
-			for _, f := range forwards {
-				pattern, url, ok := strings.Cut(f, "=")
-				if !ok || pattern == "" || url == "" {
-					return usageError{err: fmt.Errorf("--forward %q: want PATTERN=URL, e.g. 'response.*=http://localhost:8000/webhooks'", f), cmd: cmd}
-				}
-				routes = append(routes, relay.Route{Pattern: pattern, URL: url})
-				events = append(events, pattern)
-			}
-			if forwardTo != "" {
-				routes = append(routes, relay.Route{Pattern: "*", URL: forwardTo})
-			}
-			if len(routes) == 0 {
-				return usageError{err: errors.New("--forward-to URL is required (or --forward PATTERN=URL)"), cmd: cmd}
-			}
-			if forwardTo != "" && len(forwards) > 0 {
-				events = nil // --forward-to takes everything the other routes do not
+			routes, events, err := listenRoutes(cmd, forwards, forwardTo, events)
+			if err != nil {
+				return err
 			}
 			if _, err := af.client(cmd); err != nil { // checks --server and --api-key
 				return err
@@ -76,26 +63,7 @@ are sent as soon as it reconnects (it reconnects by itself, with backoff).`,
 				Server: af.serverURL(), APIKey: firstNonEmpty(af.apiKey, os.Getenv(apiKeyEnv)),
 				AppID: app, SourceID: source, Name: name, Events: events, Routes: routes,
 				OriginalHeaders: originalHeaders, Out: out, Errors: errOut,
-				OnHello: func(h relay.Hello) {
-					what := "app " + h.AppID
-					if h.SourceID != "" {
-						what = "source " + h.SourceID
-					}
-					filter := "all event types"
-					if len(h.Events) > 0 {
-						filter = strings.Join(h.Events, ", ")
-					}
-					fmt.Fprintf(out, "Listening to %s (%s) as listener %q, endpoint %s\n", what, filter, h.Name, h.EndpointID)
-					for _, r := range routes {
-						fmt.Fprintf(out, "Forwarding %s to %s\n", r.Pattern, r.URL)
-					}
-					if originalHeaders {
-						fmt.Fprintf(out, "Forwarding the providers' own headers (verify with the providers' secrets)\n")
-					} else {
-						fmt.Fprintf(out, "Webhook signing secret: %s\n  (for OpenAI webhooks: export OPENAI_WEBHOOK_SECRET=%s)\n", h.Secret, h.Secret)
-					}
-					fmt.Fprintln(out, "Ready. Press Ctrl-C to stop.")
-				},
+				OnHello: func(h relay.Hello) { printListening(out, h, routes, originalHeaders) },
 			})
 			if err != nil {
 				return usageError{err: err, cmd: cmd}
@@ -117,6 +85,54 @@ are sent as soon as it reconnects (it reconnects by itself, with backoff).`,
 	f.StringSliceVar(&events, "events", nil, "only these event types (exact or 'prefix.*'; comma-separated)")
 	f.BoolVar(&originalHeaders, "original-headers", false, "forward the provider's own signature headers instead of herald's")
 	return cmd
+}
+
+// listenRoutes returns the routes of --forward and --forward-to, and the event types
+// to ask the server for: the --events, those of the --forward patterns, or all of
+// them when --forward-to takes what the other routes do not.
+func listenRoutes(cmd *cobra.Command, forwards []string, forwardTo string, events []string) ([]relay.Route, []string, error) {
+	var routes []relay.Route
+	for _, f := range forwards {
+		pattern, url, ok := strings.Cut(f, "=")
+		if !ok || pattern == "" || url == "" {
+			return nil, nil, usageError{err: fmt.Errorf("--forward %q: want PATTERN=URL, e.g. 'response.*=http://localhost:8000/webhooks'", f), cmd: cmd}
+		}
+		routes = append(routes, relay.Route{Pattern: pattern, URL: url})
+		events = append(events, pattern)
+	}
+	if forwardTo != "" {
+		routes = append(routes, relay.Route{Pattern: "*", URL: forwardTo})
+	}
+	if len(routes) == 0 {
+		return nil, nil, usageError{err: errors.New("--forward-to URL is required (or --forward PATTERN=URL)"), cmd: cmd}
+	}
+	if forwardTo != "" && len(forwards) > 0 {
+		events = nil // --forward-to takes everything the other routes do not
+	}
+	return routes, events, nil
+}
+
+// printListening prints what a listener the server has accepted listens to, where it
+// forwards, and the secret it signs with.
+func printListening(out io.Writer, h relay.Hello, routes []relay.Route, originalHeaders bool) {
+	what := "app " + h.AppID
+	if h.SourceID != "" {
+		what = "source " + h.SourceID
+	}
+	filter := "all event types"
+	if len(h.Events) > 0 {
+		filter = strings.Join(h.Events, ", ")
+	}
+	fmt.Fprintf(out, "Listening to %s (%s) as listener %q, endpoint %s\n", what, filter, h.Name, h.EndpointID)
+	for _, r := range routes {
+		fmt.Fprintf(out, "Forwarding %s to %s\n", r.Pattern, r.URL)
+	}
+	if originalHeaders {
+		fmt.Fprintf(out, "Forwarding the providers' own headers (verify with the providers' secrets)\n")
+	} else {
+		fmt.Fprintf(out, "Webhook signing secret: %s\n  (for OpenAI webhooks: export OPENAI_WEBHOOK_SECRET=%s)\n", h.Secret, h.Secret)
+	}
+	fmt.Fprintln(out, "Ready. Press Ctrl-C to stop.")
 }
 
 // defaultListenerName is the host name, made safe for a listener name.

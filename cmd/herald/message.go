@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -145,11 +146,10 @@ func messageFields(m *client.Message) []field {
 
 func newMessageListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 	var (
-		lf  listFlags
-		tr  timeRangeFlags
-		typ string
+		tr timeRangeFlags
+		p  client.ListMessagesParams
 	)
-	cmd := &cobra.Command{
+	cmd := appListCmd(af, ap, &cobra.Command{
 		Use:   "list --app APP",
 		Short: "List an app's messages, newest first",
 		Long: `List an app's messages, newest first, one page at a time (--all fetches every
@@ -157,30 +157,14 @@ page), optionally of one type or created in a time range.`,
 		Example: `  herald message list --app acme
   herald message list --app acme --type invoice.paid --since 7d --all --json`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			p := client.ListMessagesParams{Type: typ}
-			if p.Since, p.Until, err = tr.parse(cmd); err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
-				p.Limit, p.Cursor = limit, cursor
-				return c.ListMessages(cmd.Context(), app, p)
-			}, "ID\tTYPE\tIDEMPOTENCY KEY\tCREATED", func(m *client.Message) string {
-				return fmt.Sprintf("%s\t%s\t%s\t%s", m.ID, m.Type, truncate(m.IdempotencyKey, 40), fmtTime(m.CreatedAt))
-			})
-		},
-	}
-	cmd.Flags().StringVar(&typ, "type", "", "only messages of this event type")
+	}, tr.parseInto(&p.Since, &p.Until), func(c *client.Client, ctx context.Context, app string, _ []string, lp client.ListParams) ([]*client.Message, string, error) {
+		p.Limit, p.Cursor = lp.Limit, lp.Cursor
+		return c.ListMessages(ctx, app, p)
+	}, "ID\tTYPE\tIDEMPOTENCY KEY\tCREATED", func(m *client.Message) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s", m.ID, m.Type, truncate(m.IdempotencyKey, 40), fmtTime(m.CreatedAt))
+	})
+	cmd.Flags().StringVar(&p.Type, "type", "", "only messages of this event type")
 	tr.register(cmd, "messages")
-	lf.register(cmd)
 	return cmd
 }
 

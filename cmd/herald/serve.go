@@ -25,7 +25,7 @@ func serveEnv() map[string]string {
 	return map[string]string{
 		"addr": "HERALD_ADDR", "data-dir": "HERALD_DATA_DIR", "database": "HERALD_DATABASE_URL",
 		"log-level": "HERALD_LOG_LEVEL", "log-format": "HERALD_LOG_FORMAT", "allow-network": "HERALD_ALLOW_NETWORKS",
-		"workers": "HERALD_WORKERS", "app-workers": "HERALD_APP_WORKERS", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
+		"workers": "HERALD_WORKERS", "app-workers": "HERALD_APP_WORKERS", "node-timeout": "HERALD_NODE_TIMEOUT", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
 		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID", "egress-proxy": "HERALD_EGRESS_PROXY",
@@ -37,23 +37,23 @@ func serveEnv() map[string]string {
 
 func newServeCmd() *cobra.Command {
 	var (
-		configFile               string
-		addr, dataDir, database  string
-		logLevel, logFormat      string
-		allow                    []string
-		egressProxy              string
-		workers, epConcurrency   int
-		appWorkers               int
-		timeout, shutdownTimeout time.Duration
-		retrySchedule            string
-		cpuProfile               string
-		retention, disableAfter  string
-		maxPayload               int64
-		synchronous, nodeID      string
-		publicURL                string
-		frameAncestors           []string
-		consoleTTL               time.Duration
-		brand                    api.Branding
+		configFile                            string
+		addr, dataDir, database               string
+		logLevel, logFormat                   string
+		allow                                 []string
+		egressProxy                           string
+		workers, epConcurrency                int
+		appWorkers                            int
+		timeout, shutdownTimeout, nodeTimeout time.Duration
+		retrySchedule                         string
+		cpuProfile                            string
+		retention, disableAfter               string
+		maxPayload                            int64
+		synchronous, nodeID                   string
+		publicURL                             string
+		frameAncestors                        []string
+		consoleTTL                            time.Duration
+		brand                                 api.Branding
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -118,7 +118,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 				Addr:        addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
 				Workers: workers, AppWorkers: appWorkers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
-				ShutdownTimeout: shutdownTimeout, NodeID: nodeID,
+				ShutdownTimeout: shutdownTimeout, NodeID: nodeID, NodeTimeout: nodeTimeout,
 				PublicURL: publicURL, Branding: brand, ConsoleSessionTTL: consoleTTL,
 			}
 			for _, a := range frameAncestors {
@@ -185,6 +185,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&brand.LogoURL, "brand-logo-url", "", help("brand-logo-url", "logo of the console and portal (an https:// URL)"))
 	f.StringVar(&brand.Accent, "brand-accent", api.DefaultBranding.Accent, help("brand-accent", "accent colour of the console and portal, #rrggbb"))
 	f.StringVar(&brand.Theme, "brand-theme", api.DefaultBranding.Theme, help("brand-theme", "auto, light or dark"))
+	f.DurationVar(&nodeTimeout, "node-timeout", 10*time.Second, help("node-timeout", "on PostgreSQL, how long a node may go without a heartbeat (sent every fifth of this) before the other nodes take over its deliveries"))
 	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default: the one kept in DATA-DIR/node-id, created on first start)"))
 	return cmd
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -133,26 +134,16 @@ For the hmac provider, describe the scheme with the --hmac-* flags.`,
 }
 
 func newSourceListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	var lf listFlags
-	cmd := &cobra.Command{
+	return appListCmd(af, ap, &cobra.Command{
 		Use:     "list --app APP",
 		Short:   "List an app's sources",
 		Example: "  herald source list --app acme",
 		Args:    exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Source, string, error) {
-				return c.ListSources(cmd.Context(), app, client.ListParams{Limit: limit, Cursor: cursor})
-			}, "ID\tNAME\tPROVIDER\tINGEST URL\tCREATED", func(s *client.Source) string {
-				return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", s.ID, orDash(s.Name), s.Provider, strings.TrimRight(af.serverURL(), "/")+s.IngestPath, fmtTime(s.CreatedAt))
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
+	}, nil, func(c *client.Client, ctx context.Context, app string, _ []string, p client.ListParams) ([]*client.Source, string, error) {
+		return c.ListSources(ctx, app, p)
+	}, "ID\tNAME\tPROVIDER\tINGEST URL\tCREATED", func(s *client.Source) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", s.ID, orDash(s.Name), s.Provider, strings.TrimRight(af.serverURL(), "/")+s.IngestPath, fmtTime(s.CreatedAt))
+	})
 }
 
 func newSourceGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
@@ -210,33 +201,22 @@ func newSourceDeleteCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 }
 
 func newSourceEventsCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	var lf listFlags
-	cmd := &cobra.Command{
+	return appListCmd(af, ap, &cobra.Command{
 		Use:   "events --app APP ID",
 		Short: "List the events that arrived through a source",
 		Long: `List the webhooks a source accepted, newest first. Each is a message of the
 app: see its deliveries with 'herald delivery list --app APP --message MSG'.`,
 		Example: "  herald source events --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
-				return c.ListMessages(cmd.Context(), app, client.ListMessagesParams{SourceID: args[0], Limit: limit, Cursor: cursor})
-			}, "ID\tTYPE\tRECEIVED\tSIZE", func(m *client.Message) string {
-				return fmt.Sprintf("%s\t%s\t%s\t%d", m.ID, m.Type, fmtTime(m.CreatedAt), len(m.Payload))
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
+	}, nil, func(c *client.Client, ctx context.Context, app string, args []string, p client.ListParams) ([]*client.Message, string, error) {
+		return c.ListMessages(ctx, app, client.ListMessagesParams{SourceID: args[0], Limit: p.Limit, Cursor: p.Cursor})
+	}, "ID\tTYPE\tRECEIVED\tSIZE", func(m *client.Message) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%d", m.ID, m.Type, fmtTime(m.CreatedAt), len(m.Payload))
+	})
 }
 
 func newSourceRejectionsCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	var lf listFlags
-	cmd := &cobra.Command{
+	return appListCmd(af, ap, &cobra.Command{
 		Use:   "rejections --app APP ID",
 		Short: "List the requests a source refused",
 		Long: `List requests a source refused (bad signature, stale timestamp, missing
@@ -244,18 +224,9 @@ header, body too large), newest first, with the reason. They were not forwarded.
 Use --json to see their headers and bodies.`,
 		Example: "  herald source rejections --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Rejection, string, error) {
-				return c.ListRejections(cmd.Context(), app, args[0], client.ListParams{Limit: limit, Cursor: cursor})
-			}, "RECEIVED\tSTATUS\tCODE\tFROM\tMESSAGE", func(r *client.Rejection) string {
-				return fmt.Sprintf("%s\t%d\t%s\t%s\t%s", fmtTime(r.ReceivedAt), r.Status, r.Code, orDash(r.RemoteAddr), truncate(r.Message, 80))
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
+	}, nil, func(c *client.Client, ctx context.Context, app string, args []string, p client.ListParams) ([]*client.Rejection, string, error) {
+		return c.ListRejections(ctx, app, args[0], p)
+	}, "RECEIVED\tSTATUS\tCODE\tFROM\tMESSAGE", func(r *client.Rejection) string {
+		return fmt.Sprintf("%s\t%d\t%s\t%s\t%s", fmtTime(r.ReceivedAt), r.Status, r.Code, orDash(r.RemoteAddr), truncate(r.Message, 80))
+	})
 }

@@ -34,17 +34,20 @@ func userAgent(provider string) string {
 	return "herald/" + buildVersion()
 }
 
-func newTriggerCmd() *cobra.Command {
-	var (
-		pf      providerFlags
-		to      string
-		list    bool
-		headers []string
-		timeout time.Duration
+// triggerFlags are the flags of 'herald trigger'.
+type triggerFlags struct {
+	pf      providerFlags
+	to      string
+	list    bool
+	headers []string
+	timeout time.Duration
 
-		af                apiFlags
-		viaSource, viaApp string
-	)
+	af                apiFlags
+	viaSource, viaApp string
+}
+
+func newTriggerCmd() *cobra.Command {
+	var tf triggerFlags
 	cmd := &cobra.Command{
 		Use:   "trigger <event-type>",
 		Short: "Send a signed sample event to a webhook endpoint",
@@ -60,114 +63,144 @@ Run 'herald trigger --list' for the event types.`,
   herald trigger batch.failed --to http://localhost:8000/hooks --provider standard --secret whsec_...
   herald trigger --list`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if list {
+			if tf.list {
 				return exactArgs(0)(cmd, args)
 			}
 			return exactArgs(1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out := cmd.OutOrStdout()
-			if list {
+			if tf.list {
 				for _, t := range openai.EventTypes() {
-					fmt.Fprintln(out, t)
+					fmt.Fprintln(cmd.OutOrStdout(), t)
 				}
 				return nil
 			}
 			eventType := args[0]
-			if viaApp != "" && viaSource == "" {
-				return triggerViaApp(cmd, &af, viaApp, eventType)
+			if tf.viaApp != "" && tf.viaSource == "" {
+				return triggerViaApp(cmd, &tf.af, tf.viaApp, eventType)
 			}
-			var p webhook.Provider
-			if viaSource != "" {
-				c, err := af.client(cmd)
-				if err != nil {
-					return err
-				}
-				src, err := c.GetSourceByID(cmd.Context(), viaSource)
-				if err != nil {
-					return af.explain(err)
-				}
-				secrets, err := c.SourceSecrets(cmd.Context(), src.AppID, src.ID)
-				if err != nil {
-					return af.explain(err)
-				}
-				if p, err = sourceProvider(src, secrets); err != nil {
-					return err
-				}
-				to = strings.TrimRight(af.serverURL(), "/") + src.IngestPath
-			}
-			if to == "" {
-				return usageError{err: fmt.Errorf("--to is required: the URL of the receiver (or --source / --app to go through a herald server)"), cmd: cmd}
-			}
-			u, err := url.Parse(to)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return usageError{err: fmt.Errorf("--to %q: want an http:// or https:// URL", to), cmd: cmd}
-			}
-			if p == nil {
-				if p, err = pf.build(cmd); err != nil {
-					return err
-				}
-			}
-			now := time.Now()
-			body, err := webhooktest.SampleEvent(eventType, now)
+			p, u, err := tf.target(cmd)
 			if err != nil {
 				return err
 			}
-			h, err := p.Sign(webhook.Delivery{Type: eventType, Timestamp: now}, body)
-			if err != nil {
-				return fmt.Errorf("sign: %w", err)
-			}
-			if h.Get("User-Agent") == "" {
-				h.Set("User-Agent", userAgent(p.Name()))
-			}
-			h.Set("Content-Type", "application/json")
-			for _, kv := range headers {
-				name, value, ok := strings.Cut(kv, ":")
-				if !ok || strings.TrimSpace(name) == "" {
-					return usageError{err: fmt.Errorf("-H %q: want 'name: value'", kv), cmd: cmd}
-				}
-				h.Set(strings.TrimSpace(name), strings.TrimSpace(value))
-			}
-			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, u.String(), bytes.NewReader(body))
+			req, err := tf.request(cmd, p, u, eventType)
 			if err != nil {
 				return err
 			}
-			req.Header = h
-			id := h.Get(webhook.HeaderID)
-			if id == "" {
-				id = firstNonEmpty(h.Get("X-GitHub-Delivery"), h.Get("X-Shopify-Webhook-Id"))
-			}
-			fmt.Fprintf(out, "--> %s %s (%s) POST %s\n", eventType, id, p.Name(), u.Redacted())
-			client := &http.Client{
-				Timeout: timeout,
-				// Webhook senders never follow redirects: a 3xx is a failed delivery.
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			}
-			start := time.Now()
-			resp, err := client.Do(req)
-			if err != nil {
-				return fmt.Errorf("trigger %s: %w", eventType, err)
-			}
-			defer resp.Body.Close()
-			excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			latency := time.Since(start)
-			fmt.Fprintf(out, "<-- %s %s %s\n", resp.Status, latency.Round(time.Microsecond), printable(excerpt))
-			if resp.StatusCode < 200 || resp.StatusCode > 299 {
-				return fmt.Errorf("trigger %s: receiver answered %s", eventType, resp.Status)
-			}
-			return nil
+			return tf.send(cmd, req, p, eventType)
 		},
 	}
-	pf.register(cmd, "openai")
-	cmd.Flags().StringVar(&to, "to", "", "receiver URL")
-	cmd.Flags().StringVar(&viaSource, "source", "", "send it to this source of a herald server, signed with the source's provider and secret")
-	cmd.Flags().StringVar(&viaApp, "app", "", "publish it as a message of this app of a herald server (id or uid)")
-	cmd.Flags().StringVar(&af.server, "server", "", "herald server URL, with --source or --app (default $"+serverEnv+" or "+defaultServer+")")
-	cmd.Flags().StringVar(&af.apiKey, "api-key", "", "API key, with --source or --app (default $"+apiKeyEnv+")")
-	cmd.Flags().BoolVar(&list, "list", false, "list the event types and exit")
-	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, "an extra request header, 'name: value' (repeatable)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for the receiver")
+	tf.register(cmd)
 	return cmd
+}
+
+func (tf *triggerFlags) register(cmd *cobra.Command) {
+	tf.pf.register(cmd, "openai")
+	cmd.Flags().StringVar(&tf.to, "to", "", "receiver URL")
+	cmd.Flags().StringVar(&tf.viaSource, "source", "", "send it to this source of a herald server, signed with the source's provider and secret")
+	cmd.Flags().StringVar(&tf.viaApp, "app", "", "publish it as a message of this app of a herald server (id or uid)")
+	cmd.Flags().StringVar(&tf.af.server, "server", "", "herald server URL, with --source or --app (default $"+serverEnv+" or "+defaultServer+")")
+	cmd.Flags().StringVar(&tf.af.apiKey, "api-key", "", "API key, with --source or --app (default $"+apiKeyEnv+")")
+	cmd.Flags().BoolVar(&tf.list, "list", false, "list the event types and exit")
+	cmd.Flags().StringArrayVarP(&tf.headers, "header", "H", nil, "an extra request header, 'name: value' (repeatable)")
+	cmd.Flags().DurationVar(&tf.timeout, "timeout", 30*time.Second, "how long to wait for the receiver")
+}
+
+// target returns who signs the sample and where it goes: --source's provider and
+// ingest URL on a herald server, or the --provider flags and --to.
+func (tf *triggerFlags) target(cmd *cobra.Command) (webhook.Provider, *url.URL, error) {
+	var p webhook.Provider
+	if tf.viaSource != "" {
+		c, err := tf.af.client(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		src, err := c.GetSourceByID(cmd.Context(), tf.viaSource)
+		if err != nil {
+			return nil, nil, tf.af.explain(err)
+		}
+		secrets, err := c.SourceSecrets(cmd.Context(), src.AppID, src.ID)
+		if err != nil {
+			return nil, nil, tf.af.explain(err)
+		}
+		if p, err = sourceProvider(src, secrets); err != nil {
+			return nil, nil, err
+		}
+		tf.to = strings.TrimRight(tf.af.serverURL(), "/") + src.IngestPath
+	}
+	if tf.to == "" {
+		return nil, nil, usageError{err: fmt.Errorf("--to is required: the URL of the receiver (or --source / --app to go through a herald server)"), cmd: cmd}
+	}
+	u, err := url.Parse(tf.to)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, nil, usageError{err: fmt.Errorf("--to %q: want an http:// or https:// URL", tf.to), cmd: cmd}
+	}
+	if p == nil {
+		if p, err = tf.pf.build(cmd); err != nil {
+			return nil, nil, err
+		}
+	}
+	return p, u, nil
+}
+
+// request returns the POST of a sample event of eventType to u, signed by p, with the
+// sender's User-Agent and the -H headers.
+func (tf *triggerFlags) request(cmd *cobra.Command, p webhook.Provider, u *url.URL, eventType string) (*http.Request, error) {
+	now := time.Now()
+	body, err := webhooktest.SampleEvent(eventType, now)
+	if err != nil {
+		return nil, err
+	}
+	h, err := p.Sign(webhook.Delivery{Type: eventType, Timestamp: now}, body)
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	if h.Get("User-Agent") == "" {
+		h.Set("User-Agent", userAgent(p.Name()))
+	}
+	h.Set("Content-Type", "application/json")
+	for _, kv := range tf.headers {
+		name, value, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, usageError{err: fmt.Errorf("-H %q: want 'name: value'", kv), cmd: cmd}
+		}
+		h.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = h
+	return req, nil
+}
+
+// send sends req as a webhook sender does and prints the request line, the answer and
+// its latency; it fails unless the receiver answers 2xx.
+func (tf *triggerFlags) send(cmd *cobra.Command, req *http.Request, p webhook.Provider, eventType string) error {
+	out := cmd.OutOrStdout()
+	id := req.Header.Get(webhook.HeaderID)
+	if id == "" {
+		id = firstNonEmpty(req.Header.Get("X-GitHub-Delivery"), req.Header.Get("X-Shopify-Webhook-Id"))
+	}
+	fmt.Fprintf(out, "--> %s %s (%s) POST %s\n", eventType, id, p.Name(), req.URL.Redacted())
+	client := &http.Client{
+		Timeout: tf.timeout,
+		// Webhook senders never follow redirects: a 3xx is a failed delivery.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("trigger %s: %w", eventType, err)
+	}
+	defer resp.Body.Close()
+	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	latency := time.Since(start)
+	fmt.Fprintf(out, "<-- %s %s %s\n", resp.Status, latency.Round(time.Microsecond), printable(excerpt))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("trigger %s: receiver answered %s", eventType, resp.Status)
+	}
+	return nil
 }
 
 func firstNonEmpty(s ...string) string {

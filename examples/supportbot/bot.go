@@ -270,12 +270,8 @@ func (b *Bot) transition(ctx context.Context, id string, resp *responses.Respons
 func (b *Bot) stop(w http.ResponseWriter, r *http.Request) {
 	ctx, id := r.Context(), r.PathValue("id")
 	defer b.lock(id)()
-	c, err := b.store.Get(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no conversation "+id)
-		return
-	} else if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+	c, ok := b.loadConversation(w, ctx, id)
+	if !ok {
 		return
 	}
 	if c.State != StateThinking {
@@ -306,15 +302,23 @@ func (b *Bot) getConversation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) writeConversation(w http.ResponseWriter, ctx context.Context, status int, id string) {
+	if c, ok := b.loadConversation(w, ctx, id); ok {
+		writeJSON(w, status, c)
+	}
+}
+
+// loadConversation returns the conversation id names, or answers 404 (no such
+// conversation) or 500 and returns false.
+func (b *Bot) loadConversation(w http.ResponseWriter, ctx context.Context, id string) (*Conversation, bool) {
 	c, err := b.store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no conversation "+id)
-		return
+		return nil, false
 	} else if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return nil, false
 	}
-	writeJSON(w, status, c)
+	return c, true
 }
 
 // lookupOrderTool describes the lookup_order function to the model.

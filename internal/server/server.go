@@ -58,7 +58,8 @@ type Config struct {
 	MaxPayloadBytes     int64
 	ShutdownTimeout     time.Duration // default 30 s
 	NodeID              string
-	UserAgent           string // the User-Agent header of webhook requests; default herald's own
+	NodeTimeout         time.Duration // PostgreSQL: silence after which a node's deliveries go to the others; default 10 s
+	UserAgent           string        // the User-Agent header of webhook requests; default herald's own
 
 	// PublicURL is the server's address as browsers reach it (https://hooks.example.com),
 	// for portal links; "" uses each request's own scheme and host.
@@ -143,7 +144,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	}
 	s.engine, err = delivery.New(delivery.Config{
 		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, EgressProxy: cfg.EgressProxy, Relay: hub, NodeID: cfg.NodeID,
-		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
+		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, NodeTimeout: cfg.NodeTimeout, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 	})
 	if err != nil {

@@ -194,7 +194,5 @@ func (e *Emulator) writeBatchLocked(w http.ResponseWriter, bs *batchState) *apiE
 	if err != nil {
 		return &apiError{status: http.StatusInternalServerError, typ: "server_error", message: "encoding the batch failed: " + err.Error()}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(append(b, '\n'))
-	return nil
+	return writeObject(w, append(b, '\n'), nil)
 }

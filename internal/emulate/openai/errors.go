@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // apiError is an error answered in OpenAI's shape,
@@ -52,4 +53,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+}
+
+// at returns the error with param replaced, for errors of nested members.
+func (e *apiError) at(param string) *apiError {
+	c := *e
+	c.message = strings.Replace(c.message, "'"+e.param+"'", "'"+param+"'", 1)
+	c.param = param
+	return &c
+}
+
+// writeObject answers 200 with body, an object already encoded as JSON, or returns err
+// when encoding it failed.
+func writeObject(w http.ResponseWriter, body []byte, err *apiError) *apiError {
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
+	return nil
 }

@@ -1,10 +1,7 @@
 package compat_test
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +10,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/internal/benchcase"
 )
 
 // Benchmarks of herald against openai-go and the Standard Webhooks reference library, on
@@ -37,230 +35,116 @@ import (
 //     headers (an http.Header), so SignatureHeader, which returns the same string as the
 //     reference Sign, is measured too as "herald-sigheader".
 
-const (
-	benchSecret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
-	benchID     = "wh_685c059ae39c8190af8c71ed1022a24d"
-	benchUnix   = 1750861210
-)
-
-var benchSizes = []struct {
-	name string
-	size int
-}{
-	{"1KB", 1 << 10},
-	{"64KB", 64 << 10},
-}
-
-// benchBody returns an OpenAI-style event envelope of exactly size bytes, padded in data.
-func benchBody(tb testing.TB, size int) []byte {
-	tb.Helper()
-	const head = `{"object":"event","id":"evt_685c059ae3a481909bdc86819b066fb6","type":"response.completed","created_at":1750861210,"data":{"id":"resp_685c059ae3a481909bdc86819b066fb6","status":"completed","metadata":{"note":"`
-	const tail = `"}}}`
-	const filler = "The quick brown fox jumps over the lazy dog; "
-	n := size - len(head) - len(tail)
-	if n < 0 {
-		tb.Fatalf("size %d is smaller than the envelope", size)
-	}
-	body := make([]byte, 0, size)
-	body = append(body, head...)
-	body = append(body, strings.Repeat(filler, n/len(filler)+1)[:n]...)
-	body = append(body, tail...)
-	if len(body) != size || !json.Valid(body) {
-		tb.Fatalf("bench body: %d bytes, valid JSON %v", len(body), json.Valid(body))
-	}
-	return body
-}
-
-func benchHeader(unix int64, sig string) http.Header {
-	h := http.Header{}
-	h.Set(webhook.HeaderID, benchID)
-	h.Set(webhook.HeaderTimestamp, strconv.FormatInt(unix, 10))
-	h.Set(webhook.HeaderSignature, sig)
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", "OpenAI/1.0 (+https://platform.openai.com/docs/webhooks)")
-	return h
-}
-
-// benchSigned returns a header signed with benchSecret for body at unix, checked by the
-// reference library's signer so that every implementation is fed the same genuine input.
+// benchSigned returns a header signed with benchcase.Secret for body at unix, checked by
+// the reference library's signer so that every implementation is fed the same genuine
+// input.
 func benchSigned(tb testing.TB, body []byte, unix int64) http.Header {
 	tb.Helper()
-	ref, err := standardwebhooks.NewWebhook(benchSecret)
+	ref, err := standardwebhooks.NewWebhook(benchcase.Secret)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sig, err := ref.Sign(benchID, time.Unix(unix, 0), body)
+	sig, err := ref.Sign(benchcase.ID, time.Unix(unix, 0), body)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return benchHeader(unix, sig)
+	return benchcase.Header(unix, sig)
 }
 
 func BenchmarkVerify(b *testing.B) {
-	now := time.Unix(benchUnix, 0).Add(30 * time.Second)
+	now := time.Unix(benchcase.Unix, 0).Add(30 * time.Second)
 	b.Run("herald", func(b *testing.B) {
-		for _, sz := range benchSizes {
-			b.Run(sz.name, func(b *testing.B) {
-				body := benchBody(b, sz.size)
-				h := benchSigned(b, body, benchUnix)
-				wh, err := webhook.NewStandard(benchSecret, webhook.WithClock(func() time.Time { return now }))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := wh.Verify(body, h); err != nil {
-					b.Fatal(err)
-				}
-				b.SetBytes(int64(len(body)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := wh.Verify(body, h); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
+		benchcase.EachSize(b, func(b *testing.B, body []byte) {
+			benchcase.Verify(b, body, benchSigned(b, body, benchcase.Unix))
+		})
 	})
 	b.Run("openai-go", func(b *testing.B) {
-		for _, sz := range benchSizes {
-			b.Run(sz.name, func(b *testing.B) {
-				body := benchBody(b, sz.size)
-				h := benchSigned(b, body, benchUnix)
-				client := openai.NewClient(option.WithWebhookSecret(benchSecret))
-				verify := func() error {
-					return client.Webhooks.VerifySignatureWithToleranceAndTime(body, h, webhook.DefaultTolerance, now)
-				}
-				if err := verify(); err != nil {
-					b.Fatal(err)
-				}
-				b.SetBytes(int64(len(body)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := verify(); err != nil {
-						b.Fatal(err)
-					}
-				}
+		benchcase.EachSize(b, func(b *testing.B, body []byte) {
+			h := benchSigned(b, body, benchcase.Unix)
+			client := openai.NewClient(option.WithWebhookSecret(benchcase.Secret))
+			benchcase.Measure(b, body, func() error {
+				return client.Webhooks.VerifySignatureWithToleranceAndTime(body, h, webhook.DefaultTolerance, now)
 			})
-		}
+		})
 	})
 	b.Run("reference", func(b *testing.B) {
-		for _, sz := range benchSizes {
-			b.Run(sz.name, func(b *testing.B) {
-				body := benchBody(b, sz.size)
-				// No clock option: stamp the delivery now (see the comment at the top).
-				h := benchSigned(b, body, time.Now().Unix())
-				ref, err := standardwebhooks.NewWebhook(benchSecret)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := ref.Verify(body, h); err != nil {
-					b.Fatal(err)
-				}
-				b.SetBytes(int64(len(body)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := ref.Verify(body, h); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
+		benchcase.EachSize(b, func(b *testing.B, body []byte) {
+			// No clock option: stamp the delivery now (see the comment at the top).
+			h := benchSigned(b, body, time.Now().Unix())
+			ref, err := standardwebhooks.NewWebhook(benchcase.Secret)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchcase.Measure(b, body, func() error { return ref.Verify(body, h) })
+		})
 	})
 }
 
 func BenchmarkSign(b *testing.B) {
-	ts := time.Unix(benchUnix, 0)
+	ts := time.Unix(benchcase.Unix, 0)
 	// want is the signature all signers must produce, so a benchmark cannot pass while
 	// signing something else.
 	want := func(b *testing.B, body []byte) string {
-		return benchSigned(b, body, benchUnix).Get(webhook.HeaderSignature)
+		return benchSigned(b, body, benchcase.Unix).Get(webhook.HeaderSignature)
 	}
 	b.Run("herald", func(b *testing.B) {
-		for _, sz := range benchSizes {
-			b.Run(sz.name, func(b *testing.B) {
-				body := benchBody(b, sz.size)
-				wh, err := webhook.NewStandard(benchSecret)
-				if err != nil {
-					b.Fatal(err)
-				}
-				d := webhook.Delivery{ID: benchID, Timestamp: ts}
-				h, err := wh.Sign(d, body)
-				if err != nil || h.Get(webhook.HeaderSignature) != want(b, body) {
-					b.Fatalf("Sign = %v, %v", h, err)
-				}
-				b.SetBytes(int64(len(body)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := wh.Sign(d, body); err != nil {
-						b.Fatal(err)
-					}
-				}
+		benchcase.EachSize(b, func(b *testing.B, body []byte) {
+			wh, err := webhook.NewStandard(benchcase.Secret)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := webhook.Delivery{ID: benchcase.ID, Timestamp: ts}
+			h, err := wh.Sign(d, body)
+			if err != nil || h.Get(webhook.HeaderSignature) != want(b, body) {
+				b.Fatalf("Sign = %v, %v", h, err)
+			}
+			benchcase.Measure(b, body, func() error {
+				_, err := wh.Sign(d, body)
+				return err
 			})
-		}
+		})
 	})
 	b.Run("herald-sigheader", func(b *testing.B) {
-		for _, sz := range benchSizes {
-			b.Run(sz.name, func(b *testing.B) {
-				body := benchBody(b, sz.size)
-				wh, err := webhook.NewStandard(benchSecret)
-				if err != nil {
-					b.Fatal(err)
-				}
-				sig, err := wh.SignatureHeader(benchID, ts, body)
-				if err != nil || sig != want(b, body) {
-					b.Fatalf("SignatureHeader = %q, %v", sig, err)
-				}
-				b.SetBytes(int64(len(body)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := wh.SignatureHeader(benchID, ts, body); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
+		benchcase.EachSize(b, func(b *testing.B, body []byte) {
+			benchcase.SignatureHeader(b, body, want(b, body))
+		})
 	})
 	b.Run("reference", func(b *testing.B) {
-		for _, sz := range benchSizes {
-			b.Run(sz.name, func(b *testing.B) {
-				body := benchBody(b, sz.size)
-				ref, err := standardwebhooks.NewWebhook(benchSecret)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.SetBytes(int64(len(body)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := ref.Sign(benchID, ts, body); err != nil {
-						b.Fatal(err)
-					}
-				}
+		benchcase.EachSize(b, func(b *testing.B, body []byte) {
+			ref, err := standardwebhooks.NewWebhook(benchcase.Secret)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchcase.Measure(b, body, func() error {
+				_, err := ref.Sign(benchcase.ID, ts, body)
+				return err
 			})
-		}
+		})
 	})
 }
 
 // TestCompatBenchInputs keeps the benchmark inputs honest without running the benchmarks: the
 // bodies have the advertised size, are JSON, and every verifier accepts them.
 func TestCompatBenchInputs(t *testing.T) {
-	for _, sz := range benchSizes {
-		t.Run(sz.name, func(t *testing.T) {
-			body := benchBody(t, sz.size)
-			now := time.Unix(benchUnix, 0)
-			h := benchSigned(t, body, benchUnix)
-			wh, _ := webhook.NewStandard(benchSecret, webhook.WithClock(func() time.Time { return now }))
+	for _, sz := range benchcase.Sizes {
+		t.Run(sz.Name, func(t *testing.T) {
+			body := benchcase.Body(t, sz.Size)
+			now := time.Unix(benchcase.Unix, 0)
+			h := benchSigned(t, body, benchcase.Unix)
+			wh, _ := webhook.NewStandard(benchcase.Secret, webhook.WithClock(func() time.Time { return now }))
 			d, err := wh.Verify(body, h)
 			if err != nil || d.Type != "response.completed" {
 				t.Errorf("herald: %+v, %v", d, err)
 			}
-			client := openai.NewClient(option.WithWebhookSecret(benchSecret))
+			client := openai.NewClient(option.WithWebhookSecret(benchcase.Secret))
 			if err := client.Webhooks.VerifySignatureWithToleranceAndTime(body, h, webhook.DefaultTolerance, now); err != nil {
 				t.Errorf("openai-go: %v", err)
 			}
-			ref, _ := standardwebhooks.NewWebhook(benchSecret)
+			ref, _ := standardwebhooks.NewWebhook(benchcase.Secret)
 			if err := ref.VerifyIgnoringTimestamp(body, h); err != nil {
 				t.Errorf("reference: %v", err)
 			}
-			t.Logf("%s body: %.80s...", sz.name, body)
+			t.Logf("%s body: %.80s...", sz.Name, body)
 		})
 	}
 }

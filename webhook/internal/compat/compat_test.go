@@ -47,6 +47,21 @@ func (c compatCase) String() string {
 	return fmt.Sprintf("id=%q ts=%d secret=%q body=%d bytes", c.id, c.ts.Unix(), c.secret, len(c.body))
 }
 
+// failer returns how iteration i of a test fails on c: the message names the seed, the
+// iteration and the case, so that the failure can be reproduced.
+func (c compatCase) failer(t *testing.T, i int) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("seed %#x iteration %d (%v): %s", compatSeed, i, c, fmt.Sprintf(format, args...))
+	}
+}
+
+// key is the HMAC key of a "whsec_" secret (the base64 after the prefix).
+func (c compatCase) key() []byte {
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, "whsec_"))
+	return key
+}
+
 // newCompatRand returns the generator for one test; each test has its own stream.
 func newCompatRand(t *testing.T) *rand.Rand {
 	stream := uint64(14695981039346656037)
@@ -234,10 +249,7 @@ func TestCompatHeraldSignsOthersVerify(t *testing.T) {
 	now := time.Now()
 	for i := range compatIterations {
 		c := randCase(r, now)
-		fail := func(format string, args ...any) {
-			t.Helper()
-			t.Fatalf("seed %#x iteration %d (%v): %s", compatSeed, i, c, fmt.Sprintf(format, args...))
-		}
+		fail := c.failer(t, i)
 		std := mustStandard(t, webhook.NewStandard, c.secret)
 		h, err := std.Sign(webhook.Delivery{ID: c.id, Timestamp: c.ts}, c.body)
 		if err != nil {
@@ -251,7 +263,7 @@ func TestCompatHeraldSignsOthersVerify(t *testing.T) {
 		if ref := referenceSign(t, c.secret, c.id, c.ts, c.body); sig != ref {
 			fail("herald signature %q, reference Sign %q", sig, ref)
 		}
-		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, "whsec_"))
+		key := c.key()
 		if spec := specSignature(key, c.id, tsRaw, c.body); sig != spec {
 			fail("herald signature %q, spec HMAC %q", sig, spec)
 		}
@@ -282,10 +294,7 @@ func TestCompatReferenceSignsHeraldVerifies(t *testing.T) {
 	now := time.Now()
 	for i := range compatIterations {
 		c := randCase(r, now)
-		fail := func(format string, args ...any) {
-			t.Helper()
-			t.Fatalf("seed %#x iteration %d (%v): %s", compatSeed, i, c, fmt.Sprintf(format, args...))
-		}
+		fail := c.failer(t, i)
 		tsRaw := strconv.FormatInt(c.ts.Unix(), 10)
 		refHeader := compatHeader(c.id, tsRaw, referenceSign(t, c.secret, c.id, c.ts, c.body))
 		if err := referenceVerify(c.secret, c.body, refHeader); err != nil {
@@ -293,7 +302,7 @@ func TestCompatReferenceSignsHeraldVerifies(t *testing.T) {
 		}
 		// openai-go has no signer: sign from the spec and check openai-go accepts it first,
 		// so the header is one openai-go would accept from OpenAI.
-		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, "whsec_"))
+		key := c.key()
 		oaHeader := compatHeader(c.id, tsRaw, specSignature(key, c.id, tsRaw, c.body))
 		if err := openaiVerify(c.secret, c.body, oaHeader); err != nil {
 			fail("openai-go rejects a spec signature: %v", err)
@@ -344,10 +353,7 @@ func TestCompatRejectsForeignSignature(t *testing.T) {
 	now := time.Now()
 	for i := range compatIterations * 2 / 3 { // four attempts, each checked by four verifiers
 		c := randCase(r, now)
-		fail := func(format string, args ...any) {
-			t.Helper()
-			t.Fatalf("seed %#x iteration %d (%v): %s", compatSeed, i, c, fmt.Sprintf(format, args...))
-		}
+		fail := c.failer(t, i)
 		std := mustStandard(t, webhook.NewStandard, c.secret)
 		sig, err := std.SignatureHeader(c.id, c.ts, c.body)
 		if err != nil {
@@ -403,10 +409,7 @@ func TestCompatRotation(t *testing.T) {
 	now := time.Now()
 	for i := range compatIterations / 3 {
 		c := randCase(r, now)
-		fail := func(format string, args ...any) {
-			t.Helper()
-			t.Fatalf("seed %#x iteration %d (%v): %s", compatSeed, i, c, fmt.Sprintf(format, args...))
-		}
+		fail := c.failer(t, i)
 		secrets := []string{c.secret}
 		for range 1 + r.IntN(2) {
 			secrets = append(secrets, randSecret(r))
@@ -472,10 +475,7 @@ func TestCompatUnprefixedSecrets(t *testing.T) {
 		// Always ends in a non-padding base64 character, so it decodes without '='.
 		raw := base64.StdEncoding.EncodeToString(randBytes(r, 3*(8+r.IntN(14)))) // 24..63 bytes
 		c.secret = raw
-		fail := func(format string, args ...any) {
-			t.Helper()
-			t.Fatalf("seed %#x iteration %d (%v): %s", compatSeed, i, c, fmt.Sprintf(format, args...))
-		}
+		fail := c.failer(t, i)
 		tsRaw := strconv.FormatInt(c.ts.Unix(), 10)
 		decoded, err := base64.StdEncoding.DecodeString(raw)
 		if err != nil {
@@ -554,12 +554,13 @@ func TestCompatUnprefixedRawOpenAISecret(t *testing.T) {
 		if strings.HasPrefix(c.secret, "whsec_") {
 			continue
 		}
+		fail := c.failer(t, i)
 		h, err := mustStandard(t, webhook.NewOpenAI, c.secret).Sign(webhook.Delivery{ID: c.id, Timestamp: c.ts}, c.body)
 		if err != nil {
-			t.Fatalf("seed %#x iteration %d (%v): herald Sign: %v", compatSeed, i, c, err)
+			fail("herald Sign: %v", err)
 		}
 		if err := openaiVerify(c.secret, c.body, h); err != nil {
-			t.Fatalf("seed %#x iteration %d (%v): openai-go VerifySignature: %v", compatSeed, i, c, err)
+			fail("openai-go VerifySignature: %v", err)
 		}
 	}
 }
@@ -573,7 +574,7 @@ func TestCompatNonCanonicalTimestamp(t *testing.T) {
 	c := randCase(r, time.Now())
 	canonical := strconv.FormatInt(c.ts.Unix(), 10)
 	refSig := referenceSign(t, c.secret, c.id, c.ts, c.body) // over the canonical integer
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.secret, "whsec_"))
+	key := c.key()
 	for _, ts := range []string{"0" + canonical, "+" + canonical} {
 		rawSig := specSignature(key, c.id, ts, c.body) // over the header bytes, as openai-go signs
 		if err := referenceVerify(c.secret, c.body, compatHeader(c.id, ts, refSig)); err != nil {
