@@ -62,11 +62,13 @@ type Endpoint struct {
 	Headers        map[string]string `json:"headers"`     // extra request headers
 	State          string            `json:"state"`
 	DisabledReason string            `json:"disabled_reason,omitempty"`
-	MaxConcurrency int               `json:"max_concurrency"`     // 0 means the server default
-	RateLimit      float64           `json:"rate_limit"`          // requests per second; 0 means unlimited
-	TimeoutMS      int               `json:"timeout_ms"`          // 0 means the server default
-	FIFO           bool              `json:"fifo"`                // one delivery in flight, in publish order
-	SourceID       string            `json:"source_id,omitempty"` // set on a herald listen endpoint attached to a source: it gets only that source's messages
+	MaxConcurrency int               `json:"max_concurrency"`          // 0 means the server default
+	RateLimit      float64           `json:"rate_limit"`               // requests per second; 0 means unlimited
+	TimeoutMS      int               `json:"timeout_ms"`               // 0 means the server default
+	FIFO           bool              `json:"fifo"`                     // one delivery in flight, in publish order
+	SourceID       string            `json:"source_id,omitempty"`      // set on a herald listen endpoint attached to a source: it gets only that source's messages
+	Filter         json.RawMessage   `json:"filter,omitempty"`         // a payload filter (see docs/delivery.md); absent when none
+	RetrySchedule  []string          `json:"retry_schedule,omitempty"` // the endpoint's own retry delays; absent: the server's
 	Metadata       map[string]string `json:"metadata"`
 	FailingSince   *time.Time        `json:"failing_since,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
@@ -85,6 +87,8 @@ type EndpointInput struct {
 	RateLimit      float64           `json:"rate_limit,omitempty"`
 	TimeoutMS      int               `json:"timeout_ms,omitempty"`
 	FIFO           bool              `json:"fifo,omitempty"`
+	Filter         json.RawMessage   `json:"filter,omitempty"`         // a payload filter; nil for none
+	RetrySchedule  []string          `json:"retry_schedule,omitempty"` // durations such as "5s", "1m"; nil: the server's
 	Metadata       map[string]string `json:"metadata,omitempty"`
 	Secret         string            `json:"secret,omitempty"` // a whsec_ secret or whsk_ signing key to use instead of a generated whsec_
 }
@@ -101,6 +105,8 @@ type EndpointUpdate struct {
 	RateLimit      *float64          `json:"rate_limit,omitempty"`
 	TimeoutMS      *int              `json:"timeout_ms,omitempty"`
 	FIFO           *bool             `json:"fifo,omitempty"`
+	Filter         json.RawMessage   `json:"filter,omitempty"`        // {} removes the filter; nil leaves it
+	RetrySchedule  []string          `json:"retry_schedule,omitzero"` // a non-nil empty list goes back to the server's
 	Metadata       map[string]string `json:"metadata,omitzero"`
 }
 

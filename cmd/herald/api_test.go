@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -160,6 +161,20 @@ func TestAPICommands(t *testing.T) {
 	if paused.State != client.EndpointPaused || !paused.FIFO || len(paused.EventTypes) != 0 {
 		t.Errorf("endpoint create --paused --fifo --json: %+v", paused)
 	}
+	var routed client.Endpoint
+	e.okJSON(t, &routed, "endpoint", "create", "--app", appID, "--url", "https://example.org/routed",
+		"--filter", `{"payload":{"amount":{"$gte":1000}}}`, "--retry-schedule", "5s,1m,1h")
+	var compact bytes.Buffer
+	json.Compact(&compact, routed.Filter)
+	if compact.String() != `{"payload":{"amount":{"$gte":1000}}}` || strings.Join(routed.RetrySchedule, ",") != "5s,1m,1h" {
+		t.Errorf("endpoint create --filter --retry-schedule: %+v", routed)
+	}
+	var cleared client.Endpoint
+	e.okJSON(t, &cleared, "endpoint", "update", "--app", appID, routed.ID, "--filter", "", "--retry-schedule", "")
+	if cleared.Filter != nil || cleared.RetrySchedule != nil {
+		t.Errorf("endpoint update --filter '' --retry-schedule '': %+v", cleared)
+	}
+	e.ok(t, "endpoint", "delete", "--app", appID, routed.ID)
 	out = e.ok(t, "endpoint", "list", "--app", "acme")
 	if !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "FAILING SINCE") || !strings.Contains(out, epID) ||
 		!regexp.MustCompile(paused.ID+`\s+https://example.org/paused\s+paused\s+\*\s+-`).MatchString(out) {

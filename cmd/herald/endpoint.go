@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -46,6 +47,8 @@ or uid.`,
 // endpointFlags are the flags that describe an endpoint, for create and update.
 type endpointFlags struct {
 	url, description, secret  string
+	filter                    string
+	retrySchedule             []string
 	events, headers, metadata []string
 	paused, fifo              bool
 	maxConcurrency            int
@@ -70,7 +73,11 @@ func (f *endpointFlags) register(cmd *cobra.Command, create bool) {
 	fl.DurationVar(&f.timeout, "timeout", 0, "how long to wait for the endpoint, 1s..2m (0: the server default, 15s)")
 	fl.StringArrayVar(&f.metadata, "metadata", nil, "a metadata entry, key=value (repeatable)")
 	fl.StringVar(&f.secret, "secret", "", "a whsec_ secret, or a whsk_ Ed25519 signing key (herald secret new --type ed25519), to use instead of a generated whsec_")
+	fl.StringVar(&f.filter, "filter", "", `a payload filter, JSON such as '{"payload":{"amount":{"$gte":1000}}}' (docs/delivery.md)`)
+	fl.StringSliceVar(&f.retrySchedule, "retry-schedule", nil, "the endpoint's own retry delays, comma-separated, such as 5s,1m,10m,1h (default: the server's)")
 	if !create {
+		fl.Lookup("filter").Usage = `a payload filter, JSON (--filter '{}' removes it)`
+		fl.Lookup("retry-schedule").Usage = "the endpoint's own retry delays, such as 5s,1m,1h (--retry-schedule '' goes back to the server's)"
 		fl.Lookup("events").Usage = "event types to receive, comma-separated (--events '' means every type)"
 		fl.Lookup("header").Usage = "an extra request header, 'name: value' (repeatable; replaces all headers)"
 		fl.Lookup("paused").Usage = "pause (--paused) or enable (--paused=false) the endpoint"
@@ -110,7 +117,24 @@ func (f *endpointFlags) input(cmd *cobra.Command) (client.EndpointInput, error) 
 	if in.Metadata, err = parseKV(cmd, "metadata", f.metadata); err != nil {
 		return in, err
 	}
+	if in.Filter, err = parseFilterFlag(cmd, f.filter); err != nil {
+		return in, err
+	}
+	in.RetrySchedule = f.retrySchedule
 	return in, nil
+}
+
+// parseFilterFlag checks that --filter is a JSON object (the server validates the rest
+// and names the bad part); "" means none.
+func parseFilterFlag(cmd *cobra.Command, v string) (json.RawMessage, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(v), &obj); err != nil {
+		return nil, usageError{err: fmt.Errorf("--filter: want a JSON object: %v", err), cmd: cmd}
+	}
+	return json.RawMessage(v), nil
 }
 
 // update returns the body of an update request: the flags given, and only those.
@@ -150,6 +174,14 @@ func (f *endpointFlags) update(cmd *cobra.Command) (client.EndpointUpdate, error
 			return err
 		}),
 		set("metadata", func() (err error) { in.Metadata, err = parseKV(cmd, "metadata", f.metadata); return }),
+		set("filter", func() (err error) {
+			if f.filter == "" {
+				f.filter = "{}"
+			}
+			in.Filter, err = parseFilterFlag(cmd, f.filter)
+			return
+		}),
+		set("retry-schedule", func() error { in.RetrySchedule = append([]string{}, f.retrySchedule...); return nil }),
 	)
 	if err != nil {
 		return in, err
@@ -193,11 +225,21 @@ func printEndpoint(cmd *cobra.Command, af *apiFlags, e *client.Endpoint) error {
 		{"rate_limit", rate},
 		{"timeout", timeout},
 		{"fifo", strconv.FormatBool(e.FIFO)},
+		{"filter", orDash(string(e.Filter))},
+		{"retry_schedule", fmtSchedule(e.RetrySchedule)},
 		{"metadata", fmtMap(e.Metadata)},
 		{"failing_since", fmtTimePtr(e.FailingSince)},
 		{"created_at", fmtTime(e.CreatedAt)},
 		{"updated_at", fmtTime(e.UpdatedAt)},
 	})
+}
+
+// fmtSchedule formats an endpoint's retry schedule; none means the server's.
+func fmtSchedule(s []string) string {
+	if len(s) == 0 {
+		return "server default"
+	}
+	return strings.Join(s, ",")
 }
 
 // fmtEvents formats an event type filter; an empty one means every type.

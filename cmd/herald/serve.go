@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/outbound"
 	"github.com/heraldhq/herald/internal/server"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -26,7 +28,7 @@ func serveEnv() map[string]string {
 		"workers": "HERALD_WORKERS", "app-workers": "HERALD_APP_WORKERS", "node-timeout": "HERALD_NODE_TIMEOUT", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
-		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID",
+		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID", "egress-proxy": "HERALD_EGRESS_PROXY",
 		"public-url": "HERALD_PUBLIC_URL", "portal-frame-ancestors": "HERALD_PORTAL_FRAME_ANCESTORS",
 		"console-session-ttl": "HERALD_CONSOLE_SESSION_TTL", "brand-name": "HERALD_BRAND_NAME",
 		"brand-logo-url": "HERALD_BRAND_LOGO_URL", "brand-accent": "HERALD_BRAND_ACCENT", "brand-theme": "HERALD_BRAND_THEME",
@@ -42,6 +44,7 @@ func newServeCmd() *cobra.Command {
 		addr, dataDir, database               string
 		logLevel, logFormat                   string
 		allow                                 []string
+		egressProxy                           string
 		workers, epConcurrency                int
 		appWorkers                            int
 		timeout, shutdownTimeout, nodeTimeout time.Duration
@@ -108,8 +111,18 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 			if err != nil {
 				return usageError{err: fmt.Errorf("--allow-network: %w", err), cmd: cmd}
 			}
+			if egressProxy == "" {
+				egressProxy = os.Getenv("HTTPS_PROXY")
+			}
+			var proxyURL *url.URL
+			if egressProxy != "" {
+				if proxyURL, err = outbound.ParseProxy(egressProxy); err != nil {
+					return usageError{err: fmt.Errorf("--egress-proxy: %w", err), cmd: cmd}
+				}
+			}
 			cfg := server.Config{
-				Addr: addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
+				EgressProxy: proxyURL,
+				Addr:        addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
 				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
 				Workers: workers, AppWorkers: appWorkers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
 				ShutdownTimeout: shutdownTimeout, NodeID: nodeID, NodeTimeout: nodeTimeout,
@@ -162,6 +175,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&logLevel, "log-level", "info", help("log-level", "log level: debug, info, warn or error"))
 	f.StringVar(&logFormat, "log-format", "text", help("log-format", "log format: text or json"))
 	f.StringArrayVar(&allow, "allow-network", nil, help("allow-network", "CIDR or address the SSRF guard lets through (repeatable, or comma-separated)"))
+	f.StringVar(&egressProxy, "egress-proxy", "", help("egress-proxy", "send webhooks through this HTTP CONNECT proxy, http://[user:pass@]host:port, so receivers see its fixed IP; the SSRF guard still checks each destination (default: $HTTPS_PROXY)"))
 	f.IntVar(&workers, "workers", 512, help("workers", "most webhook requests in flight at once"))
 	f.IntVar(&appWorkers, "app-workers", 0, help("app-workers", "most webhook requests in flight for one app, so that one app's slow endpoints leave workers for the others (default: half of --workers; --workers or more: no limit of its own)"))
 	f.IntVar(&epConcurrency, "endpoint-concurrency", 64, help("endpoint-concurrency", "most requests in flight to one endpoint without its own max_concurrency"))

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/transform"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -89,6 +90,7 @@ type server struct {
 
 	sources  store.SourceStore
 	listener Listener
+	sandbox  *transform.Sandbox // POST /v1/transformations/test
 
 	publicURL  string
 	branding   Branding
@@ -182,6 +184,7 @@ func newServer(cfg Config) (*server, error) {
 		s.consoleTTL = defaultConsoleTTL
 	}
 	s.keys = newKeyCache(keyCacheTTL, keyCacheSize, s.now)
+	s.sandbox = s.newSandbox()
 	s.signIns = newIPLimiter(signInEvery, signInBurst, limiterSize, s.now)
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
@@ -244,6 +247,8 @@ func (s *server) routes() []route {
 		{pattern: "GET /v1/api-keys", access: adminOnly, handle: s.listAdminKeys},
 		{pattern: "DELETE /v1/api-keys/{key_id}", access: adminOnly, handle: s.deleteAdminKey},
 
+		{pattern: "POST /v1/filters/test", access: appAccess, portal: read, handle: s.testFilter},
+		{pattern: "POST /v1/transformations/test", access: appAccess, portal: read, handle: s.testTransformation},
 		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, portal: manage, allEndpoints: true, handle: s.createEndpoint},
 		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, portal: read, handle: s.listEndpoints},
 		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: read, handle: s.getEndpoint},

@@ -142,6 +142,71 @@ func TestHappyPaths(t *testing.T) {
 		{name: "delete admin key", method: "DELETE", path: "/v1/api-keys/{AKID}", key: "admin", status: 204},
 		{name: "deleted admin key is refused", method: "GET", path: "/v1/apps", key: "AK", status: 401},
 
+		// Routing: a payload filter and a retry schedule on an endpoint, and the filter test.
+		{name: "create a filtered endpoint", method: "POST", path: "/v1/apps/acme/endpoints", key: "keyA", status: 201, save: "EF",
+			body: `{"url":"https://hooks.example.com/big","filter":{"payload":{"amount":{"$gte":1000}}},"retry_schedule":["5s","1m","1h0m0s"]}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "filter", map[string]any{"payload": map[string]any{"amount": map[string]any{"$gte": 1000.0}}})
+				wantValue(t, got, "retry_schedule", []any{"5s", "1m", "1h"})
+			}},
+		{name: "a filter with an unknown operator", method: "POST", path: "/v1/apps/acme/endpoints", key: "keyA", status: 400,
+			body: `{"url":"https://hooks.example.com/big","filter":{"payload":{"amount":{"$gtt":1000}}}}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				e, _ := got["error"].(map[string]any)
+				if msg, _ := e["message"].(string); !strings.Contains(msg, "filter.payload.amount.$gtt") || !strings.Contains(msg, "unknown operator") {
+					t.Errorf("message %q does not name the bad part", msg)
+				}
+			}},
+		{name: "a retry schedule step too short", method: "POST", path: "/v1/apps/acme/endpoints", key: "keyA", status: 400,
+			body: `{"url":"https://hooks.example.com/big","retry_schedule":["5s","10ms"]}`},
+		{name: "test a filter", method: "POST", path: "/v1/filters/test", key: "keyA", status: 200,
+			body: `{"filter":{"type":{"$startsWith":"invoice."},"payload":{"amount":{"$gte":1000}}},
+				"message":{"type":"invoice.paid","payload":{"amount":4200},"metadata":{"region":"eu"}}}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "match", true)
+				wantValue(t, got, "reasons", []any{"payload.amount $gte 1000: true (payload.amount is 4200)",
+					`type $startsWith "invoice.": true (type is "invoice.paid")`})
+			}},
+		{name: "test an invalid filter", method: "POST", path: "/v1/filters/test", key: "admin", status: 400,
+			body: `{"filter":{"payload":{"a":{"$in":5}}},"message":{"type":"x"}}`},
+		{name: "test a transformation", method: "POST", path: "/v1/transformations/test", key: "keyA", status: 200,
+			body: `{"script":"function handler(w) { w.method = 'PUT'; w.headers['X-Amount'] = String(w.payload.amount); w.payload = {text: w.eventType + ' ' + w.payload.amount}; return w }",
+				"webhook":{"event_type":"invoice.paid","url":"https://hooks.example.com/x","payload":{"amount":4200}}}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "cancel", false)
+				wantValue(t, got, "method", "PUT")
+				wantValue(t, got, "url", "https://hooks.example.com/x")
+				wantValue(t, got, "headers", map[string]any{"X-Amount": "4200"})
+				wantValue(t, got, "payload", map[string]any{"text": "invoice.paid 4200"})
+			}},
+		{name: "a transformation that cancels", method: "POST", path: "/v1/transformations/test", key: "keyA", status: 200,
+			body: `{"script":"function handler(w) { w.cancel = true; return w }","webhook":{"event_type":"x","url":"https://hooks.example.com/x","payload":{}}}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantFields(t, got, "cancel")
+				wantValue(t, got, "cancel", true)
+			}},
+		{name: "a transformation that throws", method: "POST", path: "/v1/transformations/test", key: "keyA", status: 400,
+			body: `{"script":"function handler(w) {\n  throw new Error('no ' + w.eventType)\n}","webhook":{"event_type":"x","url":"https://hooks.example.com/x","payload":{}}}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				e, _ := got["error"].(map[string]any)
+				if msg, _ := e["message"].(string); !strings.Contains(msg, "line 2") || !strings.Contains(msg, "Error: no x") {
+					t.Errorf("message %q does not give the line and the JavaScript error", msg)
+				}
+			}},
+		{name: "a transformation to a private address", method: "POST", path: "/v1/transformations/test", key: "keyA", status: 400,
+			body: `{"script":"function handler(w) { w.url = 'http://169.254.169.254/latest'; return w }","webhook":{"event_type":"x","url":"https://hooks.example.com/x","payload":{}}}`},
+		{name: "remove the filter", method: "PATCH", path: "/v1/apps/acme/endpoints/{EF}", key: "keyA", status: 200, changed: 1, wakes: 1,
+			body: `{"filter":{},"retry_schedule":[]}`,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				if _, ok := got["filter"]; ok {
+					t.Errorf("filter %v after removing it", got["filter"])
+				}
+				if _, ok := got["retry_schedule"]; ok {
+					t.Errorf("retry_schedule %v after clearing it", got["retry_schedule"])
+				}
+			}},
+		{name: "delete the filtered endpoint", method: "DELETE", path: "/v1/apps/acme/endpoints/{EF}", key: "keyA", status: 204, changed: 1},
+
 		// Endpoints.
 		{name: "create endpoint", method: "POST", path: "/v1/apps/acme/endpoints", key: "keyA", status: 201, save: "E3",
 			body: `{"url":"https://hooks.example.com/x","description":"d","metadata":{"k":"v"},"event_types":["response.*","batch.completed"],

@@ -134,6 +134,10 @@ func TestWireTypesMatchDocument(t *testing.T) {
 		{"BatchCreate", reflect.TypeFor[batchInput](), openapitest.Decoded, nil},
 		{"SourceCreate", reflect.TypeFor[sourceInput](), openapitest.Decoded, nil},
 		{"SourceUpdate", reflect.TypeFor[sourceInput](), openapitest.Decoded, nil},
+		{"FilterTest", reflect.TypeFor[filterTestInput](), openapitest.Decoded, nil},
+		{"FilterTestResult", reflect.TypeFor[filterTestJSON](), openapitest.Answer, nil},
+		{"TransformationTest", reflect.TypeFor[transformTestInput](), openapitest.Decoded, nil},
+		{"TransformationTestResult", reflect.TypeFor[transformTestJSON](), openapitest.Answer, nil},
 	}
 	for _, tc := range cases {
 		for _, err := range v.CheckType(tc.schema, tc.typ, tc.use, tc.except...) {

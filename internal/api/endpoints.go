@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +31,8 @@ type endpointJSON struct {
 	TimeoutMS      int               `json:"timeout_ms"`
 	FIFO           bool              `json:"fifo"`
 	SourceID       string            `json:"source_id,omitempty"`
+	Filter         json.RawMessage   `json:"filter,omitempty"`
+	RetrySchedule  []string          `json:"retry_schedule,omitempty"`
 	Metadata       map[string]string `json:"metadata"`
 	FailingSince   *timestamp        `json:"failing_since,omitempty"`
 	CreatedAt      timestamp         `json:"created_at"`
@@ -41,11 +44,20 @@ func toEndpointJSON(e *domain.Endpoint) endpointJSON {
 	if types == nil {
 		types = []string{}
 	}
+	var schedule []string
+	if len(e.RetrySchedule) > 0 {
+		schedule = domain.FormatRetrySchedule(e.RetrySchedule)
+	}
+	var flt json.RawMessage
+	if !e.Filter.IsEmpty() {
+		flt = json.RawMessage(e.Filter.String())
+	}
 	return endpointJSON{
-		ID: e.ID, AppID: e.AppID, URL: e.URL, Description: e.Description, EventTypes: types,
+		RetrySchedule: schedule,
+		ID:            e.ID, AppID: e.AppID, URL: e.URL, Description: e.Description, EventTypes: types,
 		Headers: nonNil(e.Headers), State: e.State, DisabledReason: e.DisabledReason,
 		MaxConcurrency: e.MaxConcurrency, RateLimit: e.RateLimit, TimeoutMS: e.TimeoutMS, FIFO: e.FIFO,
-		SourceID: e.SourceID, Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
+		SourceID: e.SourceID, Filter: flt, Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
 		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt),
 	}
 }
@@ -62,7 +74,9 @@ type endpointInput struct {
 	RateLimit      opt[float64]           `json:"rate_limit"`
 	TimeoutMS      opt[int]               `json:"timeout_ms"`
 	FIFO           opt[bool]              `json:"fifo"`
-	Secret         opt[string]            `json:"secret"` // create only
+	Filter         opt[json.RawMessage]   `json:"filter"`         // {} removes it
+	RetrySchedule  opt[[]string]          `json:"retry_schedule"` // [] means the server's
+	Secret         opt[string]            `json:"secret"`         // create only
 }
 
 // applyEndpoint validates in and copies its fields into e; url is required when creating.
@@ -114,6 +128,23 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 	}
 	if in.FIFO.set {
 		e.FIFO = in.FIFO.v
+	}
+	if in.Filter.set {
+		f, err := domain.ParseFilter(in.Filter.v)
+		if err != nil {
+			return err
+		}
+		e.Filter = f
+	}
+	if in.RetrySchedule.set {
+		schedule, err := domain.ParseRetrySchedule(in.RetrySchedule.v)
+		if err != nil {
+			return err
+		}
+		e.RetrySchedule = schedule
+		if len(schedule) == 0 {
+			e.RetrySchedule = nil
+		}
 	}
 	if in.Secret.set && !create {
 		return invalidField("secret", "cannot be changed with PATCH; use POST /v1/apps/{app}/endpoints/{ep}/secret/rotate")

@@ -24,6 +24,7 @@ func (e *Engine) requestLocked(ep *endpoint, j *job) *request {
 		signer:     ep.signer,
 		timeout:    timeout,
 		relay:      ep.cfg.IsListener(),
+		schedule:   ep.cfg.RetrySchedule,
 	}
 }
 
@@ -38,7 +39,11 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 		return
 	}
 	now := time.Now()
-	o := classify(resp, d.RetryStep, e.cfg.Policy, now)
+	policy := e.cfg.Policy
+	if len(req.schedule) > 0 {
+		policy.Schedule = req.schedule // the endpoint's own schedule; jitter and Retry-After as the server's
+	}
+	o := classify(resp, d.RetryStep, policy, now)
 	r := attemptResult(d, started, resp, o)
 	e.m.Deliveries.WithLabelValues(o.attempt).Inc()
 	e.m.AttemptLatency.Observe(resp.latency.Seconds())

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,10 @@ type Config struct {
 	// Guard refuses private and metadata addresses at dial time; nil allows everything
 	// (only for tests and trusted networks).
 	Guard *netguard.Guard
+	// EgressProxy, when set, is an HTTP CONNECT proxy every webhook request goes
+	// through (http://[user:password@]host:port), so receivers see its fixed address;
+	// the guard still checks the final destination (see outbound.Dialer).
+	EgressProxy *url.URL
 	// Relay carries deliveries of listener endpoints; nil: listener endpoints wait.
 	Relay Relay
 	// NodeID names this process in leases; default: host-pid-random. A node restarted
@@ -167,7 +172,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		store:     cfg.Store,
-		sender:    newSender(cfg.Guard, cfg.UserAgent, cfg.Workers),
+		sender:    newSender(cfg.Guard, cfg.EgressProxy, cfg.UserAgent, cfg.Workers),
 		m:         cfg.Metrics,
 		wake:      make(chan struct{}, 1),
 		results:   make(chan result, 4096),

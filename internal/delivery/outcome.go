@@ -10,6 +10,9 @@ import (
 // goneReason is why an endpoint that answered 410 is disabled.
 const goneReason = "the endpoint answered 410 Gone"
 
+// disableReason is why an endpoint whose receiver asked to be disabled is disabled.
+const disableReason = "the receiver answered webhook-delivery: disable"
+
 // outcome is what one attempt means for its delivery and its endpoint.
 type outcome struct {
 	errText         string     // the attempt's error: "" when it succeeded
@@ -23,7 +26,9 @@ type outcome struct {
 }
 
 // classify decides what an attempt's response means for a delivery whose retry step
-// (its position in p's schedule) was retryStep before the attempt. It reads no clock and
+// (its position in p's schedule) was retryStep before the attempt. A receiver's
+// webhook-delivery answer header overrides the schedule: abort fails the delivery now,
+// disable also disables the endpoint (even after a 2xx). It reads no clock and
 // touches no state; only p's jitter makes it random.
 func classify(resp response, retryStep int, p Policy, now time.Time) outcome {
 	var o outcome
@@ -36,9 +41,20 @@ func classify(resp response, retryStep int, p Policy, now time.Time) outcome {
 		o.errText = fmt.Sprintf("HTTP %d", resp.status)
 		o.throttled = resp.status == 429 || resp.status == 502 || resp.status == 504
 	}
+	directive := domain.DirectiveNone
+	if resp.err == nil && resp.header != nil {
+		directive = domain.ParseDirective(resp.header.Get(domain.DeliveryHeader))
+	}
+	if directive == domain.DirectiveDisable {
+		o.disableEndpoint = disableReason
+	}
 	switch {
 	case o.errText == "":
 		o.status, o.attempt = domain.DeliverySucceeded, domain.OutcomeSucceeded
+	case directive != domain.DirectiveNone:
+		// The receiver answered on purpose: no retry, and its endpoint is not failing.
+		o.status, o.attempt = domain.DeliveryFailed, domain.OutcomeFailed
+		o.errText += "; the receiver answered webhook-delivery: " + directive.String()
 	case resp.status == 410:
 		o.status, o.attempt = domain.DeliveryFailed, domain.OutcomeFailed
 		o.disableEndpoint = goneReason

@@ -3,6 +3,7 @@ package delivery
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -22,6 +23,9 @@ func TestClassify(t *testing.T) {
 	with := func(o outcome, errText string, throttled bool) outcome {
 		o.errText, o.throttled = errText, throttled
 		return o
+	}
+	aborted := func(errText, disable string) outcome {
+		return outcome{attempt: domain.OutcomeFailed, status: domain.DeliveryFailed, errText: errText, disableEndpoint: disable}
 	}
 	gone := with(failed, "HTTP 410", false)
 	gone.disableEndpoint = goneReason
@@ -68,6 +72,16 @@ func TestClassify(t *testing.T) {
 		{"last attempt still pushes back", response{status: 429}, 2, with(failed, "HTTP 429", true)},
 		{"last attempt timing out", response{err: timeout}, 2, with(failed, timeout.Error(), false)},
 		{"past the schedule", response{status: 500}, 7, with(failed, "HTTP 500", false)},
+
+		// The receiver's webhook-delivery answer.
+		{"abort stops retrying", response{status: 422, header: deliveryHeader("abort")}, 0, aborted("HTTP 422; the receiver answered webhook-delivery: abort", "")},
+		{"Svix's abort-message", response{status: 400, header: deliveryHeader("abort-message")}, 0, aborted("HTTP 400; the receiver answered webhook-delivery: abort", "")},
+		{"abort with a 2xx is a success", response{status: 200, header: deliveryHeader("abort")}, 0, succeeded},
+		{"abort with 410 still stops", response{status: 410, header: deliveryHeader("abort")}, 0, aborted("HTTP 410; the receiver answered webhook-delivery: abort", "")},
+		{"disable after a failure", response{status: 500, header: deliveryHeader("disable")}, 0, aborted("HTTP 500; the receiver answered webhook-delivery: disable", disableReason)},
+		{"disable after a success", response{status: 200, header: deliveryHeader("Disable")}, 0, func() outcome { o := succeeded; o.disableEndpoint = disableReason; return o }()},
+		{"an unknown directive changes nothing", response{status: 500, header: deliveryHeader("later")}, 0, with(retrying(5*time.Second), "HTTP 500", false)},
+		{"a transport error has no directive", response{err: refused, header: deliveryHeader("abort")}, 0, with(retrying(5*time.Second), refused.Error(), false)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,4 +104,9 @@ func describe(o outcome) string {
 	}
 	return fmt.Sprintf("{err %q attempt %s status %s next %s failed %t disable %q throttled %t}",
 		o.errText, o.attempt, o.status, next, o.endpointFailed, o.disableEndpoint, o.throttled)
+}
+
+// deliveryHeader is a response header with a webhook-delivery directive.
+func deliveryHeader(v string) http.Header {
+	return http.Header{"Webhook-Delivery": {v}}
 }

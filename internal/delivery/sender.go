@@ -6,14 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/outbound"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -45,13 +46,13 @@ type sender struct {
 	userAgent string
 }
 
-func newSender(guard *netguard.Guard, userAgent string, maxIdlePerHost int) *sender {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if guard != nil {
-		dialer.Control = guard.Control
-	}
+// newSender returns a sender whose connections the guard checks: directly, or through
+// the egress proxy when one is set, in which case the guard checks the destination
+// herald resolved itself and the proxy is asked for that address only.
+func newSender(guard *netguard.Guard, proxy *url.URL, userAgent string, maxIdlePerHost int) *sender {
+	dialer := &outbound.Dialer{Guard: guard, Proxy: proxy}
 	tr := &http.Transport{
-		Proxy:                  nil, // a proxy would bypass the SSRF guard's view of the real destination
+		Proxy:                  nil, // the dialer tunnels through the egress proxy itself, after the guard's check
 		DialContext:            dialer.DialContext,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           4096,
@@ -83,7 +84,8 @@ type request struct {
 	msgHeaders map[string]string // the message's: a source's forwarded provider headers and content type
 	signer     *webhook.Standard
 	timeout    time.Duration
-	relay      bool // a listener endpoint: sent over its live connection, not HTTP
+	relay      bool            // a listener endpoint: sent over its live connection, not HTTP
+	schedule   []time.Duration // the endpoint's retry schedule; nil: the server's
 }
 
 // response is what came back (or the error instead).

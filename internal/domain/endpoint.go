@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"time"
+
+	"github.com/heraldhq/herald/internal/filter"
+)
 
 // Endpoint states. An endpoint moves between them freely (see Endpoint.SetState); the
 // engine also disables an endpoint that answers 410 Gone or keeps failing.
@@ -35,28 +39,72 @@ type Endpoint struct {
 	TimeoutMS      int     // 0 means the server default
 	FIFO           bool    // one delivery in flight, in publish order
 	SourceID       string  // when set, only messages that arrived through this source
-	Metadata       map[string]string
-	FailingSince   *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Filter, when set, is a payload filter a message must match as well (see package
+	// filter); nil means every message of the subscribed types.
+	Filter        *filter.Filter
+	RetrySchedule []time.Duration // the delays before each retry; empty: the server's
+	Metadata      map[string]string
+	FailingSince  *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Subscription is what an endpoint asks to receive: the rule that fans a message out to
 // the endpoints of its app. Every store applies it through Accepts.
 type Subscription struct {
-	EventTypes []string // exact types or "prefix.*" wildcards; empty means all
-	SourceID   string   // when set, only messages that arrived through this source
+	EventTypes []string       // exact types or "prefix.*" wildcards; empty means all
+	SourceID   string         // when set, only messages that arrived through this source
+	Filter     *filter.Filter // when set, the message must match it too
 }
 
 // Accepts reports whether a message of eventType that arrived through sourceID ("" for
-// messages published through the API) reaches the subscriber.
+// messages published through the API) reaches the subscriber, leaving out its payload
+// filter: what a subscriber without one needs.
 func (s Subscription) Accepts(eventType, sourceID string) bool {
 	return (s.SourceID == "" || s.SourceID == sourceID) && MatchEventType(s.EventTypes, eventType)
 }
 
+// AcceptsMessage reports whether the message f is fanning out reaches the subscriber:
+// its type and source, then its payload filter. Every store fans out with it.
+func (s Subscription) AcceptsMessage(f *Fanout) bool {
+	return s.Accepts(f.m.Type, f.m.SourceID) && (s.Filter.IsEmpty() || s.Filter.Match(f.doc()))
+}
+
+// Fanout is a message being fanned out to the endpoints of its app: what their filters
+// see of it, with its payload decoded once, when the first filter looks. It is not
+// safe for concurrent use.
+type Fanout struct {
+	m *Message
+	d *filter.Doc
+}
+
+// NewFanout prepares m for fan-out; it costs nothing until a filter looks at it.
+func NewFanout(m *Message) *Fanout { return &Fanout{m: m} }
+
+// doc returns the filter document of the message: type, payload, and as metadata the
+// message's headers (a source's forwarded provider headers) and its source_id.
+func (f *Fanout) doc() *filter.Doc {
+	if f.d == nil {
+		f.d = filter.NewDoc(FilterMessage(f.m))
+	}
+	return f.d
+}
+
+// FilterMessage is what a payload filter sees of m.
+func FilterMessage(m *Message) filter.Message {
+	meta := make(map[string]string, len(m.Headers)+1)
+	for k, v := range m.Headers {
+		meta[k] = v
+	}
+	if m.SourceID != "" {
+		meta["source_id"] = m.SourceID
+	}
+	return filter.Message{Type: m.Type, Payload: m.Payload, Metadata: meta}
+}
+
 // Subscription returns what the endpoint subscribes to.
 func (e *Endpoint) Subscription() Subscription {
-	return Subscription{EventTypes: e.EventTypes, SourceID: e.SourceID}
+	return Subscription{EventTypes: e.EventTypes, SourceID: e.SourceID, Filter: e.Filter}
 }
 
 // Accepts reports whether the endpoint subscribes to a message of eventType from sourceID

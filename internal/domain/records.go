@@ -1,7 +1,8 @@
 // Package domain holds herald's records (apps, endpoints, messages, deliveries,
 // attempts, sources) and the rules that govern them: which endpoints a message fans out
 // to, which states an endpoint moves between. It does no I/O and imports nothing of
-// herald but the public webhook package; every other package shares these types.
+// herald but the public webhook package and the filter language (a leaf package, pure
+// like this one); every other package shares these types.
 package domain
 
 import (

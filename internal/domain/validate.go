@@ -1,10 +1,13 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/filter"
 )
 
 // Limits on record fields; docs/api.md states them to users.
@@ -196,4 +199,20 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// ParseFilter validates an endpoint's payload filter and compiles it; the error names
+// the bad part ("filter.payload.amount.$gtt"). An empty filter ({} or null) is nil.
+func ParseFilter(raw []byte) (*filter.Filter, error) {
+	f, err := filter.Parse(raw)
+	if err != nil {
+		if fe, ok := errors.AsType[*filter.Error](err); ok {
+			return nil, &FieldError{Field: fe.Path, Message: fe.Message}
+		}
+		return nil, fieldErrorf("filter", "%v", err)
+	}
+	if f.IsEmpty() {
+		return nil, nil
+	}
+	return f, nil
 }

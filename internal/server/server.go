@@ -45,6 +45,7 @@ type Config struct {
 	APIKey        string         // an admin key to accept (HERALD_API_KEY); otherwise one is created on first start
 	EncryptionKey string         // HERALD_ENCRYPTION_KEY; otherwise DataDir/encryption.key
 	AllowNetworks []netip.Prefix // exceptions to the SSRF guard
+	EgressProxy   *url.URL       // an HTTP CONNECT proxy for webhook requests (--egress-proxy, HTTPS_PROXY); nil: direct
 	Synchronous   string         // SQLite synchronous pragma: FULL (default) or NORMAL
 
 	Workers             int
@@ -151,7 +152,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		policy.Schedule = cfg.RetrySchedule
 	}
 	s.engine, err = delivery.New(delivery.Config{
-		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, Relay: hub, NodeID: cfg.NodeID,
+		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, EgressProxy: cfg.EgressProxy, Relay: hub, NodeID: cfg.NodeID,
 		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, NodeTimeout: cfg.NodeTimeout, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 	})

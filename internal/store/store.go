@@ -86,13 +86,14 @@ type PublishInput struct {
 	Endpoints []string
 }
 
-// Targets reports whether the message of in goes to the endpoint id with subscription
-// sub: one of in.Endpoints when they are given, else one whose subscription accepts it.
-func (in *PublishInput) Targets(id string, sub domain.Subscription) bool {
+// Targets reports whether the message of in, being fanned out as fan, goes to the
+// endpoint id with subscription sub: one of in.Endpoints when they are given, else one
+// whose subscription accepts it (its types, source and payload filter).
+func (in *PublishInput) Targets(id string, sub domain.Subscription, fan *domain.Fanout) bool {
 	if in.Endpoints != nil {
 		return slices.Contains(in.Endpoints, id)
 	}
-	return sub.Accepts(in.Message.Type, in.Message.SourceID)
+	return sub.AcceptsMessage(fan)
 }
 
 // PublishResult is the outcome of one publish.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/filter"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlstore"
@@ -41,7 +42,7 @@ const (
 		RETURNING id`
 	// candidatesSQL reads the endpoints of apps that can receive messages, with what
 	// they subscribe to; sent in the same round trip as insertMessagesSQL.
-	candidatesSQL = `SELECT app_id, id, state, fifo, max_concurrency, rate_limit, event_types, source_id
+	candidatesSQL = `SELECT app_id, id, state, fifo, max_concurrency, rate_limit, event_types, source_id, filter
 		FROM endpoints WHERE app_id = ANY($1) AND state <> 'disabled' ORDER BY id`
 	// lockEndpointsSQL takes the row locks that guard an endpoint's slots (see Claim), for
 	// endpoints that seem to have a free slot: the slots are read again once locked.
@@ -69,7 +70,7 @@ func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error
 	if err := claimKeys(ctx, tx, ops); err != nil {
 		return false, err
 	}
-	if err := insertMessages(ctx, tx, ops); err != nil {
+	if err := insertMessages(ctx, tx, ops, s.Filter); err != nil {
 		return false, err
 	}
 	free, err := leaseSlots(ctx, tx, ops)
@@ -154,8 +155,8 @@ func (c *messageColumns) add(m *domain.Message) {
 // insertMessages stores the messages of the ops that publish, with the endpoints of
 // their apps, and reads the original message of each repeated key, in one round trip
 // (step 2). Each publishing op gets the endpoints its message fans out to, chosen by
-// domain.Subscription.Accepts, or a not-found error when its app is missing.
-func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
+// domain.Subscription.AcceptsMessage, or a not-found error when its app is missing.
+func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp, compile filterCompiler) error {
 	var cols messageColumns
 	var repeated []*publishOp
 	apps := map[string]bool{}
@@ -186,7 +187,7 @@ func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
 	br := tx.SendBatch(ctx, b)
 	err := func() error {
 		if len(cols.ids) > 0 {
-			if err := readFanOut(br, ops); err != nil {
+			if err := readFanOut(br, ops, compile); err != nil {
 				return err
 			}
 		}
@@ -203,9 +204,12 @@ func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
 	return err
 }
 
+// filterCompiler returns the compiled form of a stored payload filter (sqlstore.Core.Filter).
+type filterCompiler func(text string) (*filter.Filter, error)
+
 // readFanOut reads the answers of insertMessagesSQL and candidatesSQL and gives each
 // publishing op its targets.
-func readFanOut(br pgx.BatchResults, ops []*publishOp) error {
+func readFanOut(br pgx.BatchResults, ops []*publishOp, compile filterCompiler) error {
 	stored := map[string]bool{}
 	rows, err := br.Query()
 	if _, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
@@ -219,9 +223,13 @@ func readFanOut(br pgx.BatchResults, ops []*publishOp) error {
 	byApp := map[string][]target{}
 	rows, err = br.Query()
 	if _, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
-		var app string
+		var app, filterText string
 		var t target
-		err := row.Scan(&app, &t.id, &t.state, &t.fifo, &t.maxConc, &t.rateLimit, &t.sub.EventTypes, &t.sub.SourceID)
+		if err := row.Scan(&app, &t.id, &t.state, &t.fifo, &t.maxConc, &t.rateLimit, &t.sub.EventTypes, &t.sub.SourceID, &filterText); err != nil {
+			return struct{}{}, err
+		}
+		var err error
+		t.sub.Filter, err = compile(filterText)
 		byApp[app] = append(byApp[app], t)
 		return struct{}{}, err
 	}); err != nil {
@@ -234,8 +242,9 @@ func readFanOut(br pgx.BatchResults, ops []*publishOp) error {
 		case !stored[m.ID]:
 			op.err = store.NotFound("app", m.AppID)
 		default:
+			fan := domain.NewFanout(m)
 			for _, t := range byApp[m.AppID] {
-				if op.in.Targets(t.id, t.sub) {
+				if op.in.Targets(t.id, t.sub, fan) {
 					op.targets = append(op.targets, t)
 				}
 			}

@@ -13,7 +13,7 @@ import (
 // writer goroutines, which takes every publish waiting (up to MaxBatch) and writes them
 // all in one transaction, in a few round trips however many there are: first the
 // idempotency keys, then the messages in one INSERT (pipelined with the read of their
-// apps' endpoints, among which domain.Subscription.Accepts picks each message's), then, for leases that must respect limits across nodes,
+// apps' endpoints, among which domain.Subscription.AcceptsMessage picks each message's), then, for leases that must respect limits across nodes,
 // the endpoints' locks and slots, and last the deliveries in one INSERT. Each commit
 // waits for its WAL flush, so a publish returns only once it is durable.
 

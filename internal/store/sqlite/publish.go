@@ -60,8 +60,9 @@ func (w *writer) publish(in *store.PublishInput) (*store.PublishResult, error) {
 		}
 	}
 	res := &store.PublishResult{Message: m}
+	fan := domain.NewFanout(m)
 	for _, t := range app.targets {
-		if !in.Targets(t.id, t.sub) {
+		if !in.Targets(t.id, t.sub, fan) {
 			continue
 		}
 		s := w.s
@@ -125,10 +126,15 @@ func (w *writer) appTargets(appID string) (*appTargets, error) {
 		return nil, err
 	}
 	if a.exists {
-		rows, err := w.query(`SELECT id, event_types, state, fifo, source_id FROM endpoints WHERE app_id = ? AND state != 'disabled'`, appID)
+		rows, err := w.query(`SELECT id, event_types, state, fifo, source_id, filter FROM endpoints WHERE app_id = ? AND state != 'disabled'`, appID)
 		a.targets, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (fanoutTarget, error) {
 			var t fanoutTarget
-			err := row.Scan(&t.id, jsonText{&t.sub.EventTypes}, &t.state, &t.fifo, &t.sub.SourceID)
+			var filterText string
+			if err := row.Scan(&t.id, jsonText{&t.sub.EventTypes}, &t.state, &t.fifo, &t.sub.SourceID, &filterText); err != nil {
+				return t, err
+			}
+			var err error
+			t.sub.Filter, err = w.s.Filter(filterText)
 			return t, err
 		})
 		if err != nil {

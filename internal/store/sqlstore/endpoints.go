@@ -44,10 +44,11 @@ func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *doma
 			return store.NotFound("app", e.AppID)
 		}
 		if _, err := q.Exec(ctx, `INSERT INTO endpoints (`+EndpointColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			e.ID, e.AppID, e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(e.Headers), e.State, e.DisabledReason,
 			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.NullTime(e.FailingSince),
-			c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt), e.SourceID, kindOf(e)); err != nil {
+			c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt), e.SourceID, kindOf(e),
+			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule))); err != nil {
 			switch {
 			case c.d.IsUnique(err, listenerURLKey):
 				return c.endpointConflict(e, err)
@@ -97,10 +98,11 @@ func (c *Core) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
 		n, err := q.Exec(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, state = $5,
 			disabled_reason = $6, max_concurrency = $7, rate_limit = $8, timeout_ms = $9, fifo = $10, metadata = $11,
 			failing_since = CASE WHEN $5 = 'enabled' AND state <> 'enabled' THEN NULL ELSE failing_since END, updated_at = $12,
-			source_id = $15
+			source_id = $15, filter = $16, retry_schedule = $17
 			WHERE id = $13 AND app_id = $14`,
 			e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(e.Headers), e.State, e.DisabledReason,
-			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.Time(e.UpdatedAt), e.ID, e.AppID, e.SourceID)
+			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.Time(e.UpdatedAt), e.ID, e.AppID, e.SourceID,
+			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule)))
 		if err == nil && n == 0 {
 			return store.NotFound("endpoint", e.ID)
 		}

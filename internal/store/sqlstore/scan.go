@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/filter"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -13,7 +15,8 @@ const (
 	APIKeyColumns = `id, COALESCE(app_id, ''), name, prefix, hash, created_at`
 	// EndpointColumns are the endpoints' columns; insertEndpointSQL writes them in order.
 	EndpointColumns = `id, app_id, url, description, event_types, headers, state, disabled_reason,
-	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at, source_id, kind`
+	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at, source_id, kind,
+	filter, retry_schedule`
 	SecretColumns    = `id, endpoint_id, secret, created_at, expires_at`
 	SourceColumns    = `id, app_id, name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
 	RejectionColumns = `id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body`
@@ -23,6 +26,22 @@ const (
 	AttemptColumns = `id, delivery_id, app_id, endpoint_id, message_id, number, started_at, latency_us, status_code,
 	response_headers, response_body, error, outcome`
 )
+
+// ParseFilter compiles a filter as stored (” for none), for fan-out and endpoint reads.
+func ParseFilter(text string) (*filter.Filter, error) {
+	if text == "" {
+		return nil, nil
+	}
+	return domain.ParseFilter([]byte(text))
+}
+
+// FilterText is how a filter is stored: its JSON as given, or ” for none.
+func FilterText(f *filter.Filter) string {
+	if f.IsEmpty() {
+		return ""
+	}
+	return f.String()
+}
 
 // bind gives a scanner its dialect, for Collect, get and list.
 func bind[T any](d Dialect, scan func(Dialect, Row) (T, error)) func(Row) (T, error) {
@@ -53,10 +72,23 @@ func scanAPIKey(d Dialect, row Row) (*domain.APIKey, error) {
 // scanEndpoint scans EndpointColumns.
 func scanEndpoint(d Dialect, row Row) (*domain.Endpoint, error) {
 	var e domain.Endpoint
+	var filterText string
+	var schedule []string
 	if err := row.Scan(&e.ID, &e.AppID, &e.URL, &e.Description, d.ScanList(&e.EventTypes), d.ScanMap(&e.Headers), &e.State,
 		&e.DisabledReason, &e.MaxConcurrency, &e.RateLimit, &e.TimeoutMS, &e.FIFO, d.ScanMap(&e.Metadata),
-		d.ScanNullTime(&e.FailingSince), d.ScanTime(&e.CreatedAt), d.ScanTime(&e.UpdatedAt), &e.SourceID, &e.Kind); err != nil {
+		d.ScanNullTime(&e.FailingSince), d.ScanTime(&e.CreatedAt), d.ScanTime(&e.UpdatedAt), &e.SourceID, &e.Kind,
+		&filterText, d.ScanList(&schedule)); err != nil {
 		return nil, err
+	}
+	var err error
+	if e.Filter, err = ParseFilter(filterText); err != nil {
+		return nil, fmt.Errorf("endpoint %s: stored filter: %w", e.ID, err)
+	}
+	if e.RetrySchedule, err = domain.ParseRetrySchedule(schedule); err != nil {
+		return nil, fmt.Errorf("endpoint %s: stored retry schedule: %w", e.ID, err)
+	}
+	if len(e.RetrySchedule) == 0 {
+		e.RetrySchedule = nil
 	}
 	e.EventTypes, e.Headers, e.Metadata = NonNil(e.EventTypes), NonNilMap(e.Headers), NonNilMap(e.Metadata)
 	if e.Kind == "" {

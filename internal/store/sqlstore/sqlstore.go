@@ -9,6 +9,9 @@
 package sqlstore
 
 import (
+	"sync"
+
+	"github.com/heraldhq/herald/internal/filter"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -25,14 +28,50 @@ type Events interface {
 // Core implements the store.Store and store.SourceStore methods that every SQL backend
 // shares; a backend embeds it and adds publishing, claiming and its own lifecycle.
 type Core struct {
-	db     DB
-	d      Dialect
-	cipher store.Cipher
-	events Events
+	db      DB
+	d       Dialect
+	cipher  store.Cipher
+	events  Events
+	filters filterCache
 }
 
 // New returns the core of a backend that reads and writes through db, speaks dialect d,
 // seals secrets with cipher, and reports committed changes to events.
 func New(db DB, d Dialect, cipher store.Cipher, events Events) *Core {
-	return &Core{db: db, d: d, cipher: cipher, events: events}
+	return &Core{db: db, d: d, cipher: cipher, events: events, filters: filterCache{m: map[string]*filter.Filter{}}}
+}
+
+// maxCachedFilters bounds the compiled filters a Core keeps; past it the cache starts over.
+const maxCachedFilters = 10000
+
+// filterCache keeps compiled payload filters by their stored text, so that fan-out
+// compiles each endpoint's filter once, not once per publish.
+type filterCache struct {
+	mu sync.Mutex
+	m  map[string]*filter.Filter
+}
+
+// Filter returns the compiled form of a stored filter (” for none: nil), for fan-out.
+func (c *Core) Filter(text string) (*filter.Filter, error) {
+	if text == "" {
+		return nil, nil
+	}
+	fc := &c.filters
+	fc.mu.Lock()
+	f, ok := fc.m[text]
+	fc.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	f, err := ParseFilter(text)
+	if err != nil {
+		return nil, err
+	}
+	fc.mu.Lock()
+	if len(fc.m) >= maxCachedFilters {
+		clear(fc.m)
+	}
+	fc.m[text] = f
+	fc.mu.Unlock()
+	return f, nil
 }
