@@ -59,7 +59,7 @@ type Endpoint struct {
 	URL            string            `json:"url"`
 	Description    string            `json:"description"`
 	EventTypes     []string          `json:"event_types"` // exact types or "prefix.*" wildcards; empty means all
-	Headers        map[string]string `json:"headers"`     // extra request headers
+	Headers        map[string]string `json:"headers"`     // extra request headers; values read as "••••" but in the answer that set them
 	State          string            `json:"state"`
 	DisabledReason string            `json:"disabled_reason,omitempty"`
 	MaxConcurrency int               `json:"max_concurrency"`          // 0 means the server default

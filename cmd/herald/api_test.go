@@ -185,7 +185,7 @@ func TestAPICommands(t *testing.T) {
 	}
 	var ep client.Endpoint
 	e.okJSON(t, &ep, "endpoint", "get", "--app", "acme", epID)
-	if ep.State != client.EndpointPaused || ep.TimeoutMS != 5000 || ep.Headers["X-Token"] != "t0k" {
+	if ep.State != client.EndpointPaused || ep.TimeoutMS != 5000 || ep.Headers["X-Token"] != "••••" { // header values are shown only when set
 		t.Errorf("endpoint get after pause: %+v", ep)
 	}
 	if out := e.ok(t, "endpoint", "resume", "--app", "acme", epID); out != "endpoint "+epID+" is enabled\n" {

@@ -39,7 +39,29 @@ type endpointJSON struct {
 	UpdatedAt      timestamp         `json:"updated_at"`
 }
 
+// redactedHeader stands for a custom header's value in every answer but the one to the
+// request that set it: a header can carry a credential, like a signing secret.
+const redactedHeader = "••••"
+
+// redactHeaders returns the header names of h, each with the value redactedHeader.
+func redactHeaders(h map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for name := range h {
+		out[name] = redactedHeader
+	}
+	return out
+}
+
+// toEndpointJSON answers e with its header values redacted.
 func toEndpointJSON(e *domain.Endpoint) endpointJSON {
+	j := toEndpointJSONRevealed(e)
+	j.Headers = redactHeaders(j.Headers)
+	return j
+}
+
+// toEndpointJSONRevealed answers e with its header values in clear: only to the request
+// that set them.
+func toEndpointJSONRevealed(e *domain.Endpoint) endpointJSON {
 	types := e.EventTypes
 	if types == nil {
 		types = []string{}
@@ -97,6 +119,7 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 		e.EventTypes = in.EventTypes.v
 	}
 	if in.Headers.set {
+		keepRedacted(in.Headers.v, e.Headers)
 		if err := domain.CheckHeaders(in.Headers.v); err != nil {
 			return err
 		}
@@ -162,6 +185,20 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 	return nil
 }
 
+// keepRedacted replaces, in headers given by a client, each value that is redactedHeader
+// (as answered by a GET) by the value the endpoint already has under that name, so that
+// sending an endpoint back as it was read keeps its header values.
+func keepRedacted(headers, old map[string]string) {
+	for name, v := range headers {
+		if v != redactedHeader {
+			continue
+		}
+		if cur, ok := old[name]; ok {
+			headers[name] = cur
+		}
+	}
+}
+
 // parseSecret validates a secret given by the user: a whsec_ HMAC secret (signs v1) or a
 // whsk_ Ed25519 signing key (signs v1a); a whpk_ public key cannot sign.
 func parseSecret(field, v string) (webhook.Secret, error) {
@@ -197,7 +234,7 @@ func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 	if err := s.svc.CreateEndpoint(r.Context(), e, sec); err != nil {
 		return storeError(err, "app", c.appID)
 	}
-	writeJSON(w, http.StatusCreated, toEndpointJSON(e))
+	writeJSON(w, http.StatusCreated, toEndpointJSONRevealed(e)) // the answer to the request that set the headers
 	return nil
 }
 
@@ -266,6 +303,10 @@ func (s *server) updateEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 	e.UpdatedAt = s.timeNow()
 	if err := s.svc.UpdateEndpoint(r.Context(), e); err != nil {
 		return storeError(err, "endpoint", e.ID)
+	}
+	if in.Headers.set {
+		writeJSON(w, http.StatusOK, toEndpointJSONRevealed(e)) // the answer to the request that set the headers
+		return nil
 	}
 	writeJSON(w, http.StatusOK, toEndpointJSON(e))
 	return nil

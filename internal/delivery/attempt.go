@@ -48,7 +48,7 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	e.m.Deliveries.WithLabelValues(o.attempt).Inc()
 	e.m.AttemptLatency.Observe(resp.latency.Seconds())
 	if o.endpointFailed {
-		e.m.EndpointFailures.WithLabelValues(d.EndpointID).Inc()
+		e.m.EndpointFailures.Inc()
 	}
 
 	e.mu.Lock()

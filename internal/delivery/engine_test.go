@@ -467,3 +467,31 @@ func TestEngineRetryClaimedBeforeRecordReturns(t *testing.T) {
 	h.publish("t", 1)
 	eventually(t, "the retry to be sent and succeed", func() bool { return len(h.deliveries(e.ID, domain.DeliverySucceeded)) == 1 })
 }
+
+// TestEngineSendsEndpointHeaders checks that a delivery carries the endpoint's custom
+// header values in clear, though the store keeps them encrypted.
+func TestEngineSendsEndpointHeaders(t *testing.T) {
+	h := newHarness(t, nil)
+	got := make(chan http.Header, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.Header.Clone():
+		default:
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	const bearer = "Bearer tok_delivered_1"
+	createEndpoint(t, h.store, h.app.ID, srv.URL, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+		e.Headers = map[string]string{"Authorization": bearer, "X-Team": "core"}
+	})
+	h.publish("headers.test", 1)
+	select {
+	case hdr := <-got:
+		if hdr.Get("Authorization") != bearer || hdr.Get("X-Team") != "core" {
+			t.Errorf("delivered Authorization %q, X-Team %q; want %q, %q", hdr.Get("Authorization"), hdr.Get("X-Team"), bearer, "core")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery")
+	}
+}

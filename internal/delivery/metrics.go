@@ -4,14 +4,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are the engine's Prometheus collectors.
+// Metrics are the engine's Prometheus collectors; none is labelled by endpoint or app,
+// so the number of series stays bounded however many endpoints come and go (per-endpoint
+// figures are in the API's endpoint stats).
 type Metrics struct {
 	QueueDepth       prometheus.Gauge
 	Held             prometheus.Gauge
 	Published        prometheus.Counter
 	Deliveries       *prometheus.CounterVec // by outcome: succeeded, retrying, failed
 	AttemptLatency   prometheus.Histogram
-	EndpointFailures *prometheus.CounterVec // by endpoint id
+	EndpointFailures prometheus.Counter     // failed attempts, all endpoints together
 	Disabled         *prometheus.CounterVec // by reason: gone, failing
 }
 
@@ -35,9 +37,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from sending a webhook to its response (or error).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}),
-		EndpointFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "herald_endpoint_failures_total", Help: "Failed delivery attempts by endpoint.",
-		}, []string{"endpoint"}),
+		EndpointFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_endpoint_failures_total", Help: "Failed delivery attempts (retrying or failed), all endpoints together.",
+		}),
 		Disabled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_endpoints_disabled_total", Help: "Endpoints disabled automatically, by reason (gone, failing).",
 		}, []string{"reason"}),

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/heraldhq/herald/webhook"
 )
@@ -62,6 +64,46 @@ func OpenSecret(c Cipher, id string, enc []byte) (webhook.Secret, error) {
 		return webhook.Secret{}, fmt.Errorf("secret %s: %w", id, err)
 	}
 	return sec, nil
+}
+
+// sealedPrefix marks a header value sealed by SealHeaders; a value without it was
+// stored in plain text, before header values were encrypted, and is read as it is.
+const sealedPrefix = "sealed:v1:"
+
+// SealHeaders returns an endpoint's custom headers for storage: the same names, each
+// value encrypted and written as sealedPrefix and base64, since a header can carry a
+// credential (Authorization: Bearer ...).
+func SealHeaders(c Cipher, headers map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(headers))
+	for name, value := range headers {
+		enc, err := c.Encrypt([]byte(value))
+		if err != nil {
+			return nil, fmt.Errorf("encrypt header %s: %w", name, err)
+		}
+		out[name] = sealedPrefix + base64.StdEncoding.EncodeToString(enc)
+	}
+	return out, nil
+}
+
+// OpenHeaders decrypts headers stored by SealHeaders, in place, and passes plain-text
+// values stored before them through; id names the endpoint in errors.
+func OpenHeaders(c Cipher, id string, headers map[string]string) error {
+	for name, value := range headers {
+		rest, ok := strings.CutPrefix(value, sealedPrefix)
+		if !ok {
+			continue
+		}
+		enc, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return fmt.Errorf("header %s of endpoint %s: %w", name, id, err)
+		}
+		plain, err := c.Decrypt(enc)
+		if err != nil {
+			return fmt.Errorf("decrypt header %s of endpoint %s: %w", name, id, err)
+		}
+		headers[name] = string(plain)
+	}
+	return nil
 }
 
 // SealSecrets encrypts a source's secrets for storage.

@@ -71,6 +71,9 @@ func Migrate(ctx context.Context, path string, log *slog.Logger) (from, to int, 
 	if log == nil {
 		log = slog.Default()
 	}
+	if err := createPrivate(path); err != nil {
+		return 0, 0, err
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+url.Values{"_pragma": {"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)"}}.Encode())
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -99,8 +102,10 @@ func Migrate(ctx context.Context, path string, log *slog.Logger) (from, to int, 
 	if err := s.migrate(ctx); err != nil {
 		return 0, 0, err
 	}
-	to, err = version()
-	return from, to, err
+	if to, err = version(); err != nil {
+		return from, to, err
+	}
+	return from, to, restrictCompanions(path)
 }
 
 // SchemaVersion returns the newest applied migration.

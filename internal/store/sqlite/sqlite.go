@@ -114,6 +114,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	write, err := sql.Open("sqlite", pragmas())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -137,6 +140,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.writeC.Close()
+		write.Close()
+		return nil, err
+	}
+	if err := restrictCompanions(path); err != nil {
 		s.writeC.Close()
 		write.Close()
 		return nil, err

@@ -35,6 +35,10 @@ func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *doma
 	if err != nil {
 		return err
 	}
+	headers, err := store.SealHeaders(c.cipher, e.Headers)
+	if err != nil {
+		return err
+	}
 	return c.db.Write(ctx, false, func(q Querier) error {
 		ok, err := exists(ctx, q, `SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1)`, e.AppID)
 		if err != nil {
@@ -45,7 +49,7 @@ func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *doma
 		}
 		if _, err := q.Exec(ctx, `INSERT INTO endpoints (`+EndpointColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			e.ID, e.AppID, e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(e.Headers), e.State, e.DisabledReason,
+			e.ID, e.AppID, e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(headers), e.State, e.DisabledReason,
 			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.NullTime(e.FailingSince),
 			c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt), e.SourceID, kindOf(e),
 			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule))); err != nil {
@@ -73,7 +77,7 @@ func (c *Core) insertSecret(ctx context.Context, q Querier, endpointID string, s
 // GetEndpoint implements store.Store.
 func (c *Core) GetEndpoint(ctx context.Context, appID, id string) (*domain.Endpoint, error) {
 	row := c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID)
-	return get(row, bind(c.d, scanEndpoint), "endpoint", id)
+	return get(row, c.scanEndpoint, "endpoint", id)
 }
 
 // GetListenerEndpoint implements store.Store.
@@ -81,26 +85,30 @@ func (c *Core) GetListenerEndpoint(ctx context.Context, appID, name string) (*do
 	url := domain.ListenerURL(name)
 	row := c.db.QueryRow(ctx, `SELECT `+EndpointColumns+` FROM endpoints WHERE app_id = $1 AND kind = $2 AND url = $3`,
 		appID, domain.KindListener, url)
-	return get(row, bind(c.d, scanEndpoint), "listener endpoint", url)
+	return get(row, c.scanEndpoint, "listener endpoint", url)
 }
 
 // ListEndpoints implements store.Store.
 func (c *Core) ListEndpoints(ctx context.Context, appID string, p store.Page) ([]*domain.Endpoint, string, error) {
 	return list(ctx, c.db, `SELECT `+EndpointColumns+` FROM endpoints WHERE app_id = $1`, []any{appID}, p,
-		bind(c.d, scanEndpoint), func(e *domain.Endpoint) string { return e.ID })
+		c.scanEndpoint, func(e *domain.Endpoint) string { return e.ID })
 }
 
 // UpdateEndpoint implements store.Store. It writes every mutable field (not the kind);
 // the failure streak is cleared when the endpoint is (re-)enabled, which also makes its
 // queued deliveries claimable again.
 func (c *Core) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
-	err := c.db.Write(ctx, false, func(q Querier) error {
+	headers, err := store.SealHeaders(c.cipher, e.Headers)
+	if err != nil {
+		return err
+	}
+	err = c.db.Write(ctx, false, func(q Querier) error {
 		n, err := q.Exec(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, state = $5,
 			disabled_reason = $6, max_concurrency = $7, rate_limit = $8, timeout_ms = $9, fifo = $10, metadata = $11,
 			failing_since = CASE WHEN $5 = 'enabled' AND state <> 'enabled' THEN NULL ELSE failing_since END, updated_at = $12,
 			source_id = $15, filter = $16, retry_schedule = $17
 			WHERE id = $13 AND app_id = $14`,
-			e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(e.Headers), e.State, e.DisabledReason,
+			e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(headers), e.State, e.DisabledReason,
 			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.Time(e.UpdatedAt), e.ID, e.AppID, e.SourceID,
 			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule)))
 		if err == nil && n == 0 {

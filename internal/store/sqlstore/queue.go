@@ -33,7 +33,7 @@ func (c *Core) DisableFailingEndpoints(ctx context.Context, since time.Time, rea
 		rows, err := q.Query(ctx, `UPDATE endpoints SET state = 'disabled', disabled_reason = $1, updated_at = $2
 			WHERE state = 'enabled' AND failing_since IS NOT NULL AND failing_since < $3 RETURNING `+EndpointColumns,
 			reason, c.d.Time(time.Now()), c.d.Time(since))
-		out, err = Collect(rows, err, bind(c.d, scanEndpoint))
+		out, err = Collect(rows, err, c.scanEndpoint)
 		return err
 	})
 	if err != nil {

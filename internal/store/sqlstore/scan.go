@@ -69,8 +69,20 @@ func scanAPIKey(d Dialect, row Row) (*domain.APIKey, error) {
 	return &k, nil
 }
 
-// scanEndpoint scans EndpointColumns.
-func scanEndpoint(d Dialect, row Row) (*domain.Endpoint, error) {
+// scanEndpoint scans EndpointColumns and decrypts the endpoint's header values.
+func (c *Core) scanEndpoint(row Row) (*domain.Endpoint, error) {
+	e, err := scanEndpointRow(c.d, row)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.OpenHeaders(c.cipher, e.ID, e.Headers); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// scanEndpointRow scans EndpointColumns, header values as stored.
+func scanEndpointRow(d Dialect, row Row) (*domain.Endpoint, error) {
 	var e domain.Endpoint
 	var filterText string
 	var schedule []string
