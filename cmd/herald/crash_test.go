@@ -118,12 +118,18 @@ func TestCrashLosesNothing(t *testing.T) {
 		killed    atomic.Bool
 		killedAt  time.Time
 		killGuard sync.Mutex
+		published atomic.Bool // the whole burst was accepted
 	)
 	// Each request is stamped with the time its connection was accepted: a connection
 	// accepted before the kill can only come from the killed process.
 	recv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		connAt := r.Context().Value(connAcceptedKey{}).(time.Time)
 		body, _ := io.ReadAll(r.Body)
+		// Hold every answer until the burst is accepted, however slow publishing is on a
+		// busy machine: the kill must land in the middle of delivery, not after it.
+		for deadline := time.Now().Add(60 * time.Second); !published.Load() && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		time.Sleep(2 * time.Millisecond) // slow enough that the kill lands mid-delivery
 		d, err := verifier.Load().Verify(body, r.Header)
 		if err != nil {
@@ -172,7 +178,6 @@ func TestCrashLosesNothing(t *testing.T) {
 		srv.cmd.Process.Signal(syscall.SIGKILL)
 		srv.cmd.Wait()
 	}
-	var published atomic.Bool
 	go func() { // kill once the burst is accepted and part of it delivered
 		for !killed.Load() {
 			if published.Load() && received.Load() >= 1000 {
