@@ -20,18 +20,21 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// benchFlags holds the values of herald bench's flags.
+type benchFlags struct {
+	o         bench.Options
+	asJSON    bool
+	serveArgs []string
+	keepData  bool
+	ingestN   int
+	ingestVia string
+	ingestTo  int
+	nodes     int
+	database  string
+}
+
 func newBenchCmd() *cobra.Command {
-	var (
-		o         bench.Options
-		asJSON    bool
-		serveArgs []string
-		keepData  bool
-		ingestN   int
-		ingestVia string
-		ingestTo  int
-		nodes     int
-		database  string
-	)
+	var fl benchFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure webhook throughput and latency on this machine",
@@ -71,88 +74,16 @@ CPU is not included.`,
   herald bench --nodes 2 --database postgres://herald:secret@127.0.0.1:5432/bench --endpoints 10 --fanout 1`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			switch {
-			case nodes < 1:
-				return usageError{err: fmt.Errorf("--nodes %d: want at least 1", nodes), cmd: cmd}
-			case o.Server != "" && (nodes != 1 || database != ""):
-				return usageError{err: fmt.Errorf("--nodes and --database start servers; they do not go with --server"), cmd: cmd}
-			case nodes > 1 && !postgres.IsURL(database):
-				return usageError{err: fmt.Errorf("--nodes %d: several nodes share a PostgreSQL database: give --database postgres://...", nodes), cmd: cmd}
-			}
-			if o.Server == "" && database != "" {
-				c, err := startBenchCluster(ctx, nodes, database, serveArgs, keepData, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				defer c.stop()
-				urls := c.urls()
-				o.Server, o.Servers, o.APIKey, o.ServerStats = urls[0], urls[1:], c.key, c.stats
-			} else if o.Server == "" {
-				srv, err := startBenchServer(ctx, serveArgs, keepData, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				defer srv.stop()
-				o.Server, o.APIKey, o.ServerStats = srv.url, srv.key, srv.stats
-			} else if o.APIKey == "" {
-				o.APIKey = os.Getenv("HERALD_API_KEY")
-				if o.APIKey == "" {
-					return usageError{err: fmt.Errorf("--api-key (or $HERALD_API_KEY) is required with --server"), cmd: cmd}
-				}
-			}
-			if ingestN > 0 {
-				rep, err := bench.RunIngest(ctx, bench.IngestOptions{
-					Server: o.Server, APIKey: o.APIKey, Requests: ingestN, Concurrency: o.Concurrency, PayloadSize: o.PayloadSize,
-					Provider: ingestVia, Destinations: ingestTo, ServerStats: o.ServerStats,
-				})
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeJSON(cmd.OutOrStdout(), rep)
-				}
-				rep.WriteTable(cmd.OutOrStdout())
-				if rep.Errors > 0 {
-					return fmt.Errorf("bench failed: %d webhooks were not accepted (%s)", rep.Errors, rep.FirstErrorText)
-				}
-				return nil
-			}
-			o.Progress = cmd.ErrOrStderr()
-			var baseline *bench.Report
-			if o.HostileEndpoints > 0 { // the same run without the hanging app, to compare
-				base := o
-				base.HostileEndpoints = 0
-				fmt.Fprintln(o.Progress, "baseline run, without the hanging app:")
-				var err error
-				if baseline, err = bench.Run(ctx, base); err != nil {
-					return err
-				}
-				fmt.Fprintf(o.Progress, "run next to an app with %d endpoints that never answer:\n", o.HostileEndpoints)
-			}
-			rep, err := bench.Run(ctx, o)
-			if err != nil {
-				return err
-			}
-			if baseline != nil {
-				rep.Baseline = &baseline.Delivery
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
-					return err
-				}
-			} else {
-				rep.WriteTable(out)
-			}
-			if why := rep.Failed(); why != "" {
-				return fmt.Errorf("bench failed: %s", why)
-			}
-			return nil
+			return fl.run(cmd)
 		},
 	}
+	fl.register(cmd)
+	return cmd
+}
+
+// register defines herald bench's flags on cmd.
+func (fl *benchFlags) register(cmd *cobra.Command) {
+	o := &fl.o
 	f := cmd.Flags()
 	f.StringVar(&o.Server, "server", "", "benchmark this running herald instead of starting one")
 	f.StringVar(&o.APIKey, "api-key", "", "admin API key for --server [$HERALD_API_KEY]")
@@ -169,15 +100,134 @@ CPU is not included.`,
 	f.IntVar(&o.HostileEndpoints, "hostile-endpoints", 0, "also give another app this many endpoints that accept connections and never answer, and compare with a run without them")
 	f.IntVar(&o.HostileMessages, "hostile-messages", 200, "with --hostile-endpoints: messages published to the hanging app first")
 	f.DurationVar(&o.HostileTimeout, "hostile-timeout", 2*time.Minute, "with --hostile-endpoints: the hanging endpoints' timeout")
-	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	f.StringArrayVar(&serveArgs, "serve-arg", nil, "extra flag for the server bench starts, e.g. --serve-arg=--synchronous=NORMAL (repeatable)")
-	f.BoolVar(&keepData, "keep-data", false, "keep the started server's data directory")
-	f.IntVar(&nodes, "nodes", 1, "start this many herald nodes on --database and publish to them in turn")
-	f.StringVar(&database, "database", "", "the database the started nodes use: a SQLite file (one node) or postgres://... (default: a new SQLite database)")
-	f.IntVar(&ingestN, "ingest", 0, "instead, measure the receiving gateway: POST this many signed webhooks to a source")
-	f.StringVar(&ingestVia, "ingest-provider", "openai", "with --ingest: the provider whose signatures are sent")
-	f.IntVar(&ingestTo, "ingest-destinations", 0, "with --ingest: endpoints the webhooks are forwarded to (0: store only)")
-	return cmd
+	f.BoolVar(&fl.asJSON, "json", false, "print the report as JSON")
+	f.StringArrayVar(&fl.serveArgs, "serve-arg", nil, "extra flag for the server bench starts, e.g. --serve-arg=--synchronous=NORMAL (repeatable)")
+	f.BoolVar(&fl.keepData, "keep-data", false, "keep the started server's data directory")
+	f.IntVar(&fl.nodes, "nodes", 1, "start this many herald nodes on --database and publish to them in turn")
+	f.StringVar(&fl.database, "database", "", "the database the started nodes use: a SQLite file (one node) or postgres://... (default: a new SQLite database)")
+	f.IntVar(&fl.ingestN, "ingest", 0, "instead, measure the receiving gateway: POST this many signed webhooks to a source")
+	f.StringVar(&fl.ingestVia, "ingest-provider", "openai", "with --ingest: the provider whose signatures are sent")
+	f.IntVar(&fl.ingestTo, "ingest-destinations", 0, "with --ingest: endpoints the webhooks are forwarded to (0: store only)")
+}
+
+// run checks the flags, starts the servers unless --server is given, and runs the ingest
+// or the delivery benchmark.
+func (fl *benchFlags) run(cmd *cobra.Command) error {
+	ctx := cmd.Context()
+	if err := fl.check(cmd); err != nil {
+		return err
+	}
+	stop, err := fl.setServer(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if fl.ingestN > 0 {
+		return fl.runIngest(ctx, cmd)
+	}
+	return fl.runDelivery(ctx, cmd)
+}
+
+// check reports a usage error for flags that do not go together.
+func (fl *benchFlags) check(cmd *cobra.Command) error {
+	switch {
+	case fl.nodes < 1:
+		return usageError{err: fmt.Errorf("--nodes %d: want at least 1", fl.nodes), cmd: cmd}
+	case fl.o.Server != "" && (fl.nodes != 1 || fl.database != ""):
+		return usageError{err: fmt.Errorf("--nodes and --database start servers; they do not go with --server"), cmd: cmd}
+	case fl.nodes > 1 && !postgres.IsURL(fl.database):
+		return usageError{err: fmt.Errorf("--nodes %d: several nodes share a PostgreSQL database: give --database postgres://...", fl.nodes), cmd: cmd}
+	}
+	return nil
+}
+
+// setServer fills in the server URLs, API key and server stats of the options: it
+// starts a cluster on --database, or one server, or takes the key for --server from
+// $HERALD_API_KEY; the returned function stops what it started.
+func (fl *benchFlags) setServer(ctx context.Context, cmd *cobra.Command) (stop func(), err error) {
+	o := &fl.o
+	switch {
+	case o.Server == "" && fl.database != "":
+		c, err := startBenchCluster(ctx, fl.nodes, fl.database, fl.serveArgs, fl.keepData, cmd.ErrOrStderr())
+		if err != nil {
+			return nil, err
+		}
+		urls := c.urls()
+		o.Server, o.Servers, o.APIKey, o.ServerStats = urls[0], urls[1:], c.key, c.stats
+		return c.stop, nil
+	case o.Server == "":
+		srv, err := startBenchServer(ctx, fl.serveArgs, fl.keepData, cmd.ErrOrStderr())
+		if err != nil {
+			return nil, err
+		}
+		o.Server, o.APIKey, o.ServerStats = srv.url, srv.key, srv.stats
+		return srv.stop, nil
+	case o.APIKey == "":
+		o.APIKey = os.Getenv("HERALD_API_KEY")
+		if o.APIKey == "" {
+			return nil, usageError{err: fmt.Errorf("--api-key (or $HERALD_API_KEY) is required with --server"), cmd: cmd}
+		}
+	}
+	return func() {}, nil
+}
+
+// runIngest runs the receiving gateway benchmark and prints its report.
+func (fl *benchFlags) runIngest(ctx context.Context, cmd *cobra.Command) error {
+	o := &fl.o
+	rep, err := bench.RunIngest(ctx, bench.IngestOptions{
+		Server: o.Server, APIKey: o.APIKey, Requests: fl.ingestN, Concurrency: o.Concurrency, PayloadSize: o.PayloadSize,
+		Provider: fl.ingestVia, Destinations: fl.ingestTo, ServerStats: o.ServerStats,
+	})
+	if err != nil {
+		return err
+	}
+	if fl.asJSON {
+		return writeJSON(cmd.OutOrStdout(), rep)
+	}
+	rep.WriteTable(cmd.OutOrStdout())
+	if rep.Errors > 0 {
+		return fmt.Errorf("bench failed: %d webhooks were not accepted (%s)", rep.Errors, rep.FirstErrorText)
+	}
+	return nil
+}
+
+// runDelivery runs the delivery benchmark, first without the hanging app when
+// --hostile-endpoints is given, and prints its report.
+func (fl *benchFlags) runDelivery(ctx context.Context, cmd *cobra.Command) error {
+	o := &fl.o
+	o.Progress = cmd.ErrOrStderr()
+	var baseline *bench.Report
+	if o.HostileEndpoints > 0 { // the same run without the hanging app, to compare
+		base := *o
+		base.HostileEndpoints = 0
+		fmt.Fprintln(o.Progress, "baseline run, without the hanging app:")
+		var err error
+		if baseline, err = bench.Run(ctx, base); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Progress, "run next to an app with %d endpoints that never answer:\n", o.HostileEndpoints)
+	}
+	rep, err := bench.Run(ctx, *o)
+	if err != nil {
+		return err
+	}
+	if baseline != nil {
+		rep.Baseline = &baseline.Delivery
+	}
+	out := cmd.OutOrStdout()
+	if fl.asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		rep.WriteTable(out)
+	}
+	if why := rep.Failed(); why != "" {
+		return fmt.Errorf("bench failed: %s", why)
+	}
+	return nil
 }
 
 // benchServer is a `herald serve` child process started by bench.
