@@ -54,6 +54,17 @@ func (h *Hub) Connected(endpointID string) bool {
 	return ok
 }
 
+// Attached implements delivery.Relay.
+func (h *Hub) Attached() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]string, 0, len(h.sessions))
+	for id := range h.sessions {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // Count returns the number of listeners attached.
 func (h *Hub) Count() int {
 	h.mu.Lock()

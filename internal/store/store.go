@@ -259,6 +259,15 @@ type Store interface {
 	// DisableFailingEndpoints disables enabled endpoints failing continuously since before
 	// `since` and returns them.
 	DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error)
+	// TouchListeners records that the listener endpoints ids had a session at `at`.
+	TouchListeners(ctx context.Context, ids []string, at time.Time) error
+	// ExpireListenerDeliveries fails the pending deliveries, not leased to a node, of the
+	// listener endpoints last seen (or, never seen, created) before seenBefore, except
+	// those in keep, with reason as their last error; it returns how many it failed.
+	ExpireListenerDeliveries(ctx context.Context, seenBefore time.Time, keep []string, reason string, now time.Time) (int64, error)
+	// IdleListeners returns up to limit listener endpoints last seen (or, never seen,
+	// created) before seenBefore.
+	IdleListeners(ctx context.Context, seenBefore time.Time, limit int) ([]*domain.Endpoint, error)
 
 	// CreateSession stores a console or portal session; ErrNotFound when its key or app is gone.
 	CreateSession(ctx context.Context, s *domain.Session) error

@@ -48,3 +48,41 @@ func (c *Core) DisableFailingEndpoints(ctx context.Context, since time.Time, rea
 	}
 	return out, nil
 }
+
+// TouchListeners implements store.Store.
+func (c *Core) TouchListeners(ctx context.Context, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return c.db.Write(ctx, false, func(q Querier) error {
+		_, err := q.Exec(ctx, `UPDATE endpoints SET listener_seen_at = $1 WHERE kind = 'listener' AND `+c.d.In("id", "$2"),
+			c.d.Time(at), c.d.List(ids))
+		return err
+	})
+}
+
+// ExpireListenerDeliveries implements store.Store.
+func (c *Core) ExpireListenerDeliveries(ctx context.Context, seenBefore time.Time, keep []string, reason string, now time.Time) (int64, error) {
+	if keep == nil {
+		keep = []string{}
+	}
+	var n int64
+	err := c.db.Write(ctx, false, func(q Querier) error {
+		var err error
+		n, err = q.Exec(ctx, `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $1, updated_at = $2
+			WHERE status = 'pending' AND lease_owner IS NULL AND endpoint_id IN (
+				SELECT id FROM endpoints WHERE kind = 'listener' AND COALESCE(listener_seen_at, created_at) < $3
+					AND NOT (`+c.d.In("id", "$4")+`))`,
+			reason, c.d.Time(now), c.d.Time(seenBefore), c.d.List(keep))
+		return err
+	})
+	return n, err
+}
+
+// IdleListeners implements store.Store.
+func (c *Core) IdleListeners(ctx context.Context, seenBefore time.Time, limit int) ([]*domain.Endpoint, error) {
+	rows, err := c.db.Query(ctx, `SELECT `+EndpointColumns+` FROM endpoints
+		WHERE kind = 'listener' AND COALESCE(listener_seen_at, created_at) < $1 ORDER BY id LIMIT $2`,
+		c.d.Time(seenBefore), limit)
+	return Collect(rows, err, bind(c.d, scanEndpoint))
+}

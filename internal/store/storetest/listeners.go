@@ -1,0 +1,73 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// testListenerExpiry covers TouchListeners, ExpireListenerDeliveries and IdleListeners:
+// a listener counts as seen when touched, else when created; only its pending,
+// unleased deliveries expire, and never those of a kept listener or of an HTTP endpoint.
+func testListenerExpiry(t *testing.T, s store.Store) {
+	app := newApp(t, s)
+	listener := func(name string) *domain.Endpoint {
+		return newEndpoint(t, s, app.ID, func(e *domain.Endpoint) {
+			e.Kind, e.URL = domain.KindListener, domain.ListenerURL(name)
+		})
+	}
+	gone := listener("gone")     // created at base, never seen
+	seen := listener("seen")     // touched after the cut-off
+	kept := listener("kept")     // attached to the node that expires
+	leased := listener("leased") // its delivery is held by a node
+	http := newEndpoint(t, s, app.ID, nil)
+	cutoff := base.Add(24 * time.Hour)
+	must(t, s.TouchListeners(ctx, []string{seen.ID, http.ID}, cutoff.Add(time.Minute)))
+	must(t, s.TouchListeners(ctx, nil, cutoff))
+	publish(t, s, app.ID, "a.b", base, nil)
+	// Lease the leased listener's delivery, and only it.
+	if c := claim(t, s, "node-1", base.Add(time.Second), 10, gone.ID, seen.ID, kept.ID, http.ID); len(c) != 1 || c[0].Delivery.EndpointID != leased.ID {
+		t.Fatalf("claimed %d deliveries, want the leased listener's", len(c))
+	}
+
+	n, err := s.ExpireListenerDeliveries(ctx, cutoff, []string{kept.ID}, "expired: gone", cutoff.Add(time.Hour))
+	must(t, err)
+	if n != 1 {
+		t.Errorf("expired %d deliveries, want 1", n)
+	}
+	for _, tt := range []struct {
+		ep         *domain.Endpoint
+		wantStatus string
+	}{
+		{gone, domain.DeliveryFailed},
+		{seen, domain.DeliveryPending},
+		{kept, domain.DeliveryPending},
+		{leased, domain.DeliveryPending},
+		{http, domain.DeliveryPending},
+	} {
+		ds, _, err := s.ListDeliveries(ctx, store.DeliveryFilter{AppID: app.ID, EndpointID: tt.ep.ID, Page: store.Page{Limit: 10}})
+		must(t, err)
+		if len(ds) != 1 || ds[0].Status != tt.wantStatus {
+			t.Errorf("endpoint %s: deliveries %+v, want one %s", tt.ep.URL, ds, tt.wantStatus)
+			continue
+		}
+		if tt.wantStatus == domain.DeliveryFailed && (ds[0].LastError != "expired: gone" || ds[0].NextAttemptAt != nil) {
+			t.Errorf("expired delivery: last error %q, next attempt %v", ds[0].LastError, ds[0].NextAttemptAt)
+		}
+	}
+
+	idle, err := s.IdleListeners(ctx, cutoff, 10)
+	must(t, err)
+	got := map[string]bool{}
+	for _, e := range idle {
+		got[e.ID] = true
+	}
+	if len(idle) != 3 || !got[gone.ID] || !got[kept.ID] || !got[leased.ID] {
+		t.Errorf("idle listeners %v, want gone, kept and leased", got)
+	}
+	if idle, err := s.IdleListeners(ctx, cutoff, 1); err != nil || len(idle) != 1 {
+		t.Errorf("IdleListeners with limit 1 = %d, %v", len(idle), err)
+	}
+}
