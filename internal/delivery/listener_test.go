@@ -115,3 +115,26 @@ func TestMaintenanceExpiresGoneListeners(t *testing.T) {
 		})
 	}
 }
+
+// TestMaintenanceParksPausedBacklog pauses an endpoint with a backlog: after the
+// maintenance nothing is due (the claim loop sleeps), and resuming sends it all.
+func TestMaintenanceParksPausedBacklog(t *testing.T) {
+	h := newHarness(t, nil)
+	r := newReceiver(t, nil)
+	e := h.endpoint(r, func(e *domain.Endpoint) { e.State = domain.EndpointPaused })
+	h.publish("t", 3)
+	h.eng.maintain(bg)
+	if next, ok, err := h.store.NextWake(bg); err != nil || ok {
+		t.Fatalf("NextWake = %v, %v, %v with only a paused backlog, want nothing due", next, ok, err)
+	}
+	if n := len(h.deliveries(e.ID, domain.DeliveryPending)); n != 3 {
+		t.Fatalf("%d pending deliveries, want 3 parked", n)
+	}
+	e.State = domain.EndpointEnabled
+	if err := h.store.UpdateEndpoint(bg, e); err != nil {
+		t.Fatal(err)
+	}
+	h.eng.EndpointChanged(e.ID)
+	h.eng.Wake()
+	eventually(t, "the parked deliveries after resume", func() bool { n, _ := r.count(); return n == 3 })
+}

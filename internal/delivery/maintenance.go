@@ -52,6 +52,7 @@ func (e *Engine) maintain(ctx context.Context) {
 	if e.cfg.DisableAfter > 0 {
 		e.disableFailing(ctx, now)
 	}
+	e.parkBacklogs(ctx, now)
 	if e.cfg.ListenerExpiry > 0 {
 		e.expireListeners(ctx, now)
 	}
@@ -60,6 +61,26 @@ func (e *Engine) maintain(ctx context.Context) {
 	}
 	if e.cfg.Retention > 0 {
 		e.purge(ctx, now)
+	}
+}
+
+// parkBacklogs takes the backlogs of paused and disabled endpoints out of the queue:
+// a disabled endpoint's pending deliveries fail, a paused one's wait without a time
+// (until resumed) or, older than Retention, fail so that retention can purge them.
+func (e *Engine) parkBacklogs(ctx context.Context, now time.Time) {
+	var expireBefore time.Time // never, without retention
+	if e.cfg.Retention > 0 {
+		expireBefore = now.Add(-e.cfg.Retention)
+	}
+	r, err := e.store.ParkBacklogs(ctx, now, expireBefore)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("park backlogs", "err", err)
+		}
+		return
+	}
+	if r.Failed+r.Parked+r.Unparked > 0 {
+		e.log.Info("backlogs of paused and disabled endpoints", "failed", r.Failed, "parked", r.Parked, "unparked", r.Unparked)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // NextWake implements store.Store.
@@ -85,4 +86,41 @@ func (c *Core) IdleListeners(ctx context.Context, seenBefore time.Time, limit in
 		WHERE kind = 'listener' AND COALESCE(listener_seen_at, created_at) < $1 ORDER BY id LIMIT $2`,
 		c.d.Time(seenBefore), limit)
 	return Collect(rows, err, bind(c.d, scanEndpoint))
+}
+
+// ParkBacklogs implements store.Store.
+func (c *Core) ParkBacklogs(ctx context.Context, now, expireBefore time.Time) (*store.ParkResult, error) {
+	var r store.ParkResult
+	err := c.db.Write(ctx, false, func(q Querier) error {
+		r = store.ParkResult{}
+		n, err := q.Exec(ctx, `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1,
+			last_error = (SELECT CASE WHEN e.disabled_reason = '' THEN 'endpoint disabled' ELSE 'endpoint disabled: ' || e.disabled_reason END
+				FROM endpoints e WHERE e.id = deliveries.endpoint_id)
+			WHERE status = 'pending' AND lease_owner IS NULL
+				AND endpoint_id IN (SELECT id FROM endpoints WHERE state = 'disabled')`, c.d.Time(now))
+		if err != nil {
+			return err
+		}
+		r.Failed += n
+		if n, err = q.Exec(ctx, `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1,
+			last_error = 'expired: endpoint paused past the retention period'
+			WHERE status = 'pending' AND lease_owner IS NULL AND created_at < $2
+				AND endpoint_id IN (SELECT id FROM endpoints WHERE state = 'paused')`, c.d.Time(now), c.d.Time(expireBefore)); err != nil {
+			return err
+		}
+		r.Failed += n
+		if r.Parked, err = q.Exec(ctx, `UPDATE deliveries SET next_attempt_at = NULL
+			WHERE status = 'pending' AND lease_owner IS NULL AND next_attempt_at IS NOT NULL
+				AND endpoint_id IN (SELECT id FROM endpoints WHERE state = 'paused')`); err != nil {
+			return err
+		}
+		r.Unparked, err = q.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $1
+			WHERE status = 'pending' AND lease_owner IS NULL AND next_attempt_at IS NULL
+				AND endpoint_id IN (SELECT id FROM endpoints WHERE state = 'enabled')`, c.d.Time(now))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
 }

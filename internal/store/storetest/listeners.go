@@ -71,3 +71,75 @@ func testListenerExpiry(t *testing.T, s store.Store) {
 		t.Errorf("IdleListeners with limit 1 = %d, %v", len(idle), err)
 	}
 }
+
+// testParkBacklogs covers ParkBacklogs: a disabled endpoint's pending deliveries fail
+// with its reason, a paused one's are parked (not claimable) until it is enabled, and
+// fail once older than the retention cut-off.
+func testParkBacklogs(t *testing.T, s store.Store) {
+	app := newApp(t, s)
+	enabled := newEndpoint(t, s, app.ID, nil)
+	paused := newEndpoint(t, s, app.ID, func(e *domain.Endpoint) { e.State = domain.EndpointPaused })
+	disabled := newEndpoint(t, s, app.ID, nil)
+	bare := newEndpoint(t, s, app.ID, nil)
+	publish(t, s, app.ID, "a.b", base, nil)
+	// Disabled after the publish: disabled endpoints get no new deliveries.
+	must(t, s.SetEndpointState(ctx, disabled.ID, domain.EndpointDisabled, "410 Gone"))
+	must(t, s.SetEndpointState(ctx, bare.ID, domain.EndpointDisabled, ""))
+	delivery := func(ep *domain.Endpoint) *domain.Delivery {
+		t.Helper()
+		ds, _, err := s.ListDeliveries(ctx, store.DeliveryFilter{AppID: app.ID, EndpointID: ep.ID, Page: store.Page{Limit: 10}})
+		must(t, err)
+		if len(ds) != 1 {
+			t.Fatalf("endpoint %s has %d deliveries, want 1", ep.ID, len(ds))
+		}
+		return ds[0]
+	}
+
+	r, err := s.ParkBacklogs(ctx, base.Add(time.Minute), time.Time{})
+	must(t, err)
+	if r.Failed != 2 || r.Parked != 1 || r.Unparked != 0 {
+		t.Errorf("ParkBacklogs = %+v, want 2 failed, 1 parked", *r)
+	}
+	for _, tt := range []struct {
+		ep        *domain.Endpoint
+		status    string
+		lastError string
+		parked    bool
+	}{
+		{enabled, domain.DeliveryPending, "", false},
+		{paused, domain.DeliveryPending, "", true},
+		{disabled, domain.DeliveryFailed, "endpoint disabled: 410 Gone", true},
+		{bare, domain.DeliveryFailed, "endpoint disabled", true},
+	} {
+		d := delivery(tt.ep)
+		if d.Status != tt.status || d.LastError != tt.lastError || (d.NextAttemptAt == nil) != tt.parked {
+			t.Errorf("endpoint %s: delivery %s %q next %v; want %s %q parked %v", tt.ep.State, d.Status, d.LastError, d.NextAttemptAt, tt.status, tt.lastError, tt.parked)
+		}
+	}
+	if c := claim(t, s, "node-1", base.Add(time.Hour), 10, enabled.ID); len(c) != 0 {
+		t.Errorf("claimed %d deliveries of paused and disabled endpoints", len(c))
+	}
+
+	// Resumed, the parked delivery is due again; paused again, it is parked again.
+	must(t, s.SetEndpointState(ctx, paused.ID, domain.EndpointEnabled, ""))
+	if d := delivery(paused); d.NextAttemptAt == nil || d.Status != domain.DeliveryPending {
+		t.Errorf("resumed: delivery %s next %v, want pending and due", d.Status, d.NextAttemptAt)
+	}
+	must(t, s.SetEndpointState(ctx, paused.ID, domain.EndpointPaused, ""))
+	_, err = s.ParkBacklogs(ctx, base.Add(2*time.Minute), time.Time{})
+	must(t, err)
+	paused.State = domain.EndpointEnabled
+	must(t, s.UpdateEndpoint(ctx, paused))
+	if d := delivery(paused); d.NextAttemptAt == nil {
+		t.Error("enabled with UpdateEndpoint: the delivery is still parked")
+	}
+
+	// Paused past the retention cut-off, the backlog fails so that retention can purge it.
+	paused.State = domain.EndpointPaused
+	must(t, s.UpdateEndpoint(ctx, paused))
+	_, err = s.ParkBacklogs(ctx, base.Add(3*time.Minute), base.Add(time.Hour))
+	must(t, err)
+	if d := delivery(paused); d.Status != domain.DeliveryFailed || d.LastError == "" {
+		t.Errorf("paused past retention: delivery %s %q, want failed with a reason", d.Status, d.LastError)
+	}
+}

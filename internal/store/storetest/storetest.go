@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"ScopedLists", testScopedLists},
 		{"AttemptStats", testAttemptStats},
 		{"ListenerExpiry", testListenerExpiry},
+		{"ParkBacklogs", testParkBacklogs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
