@@ -38,7 +38,8 @@ func (e *Engine) touchListeners(ctx context.Context) {
 // ListenerSeen records that a listener attached to or left endpointID now; the hub
 // calls it, so that a listener back after a long absence is not expired.
 func (e *Engine) ListenerSeen(ctx context.Context, endpointID string) {
-	if err := e.store.TouchListeners(ctx, []string{endpointID}, time.Now()); err != nil && ctx.Err() == nil {
+	err := e.store.TouchListeners(ctx, []string{endpointID}, time.Now())
+	if err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) { // the last leave at shutdown
 		e.log.Error("touch listener", "endpoint", endpointID, "err", err)
 	}
 }
