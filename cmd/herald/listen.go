@@ -39,7 +39,9 @@ provider's own headers are forwarded instead (verify with the provider's secret)
 
 Your local server's answer is recorded as the delivery attempt: non-2xx answers
 are retried. While the listener is away nothing is lost: its webhooks wait and
-are sent as soon as it reconnects (it reconnects by itself, with backoff).`,
+are sent as soon as it reconnects (it reconnects by itself, with backoff), for up
+to the server's --listener-expiry (default 24h).
+Another listen with the same --name takes over: this one then exits with an error.`,
 		Example: `  herald listen --source src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --forward-to http://localhost:8000/webhooks
   herald listen --app acme --events 'response.*' --forward-to http://localhost:8000/webhooks
   herald listen --app acme --forward 'response.*=http://localhost:8000/openai' --forward 'batch.*=http://localhost:8001/batches'`,

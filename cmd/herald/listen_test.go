@@ -29,6 +29,7 @@ type listenProcess struct {
 	cmd    *exec.Cmd
 	secret string
 	lines  chan string
+	stderr string // the file its standard error goes to
 }
 
 var secretLine = regexp.MustCompile(`Webhook signing secret: (whsec_\S+)`)
@@ -41,11 +42,16 @@ func startListener(t *testing.T, args ...string) *listenProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
+	stderr, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &listenProcess{cmd: cmd, lines: make(chan string, 1024)}
+	p := &listenProcess{cmd: cmd, lines: make(chan string, 1024), stderr: stderr.Name()}
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
 			p.cmd.Process.Kill()
@@ -210,5 +216,54 @@ func TestListenerSurvivesRestart(t *testing.T) {
 	}
 	if !sawIn || !sawOut {
 		t.Error("the listener printed no live lines for events")
+	}
+}
+
+// TestListenSameNameNewerWins starts two `herald listen` with the same name: the older
+// exits with status 1 and a one-line reason instead of taking the listener back, and
+// the newer keeps running.
+func TestListenSameNameNewerWins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server and listener processes")
+	}
+	dataDir, addr := t.TempDir(), freeAddr(t)
+	key, _, _ := api.NewAPIKey()
+	startServer(t, dataDir, addr, key)
+	server := "http://" + addr
+	app, err := client.New(server, key, apitest.HTTPClient(t)).CreateApp(context.Background(), client.AppInput{Name: "listen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--server", server, "--api-key", key, "--app", app.ID, "--name", "twin", "--forward-to", "http://127.0.0.1:1/webhooks"}
+	older := startListener(t, args...)
+	newer := startListener(t, args...)
+
+	exited := make(chan error, 1)
+	go func() { exited <- older.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if code := older.cmd.ProcessState.ExitCode(); code != 1 {
+			t.Errorf("the older listener exited with %v (code %d), want code 1", err, code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the older listener did not exit")
+	}
+	b, err := os.ReadFile(older.stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := strings.TrimSpace(string(b))
+	if !strings.Contains(msg, `listener "twin" was taken over`) || strings.Contains(msg, "\n") {
+		t.Errorf("the older listener said %q, want one line saying it was taken over", msg)
+	}
+	time.Sleep(time.Second)
+	if newer.cmd.ProcessState != nil {
+		t.Fatalf("the newer listener exited too: %v", newer.cmd.ProcessState)
+	}
+	if err := newer.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := newer.cmd.Wait(); err != nil {
+		t.Errorf("the newer listener, stopped: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ func serveEnv() map[string]string {
 		"log-level": "HERALD_LOG_LEVEL", "log-format": "HERALD_LOG_FORMAT", "allow-network": "HERALD_ALLOW_NETWORKS",
 		"workers": "HERALD_WORKERS", "app-workers": "HERALD_APP_WORKERS", "node-timeout": "HERALD_NODE_TIMEOUT", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
+		"listener-expiry": "HERALD_LISTENER_EXPIRY", "listener-idle": "HERALD_LISTENER_IDLE",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
 		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID", "egress-proxy": "HERALD_EGRESS_PROXY",
 		"public-url": "HERALD_PUBLIC_URL", "portal-frame-ancestors": "HERALD_PORTAL_FRAME_ANCESTORS",
@@ -51,6 +52,7 @@ func newServeCmd() *cobra.Command {
 		retrySchedule                         string
 		cpuProfile                            string
 		retention, disableAfter               string
+		listenerExpiry, listenerIdle          string
 		maxPayload                            int64
 		synchronous, nodeID                   string
 		publicURL                             string
@@ -147,6 +149,12 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 			if cfg.DisableAfter, err = parseDays("--disable-after", disableAfter); err != nil {
 				return usageError{err: err, cmd: cmd}
 			}
+			if cfg.ListenerExpiry, err = parseDays("--listener-expiry", listenerExpiry); err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
+			if cfg.ListenerIdle, err = parseDays("--listener-idle", listenerIdle); err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
 			srv, err := server.New(cmd.Context(), cfg, log, cmd.OutOrStdout())
 			if err != nil {
 				return err
@@ -183,6 +191,8 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.StringVar(&retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", help("retry-schedule", "delays before each retry (±20% jitter)"))
 	f.StringVar(&retention, "retention", "30d", help("retention", "keep messages and attempts this long (e.g. 30d, 72h; 0 keeps them forever)"))
 	f.StringVar(&disableAfter, "disable-after", "5d", help("disable-after", "disable an endpoint failing continuously this long (0 never does)"))
+	f.StringVar(&listenerExpiry, "listener-expiry", "24h", help("listener-expiry", "fail the waiting deliveries of a listener endpoint with no herald listen session for this long (0 never does)"))
+	f.StringVar(&listenerIdle, "listener-idle", "7d", help("listener-idle", "remove a listener endpoint with no herald listen session for this long (0 never does)"))
 	f.Int64Var(&maxPayload, "max-payload-bytes", 256<<10, help("max-payload-bytes", "largest message payload accepted"))
 	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, help("shutdown-timeout", "how long deliveries in flight may take to finish on shutdown"))
 	f.StringVar(&synchronous, "synchronous", "FULL", help("synchronous", "SQLite durability: FULL survives power loss, NORMAL only a process crash"))

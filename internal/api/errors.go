@@ -101,10 +101,13 @@ type errorDetail struct {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae, ok := errors.AsType[*apiError](err)
 	fe, isField := errors.AsType[*domain.FieldError](err)
+	se, isState := errors.AsType[*domain.StateError](err)
 	switch {
 	case ok:
 	case isField:
 		ae = invalidField(fe.Field, "%s", fe.Message)
+	case isState:
+		ae = errorf(http.StatusConflict, codeConflict, "%s", se.Message)
 	case errors.Is(err, store.ErrClosed):
 		ae = errorf(http.StatusServiceUnavailable, codeUnavailable, "the server is shutting down")
 	case ingest.StorageFull(err):

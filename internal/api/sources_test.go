@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -449,8 +450,8 @@ func TestListenSessions(t *testing.T) {
 	if second["endpoint_id"] != hello.EndpointID {
 		t.Errorf("the second session is for %v, want %s", second["endpoint_id"], hello.EndpointID)
 	}
-	if err := <-closed; websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
-		t.Errorf("the replaced session ended with %v, want a close with status %v", err, websocket.StatusPolicyViolation)
+	if err := <-closed; websocket.CloseStatus(err) != relay.CloseReplaced {
+		t.Errorf("the replaced session ended with %v, want a close with status %v", err, relay.CloseReplaced)
 	}
 	// Gone once the last session left.
 	waitConnected(t, f, hello.EndpointID, false)

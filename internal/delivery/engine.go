@@ -60,6 +60,12 @@ type Config struct {
 	DisableAfter time.Duration
 	// Retention purges messages and attempts older than this (default 30 days; negative: never).
 	Retention time.Duration
+	// ListenerExpiry fails the pending deliveries of a listener endpoint that has had no
+	// session for this long (default 24 h; negative: never).
+	ListenerExpiry time.Duration
+	// ListenerIdle removes a listener endpoint that has had no session for this long
+	// (default 7 days; negative: never).
+	ListenerIdle time.Duration
 	// MaintenanceInterval is how often retention and auto-disable run (default 1 min).
 	MaintenanceInterval time.Duration
 	// NodeTimeout is how long a node of a shared store may go without a heartbeat before
@@ -116,6 +122,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour
+	}
+	if c.ListenerExpiry == 0 {
+		c.ListenerExpiry = 24 * time.Hour
+	}
+	if c.ListenerIdle == 0 {
+		c.ListenerIdle = 7 * 24 * time.Hour
 	}
 	if c.NodeTimeout <= 0 {
 		c.NodeTimeout = 10 * time.Second

@@ -16,6 +16,8 @@ var ErrListenerGone = errors.New("listener not connected")
 type Relay interface {
 	// Connected reports whether a listener is attached to the endpoint on this node.
 	Connected(endpointID string) bool
+	// Attached returns the endpoints with a listener attached on this node.
+	Attached() []string
 	// Deliver sends one webhook to the endpoint's listener and returns the answer of the
 	// listener's local server; an error wrapping ErrListenerGone means it never arrived.
 	Deliver(ctx context.Context, endpointID string, d RelayDelivery) (status int, respHeader http.Header, respBody []byte, err error)

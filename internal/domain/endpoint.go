@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/heraldhq/herald/internal/filter"
@@ -141,6 +142,27 @@ func (e *Endpoint) SetState(state, reason string) {
 		reason = ""
 	}
 	e.State, e.DisabledReason = state, reason
+}
+
+// StateError reports a change the current state of a record forbids; the API answers
+// it as 409 conflict with its message.
+type StateError struct {
+	Message string
+}
+
+func (e *StateError) Error() string { return e.Message }
+
+// CheckRetry reports whether a delivery to the endpoint may be retried: not while the
+// endpoint is disabled, since the engine would never send it.
+func (e *Endpoint) CheckRetry() error {
+	if e.State != EndpointDisabled {
+		return nil
+	}
+	msg := fmt.Sprintf("endpoint %s is %s", e.ID, e.State)
+	if e.DisabledReason != "" {
+		msg += " (" + e.DisabledReason + ")"
+	}
+	return &StateError{Message: msg + "; enable it before retrying its deliveries"}
 }
 
 // MatchEventType reports whether eventType matches a filter of exact names and

@@ -54,6 +54,17 @@ func (h *Hub) Connected(endpointID string) bool {
 	return ok
 }
 
+// Attached implements delivery.Relay.
+func (h *Hub) Attached() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]string, 0, len(h.sessions))
+	for id := range h.sessions {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // Count returns the number of listeners attached.
 func (h *Hub) Count() int {
 	h.mu.Lock()
@@ -105,7 +116,7 @@ func (h *Hub) Deliver(ctx context.Context, endpointID string, d delivery.RelayDe
 
 // Serve upgrades the request to a WebSocket and runs a listener session for the
 // endpoint in hello until the listener or the server goes away. A new session for the
-// same endpoint replaces the old one (the same listener, restarted).
+// same endpoint replaces the old one, which is closed with CloseReplaced.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, hello Hello) error {
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
@@ -122,9 +133,11 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, hello Hello) error {
 	h.sessions[hello.EndpointID] = s
 	h.mu.Unlock()
 	if old != nil {
-		// The same listener, restarted: its old connection is usually dead, so close it in
-		// the background rather than wait here for a close handshake that may not come.
-		go old.conn.Close(websocket.StatusPolicyViolation, "replaced by a new session of the same listener")
+		// The same listener restarted (its old connection is usually dead), or a second
+		// `herald listen` with the same name: the newer wins, and CloseReplaced tells the
+		// older to stop rather than reconnect. Close in the background rather than wait
+		// here for a close handshake that may not come.
+		go old.conn.Close(CloseReplaced, replacedReason(r.RemoteAddr))
 	}
 	b, _ := json.Marshal(hello)
 	if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
@@ -173,6 +186,16 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, hello Hello) error {
 		h.OnChange(hello.EndpointID, false)
 	}
 	return nil
+}
+
+// replacedReason is the close reason sent to a session that a newer one from remote
+// replaced; a close reason is at most 123 bytes.
+func replacedReason(remote string) string {
+	reason := "a newer session with the same name attached from " + remote
+	if len(reason) > 123 {
+		reason = reason[:123]
+	}
+	return reason
 }
 
 // Close ends every session; their deliveries in flight fail with delivery.ErrListenerGone.

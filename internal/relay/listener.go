@@ -126,7 +126,8 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Run attaches and forwards until ctx ends, reconnecting with backoff (0.5 s doubling to
 // 30 s) whenever the connection drops. It returns nil when ctx ends, or a
-// *PermanentError when the server refuses the listener.
+// *PermanentError when the server refuses the listener or a newer session of the same
+// name replaces it.
 func (l *Listener) Run(ctx context.Context) error {
 	target, err := l.wsURL()
 	if err != nil {
@@ -184,6 +185,9 @@ func (l *Listener) session(ctx context.Context, target string) (bool, error) {
 	for {
 		_, b, err := conn.Read(ctx)
 		if err != nil {
+			if websocket.CloseStatus(err) == CloseReplaced {
+				return true, &PermanentError{l.replaced(err)}
+			}
 			return true, err
 		}
 		var d Delivery
@@ -198,6 +202,16 @@ func (l *Listener) session(ctx context.Context, target string) (bool, error) {
 			_ = conn.Write(ctx, websocket.MessageText, out) // a lost result is resent by the server on reconnect
 		}()
 	}
+}
+
+// replaced is the error of a session that a newer session of the same name replaced.
+func (l *Listener) replaced(err error) error {
+	reason := "a newer session with the same name attached"
+	var ce websocket.CloseError
+	if errors.As(err, &ce) && ce.Reason != "" {
+		reason = ce.Reason
+	}
+	return fmt.Errorf("listen: listener %q was taken over: %s; stopping (give this one another --name to run both)", l.opts.Name, reason)
 }
 
 func describeRefusal(resp *http.Response) string {

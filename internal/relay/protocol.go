@@ -6,6 +6,8 @@ package relay
 import (
 	"net/http"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // Message types exchanged over the connection, one JSON object per WebSocket text message.
@@ -14,6 +16,12 @@ const (
 	TypeDelivery = "delivery" // server → listener: a webhook to forward
 	TypeResult   = "result"   // listener → server: the local server's answer
 )
+
+// CloseReplaced is the WebSocket close code with which the server ends a session when a
+// newer session of the same listener (the same name) attaches: the newer one wins, and
+// the older one stops instead of reconnecting and taking the endpoint back. The close
+// reason says who took over.
+const CloseReplaced websocket.StatusCode = 4001
 
 // Hello tells a listener what it is attached to and the secret its deliveries are signed with.
 type Hello struct {

@@ -55,6 +55,8 @@ type Config struct {
 	RetrySchedule       []time.Duration
 	Retention           time.Duration
 	DisableAfter        time.Duration
+	ListenerExpiry      time.Duration // fail a gone listener's pending deliveries after this (0: 24 h; negative: never)
+	ListenerIdle        time.Duration // remove a listener endpoint unused this long (0: 7 days; negative: never)
 	MaxPayloadBytes     int64
 	ShutdownTimeout     time.Duration // default 30 s
 	NodeID              string
@@ -155,12 +157,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, EgressProxy: cfg.EgressProxy, Relay: hub, NodeID: cfg.NodeID,
 		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, NodeTimeout: cfg.NodeTimeout, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
+		ListenerExpiry: cfg.ListenerExpiry, ListenerIdle: cfg.ListenerIdle,
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	hub.OnChange = func(endpointID string, connected bool) {
+		s.engine.ListenerSeen(context.Background(), endpointID)
 		s.engine.EndpointChanged(endpointID)
 		if connected {
 			s.engine.Wake() // what waited for the listener goes now

@@ -123,8 +123,20 @@ func (s *Service) DeleteAPIKey(ctx context.Context, appID, id string) error {
 }
 
 // RetryDelivery queues a delivery for an attempt now, whatever its status, and wakes
-// the engine; store.ErrConflict if it is in flight.
+// the engine; store.ErrConflict if it is in flight, a *domain.StateError if its
+// endpoint is disabled.
 func (s *Service) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*domain.Delivery, error) {
+	cur, err := s.store.GetDelivery(ctx, appID, id)
+	if err != nil {
+		return nil, err
+	}
+	ep, err := s.store.GetEndpoint(ctx, cur.AppID, cur.EndpointID)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint of delivery %s: %w", id, err)
+	}
+	if err := ep.CheckRetry(); err != nil {
+		return nil, err
+	}
 	d, err := s.store.RetryDelivery(ctx, appID, id, now)
 	if err != nil {
 		return nil, err

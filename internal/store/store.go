@@ -68,6 +68,11 @@ type AttemptFilter struct {
 	Page
 }
 
+// ParkResult counts what ParkBacklogs changed.
+type ParkResult struct {
+	Failed, Parked, Unparked int64
+}
+
 // PublishInput is one message to store and fan out.
 type PublishInput struct {
 	Message        *domain.Message // ID, AppID, Type, Payload, IdempotencyKey and CreatedAt set by the caller
@@ -259,6 +264,23 @@ type Store interface {
 	// DisableFailingEndpoints disables enabled endpoints failing continuously since before
 	// `since` and returns them.
 	DisableFailingEndpoints(ctx context.Context, since time.Time, reason string) ([]*domain.Endpoint, error)
+	// ParkBacklogs parks the backlogs of endpoints that are not enabled, so that they
+	// are neither claimed nor due and do not hold retention back: it fails the pending,
+	// unleased deliveries of disabled endpoints (the endpoint's disabled reason as their
+	// last error) and of paused endpoints created before expireBefore, and parks the
+	// rest of paused endpoints' (no next attempt time, until the endpoint is enabled:
+	// UpdateEndpoint and SetEndpointState make them due again, as does this for any
+	// enabled endpoint's left parked).
+	ParkBacklogs(ctx context.Context, now, expireBefore time.Time) (*ParkResult, error)
+	// TouchListeners records that the listener endpoints ids had a session at `at`.
+	TouchListeners(ctx context.Context, ids []string, at time.Time) error
+	// ExpireListenerDeliveries fails the pending deliveries, not leased to a node, of the
+	// listener endpoints last seen (or, never seen, created) before seenBefore, except
+	// those in keep, with reason as their last error; it returns how many it failed.
+	ExpireListenerDeliveries(ctx context.Context, seenBefore time.Time, keep []string, reason string, now time.Time) (int64, error)
+	// IdleListeners returns up to limit listener endpoints last seen (or, never seen,
+	// created) before seenBefore.
+	IdleListeners(ctx context.Context, seenBefore time.Time, limit int) ([]*domain.Endpoint, error)
 
 	// CreateSession stores a console or portal session; ErrNotFound when its key or app is gone.
 	CreateSession(ctx context.Context, s *domain.Session) error

@@ -114,11 +114,23 @@ func (c *Core) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
 		if err == nil && n == 0 {
 			return store.NotFound("endpoint", e.ID)
 		}
+		if err == nil && e.State == domain.EndpointEnabled {
+			err = unpark(ctx, q, c.d, e.ID)
+		}
 		return c.endpointConflict(e, err)
 	})
 	if err == nil {
 		c.changed(e.ID, e.State)
 	}
+	return err
+}
+
+// unpark makes the parked deliveries of an endpoint being enabled due now (see
+// ParkBacklogs).
+func unpark(ctx context.Context, q Querier, d Dialect, endpointID string) error {
+	_, err := q.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $1
+		WHERE endpoint_id = $2 AND status = 'pending' AND next_attempt_at IS NULL AND lease_owner IS NULL`,
+		d.Time(time.Now()), endpointID)
 	return err
 }
 
@@ -164,6 +176,9 @@ func (c *Core) SetEndpointState(ctx context.Context, id, state, reason string) e
 			state, reason, c.d.Time(time.Now()), id)
 		if err == nil && n == 0 {
 			return store.NotFound("endpoint", id)
+		}
+		if err == nil && state == domain.EndpointEnabled {
+			err = unpark(ctx, q, c.d, id)
 		}
 		return err
 	})

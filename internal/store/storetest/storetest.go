@@ -60,6 +60,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"PublishToEndpoints", testPublishToEndpoints},
 		{"ScopedLists", testScopedLists},
 		{"AttemptStats", testAttemptStats},
+		{"ListenerExpiry", testListenerExpiry},
+		{"ParkBacklogs", testParkBacklogs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
