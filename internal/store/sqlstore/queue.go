@@ -85,7 +85,7 @@ func (c *Core) IdleListeners(ctx context.Context, seenBefore time.Time, limit in
 	rows, err := c.db.Query(ctx, `SELECT `+EndpointColumns+` FROM endpoints
 		WHERE kind = 'listener' AND COALESCE(listener_seen_at, created_at) < $1 ORDER BY id LIMIT $2`,
 		c.d.Time(seenBefore), limit)
-	return Collect(rows, err, bind(c.d, scanEndpoint))
+	return Collect(rows, err, c.scanEndpoint)
 }
 
 // ParkBacklogs implements store.Store.
