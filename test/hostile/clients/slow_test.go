@@ -3,6 +3,7 @@ package clients_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,6 +172,13 @@ func TestOversizedWebhook(t *testing.T) {
 			req := tc.req()
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := fresh.Do(req)
+			if err != nil && tc.name == "chunked" && errors.Is(err, syscall.ECONNRESET) {
+				// A chunked body announces no size: the server refuses it once the limit is
+				// read, and the client, still writing megabytes the server will not read,
+				// may see the connection reset before it reads the 413.
+				t.Logf("refused with a reset while writing: %v", err)
+				return
+			}
 			if err != nil {
 				t.Fatalf("no answer: %v", err)
 			}
