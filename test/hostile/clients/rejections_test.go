@@ -69,9 +69,12 @@ func TestForgedRequestsCannotFillTheDisk(t *testing.T) {
 		t.Fatalf("the database grew by %d bytes for 201 forged requests, want < 5 MB", grew)
 	}
 	type rejection struct {
-		Code    string            `json:"code"`
-		Headers map[string]string `json:"headers"`
-		Body    string            `json:"body"`
+		Code        string            `json:"code"`
+		Headers     map[string]string `json:"headers"`
+		Body        string            `json:"body"`
+		HeaderCount int               `json:"header_count"`
+		HeaderBytes int64             `json:"header_bytes"`
+		BodyBytes   int64             `json:"body_bytes"`
 	}
 	var all []rejection
 	for cursor := ""; ; {
@@ -105,6 +108,9 @@ func TestForgedRequestsCannotFillTheDisk(t *testing.T) {
 		}
 		if len(r.Headers) > domain.MaxRejectionHeaders || total > domain.MaxRejectionHeaderBytes || len(r.Body) > domain.MaxRejectionBody {
 			t.Fatalf("a rejection keeps %d headers (%d bytes) and %d bytes of body: over the excerpt's limits", len(r.Headers), total, len(r.Body))
+		}
+		if r.HeaderCount < 90 || r.HeaderBytes < 900<<10 || r.BodyBytes != int64(len(body)) {
+			t.Fatalf("a rejection says the request had %d headers (%d bytes) and %d bytes of body, want its own sizes", r.HeaderCount, r.HeaderBytes, r.BodyBytes)
 		}
 		if r.Headers["X-Hub-Signature-256"] == "" || !strings.HasPrefix(r.Body, `{"action":"opened"`) {
 			t.Fatalf("the excerpt lost the signature header or the body's start: %.300v", r)
