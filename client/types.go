@@ -319,6 +319,10 @@ type Rejection struct {
 	Code       string            `json:"code"`
 	Message    string            `json:"message"`
 	RemoteAddr string            `json:"remote_addr"`
-	Headers    map[string]string `json:"headers"`
-	Body       string            `json:"body"`
+	Headers    map[string]string `json:"headers"` // an excerpt: at most 32 headers, 8 KiB
+	Body       string            `json:"body"`    // the first 4 KiB
+	// HeaderCount, HeaderBytes and BodyBytes are the request's own sizes, before the excerpt.
+	HeaderCount int   `json:"header_count"`
+	HeaderBytes int64 `json:"header_bytes"`
+	BodyBytes   int64 `json:"body_bytes"`
 }

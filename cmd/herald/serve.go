@@ -27,7 +27,7 @@ func serveEnv() map[string]string {
 		"log-level": "HERALD_LOG_LEVEL", "log-format": "HERALD_LOG_FORMAT", "allow-network": "HERALD_ALLOW_NETWORKS",
 		"workers": "HERALD_WORKERS", "app-workers": "HERALD_APP_WORKERS", "node-timeout": "HERALD_NODE_TIMEOUT", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
 		"retry-schedule": "HERALD_RETRY_SCHEDULE", "retention": "HERALD_RETENTION", "disable-after": "HERALD_DISABLE_AFTER",
-		"listener-expiry": "HERALD_LISTENER_EXPIRY", "listener-idle": "HERALD_LISTENER_IDLE",
+		"rejection-retention": "HERALD_REJECTION_RETENTION", "listener-expiry": "HERALD_LISTENER_EXPIRY", "listener-idle": "HERALD_LISTENER_IDLE",
 		"max-payload-bytes": "HERALD_MAX_PAYLOAD_BYTES", "shutdown-timeout": "HERALD_SHUTDOWN_TIMEOUT",
 		"synchronous": "HERALD_SQLITE_SYNCHRONOUS", "node-id": "HERALD_NODE_ID", "egress-proxy": "HERALD_EGRESS_PROXY",
 		"public-url": "HERALD_PUBLIC_URL", "portal-frame-ancestors": "HERALD_PORTAL_FRAME_ANCESTORS",
@@ -53,6 +53,7 @@ func newServeCmd() *cobra.Command {
 		cpuProfile                            string
 		retention, disableAfter               string
 		listenerExpiry, listenerIdle          string
+		rejectionRetention                    string
 		maxPayload                            int64
 		synchronous, nodeID                   string
 		publicURL                             string
@@ -146,6 +147,9 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 			if cfg.Retention, err = parseDays("--retention", retention); err != nil {
 				return usageError{err: err, cmd: cmd}
 			}
+			if cfg.Rejections.Retention, err = parseDays("--rejection-retention", rejectionRetention); err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
 			if cfg.DisableAfter, err = parseDays("--disable-after", disableAfter); err != nil {
 				return usageError{err: err, cmd: cmd}
 			}
@@ -190,6 +194,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.DurationVar(&timeout, "timeout", 15*time.Second, help("timeout", "request timeout for endpoints without their own"))
 	f.StringVar(&retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", help("retry-schedule", "delays before each retry (±20% jitter)"))
 	f.StringVar(&retention, "retention", "30d", help("retention", "keep messages and attempts this long (e.g. 30d, 72h; 0 keeps them forever)"))
+	f.StringVar(&rejectionRetention, "rejection-retention", "7d", help("rejection-retention", "keep the gateway's rejected requests this long (e.g. 7d, 24h; 0 keeps them until the store's budget of rejections is spent)"))
 	f.StringVar(&disableAfter, "disable-after", "5d", help("disable-after", "disable an endpoint failing continuously this long (0 never does)"))
 	f.StringVar(&listenerExpiry, "listener-expiry", "24h", help("listener-expiry", "fail the waiting deliveries of a listener endpoint with no herald listen session for this long (0 never does)"))
 	f.StringVar(&listenerIdle, "listener-idle", "7d", help("listener-idle", "remove a listener endpoint with no herald listen session for this long (0 never does)"))

@@ -213,6 +213,7 @@ func sourceSteps(f *fixture) []step {
 						ID: id, SourceID: v["S1"], AppID: v["A"], ReceivedAt: time.Now().UTC().Truncate(time.Millisecond),
 						Status: 401, Code: code, Message: "openai: no signature matches", RemoteAddr: "203.0.113.7:4242",
 						Headers: map[string]string{"Webhook-Id": "evt_" + string(rune('1'+i))}, Body: []byte(`{"x":"` + "\xff" + `"}`),
+						HeaderCount: 40, HeaderBytes: 900 << 10, BodyBytes: 1 << 20,
 					}); err != nil {
 						t.Fatal(err)
 					}
@@ -221,7 +222,8 @@ func sourceSteps(f *fixture) []step {
 			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
 				wantIDs(t, got, v["Rtimestamp_too_old"], v["Rinvalid_signature"])
 				r := got["data"].([]any)[1].(map[string]any)
-				wantFields(t, r, "id", "source_id", "received_at", "status", "code", "message", "remote_addr", "headers", "body")
+				wantFields(t, r, "id", "source_id", "received_at", "status", "code", "message", "remote_addr", "headers", "body",
+					"header_count", "header_bytes", "body_bytes")
 				wantPrefix(t, r, "id", "rej_")
 				wantValue(t, r, "source_id", v["S1"])
 				wantValue(t, r, "status", 401.0)
@@ -230,6 +232,9 @@ func sourceSteps(f *fixture) []step {
 				wantValue(t, r, "remote_addr", "203.0.113.7:4242")
 				wantValue(t, r, "headers", map[string]any{"Webhook-Id": "evt_1"})
 				wantValue(t, r, "body", "{\"x\":\"\uFFFD\"}")
+				wantValue(t, r, "header_count", 40.0)
+				wantValue(t, r, "header_bytes", float64(900<<10))
+				wantValue(t, r, "body_bytes", float64(1<<20))
 				wantTime(t, r, "received_at")
 			}},
 		{name: "list rejections page", method: "GET", path: "/v1/apps/{A}/sources/{S1}/rejections?limit=1&cursor={Rtimestamp_too_old}", key: "admin", status: 200,

@@ -135,6 +135,10 @@ type Rejection struct {
 	Code       string
 	Message    string
 	RemoteAddr string
-	Headers    map[string]string
-	Body       []byte // the first 64 KiB
+	Headers    map[string]string // an excerpt (see RejectionExcerpt)
+	Body       []byte            // an excerpt (see RejectionExcerpt)
+	// HeaderCount, HeaderBytes and BodyBytes are the request's own sizes, before the excerpt.
+	HeaderCount int
+	HeaderBytes int64
+	BodyBytes   int64
 }

@@ -38,9 +38,7 @@ const (
 	DefaultMaxBodyBytes = 1 << 20
 	// DefaultDedupeWindow covers OpenAI's retries (up to 72 hours) and Stripe's (3 days).
 	DefaultDedupeWindow = 72 * time.Hour
-	// maxRejectionBody is how much of a rejected body is kept for inspection.
-	maxRejectionBody = 64 << 10
-	sourceCacheTTL   = 5 * time.Second
+	sourceCacheTTL      = 5 * time.Second
 )
 
 // Config configures a Handler.
@@ -251,22 +249,16 @@ func (h *Handler) unreadable(w http.ResponseWriter, r *http.Request, id string, 
 	writeError(w, status, "unreadable_body", msg)
 }
 
-// reject answers a refused request and keeps a record of it, within the source's budget.
-// Nothing of a rejected request is forwarded.
+// reject answers a refused request and keeps a record of it, an excerpt
+// (domain.RejectionExcerpt) within the source's rate. Nothing of a rejected request is forwarded.
 func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSource, r *http.Request, body []byte, status int, code, msg string) {
 	if c.limiter.Allow() {
-		if len(body) > maxRejectionBody {
-			body = body[:maxRejectionBody]
-		}
-		hdr := make(map[string]string, len(r.Header))
-		for k, v := range r.Header {
-			if k != "Authorization" && k != "Cookie" {
-				hdr[k] = strings.Join(v, ", ")
-			}
-		}
+		ex := domain.RejectionExcerpt(r.Header, body)
 		rej := &domain.Rejection{
 			ID: ids.New("rej"), SourceID: c.src.ID, AppID: c.src.AppID, ReceivedAt: h.cfg.Now().UTC(),
-			Status: status, Code: code, Message: msg, RemoteAddr: r.RemoteAddr, Headers: hdr, Body: body,
+			Status: status, Code: code, Message: domain.CutUTF8(msg, domain.MaxRejectionMessage),
+			RemoteAddr: domain.CutUTF8(r.RemoteAddr, domain.MaxRejectionHeaderName),
+			Headers:    ex.Headers, Body: ex.Body, HeaderCount: ex.HeaderCount, HeaderBytes: ex.HeaderBytes, BodyBytes: ex.BodyBytes,
 		}
 		if err := h.cfg.Sources.RecordRejection(ctx, rej); err != nil && !errors.Is(err, store.ErrNotFound) {
 			h.log.Warn("ingest: record rejection", "source", c.src.ID, "err", err)

@@ -47,6 +47,9 @@ type Config struct {
 	AllowNetworks []netip.Prefix // exceptions to the SSRF guard
 	EgressProxy   *url.URL       // an HTTP CONNECT proxy for webhook requests (--egress-proxy, HTTPS_PROXY); nil: direct
 	Synchronous   string         // SQLite synchronous pragma: FULL (default) or NORMAL
+	// Rejections bounds the gateway's rejected requests kept (rows, bytes, retention;
+	// --rejection-retention); zero fields take the store's defaults.
+	Rejections store.RejectionLimits
 
 	Workers             int
 	AppWorkers          int // most requests in flight for one app; default half of Workers
@@ -285,13 +288,13 @@ func openStore(ctx context.Context, cfg Config, box *crypt.Box, log *slog.Logger
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	if pgURL != "" {
-		st, err := postgres.Open(ctx, pgURL, postgres.Options{Cipher: box, Logger: log})
+		st, err := postgres.Open(ctx, pgURL, postgres.Options{Cipher: box, Logger: log, Rejections: cfg.Rejections})
 		if err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
 		return st, nil
 	}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Cipher: box, Logger: log, Synchronous: cfg.Synchronous})
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Cipher: box, Logger: log, Synchronous: cfg.Synchronous, Rejections: cfg.Rejections})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}

@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"time"
 
@@ -310,6 +311,48 @@ type Store interface {
 	EndpointWatcher
 
 	Close() error
+}
+
+// RejectionLimits bound the rejections a store keeps: past MaxRows rows or MaxBytes stored
+// bytes the oldest are deleted as new ones are recorded (checked every CheckEvery-th
+// record, so a node overshoots by fewer rows than that), and those older than Retention
+// are deleted then and by Purge. Zero fields take the defaults; negative ones are off.
+type RejectionLimits struct {
+	MaxRows    int
+	MaxBytes   int64
+	Retention  time.Duration
+	CheckEvery int
+}
+
+// Defaults of RejectionLimits.
+const (
+	DefaultRejectionRows      = 10000
+	DefaultRejectionBytes     = 64 << 20
+	DefaultRejectionRetention = 7 * 24 * time.Hour
+	DefaultRejectionCheck     = 32
+)
+
+// WithDefaults returns l with its zero fields set to the defaults and negative ones to no limit.
+func (l RejectionLimits) WithDefaults() RejectionLimits {
+	switch {
+	case l.MaxRows == 0:
+		l.MaxRows = DefaultRejectionRows
+	case l.MaxRows < 0:
+		l.MaxRows = math.MaxInt32
+	}
+	switch {
+	case l.MaxBytes == 0:
+		l.MaxBytes = DefaultRejectionBytes
+	case l.MaxBytes < 0:
+		l.MaxBytes = math.MaxInt64
+	}
+	if l.Retention == 0 {
+		l.Retention = DefaultRejectionRetention
+	}
+	if l.CheckEvery <= 0 {
+		l.CheckEvery = DefaultRejectionCheck
+	}
+	return l
 }
 
 // SourceStore keeps sources and their rejected requests; a backend that implements it

@@ -41,6 +41,8 @@ type Options struct {
 	// Writers is how many publish transactions a node runs at once (default 1: one
 	// writer makes larger batches, which measured faster than two).
 	Writers int
+	// Rejections bounds the rejected requests kept (zero fields: the defaults).
+	Rejections store.RejectionLimits
 }
 
 // Store is a store.Shared backed by PostgreSQL. Its relational core (CRUD, lists) is
@@ -111,7 +113,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		notifyReq: make(chan struct{}, 1),
 		subs:      make(map[chan struct{}]struct{}),
 	}
-	s.Core = sqlstore.New(db{conn{pool}, s}, dialect{}, opts.Cipher, events{s})
+	s.Core = sqlstore.New(db{conn{pool}, s}, dialect{}, opts.Cipher, events{s}, opts.Rejections)
 	if _, _, err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -46,7 +46,12 @@ func newBox(t *testing.T) *crypt.Box {
 
 func openURL(t *testing.T, url string, box store.Cipher) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), url, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
+	return openWith(t, url, box, store.RejectionLimits{})
+}
+
+func openWith(t *testing.T, url string, box store.Cipher, rej store.RejectionLimits) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler), Rejections: rej})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +60,12 @@ func openURL(t *testing.T, url string, box store.Cipher) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openURL(t, pgtest.URL(t), newBox(t)) })
+}
+
+func TestRejectionLimits(t *testing.T) {
+	storetest.RunRejectionLimits(t, func(t *testing.T, l store.RejectionLimits) store.Store {
+		return openWith(t, pgtest.URL(t), newBox(t), l)
+	})
 }
 
 var bg = context.Background()

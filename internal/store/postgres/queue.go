@@ -241,7 +241,7 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 		}
 		res.IdempotencyKeys += int(tag.RowsAffected())
 		_, err = tx.Exec(ctx, `DELETE FROM source_rejections WHERE id IN (
-			SELECT id FROM source_rejections WHERE received_at < $1 ORDER BY received_at LIMIT $2)`, before, limit)
+			SELECT id FROM source_rejections WHERE received_at < $1 ORDER BY received_at LIMIT $2)`, s.RejectionsBefore(before, time.Now()), limit)
 		return err
 	})
 	if err != nil {

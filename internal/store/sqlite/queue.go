@@ -212,7 +212,7 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 		}
 		res.IdempotencyKeys = int(n)
 		if _, err := w.exec(`DELETE FROM source_rejections WHERE id IN (
-			SELECT id FROM source_rejections WHERE received_at < ? LIMIT ?)`, ms(before), limit); err != nil {
+			SELECT id FROM source_rejections WHERE received_at < ? ORDER BY received_at LIMIT ?)`, ms(s.RejectionsBefore(before, time.Now())), limit); err != nil {
 			return err
 		}
 		return nil

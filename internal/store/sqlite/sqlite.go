@@ -30,6 +30,8 @@ type Options struct {
 	Synchronous string
 	// MaxBatch bounds how many queued writes one transaction commits (default 512).
 	MaxBatch int
+	// Rejections bounds the rejected requests kept (zero fields: the defaults).
+	Rejections store.RejectionLimits
 }
 
 // Store is a store.Store backed by one SQLite file. Its relational core (CRUD, lists)
@@ -134,7 +136,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		stmts:    make(map[string]*sql.Stmt),
 		appCache: make(map[string]*appTargets),
 	}
-	s.Core = sqlstore.New(db{s}, dialect{}, opts.Cipher, events{s})
+	s.Core = sqlstore.New(db{s}, dialect{}, opts.Cipher, events{s}, opts.Rejections)
 	if s.writeC, err = write.Conn(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

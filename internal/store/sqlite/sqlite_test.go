@@ -25,13 +25,18 @@ func openTest(t *testing.T) *Store {
 
 func openAt(t *testing.T, path string) *Store {
 	t.Helper()
+	return openWith(t, path, store.RejectionLimits{})
+}
+
+func openWith(t *testing.T, path string, rej store.RejectionLimits) *Store {
+	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
 	box, err := crypt.NewBox(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), path, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
+	s, err := Open(context.Background(), path, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler), Rejections: rej})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +45,12 @@ func openAt(t *testing.T, path string) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+func TestRejectionLimits(t *testing.T) {
+	storetest.RunRejectionLimits(t, func(t *testing.T, l store.RejectionLimits) store.Store {
+		return openWith(t, filepath.Join(t.TempDir(), "herald.db"), l)
+	})
 }
 
 // TestWriteAfterClose checks that writes racing with Close fail with ErrClosed instead of

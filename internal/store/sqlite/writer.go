@@ -160,8 +160,10 @@ func (s *Store) runBatch(batch []*writeOp, errs []error, savepoints bool) error 
 		errs[i] = err
 		s.seq = savedSeq
 		clear(s.appCache)
-		if err := s.control("ROLLBACK TO op"); err != nil {
-			return err
+		if rerr := s.control("ROLLBACK TO op"); rerr != nil {
+			// SQLite undoes the whole transaction on some errors (SQLITE_FULL), taking
+			// the savepoint with it: keep the error that caused it.
+			return fmt.Errorf("%w (rolling back: %v)", err, rerr)
 		}
 		if err := s.control("RELEASE op"); err != nil {
 			return err

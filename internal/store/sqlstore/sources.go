@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -84,16 +85,50 @@ func (c *Core) DeleteSource(ctx context.Context, appID, id string) error {
 }
 
 // RecordRejection implements store.SourceStore. Rejections are bookkeeping: a crash may
-// lose the last ones.
+// lose the last ones. In the same write it deletes rejections past their retention and,
+// every CheckEvery-th time (the check reads every row's size), oldest first those over
+// the store's budget of rows and bytes.
 func (c *Core) RecordRejection(ctx context.Context, r *domain.Rejection) error {
+	checkBudget := c.rejN.Add(1)%int64(c.rej.CheckEvery) == 0
+	headers := JSON(r.Headers)
+	size := int64(len(r.ID) + len(r.SourceID) + len(r.AppID) + len(r.Code) + len(r.Message) + len(r.RemoteAddr) + len(headers) + len(r.Body))
 	return c.db.Write(ctx, true, func(q Querier) error {
-		_, err := q.Exec(ctx, `INSERT INTO source_rejections (`+RejectionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			r.ID, r.SourceID, r.AppID, c.d.Time(r.ReceivedAt), r.Status, r.Code, r.Message, r.RemoteAddr, JSON(r.Headers), r.Body)
+		_, err := q.Exec(ctx, `INSERT INTO source_rejections (`+RejectionColumns+`, size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			r.ID, r.SourceID, r.AppID, c.d.Time(r.ReceivedAt), r.Status, r.Code, r.Message, r.RemoteAddr, headers, r.Body,
+			r.HeaderCount, r.HeaderBytes, r.BodyBytes, size)
 		if c.d.IsForeignKey(err) {
 			return store.NotFound("source", r.SourceID)
 		}
-		return err
+		if err != nil {
+			return fmt.Errorf("record rejection: %w", err)
+		}
+		if c.rej.Retention > 0 {
+			if _, err := q.Exec(ctx, `DELETE FROM source_rejections WHERE received_at < $1`, c.d.Time(r.ReceivedAt.Add(-c.rej.Retention))); err != nil {
+				return fmt.Errorf("delete expired rejections: %w", err)
+			}
+		}
+		if !checkBudget || c.rej.MaxRows == math.MaxInt32 && c.rej.MaxBytes == math.MaxInt64 {
+			return nil
+		}
+		if _, err := q.Exec(ctx, `DELETE FROM source_rejections WHERE id IN (SELECT id FROM (
+			SELECT id, SUM(size) OVER (ORDER BY received_at DESC, id DESC ROWS UNBOUNDED PRECEDING) AS total,
+				ROW_NUMBER() OVER (ORDER BY received_at DESC, id DESC) AS n FROM source_rejections) newest
+			WHERE total > $1 OR n > $2)`, c.rej.MaxBytes, c.rej.MaxRows); err != nil {
+			return fmt.Errorf("delete rejections over the budget: %w", err)
+		}
+		return nil
 	})
+}
+
+// RejectionsBefore returns the time before which Purge deletes rejections: the later of
+// before (the messages' retention) and now less the rejections' own retention.
+func (c *Core) RejectionsBefore(before, now time.Time) time.Time {
+	if c.rej.Retention > 0 {
+		if own := now.Add(-c.rej.Retention); own.After(before) {
+			return own
+		}
+	}
+	return before
 }
 
 // ListRejections implements store.SourceStore.

@@ -10,6 +10,7 @@ package sqlstore
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/heraldhq/herald/internal/filter"
 	"github.com/heraldhq/herald/internal/store"
@@ -32,13 +33,16 @@ type Core struct {
 	d       Dialect
 	cipher  store.Cipher
 	events  Events
+	rej     store.RejectionLimits
+	rejN    atomic.Int64 // rejections recorded, for RejectionLimits.CheckEvery
 	filters filterCache
 }
 
 // New returns the core of a backend that reads and writes through db, speaks dialect d,
-// seals secrets with cipher, and reports committed changes to events.
-func New(db DB, d Dialect, cipher store.Cipher, events Events) *Core {
-	return &Core{db: db, d: d, cipher: cipher, events: events, filters: filterCache{m: map[string]*filter.Filter{}}}
+// seals secrets with cipher, reports committed changes to events, and keeps rejections
+// within rej (its zero fields: the defaults).
+func New(db DB, d Dialect, cipher store.Cipher, events Events, rej store.RejectionLimits) *Core {
+	return &Core{db: db, d: d, cipher: cipher, events: events, rej: rej.WithDefaults(), filters: filterCache{m: map[string]*filter.Filter{}}}
 }
 
 // maxCachedFilters bounds the compiled filters a Core keeps; past it the cache starts over.

@@ -38,7 +38,7 @@ func TestDatabaseFull(t *testing.T) {
 			// SQLite rolls the whole transaction back on SQLITE_FULL; the store's
 			// group commit then fails on "ROLLBACK TO op" and returns that error
 			// instead of SQLITE_FULL (internal/store/sqlite, runBatch).
-			t.Skip("internal/store/sqlite loses SQLITE_FULL behind \"no such savepoint\"; see the report of the harden-clients branch")
+			t.Fatalf("publish %d: the store lost SQLITE_FULL behind \"no such savepoint\": %d %s", i, st, out)
 		default:
 			t.Fatalf("publish %d: %d %s\n%s", i, st, out, h.logs)
 		}
