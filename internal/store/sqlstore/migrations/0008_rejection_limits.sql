@@ -7,4 +7,4 @@ ALTER TABLE source_rejections ADD COLUMN header_bytes BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE source_rejections ADD COLUMN body_bytes BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE source_rejections ADD COLUMN size BIGINT NOT NULL DEFAULT 0;
 UPDATE source_rejections SET size = length(CAST(headers AS TEXT)) + COALESCE(length(body), 0) + length(message);
-CREATE INDEX source_rejections_received ON source_rejections(received_at, id, size);
+CREATE INDEX source_rejections_oldest ON source_rejections(received_at, id, size);
