@@ -227,7 +227,10 @@ type route struct {
 	portal string
 	// allEndpoints closes the route to portal sessions limited to some endpoints.
 	allEndpoints bool
-	handle       handler
+	// query says the route reads query parameters (and refuses the ones it does not
+	// know); any other route refuses a query string.
+	query  bool
+	handle handler
 }
 
 // routes lists every operation of the API.
@@ -235,51 +238,51 @@ func (s *server) routes() []route {
 	const read, manage = domain.CapRead, domain.CapManage
 	return []route{
 		{pattern: "POST /v1/apps", access: adminOnly, handle: s.createApp},
-		{pattern: "GET /v1/apps", access: adminOnly, handle: s.listApps},
+		{pattern: "GET /v1/apps", access: adminOnly, query: true, handle: s.listApps},
 		{pattern: "GET /v1/apps/{app}", access: appAccess, handle: s.getApp},
 		{pattern: "PATCH /v1/apps/{app}", access: appAccess, handle: s.updateApp},
 		{pattern: "DELETE /v1/apps/{app}", access: adminOnly, handle: s.deleteApp},
 
 		{pattern: "POST /v1/apps/{app}/api-keys", access: appAccess, handle: s.createAppKey},
-		{pattern: "GET /v1/apps/{app}/api-keys", access: appAccess, handle: s.listAppKeys},
+		{pattern: "GET /v1/apps/{app}/api-keys", access: appAccess, query: true, handle: s.listAppKeys},
 		{pattern: "DELETE /v1/apps/{app}/api-keys/{key_id}", access: appAccess, handle: s.deleteAppKey},
 		{pattern: "POST /v1/api-keys", access: adminOnly, handle: s.createAdminKey},
-		{pattern: "GET /v1/api-keys", access: adminOnly, handle: s.listAdminKeys},
+		{pattern: "GET /v1/api-keys", access: adminOnly, query: true, handle: s.listAdminKeys},
 		{pattern: "DELETE /v1/api-keys/{key_id}", access: adminOnly, handle: s.deleteAdminKey},
 
 		{pattern: "POST /v1/filters/test", access: appAccess, portal: read, handle: s.testFilter},
 		{pattern: "POST /v1/transformations/test", access: appAccess, portal: read, handle: s.testTransformation},
 		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, portal: manage, allEndpoints: true, handle: s.createEndpoint},
-		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, portal: read, handle: s.listEndpoints},
+		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, portal: read, query: true, handle: s.listEndpoints},
 		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: read, handle: s.getEndpoint},
 		{pattern: "PATCH /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: manage, handle: s.updateEndpoint},
 		{pattern: "DELETE /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: manage, handle: s.deleteEndpoint},
 		{pattern: "GET /v1/apps/{app}/endpoints/{ep}/secret", access: appAccess, portal: manage, handle: s.getEndpointSecrets},
 		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/secret/rotate", access: appAccess, portal: manage, handle: s.rotateEndpointSecret},
 		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/replay", access: appAccess, portal: manage, handle: s.replayEndpoint},
-		{pattern: "GET /v1/apps/{app}/endpoints/{ep}/stats", access: appAccess, portal: read, handle: s.endpointStats},
+		{pattern: "GET /v1/apps/{app}/endpoints/{ep}/stats", access: appAccess, portal: read, query: true, handle: s.endpointStats},
 		{pattern: "POST /v1/apps/{app}/endpoints/{ep}/test", access: appAccess, portal: manage, handle: s.testEndpoint},
 
 		{pattern: "POST /v1/apps/{app}/messages", access: appAccess, trustAppID: true, handle: s.publishMessage},
 		{pattern: "POST /v1/apps/{app}/messages/batch", access: appAccess, trustAppID: true, handle: s.publishBatch},
-		{pattern: "GET /v1/apps/{app}/messages", access: appAccess, portal: read, handle: s.listMessages},
+		{pattern: "GET /v1/apps/{app}/messages", access: appAccess, portal: read, query: true, handle: s.listMessages},
 		{pattern: "GET /v1/apps/{app}/messages/{msg}", access: appAccess, portal: read, handle: s.getMessage},
 
-		{pattern: "GET /v1/apps/{app}/deliveries", access: appAccess, portal: read, handle: s.listDeliveries},
+		{pattern: "GET /v1/apps/{app}/deliveries", access: appAccess, portal: read, query: true, handle: s.listDeliveries},
 		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}", access: appAccess, portal: read, handle: s.getDelivery},
 		{pattern: "POST /v1/apps/{app}/deliveries/{dlv}/retry", access: appAccess, portal: manage, handle: s.retryDelivery},
-		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}/attempts", access: appAccess, portal: read, handle: s.listDeliveryAttempts},
-		{pattern: "GET /v1/apps/{app}/attempts", access: appAccess, portal: read, handle: s.listAttempts},
+		{pattern: "GET /v1/apps/{app}/deliveries/{dlv}/attempts", access: appAccess, portal: read, query: true, handle: s.listDeliveryAttempts},
+		{pattern: "GET /v1/apps/{app}/attempts", access: appAccess, portal: read, query: true, handle: s.listAttempts},
 
 		{pattern: "POST /v1/apps/{app}/sources", access: appAccess, handle: s.createSource},
-		{pattern: "GET /v1/apps/{app}/sources", access: appAccess, handle: s.listSources},
+		{pattern: "GET /v1/apps/{app}/sources", access: appAccess, query: true, handle: s.listSources},
 		{pattern: "GET /v1/apps/{app}/sources/{src}", access: appAccess, handle: s.getSource},
 		{pattern: "PATCH /v1/apps/{app}/sources/{src}", access: appAccess, handle: s.updateSource},
 		{pattern: "DELETE /v1/apps/{app}/sources/{src}", access: appAccess, handle: s.deleteSource},
 		{pattern: "GET /v1/apps/{app}/sources/{src}/secrets", access: appAccess, handle: s.getSourceSecrets},
-		{pattern: "GET /v1/apps/{app}/sources/{src}/rejections", access: appAccess, handle: s.listRejections},
+		{pattern: "GET /v1/apps/{app}/sources/{src}/rejections", access: appAccess, query: true, handle: s.listRejections},
 		{pattern: "GET /v1/sources/{src}", access: appAccess, handle: s.getSourceByID},
-		{pattern: "GET /v1/listen", access: appAccess, handle: s.listen},
+		{pattern: "GET /v1/listen", access: appAccess, query: true, handle: s.listen},
 
 		{pattern: "POST /v1/console/sessions", access: public, handle: s.signIn},
 		{pattern: "DELETE /v1/console/sessions/current", access: anyCaller, portal: read, handle: s.signOut},
@@ -289,7 +292,7 @@ func (s *server) routes() []route {
 		{pattern: "GET /v1/session", access: anyCaller, portal: read, handle: s.getSession},
 
 		{pattern: "POST /v1/event-types", access: adminOnly, handle: s.createEventType},
-		{pattern: "GET /v1/event-types", access: anyCaller, portal: read, handle: s.listEventTypes},
+		{pattern: "GET /v1/event-types", access: anyCaller, portal: read, query: true, handle: s.listEventTypes},
 		{pattern: "GET /v1/event-types/{name}", access: anyCaller, portal: read, handle: s.getEventType},
 		{pattern: "PATCH /v1/event-types/{name}", access: adminOnly, handle: s.updateEventType},
 		{pattern: "DELETE /v1/event-types/{name}", access: adminOnly, handle: s.deleteEventType},
@@ -305,6 +308,9 @@ func (s *server) wrap(rt route) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		c, err := s.authorize(r, rt)
+		if err == nil && !rt.query && r.URL.RawQuery != "" {
+			err = errorf(http.StatusBadRequest, codeInvalidQuery, "%s takes no query parameters; got %q", rt.pattern, r.URL.RawQuery)
+		}
 		if err == nil {
 			err = rt.handle(w, r, c)
 		}

@@ -103,3 +103,38 @@ func TestIdempotencyKeyNamespace(t *testing.T) {
 		})
 	}
 }
+
+// TestRoutesWithoutQueriesRefuseThem checks that a route that reads no query parameters
+// refuses a query string instead of ignoring it (a filter sent to the wrong route, such
+// as ?status=failed on a delete, would otherwise act on everything), and that bounded
+// endpoint lists (headers, event types) are bounded through the API too.
+func TestRoutesWithoutQueriesRefuseThem(t *testing.T) {
+	e := newEnv(t)
+	app := e.do(req{method: "POST", path: "/v1/apps", key: e.admin, body: `{"name":"acme","uid":"acme"}`})
+	if app.status != http.StatusCreated {
+		t.Fatalf("create app: %d %s", app.status, app.body)
+	}
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/v1/apps/acme", http.StatusOK},
+		{"GET", "/v1/apps/acme?expand=all", http.StatusBadRequest},
+		{"DELETE", "/v1/apps/acme?dry_run=true", http.StatusBadRequest},
+		{"GET", "/v1/apps?limit=5", http.StatusOK}, // a list reads its query
+	} {
+		r := e.do(req{method: tc.method, path: tc.path, key: e.admin})
+		if r.status != tc.status || (tc.status == http.StatusBadRequest && r.code() != codeInvalidQuery) {
+			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.status, r.body, tc.status)
+		}
+	}
+	headers := map[string]string{}
+	for i := range 51 {
+		headers["X-H"+strings.Repeat("a", i)] = "v"
+	}
+	r := e.do(req{method: "POST", path: "/v1/apps/acme/endpoints", key: e.admin,
+		body: map[string]any{"url": "https://example.com/hook", "headers": headers}})
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "headers has 51 headers; the most is 50") {
+		t.Errorf("51 headers: %d %s, want 400 naming the limit", r.status, r.body)
+	}
+}

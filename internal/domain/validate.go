@@ -19,6 +19,8 @@ const (
 	MaxConcurrency    = 1000 // an endpoint's max_concurrency
 	MinTimeoutMS      = 1000
 	MaxTimeoutMS      = 120000
+	MaxHeaders        = 50  // an endpoint's extra request headers
+	MaxEventFilter    = 100 // entries in an endpoint's event_types
 )
 
 // FieldError says which field of a record is invalid and why; its Error reads as a
@@ -93,6 +95,9 @@ func CheckEventType(field, t string) error {
 // CheckEventFilter validates an endpoint's event_types: exact names, "prefix.*"
 // wildcards or "*".
 func CheckEventFilter(types []string) error {
+	if len(types) > MaxEventFilter {
+		return fieldErrorf("event_types", "has %d entries; the most is %d (use a prefix.* wildcard)", len(types), MaxEventFilter)
+	}
 	for i, t := range types {
 		field := fmt.Sprintf("event_types[%d]", i)
 		if t == "*" {
@@ -121,6 +126,9 @@ var reservedHeaders = map[string]bool{
 
 // CheckHeaders validates an endpoint's extra request headers.
 func CheckHeaders(headers map[string]string) error {
+	if len(headers) > MaxHeaders {
+		return fieldErrorf("headers", "has %d headers; the most is %d", len(headers), MaxHeaders)
+	}
 	seen := make(map[string]bool, len(headers))
 	for name, value := range headers {
 		field := "headers." + name

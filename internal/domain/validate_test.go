@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,9 @@ func TestChecks(t *testing.T) {
 		{"timeout default", CheckTimeoutMS(0), ""},
 		{"timeout too short", CheckTimeoutMS(MinTimeoutMS - 1), "timeout_ms"},
 		{"timeout too long", CheckTimeoutMS(MaxTimeoutMS + 1), "timeout_ms"},
+		{"too many headers", CheckHeaders(manyHeaders(MaxHeaders + 1)), "headers"},
+		{"most headers", CheckHeaders(manyHeaders(MaxHeaders)), ""},
+		{"too many event types", CheckEventFilter(make([]string, MaxEventFilter+1)), "event_types"},
 		{"listener name ok", CheckListenerName("laptop-1.dev_x"), ""},
 		{"listener name empty", CheckListenerName(""), "name"},
 		{"listener name slash", CheckListenerName("a/b"), "name"},
@@ -63,4 +67,13 @@ func TestChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyHeaders returns n valid extra headers.
+func manyHeaders(n int) map[string]string {
+	h := make(map[string]string, n)
+	for i := range n {
+		h[fmt.Sprintf("X-H%d", i)] = "v"
+	}
+	return h
 }
