@@ -261,7 +261,7 @@ func TestCompileErrors(t *testing.T) {
 
 // TestSandbox checks what a script cannot reach or build.
 func TestSandbox(t *testing.T) {
-	sb := New(Config{})
+	sb := New(Config{Timeout: slowMachine})
 	probe := compile(t, sb, `function handler(w) {
 		w.payload = {require: typeof require, fetch: typeof fetch, setTimeout: typeof setTimeout,
 			console: typeof console, process: typeof process, ArrayBuffer: typeof ArrayBuffer,
@@ -316,7 +316,7 @@ func TestSandbox(t *testing.T) {
 }
 
 func TestSizeBounds(t *testing.T) {
-	sb := New(Config{})
+	sb := New(Config{Timeout: slowMachine})
 	id := compile(t, sb, `function handler(w) { return w }`)
 	big := Webhook{URL: input.URL, Payload: json.RawMessage(`"` + strings.Repeat("x", MaxPayload) + `"`)}
 	if _, err := id.Run(context.Background(), big); !isKind(err, KindInput) {
@@ -344,12 +344,17 @@ func TestRunawayDoesNotHarmOthers(t *testing.T) {
 
 	var wg sync.WaitGroup
 	runawayErr := make(chan error, 4)
-	var took time.Duration
+	var (
+		mu   sync.Mutex
+		took time.Duration
+	)
 	for range 4 {
 		wg.Go(func() {
 			start := time.Now()
 			_, err := runaway.Run(context.Background(), input)
+			mu.Lock()
 			took = max(took, time.Since(start))
+			mu.Unlock()
 			runawayErr <- err
 		})
 	}
@@ -400,7 +405,7 @@ func TestContextCancelStopsARun(t *testing.T) {
 
 func TestCheckURLUsesTheGuard(t *testing.T) {
 	guard := netguard.New(nil)
-	sb := New(Config{CheckURL: func(ctx context.Context, u string) error { return guard.CheckURL(ctx, u, nil) }})
+	sb := New(Config{Timeout: slowMachine, CheckURL: func(ctx context.Context, u string) error { return guard.CheckURL(ctx, u, nil) }})
 	for _, u := range []string{"http://127.0.0.1:8080/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/"} {
 		s := compile(t, sb, `function handler(w) { w.url = "`+u+`"; return w }`)
 		_, err := s.Run(context.Background(), input)
@@ -455,7 +460,7 @@ func TestTemplates(t *testing.T) {
 		json.RawMessage(`{"big": "` + strings.Repeat("<é>", 4000) + `"}`), // cut to the provider's bounds
 		json.RawMessage(`"not an object"`),
 	}
-	sb := New(Config{})
+	sb := New(Config{Timeout: slowMachine})
 	for name, check := range receivers {
 		tpl, ok := TemplateByName(name)
 		if !ok {
@@ -498,7 +503,7 @@ func TestTemplates(t *testing.T) {
 }
 
 func TestRuntimesAreReused(t *testing.T) {
-	sb := New(Config{})
+	sb := New(Config{Timeout: slowMachine})
 	// A global counter shows whether a runtime served the previous run.
 	s := compile(t, sb, `var n = 0; function handler(w) { n++; if (w.payload.fail) throw new Error("x"); w.payload = {n: n}; return w }`)
 	fail := Webhook{URL: input.URL, Payload: json.RawMessage(`{"fail": true}`)}
@@ -514,3 +519,8 @@ func TestRuntimesAreReused(t *testing.T) {
 		t.Errorf("third run on one runtime: %s %v, want n=3 (a thrown error keeps the runtime)", out.Payload, err)
 	}
 }
+
+// slowMachine is the time limit of tests whose scripts must finish: long enough for a
+// busy machine or the race detector (which slows goja ten times), so that only the
+// tests of the limit itself use the 50 ms default.
+const slowMachine = 5 * time.Second
