@@ -136,7 +136,7 @@ func (fl *benchFlags) check(cmd *cobra.Command) error {
 	case fl.o.Server != "" && (fl.nodes != 1 || fl.database != ""):
 		return usageError{err: fmt.Errorf("--nodes and --database start servers; they do not go with --server"), cmd: cmd}
 	case fl.nodes > 1 && !postgres.IsURL(fl.database):
-		return usageError{err: fmt.Errorf("--nodes %d: several nodes share a PostgreSQL database: give --database postgres://...", fl.nodes), cmd: cmd}
+		return usageError{err: fmt.Errorf("--nodes %d: several nodes share a PostgreSQL database: give --database a postgres:// URL", fl.nodes), cmd: cmd}
 	}
 	return nil
 }

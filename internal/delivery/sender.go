@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/outbound"
@@ -188,12 +187,4 @@ func headerSummary(h http.Header) map[string]string {
 		total += len(k) + len(val)
 	}
 	return out
-}
-
-// textExcerpt is used for error texts taken from bodies; it keeps valid UTF-8.
-func textExcerpt(b []byte, n int) string {
-	if len(b) > n {
-		b = b[:n]
-	}
-	return strings.ToValidUTF8(string(b), string(utf8.RuneError))
 }

@@ -36,9 +36,6 @@ import (
 // update per claim of a rate-limited endpoint. Such endpoints are never leased on
 // publish, so every send of theirs passes through the bucket.
 
-// unlimited stands for "no limit" in claim quotas.
-const unlimited = 1 << 30
-
 // activeSlotsSQL counts the slots of endpoint e taken at $2.
 const activeSlotsSQL = `(SELECT count(*) FROM endpoint_slots s WHERE s.endpoint_id = e.id AND s.delivery_id IS NOT NULL AND s.until > $2)`
 
