@@ -1,19 +1,18 @@
 package main
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/fixtures"
+	"github.com/heraldhq/herald/internal/jsonedit"
 	"github.com/heraldhq/herald/webhook"
-	"github.com/heraldhq/herald/webhook/openai"
-	"github.com/heraldhq/herald/webhook/webhooktest"
 	"github.com/spf13/cobra"
 )
 
@@ -39,8 +38,11 @@ type triggerFlags struct {
 	pf      providerFlags
 	to      string
 	list    bool
+	print   bool
 	headers []string
 	timeout time.Duration
+	payload string
+	edits   []jsonedit.Edit // --set and --unset, in command-line order
 
 	af                apiFlags
 	viaSource, viaApp string
@@ -51,211 +53,205 @@ func newTriggerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trigger <event-type>",
 		Short: "Send a signed sample event to a webhook endpoint",
-		Long: `Send a realistic sample of an OpenAI webhook event to a receiver, signed exactly
-as the chosen provider signs, and print the response status and latency.
+		Long: `Send a realistic sample event to a receiver, in the provider's own envelope and
+headers, signed exactly as that provider signs, and print the response status
+and latency. Ids and timestamps are fresh on every run.
 
-The body is what OpenAI sends for that event type (a thin event: the receiver
-fetches the resource by data.id). With --provider stripe, github, shopify or
-slack, the same body is signed with that provider's scheme and headers, so one
-receiver can be tested against each. Exits 1 if the receiver does not answer 2xx.
-Run 'herald trigger --list' for the event types.`,
-		Example: `  herald trigger response.completed --to http://localhost:8000/webhooks --secret "$OPENAI_WEBHOOK_SECRET"
-  herald trigger batch.failed --to http://localhost:8000/hooks --provider standard --secret whsec_...
-  herald trigger --list`,
+There are samples for Stripe, GitHub, Shopify, Slack, Svix, Standard Webhooks and
+OpenAI: 'herald trigger --list' shows them all, '--list --provider stripe' one
+provider's. The event type picks the provider (payment_intent.succeeded is
+Stripe's, push is GitHub's) unless --provider or --source says otherwise; a sample
+of one provider signed with another's scheme lets one receiver be tested against
+each. Exits 1 if the receiver does not answer 2xx.
+
+Change the sample with --set path=value and --unset path (repeatable, applied in
+order). A path is dotted: data.object.amount, items.0.name; "-" appends to an
+array (items.-=3); a missing object on the way is created. A value is JSON if it
+parses as JSON (5000, true, null, {"a":1}, [1,2], "quoted") and text otherwise;
+quote it to force a string (--set 'id="123"'), or use := to insist on JSON
+(--set 'amount:=5000' fails on a typo instead of sending a string). Escape a dot
+in a member name with a backslash (metadata.order\.id). For Slack's form bodies
+the paths name the form fields (text=hello; payload.actions.0.value=x).
+
+--payload FILE (or - for stdin) sends your own body instead, byte for byte unless
+edited; the event type argument is then optional. Bodies are limited to 1 MiB.`,
+		Example: `  herald trigger payment_intent.succeeded --to http://localhost:4242/webhook --secret whsec_...
+  herald trigger payment_intent.succeeded --set data.object.amount=5000 --set data.object.currency=eur --to ... --secret ...
+  herald trigger pull_request --unset pull_request.body --to http://localhost:3000/github --secret s3cret
+  herald trigger orders/create --set 'line_items.0.quantity=3' --to http://localhost:3000/shopify --secret ...
+  herald trigger slash_command --set text=production --to http://localhost:3000/slack/commands --secret ...
+  herald trigger response.completed --to http://localhost:8000/webhooks --secret "$OPENAI_WEBHOOK_SECRET"
+  herald trigger push --payload push.json --to http://localhost:3000/github --secret s3cret
+  herald trigger payment_intent.succeeded --source src_01JD... --server http://127.0.0.1:8080
+  herald trigger invoice.paid --print
+  herald trigger --list --provider stripe`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if tf.list {
+			switch {
+			case tf.list:
 				return exactArgs(0)(cmd, args)
+			case tf.payload != "":
+				return maxArgs(1)(cmd, args)
 			}
 			return exactArgs(1)(cmd, args)
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if tf.list {
-				for _, t := range openai.EventTypes() {
-					fmt.Fprintln(cmd.OutOrStdout(), t)
-				}
-				return nil
-			}
-			eventType := args[0]
-			if tf.viaApp != "" && tf.viaSource == "" {
-				return triggerViaApp(cmd, &tf.af, tf.viaApp, eventType)
-			}
-			p, u, err := tf.target(cmd)
-			if err != nil {
-				return err
-			}
-			req, err := tf.request(cmd, p, u, eventType)
-			if err != nil {
-				return err
-			}
-			return tf.send(cmd, req, p, eventType)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return tf.run(cmd, args) },
 	}
 	tf.register(cmd)
 	return cmd
 }
 
 func (tf *triggerFlags) register(cmd *cobra.Command) {
-	tf.pf.register(cmd, "openai")
-	cmd.Flags().StringVar(&tf.to, "to", "", "receiver URL")
-	cmd.Flags().StringVar(&tf.viaSource, "source", "", "send it to this source of a herald server, signed with the source's provider and secret")
-	cmd.Flags().StringVar(&tf.viaApp, "app", "", "publish it as a message of this app of a herald server (id or uid)")
-	cmd.Flags().StringVar(&tf.af.server, "server", "", "herald server URL, with --source or --app (default $"+serverEnv+" or "+defaultServer+")")
-	cmd.Flags().StringVar(&tf.af.apiKey, "api-key", "", "API key, with --source or --app (default $"+apiKeyEnv+")")
-	cmd.Flags().BoolVar(&tf.list, "list", false, "list the event types and exit")
-	cmd.Flags().StringArrayVarP(&tf.headers, "header", "H", nil, "an extra request header, 'name: value' (repeatable)")
-	cmd.Flags().DurationVar(&tf.timeout, "timeout", 30*time.Second, "how long to wait for the receiver")
+	tf.pf.register(cmd, "")
+	f := cmd.Flags()
+	f.Lookup("provider").Usage += " (default: the event's provider, else openai)"
+	f.StringVar(&tf.to, "to", "", "receiver URL")
+	f.StringVar(&tf.viaSource, "source", "", "send it to this source of a herald server, signed with the source's provider and secret")
+	f.StringVar(&tf.viaApp, "app", "", "publish it as a message of this app of a herald server (id or uid)")
+	f.StringVar(&tf.af.server, "server", "", "herald server URL, with --source or --app (default $"+serverEnv+" or "+defaultServer+")")
+	f.StringVar(&tf.af.apiKey, "api-key", "", "API key, with --source or --app (default $"+apiKeyEnv+")")
+	f.BoolVar(&tf.list, "list", false, "list the sample events (of --provider or --source, else of every provider) and exit")
+	f.BoolVar(&tf.print, "print", false, "print the body instead of sending it")
+	f.StringVar(&tf.payload, "payload", "", "send the body in this file (- for stdin) instead of a sample")
+	f.Var(&editFlag{edits: &tf.edits}, "set", "set path=value in the body, a JSON value or else text (repeatable)")
+	f.Var(&editFlag{edits: &tf.edits, unset: true}, "unset", "remove path from the body (repeatable)")
+	f.StringArrayVarP(&tf.headers, "header", "H", nil, "an extra request header, 'name: value' (repeatable)")
+	f.DurationVar(&tf.timeout, "timeout", 30*time.Second, "how long to wait for the receiver")
+	cmd.MarkFlagsMutuallyExclusive("to", "source")
+	cmd.MarkFlagsMutuallyExclusive("to", "app")
 }
 
-// target returns who signs the sample and where it goes: --source's provider and
-// ingest URL on a herald server, or the --provider flags and --to.
-func (tf *triggerFlags) target(cmd *cobra.Command) (webhook.Provider, *url.URL, error) {
-	var p webhook.Provider
-	if tf.viaSource != "" {
-		c, err := tf.af.client(cmd)
-		if err != nil {
-			return nil, nil, err
-		}
-		src, err := c.GetSourceByID(cmd.Context(), tf.viaSource)
-		if err != nil {
-			return nil, nil, tf.af.explain(err)
-		}
-		secrets, err := c.SourceSecrets(cmd.Context(), src.AppID, src.ID)
-		if err != nil {
-			return nil, nil, tf.af.explain(err)
-		}
-		if p, err = sourceProvider(src, secrets); err != nil {
-			return nil, nil, err
-		}
-		tf.to = strings.TrimRight(tf.af.serverURL(), "/") + src.IngestPath
+// editFlag collects --set and --unset into one list, so they apply in command-line order.
+type editFlag struct {
+	edits *[]jsonedit.Edit
+	unset bool
+}
+
+func (f *editFlag) String() string { return "" }
+func (f *editFlag) Type() string {
+	if f.unset {
+		return "path"
 	}
+	return "path=value"
+}
+
+func (f *editFlag) Set(arg string) error {
+	parse := jsonedit.ParseSet
+	if f.unset {
+		parse = jsonedit.ParseUnset
+	}
+	e, err := parse(arg)
+	if err != nil {
+		return err
+	}
+	*f.edits = append(*f.edits, e)
+	return nil
+}
+
+// run resolves the provider and the sample, then prints, publishes or sends it.
+func (tf *triggerFlags) run(cmd *cobra.Command, args []string) error {
+	cat, err := fixtures.Load()
+	if err != nil {
+		return err
+	}
+	var src *client.Source
+	var secrets []string
+	if tf.viaSource != "" {
+		if src, secrets, err = tf.source(cmd); err != nil {
+			return err
+		}
+	}
+	provider := tf.pf.provider // what to look the event up under first
+	if src != nil {
+		provider = src.Provider
+	}
+	if provider != "" && !slices.Contains(webhook.ProviderNames(), provider) && src == nil {
+		return usageError{err: fmt.Errorf("--provider %q: want one of %s", provider, strings.Join(webhook.ProviderNames(), ", ")), cmd: cmd}
+	}
+	if tf.list {
+		return printFixtures(cmd.OutOrStdout(), cat, provider)
+	}
+	ev, err := tf.sample(cmd, cat, provider, args)
+	if err != nil {
+		return err
+	}
+	if tf.print {
+		_, err = cmd.OutOrStdout().Write(append(ev.body, '\n'))
+		return err
+	}
+	if tf.viaApp != "" && src == nil {
+		return triggerViaApp(cmd, &tf.af, tf.viaApp, ev)
+	}
+	var p webhook.Provider
+	if src != nil {
+		p, err = sourceProvider(src, secrets)
+		tf.to = strings.TrimRight(tf.af.serverURL(), "/") + src.IngestPath
+	} else {
+		tf.pf.provider = firstNonEmpty(tf.pf.provider, ev.fixtureProvider(), "openai")
+		p, err = tf.pf.build(cmd)
+	}
+	if err != nil {
+		return err
+	}
+	u, err := tf.target(cmd)
+	if err != nil {
+		return err
+	}
+	req, err := tf.request(cmd, p, u, ev)
+	if err != nil {
+		return err
+	}
+	return tf.send(cmd, req, p, ev)
+}
+
+// source fetches --source and its secrets from the server.
+func (tf *triggerFlags) source(cmd *cobra.Command) (*client.Source, []string, error) {
+	c, err := tf.af.client(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := c.GetSourceByID(cmd.Context(), tf.viaSource)
+	if err != nil {
+		return nil, nil, tf.af.explain(err)
+	}
+	secrets, err := c.SourceSecrets(cmd.Context(), src.AppID, src.ID)
+	if err != nil {
+		return nil, nil, tf.af.explain(err)
+	}
+	return src, secrets, nil
+}
+
+// target returns the receiver's URL.
+func (tf *triggerFlags) target(cmd *cobra.Command) (*url.URL, error) {
 	if tf.to == "" {
-		return nil, nil, usageError{err: fmt.Errorf("--to is required: the URL of the receiver (or --source / --app to go through a herald server)"), cmd: cmd}
+		return nil, usageError{err: errors.New("--to is required: the URL of the receiver (or --source / --app to go through a herald server, or --print)"), cmd: cmd}
 	}
 	u, err := url.Parse(tf.to)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, nil, usageError{err: fmt.Errorf("--to %q: want an http:// or https:// URL", tf.to), cmd: cmd}
+		return nil, usageError{err: fmt.Errorf("--to %q: want an http:// or https:// URL", tf.to), cmd: cmd}
 	}
-	if p == nil {
-		if p, err = tf.pf.build(cmd); err != nil {
-			return nil, nil, err
-		}
-	}
-	return p, u, nil
+	return u, nil
 }
 
-// request returns the POST of a sample event of eventType to u, signed by p, with the
-// sender's User-Agent and the -H headers.
-func (tf *triggerFlags) request(cmd *cobra.Command, p webhook.Provider, u *url.URL, eventType string) (*http.Request, error) {
-	now := time.Now()
-	body, err := webhooktest.SampleEvent(eventType, now)
-	if err != nil {
-		return nil, err
+// printFixtures lists the samples of provider, or of every provider if it has none.
+func printFixtures(w io.Writer, cat *fixtures.Catalogue, provider string) error {
+	providers := cat.Providers()
+	if len(cat.List(provider)) > 0 {
+		providers = []string{provider}
 	}
-	h, err := p.Sign(webhook.Delivery{Type: eventType, Timestamp: now}, body)
-	if err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
-	}
-	if h.Get("User-Agent") == "" {
-		h.Set("User-Agent", userAgent(p.Name()))
-	}
-	h.Set("Content-Type", "application/json")
-	for _, kv := range tf.headers {
-		name, value, ok := strings.Cut(kv, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return nil, usageError{err: fmt.Errorf("-H %q: want 'name: value'", kv), cmd: cmd}
+	for i, p := range providers {
+		if len(providers) > 1 {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintf(w, "%s (%d):\n", p, len(cat.List(p)))
 		}
-		h.Set(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header = h
-	return req, nil
-}
-
-// send sends req as a webhook sender does and prints the request line, the answer and
-// its latency; it fails unless the receiver answers 2xx.
-func (tf *triggerFlags) send(cmd *cobra.Command, req *http.Request, p webhook.Provider, eventType string) error {
-	out := cmd.OutOrStdout()
-	id := req.Header.Get(webhook.HeaderID)
-	if id == "" {
-		id = firstNonEmpty(req.Header.Get("X-GitHub-Delivery"), req.Header.Get("X-Shopify-Webhook-Id"))
-	}
-	fmt.Fprintf(out, "--> %s %s (%s) POST %s\n", eventType, id, p.Name(), req.URL.Redacted())
-	client := &http.Client{
-		Timeout: tf.timeout,
-		// Webhook senders never follow redirects: a 3xx is a failed delivery.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	start := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("trigger %s: %w", eventType, err)
-	}
-	defer resp.Body.Close()
-	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	latency := time.Since(start)
-	fmt.Fprintf(out, "<-- %s %s %s\n", resp.Status, latency.Round(time.Microsecond), printable(excerpt))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("trigger %s: receiver answered %s", eventType, resp.Status)
+		width := 0
+		for _, f := range cat.List(p) {
+			width = max(width, len(f.Name))
+		}
+		for _, f := range cat.List(p) {
+			fmt.Fprintf(w, "%-*s  %s\n", width, f.Name, f.Description)
+		}
 	}
 	return nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// printable returns a one-line excerpt of a response body.
-func printable(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if !utf8.ValidString(s) {
-		return fmt.Sprintf("(%d bytes of binary body)", len(b))
-	}
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
-}
-
-// triggerViaApp publishes the sample as a message of an app, through the server's API.
-func triggerViaApp(cmd *cobra.Command, af *apiFlags, app, eventType string) error {
-	c, err := af.client(cmd)
-	if err != nil {
-		return err
-	}
-	body, err := webhooktest.SampleEvent(eventType, time.Now())
-	if err != nil {
-		return err
-	}
-	m, n, _, err := c.Publish(cmd.Context(), app, client.MessageInput{Type: eventType, Payload: body})
-	if err != nil {
-		return af.explain(err)
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "--> %s published as %s to %d endpoint(s) of app %s\n", eventType, m.ID, n, m.AppID)
-	return nil
-}
-
-// sourceProvider builds the provider that signs as a source's sender does.
-func sourceProvider(src *client.Source, secrets []string) (webhook.Provider, error) {
-	if len(secrets) == 0 {
-		return nil, fmt.Errorf("source %s has no secret", src.ID)
-	}
-	if src.Provider != "hmac" {
-		return webhook.NewProvider(src.Provider, secrets[0])
-	}
-	if src.HMAC == nil {
-		return nil, fmt.Errorf("source %s uses the hmac provider without a configuration", src.ID)
-	}
-	h := src.HMAC
-	return webhook.NewHMAC(webhook.HMACConfig{
-		Secret: secrets[0], Header: h.Header, Prefix: h.Prefix, Encoding: h.Encoding, Algorithm: h.Algorithm,
-		Template: h.Template, TimestampHeader: h.TimestampHeader, IDHeader: h.IDHeader, TypeHeader: h.TypeHeader,
-	})
 }
