@@ -111,7 +111,7 @@ func (tf *triggerFlags) register(cmd *cobra.Command) {
 	f.StringVar(&tf.af.apiKey, "api-key", "", "API key, with --source or --app (default $"+apiKeyEnv+")")
 	f.BoolVar(&tf.list, "list", false, "list the sample events (of --provider or --source, else of every provider) and exit")
 	f.BoolVar(&tf.print, "print", false, "print the body instead of sending it")
-	f.StringVar(&tf.payload, "payload", "", "send the body in this file (- for stdin) instead of a sample")
+	f.StringVar(&tf.payload, "payload", "", "send this body instead of a sample: a file, - for stdin, @file or inline JSON")
 	f.Var(&editFlag{edits: &tf.edits}, "set", "set path=value in the body, a JSON value or else text (repeatable)")
 	f.Var(&editFlag{edits: &tf.edits, unset: true}, "unset", "remove path from the body (repeatable)")
 	f.StringArrayVarP(&tf.headers, "header", "H", nil, "an extra request header, 'name: value' (repeatable)")
