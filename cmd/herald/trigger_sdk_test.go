@@ -259,28 +259,25 @@ func slackForm(t *testing.T, f *fixtures.Fixture, r *http.Request, body []byte) 
 }
 
 func receiveSvix(secret string) sdkReceiver {
-	return func(t *testing.T, f *fixtures.Fixture, r *http.Request, body []byte) (string, error) {
-		wh, err := svix.NewWebhook(secret)
-		if err != nil {
-			return "", err
-		}
-		if err := wh.Verify(body, r.Header); err != nil {
-			return "", fmt.Errorf("svix: %w", err)
-		}
-		return r.Header.Get("svix-id"), checkType(body, f.Type)
-	}
+	wh, err := svix.NewWebhook(secret)
+	return receiveEnvelope("svix", "svix-id", err, func(b []byte, h http.Header) error { return wh.Verify(b, h) })
 }
 
 func receiveStandard(secret string) sdkReceiver {
+	wh, err := standardwebhooks.NewWebhook(secret)
+	return receiveEnvelope("standard-webhooks", "webhook-id", err, func(b []byte, h http.Header) error { return wh.Verify(b, h) })
+}
+
+// receiveEnvelope verifies a generic {"type", ...} envelope with a library's Verify.
+func receiveEnvelope(lib, idHeader string, newErr error, verify func([]byte, http.Header) error) sdkReceiver {
 	return func(t *testing.T, f *fixtures.Fixture, r *http.Request, body []byte) (string, error) {
-		wh, err := standardwebhooks.NewWebhook(secret)
-		if err != nil {
-			return "", err
+		if newErr != nil {
+			return "", newErr
 		}
-		if err := wh.Verify(body, r.Header); err != nil {
-			return "", fmt.Errorf("standard-webhooks: %w", err)
+		if err := verify(body, r.Header); err != nil {
+			return "", fmt.Errorf("%s: %w", lib, err)
 		}
-		return r.Header.Get("webhook-id"), checkType(body, f.Type)
+		return r.Header.Get(idHeader), checkType(body, f.Type)
 	}
 }
 
