@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/client"
@@ -16,8 +17,9 @@ import (
 // goes through herald's REST API, so herald's rules apply as to any other client:
 // URL validation, the SSRF guard, event filters, signing and retries.
 type HeraldEndpoints struct {
-	c   *client.Client
-	app string
+	c        *client.Client
+	app      string
+	createMu sync.Mutex // one create at a time, so that the limit on endpoints holds
 }
 
 // NewHeraldEndpoints returns the endpoints of app (its id) of the herald server c talks to.

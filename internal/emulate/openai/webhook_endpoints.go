@@ -79,15 +79,18 @@ func (e *Emulator) createEndpoint(w http.ResponseWriter, r *http.Request, h *Her
 		return aerr
 	}
 	ctx := r.Context()
+	h.createMu.Lock() // the count and the create, together
 	existing, err := h.all(ctx)
-	if err != nil {
-		return heraldError(err, "")
-	}
-	if len(existing) >= e.cfg.MaxWebhookEndpoints {
+	if err == nil && len(existing) >= e.cfg.MaxWebhookEndpoints {
+		h.createMu.Unlock()
 		return invalid("", "webhook_endpoint_limit_reached",
 			"This project has %d webhook endpoints, the most the emulator allows; delete one first.", len(existing))
 	}
-	ep, err := h.c.CreateEndpoint(ctx, h.app, client.EndpointInput{URL: *p.url, Description: *p.name, EventTypes: p.eventTypes})
+	var ep *client.Endpoint
+	if err == nil {
+		ep, err = h.c.CreateEndpoint(ctx, h.app, client.EndpointInput{URL: *p.url, Description: *p.name, EventTypes: p.eventTypes})
+	}
+	h.createMu.Unlock()
 	if err != nil {
 		return heraldError(err, "")
 	}
@@ -286,7 +289,7 @@ func (e *Emulator) testEndpoint(w http.ResponseWriter, r *http.Request, h *Heral
 		return aerr
 	}
 	id := r.PathValue("id")
-	if ep.State != "enabled" {
+	if ep.State != client.EndpointEnabled {
 		return invalid("", "webhook_endpoint_not_enabled",
 			"Webhook endpoint %s is %s in herald; enable it (herald endpoint update --state enabled) to test it.", id, ep.State)
 	}
