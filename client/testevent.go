@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 )
@@ -36,12 +35,8 @@ func encodeTestEvent(in TestEventInput) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"event_type":`)
 	b.Write(typ)
-	if payload := bytes.TrimSpace(in.Payload); len(payload) > 0 {
-		if !json.Valid(payload) {
-			return nil, errors.New("the payload is not valid JSON")
-		}
-		b.WriteString(`,"payload":`)
-		b.Write(payload)
+	if err := writePayload(&b, in.Payload); err != nil {
+		return nil, err
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil

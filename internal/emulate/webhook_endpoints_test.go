@@ -358,6 +358,12 @@ func TestWebhookEndpointsErrors(t *testing.T) {
 		}
 	}
 
+	// rotate_secret takes no body at all too, as every member is optional.
+	status, body := rawCall(t, "POST", st.OpenAIURL+"/webhook_endpoints/"+ep.ID+"/rotate_secret", "")
+	if secret, _ := body["signing_secret"].(string); status != http.StatusOK || !strings.HasPrefix(secret, "whsec_") {
+		t.Errorf("rotate without a body: %d %v", status, body)
+	}
+
 	// Another herald app's endpoint is not reachable through the emulator.
 	other, err := st.Herald.CreateApp(ctx, client.AppInput{Name: "other", UID: "other"})
 	if err != nil {

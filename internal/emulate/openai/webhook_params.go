@@ -101,6 +101,19 @@ func parseEndpointParams(m map[string]json.RawMessage, create bool) (*endpointPa
 	return &p, nil
 }
 
+// readOnly reads a body whose one member is name: it decodes it into dst and
+// reports whether it was there; any other member is refused.
+func readOnly[T any](r *http.Request, name, want string, dst *T) (bool, *apiError) {
+	m, err := readObjectMax(r, maxEndpointBody)
+	if err != nil {
+		return false, err
+	}
+	if err := checkKeys(m, func(k string) bool { return k == name }); err != nil {
+		return false, err
+	}
+	return member(m, name, want, dst)
+}
+
 func missing(param string) *apiError {
 	return invalid(param, "missing_required_parameter", "Missing required parameter: '%s'.", param)
 }
