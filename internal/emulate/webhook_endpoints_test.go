@@ -148,29 +148,7 @@ func TestWebhookEndpointsSDK(t *testing.T) {
 		}
 	}
 
-	// After a rotation only the new secret verifies; with the old one kept, both do.
-	rot, err := c.Webhooks.RotateSecret(ctx, ep.ID, webhooks.WebhookRotateSecretParams{})
-	if err != nil || rot.SigningSecret == secret || !strings.HasPrefix(rot.SigningSecret, "whsec_") || rot.ID != ep.ID || rot.Name != "renamed" {
-		t.Fatalf("rotate: %v %v", rot, err)
-	}
-	old, secret := secret, rot.SigningSecret
-	if _, err := c.Webhooks.Test(ctx, ep.ID, webhooks.WebhookTestParams{EventType: "batch.failed"}); err != nil {
-		t.Fatal(err)
-	}
-	req = next(t, got)
-	verified(t, req, secret)
-	refused(t, req, old)
-	rot, err = c.Webhooks.RotateSecret(ctx, ep.ID, webhooks.WebhookRotateSecretParams{KeepOldSecretActiveFor24Hours: sdk.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, secret = secret, rot.SigningSecret
-	if _, err := c.Webhooks.Test(ctx, ep.ID, webhooks.WebhookTestParams{EventType: "eval.run.succeeded"}); err != nil {
-		t.Fatal(err)
-	}
-	req = next(t, got)
-	verified(t, req, secret)
-	verified(t, req, old)
+	secret = checkRotation(t, c, ep.ID, secret, got)
 
 	// The emulator's own events reach the endpoint through its filter: a background
 	// response's response.completed arrives, signed with the current secret.
@@ -183,16 +161,34 @@ func TestWebhookEndpointsSDK(t *testing.T) {
 		t.Errorf("response event %s for %s", ev.RawJSON(), r.ID)
 	}
 
-	// List pages newest first, with OpenAI's cursor page.
+	checkPages(t, c, hook.URL, ep.ID)
+
+	// Delete, then it is gone for every method.
+	del, err := c.Webhooks.Delete(ctx, ep.ID)
+	if err != nil || del.ID != ep.ID || !del.Deleted || del.Object != "webhook_endpoint.deleted" {
+		t.Fatalf("delete: %v %v", del, err)
+	}
+	if _, err := c.Webhooks.Get(ctx, ep.ID); wantAPIError(t, err, http.StatusNotFound, "") {
+		if _, err := st.Herald.GetEndpoint(ctx, st.App.ID, "ep_"+strings.TrimPrefix(ep.ID, "whe_")); client.ErrorCode(err) != client.CodeNotFound {
+			t.Errorf("the herald endpoint is still there: %v", err)
+		}
+	}
+}
+
+// checkPages adds three endpoints to the one with id lastID and pages through them
+// all with the SDK, newest first, in OpenAI's cursor page.
+func checkPages(t *testing.T, c sdk.Client, hookURL, lastID string) {
+	t.Helper()
+	ctx := context.Background()
 	var ids []string
 	for i := range 3 {
-		e, err := c.Webhooks.New(ctx, webhooks.WebhookNewParams{Name: "more", URL: hook.URL + "/more", EventTypes: []string{"batch.completed"}})
+		e, err := c.Webhooks.New(ctx, webhooks.WebhookNewParams{Name: "more", URL: hookURL + "/more", EventTypes: []string{"batch.completed"}})
 		if err != nil {
 			t.Fatalf("create %d: %v", i, err)
 		}
 		ids = append([]string{e.ID}, ids...)
 	}
-	ids = append(ids, ep.ID)
+	ids = append(ids, lastID)
 	page, err := c.Webhooks.List(ctx, webhooks.WebhookListParams{Limit: sdk.Int(2)})
 	if err != nil || len(page.Data) != 2 || !page.HasMore || page.Data[0].ID != ids[0] ||
 		page.JSON.ExtraFields["first_id"].Raw() != `"`+ids[0]+`"` || page.JSON.ExtraFields["last_id"].Raw() != `"`+ids[1]+`"` {
@@ -206,7 +202,7 @@ func TestWebhookEndpointsSDK(t *testing.T) {
 	if iter.Err() != nil || !slices.Equal(all, ids) {
 		t.Fatalf("all pages: %v %v, want %v", all, iter.Err(), ids)
 	}
-	last, err := c.Webhooks.List(ctx, webhooks.WebhookListParams{After: sdk.String(ep.ID)})
+	last, err := c.Webhooks.List(ctx, webhooks.WebhookListParams{After: sdk.String(lastID)})
 	if err != nil || len(last.Data) != 0 || last.HasMore || last.JSON.ExtraFields["first_id"].Raw() != "null" {
 		t.Fatalf("after the last: %s %v", last.RawJSON(), err)
 	}
@@ -223,16 +219,37 @@ func TestWebhookEndpointsSDK(t *testing.T) {
 		t.Fatalf("event types: %v %v", types, err)
 	}
 
-	// Delete, then it is gone for every method.
-	del, err := c.Webhooks.Delete(ctx, ep.ID)
-	if err != nil || del.ID != ep.ID || !del.Deleted || del.Object != "webhook_endpoint.deleted" {
-		t.Fatalf("delete: %v %v", del, err)
+}
+
+// checkRotation rotates the secret of endpoint id, whose webhooks arrive on got and
+// verify with secret, twice: after the first rotation only the new secret verifies,
+// after the second, which keeps the old one, both do. It returns the newest secret.
+func checkRotation(t *testing.T, c sdk.Client, id, secret string, got chan request) string {
+	t.Helper()
+	ctx := context.Background()
+	rot, err := c.Webhooks.RotateSecret(ctx, id, webhooks.WebhookRotateSecretParams{})
+	if err != nil || rot.SigningSecret == secret || !strings.HasPrefix(rot.SigningSecret, "whsec_") || rot.ID != id || rot.Name == "" {
+		t.Fatalf("rotate: %v %v", rot, err)
 	}
-	if _, err := c.Webhooks.Get(ctx, ep.ID); wantAPIError(t, err, http.StatusNotFound, "") {
-		if _, err := st.Herald.GetEndpoint(ctx, st.App.ID, "ep_"+strings.TrimPrefix(ep.ID, "whe_")); client.ErrorCode(err) != client.CodeNotFound {
-			t.Errorf("the herald endpoint is still there: %v", err)
-		}
+	old, secret := secret, rot.SigningSecret
+	if _, err := c.Webhooks.Test(ctx, id, webhooks.WebhookTestParams{EventType: "batch.failed"}); err != nil {
+		t.Fatal(err)
 	}
+	req := next(t, got)
+	verified(t, req, secret)
+	refused(t, req, old)
+	rot, err = c.Webhooks.RotateSecret(ctx, id, webhooks.WebhookRotateSecretParams{KeepOldSecretActiveFor24Hours: sdk.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, secret = secret, rot.SigningSecret
+	if _, err := c.Webhooks.Test(ctx, id, webhooks.WebhookTestParams{EventType: "eval.run.succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	req = next(t, got)
+	verified(t, req, secret)
+	verified(t, req, old)
+	return secret
 }
 
 // wantAPIError checks that err is the SDK's error for an answer of status in
@@ -313,50 +330,7 @@ func TestWebhookEndpointsErrors(t *testing.T) {
 		t.Fatalf("a refused update changed the endpoint: %v %v", got, err)
 	}
 
-	// Raw requests: members, types and sizes.
-	for _, tc := range []struct {
-		method, path, body string
-		status             int
-		param, code        string
-	}{
-		{"POST", "/webhook_endpoints", `{"url":"` + hook.URL + `","event_types":["batch.completed"]}`, 400, "name", "missing_required_parameter"},
-		{"POST", "/webhook_endpoints", `{"name":"x","event_types":["batch.completed"]}`, 400, "url", "missing_required_parameter"},
-		{"POST", "/webhook_endpoints", `{"name":"x","url":"` + hook.URL + `"}`, 400, "event_types", "missing_required_parameter"},
-		{"POST", "/webhook_endpoints", `{"name":"","url":"` + hook.URL + `","event_types":["batch.completed"]}`, 400, "name", "string_below_min_length"},
-		{"POST", "/webhook_endpoints", `{"name":"` + strings.Repeat("n", 257) + `","url":"` + hook.URL + `","event_types":["batch.completed"]}`, 400, "name", "string_above_max_length"},
-		{"POST", "/webhook_endpoints", `{"name":"x","url":"` + hook.URL + `","event_types":"batch.completed"}`, 400, "event_types", "invalid_type"},
-		{"POST", "/webhook_endpoints", `{"name":"x","url":"` + hook.URL + `","event_types":["batch.completed"],"secret":"whsec_x"}`, 400, "secret", "unknown_parameter"},
-		{"POST", "/webhook_endpoints", `[]`, 400, "", ""},
-		{"POST", "/webhook_endpoints", `{"name":"` + strings.Repeat("n", 70<<10) + `"}`, 413, "", ""},
-		{"POST", "/webhook_endpoints/" + ep.ID + "/test", `{"event_type":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "", ""},
-		{"POST", "/webhook_endpoints/" + ep.ID + "/test", `{}`, 400, "event_type", "missing_required_parameter"},
-		{"POST", "/webhook_endpoints/" + ep.ID + "/test", `{"event_type":"video.completed"}`, 400, "event_type", "invalid_value"},
-		{"POST", "/webhook_endpoints/" + ep.ID + "/rotate_secret", `{"keep_old_secret_active_for_24_hours":"yes"}`, 400, "keep_old_secret_active_for_24_hours", "invalid_type"},
-		{"POST", "/webhook_endpoints/" + ep.ID + "/rotate_secret", `{"secret":"whsec_x"}`, 400, "secret", "unknown_parameter"},
-		{"GET", "/webhook_endpoints?limit=0", ``, 400, "limit", "integer_below_min_value"},
-		{"GET", "/webhook_endpoints?limit=101", ``, 400, "limit", "integer_above_max_value"},
-		{"GET", "/webhook_endpoints?limit=ten", ``, 400, "limit", "invalid_type"},
-		{"GET", "/webhook_endpoints?after=ep_1", ``, 400, "after", "invalid_value"},
-		{"GET", "/webhook_endpoints?order=asc", ``, 400, "order", "unknown_parameter"},
-		{"GET", "/webhook_endpoints/whe_01NOTTHERE00000000000000000", ``, 404, "", ""},
-		{"GET", "/webhook_endpoints/" + "ep_" + strings.TrimPrefix(ep.ID, "whe_"), ``, 404, "", ""},
-		{"GET", "/webhook_endpoints/whe_..%2F..%2Fapps", ``, 404, "", ""},
-		{"POST", "/webhook_endpoints/whe_01NOTTHERE00000000000000000", `{"name":"y"}`, 404, "", ""},
-		{"DELETE", "/webhook_endpoints/whe_01NOTTHERE00000000000000000", ``, 404, "", ""},
-		{"POST", "/webhook_endpoints/whe_01NOTTHERE00000000000000000/rotate_secret", `{}`, 404, "", ""},
-		{"POST", "/webhook_endpoints/whe_01NOTTHERE00000000000000000/test", `{"event_type":"batch.completed"}`, 404, "", ""},
-	} {
-		status, body := rawCall(t, tc.method, st.OpenAIURL+tc.path, tc.body)
-		e, _ := body["error"].(map[string]any)
-		param, _ := e["param"].(string)
-		code, _ := e["code"].(string)
-		_, hasParam := e["param"]
-		_, hasCode := e["code"]
-		if status != tc.status || e == nil || e["message"] == "" || e["type"] != "invalid_request_error" || !hasParam || !hasCode ||
-			param != tc.param || (tc.code != "" && code != tc.code) {
-			t.Errorf("%s %s %.60s: %d %v, want %d param %q code %q", tc.method, tc.path, tc.body, status, body, tc.status, tc.param, tc.code)
-		}
-	}
+	checkBadRequests(t, st.OpenAIURL, ep.ID, hook.URL)
 
 	// rotate_secret takes no body at all too, as every member is optional.
 	status, body := rawCall(t, "POST", st.OpenAIURL+"/webhook_endpoints/"+ep.ID+"/rotate_secret", "")
@@ -418,6 +392,56 @@ func TestWebhookEndpointsErrors(t *testing.T) {
 	eps, _, err := st.Herald.ListEndpoints(ctx, st.App.ID, client.ListParams{})
 	if err != nil || len(eps) != 3 {
 		t.Fatalf("herald has %d endpoints (%v), want 3: nothing refused was created", len(eps), err)
+	}
+}
+
+// checkBadRequests sends the emulator at base requests with bad members, types,
+// sizes and ids, about the endpoint id (whose URL is hookURL), and checks each
+// answer: the status, and OpenAI's error shape about the right param.
+func checkBadRequests(t *testing.T, base, id, hookURL string) {
+	t.Helper()
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		param, code        string
+	}{
+		{"POST", "/webhook_endpoints", `{"url":"` + hookURL + `","event_types":["batch.completed"]}`, 400, "name", "missing_required_parameter"},
+		{"POST", "/webhook_endpoints", `{"name":"x","event_types":["batch.completed"]}`, 400, "url", "missing_required_parameter"},
+		{"POST", "/webhook_endpoints", `{"name":"x","url":"` + hookURL + `"}`, 400, "event_types", "missing_required_parameter"},
+		{"POST", "/webhook_endpoints", `{"name":"","url":"` + hookURL + `","event_types":["batch.completed"]}`, 400, "name", "string_below_min_length"},
+		{"POST", "/webhook_endpoints", `{"name":"` + strings.Repeat("n", 257) + `","url":"` + hookURL + `","event_types":["batch.completed"]}`, 400, "name", "string_above_max_length"},
+		{"POST", "/webhook_endpoints", `{"name":"x","url":"` + hookURL + `","event_types":"batch.completed"}`, 400, "event_types", "invalid_type"},
+		{"POST", "/webhook_endpoints", `{"name":"x","url":"` + hookURL + `","event_types":["batch.completed"],"secret":"whsec_x"}`, 400, "secret", "unknown_parameter"},
+		{"POST", "/webhook_endpoints", `[]`, 400, "", ""},
+		{"POST", "/webhook_endpoints", `{"name":"` + strings.Repeat("n", 70<<10) + `"}`, 413, "", ""},
+		{"POST", "/webhook_endpoints/" + id + "/test", `{"event_type":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "", ""},
+		{"POST", "/webhook_endpoints/" + id + "/test", `{}`, 400, "event_type", "missing_required_parameter"},
+		{"POST", "/webhook_endpoints/" + id + "/test", `{"event_type":"video.completed"}`, 400, "event_type", "invalid_value"},
+		{"POST", "/webhook_endpoints/" + id + "/rotate_secret", `{"keep_old_secret_active_for_24_hours":"yes"}`, 400, "keep_old_secret_active_for_24_hours", "invalid_type"},
+		{"POST", "/webhook_endpoints/" + id + "/rotate_secret", `{"secret":"whsec_x"}`, 400, "secret", "unknown_parameter"},
+		{"GET", "/webhook_endpoints?limit=0", ``, 400, "limit", "integer_below_min_value"},
+		{"GET", "/webhook_endpoints?limit=101", ``, 400, "limit", "integer_above_max_value"},
+		{"GET", "/webhook_endpoints?limit=ten", ``, 400, "limit", "invalid_type"},
+		{"GET", "/webhook_endpoints?after=ep_1", ``, 400, "after", "invalid_value"},
+		{"GET", "/webhook_endpoints?order=asc", ``, 400, "order", "unknown_parameter"},
+		{"GET", "/webhook_endpoints/whe_01NOTTHERE00000000000000000", ``, 404, "", ""},
+		{"GET", "/webhook_endpoints/" + "ep_" + strings.TrimPrefix(id, "whe_"), ``, 404, "", ""},
+		{"GET", "/webhook_endpoints/whe_..%2F..%2Fapps", ``, 404, "", ""},
+		{"POST", "/webhook_endpoints/whe_01NOTTHERE00000000000000000", `{"name":"y"}`, 404, "", ""},
+		{"DELETE", "/webhook_endpoints/whe_01NOTTHERE00000000000000000", ``, 404, "", ""},
+		{"POST", "/webhook_endpoints/whe_01NOTTHERE00000000000000000/rotate_secret", `{}`, 404, "", ""},
+		{"POST", "/webhook_endpoints/whe_01NOTTHERE00000000000000000/test", `{"event_type":"batch.completed"}`, 404, "", ""},
+	} {
+		status, body := rawCall(t, tc.method, base+tc.path, tc.body)
+		e, _ := body["error"].(map[string]any)
+		param, _ := e["param"].(string)
+		code, _ := e["code"].(string)
+		_, hasParam := e["param"]
+		_, hasCode := e["code"]
+		if status != tc.status || e == nil || e["message"] == "" || e["type"] != "invalid_request_error" || !hasParam || !hasCode ||
+			param != tc.param || (tc.code != "" && code != tc.code) {
+			t.Errorf("%s %s %.60s: %d %v, want %d param %q code %q", tc.method, tc.path, tc.body, status, body, tc.status, tc.param, tc.code)
+		}
 	}
 }
 
