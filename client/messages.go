@@ -35,10 +35,6 @@ func (c *Client) Publish(ctx context.Context, app string, in MessageInput) (msg 
 // encodeMessageInput encodes in as json.Marshal would, except that the payload is
 // copied as is: json.Marshal would compact it and escape HTML characters in it.
 func encodeMessageInput(in MessageInput) ([]byte, error) {
-	payload := bytes.TrimSpace(in.Payload)
-	if len(payload) > 0 && !json.Valid(payload) {
-		return nil, errors.New("the payload is not valid JSON")
-	}
 	typ, err := json.Marshal(in.Type)
 	if err != nil {
 		return nil, err
@@ -46,9 +42,8 @@ func encodeMessageInput(in MessageInput) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"type":`)
 	b.Write(typ)
-	if len(payload) > 0 {
-		b.WriteString(`,"payload":`)
-		b.Write(payload)
+	if err := writePayload(&b, in.Payload); err != nil {
+		return nil, err
 	}
 	if in.IdempotencyKey != "" {
 		key, err := json.Marshal(in.IdempotencyKey)
@@ -60,6 +55,20 @@ func encodeMessageInput(in MessageInput) ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// writePayload writes the member `,"payload":` with payload as is, unless it is empty.
+func writePayload(b *bytes.Buffer, payload json.RawMessage) error {
+	payload = bytes.TrimSpace(payload)
+	if len(payload) == 0 {
+		return nil
+	}
+	if !json.Valid(payload) {
+		return errors.New("the payload is not valid JSON")
+	}
+	b.WriteString(`,"payload":`)
+	b.Write(payload)
+	return nil
 }
 
 // ListMessages returns one page of app's messages, newest first, and the next page's cursor.

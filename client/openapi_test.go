@@ -59,6 +59,7 @@ func TestTypesMatchDocument(t *testing.T) {
 		"SourceCreate":   reflect.TypeFor[client.SourceInput](),
 		"SourceUpdate":   reflect.TypeFor[client.SourceInput](),
 		"HMACConfig":     reflect.TypeFor[client.HMACConfig](),
+		"TestEvent":      reflect.TypeFor[client.TestEventInput](),
 	}
 	for schema, typ := range answers {
 		for _, err := range v.CheckType(schema, typ, openapitest.Answer) {

@@ -39,12 +39,14 @@ func newEmulateOpenAICmd() *cobra.Command {
 	var ef emulateFlags
 	cmd := &cobra.Command{
 		Use:   "openai",
-		Short: "Emulate OpenAI's Responses and Batch APIs, with their webhooks",
+		Short: "Emulate OpenAI's Responses, Batch and webhook endpoint APIs, with their webhooks",
 		Long: `Serve a local subset of OpenAI's API for development and tests: POST
 /v1/responses (background mode, instructions, function tools,
 previous_response_id, metadata), GET and DELETE /v1/responses/{id}, POST
-/v1/responses/{id}/cancel, and POST /v1/batches, GET /v1/batches/{id} and
-POST /v1/batches/{id}/cancel. Any API key is accepted; nothing leaves the machine.
+/v1/responses/{id}/cancel, POST /v1/batches, GET /v1/batches/{id} and
+POST /v1/batches/{id}/cancel, and the webhook endpoint API (/v1/webhook_endpoints:
+create, list, get, update, delete, rotate_secret, test), so an app can register
+its own webhook with the SDK. Any API key is accepted; nothing leaves the machine.
 
 Responses finish after --delay with deterministic output. Scripting rules decide
 the outcome from the input: "[fail]" in the input fails the response,
@@ -57,11 +59,13 @@ Each time a background response or a batch ends, the emulator publishes the even
 OpenAI sends (response.completed, response.failed, response.cancelled,
 response.incomplete, batch.completed, batch.failed, batch.cancelled,
 batch.expired) to an embedded herald server, which delivers it to every
---webhook-url exactly as OpenAI does: the thin event body, the Standard Webhooks
-headers signed with --webhook-secret (generated and printed if not given),
-OpenAI's user-agent, and herald's retries and delivery logs. The herald API
-(--herald-addr) stays available for more endpoints and for inspecting deliveries
-with the herald CLI; the app is "openai".
+--webhook-url, and to every endpoint registered through /v1/webhook_endpoints,
+exactly as OpenAI does: the thin event body, the Standard Webhooks headers signed
+with the endpoint's secret (for --webhook-url, --webhook-secret, generated and
+printed if not given), OpenAI's user-agent, and herald's retries and delivery
+logs. The herald API (--herald-addr) stays available for more endpoints and for
+inspecting deliveries with the herald CLI; the app is "openai", and its endpoints
+are the ones /v1/webhook_endpoints shows.
 
 With --herald-server URL (and an admin --api-key) the events go through that
 running herald instead, to its app "openai" (created if missing), so that they
@@ -246,7 +250,8 @@ func printEmulator(w io.Writer, st *emulate.Stack, cfg emulate.Config, delay str
 		fmt.Fprintf(w, "Webhooks go through an embedded herald server, app %q:\n", emulate.AppUID)
 	}
 	if len(st.Endpoints) == 0 {
-		fmt.Fprintf(w, "  no endpoint yet: restart with --webhook-url, or add one with the herald CLI below\n")
+		fmt.Fprintf(w, "  no endpoint yet: register one from your app with the SDK (client.Webhooks.New returns its\n")
+		fmt.Fprintf(w, "  signing secret), restart with --webhook-url, or add one with the herald CLI below\n")
 	}
 	filter := "every event"
 	if len(cfg.EventTypes) > 0 {

@@ -167,6 +167,13 @@ func (b *Bot) params(conversationID, previous string, input responses.ResponseNe
 func (b *Bot) onResponse(ctx context.Context, e *webhook.Event) error {
 	event := e.Data.(*whopenai.Event)
 	resp, err := b.ai.Responses.Get(ctx, event.DataID(), responses.ResponseGetParams{})
+	var apiErr *openai.Error
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+		// A test event (client.Webhooks.Test, the dashboard's "Send test event") names
+		// a response that does not exist: acknowledge it, or the sender retries for days.
+		b.log.Warn("webhook for a response that does not exist", "response", event.DataID(), "event", event.ID)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("fetch response %s: %w", event.DataID(), err)
 	}

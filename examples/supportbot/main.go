@@ -7,18 +7,24 @@
 //	POST /conversations/{id}/stop  cancel the reply being written
 //	POST /webhooks                 OpenAI's webhooks
 //
-// Environment: OPENAI_WEBHOOK_SECRET (required), OPENAI_API_KEY, OPENAI_BASE_URL
-// (e.g. herald emulate openai's), OPENAI_MODEL (default gpt-5-mini), ADDR (default
-// 127.0.0.1:8000).
+// Environment: OPENAI_API_KEY, OPENAI_BASE_URL (e.g. herald emulate openai's),
+// OPENAI_MODEL (default gpt-5-mini), ADDR (default 127.0.0.1:8000), and either
+// WEBHOOK_URL, the URL the bot registers for its webhooks through the API (default
+// http://ADDR/webhooks), or OPENAI_WEBHOOK_SECRET, the secret of webhooks someone
+// else registered (in the dashboard, or a herald listener's), in which case the bot
+// registers nothing.
 package main
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -35,31 +41,60 @@ func main() {
 }
 
 func run(log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ai := openai.NewClient() // reads OPENAI_API_KEY and OPENAI_BASE_URL
+	ln, err := net.Listen("tcp", getenv("ADDR", "127.0.0.1:8000"))
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	secret := os.Getenv("OPENAI_WEBHOOK_SECRET")
-	if secret == "" {
-		return errors.New("set OPENAI_WEBHOOK_SECRET to your webhook endpoint's signing secret (whsec_...)")
+	if hookURL := os.Getenv("WEBHOOK_URL"); secret == "" || hookURL != "" {
+		if secret != "" {
+			return errors.New("set WEBHOOK_URL to register the bot's webhooks, or OPENAI_WEBHOOK_SECRET to use webhooks registered elsewhere, not both")
+		}
+		if hookURL == "" {
+			hookURL = localURL(ln.Addr()) + "/webhooks"
+		}
+		if _, secret, err = Register(ctx, ai, hookURL, log); err != nil {
+			return err
+		}
+	} else {
+		log.Info("OPENAI_WEBHOOK_SECRET is set: registering no webhook endpoint; whoever has that secret sends the webhooks to /webhooks")
 	}
 	verifier, err := webhook.NewOpenAI(secret)
 	if err != nil {
 		return err
 	}
-	ai := openai.NewClient() // reads OPENAI_API_KEY and OPENAI_BASE_URL
 	bot := NewBot(ai, getenv("OPENAI_MODEL", "gpt-5-mini"), NewMemoryStore(), log)
 
-	srv := &http.Server{Addr: getenv("ADDR", "127.0.0.1:8000"), Handler: bot.Handler(verifier), ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	srv := &http.Server{Handler: bot.Handler(verifier), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
-	log.Info("supportbot listening", "addr", srv.Addr, "openai", getenv("OPENAI_BASE_URL", "https://api.openai.com/v1"))
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	log.Info("supportbot listening", "addr", ln.Addr().String(), "openai", getenv("OPENAI_BASE_URL", "https://api.openai.com/v1"))
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// localURL returns the http:// URL of a listening address; an unspecified address
+// (":8000") is reached on loopback.
+func localURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	ip := tcp.IP
+	if ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port)))
 }
 
 func getenv(name, fallback string) string {

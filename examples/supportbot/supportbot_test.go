@@ -33,6 +33,7 @@ type stack struct {
 	bot    *Bot
 	botURL string
 	ai     openai.Client // the SDK pointed at the emulator
+	secret string        // the secret of the bot's webhook endpoint
 	hc     *http.Client  // for the bot's API
 	hooks  atomic.Int64  // webhook requests the bot received
 	forced atomic.Int64  // deliveries answered 500 after they were handled
@@ -51,15 +52,19 @@ func startStack(tb testing.TB, ocfg emulator.Config, retry []time.Duration, flak
 	s := &stack{botURL: "http://" + ln.Addr().String(), hc: loopbackClient()}
 	ocfg.Logger = quiet
 	s.emu, err = emulate.Start(context.Background(), emulate.Config{
-		Addr: "127.0.0.1:0", HeraldAddr: "127.0.0.1:0", WebhookURLs: []string{s.botURL + "/webhooks"},
-		RetrySchedule: retry, OpenAI: ocfg, Logger: quiet,
+		Addr: "127.0.0.1:0", HeraldAddr: "127.0.0.1:0", RetrySchedule: retry, OpenAI: ocfg, Logger: quiet,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	s.ai = openai.NewClient(option.WithBaseURL(s.emu.OpenAIURL), option.WithAPIKey("sk-emulated"), option.WithHTTPClient(loopbackClient()))
 	s.bot = NewBot(s.ai, "gpt-5-mini", NewMemoryStore(), quiet)
-	verifier, err := webhook.NewOpenAI(s.emu.WebhookSecret)
+	// The bot registers its webhook endpoint itself, through the SDK, as it does
+	// when it starts.
+	if _, s.secret, err = Register(context.Background(), s.ai, s.botURL+"/webhooks", quiet); err != nil {
+		tb.Fatal(err)
+	}
+	verifier, err := webhook.NewOpenAI(s.secret)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -262,7 +267,7 @@ func TestSupportFlow(t *testing.T) {
 	s := startStack(t, emulator.Config{Delay: 20 * time.Millisecond, DelayMax: 80 * time.Millisecond, Script: script},
 		[]time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}, true)
 	ctx := context.Background()
-	if _, err := s.emu.Herald.CreateEndpoint(ctx, s.emu.App.ID, client.EndpointInput{URL: s.botURL + "/webhooks/replica", Secret: s.emu.WebhookSecret}); err != nil {
+	if _, err := s.emu.Herald.CreateEndpoint(ctx, s.emu.App.ID, client.EndpointInput{URL: s.botURL + "/webhooks/replica", Secret: s.secret}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -40,7 +40,7 @@ type Config struct {
 	EventTypes    []string       // the endpoints' event filter; empty means every event
 	AllowNetworks []netip.Prefix // more networks for herald's SSRF guard, besides loopback
 	RetrySchedule []time.Duration
-	OpenAI        openai.Config // the emulator's settings; its Publisher is set by Start
+	OpenAI        openai.Config // the emulator's settings; its Publisher and Endpoints are set by Start
 	Logger        *slog.Logger  // default slog.Default()
 	HeraldLogger  *slog.Logger  // the herald server's logger; default Logger
 }
@@ -116,6 +116,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 
 	ocfg := cfg.OpenAI
 	ocfg.Publisher = openai.NewHeraldPublisher(s.Herald, s.App.ID)
+	ocfg.Endpoints = openai.NewHeraldEndpoints(s.Herald, s.App.ID)
 	if ocfg.Logger == nil {
 		ocfg.Logger = log
 	}
@@ -256,12 +257,7 @@ func (s *Stack) currentSecret(ctx context.Context, ep *client.Endpoint) (string,
 	if err != nil {
 		return "", fmt.Errorf("endpoint %s: secrets: %w", ep.URL, err)
 	}
-	var newest *client.EndpointSecret
-	for _, sec := range secrets {
-		if sec.ExpiresAt == nil && (newest == nil || sec.CreatedAt.After(newest.CreatedAt)) {
-			newest = sec
-		}
-	}
+	newest := openai.CurrentSecret(secrets)
 	if newest == nil {
 		return "", fmt.Errorf("endpoint %s has no current secret", ep.URL)
 	}

@@ -1,8 +1,9 @@
 // Package openai emulates a subset of OpenAI's API for development and tests: the
 // Responses API (background mode, function tools, previous_response_id chaining,
-// cancellation) and the Batch API. Answers are deterministic and scriptable, and each
-// terminal state of a background response or batch is announced with the webhook
-// event OpenAI sends, through a Publisher (in herald, the delivery engine).
+// cancellation), the Batch API and the webhook endpoint management API. Answers are
+// deterministic and scriptable, and each terminal state of a background response or
+// batch is announced with the webhook event OpenAI sends, through a Publisher (in
+// herald, the delivery engine); webhook endpoints are a herald app's endpoints.
 //
 // docs/emulator.md describes what is emulated and the scripting rules.
 package openai
@@ -54,6 +55,12 @@ type Config struct {
 	Script *Script
 	// Publisher receives the webhook events; nil drops them.
 	Publisher Publisher
+	// Endpoints backs /v1/webhook_endpoints with a herald app's endpoints; nil
+	// answers those routes with an error.
+	Endpoints *HeraldEndpoints
+	// MaxWebhookEndpoints is how many endpoints the app may have for
+	// POST /v1/webhook_endpoints to create another (default 1000).
+	MaxWebhookEndpoints int
 	// Logger logs state changes and events (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -91,6 +98,9 @@ func New(cfg Config) *Emulator {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxWebhookEndpoints <= 0 {
+		cfg.MaxWebhookEndpoints = defaultMaxWebhookEndpoints
+	}
 	e := &Emulator{
 		cfg:       cfg,
 		log:       cfg.Logger,
@@ -117,6 +127,7 @@ func New(cfg Config) *Emulator {
 	e.handle("POST /v1/batches", e.createBatch)
 	e.handle("GET /v1/batches/{id}", e.getBatch)
 	e.handle("POST /v1/batches/{id}/cancel", e.cancelBatch)
+	e.handleWebhookEndpoints()
 	e.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, typ: "invalid_request_error",
 			message: fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path)})
@@ -244,15 +255,20 @@ func (e *Emulator) ResponseDelay(text string) time.Duration {
 	return d
 }
 
-// readObject reads a JSON object body into its members.
+// readObject reads a JSON object body of at most maxBody bytes into its members.
 func readObject(r *http.Request) (map[string]json.RawMessage, *apiError) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	return readObjectMax(r, maxBody)
+}
+
+// readObjectMax reads a JSON object body of at most limit bytes into its members.
+func readObjectMax(r *http.Request, limit int) (map[string]json.RawMessage, *apiError) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return nil, invalid("", "", "Could not read the request body: %v", err)
 	}
-	if len(b) > maxBody {
+	if len(b) > limit {
 		return nil, &apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error",
-			message: fmt.Sprintf("The request body is larger than %d bytes.", maxBody)}
+			message: fmt.Sprintf("The request body is larger than %d bytes.", limit)}
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil || m == nil {
