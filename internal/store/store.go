@@ -146,6 +146,9 @@ type AttemptResult struct {
 	EndpointFailed bool
 	// DisableEndpoint, when set, disables the endpoint with this reason (410 Gone).
 	DisableEndpoint string
+	// Unsent: no request reached the endpoint (its transformation failed or cancelled
+	// the delivery), so its failure streak is left as it is, whatever EndpointFailed says.
+	Unsent bool
 }
 
 // ReplayFilter selects deliveries of one endpoint to send again.

@@ -101,3 +101,46 @@ func TestEndpointHeadersSealed(t *testing.T) {
 		}
 	})
 }
+
+// TestEndpointAuthSealed checks that an endpoint's receiver credentials are encrypted in
+// the database file, secrets and the rest alike, and read back whole.
+func TestEndpointAuthSealed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	s := openAt(t, path)
+	defer s.Close()
+	now := time.Now().UTC()
+	app := &domain.App{ID: ids.New("app"), Name: "a", CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateApp(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	auth := &domain.Auth{Type: domain.AuthOAuth2, TokenURL: "https://auth.example/token", ClientID: "client-id-42",
+		ClientSecret: "client-secret-9f8e7d"}
+	e := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: "https://example.com/hook", State: domain.EndpointEnabled,
+		Auth: auth, CreatedAt: now, UpdatedAt: now}
+	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}
+	if err := s.CreateEndpoint(ctx, e, sec); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var stored []byte
+	if err := raw.QueryRowContext(ctx, `SELECT auth FROM endpoints WHERE id = ?`, e.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{auth.ClientSecret, auth.ClientID, auth.TokenURL, "oauth2"} {
+		if strings.Contains(string(stored), v) {
+			t.Errorf("the auth column holds %q in plain text", v)
+		}
+	}
+	got, err := s.GetEndpoint(ctx, app.ID, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Auth.Equal(auth) {
+		t.Errorf("auth read back as %+v, want %+v", got.Auth, auth)
+	}
+}
