@@ -594,7 +594,7 @@ replays in batches; progress is printed on stderr, the total on stdout.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&status, "status", "", "replay only deliveries with this status: failed or succeeded (default: both)")
+	cmd.Flags().StringVar(&status, "status", "", "replay only deliveries with this status: failed, succeeded or cancelled (default: all)")
 	tr.register(cmd, "deliveries")
 	cmd.Flags().IntVar(&batch, "batch", 0, "deliveries per request (default: the server's, 1000)")
 	return cmd
