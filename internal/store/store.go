@@ -183,7 +183,8 @@ type StatsBucket struct {
 	Failed    int64 // retrying or failed
 }
 
-// AttemptStats counts attempts of a time range, in buckets.
+// AttemptStats counts attempts of a time range, in buckets; attempts a transformation
+// cancelled made no request and count as neither success nor failure.
 type AttemptStats struct {
 	Succeeded, Failed int64
 	Buckets           []StatsBucket   // every bucket of the range, in time order

@@ -143,6 +143,13 @@ func testAttemptRequestHeaders(t *testing.T, s store.Store) {
 		t.Error("a delivered attempt left the failure streak")
 	}
 
+	// Endpoint statistics count the failed and the delivered attempt, not the cancelled one.
+	st, err := s.AttemptStats(ctx, store.AttemptStatsFilter{EndpointID: e.ID, Since: base.Add(-time.Hour), Until: base.Add(time.Hour), Bucket: time.Hour})
+	must(t, err)
+	if st.Succeeded != 1 || st.Failed != 1 {
+		t.Errorf("attempt stats: %d succeeded, %d failed; want 1 and 1 (the cancelled attempt is neither)", st.Succeeded, st.Failed)
+	}
+
 	atts, _, err := s.ListAttempts(ctx, store.AttemptFilter{AppID: a.ID, DeliveryID: c[0].Delivery.ID})
 	must(t, err)
 	if len(atts) != 1 || fmt.Sprint(atts[0].RequestHeaders) != fmt.Sprint(failed.Attempt.RequestHeaders) {
