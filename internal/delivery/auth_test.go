@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/testpki"
+	"github.com/heraldhq/herald/internal/testproxy"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -258,5 +261,37 @@ func TestEngineAuthChange(t *testing.T) {
 	defer rcv.mu.Unlock()
 	if fmt.Sprint(rcv.seen) != fmt.Sprint([]string{"Bearer tok_a", "Bearer tok_b", ""}) {
 		t.Errorf("the receiver saw %q", rcv.seen)
+	}
+}
+
+// TestEngineCredentialsThroughEgressProxy: with an egress proxy, a client certificate's
+// own transport and the OAuth2 token requests go through the proxy too, to the
+// addresses the guard checked.
+func TestEngineCredentialsThroughEgressProxy(t *testing.T) {
+	pki := testpki.New(t)
+	tlsRcv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	tlsRcv.TLS = pki.ServerTLS(t)
+	tlsRcv.StartTLS()
+	t.Cleanup(tlsRcv.Close)
+	tokens := newTokenServer(t, nil)
+	rcv := newAuthReceiver(t, "Bearer tok_1")
+	proxy := testproxy.New(t)
+	proxyURL, _ := url.Parse(proxy.URL)
+	h := newHarness(t, func(c *Config) { c.EgressProxy = proxyURL })
+	mtls := createEndpoint(t, h.store, h.app.ID, tlsRcv.URL, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+		e.Auth = &domain.Auth{Type: domain.AuthMTLS, CertPEM: pki.ClientCertPEM, KeyPEM: pki.ClientKeyPEM, CAPEM: pki.CAPEM}
+	})
+	oauth := createEndpoint(t, h.store, h.app.ID, rcv.srv.URL, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+		e.Auth = oauth2Auth(tokens.srv.URL)
+	})
+	h.publish("proxied", 1)
+	for _, e := range []*domain.Endpoint{mtls, oauth} {
+		eventually(t, "the delivery through the proxy", func() bool { return len(h.deliveries(e.ID, domain.DeliverySucceeded)) == 1 })
+	}
+	targets, _ := proxy.Requests()
+	for _, want := range []*httptest.Server{tlsRcv, tokens.srv, rcv.srv} {
+		if !slices.Contains(targets, want.Listener.Addr().String()) {
+			t.Errorf("the proxy was asked for %q; want %s among them", targets, want.Listener.Addr())
+		}
 	}
 }
