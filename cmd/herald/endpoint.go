@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -124,25 +123,6 @@ func (f *endpointFlags) input(cmd *cobra.Command) (client.EndpointInput, error) 
 	}
 	in.RetrySchedule = f.retrySchedule
 	return in, f.delivery.applyCreate(cmd, &in)
-}
-
-// parseFilterFlag checks that --filter (JSON, or @FILE holding it) is a JSON object
-// (the server validates the rest and names the bad part); "" means none.
-func parseFilterFlag(cmd *cobra.Command, v string) (json.RawMessage, error) {
-	if path, ok := strings.CutPrefix(v, "@"); ok {
-		var err error
-		if v, err = readFlagFile(cmd, "filter", path); err != nil {
-			return nil, err
-		}
-	}
-	if v == "" {
-		return nil, nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(v), &obj); err != nil {
-		return nil, usageError{err: fmt.Errorf("--filter: want a JSON object: %v", err), cmd: cmd}
-	}
-	return json.RawMessage(v), nil
 }
 
 // update returns the body of an update request: the flags given, and only those.

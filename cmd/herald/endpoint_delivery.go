@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,6 +76,25 @@ func (f *deliveryFlags) readTransformation(cmd *cobra.Command) (string, bool, er
 	}
 	b, err := readFlagFile(cmd, "transformation", f.transformation)
 	return b, true, err
+}
+
+// parseFilterFlag checks that --filter (JSON, or @FILE holding it) is a JSON object
+// (the server validates the rest and names the bad part); "" means none.
+func parseFilterFlag(cmd *cobra.Command, v string) (json.RawMessage, error) {
+	if path, ok := strings.CutPrefix(v, "@"); ok {
+		var err error
+		if v, err = readFlagFile(cmd, "filter", path); err != nil {
+			return nil, err
+		}
+	}
+	if v == "" {
+		return nil, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(v), &obj); err != nil {
+		return nil, usageError{err: fmt.Errorf("--filter: want a JSON object: %v", err), cmd: cmd}
+	}
+	return json.RawMessage(v), nil
 }
 
 // readFlagFile reads a file named by a flag, of at most 1 MiB.
