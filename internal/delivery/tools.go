@@ -42,7 +42,7 @@ func (e *Engine) prepareTools(ctx context.Context, cfg *domain.Endpoint, old too
 			t.script = script
 		}
 	}
-	if !cfg.Auth.Equal(old.auth) || (old.clientErr != nil) {
+	if !cfg.Auth.Equal(old.auth) || old.clientErr != nil {
 		t.auth, t.client, t.out, t.clientErr = cfg.Auth, nil, nil, nil
 		if cfg.Auth != nil {
 			t.client, t.out, t.clientErr = e.sender.clientFor(*cfg.Auth)
