@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -69,6 +70,8 @@ type Endpoint struct {
 	SourceID       string            `json:"source_id,omitempty"`      // set on a herald listen endpoint attached to a source: it gets only that source's messages
 	Filter         json.RawMessage   `json:"filter,omitempty"`         // a payload filter (see docs/delivery.md); absent when none
 	RetrySchedule  []string          `json:"retry_schedule,omitempty"` // the endpoint's own retry delays; absent: the server's
+	Transformation string            `json:"transformation,omitempty"` // JavaScript run before each attempt; absent when none
+	Auth           *EndpointAuth     `json:"auth,omitempty"`           // credentials for the receiver, without secrets; nil when none
 	Metadata       map[string]string `json:"metadata"`
 	FailingSince   *time.Time        `json:"failing_since,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
@@ -89,6 +92,8 @@ type EndpointInput struct {
 	FIFO           bool              `json:"fifo,omitempty"`
 	Filter         json.RawMessage   `json:"filter,omitempty"`         // a payload filter; nil for none
 	RetrySchedule  []string          `json:"retry_schedule,omitempty"` // durations such as "5s", "1m"; nil: the server's
+	Transformation string            `json:"transformation,omitempty"` // JavaScript defining handler(webhook); "" for none
+	Auth           *AuthInput        `json:"auth,omitempty"`           // credentials for the receiver; nil for none
 	Metadata       map[string]string `json:"metadata,omitempty"`
 	Secret         string            `json:"secret,omitempty"` // a whsec_ secret or whsk_ signing key to use instead of a generated whsec_
 }
@@ -105,9 +110,80 @@ type EndpointUpdate struct {
 	RateLimit      *float64          `json:"rate_limit,omitempty"`
 	TimeoutMS      *int              `json:"timeout_ms,omitempty"`
 	FIFO           *bool             `json:"fifo,omitempty"`
-	Filter         json.RawMessage   `json:"filter,omitempty"`        // {} removes the filter; nil leaves it
-	RetrySchedule  []string          `json:"retry_schedule,omitzero"` // a non-nil empty list goes back to the server's
-	Metadata       map[string]string `json:"metadata,omitzero"`
+	Filter         json.RawMessage   `json:"filter,omitempty"`         // {} removes the filter; nil leaves it
+	RetrySchedule  []string          `json:"retry_schedule,omitzero"`  // a non-nil empty list goes back to the server's
+	Transformation *string           `json:"transformation,omitempty"` // "" removes it
+	// Auth replaces the receiver credentials; a secret left out of credentials of the
+	// same type keeps the stored one. RemoveAuth removes them (sent as "auth": null).
+	Auth       *AuthInput        `json:"auth,omitempty"`
+	RemoveAuth bool              `json:"-"`
+	Metadata   map[string]string `json:"metadata,omitzero"`
+}
+
+// MarshalJSON encodes u, with "auth": null when RemoveAuth is set.
+func (u EndpointUpdate) MarshalJSON() ([]byte, error) {
+	type plain EndpointUpdate
+	b, err := json.Marshal(plain(u))
+	if err != nil || !u.RemoveAuth {
+		return b, err
+	}
+	if u.Auth != nil {
+		return nil, errors.New("herald: EndpointUpdate sets both Auth and RemoveAuth")
+	}
+	if string(b) == "{}" {
+		return []byte(`{"auth":null}`), nil
+	}
+	return append([]byte(`{"auth":null,`), b[1:]...), nil
+}
+
+// Receiver authentication types (EndpointAuth.Type, AuthInput.Type).
+const (
+	AuthBasic  = "basic"
+	AuthBearer = "bearer"
+	AuthOAuth2 = "oauth2"
+	AuthMTLS   = "mtls"
+)
+
+// OAuth2 client authentication at the token URL (AuthInput.ClientAuth).
+const (
+	ClientAuthHeader = "header" // HTTP Basic (the default)
+	ClientAuthBody   = "body"   // client_id and client_secret as form fields
+)
+
+// EndpointAuth is how herald authenticates to an endpoint's receiver, as answered:
+// never a secret, only whether the one its type needs is stored.
+type EndpointAuth struct {
+	Type       string   `json:"type"`
+	Username   string   `json:"username,omitempty"`
+	TokenURL   string   `json:"token_url,omitempty"`
+	ClientID   string   `json:"client_id,omitempty"`
+	Scopes     []string `json:"scopes,omitempty"`
+	Audience   string   `json:"audience,omitempty"`
+	ClientAuth string   `json:"client_auth,omitempty"`
+	CertPEM    string   `json:"cert_pem,omitempty"`
+	CAPEM      string   `json:"ca_pem,omitempty"`
+	SecretSet  bool     `json:"secret_set"`
+}
+
+// AuthInput sets how herald authenticates to an endpoint's receiver: Type and the
+// fields it uses (basic: Username, Password; bearer: Token; oauth2: TokenURL,
+// ClientID, ClientSecret, Scopes, Audience, ClientAuth; mtls: CertPEM, KeyPEM), and
+// CAPEM with any type.
+type AuthInput struct {
+	Type         string   `json:"type"`
+	Username     string   `json:"username,omitempty"`
+	Password     string   `json:"password,omitempty"`
+	Token        string   `json:"token,omitempty"`
+	TokenURL     string   `json:"token_url,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+	Audience     string   `json:"audience,omitempty"`
+	ClientAuth   string   `json:"client_auth,omitempty"`
+	CertPEM      string   `json:"cert_pem,omitempty"`
+	KeyPEM       string   `json:"key_pem,omitempty"`
+	CAPEM        string   `json:"ca_pem,omitempty"`
+	SecretSet    bool     `json:"secret_set,omitempty"` // ignored by the server, which answers it
 }
 
 // EndpointSecret is one key an endpoint's deliveries are signed with.
@@ -173,6 +249,7 @@ const (
 	DeliveryPending   = "pending"
 	DeliverySucceeded = "succeeded"
 	DeliveryFailed    = "failed"
+	DeliveryCancelled = "cancelled" // the endpoint's transformation cancelled it; nothing was sent
 )
 
 // Delivery is one message to one endpoint.
@@ -195,6 +272,7 @@ const (
 	OutcomeSucceeded = "succeeded"
 	OutcomeRetrying  = "retrying"
 	OutcomeFailed    = "failed"
+	OutcomeCancelled = "cancelled"
 )
 
 // Attempt is the record of one HTTP request made for a delivery.
@@ -212,6 +290,7 @@ type Attempt struct {
 	ResponseBody    string            `json:"response_body"` // the first 4 KiB, as text
 	Error           string            `json:"error,omitempty"`
 	Outcome         string            `json:"outcome"`
+	RequestHeaders  map[string]string `json:"request_headers"` // what the request went with, credentials "[redacted]"; empty when none was made
 }
 
 // ListParams selects one page of a list.

@@ -81,7 +81,7 @@ time range.`,
 	})
 	cmd.Flags().StringVar(&p.EndpointID, "endpoint", "", "only deliveries to this endpoint")
 	cmd.Flags().StringVar(&p.MessageID, "message", "", "only deliveries of this message")
-	cmd.Flags().StringVar(&p.Status, "status", "", "only deliveries with this status: pending, succeeded or failed")
+	cmd.Flags().StringVar(&p.Status, "status", "", "only deliveries with this status: pending, succeeded, failed or cancelled")
 	tr.register(cmd, "deliveries")
 	return cmd
 }
@@ -109,8 +109,9 @@ func newDeliveryAttemptsCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Use:   "attempts --app APP ID",
 		Short: "List a delivery's attempts, newest first",
 		Long: `List the HTTP requests made for a delivery, newest first: when, how long they
-took, the status code and the outcome. --json adds the response headers and
-the first 4 KiB of each response body.`,
+took, the status code and the outcome. --json adds the request headers
+(credentials redacted), the response headers and the first 4 KiB of each
+response body.`,
 		Example: `  herald delivery attempts --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C
   herald delivery attempts --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.[0].response_body'`,
 		Args: exactArgs(1),

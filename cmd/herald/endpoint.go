@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -54,6 +53,7 @@ type endpointFlags struct {
 	maxConcurrency            int
 	rateLimit                 float64
 	timeout                   time.Duration
+	delivery                  deliveryFlags
 }
 
 func (f *endpointFlags) register(cmd *cobra.Command, create bool) {
@@ -73,10 +73,10 @@ func (f *endpointFlags) register(cmd *cobra.Command, create bool) {
 	fl.DurationVar(&f.timeout, "timeout", 0, "how long to wait for the endpoint, 1s..2m (0: the server default, 15s)")
 	fl.StringArrayVar(&f.metadata, "metadata", nil, "a metadata entry, key=value (repeatable)")
 	fl.StringVar(&f.secret, "secret", "", "a whsec_ secret, or a whsk_ Ed25519 signing key (herald secret new --type ed25519), to use instead of a generated whsec_")
-	fl.StringVar(&f.filter, "filter", "", `a payload filter, JSON such as '{"payload":{"amount":{"$gte":1000}}}' (docs/delivery.md)`)
+	fl.StringVar(&f.filter, "filter", "", `a payload filter, JSON such as '{"payload":{"amount":{"$gte":1000}}}' or @FILE (docs/delivery.md)`)
 	fl.StringSliceVar(&f.retrySchedule, "retry-schedule", nil, "the endpoint's own retry delays, comma-separated, such as 5s,1m,10m,1h (default: the server's)")
 	if !create {
-		fl.Lookup("filter").Usage = `a payload filter, JSON (--filter '{}' removes it)`
+		fl.Lookup("filter").Usage = `a payload filter, JSON or @FILE (--filter '{}' removes it)`
 		fl.Lookup("retry-schedule").Usage = "the endpoint's own retry delays, such as 5s,1m,1h (--retry-schedule '' goes back to the server's)"
 		fl.Lookup("events").Usage = "event types to receive, comma-separated (--events '' means every type)"
 		fl.Lookup("header").Usage = "an extra request header, 'name: value' (repeatable; replaces all headers)"
@@ -85,6 +85,7 @@ func (f *endpointFlags) register(cmd *cobra.Command, create bool) {
 		fl.Lookup("metadata").Usage = "a metadata entry, key=value (repeatable; replaces all metadata, --metadata '' removes it)"
 		fl.MarkHidden("secret") // rejected with a pointer to rotate-secret
 	}
+	f.delivery.register(cmd, create)
 }
 
 // timeoutMS converts --timeout to milliseconds.
@@ -121,24 +122,12 @@ func (f *endpointFlags) input(cmd *cobra.Command) (client.EndpointInput, error) 
 		return in, err
 	}
 	in.RetrySchedule = f.retrySchedule
-	return in, nil
-}
-
-// parseFilterFlag checks that --filter is a JSON object (the server validates the rest
-// and names the bad part); "" means none.
-func parseFilterFlag(cmd *cobra.Command, v string) (json.RawMessage, error) {
-	if v == "" {
-		return nil, nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(v), &obj); err != nil {
-		return nil, usageError{err: fmt.Errorf("--filter: want a JSON object: %v", err), cmd: cmd}
-	}
-	return json.RawMessage(v), nil
+	return in, f.delivery.applyCreate(cmd, &in)
 }
 
 // update returns the body of an update request: the flags given, and only those.
-func (f *endpointFlags) update(cmd *cobra.Command) (client.EndpointUpdate, error) {
+// current reads the endpoint, when the flags change only part of its credentials.
+func (f *endpointFlags) update(cmd *cobra.Command, current func() (*client.Endpoint, error)) (client.EndpointUpdate, error) {
 	var in client.EndpointUpdate
 	fl := cmd.Flags()
 	if fl.Changed("secret") {
@@ -186,7 +175,11 @@ func (f *endpointFlags) update(cmd *cobra.Command) (client.EndpointUpdate, error
 	if err != nil {
 		return in, err
 	}
-	if !changed {
+	more, err := f.delivery.applyUpdate(cmd, &in, current)
+	if err != nil {
+		return in, err
+	}
+	if !changed && !more {
 		return in, usageError{err: errors.New("nothing to change: pass at least one of the endpoint's flags"), cmd: cmd}
 	}
 	return in, nil
@@ -227,6 +220,8 @@ func printEndpoint(cmd *cobra.Command, af *apiFlags, e *client.Endpoint) error {
 		{"fifo", strconv.FormatBool(e.FIFO)},
 		{"filter", orDash(string(e.Filter))},
 		{"retry_schedule", fmtSchedule(e.RetrySchedule)},
+		{"transformation", fmtTransformation(e.Transformation)},
+		{"auth", fmtAuth(e.Auth)},
 		{"metadata", fmtMap(e.Metadata)},
 		{"failing_since", fmtTimePtr(e.FailingSince)},
 		{"created_at", fmtTime(e.CreatedAt)},
@@ -257,11 +252,17 @@ func newEndpointCreateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Short: "Add an endpoint to an app",
 		Long: `Add an endpoint to an app and print it. Without --events it receives every
 event type. herald signs its deliveries with a new whsec_ secret (see 'herald
-endpoint secret'), or with --secret. The server refuses URLs that point at
-private, loopback or metadata addresses unless it runs with --allow-network.`,
+endpoint secret'), or with --secret, and can also authenticate to the receiver
+(--auth-basic, --auth-bearer, --oauth2-*, --mtls-*) and reshape each webhook with
+a JavaScript transformation (docs/delivery.md). The server refuses URLs that
+point at private, loopback or metadata addresses unless it runs with
+--allow-network.`,
 		Example: `  herald endpoint create --app acme --url https://example.com/webhooks
   herald endpoint create --app acme --url https://example.com/hooks --events 'invoice.*,customer.created' \
-      -H 'Authorization: Bearer s3cret' --timeout 5s --rate-limit 10 --fifo`,
+      --auth-bearer env:ACME_TOKEN --timeout 5s --rate-limit 10 --fifo
+  herald endpoint create --app acme --url https://hooks.slack.com/services/T0/B0/XXXX --transformation-template slack
+  herald endpoint create --app acme --url https://api.acme.example/hooks --oauth2-token-url https://auth.acme.example/token \
+      --oauth2-client-id herald --oauth2-client-secret @client-secret.txt --oauth2-scope webhooks:write`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			app, err := ap.get(cmd)
@@ -328,17 +329,29 @@ func newEndpointUpdateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		Use:   "update --app APP ID [flags]",
 		Short: "Change an endpoint's settings",
 		Long: `Change an endpoint and print it. Only the flags given are sent; --events,
---header and --metadata replace the whole list or map. The signing secret is
+--header and --metadata replace the whole list or map. Credentials flags of the
+endpoint's current kind change only what they give (the stored secrets stay);
+another kind replaces them, and --no-auth removes them. The signing secret is
 changed by 'herald endpoint rotate-secret'.`,
 		Example: `  herald endpoint update --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --url https://example.com/v2/webhooks
-  herald endpoint update --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --events '' --timeout 30s`,
+  herald endpoint update --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --events '' --timeout 30s
+  herald endpoint update --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --transformation handler.js
+  herald endpoint update --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --mtls-cert client.pem --mtls-key client.key --ca-cert ca.pem
+  herald endpoint update --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --oauth2-client-secret env:NEW_SECRET`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			app, err := ap.get(cmd)
 			if err != nil {
 				return err
 			}
-			in, err := ef.update(cmd)
+			in, err := ef.update(cmd, func() (*client.Endpoint, error) {
+				c, err := af.client(cmd)
+				if err != nil {
+					return nil, err
+				}
+				e, err := c.GetEndpoint(cmd.Context(), app, args[0])
+				return e, af.explain(err)
+			})
 			if err != nil {
 				return err
 			}
@@ -561,7 +574,7 @@ replays in batches; progress is printed on stderr, the total on stdout.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&status, "status", "", "replay only deliveries with this status: failed or succeeded (default: both)")
+	cmd.Flags().StringVar(&status, "status", "", "replay only deliveries with this status: failed, succeeded or cancelled (default: all)")
 	tr.register(cmd, "deliveries")
 	cmd.Flags().IntVar(&batch, "batch", 0, "deliveries per request (default: the server's, 1000)")
 	return cmd

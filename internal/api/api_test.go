@@ -421,7 +421,7 @@ func TestHappyPaths(t *testing.T) {
 				wantIDs(t, got, v["attempt"])
 				a := got["data"].([]any)[0].(map[string]any)
 				wantFields(t, a, "id", "delivery_id", "app_id", "endpoint_id", "message_id", "number", "started_at",
-					"latency_ms", "status_code", "response_headers", "response_body", "outcome")
+					"latency_ms", "status_code", "response_headers", "response_body", "outcome", "request_headers")
 				wantValue(t, a, "latency_ms", 1.234)
 				wantValue(t, a, "response_body", "oops \uFFFD")
 				wantValue(t, a, "status_code", 500.0)

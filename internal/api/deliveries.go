@@ -47,6 +47,7 @@ type attemptJSON struct {
 	ResponseBody    string            `json:"response_body"`
 	Error           string            `json:"error,omitempty"`
 	Outcome         string            `json:"outcome"`
+	RequestHeaders  map[string]string `json:"request_headers"` // credentials redacted; {} when no request was made
 }
 
 func toAttemptJSON(a *domain.Attempt) attemptJSON {
@@ -59,6 +60,7 @@ func toAttemptJSON(a *domain.Attempt) attemptJSON {
 		ResponseBody:    strings.ToValidUTF8(string(a.ResponseBody), "\uFFFD"),
 		Error:           a.Error,
 		Outcome:         a.Outcome,
+		RequestHeaders:  nonNil(a.RequestHeaders),
 	}
 }
 
@@ -69,7 +71,7 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 		AppID:       c.appID,
 		EndpointID:  q.id("endpoint_id", "ep"),
 		MessageID:   q.id("message_id", "msg"),
-		Status:      q.oneOf("status", domain.DeliveryPending, domain.DeliverySucceeded, domain.DeliveryFailed),
+		Status:      q.oneOf("status", domain.DeliveryPending, domain.DeliverySucceeded, domain.DeliveryFailed, domain.DeliveryCancelled),
 		TimeRange:   q.timeRange(),
 		Page:        q.page("dlv"),
 		EndpointIDs: c.endpointScope(),

@@ -33,6 +33,8 @@ type endpointJSON struct {
 	SourceID       string            `json:"source_id,omitempty"`
 	Filter         json.RawMessage   `json:"filter,omitempty"`
 	RetrySchedule  []string          `json:"retry_schedule,omitempty"`
+	Transformation string            `json:"transformation,omitempty"`
+	Auth           *authJSON         `json:"auth,omitempty"`
 	Metadata       map[string]string `json:"metadata"`
 	FailingSince   *timestamp        `json:"failing_since,omitempty"`
 	CreatedAt      timestamp         `json:"created_at"`
@@ -79,7 +81,8 @@ func toEndpointJSONRevealed(e *domain.Endpoint) endpointJSON {
 		ID:            e.ID, AppID: e.AppID, URL: e.URL, Description: e.Description, EventTypes: types,
 		Headers: nonNil(e.Headers), State: e.State, DisabledReason: e.DisabledReason,
 		MaxConcurrency: e.MaxConcurrency, RateLimit: e.RateLimit, TimeoutMS: e.TimeoutMS, FIFO: e.FIFO,
-		SourceID: e.SourceID, Filter: flt, Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
+		SourceID: e.SourceID, Filter: flt, Transformation: e.Transformation, Auth: toAuthJSON(e.Auth),
+		Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
 		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt),
 	}
 }
@@ -98,6 +101,8 @@ type endpointInput struct {
 	FIFO           opt[bool]              `json:"fifo"`
 	Filter         opt[json.RawMessage]   `json:"filter"`         // {} removes it
 	RetrySchedule  opt[[]string]          `json:"retry_schedule"` // [] means the server's
+	Transformation opt[string]            `json:"transformation"` // "" removes it
+	Auth           authInput              `json:"auth"`           // null removes it
 	Secret         opt[string]            `json:"secret"`         // create only
 }
 
@@ -168,6 +173,12 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 		if len(schedule) == 0 {
 			e.RetrySchedule = nil
 		}
+	}
+	if err := s.applyTransformation(ctx, in.Transformation, e); err != nil {
+		return err
+	}
+	if err := s.applyAuth(ctx, in.Auth, e); err != nil {
+		return err
 	}
 	if in.Secret.set && !create {
 		return invalidField("secret", "cannot be changed with PATCH; use POST /v1/apps/{app}/endpoints/{ep}/secret/rotate")
@@ -417,9 +428,9 @@ type replayJSON struct {
 func (in *replayInput) filter(appID, endpointID string) (store.ReplayFilter, error) {
 	f := store.ReplayFilter{AppID: appID, EndpointID: endpointID, Status: in.Status.v, After: in.After.v, Limit: in.Limit.v}
 	switch f.Status {
-	case "", domain.DeliverySucceeded, domain.DeliveryFailed:
+	case "", domain.DeliverySucceeded, domain.DeliveryFailed, domain.DeliveryCancelled:
 	default:
-		return f, invalidField("status", "must be succeeded or failed (pending deliveries are never replayed), not %q", f.Status)
+		return f, invalidField("status", "must be succeeded, failed or cancelled (pending deliveries are never replayed), not %q", f.Status)
 	}
 	var err error
 	if f.Since, err = bodyTime("since", in.Since); err != nil {

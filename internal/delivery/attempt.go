@@ -20,11 +20,13 @@ func (e *Engine) requestLocked(ep *endpoint, j *job) *request {
 		eventType:  j.c.Type,
 		body:       j.c.Payload,
 		headers:    ep.cfg.Headers,
+		secrets:    ep.cfg.Headers,
 		msgHeaders: j.c.Headers,
 		signer:     ep.signer,
 		timeout:    timeout,
 		relay:      ep.cfg.IsListener(),
 		schedule:   ep.cfg.RetrySchedule,
+		tools:      ep.tools,
 	}
 }
 
@@ -87,7 +89,7 @@ func attemptResult(d *domain.Delivery, started time.Time, resp response, o outco
 	a := &domain.Attempt{
 		ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
 		Number: d.Attempts + 1, StartedAt: started.UTC(), Latency: resp.latency, StatusCode: resp.status,
-		Error: o.errText, Outcome: o.attempt,
+		Error: o.errText, Outcome: o.attempt, RequestHeaders: resp.sent,
 	}
 	if resp.header != nil {
 		a.ResponseHeaders = headerSummary(resp.header)
@@ -95,14 +97,18 @@ func attemptResult(d *domain.Delivery, started time.Time, resp response, o outco
 	}
 	return &store.AttemptResult{
 		Attempt: a, Status: o.status, NextAttemptAt: o.nextAttemptAt,
-		EndpointFailed: o.endpointFailed, DisableEndpoint: o.disableEndpoint,
+		EndpointFailed: o.endpointFailed, DisableEndpoint: o.disableEndpoint, Unsent: o.unsent,
 	}
 }
 
-// do sends the request over its listener's relay or over HTTP.
+// do sends the request over its listener's relay, or transforms it (when the endpoint
+// has a transformation) and sends it over HTTP.
 func (r *request) do(e *Engine) response {
 	if r.relay {
 		return e.sendRelay(r, time.Now())
+	}
+	if resp, stop := e.transform(r); stop {
+		return resp
 	}
 	return e.sender.send(e.sendCtx, r, time.Now())
 }

@@ -29,6 +29,7 @@ type endpoint struct {
 	backoff  time.Time
 	throttle int // consecutive push-back answers (429, 502, 504)
 	timer    bool
+	tools    tools // the transformation and credentials cfg asks for
 }
 
 // endpointCacheTTL bounds how stale the engine's copy of an endpoint may be when
@@ -51,15 +52,21 @@ func (e *Engine) load(ep *endpoint) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e.mu.Lock()
-	changes := ep.changes
+	changes, oldTools := ep.changes, ep.tools
 	e.mu.Unlock()
 	cfg, signer, validTo, err := e.fetchEndpoint(ctx, ep.id, time.Now())
+	var newTools tools
+	if err == nil {
+		newTools = e.prepareTools(ctx, cfg, oldTools)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ep.loading = false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Deleted: its deliveries went with it.
+		dropTools(ep.tools, tools{})
+		ep.tools = tools{}
 		for _, j := range ep.queue {
 			e.forgetLocked(j.c.Delivery.ID)
 		}
@@ -75,6 +82,8 @@ func (e *Engine) load(ep *endpoint) {
 		ep.validTo = time.Time{}
 		e.retryPumpLocked(ep, time.Second)
 	default:
+		dropTools(ep.tools, newTools)
+		ep.tools = newTools
 		e.cacheLocked(ep, cfg, signer, validTo, changes)
 		e.pumpLocked(ep)
 	}

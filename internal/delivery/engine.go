@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/transform"
 )
 
 // Config configures an Engine. Zero values mean the documented defaults.
@@ -32,6 +33,9 @@ type Config struct {
 	EgressProxy *url.URL
 	// Relay carries deliveries of listener endpoints; nil: listener endpoints wait.
 	Relay Relay
+	// Transforms runs endpoint transformations (a time limit per run, a bound on runs at
+	// once); nil: a sandbox with package transform's defaults.
+	Transforms *transform.Sandbox
 	// NodeID names this process in leases; default: host-pid-random. A node restarted
 	// under its old id takes its leases back at once (herald serve keeps one id per data
 	// directory: see DataDirNodeID).
@@ -135,6 +139,9 @@ func (c *Config) setDefaults() error {
 	if c.MaintenanceInterval <= 0 {
 		c.MaintenanceInterval = time.Minute
 	}
+	if c.Transforms == nil {
+		c.Transforms = transform.New(transform.Config{})
+	}
 	return nil
 }
 
@@ -142,11 +149,12 @@ func (c *Config) setDefaults() error {
 // deliveries straight to the senders; a claim loop takes everything else that falls due
 // (retries, other nodes' expired leases, FIFO endpoints, resumed endpoints).
 type Engine struct {
-	cfg    Config
-	log    *slog.Logger
-	store  store.Store
-	sender *sender
-	m      *Metrics
+	cfg        Config
+	log        *slog.Logger
+	store      store.Store
+	sender     *sender
+	transforms *transform.Sandbox
+	m          *Metrics
 
 	wake    chan struct{}
 	results chan result
@@ -181,17 +189,18 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		store:     cfg.Store,
-		sender:    newSender(cfg.Guard, cfg.EgressProxy, cfg.UserAgent, cfg.Workers),
-		m:         cfg.Metrics,
-		wake:      make(chan struct{}, 1),
-		results:   make(chan result, 4096),
-		held:      make(map[string]*job),
-		endpoints: make(map[string]*endpoint),
-		starved:   make(map[*endpoint]bool),
-		apps:      make(map[string]*app),
+		cfg:        cfg,
+		log:        cfg.Logger,
+		store:      cfg.Store,
+		sender:     newSender(cfg.Guard, cfg.EgressProxy, cfg.UserAgent, cfg.Workers),
+		transforms: cfg.Transforms,
+		m:          cfg.Metrics,
+		wake:       make(chan struct{}, 1),
+		results:    make(chan result, 4096),
+		held:       make(map[string]*job),
+		endpoints:  make(map[string]*endpoint),
+		starved:    make(map[*endpoint]bool),
+		apps:       make(map[string]*app),
 	}, nil
 }
 

@@ -11,7 +11,7 @@ type Metrics struct {
 	QueueDepth       prometheus.Gauge
 	Held             prometheus.Gauge
 	Published        prometheus.Counter
-	Deliveries       *prometheus.CounterVec // by outcome: succeeded, retrying, failed
+	Deliveries       *prometheus.CounterVec // by outcome: succeeded, retrying, failed, cancelled
 	AttemptLatency   prometheus.Histogram
 	EndpointFailures prometheus.Counter     // failed attempts, all endpoints together
 	Disabled         *prometheus.CounterVec // by reason: gone, failing
@@ -30,7 +30,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "herald_messages_published_total", Help: "Messages accepted by the publish API.",
 		}),
 		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "herald_delivery_attempts_total", Help: "Delivery attempts by outcome (succeeded, retrying, failed).",
+			Name: "herald_delivery_attempts_total", Help: "Delivery attempts by outcome (succeeded, retrying, failed, cancelled).",
 		}, []string{"outcome"}),
 		AttemptLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "herald_attempt_duration_seconds",
@@ -47,7 +47,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.QueueDepth, m.Held, m.Published, m.Deliveries, m.AttemptLatency, m.EndpointFailures, m.Disabled)
 	}
-	for _, o := range []string{"succeeded", "retrying", "failed"} {
+	for _, o := range []string{"succeeded", "retrying", "failed", "cancelled"} {
 		m.Deliveries.WithLabelValues(o)
 	}
 	return m

@@ -22,8 +22,12 @@ type outcome struct {
 	endpointFailed  bool       // the attempt failed, so the endpoint is failing
 	disableEndpoint string     // why the endpoint must be disabled now; "" when it need not be
 	throttled       bool       // the endpoint pushed back (429, 502, 504): send to it more slowly
-	timedOut        bool       // the endpoint did not answer in time: send it fewer at once
+	timedOut        bool       // the endpoint (or its transformation) took too long: send it fewer at once
+	unsent          bool       // no request was made: the endpoint's failure streak stays as it is
 }
+
+// cancelledText is the error text of an attempt its endpoint's transformation cancelled.
+const cancelledText = "cancelled by the endpoint's transformation (webhook.cancel); nothing was sent"
 
 // classify decides what an attempt's response means for a delivery whose retry step
 // (its position in p's schedule) was retryStep before the attempt. A receiver's
@@ -31,6 +35,9 @@ type outcome struct {
 // disable also disables the endpoint (even after a 2xx). It reads no clock and
 // touches no state; only p's jitter makes it random.
 func classify(resp response, retryStep int, p Policy, now time.Time) outcome {
+	if resp.unsent {
+		return classifyUnsent(resp, retryStep, p, now)
+	}
 	var o outcome
 	switch {
 	case resp.err != nil:
@@ -68,5 +75,32 @@ func classify(resp response, retryStep int, p Policy, now time.Time) outcome {
 			o.status, o.attempt = domain.DeliveryFailed, domain.OutcomeFailed
 		}
 	}
+	return o
+}
+
+// classifyUnsent decides what an attempt that made no request means: its endpoint's
+// transformation cancelled the delivery (resp.err is nil), which ends it as cancelled,
+// or failed. A script that threw or returned something that cannot be sent fails the
+// delivery at once: it would fail the same way again (fix the script, then replay the
+// failed deliveries). A script that ran out of time is retried on the endpoint's
+// schedule, since the time limit can be the machine's load. Neither counts against the
+// endpoint: its receiver was never asked.
+func classifyUnsent(resp response, retryStep int, p Policy, now time.Time) outcome {
+	o := outcome{unsent: true}
+	switch {
+	case resp.err == nil:
+		o.errText, o.status, o.attempt = cancelledText, domain.DeliveryCancelled, domain.OutcomeCancelled
+		return o
+	case resp.timedOut:
+		o.errText, o.timedOut = resp.err.Error(), true
+		if next, ok := p.Next(retryStep+1, now, 0); ok {
+			next = next.UTC()
+			o.status, o.attempt, o.nextAttemptAt = domain.DeliveryPending, domain.OutcomeRetrying, &next
+			return o
+		}
+	default:
+		o.errText = resp.err.Error()
+	}
+	o.status, o.attempt = domain.DeliveryFailed, domain.OutcomeFailed
 	return o
 }

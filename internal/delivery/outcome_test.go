@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/transform"
 )
 
 func TestClassify(t *testing.T) {
@@ -102,11 +103,42 @@ func describe(o outcome) string {
 	if o.nextAttemptAt != nil {
 		next = o.nextAttemptAt.UTC().Format(time.RFC3339Nano)
 	}
-	return fmt.Sprintf("{err %q attempt %s status %s next %s failed %t disable %q throttled %t}",
-		o.errText, o.attempt, o.status, next, o.endpointFailed, o.disableEndpoint, o.throttled)
+	return fmt.Sprintf("{err %q attempt %s status %s next %s failed %t disable %q throttled %t timed out %t unsent %t}",
+		o.errText, o.attempt, o.status, next, o.endpointFailed, o.disableEndpoint, o.throttled, o.timedOut, o.unsent)
 }
 
 // deliveryHeader is a response header with a webhook-delivery directive.
 func deliveryHeader(v string) http.Header {
 	return http.Header{"Webhook-Delivery": {v}}
+}
+
+// TestClassifyUnsent covers attempts that made no request: a cancelled delivery, a
+// script error (fails at once) and a script that ran out of time (retried), none of
+// which counts against the endpoint.
+func TestClassifyUnsent(t *testing.T) {
+	p := Policy{Schedule: []time.Duration{5 * time.Second}, MaxRetryAfter: time.Hour}
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	next := now.Add(5 * time.Second)
+	threw := &transform.Error{Kind: transform.KindRuntime, Line: 2, Message: "Error: boom"}
+	slow := &transform.Error{Kind: transform.KindTimeout, Message: "the script ran longer than the time limit"}
+	tests := []struct {
+		name string
+		resp response
+		step int
+		want outcome
+	}{
+		{"cancelled", response{unsent: true}, 0,
+			outcome{unsent: true, errText: cancelledText, status: domain.DeliveryCancelled, attempt: domain.OutcomeCancelled}},
+		{"threw", response{unsent: true, err: threw}, 0,
+			outcome{unsent: true, errText: threw.Error(), status: domain.DeliveryFailed, attempt: domain.OutcomeFailed}},
+		{"timed out", response{unsent: true, err: slow, timedOut: true}, 0,
+			outcome{unsent: true, timedOut: true, errText: slow.Error(), status: domain.DeliveryPending, attempt: domain.OutcomeRetrying, nextAttemptAt: &next}},
+		{"timed out, schedule spent", response{unsent: true, err: slow, timedOut: true}, 1,
+			outcome{unsent: true, timedOut: true, errText: slow.Error(), status: domain.DeliveryFailed, attempt: domain.OutcomeFailed}},
+	}
+	for _, tt := range tests {
+		if g, w := describe(classify(tt.resp, tt.step, p, now)), describe(tt.want); g != w {
+			t.Errorf("%s:\n got %s\nwant %s", tt.name, g, w)
+		}
+	}
 }

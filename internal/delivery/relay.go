@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -44,7 +45,11 @@ func (e *Engine) sendRelay(r *request, now time.Time) response {
 	defer cancel()
 	start := time.Now()
 	status, rh, body, err := e.cfg.Relay.Deliver(ctx, r.endpointID, RelayDelivery{MessageID: r.messageID, EventType: r.eventType, Header: h, Body: r.body})
-	out := response{status: status, header: rh, body: body, err: err, latency: time.Since(start)}
+	sent := make(map[string]string, len(h))
+	for k, v := range h {
+		sent[k] = strings.Join(v, ", ")
+	}
+	out := response{status: status, header: rh, body: body, err: err, latency: time.Since(start), sent: redactAndBound(sent, r.secrets)}
 	if err != nil && errors.Is(err, context.DeadlineExceeded) {
 		out.err = fmt.Errorf("timeout: the listener did not answer within %s", r.timeout)
 		out.timedOut = true

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -41,8 +42,10 @@ func reservedHeader(name string) bool {
 
 // sender makes webhook requests.
 type sender struct {
-	client    *http.Client
-	userAgent string
+	client      *http.Client    // endpoints without credentials
+	transport   *http.Transport // shared by every endpoint's client; cloned for receivers with their own TLS settings
+	tokenClient *http.Client    // OAuth2 token requests: guarded like webhooks, no redirects
+	userAgent   string
 }
 
 // newSender returns a sender whose connections the guard checks: directly, or through
@@ -63,28 +66,30 @@ func newSender(guard *netguard.Guard, proxy *url.URL, userAgent string, maxIdleP
 		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}
 	return &sender{
-		client: &http.Client{
-			Transport: tr,
-			// Webhook senders never follow redirects: a 3xx is a failed attempt.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		userAgent: userAgent,
+		client:      &http.Client{Transport: tr, CheckRedirect: noRedirect},
+		transport:   tr,
+		tokenClient: &http.Client{Transport: tr, CheckRedirect: noRedirect},
+		userAgent:   userAgent,
 	}
 }
 
 // request is one webhook to send.
 type request struct {
-	url        string
-	endpointID string
-	messageID  string
-	eventType  string
-	body       []byte
-	headers    map[string]string // the endpoint's custom headers
-	msgHeaders map[string]string // the message's: a source's forwarded provider headers and content type
-	signer     *webhook.Standard
-	timeout    time.Duration
-	relay      bool            // a listener endpoint: sent over its live connection, not HTTP
-	schedule   []time.Duration // the endpoint's retry schedule; nil: the server's
+	method      string // "" means POST
+	url         string
+	endpointID  string
+	messageID   string
+	eventType   string
+	body        []byte
+	headers     map[string]string // the endpoint's custom headers (or what its transformation returned)
+	secrets     map[string]string // the endpoint's custom headers as stored: values to redact from the record
+	msgHeaders  map[string]string // the message's: a source's forwarded provider headers and content type
+	contentType string            // set by a transformation that changed the body; "" for the message's own
+	signer      *webhook.Standard
+	timeout     time.Duration
+	relay       bool            // a listener endpoint: sent over its live connection, not HTTP
+	schedule    []time.Duration // the endpoint's retry schedule; nil: the server's
+	tools       tools           // the endpoint's transformation and credentials
 }
 
 // response is what came back (or the error instead).
@@ -95,7 +100,11 @@ type response struct {
 	err        error
 	latency    time.Duration
 	retryAfter time.Duration
-	timedOut   bool // err is the request's timeout
+	timedOut   bool              // err is the request's timeout
+	sent       map[string]string // the request's headers, redacted; nil when no request was made
+	// unsent: no request was made because the endpoint's transformation cancelled the
+	// delivery (err is nil) or failed (err says how).
+	unsent bool
 }
 
 // header returns the request headers of one attempt: the endpoint's custom headers, the
@@ -119,6 +128,9 @@ func (s *sender) header(r *request, now time.Time) (http.Header, error) {
 			h.Set(k, v)
 		}
 	}
+	if r.contentType != "" {
+		contentType = r.contentType
+	}
 	h["Webhook-Id"] = []string{r.messageID}
 	h["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
 	h["Webhook-Signature"] = []string{sig}
@@ -127,29 +139,45 @@ func (s *sender) header(r *request, now time.Time) (http.Header, error) {
 	return h, nil
 }
 
+// send makes one HTTP attempt, with the endpoint's credentials when it has some, and
+// records the headers the request went with.
 func (s *sender) send(ctx context.Context, r *request, now time.Time) response {
+	if r.tools.clientErr != nil {
+		return response{err: r.tools.clientErr}
+	}
 	h, err := s.header(r, now)
 	if err != nil {
 		return response{err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(r.body))
+	rec := newHeaderRecorder()
+	ctx = httptrace.WithClientTrace(ctx, rec.trace())
+	method := r.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.url, bytes.NewReader(r.body))
 	if err != nil {
 		return response{err: fmt.Errorf("build request: %w", err)}
 	}
 	req.Header = h
+	client := s.client
+	if r.tools.client != nil {
+		client = r.tools.client
+	}
 	start := time.Now()
-	resp, err := s.client.Do(req)
+	resp, err := client.Do(req)
+	sent := rec.headers(h, r.tools.auth != nil, r.secrets)
 	if err != nil {
-		return response{err: describeError(err, r.timeout), latency: time.Since(start), timedOut: errors.Is(err, context.DeadlineExceeded)}
+		return response{err: describeError(err, r.timeout), latency: time.Since(start), timedOut: errors.Is(err, context.DeadlineExceeded), sent: sent}
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
 	if readErr == nil && len(body) == MaxResponseBody {
 		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 	}
 	resp.Body.Close()
-	out := response{status: resp.StatusCode, header: resp.Header, body: body, latency: time.Since(start)}
+	out := response{status: resp.StatusCode, header: resp.Header, body: body, latency: time.Since(start), sent: sent}
 	out.retryAfter = retryAfter(resp.Header, now)
 	return out
 }

@@ -44,10 +44,16 @@ type Endpoint struct {
 	// filter); nil means every message of the subscribed types.
 	Filter        *filter.Filter
 	RetrySchedule []time.Duration // the delays before each retry; empty: the server's
-	Metadata      map[string]string
-	FailingSince  *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Transformation, when set, is JavaScript defining handler(webhook), run before each
+	// attempt (see package transform); "" sends the payload as published.
+	Transformation string
+	// Auth, when set, is how herald authenticates to the receiver (see package outbound);
+	// its secrets are encrypted at rest and never answered.
+	Auth         *Auth
+	Metadata     map[string]string
+	FailingSince *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Subscription is what an endpoint asks to receive: the rule that fans a message out to

@@ -66,6 +66,8 @@ const (
 	DeliveryPending   = "pending" // queued, waiting for a retry, or in flight
 	DeliverySucceeded = "succeeded"
 	DeliveryFailed    = "failed" // retries exhausted, or the endpoint answered 410
+	// DeliveryCancelled: the endpoint's transformation set cancel; nothing was sent.
+	DeliveryCancelled = "cancelled"
 )
 
 // Delivery is one message to one endpoint; it is also the queue entry.
@@ -90,18 +92,24 @@ const (
 	OutcomeSucceeded = "succeeded"
 	OutcomeRetrying  = "retrying" // failed, another attempt is scheduled
 	OutcomeFailed    = "failed"   // failed, no more attempts
+	// OutcomeCancelled: the endpoint's transformation cancelled the delivery; no request was made.
+	OutcomeCancelled = "cancelled"
 )
 
 // Attempt is the record of one HTTP request made for a delivery.
 type Attempt struct {
-	ID              string
-	DeliveryID      string
-	AppID           string
-	EndpointID      string
-	MessageID       string
-	Number          int // 1 for the first attempt of the delivery
-	StartedAt       time.Time
-	Latency         time.Duration
+	ID         string
+	DeliveryID string
+	AppID      string
+	EndpointID string
+	MessageID  string
+	Number     int // 1 for the first attempt of the delivery
+	StartedAt  time.Time
+	Latency    time.Duration
+	// RequestHeaders are the headers the request was sent with, credentials and the
+	// endpoint's custom header values redacted (see RedactedValue); empty when no
+	// request was made.
+	RequestHeaders  map[string]string
 	StatusCode      int // 0 when no response arrived
 	ResponseHeaders map[string]string
 	ResponseBody    []byte // at most 4 KiB

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/domain"
 )
 
 // Token caching bounds.
@@ -23,7 +25,7 @@ const (
 // tokenSource fetches OAuth2 client-credentials tokens and caches them until shortly
 // before they expire. Concurrent callers that find no valid token share one fetch.
 type tokenSource struct {
-	auth   Auth
+	auth   domain.Auth
 	client *http.Client
 	now    func() time.Time
 
@@ -40,7 +42,7 @@ type tokenFetch struct {
 	err  error
 }
 
-func newTokenSource(auth Auth, client *http.Client) *tokenSource {
+func newTokenSource(auth domain.Auth, client *http.Client) *tokenSource {
 	return &tokenSource{auth: auth, client: client, now: time.Now}
 }
 
@@ -103,7 +105,7 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, time.Duration, error)
 	if ts.auth.Audience != "" {
 		form.Set("audience", ts.auth.Audience)
 	}
-	if ts.auth.ClientAuth == ClientAuthBody {
+	if ts.auth.ClientAuth == domain.ClientAuthBody {
 		form.Set("client_id", ts.auth.ClientID)
 		form.Set("client_secret", ts.auth.ClientSecret)
 	}
@@ -113,7 +115,7 @@ func (ts *tokenSource) fetch(ctx context.Context) (string, time.Duration, error)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if ts.auth.ClientAuth != ClientAuthBody {
+	if ts.auth.ClientAuth != domain.ClientAuthBody {
 		req.SetBasicAuth(url.QueryEscape(ts.auth.ClientID), url.QueryEscape(ts.auth.ClientSecret))
 	}
 	resp, err := ts.client.Do(req)

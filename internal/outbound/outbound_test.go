@@ -3,18 +3,10 @@ package outbound
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/testpki"
+	"github.com/heraldhq/herald/internal/testproxy"
 )
 
 // loopbackTransport is a transport whose dialer's guard allows loopback, as herald's
@@ -65,15 +60,15 @@ func TestBasicAndBearer(t *testing.T) {
 	}))
 	defer srv.Close()
 	tests := []struct {
-		auth       Auth
+		auth       domain.Auth
 		wantStatus int
 		wantBody   string
 	}{
-		{Auth{Type: AuthBasic, Username: "herald", Password: "s3cret:with colon"}, 200, "basic ok"},
-		{Auth{Type: AuthBasic, Username: "herald", Password: "wrong"}, 401, "who are you\n"},
-		{Auth{Type: AuthBearer, Token: "tok_123"}, 200, "bearer ok"},
-		{Auth{Type: AuthBearer, Token: "tok_bad"}, 401, "who are you\n"},
-		{Auth{}, 401, "who are you\n"},
+		{domain.Auth{Type: domain.AuthBasic, Username: "herald", Password: "s3cret:with colon"}, 200, "basic ok"},
+		{domain.Auth{Type: domain.AuthBasic, Username: "herald", Password: "wrong"}, 401, "who are you\n"},
+		{domain.Auth{Type: domain.AuthBearer, Token: "tok_123"}, 200, "bearer ok"},
+		{domain.Auth{Type: domain.AuthBearer, Token: "tok_bad"}, 401, "who are you\n"},
+		{domain.Auth{}, 401, "who are you\n"},
 	}
 	for _, tt := range tests {
 		c, err := NewClient(tt.auth, loopbackTransport(), nil)
@@ -102,7 +97,7 @@ func newTokenServer(t *testing.T, style string) *tokenServer {
 			return
 		}
 		id, secret, ok := r.BasicAuth()
-		if style == ClientAuthBody {
+		if style == domain.ClientAuthBody {
 			id, secret, ok = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), !ok
 		}
 		if !ok || id != "herald-client" || secret != "client-secret" {
@@ -124,15 +119,15 @@ func newTokenServer(t *testing.T, style string) *tokenServer {
 	return ts
 }
 
-func oauth2Auth(tokenURL, style string) Auth {
-	return Auth{Type: AuthOAuth2, TokenURL: tokenURL, ClientID: "herald-client", ClientSecret: "client-secret",
+func oauth2Auth(tokenURL, style string) domain.Auth {
+	return domain.Auth{Type: domain.AuthOAuth2, TokenURL: tokenURL, ClientID: "herald-client", ClientSecret: "client-secret",
 		Scopes: []string{"webhooks:write", "events"}, Audience: "https://api.example", ClientAuth: style}
 }
 
 // TestOAuth2OneTokenForManyDeliveries sends 100 deliveries at once with no token
 // cached: they share one token request, and the token is reused afterwards.
 func TestOAuth2OneTokenForManyDeliveries(t *testing.T) {
-	tokens := newTokenServer(t, ClientAuthHeader)
+	tokens := newTokenServer(t, domain.ClientAuthHeader)
 	tokens.delay = 50 * time.Millisecond // so the deliveries pile up behind the first fetch
 	var seen sync.Map
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +166,7 @@ func TestOAuth2OneTokenForManyDeliveries(t *testing.T) {
 // TestOAuth2RefreshOn401 revokes the cached token at the receiver: the next delivery
 // gets a 401, fetches a new token once and goes again with it.
 func TestOAuth2RefreshOn401(t *testing.T) {
-	for _, style := range []string{ClientAuthHeader, ClientAuthBody} {
+	for _, style := range []string{domain.ClientAuthHeader, domain.ClientAuthBody} {
 		t.Run(style, func(t *testing.T) {
 			tokens := newTokenServer(t, style)
 			var valid atomic.Value
@@ -220,7 +215,7 @@ func TestOAuth2RefreshOn401(t *testing.T) {
 }
 
 func TestOAuth2TokenErrors(t *testing.T) {
-	tokens := newTokenServer(t, ClientAuthHeader)
+	tokens := newTokenServer(t, domain.ClientAuthHeader)
 	tr := loopbackTransport()
 	bad := oauth2Auth(tokens.URL, "")
 	bad.ClientSecret = "wrong"
@@ -239,61 +234,20 @@ func TestOAuth2TokenErrors(t *testing.T) {
 	}
 }
 
-// testPKI is a CA with a server certificate for 127.0.0.1 and a client certificate.
-type testPKI struct {
-	caPEM, serverCertPEM, serverKeyPEM, clientCertPEM, clientKeyPEM string
-	pool                                                            *x509.CertPool
-}
-
-func newTestPKI(t *testing.T) *testPKI {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "herald test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leaf := func(serial int64, usage x509.ExtKeyUsage, ips []net.IP) (string, string) {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: fmt.Sprint("leaf ", serial)},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, _ := x509.MarshalECPrivateKey(key)
-		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-			string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-	}
-	p := &testPKI{caPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})), pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
-	p.serverCertPEM, p.serverKeyPEM = leaf(2, x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
-	p.clientCertPEM, p.clientKeyPEM = leaf(3, x509.ExtKeyUsageClientAuth, nil)
-	return p
-}
-
 func TestMutualTLS(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testpki.New(t)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello %s", r.TLS.PeerCertificates[0].Subject.CommonName)
 	}))
-	cert, err := tls.X509KeyPair([]byte(pki.serverCertPEM), []byte(pki.serverKeyPEM))
+	cert, err := tls.X509KeyPair([]byte(pki.ServerCertPEM), []byte(pki.ServerKeyPEM))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pki.pool}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pki.Pool}
 	srv.StartTLS()
 	defer srv.Close()
 
-	auth := Auth{Type: AuthMTLS, CertPEM: pki.clientCertPEM, KeyPEM: pki.clientKeyPEM, CAPEM: pki.caPEM}
+	auth := domain.Auth{Type: domain.AuthMTLS, CertPEM: pki.ClientCertPEM, KeyPEM: pki.ClientKeyPEM, CAPEM: pki.CAPEM}
 	if err := auth.Check(context.Background(), nil); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
@@ -311,9 +265,9 @@ func TestMutualTLS(t *testing.T) {
 
 	// Without the client certificate the server refuses the handshake; without the
 	// custom CA the client refuses the server.
-	for name, a := range map[string]Auth{
-		"no client certificate": {CAPEM: pki.caPEM},
-		"no custom CA":          {Type: AuthMTLS, CertPEM: pki.clientCertPEM, KeyPEM: pki.clientKeyPEM},
+	for name, a := range map[string]domain.Auth{
+		"no client certificate": {CAPEM: pki.CAPEM},
+		"no custom CA":          {Type: domain.AuthMTLS, CertPEM: pki.ClientCertPEM, KeyPEM: pki.ClientKeyPEM},
 	} {
 		c, err := NewClient(a, loopbackTransport(), nil)
 		if err != nil {
@@ -327,110 +281,13 @@ func TestMutualTLS(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
-	pki := newTestPKI(t)
-	guard := netguard.New(nil)
-	checkURL := func(ctx context.Context, u string) error { return guard.CheckURL(ctx, u, nil) }
-	tests := []struct {
-		name      string
-		auth      Auth
-		wantField string // "" for valid
-	}{
-		{"none", Auth{}, ""},
-		{"basic", Auth{Type: AuthBasic, Username: "u", Password: "p"}, ""},
-		{"basic without user", Auth{Type: AuthBasic, Password: "p"}, "auth.username"},
-		{"basic user with a colon", Auth{Type: AuthBasic, Username: "a:b"}, "auth.username"},
-		{"bearer", Auth{Type: AuthBearer, Token: "t"}, ""},
-		{"bearer without token", Auth{Type: AuthBearer}, "auth.token"},
-		{"bearer token with a newline", Auth{Type: AuthBearer, Token: "a\r\nX-Evil: 1"}, "auth.token"},
-		{"oauth2", oauth2Auth("https://auth.example.com/token", ""), ""},
-		{"oauth2 bad url", oauth2Auth("ftp://x/token", ""), "auth.token_url"},
-		{"oauth2 token url on a private network", oauth2Auth("http://10.0.0.1/token", ""), "auth.token_url"},
-		{"oauth2 without secret", Auth{Type: AuthOAuth2, TokenURL: "https://a.example/t", ClientID: "x"}, "auth.client_id"},
-		{"oauth2 bad client auth", func() Auth { a := oauth2Auth("https://a.example/t", "query"); return a }(), "auth.client_auth"},
-		{"oauth2 bad scope", func() Auth { a := oauth2Auth("https://a.example/t", ""); a.Scopes = []string{"a b"}; return a }(), "auth.scopes[0]"},
-		{"mtls", Auth{Type: AuthMTLS, CertPEM: pki.clientCertPEM, KeyPEM: pki.clientKeyPEM}, ""},
-		{"mtls mismatched key", Auth{Type: AuthMTLS, CertPEM: pki.clientCertPEM, KeyPEM: pki.serverKeyPEM}, "auth.cert_pem"},
-		{"ca not PEM", Auth{Type: AuthBearer, Token: "t", CAPEM: "nope"}, "auth.ca_pem"},
-		{"unknown type", Auth{Type: "digest"}, "auth.type"},
-		{"token too long", Auth{Type: AuthBearer, Token: strings.Repeat("t", maxField+1)}, "auth.token"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.auth.Check(context.Background(), checkURL)
-			if tt.wantField == "" {
-				if err != nil {
-					t.Fatalf("Check: %v", err)
-				}
-				return
-			}
-			fe, ok := errors.AsType[*FieldError](err)
-			if !ok || fe.Field != tt.wantField {
-				t.Errorf("Check: %v, want a *FieldError for %s", err, tt.wantField)
-			}
-		})
-	}
-}
-
-func TestPublicHidesSecrets(t *testing.T) {
-	a := Auth{Type: AuthOAuth2, Username: "u", Password: "pw", Token: "tok", TokenURL: "https://a/t", ClientID: "id",
-		ClientSecret: "cs", KeyPEM: "KEY", CertPEM: "CERT", CAPEM: "CA"}
-	b, _ := json.Marshal(a.Public())
-	for _, secret := range []string{`"pw"`, `"tok"`, `"cs"`, `"KEY"`} {
-		if strings.Contains(string(b), secret) {
-			t.Errorf("Public() shows %s: %s", secret, b)
-		}
-	}
-	if !strings.Contains(string(b), `"client_id":"id"`) || !strings.Contains(string(b), `"type":"oauth2"`) {
-		t.Errorf("Public() lost the non-secret parts: %s", b)
-	}
-}
-
-// connectProxy is an HTTP CONNECT proxy that records the targets it was asked for.
-type connectProxy struct {
-	*httptest.Server
-	mu      sync.Mutex
-	targets []string
-	auth    []string
-}
-
-func newConnectProxy(t *testing.T) *connectProxy {
-	p := &connectProxy{}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.targets = append(p.targets, r.Host)
-		p.auth = append(p.auth, r.Header.Get("Proxy-Authorization"))
-		p.mu.Unlock()
-		if r.Method != http.MethodConnect {
-			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-			return
-		}
-		up, err := net.Dial("tcp", r.Host)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-		conn, buf, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		go func() { io.Copy(up, buf); up.Close() }()
-		io.Copy(conn, up)
-		conn.Close()
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
 func TestEgressProxy(t *testing.T) {
-	proxy := newConnectProxy(t)
-	pki := newTestPKI(t)
+	proxy := testproxy.New(t)
+	pki := testpki.New(t)
 	receiver := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "through")
 	}))
-	cert, _ := tls.X509KeyPair([]byte(pki.serverCertPEM), []byte(pki.serverKeyPEM))
+	cert, _ := tls.X509KeyPair([]byte(pki.ServerCertPEM), []byte(pki.ServerKeyPEM))
 	receiver.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	receiver.StartTLS()
 	defer receiver.Close()
@@ -445,7 +302,7 @@ func TestEgressProxy(t *testing.T) {
 	// and the proxy is asked for the checked address, never the name.
 	allow := netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")})
 	d := &Dialer{Guard: allow, Proxy: proxyURL}
-	tr := &http.Transport{DialContext: d.DialContext, TLSClientConfig: &tls.Config{RootCAs: pki.pool, ServerName: "127.0.0.1"}}
+	tr := &http.Transport{DialContext: d.DialContext, TLSClientConfig: &tls.Config{RootCAs: pki.Pool, ServerName: "127.0.0.1"}}
 	for _, u := range []string{receiver.URL, byName} {
 		resp, err := (&http.Client{Transport: tr}).Get(u)
 		if err != nil {
@@ -458,18 +315,17 @@ func TestEgressProxy(t *testing.T) {
 		}
 		tr.CloseIdleConnections()
 	}
-	proxy.mu.Lock()
-	for i, target := range proxy.targets {
+	targets, auth := proxy.Requests()
+	for i, target := range targets {
 		host, _, _ := net.SplitHostPort(target)
 		if _, err := netip.ParseAddr(host); err != nil {
 			t.Errorf("the proxy was asked for %q, a name; want the address herald checked", target)
 		}
-		if proxy.auth[i] != "Basic aGVyYWxkOnB3" {
-			t.Errorf("Proxy-Authorization %q", proxy.auth[i])
+		if auth[i] != "Basic aGVyYWxkOnB3" {
+			t.Errorf("Proxy-Authorization %q", auth[i])
 		}
 	}
-	asked := len(proxy.targets)
-	proxy.mu.Unlock()
+	asked := len(targets)
 	if asked != 2 {
 		t.Errorf("the proxy saw %d CONNECTs, want 2", asked)
 	}
@@ -483,11 +339,9 @@ func TestEgressProxy(t *testing.T) {
 			t.Errorf("GET %s with loopback blocked: %v, want ErrBlocked", u, err)
 		}
 	}
-	proxy.mu.Lock()
-	if len(proxy.targets) != asked {
-		t.Errorf("the proxy was asked for a blocked destination: %q", proxy.targets[asked:])
+	if targets, _ := proxy.Requests(); len(targets) != asked {
+		t.Errorf("the proxy was asked for a blocked destination: %q", targets[asked:])
 	}
-	proxy.mu.Unlock()
 }
 
 func TestParseProxy(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -104,6 +105,41 @@ func OpenHeaders(c Cipher, id string, headers map[string]string) error {
 		headers[name] = string(plain)
 	}
 	return nil
+}
+
+// SealAuth encrypts an endpoint's receiver credentials for storage, as a whole (the
+// non-secret parts too: a certificate or a token URL says who the customer talks to);
+// nil, no credentials, is stored as nil.
+func SealAuth(c Cipher, a *domain.Auth) ([]byte, error) {
+	if a == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("encode auth: %w", err)
+	}
+	enc, err := c.Encrypt(b)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt auth: %w", err)
+	}
+	return enc, nil
+}
+
+// OpenAuth decrypts credentials sealed by SealAuth (nil for none); id names the
+// endpoint in errors.
+func OpenAuth(c Cipher, id string, enc []byte) (*domain.Auth, error) {
+	if len(enc) == 0 {
+		return nil, nil
+	}
+	plain, err := c.Decrypt(enc)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt auth of endpoint %s: %w", id, err)
+	}
+	var a domain.Auth
+	if err := json.Unmarshal(plain, &a); err != nil {
+		return nil, fmt.Errorf("auth of endpoint %s: %w", id, err)
+	}
+	return &a, nil
 }
 
 // SealSecrets encrypts a source's secrets for storage.

@@ -146,6 +146,9 @@ type AttemptResult struct {
 	EndpointFailed bool
 	// DisableEndpoint, when set, disables the endpoint with this reason (410 Gone).
 	DisableEndpoint string
+	// Unsent: no request reached the endpoint (its transformation failed or cancelled
+	// the delivery), so its failure streak is left as it is, whatever EndpointFailed says.
+	Unsent bool
 }
 
 // ReplayFilter selects deliveries of one endpoint to send again.
@@ -180,7 +183,8 @@ type StatsBucket struct {
 	Failed    int64 // retrying or failed
 }
 
-// AttemptStats counts attempts of a time range, in buckets.
+// AttemptStats counts attempts of a time range, in buckets; attempts a transformation
+// cancelled made no request and count as neither success nor failure.
 type AttemptStats struct {
 	Succeeded, Failed int64
 	Buckets           []StatsBucket   // every bucket of the range, in time order

@@ -152,19 +152,29 @@ var (
 	textType      = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// deref strips pointers and the server's opt[T] wrapper (whose value is its field v).
+// deref strips pointers and the server's optional-field wrappers such as opt[T]
+// (structs with a set flag whose value is their field v).
 func deref(t reflect.Type) reflect.Type {
 	for {
 		switch {
 		case t.Kind() == reflect.Pointer:
 			t = t.Elem()
-		case t.Kind() == reflect.Struct && strings.HasPrefix(t.Name(), "opt["):
-			f, _ := t.FieldByName("v")
+		case t.Kind() == reflect.Struct && hasField(t, "set"):
+			f, ok := t.FieldByName("v")
+			if !ok {
+				return t
+			}
 			t = f.Type
 		default:
 			return t
 		}
 	}
+}
+
+// hasField reports whether the struct type t has a field called name.
+func hasField(t reflect.Type, name string) bool {
+	_, ok := t.FieldByName(name)
+	return ok
 }
 
 // checkValue reports whether a Go value of type t can hold what schema s describes.

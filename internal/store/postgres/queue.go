@@ -88,11 +88,11 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 // completion is a Complete's results as columns of its statements.
 type completion struct {
 	// Attempts, one per result.
-	aID, aDlv, aApp, aEp, aMsg, aHeaders, aErr, aOutcome []string
-	aNum, aCode                                          []int32
-	aStarted                                             []time.Time
-	aLatency                                             []int64
-	aBody                                                [][]byte
+	aID, aDlv, aApp, aEp, aMsg, aHeaders, aErr, aOutcome, aReqHeaders []string
+	aNum, aCode                                                       []int32
+	aStarted                                                          []time.Time
+	aLatency                                                          []int64
+	aBody                                                             [][]byte
 	// Deliveries, one per delivery in id order: the last result sets its state, each
 	// result counts an attempt.
 	order         []string
@@ -120,13 +120,16 @@ func newCompletion(results []*store.AttemptResult) *completion {
 		c.aID, c.aDlv, c.aApp, c.aEp, c.aMsg = append(c.aID, a.ID), append(c.aDlv, a.DeliveryID), append(c.aApp, a.AppID), append(c.aEp, a.EndpointID), append(c.aMsg, a.MessageID)
 		c.aNum, c.aStarted, c.aLatency, c.aCode = append(c.aNum, int32(a.Number)), append(c.aStarted, a.StartedAt), append(c.aLatency, a.Latency.Microseconds()), append(c.aCode, int32(a.StatusCode))
 		c.aHeaders, c.aBody, c.aErr, c.aOutcome = append(c.aHeaders, sqlstore.JSON(a.ResponseHeaders)), append(c.aBody, a.ResponseBody), append(c.aErr, a.Error), append(c.aOutcome, a.Outcome)
+		c.aReqHeaders = append(c.aReqHeaders, sqlstore.JSON(a.RequestHeaders))
 		if f, ok := finals[a.DeliveryID]; ok {
 			f.r, f.n = r, f.n+1
 		} else {
 			finals[a.DeliveryID] = &final{r: r, n: 1}
 			c.order = append(c.order, a.DeliveryID)
 		}
-		streak[a.EndpointID] = r
+		if !r.Unsent {
+			streak[a.EndpointID] = r
+		}
 		if r.DisableEndpoint != "" {
 			disable[a.EndpointID] = r
 		}
@@ -170,12 +173,14 @@ func (c *completion) batch() *pgx.Batch {
 		WHERE d.id = u.id`,
 		c.order, c.dStatus, c.dN, c.dNext, c.dCode, c.dErr, c.dAt)
 	b.Queue(`INSERT INTO attempts (`+sqlstore.AttemptColumns+`)
-		SELECT u.id, u.dlv, u.app, u.ep, u.msg, u.num, u.started, u.latency, u.code, u.headers::jsonb, u.body, u.err, u.outcome
+		SELECT u.id, u.dlv, u.app, u.ep, u.msg, u.num, u.started, u.latency, u.code, u.headers::jsonb, u.body, u.err, u.outcome,
+			u.req_headers::jsonb
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::bigint[],
-			$9::int[], $10::text[], $11::bytea[], $12::text[], $13::text[])
-			AS u(id, dlv, app, ep, msg, num, started, latency, code, headers, body, err, outcome)
+			$9::int[], $10::text[], $11::bytea[], $12::text[], $13::text[], $14::text[])
+			AS u(id, dlv, app, ep, msg, num, started, latency, code, headers, body, err, outcome, req_headers)
 		WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = u.dlv)`,
-		c.aID, c.aDlv, c.aApp, c.aEp, c.aMsg, c.aNum, c.aStarted, c.aLatency, c.aCode, c.aHeaders, c.aBody, c.aErr, c.aOutcome)
+		c.aID, c.aDlv, c.aApp, c.aEp, c.aMsg, c.aNum, c.aStarted, c.aLatency, c.aCode, c.aHeaders, c.aBody, c.aErr, c.aOutcome,
+		c.aReqHeaders)
 	if len(c.disIDs) > 0 {
 		b.Queue(`UPDATE endpoints e SET state = 'disabled', disabled_reason = u.reason, updated_at = u.at
 			FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(id, reason, at) WHERE e.id = u.id`,

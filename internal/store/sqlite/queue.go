@@ -127,9 +127,9 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 		streak := map[string]*store.AttemptResult{}
 		for _, r := range results {
 			a := r.Attempt
-			if _, err := w.exec(`INSERT INTO attempts (`+sqlstore.AttemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := w.exec(`INSERT INTO attempts (`+sqlstore.AttemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				a.ID, a.DeliveryID, a.AppID, a.EndpointID, a.MessageID, a.Number, ms(a.StartedAt), a.Latency.Microseconds(),
-				a.StatusCode, sqlstore.JSON(a.ResponseHeaders), a.ResponseBody, a.Error, a.Outcome); err != nil {
+				a.StatusCode, sqlstore.JSON(a.ResponseHeaders), a.ResponseBody, a.Error, a.Outcome, sqlstore.JSON(a.RequestHeaders)); err != nil {
 				if isForeignKey(err) {
 					continue // the delivery was deleted with its endpoint or app meanwhile
 				}
@@ -140,7 +140,9 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 				r.Status, dialect{}.NullTime(r.NextAttemptAt), a.StatusCode, a.Error, ms(a.StartedAt.Add(a.Latency)), a.DeliveryID); err != nil {
 				return fmt.Errorf("complete %s: %w", a.DeliveryID, err)
 			}
-			streak[a.EndpointID] = r
+			if !r.Unsent {
+				streak[a.EndpointID] = r
+			}
 			if r.DisableEndpoint != "" {
 				if _, err := w.exec(`UPDATE endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`,
 					r.DisableEndpoint, ms(a.StartedAt), a.EndpointID); err != nil {

@@ -201,7 +201,8 @@ func (c *Core) AttemptStats(ctx context.Context, f store.AttemptStatsFilter) (*s
 		return nil, fmt.Errorf("attempt stats: want a positive bucket and since before until")
 	}
 	since, until := c.d.Time(f.Since), c.d.Time(f.Until)
-	where := `started_at >= $1 AND started_at < $2`
+	// Cancelled attempts made no request: neither a success nor a failure of the endpoint.
+	where := `started_at >= $1 AND started_at < $2 AND outcome <> 'cancelled'`
 	args := []any{since, until}
 	if f.EndpointID != "" {
 		where = `endpoint_id = $3 AND ` + where

@@ -39,6 +39,10 @@ func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *doma
 	if err != nil {
 		return err
 	}
+	auth, err := store.SealAuth(c.cipher, e.Auth)
+	if err != nil {
+		return err
+	}
 	return c.db.Write(ctx, false, func(q Querier) error {
 		ok, err := exists(ctx, q, `SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1)`, e.AppID)
 		if err != nil {
@@ -48,11 +52,11 @@ func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *doma
 			return store.NotFound("app", e.AppID)
 		}
 		if _, err := q.Exec(ctx, `INSERT INTO endpoints (`+EndpointColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 			e.ID, e.AppID, e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(headers), e.State, e.DisabledReason,
 			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.NullTime(e.FailingSince),
 			c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt), e.SourceID, kindOf(e),
-			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule))); err != nil {
+			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule)), e.Transformation, auth); err != nil {
 			switch {
 			case c.d.IsUnique(err, listenerURLKey):
 				return c.endpointConflict(e, err)
@@ -94,7 +98,8 @@ func (c *Core) ListEndpoints(ctx context.Context, appID string, p store.Page) ([
 		c.scanEndpoint, func(e *domain.Endpoint) string { return e.ID })
 }
 
-// UpdateEndpoint implements store.Store. It writes every mutable field (not the kind);
+// UpdateEndpoint implements store.Store. It writes every mutable field (not the kind),
+// credentials as given (callers keep stored secrets with domain.Auth.KeepSecrets);
 // the failure streak is cleared when the endpoint is (re-)enabled, which also makes its
 // queued deliveries claimable again.
 func (c *Core) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
@@ -102,15 +107,19 @@ func (c *Core) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
 	if err != nil {
 		return err
 	}
+	auth, err := store.SealAuth(c.cipher, e.Auth)
+	if err != nil {
+		return err
+	}
 	err = c.db.Write(ctx, false, func(q Querier) error {
 		n, err := q.Exec(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, state = $5,
 			disabled_reason = $6, max_concurrency = $7, rate_limit = $8, timeout_ms = $9, fifo = $10, metadata = $11,
 			failing_since = CASE WHEN $5 = 'enabled' AND state <> 'enabled' THEN NULL ELSE failing_since END, updated_at = $12,
-			source_id = $15, filter = $16, retry_schedule = $17
+			source_id = $15, filter = $16, retry_schedule = $17, transformation = $18, auth = $19
 			WHERE id = $13 AND app_id = $14`,
 			e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(headers), e.State, e.DisabledReason,
 			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.Time(e.UpdatedAt), e.ID, e.AppID, e.SourceID,
-			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule)))
+			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule)), e.Transformation, auth)
 		if err == nil && n == 0 {
 			return store.NotFound("endpoint", e.ID)
 		}

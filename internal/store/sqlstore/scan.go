@@ -16,7 +16,7 @@ const (
 	// EndpointColumns are the endpoints' columns; insertEndpointSQL writes them in order.
 	EndpointColumns = `id, app_id, url, description, event_types, headers, state, disabled_reason,
 	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at, source_id, kind,
-	filter, retry_schedule`
+	filter, retry_schedule, transformation, auth`
 	SecretColumns    = `id, endpoint_id, secret, created_at, expires_at`
 	SourceColumns    = `id, app_id, name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
 	RejectionColumns = `id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body, header_count, header_bytes, body_bytes`
@@ -24,7 +24,7 @@ const (
 	DeliveryColumns  = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
 	last_status_code, last_error, created_at, updated_at`
 	AttemptColumns = `id, delivery_id, app_id, endpoint_id, message_id, number, started_at, latency_us, status_code,
-	response_headers, response_body, error, outcome`
+	response_headers, response_body, error, outcome, request_headers`
 )
 
 // ParseFilter compiles a filter as stored (” for none), for fan-out and endpoint reads.
@@ -69,35 +69,50 @@ func scanAPIKey(d Dialect, row Row) (*domain.APIKey, error) {
 	return &k, nil
 }
 
-// scanEndpoint scans EndpointColumns and decrypts the endpoint's header values.
+// scanEndpoint scans EndpointColumns and decrypts the endpoint's header values and
+// receiver credentials.
 func (c *Core) scanEndpoint(row Row) (*domain.Endpoint, error) {
-	e, err := scanEndpointRow(c.d, row)
+	e, sealedAuth, err := scanEndpointRow(c.d, row)
 	if err != nil {
 		return nil, err
 	}
 	if err := store.OpenHeaders(c.cipher, e.ID, e.Headers); err != nil {
 		return nil, err
 	}
+	if e.Auth, err = store.OpenAuth(c.cipher, e.ID, sealedAuth); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
-// scanEndpointRow scans EndpointColumns, header values as stored.
-func scanEndpointRow(d Dialect, row Row) (*domain.Endpoint, error) {
+// scanEndpointRow scans EndpointColumns, header values as stored, and returns the
+// sealed credentials apart.
+func scanEndpointRow(d Dialect, row Row) (*domain.Endpoint, []byte, error) {
 	var e domain.Endpoint
 	var filterText string
 	var schedule []string
+	var sealedAuth []byte
 	if err := row.Scan(&e.ID, &e.AppID, &e.URL, &e.Description, d.ScanList(&e.EventTypes), d.ScanMap(&e.Headers), &e.State,
 		&e.DisabledReason, &e.MaxConcurrency, &e.RateLimit, &e.TimeoutMS, &e.FIFO, d.ScanMap(&e.Metadata),
 		d.ScanNullTime(&e.FailingSince), d.ScanTime(&e.CreatedAt), d.ScanTime(&e.UpdatedAt), &e.SourceID, &e.Kind,
-		&filterText, d.ScanList(&schedule)); err != nil {
-		return nil, err
+		&filterText, d.ScanList(&schedule), &e.Transformation, &sealedAuth); err != nil {
+		return nil, nil, err
 	}
+	if err := finishEndpoint(&e, filterText, schedule); err != nil {
+		return nil, nil, err
+	}
+	return &e, sealedAuth, nil
+}
+
+// finishEndpoint parses the stored filter and schedule of a scanned endpoint and
+// normalises its empty fields.
+func finishEndpoint(e *domain.Endpoint, filterText string, schedule []string) error {
 	var err error
 	if e.Filter, err = ParseFilter(filterText); err != nil {
-		return nil, fmt.Errorf("endpoint %s: stored filter: %w", e.ID, err)
+		return fmt.Errorf("endpoint %s: stored filter: %w", e.ID, err)
 	}
 	if e.RetrySchedule, err = domain.ParseRetrySchedule(schedule); err != nil {
-		return nil, fmt.Errorf("endpoint %s: stored retry schedule: %w", e.ID, err)
+		return fmt.Errorf("endpoint %s: stored retry schedule: %w", e.ID, err)
 	}
 	if len(e.RetrySchedule) == 0 {
 		e.RetrySchedule = nil
@@ -108,7 +123,7 @@ func scanEndpointRow(d Dialect, row Row) (*domain.Endpoint, error) {
 	}
 	e.FailingSince = utcPtr(e.FailingSince)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
-	return &e, nil
+	return nil
 }
 
 // scanSecret scans SecretColumns and decrypts the secret.
@@ -200,11 +215,11 @@ func scanAttempt(d Dialect, row Row) (*domain.Attempt, error) {
 	var a domain.Attempt
 	var latency int64
 	if err := row.Scan(&a.ID, &a.DeliveryID, &a.AppID, &a.EndpointID, &a.MessageID, &a.Number, d.ScanTime(&a.StartedAt), &latency,
-		&a.StatusCode, d.ScanMap(&a.ResponseHeaders), &a.ResponseBody, &a.Error, &a.Outcome); err != nil {
+		&a.StatusCode, d.ScanMap(&a.ResponseHeaders), &a.ResponseBody, &a.Error, &a.Outcome, d.ScanMap(&a.RequestHeaders)); err != nil {
 		return nil, err
 	}
 	a.StartedAt = a.StartedAt.UTC()
 	a.Latency = time.Duration(latency) * time.Microsecond
-	a.ResponseHeaders = NonNilMap(a.ResponseHeaders)
+	a.ResponseHeaders, a.RequestHeaders = NonNilMap(a.ResponseHeaders), NonNilMap(a.RequestHeaders)
 	return &a, nil
 }
