@@ -92,11 +92,18 @@ func newReceiver(t *testing.T) *receiver {
 	return r
 }
 
+// serverAndClient runs a whole herald server in-process and returns its URL, its admin
+// key and a client with that key.
+func serverAndClient(t *testing.T) (string, string, *client.Client) {
+	t.Helper()
+	url, key := inProcessServer(t)
+	return url, key, client.New(url, key, apitest.HTTPClient(t))
+}
+
 // TestListenRefused checks that a listen the server refuses exits at once with status
 // 1 and one line saying why, instead of retrying.
 func TestListenRefused(t *testing.T) {
-	url, key := inProcessServer(t)
-	c := client.New(url, key, apitest.HTTPClient(t))
+	url, key, c := serverAndClient(t)
 	ctx := context.Background()
 	a, _ := c.CreateApp(ctx, client.AppInput{Name: "a"})
 	b, _ := c.CreateApp(ctx, client.AppInput{Name: "b"})
@@ -128,8 +135,14 @@ func TestListenRefused(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Fatalf("still retrying after 20 s; stderr:\n%s", errOut.String())
 			}
+			// One line says why; only a stream the server accepted may have said "connected" first.
 			lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
-			last := lines[len(lines)-1]
+			last, others := lines[len(lines)-1], lines[:len(lines)-1]
+			for _, l := range others {
+				if !strings.Contains(l, "connected: app "+a.ID) {
+					t.Errorf("a line other than the error and a connection: %q", l)
+				}
+			}
 			if code != 1 || !strings.HasPrefix(last, "herald: listen: ") || !strings.Contains(last, tt.want) || strings.Contains(errOut.String(), "retrying") {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and a last line with %q, no retries", code, errOut.String(), tt.want)
 			}
@@ -178,8 +191,7 @@ func jsonLines(t *testing.T, s string) []relay.EventLine {
 // source's webhooks reach the local server signed with its own listener's secret, and
 // stdout has one JSON line per event with the local answer.
 func TestListenTwoSources(t *testing.T) {
-	url, key := inProcessServer(t)
-	c := client.New(url, key, apitest.HTTPClient(t))
+	url, key, c := serverAndClient(t)
 	ctx := context.Background()
 	app, _ := c.CreateApp(ctx, client.AppInput{Name: "two"})
 	secrets := map[string]string{"stripe-live": webhook.NewHMACSecret().Reveal(), "github-main": webhook.NewHMACSecret().Reveal()}
@@ -259,8 +271,7 @@ func TestListenTwoSources(t *testing.T) {
 // and an event no route takes are recorded on the server as failed attempts, and that
 // each event line shows the local answer.
 func TestListenFailuresAreRecorded(t *testing.T) {
-	url, key := inProcessServer(t)
-	c := client.New(url, key, apitest.HTTPClient(t))
+	url, key, c := serverAndClient(t)
 	ctx := context.Background()
 	app, _ := c.CreateApp(ctx, client.AppInput{Name: "fail", UID: "fail"})
 	recv := newReceiver(t)
@@ -318,8 +329,7 @@ func TestListenFailuresAreRecorded(t *testing.T) {
 // and exits, creating the listener on first use, and reads it without disturbing a
 // listener of the same name that is running.
 func TestListenPrintSecret(t *testing.T) {
-	url, key := inProcessServer(t)
-	c := client.New(url, key, apitest.HTTPClient(t))
+	url, key, c := serverAndClient(t)
 	app, _ := c.CreateApp(context.Background(), client.AppInput{Name: "p", UID: "p"})
 	args := []string{"listen", "--server", url, "--api-key", key, "--name", "ci", "--app", "p", "--forward-to", "http://127.0.0.1:1/x"}
 	code, first, stderr := runCLI(t, "", append(args, "--print-secret")...)

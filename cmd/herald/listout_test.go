@@ -218,3 +218,31 @@ func TestMessageImportProgress(t *testing.T) {
 		t.Errorf("import to a pipe: exit %d, stderr %q", code, pipe.String())
 	}
 }
+
+// TestSourceCreatePrintsTheURL checks that source create prints the URL to paste, says
+// where, and warns that a loopback URL is out of a provider's reach; and that every
+// source command takes the uid.
+func TestSourceCreatePrintsTheURL(t *testing.T) {
+	e := newAPIEnv(t)
+	e.ok(t, "app", "create", "--name", "Acme", "--uid", "acme")
+	code, out, stderr := e.cli(t, "", "source", "create", "--app", "acme", "--provider", "github", "--secret", "s3cret", "--uid", "gh-main")
+	if code != 0 || detail(t, out, "uid") != "gh-main" || detail(t, out, "ingest_url") != e.url+"/in/gh-main" {
+		t.Fatalf("source create: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(stderr, "Paste this URL into GitHub") || !strings.Contains(stderr, "\n  "+e.url+"/in/gh-main\n") || !strings.Contains(stderr, "a loopback address") {
+		t.Errorf("source create stderr:\n%s", stderr)
+	}
+	if out := e.ok(t, "source", "get", "--app", "acme", "gh-main"); detail(t, out, "provider") != "github" {
+		t.Errorf("source get by uid:\n%s", out)
+	}
+	out = e.ok(t, "source", "update", "--app", "acme", "gh-main", "--uid", "")
+	id := detail(t, out, "id")
+	if detail(t, out, "uid") != "-" || detail(t, out, "ingest_url") != e.url+"/in/"+id {
+		t.Errorf("source update --uid '':\n%s", out)
+	}
+	code, _, stderr = e.cli(t, "", "source", "update", "--app", "acme", id, "--uid", "Not A Slug")
+	wantOneLineError(t, code, stderr, "lowercase slug")
+	if out := e.ok(t, "source", "delete", "--app", "acme", id); out != "deleted source "+id+"\n" {
+		t.Errorf("source delete: %q", out)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -120,14 +121,24 @@ var providerDashboards = map[string]string{
 	client.ProviderSlack:   "Slack: your app's Event Subscriptions, as the Request URL (herald answers Slack's url_verification challenge)",
 }
 
+// hostOf returns the host of a URL, "" if it has none.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
 // printPasteHint tells, on stderr, where the URL of a new source goes.
 func printPasteHint(cmd *cobra.Command, af *apiFlags, s *client.Source) {
 	where := providerDashboards[s.Provider]
 	if where == "" {
 		where = "the sender's webhook settings, as the endpoint URL"
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "\nPaste this URL into %s:\n  %s\n", where, ingestURL(af, s))
-	if strings.HasPrefix(ingestURL(af, s), "http://127.") || strings.HasPrefix(ingestURL(af, s), "http://localhost") {
+	u := ingestURL(af, s)
+	fmt.Fprintf(cmd.ErrOrStderr(), "\nPaste this URL into %s:\n  %s\n", where, u)
+	if host := hostOf(u); host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1" {
 		fmt.Fprintln(cmd.ErrOrStderr(), "(a loopback address: a provider cannot reach it; run herald serve with --public-url https://your.host, or use herald listen)")
 	}
 }
