@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,39 +88,19 @@ stderr is a terminal (not in scripts and CI logs) and -q is not given.`,
 			if len(msgs) == 0 {
 				return fmt.Errorf("%s: no messages to import", importName(file))
 			}
-			var (
-				out                    []importedMessage
-				duplicates, deliveries int
-			)
 			progress := newImportProgress(cmd, len(msgs), !quiet && isTerminal(cmd.ErrOrStderr()))
-			defer progress.done()
-			for start := 0; start < len(msgs); start += batch {
-				end := min(start+batch, len(msgs))
-				res, err := c.PublishBatch(cmd.Context(), app, msgs[start:end])
-				if err != nil {
-					done := "nothing was published"
-					if start > 0 {
-						done = fmt.Sprintf("the %d messages of lines %d-%d were published", start, lines[0], lines[start-1])
-					}
-					return fmt.Errorf("import lines %d-%d: %w%s; %s", lines[start], lines[end-1], af.explain(err), batchLine(err, lines[start:end]), done)
-				}
-				if len(res) != end-start {
-					return fmt.Errorf("import lines %d-%d: the server answered %d messages for %d", lines[start], lines[end-1], len(res), end-start)
-				}
-				for i, r := range res {
-					m := importedMessage{Line: lines[start+i], ID: r.ID, Type: r.Type, IdempotencyKey: r.IdempotencyKey, Duplicate: r.Duplicate}
-					if r.Deliveries != nil {
-						m.Deliveries = *r.Deliveries
-					}
-					if m.Duplicate {
-						duplicates++
-					}
-					deliveries += m.Deliveries
-					out = append(out, m)
-				}
-				progress.update(end)
-			}
+			out, err := publishImport(cmd.Context(), c, app, msgs, lines, batch, progress, af.explain)
 			progress.done()
+			if err != nil {
+				return err
+			}
+			duplicates, deliveries := 0, 0
+			for _, m := range out {
+				if m.Duplicate {
+					duplicates++
+				}
+				deliveries += m.Deliveries
+			}
 			if af.json {
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
@@ -138,6 +119,36 @@ stderr is a terminal (not in scripts and CI logs) and -q is not given.`,
 	cmd.Flags().IntVar(&batch, "batch", 500, "messages per request (1 to 1000)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "show no progress on stderr")
 	return cmd
+}
+
+// publishImport publishes msgs (read from lines) in requests of batch messages, in
+// order, and returns what the server answered for each; progress counts them.
+func publishImport(ctx context.Context, c *client.Client, app string, msgs []client.MessageInput, lines []int, batch int,
+	progress *importProgress, explain func(error) error) ([]importedMessage, error) {
+	var out []importedMessage
+	for start := 0; start < len(msgs); start += batch {
+		end := min(start+batch, len(msgs))
+		res, err := c.PublishBatch(ctx, app, msgs[start:end])
+		if err != nil {
+			done := "nothing was published"
+			if start > 0 {
+				done = fmt.Sprintf("the %d messages of lines %d-%d were published", start, lines[0], lines[start-1])
+			}
+			return nil, fmt.Errorf("import lines %d-%d: %w%s; %s", lines[start], lines[end-1], explain(err), batchLine(err, lines[start:end]), done)
+		}
+		if len(res) != end-start {
+			return nil, fmt.Errorf("import lines %d-%d: the server answered %d messages for %d", lines[start], lines[end-1], len(res), end-start)
+		}
+		for i, r := range res {
+			m := importedMessage{Line: lines[start+i], ID: r.ID, Type: r.Type, IdempotencyKey: r.IdempotencyKey, Duplicate: r.Duplicate}
+			if r.Deliveries != nil {
+				m.Deliveries = *r.Deliveries
+			}
+			out = append(out, m)
+		}
+		progress.update(end)
+	}
+	return out, nil
 }
 
 // batchIndex finds the message a batch publish error names ("messages[3].type ...").
