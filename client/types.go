@@ -368,18 +368,21 @@ type HMACConfig struct {
 type Source struct {
 	ID                  string      `json:"id"`
 	AppID               string      `json:"app_id"`
+	UID                 string      `json:"uid,omitempty"` // your name for it, unique on the server: it is reachable at /in/{uid} too
 	Name                string      `json:"name"`
 	Provider            string      `json:"provider"`
 	HMAC                *HMACConfig `json:"hmac,omitempty"`
 	MaxBodyBytes        int64       `json:"max_body_bytes"`
 	DedupeWindowSeconds int64       `json:"dedupe_window_seconds"`
-	IngestPath          string      `json:"ingest_path"`
+	IngestPath          string      `json:"ingest_path"` // /in/{uid} when it has a uid, else /in/{id}
+	IngestURL           string      `json:"ingest_url"`  // the URL to give the provider: the server's public URL and IngestPath
 	CreatedAt           time.Time   `json:"created_at"`
 	UpdatedAt           time.Time   `json:"updated_at"`
 }
 
 // SourceInput is the body of CreateSource; UpdateSource sends only non-zero fields.
 type SourceInput struct {
+	UID                 *string     `json:"uid,omitempty"` // nil: unchanged; "" removes it
 	Name                string      `json:"name,omitempty"`
 	Provider            string      `json:"provider,omitempty"`
 	Secret              string      `json:"secret,omitempty"`

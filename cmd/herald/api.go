@@ -32,16 +32,17 @@ const timeLayout = "2006-01-02 15:04:05"
 
 // apiFlags are the persistent flags of the app, endpoint, message and delivery commands.
 type apiFlags struct {
-	server string
-	apiKey string
-	json   bool
+	server  string
+	apiKey  string
+	json    bool
+	answers *answerRecorder // the API's answers, for --json
 }
 
 func (f *apiFlags) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.server, "server", "", "herald server URL (default $"+serverEnv+" or "+defaultServer+")")
 	pf.StringVar(&f.apiKey, "api-key", "", "API key (default $"+apiKeyEnv+")")
-	pf.BoolVar(&f.json, "json", false, "print the resource as indented JSON instead of a table")
+	pf.BoolVar(&f.json, "json", false, "print the API's answer as indented JSON instead of a table")
 }
 
 // client returns a client for the server and key the flags (or the environment) name.
@@ -55,7 +56,8 @@ func (f *apiFlags) client(cmd *cobra.Command) (*client.Client, error) {
 	if key == "" {
 		return nil, usageError{err: fmt.Errorf("an API key is required: pass --api-key or set $%s", apiKeyEnv), cmd: cmd}
 	}
-	return client.New(server, key, &http.Client{Timeout: time.Minute}), nil
+	f.answers = &answerRecorder{base: http.DefaultTransport}
+	return client.New(server, key, &http.Client{Timeout: time.Minute, Transport: f.answers}), nil
 }
 
 // serverURL returns the server's URL: --server, else $HERALD_SERVER, else the default.
@@ -126,57 +128,6 @@ func (f *appFlag) client(cmd *cobra.Command, af *apiFlags) (string, *client.Clie
 	return app, c, nil
 }
 
-// listFlags are the paging flags of list commands.
-type listFlags struct {
-	limit  int
-	cursor string
-	all    bool
-}
-
-func (f *listFlags) register(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&f.limit, "limit", 0, "how many per page, 1..1000 (default 50, or 1000 with --all)")
-	cmd.Flags().StringVar(&f.cursor, "cursor", "", "start at this page (the cursor a previous list printed)")
-	cmd.Flags().BoolVar(&f.all, "all", false, "fetch every page, not just the first")
-}
-
-// fetch calls page for the first page, or for every page with --all, and returns the
-// items and the cursor of the page after the last one fetched ("" if there is none).
-func fetch[T any](cmd *cobra.Command, f *listFlags, page func(limit int, cursor string) ([]*T, string, error)) ([]*T, string, error) {
-	if cmd.Flags().Changed("limit") && (f.limit < 1 || f.limit > 1000) {
-		return nil, "", usageError{err: fmt.Errorf("--limit %d: want 1..1000", f.limit), cmd: cmd}
-	}
-	limit := f.limit
-	if f.all && limit == 0 {
-		limit = 1000
-	}
-	items := []*T{}
-	cursor := f.cursor
-	for {
-		batch, next, err := page(limit, cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		items = append(items, batch...)
-		if !f.all || next == "" {
-			return items, next, nil
-		}
-		if err := cmd.Context().Err(); err != nil {
-			return nil, "", err
-		}
-		cursor = next
-	}
-}
-
-// listPages fetches the pages the list flags ask for with page and prints their
-// items as printList does.
-func listPages[T any](cmd *cobra.Command, af *apiFlags, lf *listFlags, page func(limit int, cursor string) ([]*T, string, error), header string, row func(*T) string) error {
-	items, next, err := fetch(cmd, lf, page)
-	if err != nil {
-		return af.explain(err)
-	}
-	return printList(cmd, af, items, next, header, row)
-}
-
 // appListCmd completes cmd, a command that lists records of --app (or of the record its
 // argument names, when cmd.Args takes one) one page at a time: it adds the paging
 // flags, and its RunE checks --app, runs before (if not nil) to read the command's own
@@ -226,29 +177,6 @@ func appItemCmd[T any](af *apiFlags, ap *appFlag, cmd *cobra.Command,
 		return print(cmd, af, v)
 	}
 	return cmd
-}
-
-// printList prints items as JSON or as a table, and says on stderr how to get the next page.
-func printList[T any](cmd *cobra.Command, af *apiFlags, items []*T, next string, header string, row func(*T) string) error {
-	out := cmd.OutOrStdout()
-	if af.json {
-		if err := writeJSON(out, items); err != nil {
-			return err
-		}
-	} else {
-		tw := newTable(out)
-		fmt.Fprintln(tw, header)
-		for _, it := range items {
-			fmt.Fprintln(tw, row(it))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	if next != "" {
-		fmt.Fprintf(cmd.ErrOrStderr(), "more: pass --cursor %s for the next page, or --all\n", next)
-	}
-	return nil
 }
 
 // writeJSON prints v as indented JSON.

@@ -59,6 +59,12 @@ func (e *apiEnv) okJSON(t *testing.T, v any, args ...string) {
 	}
 }
 
+// apiList is the shape of the API's list answers, which list --json prints.
+type apiList[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor"`
+}
+
 // detail returns the value of a "name  value" line of a detail view.
 func detail(t *testing.T, out, name string) string {
 	t.Helper()
@@ -127,10 +133,10 @@ func TestAPICommands(t *testing.T) {
 	if !strings.HasPrefix(out, "ID ") || !strings.Contains(out, appID) || !strings.Contains(out, "Other") || strings.Count(out, "\n") != 3 {
 		t.Errorf("app list:\n%s", out)
 	}
-	var apps []client.App
-	e.okJSON(t, &apps, "app", "list", "--limit", "1", "--all")
-	if len(apps) != 2 || apps[1].ID != appID {
-		t.Errorf("app list --all --json: %+v", apps)
+	var appList apiList[client.App]
+	e.okJSON(t, &appList, "app", "list", "--limit", "1", "--all")
+	if apps := appList.Data; len(apps) != 2 || apps[1].ID != appID || appList.NextCursor != "" {
+		t.Errorf("app list --all --json: %+v", appList)
 	}
 	code, out, stderr := e.cli(t, "", "app", "list", "--limit", "1")
 	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(stderr, "--cursor app_") {
@@ -200,11 +206,11 @@ func TestAPICommands(t *testing.T) {
 	if !strings.HasPrefix(out, "SECRET ") || !strings.Contains(out, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") || strings.Count(out, "\n") != 2 {
 		t.Errorf("endpoint secret:\n%s", out)
 	}
-	var secrets []client.EndpointSecret
-	e.okJSON(t, &secrets, "endpoint", "rotate-secret", "--app", "acme", paused.ID, "--grace", "1d")
-	if len(secrets) != 2 || secrets[1].Secret != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" || secrets[0].ExpiresAt != nil ||
+	var rotated struct{ Secrets []client.EndpointSecret }
+	e.okJSON(t, &rotated, "endpoint", "rotate-secret", "--app", "acme", paused.ID, "--grace", "1d")
+	if secrets := rotated.Secrets; len(secrets) != 2 || secrets[1].Secret != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" || secrets[0].ExpiresAt != nil ||
 		secrets[1].ExpiresAt == nil || time.Until(*secrets[1].ExpiresAt) < 23*time.Hour {
-		t.Errorf("endpoint rotate-secret --grace 1d: %+v", secrets)
+		t.Errorf("endpoint rotate-secret --grace 1d: %+v", rotated)
 	}
 
 	// Messages: inline, @file and stdin payloads, and an idempotent replay.
@@ -239,10 +245,10 @@ func TestAPICommands(t *testing.T) {
 	if !strings.HasPrefix(out, "ID ") || strings.Count(out, "\n") != 4 || !strings.Contains(out, "in_1-paid") {
 		t.Errorf("message list:\n%s", out)
 	}
-	var msgs []client.Message
-	e.okJSON(t, &msgs, "message", "list", "--app", "acme", "--type", "invoice.paid", "--all")
-	if len(msgs) != 1 || msgs[0].ID != msgID || strings.Join(strings.Fields(string(msgs[0].Payload)), "") != `{"id":"in_1"}` {
-		t.Errorf("message list --type: %+v", msgs)
+	var msgList apiList[client.Message]
+	e.okJSON(t, &msgList, "message", "list", "--app", "acme", "--type", "invoice.paid", "--all")
+	if msgs := msgList.Data; len(msgs) != 1 || msgs[0].ID != msgID || strings.Join(strings.Fields(string(msgs[0].Payload)), "") != `{"id":"in_1"}` {
+		t.Errorf("message list --type: %+v", msgList)
 	}
 	if out := e.ok(t, "message", "list", "--app", "acme", "--until", "1h"); strings.Count(out, "\n") != 1 {
 		t.Errorf("message list --until 1h (an hour ago) should be empty:\n%s", out)
@@ -261,10 +267,10 @@ func TestAPICommands(t *testing.T) {
 	if len(failed) != 3 {
 		t.Fatalf("claimed %d deliveries, want the enabled endpoint's 3", len(failed))
 	}
-	var ds []client.Delivery
-	e.okJSON(t, &ds, "delivery", "list", "--app", "acme", "--status", "failed", "--endpoint", epID)
-	if len(ds) != 3 || ds[0].Status != client.DeliveryFailed || ds[0].LastStatusCode != 500 || ds[0].Attempts != 1 {
-		t.Errorf("delivery list --status failed: %+v", ds)
+	var dl apiList[client.Delivery]
+	e.okJSON(t, &dl, "delivery", "list", "--app", "acme", "--status", "failed", "--endpoint", epID)
+	if ds := dl.Data; len(ds) != 3 || ds[0].Status != client.DeliveryFailed || ds[0].LastStatusCode != 500 || ds[0].Attempts != 1 {
+		t.Errorf("delivery list --status failed: %+v", dl)
 	}
 	out = e.ok(t, "delivery", "list", "--app", "acme", "--message", msgID)
 	if strings.Count(out, "\n") != 3 || !regexp.MustCompile(`failed\s+1\s+500\s+-`).MatchString(out) {
@@ -279,10 +285,10 @@ func TestAPICommands(t *testing.T) {
 	if !strings.HasPrefix(out, "ID ") || !regexp.MustCompile(`att_\w+\s+1\s+.*12\.5ms\s+500\s+failed\s+HTTP 500`).MatchString(out) {
 		t.Errorf("delivery attempts:\n%s", out)
 	}
-	var attempts []client.Attempt
-	e.okJSON(t, &attempts, "delivery", "attempts", "--app", "acme", dlv)
-	if len(attempts) != 1 || attempts[0].LatencyMS != 12.5 || attempts[0].ResponseBody != "answer" || attempts[0].Outcome != client.OutcomeFailed {
-		t.Errorf("delivery attempts --json: %+v", attempts)
+	var al apiList[client.Attempt]
+	e.okJSON(t, &al, "delivery", "attempts", "--app", "acme", dlv)
+	if attempts := al.Data; len(attempts) != 1 || attempts[0].LatencyMS != 12.5 || attempts[0].ResponseBody != "answer" || attempts[0].Outcome != client.OutcomeFailed {
+		t.Errorf("delivery attempts --json: %+v", al)
 	}
 	out = e.ok(t, "delivery", "retry", "--app", "acme", dlv)
 	if detail(t, out, "status") != "pending" || detail(t, out, "next_attempt_at") == "-" {
@@ -291,9 +297,9 @@ func TestAPICommands(t *testing.T) {
 	if ds := finishDue(t, e.st, 200); len(ds) != 1 || ds[0].ID != dlv {
 		t.Fatalf("after retry, claimed %v, want %s", ds, dlv)
 	}
-	e.okJSON(t, &attempts, "delivery", "attempts", "--app", "acme", dlv)
-	if len(attempts) != 2 || attempts[0].Number != 2 || attempts[0].Outcome != client.OutcomeSucceeded {
-		t.Errorf("attempts after retry: %+v", attempts)
+	e.okJSON(t, &al, "delivery", "attempts", "--app", "acme", dlv)
+	if attempts := al.Data; len(attempts) != 2 || attempts[0].Number != 2 || attempts[0].Outcome != client.OutcomeSucceeded {
+		t.Errorf("attempts after retry: %+v", al)
 	}
 
 	// Replay the two deliveries still failed, one per batch.
@@ -301,9 +307,9 @@ func TestAPICommands(t *testing.T) {
 	if code != 0 || out != "replayed 2 deliveries\n" || stderr != "replayed 1...\nreplayed 2...\n" {
 		t.Errorf("endpoint replay: exit %d, out %q, stderr %q", code, out, stderr)
 	}
-	e.okJSON(t, &ds, "delivery", "list", "--app", "acme", "--endpoint", epID, "--status", "pending")
-	if len(ds) != 2 {
-		t.Errorf("after replay, %d pending deliveries, want 2", len(ds))
+	e.okJSON(t, &dl, "delivery", "list", "--app", "acme", "--endpoint", epID, "--status", "pending")
+	if len(dl.Data) != 2 {
+		t.Errorf("after replay, %d pending deliveries, want 2", len(dl.Data))
 	}
 	var replay map[string]int
 	e.okJSON(t, &replay, "endpoint", "replay", "--app", "acme", epID)
@@ -315,7 +321,7 @@ func TestAPICommands(t *testing.T) {
 	if out := e.ok(t, "endpoint", "delete", "--app", "acme", paused.ID); out != "deleted endpoint "+paused.ID+"\n" {
 		t.Errorf("endpoint delete printed %q", out)
 	}
-	e.ok(t, "app", "delete", "acme")
+	e.ok(t, "app", "delete", "acme", "--yes")
 	code, _, stderr = e.cli(t, "", "app", "get", appID)
 	wantOneLineError(t, code, stderr, "not_found")
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
@@ -174,17 +176,27 @@ replaces all of the metadata (--metadata '' removes it).`,
 }
 
 func newAppDeleteCmd(af *apiFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete ID|UID",
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete ID|UID [--yes]",
 		Short: "Delete an app and everything it owns",
-		Long: `Delete an app with all of its endpoints, messages, deliveries and API keys.
-This cannot be undone. Needs an admin API key.`,
-		Example: "  herald app delete app_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-		Args:    exactArgs(1),
+		Long: `Delete an app with all of its endpoints, messages, deliveries, sources and API
+keys. This cannot be undone. Needs an admin API key.
+
+It shows the app and asks you to type its id or uid (as you gave it) to confirm.
+Without a terminal to ask on (a script, CI) it refuses unless --yes is given.`,
+		Example: `  herald app delete acme
+  herald app delete app_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --yes`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := af.client(cmd)
 			if err != nil {
 				return err
+			}
+			if !yes {
+				if err := confirmAppDelete(cmd, af, c, args[0]); err != nil {
+					return err
+				}
 			}
 			if err := c.DeleteApp(cmd.Context(), args[0]); err != nil {
 				return af.explain(err)
@@ -195,4 +207,30 @@ This cannot be undone. Needs an admin API key.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
+	return cmd
+}
+
+// confirmAppDelete shows the app ref names and asks the person at the terminal to
+// type ref again; it fails when there is no terminal or the answer differs.
+func confirmAppDelete(cmd *cobra.Command, af *apiFlags, c *client.Client, ref string) error {
+	in := cmd.InOrStdin()
+	if !isTerminal(in) {
+		return usageError{err: fmt.Errorf("refusing to delete app %q without confirmation: standard input is not a terminal; pass --yes", ref), cmd: cmd}
+	}
+	a, err := c.GetApp(cmd.Context(), ref)
+	if err != nil {
+		return af.explain(err)
+	}
+	e := cmd.ErrOrStderr()
+	fmt.Fprintf(e, "This deletes app %s (%q", a.ID, a.Name)
+	if a.UID != "" {
+		fmt.Fprintf(e, ", uid %s", a.UID)
+	}
+	fmt.Fprintf(e, ") with all of its endpoints, messages, deliveries, sources and API keys.\nThis cannot be undone. Type %q to confirm: ", ref)
+	answer, _ := bufio.NewReader(in).ReadString('\n')
+	if strings.TrimSpace(answer) != ref {
+		return fmt.Errorf("app %s not deleted: the answer was not %q", ref, ref)
+	}
+	return nil
 }

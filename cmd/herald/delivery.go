@@ -113,7 +113,7 @@ took, the status code and the outcome. --json adds the request headers
 (credentials redacted), the response headers and the first 4 KiB of each
 response body.`,
 		Example: `  herald delivery attempts --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C
-  herald delivery attempts --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.[0].response_body'`,
+  herald delivery attempts --app acme dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.data[0].response_body'`,
 		Args: exactArgs(1),
 	}, nil, func(c *client.Client, ctx context.Context, app string, args []string, p client.ListParams) ([]*client.Attempt, string, error) {
 		return c.ListDeliveryAttempts(ctx, app, args[0], p)

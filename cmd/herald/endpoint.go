@@ -419,11 +419,19 @@ func newEndpointDeleteCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 	}
 }
 
-// printSecrets prints an endpoint's signing secrets as JSON or as a table.
+// printSecrets prints an endpoint's signing secrets as the API answered them
+// ({"secrets": [...]}) or as a table.
 func printSecrets(cmd *cobra.Command, af *apiFlags, secrets []*client.EndpointSecret) error {
-	return printList(cmd, af, secrets, "", "SECRET\tID\tCREATED\tEXPIRES", func(s *client.EndpointSecret) string {
-		return fmt.Sprintf("%s\t%s\t%s\t%s", s.Secret, s.ID, fmtTime(s.CreatedAt), fmtTimePtr(s.ExpiresAt))
-	})
+	out := cmd.OutOrStdout()
+	if af.json {
+		return writeAnswer(out, af, map[string]any{"secrets": secrets})
+	}
+	tw := newTable(out)
+	fmt.Fprintln(tw, "SECRET\tID\tCREATED\tEXPIRES")
+	for _, s := range secrets {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Secret, s.ID, fmtTime(s.CreatedAt), fmtTimePtr(s.ExpiresAt))
+	}
+	return tw.Flush()
 }
 
 func newEndpointSecretCmd(af *apiFlags, ap *appFlag) *cobra.Command {
@@ -435,7 +443,7 @@ whsk_ for Ed25519, whose whpk_ public key is what receivers need), newest first.
 During a rotation there are several, and the old ones show when they expire;
 the receiver should accept any of them (webhook.NewStandard takes several).`,
 		Example: `  herald endpoint secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C
-  herald endpoint secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.[0].secret'`,
+  herald endpoint secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.secrets[0].secret'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			app, c, err := ap.client(cmd, af)

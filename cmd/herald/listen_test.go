@@ -252,9 +252,10 @@ func TestListenSameNameNewerWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := strings.TrimSpace(string(b))
-	if !strings.Contains(msg, `listener "twin" was taken over`) || strings.Contains(msg, "\n") {
-		t.Errorf("the older listener said %q, want one line saying it was taken over", msg)
+	// Status lines (connected...) come first; the error is one line, the last.
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if msg := lines[len(lines)-1]; !strings.HasPrefix(msg, "herald: ") || !strings.Contains(msg, `listener "twin" was taken over`) {
+		t.Errorf("the older listener said %q, want a last line saying it was taken over", b)
 	}
 	time.Sleep(time.Second)
 	if newer.cmd.ProcessState != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
@@ -41,6 +43,7 @@ func newMessageImportCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 	var (
 		file  string
 		batch int
+		quiet bool
 	)
 	cmd := &cobra.Command{
 		Use:   "import --app APP [--file events.jsonl]",
@@ -53,7 +56,10 @@ optional; blank lines are skipped). The messages go through the batch publish AP
 The whole file is read and checked first, so a bad line stops the import before
 anything is published. Should a request fail midway, the messages of the earlier
 requests stay published and the error says which lines were; with idempotency keys,
-running the same import again publishes each message exactly once.`,
+running the same import again publishes each message exactly once.
+
+While it runs, a line on stderr counts the messages published and the rate, when
+stderr is a terminal (not in scripts and CI logs) and -q is not given.`,
 		Example: `  herald message import --app acme --file events.jsonl
   jq -c '.[] | {type: "invoice.paid", payload: ., idempotency_key: .id}' invoices.json | herald message import --app acme
   herald message import --app acme --file events.jsonl --json > published.json`,
@@ -82,34 +88,18 @@ running the same import again publishes each message exactly once.`,
 			if len(msgs) == 0 {
 				return fmt.Errorf("%s: no messages to import", importName(file))
 			}
-			var (
-				out                    []importedMessage
-				duplicates, deliveries int
-			)
-			for start := 0; start < len(msgs); start += batch {
-				end := min(start+batch, len(msgs))
-				res, err := c.PublishBatch(cmd.Context(), app, msgs[start:end])
-				if err != nil {
-					done := "nothing was published"
-					if start > 0 {
-						done = fmt.Sprintf("the %d messages of lines %d-%d were published", start, lines[0], lines[start-1])
-					}
-					return fmt.Errorf("import lines %d-%d: %w%s; %s", lines[start], lines[end-1], af.explain(err), batchLine(err, lines[start:end]), done)
+			progress := newImportProgress(cmd, len(msgs), !quiet && isTerminal(cmd.ErrOrStderr()))
+			out, err := publishImport(cmd.Context(), c, app, msgs, lines, batch, progress, af.explain)
+			progress.done()
+			if err != nil {
+				return err
+			}
+			duplicates, deliveries := 0, 0
+			for _, m := range out {
+				if m.Duplicate {
+					duplicates++
 				}
-				if len(res) != end-start {
-					return fmt.Errorf("import lines %d-%d: the server answered %d messages for %d", lines[start], lines[end-1], len(res), end-start)
-				}
-				for i, r := range res {
-					m := importedMessage{Line: lines[start+i], ID: r.ID, Type: r.Type, IdempotencyKey: r.IdempotencyKey, Duplicate: r.Duplicate}
-					if r.Deliveries != nil {
-						m.Deliveries = *r.Deliveries
-					}
-					if m.Duplicate {
-						duplicates++
-					}
-					deliveries += m.Deliveries
-					out = append(out, m)
-				}
+				deliveries += m.Deliveries
 			}
 			if af.json {
 				return writeJSON(cmd.OutOrStdout(), out)
@@ -127,7 +117,38 @@ running the same import again publishes each message exactly once.`,
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the JSON Lines file (default: stdin)")
 	cmd.Flags().IntVar(&batch, "batch", 500, "messages per request (1 to 1000)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "show no progress on stderr")
 	return cmd
+}
+
+// publishImport publishes msgs (read from lines) in requests of batch messages, in
+// order, and returns what the server answered for each; progress counts them.
+func publishImport(ctx context.Context, c *client.Client, app string, msgs []client.MessageInput, lines []int, batch int,
+	progress *importProgress, explain func(error) error) ([]importedMessage, error) {
+	var out []importedMessage
+	for start := 0; start < len(msgs); start += batch {
+		end := min(start+batch, len(msgs))
+		res, err := c.PublishBatch(ctx, app, msgs[start:end])
+		if err != nil {
+			done := "nothing was published"
+			if start > 0 {
+				done = fmt.Sprintf("the %d messages of lines %d-%d were published", start, lines[0], lines[start-1])
+			}
+			return nil, fmt.Errorf("import lines %d-%d: %w%s; %s", lines[start], lines[end-1], explain(err), batchLine(err, lines[start:end]), done)
+		}
+		if len(res) != end-start {
+			return nil, fmt.Errorf("import lines %d-%d: the server answered %d messages for %d", lines[start], lines[end-1], len(res), end-start)
+		}
+		for i, r := range res {
+			m := importedMessage{Line: lines[start+i], ID: r.ID, Type: r.Type, IdempotencyKey: r.IdempotencyKey, Duplicate: r.Duplicate}
+			if r.Deliveries != nil {
+				m.Deliveries = *r.Deliveries
+			}
+			out = append(out, m)
+		}
+		progress.update(end)
+	}
+	return out, nil
 }
 
 // batchIndex finds the message a batch publish error names ("messages[3].type ...").
@@ -228,4 +249,42 @@ func parseImportLine(b []byte) (client.MessageInput, error) {
 		return client.MessageInput{}, errors.New(`"payload" must be a JSON object`)
 	}
 	return client.MessageInput{Type: l.Type, Payload: l.Payload, IdempotencyKey: l.IdempotencyKey}, nil
+}
+
+// importProgress shows on stderr, in place, how many messages an import has published.
+type importProgress struct {
+	w       io.Writer // nil: show nothing
+	total   int
+	start   time.Time
+	shown   bool
+	stopped bool
+}
+
+func newImportProgress(cmd *cobra.Command, total int, show bool) *importProgress {
+	p := &importProgress{total: total, start: time.Now()}
+	if show {
+		p.w = cmd.ErrOrStderr()
+	}
+	return p
+}
+
+// update shows that n messages are published.
+func (p *importProgress) update(n int) {
+	if p.w == nil || p.stopped {
+		return
+	}
+	rate := ""
+	if secs := time.Since(p.start).Seconds(); secs > 0 {
+		rate = fmt.Sprintf(", %.0f/s", float64(n)/secs)
+	}
+	fmt.Fprintf(p.w, "\r\033[Kimported %d of %d messages (%d%%)%s", n, p.total, n*100/p.total, rate)
+	p.shown = true
+}
+
+// done ends the progress line, if one was shown; it may be called more than once.
+func (p *importProgress) done() {
+	if p.shown && !p.stopped {
+		fmt.Fprintln(p.w)
+	}
+	p.stopped = true
 }

@@ -1,9 +1,13 @@
 // Command openai-receiver is the ten-line OpenAI webhook receiver from herald's README.
+// It listens on $ADDR (default 127.0.0.1:8000) and logs "listening on ..." once it
+// takes connections, so that scripts can wait for that line.
 package main
 
 import (
+	"cmp"
 	"context"
 	"log"
+	"net"
 	"net/http"
 	"os"
 
@@ -22,5 +26,10 @@ func main() {
 		return nil // an error here answers 500, and OpenAI retries
 	})
 	http.Handle("POST /webhooks", handler)
-	log.Fatal(http.ListenAndServe("127.0.0.1:8000", nil))
+	ln, err := net.Listen("tcp", cmp.Or(os.Getenv("ADDR"), "127.0.0.1:8000"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("listening on http://%s/webhooks", ln.Addr())
+	log.Fatal(http.Serve(ln, nil))
 }

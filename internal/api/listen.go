@@ -27,6 +27,7 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	q := newQuery(r.URL)
 	appRef, sourceID, name := q.str("app"), q.str("source"), q.str("name")
+	sourceRef := sourceID
 	events := q.str("events")
 	if name == "" {
 		name = "default"
@@ -55,7 +56,7 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 		if err != nil {
 			return storeError(err, "source", sourceID)
 		}
-		appID = src.AppID
+		appID, sourceID = src.AppID, src.ID // sourceID may have been its uid
 	}
 	if appRef != "" {
 		app, err := s.store.GetApp(ctx, appRef)
@@ -72,10 +73,14 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 		appID = app.ID
 	}
 	if appID == "" {
-		return invalidQuery("app", "give app (an app id or uid) or source (a source id)")
+		return invalidQuery("app", "give app (an app id or uid) or source (a source id or uid)")
 	}
 	if c.onlyApp != "" && c.onlyApp != appID {
-		return errorf(http.StatusForbidden, codeForbidden, "this API key is not for app %q", appID)
+		if appRef == "" {
+			// Not naming the source's app: a source's uid is easy to guess, its app's id is not.
+			return errorf(http.StatusForbidden, codeForbidden, "this API key is not for the app of source %q", sourceRef)
+		}
+		return errorf(http.StatusForbidden, codeForbidden, "this API key is not for app %q", appRef)
 	}
 	if !isWebSocket(r) {
 		// Refused before the listener endpoint is created: websocket.Accept would refuse

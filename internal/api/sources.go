@@ -20,14 +20,36 @@ import (
 type sourceJSON struct {
 	ID                  string     `json:"id"`
 	AppID               string     `json:"app_id"`
+	UID                 string     `json:"uid,omitempty"`
 	Name                string     `json:"name"`
 	Provider            string     `json:"provider"`
 	HMAC                *hmacInput `json:"hmac,omitempty"` // the shape it is given in
 	MaxBodyBytes        int64      `json:"max_body_bytes"`
 	DedupeWindowSeconds int64      `json:"dedupe_window_seconds"`
 	IngestPath          string     `json:"ingest_path"`
+	IngestURL           string     `json:"ingest_url"`
 	CreatedAt           timestamp  `json:"created_at"`
 	UpdatedAt           timestamp  `json:"updated_at"`
+}
+
+// ingestPath is where a source receives: /in/{uid} when it has a uid, else /in/{id}.
+// Both work; the uid's is the one to give the provider when the source has one.
+func ingestPath(s *domain.Source) string {
+	if s.UID != "" {
+		return "/in/" + s.UID
+	}
+	return "/in/" + s.ID
+}
+
+// sourceConv returns the conversion of sources for answers to r: their ingest_url
+// starts with the server's public URL (see baseURL).
+func (s *server) sourceConv(r *http.Request) func(*domain.Source) sourceJSON {
+	base := s.baseURL(r)
+	return func(src *domain.Source) sourceJSON {
+		j := toSourceJSON(src)
+		j.IngestURL = base + j.IngestPath
+		return j
+	}
 }
 
 func toSourceJSON(s *domain.Source) sourceJSON {
@@ -46,9 +68,9 @@ func toSourceJSON(s *domain.Source) sourceJSON {
 		window = ingest.DefaultDedupeWindow
 	}
 	return sourceJSON{
-		ID: s.ID, AppID: s.AppID, Name: s.Name, Provider: s.Provider, HMAC: h,
+		ID: s.ID, AppID: s.AppID, UID: s.UID, Name: s.Name, Provider: s.Provider, HMAC: h,
 		MaxBodyBytes: maxBody, DedupeWindowSeconds: int64(window / time.Second),
-		IngestPath: "/in/" + s.ID, CreatedAt: timestamp(s.CreatedAt), UpdatedAt: timestamp(s.UpdatedAt),
+		IngestPath: ingestPath(s), CreatedAt: timestamp(s.CreatedAt), UpdatedAt: timestamp(s.UpdatedAt),
 	}
 }
 
@@ -74,6 +96,7 @@ func (h *hmacInput) UnmarshalJSON(b []byte) error {
 
 // sourceInput is the body of POST and PATCH /v1/apps/{app}/sources[/{src}].
 type sourceInput struct {
+	UID                 opt[string]    `json:"uid"`
 	Name                opt[string]    `json:"name"`
 	Provider            opt[string]    `json:"provider"`
 	Secret              opt[string]    `json:"secret"`
@@ -91,6 +114,12 @@ const (
 )
 
 func (in *sourceInput) apply(src *domain.Source, create bool) error {
+	if in.UID.set {
+		if err := domain.CheckSourceUID(in.UID.v); err != nil {
+			return err
+		}
+		src.UID = in.UID.v
+	}
 	if in.Name.set {
 		if err := domain.CheckName("name", in.Name.v, 0); err != nil {
 			return err
@@ -190,7 +219,7 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := s.svc.CreateSource(r.Context(), src); err != nil {
 		return storeError(err, "app", c.appID)
 	}
-	writeJSON(w, http.StatusCreated, toSourceJSON(src))
+	writeJSON(w, http.StatusCreated, s.sourceConv(r)(src))
 	return nil
 }
 
@@ -209,7 +238,7 @@ func (s *server) listSources(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return fmt.Errorf("list sources: %w", err)
 	}
-	return writeList(w, srcs, next, toSourceJSON)
+	return writeList(w, srcs, next, s.sourceConv(r))
 }
 
 func (s *server) loadSource(r *http.Request, c *call) (store.SourceStore, *domain.Source, error) {
@@ -231,7 +260,7 @@ func (s *server) getSource(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toSourceJSON(src))
+	writeJSON(w, http.StatusOK, s.sourceConv(r)(src))
 	return nil
 }
 
@@ -249,7 +278,7 @@ func (s *server) getSourceByID(w http.ResponseWriter, r *http.Request, c *call) 
 	if c.onlyApp != "" && c.onlyApp != src.AppID {
 		return notFound("source", id)
 	}
-	writeJSON(w, http.StatusOK, toSourceJSON(src))
+	writeJSON(w, http.StatusOK, s.sourceConv(r)(src))
 	return nil
 }
 
@@ -270,18 +299,18 @@ func (s *server) updateSource(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := s.svc.UpdateSource(r.Context(), src); err != nil {
 		return storeError(err, "source", src.ID)
 	}
-	writeJSON(w, http.StatusOK, toSourceJSON(src))
+	writeJSON(w, http.StatusOK, s.sourceConv(r)(src))
 	return nil
 }
 
 // deleteSource serves DELETE /v1/apps/{app}/sources/{src}.
 func (s *server) deleteSource(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.sourceStore(); err != nil {
+	_, src, err := s.loadSource(r, c) // {src} may be the uid: delete by the id it names
+	if err != nil {
 		return err
 	}
-	id := r.PathValue("src")
-	if err := s.svc.DeleteSource(r.Context(), c.appID, id); err != nil {
-		return storeError(err, "source", id)
+	if err := s.svc.DeleteSource(r.Context(), c.appID, src.ID); err != nil {
+		return storeError(err, "source", src.ID)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -328,7 +357,8 @@ func (s *server) listRejections(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	id := r.PathValue("src")
-	if _, err := ss.GetSource(r.Context(), c.appID, id); err != nil {
+	src, err := ss.GetSource(r.Context(), c.appID, id)
+	if err != nil {
 		return storeError(err, "source", id)
 	}
 	q := newQuery(r.URL)
@@ -336,7 +366,7 @@ func (s *server) listRejections(w http.ResponseWriter, r *http.Request, c *call)
 	if err := q.done(); err != nil {
 		return err
 	}
-	rs, next, err := ss.ListRejections(r.Context(), c.appID, id, p)
+	rs, next, err := ss.ListRejections(r.Context(), c.appID, src.ID, p)
 	if err != nil {
 		return fmt.Errorf("list rejections: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // sourceFields are the fields of every Source answer; "hmac" is added for provider hmac.
-var sourceFields = []string{"id", "app_id", "name", "provider", "max_body_bytes", "dedupe_window_seconds", "ingest_path", "created_at", "updated_at"}
+var sourceFields = []string{"id", "app_id", "name", "provider", "max_body_bytes", "dedupe_window_seconds", "ingest_path", "ingest_url", "created_at", "updated_at"}
 
 // wantSource checks the shape of a Source answer and that no secret is in it.
 func wantSource(t *testing.T, v map[string]string, got map[string]any, resp response, provider string) {
@@ -28,6 +28,9 @@ func wantSource(t *testing.T, v map[string]string, got map[string]any, resp resp
 	wantPrefix(t, got, "id", "src_")
 	wantValue(t, got, "provider", provider)
 	wantValue(t, got, "ingest_path", "/in/"+got["id"].(string))
+	if u, _ := got["ingest_url"].(string); !strings.HasPrefix(u, "http://127.0.0.1:") || !strings.HasSuffix(u, "/in/"+got["id"].(string)) {
+		t.Errorf("ingest_url = %q, want this server's URL and the ingest path", u)
+	}
 	wantTime(t, got, "created_at", "updated_at")
 	for _, name := range []string{"secret1", "secret2", "srcSecret"} {
 		if strings.Contains(string(resp.body), v[name]) {

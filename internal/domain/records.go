@@ -117,11 +117,13 @@ type Attempt struct {
 	Outcome         string
 }
 
-// Source is an inbound address (POST /in/{id}) that verifies a provider's webhooks and
-// turns each into a message of its app, forwarded to the app's endpoints.
+// Source is an inbound address (POST /in/{id}, or /in/{uid} when it has a uid) that
+// verifies a provider's webhooks and turns each into a message of its app, forwarded to
+// the app's endpoints.
 type Source struct {
 	ID       string
 	AppID    string
+	UID      string // the sender's own name for the source (see CheckSourceUID), unique on the server when set
 	Name     string
 	Provider string   // a webhook.NewProvider name, or "hmac"
 	Secrets  []string // verifying secrets, newest first; encrypted at rest

@@ -58,7 +58,8 @@ type Handler struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	sources map[string]*cachedSource
+	sources map[string]*cachedSource // by source id
+	uids    map[string]string        // source uid to id, for the cached sources that have one
 }
 
 type cachedSource struct {
@@ -82,14 +83,35 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, sources: make(map[string]*cachedSource)}, nil
+	return &Handler{cfg: cfg, log: cfg.Logger, sources: make(map[string]*cachedSource), uids: make(map[string]string)}, nil
 }
 
-// SourceChanged drops the cached copy of a source (after an update or delete).
-func (h *Handler) SourceChanged(id string) {
+// SourceChanged drops the cached copy of a source, found by its id or uid (after an
+// update or delete), and with it the uid it was cached under.
+func (h *Handler) SourceChanged(ref string) {
 	h.mu.Lock()
-	delete(h.sources, id)
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	id := ref
+	if byUID, ok := h.uids[ref]; ok {
+		id = byUID
+		delete(h.uids, ref)
+	}
+	if c := h.sources[id]; c != nil {
+		if h.uids[c.src.UID] == id {
+			delete(h.uids, c.src.UID)
+		}
+		delete(h.sources, id)
+	}
+}
+
+// cached returns the cached source ref (an id or a uid) names, or nil.
+func (h *Handler) cached(ref string) *cachedSource {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if id, ok := h.uids[ref]; ok {
+		ref = id
+	}
+	return h.sources[ref]
 }
 
 // Verifier builds the verifier a source's provider and secrets describe.
@@ -109,34 +131,42 @@ func Verifier(src *domain.Source) (webhook.Verifier, error) {
 	return webhook.NewProvider(src.Provider, src.Secrets[0], more)
 }
 
-// source returns the source and its verifier, from a short-lived cache.
-func (h *Handler) source(ctx context.Context, id string) (*cachedSource, error) {
+// source returns the source ref (its id or its uid) names and its verifier, from a
+// short-lived cache. A ref that can be neither is not looked up.
+func (h *Handler) source(ctx context.Context, ref string) (*cachedSource, error) {
 	now := h.cfg.Now()
-	h.mu.Lock()
-	c := h.sources[id]
-	h.mu.Unlock()
-	if c != nil && now.Sub(c.loadedAt) < sourceCacheTTL {
+	if c := h.cached(ref); c != nil && now.Sub(c.loadedAt) < sourceCacheTTL {
 		return c, nil
 	}
-	src, err := h.cfg.Sources.GetSource(ctx, "", id)
+	if !strings.HasPrefix(ref, "src_") && !domain.IsSourceUID(ref) {
+		return nil, store.NotFound("source", ref)
+	}
+	src, err := h.cfg.Sources.GetSource(ctx, "", ref)
 	if err != nil {
 		return nil, err
 	}
 	v, err := Verifier(src)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", id, err)
+		return nil, fmt.Errorf("source %s: %w", src.ID, err)
 	}
-	c = &cachedSource{src: src, verifier: v, loadedAt: now, limiter: rate.NewLimiter(h.cfg.RejectionRate, 50)}
+	c := &cachedSource{src: src, verifier: v, loadedAt: now, limiter: rate.NewLimiter(h.cfg.RejectionRate, 50)}
 	h.mu.Lock()
-	if old := h.sources[id]; old != nil {
+	if old := h.sources[src.ID]; old != nil {
 		c.limiter = old.limiter // keep the rejection budget across reloads
+		if h.uids[old.src.UID] == src.ID {
+			delete(h.uids, old.src.UID) // the uid may have changed
+		}
 	}
-	h.sources[id] = c
+	h.sources[src.ID] = c
+	if src.UID != "" {
+		h.uids[src.UID] = src.ID
+	}
 	h.mu.Unlock()
 	return c, nil
 }
 
-// ServeHTTP implements http.Handler for the pattern "/in/{source}".
+// ServeHTTP implements http.Handler for the pattern "/in/{source}", where {source} is
+// the source's id or its uid.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("source")
 	if id == "" {

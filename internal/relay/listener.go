@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/heraldhq/herald/internal/domain"
 )
 
 // Route sends events whose type matches Pattern (exact, "prefix.*" or "*") to URL.
@@ -28,20 +26,33 @@ type ListenerOptions struct {
 	Server   string // herald's base URL, e.g. http://127.0.0.1:8080
 	APIKey   string
 	AppID    string // attach to an app (all its events) ...
-	SourceID string // ... or to one source's events (AppID may then be empty)
+	SourceID string // ... or to one source's events, by its id or uid (AppID, if also set, must be its app)
 	Name     string // the listener's name: the same name keeps the same endpoint and secret
 	Events   []string
 	Routes   []Route // the first matching route wins
 	// OriginalHeaders forwards the provider's own headers (for events that arrived
 	// through a source) instead of herald's Standard Webhooks signature.
 	OriginalHeaders bool
-	// Out receives one line per event and per answer; Errors one line per connection problem.
-	Out, Errors io.Writer
+	// Stream names what this listener listens to in status lines, such as
+	// "source stripe-live"; default: from SourceID or AppID.
+	Stream string
+	// Prefix starts every event line (e.g. "[source stripe-live] " when one process runs
+	// several listeners); JSON lines carry Stream instead.
+	Prefix string
+	// JSON makes the event lines on Out JSON objects, one per event (see EventLine).
+	JSON bool
+	// Out receives the event lines: what arrived and what the local server answered.
+	Out io.Writer
+	// Status receives one line per connection change: connected, disconnected and
+	// reconnecting (with the delay), or not reachable.
+	Status io.Writer
 	// OnHello is called on every (re)connection with what the server attached.
 	OnHello func(Hello)
 	// HTTPClient forwards to the local URLs; nil: a client with a 30 s timeout that does not follow redirects.
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// MaxBackoff bounds the delay between reconnections (default 30 s).
+	MaxBackoff time.Duration
 }
 
 // Listener keeps a `herald listen` session attached to a server, reconnecting with backoff.
@@ -70,11 +81,17 @@ func NewListener(opts ListenerOptions) (*Listener, error) {
 	if opts.Name == "" {
 		opts.Name = "default"
 	}
+	if opts.Stream == "" {
+		opts.Stream = "app " + opts.AppID
+		if opts.SourceID != "" {
+			opts.Stream = "source " + opts.SourceID
+		}
+	}
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
-	if opts.Errors == nil {
-		opts.Errors = io.Discard
+	if opts.Status == nil {
+		opts.Status = io.Discard
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{
@@ -84,6 +101,9 @@ func NewListener(opts ListenerOptions) (*Listener, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
 	}
 	return &Listener{opts: opts}, nil
 }
@@ -118,24 +138,26 @@ func (l *Listener) wsURL() (string, error) {
 }
 
 // PermanentError is a connection failure that retrying will not fix (a bad key, an
-// unknown app or source).
+// unknown app or source, another session that took the listener over).
 type PermanentError struct{ Err error }
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Run attaches and forwards until ctx ends, reconnecting with backoff (0.5 s doubling to
-// 30 s) whenever the connection drops. It returns nil when ctx ends, or a
-// *PermanentError when the server refuses the listener or a newer session of the same
-// name replaces it.
+// MaxBackoff) whenever the connection drops or the server cannot be reached, and saying
+// so on Status. It returns nil when ctx ends, or a *PermanentError when the server
+// refuses the listener (an answer 4xx other than 408 and 429) or a newer session of the
+// same name replaces it.
 func (l *Listener) Run(ctx context.Context) error {
 	target, err := l.wsURL()
 	if err != nil {
 		return &PermanentError{err}
 	}
 	backoff := 500 * time.Millisecond
-	for ctx.Err() == nil {
-		attached, err := l.session(ctx, target)
+	everAttached := false
+	for attempt := 1; ctx.Err() == nil; attempt++ {
+		attached, err := l.session(ctx, target, everAttached)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -144,39 +166,67 @@ func (l *Listener) Run(ctx context.Context) error {
 			return err
 		}
 		if attached {
-			backoff = 500 * time.Millisecond
+			everAttached, backoff, attempt = true, 500*time.Millisecond, 1
+			l.status("disconnected from %s: %v; reconnecting in %s", l.opts.Stream, err, backoff)
+		} else {
+			l.status("cannot attach %s: %v; retrying in %s (attempt %d)", l.opts.Stream, err, backoff, attempt)
 		}
-		fmt.Fprintf(l.opts.Errors, "%s connection lost (%v); reconnecting in %s\n", l.opts.Now().Format("15:04:05"), err, backoff)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 30*time.Second)
+		backoff = min(backoff*2, l.opts.MaxBackoff)
 	}
 	return nil
 }
 
-// session runs one connection; it reports whether the server attached the listener.
-func (l *Listener) session(ctx context.Context, target string) (bool, error) {
+// status prints one line on Status.
+func (l *Listener) status(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.opts.Status, l.opts.Now().Format("15:04:05")+" "+format+"\n", args...)
+}
+
+// dial connects to the server and reads its hello. A refusal is a *PermanentError.
+func (l *Listener) dial(ctx context.Context, target string) (*websocket.Conn, Hello, error) {
 	hdr := http.Header{"Authorization": {"Bearer " + l.opts.APIKey}}
 	conn, resp, err := websocket.Dial(ctx, target, &websocket.DialOptions{HTTPHeader: hdr})
 	if err != nil {
-		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 {
-			return false, &PermanentError{fmt.Errorf("listen: the server refused: %s", describeRefusal(resp))}
+		if resp != nil && refused(resp.StatusCode) {
+			return nil, Hello{}, &PermanentError{fmt.Errorf("listen: %s: the server refused: %s", l.opts.Stream, describeRefusal(resp))}
 		}
-		return false, err
+		if resp != nil {
+			return nil, Hello{}, fmt.Errorf("the server answered %s", resp.Status)
+		}
+		return nil, Hello{}, unwrapURLError(err)
 	}
-	defer conn.CloseNow()
 	conn.SetReadLimit(maxMessage)
 	_, b, err := conn.Read(ctx)
 	if err != nil {
-		return false, err
+		conn.CloseNow()
+		return nil, Hello{}, err
 	}
 	var hello Hello
 	if err := json.Unmarshal(b, &hello); err != nil || hello.Type != TypeHello {
-		return false, errors.New("listen: the server did not say hello")
+		conn.CloseNow()
+		return nil, Hello{}, errors.New("listen: the server did not say hello")
 	}
+	return conn, hello, nil
+}
+
+// session runs one connection; it reports whether the server attached the listener.
+func (l *Listener) session(ctx context.Context, target string, again bool) (bool, error) {
+	conn, hello, err := l.dial(ctx, target)
+	if err != nil {
+		return false, err
+	}
+	defer conn.CloseNow()
+	verb := "connected"
+	if again {
+		verb = "reconnected"
+	}
+	l.status("%s: %s (listener %q, endpoint %s)", verb, l.opts.Stream, hello.Name, hello.EndpointID)
 	if l.opts.OnHello != nil {
 		l.opts.OnHello(hello)
 	}
@@ -204,6 +254,12 @@ func (l *Listener) session(ctx context.Context, target string) (bool, error) {
 	}
 }
 
+// refused reports whether a handshake answered with status is a refusal that retrying
+// will not change: a client error, but for a timeout (408) or a rate limit (429).
+func refused(status int) bool {
+	return status >= 400 && status <= 499 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests
+}
+
 // replaced is the error of a session that a newer session of the same name replaced.
 func (l *Listener) replaced(err error) error {
 	reason := "a newer session with the same name attached"
@@ -214,99 +270,19 @@ func (l *Listener) replaced(err error) error {
 	return fmt.Errorf("listen: listener %q was taken over: %s; stopping (give this one another --name to run both)", l.opts.Name, reason)
 }
 
+// describeRefusal says why the server refused a handshake, from its error answer.
 func describeRefusal(resp *http.Response) string {
 	var e struct {
 		Error struct{ Code, Message string }
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	var b []byte
+	if resp.Body != nil {
+		b, _ = io.ReadAll(io.LimitReader(resp.Body, 4096))
+	}
 	if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
-		return e.Error.Code + ": " + e.Error.Message
+		return fmt.Sprintf("%s: %s (HTTP %d)", e.Error.Code, strings.Join(strings.Fields(e.Error.Message), " "), resp.StatusCode)
 	}
-	return resp.Status
-}
-
-// forward POSTs one delivery to its local URL and reports the answer.
-func (l *Listener) forward(ctx context.Context, d *Delivery) Result {
-	res := Result{Type: TypeResult, ID: d.ID}
-	target := ""
-	for _, r := range l.opts.Routes {
-		if domain.MatchEventType([]string{r.Pattern}, d.EventType) {
-			target = r.URL
-			break
-		}
-	}
-	now := l.opts.Now().Format("15:04:05")
-	l.line("%s --> %s %s", now, d.EventType, eventID(d))
-	if target == "" {
-		// Not for this listener's routes: acknowledge so that it is not retried forever.
-		res.Status = http.StatusNoContent
-		l.line("%s <-- skipped: no --forward route matches %s", now, d.EventType)
-		return res
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(d.Body))
-	if err != nil {
-		res.Error = err.Error()
-		return res
-	}
-	req.Header = l.headers(d.Header)
-	start := time.Now()
-	resp, err := l.opts.HTTPClient.Do(req)
-	res.Latency = float64(time.Since(start).Microseconds()) / 1000
-	if err != nil {
-		res.Error = fmt.Sprintf("forward to %s: %v", target, unwrapURLError(err))
-		l.line("%s <-- error %s", l.opts.Now().Format("15:04:05"), res.Error)
-		return res
-	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	resp.Body.Close()
-	res.Status, res.Header, res.Body = resp.StatusCode, resp.Header, body
-	path := req.URL.Path
-	if path == "" {
-		path = "/"
-	}
-	l.line("%s <-- %d POST %s %s", l.opts.Now().Format("15:04:05"), resp.StatusCode, path, time.Since(start).Round(time.Millisecond))
-	return res
-}
-
-// headers are what the local server gets: herald's signed headers (verify them with the
-// listener's secret), or with OriginalHeaders the provider's own.
-func (l *Listener) headers(h http.Header) http.Header {
-	out := http.Header{}
-	if l.opts.OriginalHeaders {
-		for k, v := range h {
-			if name, ok := strings.CutPrefix(k, domain.ForwardedHeaderPrefix); ok {
-				out[http.CanonicalHeaderKey(name)] = v
-			}
-		}
-		if len(out) > 0 {
-			out.Set("Content-Type", h.Get("Content-Type"))
-			return out
-		}
-		// Published through the API: there are no provider headers, so send herald's.
-	}
-	for k, v := range h {
-		if !strings.HasPrefix(k, domain.ForwardedHeaderPrefix) {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func (l *Listener) line(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.opts.Out, format+"\n", args...)
-}
-
-// eventID is the event's own id when its body says one, else the message id.
-func eventID(d *Delivery) string {
-	var body struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(d.Body, &body) == nil && body.ID != "" {
-		return body.ID
-	}
-	return d.MessageID
+	return "HTTP " + resp.Status
 }
 
 func unwrapURLError(err error) error {
@@ -315,4 +291,20 @@ func unwrapURLError(err error) error {
 		return uerr.Err
 	}
 	return err
+}
+
+// Attach attaches the listener once, as Run does, and returns what the server
+// attached without waiting for deliveries: the endpoint (created on first use) and its
+// secret. A refusal is a *PermanentError.
+func (l *Listener) Attach(ctx context.Context) (Hello, error) {
+	target, err := l.wsURL()
+	if err != nil {
+		return Hello{}, &PermanentError{err}
+	}
+	conn, hello, err := l.dial(ctx, target)
+	if err != nil {
+		return Hello{}, err
+	}
+	conn.Close(websocket.StatusNormalClosure, "")
+	return hello, nil
 }

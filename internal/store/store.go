@@ -363,7 +363,7 @@ func (l RejectionLimits) WithDefaults() RejectionLimits {
 // can run the receiving gateway.
 type SourceStore interface {
 	CreateSource(ctx context.Context, s *domain.Source) error
-	GetSource(ctx context.Context, appID, id string) (*domain.Source, error) // appID "" matches any app
+	GetSource(ctx context.Context, appID, id string) (*domain.Source, error) // id: the id or the uid; appID "" matches any app
 	ListSources(ctx context.Context, appID string, p Page) ([]*domain.Source, string, error)
 	UpdateSource(ctx context.Context, s *domain.Source) error
 	DeleteSource(ctx context.Context, appID, id string) error

@@ -69,10 +69,11 @@ func Start(dir string, report openapitest.Reporter) (*Server, error) {
 		return nil, fmt.Errorf("create the admin key: %w", err)
 	}
 	h, err := api.New(api.Config{
-		Store:  st,
-		Engine: storeEngine{st},
-		Guard:  netguard.New(nil),
-		Logger: discard,
+		Store:   st,
+		Sources: st, // sources are stored; nothing is received (no gateway runs)
+		Engine:  storeEngine{st},
+		Guard:   netguard.New(nil),
+		Logger:  discard,
 		// No DNS in tests: unresolvable names pass the URL check (every dial is checked later).
 		Resolver: &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
 			return nil, errors.New("no DNS in tests")

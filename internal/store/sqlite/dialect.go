@@ -38,6 +38,7 @@ func (dialect) IsUnique(err error, name string) bool { return isUnique(err, name
 var uniqueColumns = map[string]string{
 	"apps_uid_key":           "apps.uid",
 	"endpoints_listener_url": "endpoints.app_id, endpoints.url",
+	"sources_uid_key":        "sources.uid",
 }
 
 // isUnique reports whether err violates the named unique constraint (any, if name is "").

@@ -18,7 +18,7 @@ const (
 	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at, source_id, kind,
 	filter, retry_schedule, transformation, auth`
 	SecretColumns    = `id, endpoint_id, secret, created_at, expires_at`
-	SourceColumns    = `id, app_id, name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
+	SourceColumns    = `id, app_id, COALESCE(uid, ''), name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
 	RejectionColumns = `id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body, header_count, header_bytes, body_bytes`
 	MessageColumns   = `id, app_id, type, payload, COALESCE(idempotency_key, ''), COALESCE(source_id, ''), headers, created_at`
 	DeliveryColumns  = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
@@ -147,7 +147,7 @@ func (c *Core) scanSource(row Row) (*domain.Source, error) {
 	var enc []byte
 	var hmacJSON string
 	var dedupe int64
-	if err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &enc, &hmacJSON, &src.MaxBodyBytes, &dedupe,
+	if err := row.Scan(&src.ID, &src.AppID, &src.UID, &src.Name, &src.Provider, &enc, &hmacJSON, &src.MaxBodyBytes, &dedupe,
 		c.d.ScanTime(&src.CreatedAt), c.d.ScanTime(&src.UpdatedAt)); err != nil {
 		return nil, err
 	}

@@ -28,22 +28,31 @@ func (c *Core) CreateSource(ctx context.Context, src *domain.Source) error {
 		return err
 	}
 	return c.db.Write(ctx, false, func(q Querier) error {
-		_, err := q.Exec(ctx, `INSERT INTO sources (`+SourceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			src.ID, src.AppID, src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second),
+		_, err := q.Exec(ctx, `INSERT INTO sources (id, app_id, uid, name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			src.ID, src.AppID, NullString(src.UID), src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second),
 			c.d.Time(src.CreatedAt), c.d.Time(src.UpdatedAt))
-		switch {
-		case c.d.IsForeignKey(err):
+		if c.d.IsForeignKey(err) {
 			return store.NotFound("app", src.AppID)
-		case c.d.IsUnique(err, ""):
-			return fmt.Errorf("source %s exists: %w", src.ID, store.ErrConflict)
 		}
-		return err
+		return c.sourceConflict(src, err)
 	})
 }
 
-// GetSource implements store.SourceStore.
+// sourceConflict maps a unique violation of a source's write to store.ErrConflict.
+func (c *Core) sourceConflict(src *domain.Source, err error) error {
+	switch {
+	case c.d.IsUnique(err, "sources_uid_key"):
+		return fmt.Errorf("source uid %q is taken: %w", src.UID, store.ErrConflict)
+	case c.d.IsUnique(err, ""):
+		return fmt.Errorf("source %s exists: %w", src.ID, store.ErrConflict)
+	}
+	return err
+}
+
+// GetSource implements store.SourceStore: id is the source's id or its uid.
 func (c *Core) GetSource(ctx context.Context, appID, id string) (*domain.Source, error) {
-	row := c.db.QueryRow(ctx, `SELECT `+SourceColumns+` FROM sources WHERE id = $1 AND ($2 = '' OR app_id = $2)`, id, appID)
+	row := c.db.QueryRow(ctx, `SELECT `+SourceColumns+` FROM sources WHERE (id = $1 OR uid = $1) AND ($2 = '' OR app_id = $2)`, id, appID)
 	return get(row, c.scanSource, "source", id)
 }
 
@@ -61,12 +70,13 @@ func (c *Core) UpdateSource(ctx context.Context, src *domain.Source) error {
 	}
 	return c.db.Write(ctx, false, func(q Querier) error {
 		n, err := q.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, secrets = $3, hmac_config = $4, max_body_bytes = $5,
-			dedupe_seconds = $6, updated_at = $7 WHERE id = $8 AND app_id = $9`,
-			src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second), c.d.Time(src.UpdatedAt), src.ID, src.AppID)
+			dedupe_seconds = $6, updated_at = $7, uid = $8 WHERE id = $9 AND app_id = $10`,
+			src.Name, src.Provider, enc, hmacJSON, src.MaxBodyBytes, int64(src.DedupeWindow/time.Second), c.d.Time(src.UpdatedAt),
+			NullString(src.UID), src.ID, src.AppID)
 		if err == nil && n == 0 {
 			return store.NotFound("source", src.ID)
 		}
-		return err
+		return c.sourceConflict(src, err)
 	})
 }
 

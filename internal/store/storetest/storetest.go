@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Notifier", testNotifier},
 		{"Locker", testLocker},
 		{"Sources", testSources},
+		{"SourceUIDs", testSourceUIDs},
 		{"EndpointKinds", testEndpointKinds},
 		{"WatchEndpoints", testWatchEndpoints},
 		{"Sessions", testSessions},
