@@ -62,6 +62,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"AttemptStats", testAttemptStats},
 		{"ListenerExpiry", testListenerExpiry},
 		{"ParkBacklogs", testParkBacklogs},
+		{"MessageTrace", testMessageTrace},
+		{"Backlog", testBacklog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
