@@ -22,7 +22,7 @@ const (
 	RejectionColumns = `id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body, header_count, header_bytes, body_bytes`
 	MessageColumns   = `id, app_id, type, payload, COALESCE(idempotency_key, ''), COALESCE(source_id, ''), headers, created_at,
 	COALESCE(trace_parent, ''), COALESCE(trace_state, '')`
-	DeliveryColumns  = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
+	DeliveryColumns = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
 	last_status_code, last_error, created_at, updated_at`
 	AttemptColumns = `id, delivery_id, app_id, endpoint_id, message_id, number, started_at, latency_us, status_code,
 	response_headers, response_body, error, outcome`
