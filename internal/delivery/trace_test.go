@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -215,5 +216,49 @@ func TestBacklogGauges(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(e.claimedAtPublish); v != 0 {
 		t.Errorf("an engine that is not started leased %v deliveries at publish", v)
+	}
+}
+
+// answeringRelay is a relay whose listeners all answer 200, keeping each delivery's
+// traceparent.
+type answeringRelay struct {
+	mu      sync.Mutex
+	parents []string
+}
+
+func (r *answeringRelay) Connected(string) bool { return true }
+func (r *answeringRelay) Attached() []string    { return nil }
+func (r *answeringRelay) Deliver(_ context.Context, _ string, d RelayDelivery) (int, http.Header, []byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.parents = append(r.parents, d.Header.Get("traceparent"))
+	return http.StatusOK, http.Header{}, nil, nil
+}
+
+// TestRelaySpan checks that an attempt carried to a herald listen session is a
+// listener_relay span whose context the relayed request carries.
+func TestRelaySpan(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { tp.Shutdown(bg) })
+	relay := &answeringRelay{}
+	h := newHarness(t, func(c *Config) { c.Tracing, c.Relay = tp, relay })
+	ep := createEndpoint(t, h.store, h.app.ID, domain.ListenerURL("laptop"), webhook.NewHMACSecret(), func(e *domain.Endpoint) { e.Kind = domain.KindListener })
+	h.publish("t", 1)
+	eventually(t, "the relayed attempt's spans", func() bool { return len(rec.Ended()) == 3 })
+	var relaySpan sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		if s.Name() == tracing.SpanRelay {
+			relaySpan = s
+		}
+	}
+	if relaySpan == nil || relaySpan.SpanKind() != trace.SpanKindClient || spanAttrs(relaySpan)[tracing.EndpointID] != ep.ID ||
+		spanAttrs(relaySpan)[tracing.HTTPStatusCode] != "200" {
+		t.Fatalf("relay span = %v", relaySpan)
+	}
+	relay.mu.Lock()
+	defer relay.mu.Unlock()
+	if len(relay.parents) != 1 || relay.parents[0] != tracing.FromSpanContext(relaySpan.SpanContext()).Parent {
+		t.Fatalf("the listener got traceparent %q, want the relay span's", relay.parents)
 	}
 }
