@@ -128,10 +128,12 @@ func (s *sender) header(r *request, now time.Time) (http.Header, error) {
 	h["Webhook-Signature"] = []string{sig}
 	h["Content-Type"] = []string{contentType}
 	h["User-Agent"] = []string{s.userAgent}
-	if r.trace.Parent != "" {
+	if r.trace.Parent != "" { // replaces an endpoint's custom trace headers, as a pair
 		h["Traceparent"] = []string{r.trace.Parent}
 		if r.trace.State != "" {
 			h["Tracestate"] = []string{r.trace.State}
+		} else {
+			delete(h, "Tracestate")
 		}
 	}
 	return h, nil

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -49,6 +50,10 @@ func Handler(mux http.Handler, tp trace.TracerProvider, untraced ...string) http
 	})
 }
 
+// maxAttribute bounds what a client's request puts in one attribute (its path, its
+// user agent): a request's headers may be a megabyte long.
+const maxAttribute = 1024
+
 // requestAttributes are a server span's attributes known before the request is served.
 func requestAttributes(r *http.Request) []attribute.KeyValue {
 	scheme := "http"
@@ -56,7 +61,7 @@ func requestAttributes(r *http.Request) []attribute.KeyValue {
 		scheme = "https"
 	}
 	attrs := []attribute.KeyValue{
-		HTTPMethod.String(knownMethod(r.Method)), URLPath.String(r.URL.Path), URLScheme.String(scheme),
+		HTTPMethod.String(knownMethod(r.Method)), URLPath.String(domain.CutUTF8(r.URL.Path, maxAttribute)), URLScheme.String(scheme),
 	}
 	if host, port, err := net.SplitHostPort(r.Host); err == nil {
 		attrs = append(attrs, ServerAddress.String(host))
@@ -70,7 +75,7 @@ func requestAttributes(r *http.Request) []attribute.KeyValue {
 		attrs = append(attrs, ClientAddress.String(host))
 	}
 	if ua := r.UserAgent(); ua != "" {
-		attrs = append(attrs, UserAgent.String(ua))
+		attrs = append(attrs, UserAgent.String(domain.CutUTF8(ua, maxAttribute)))
 	}
 	return attrs
 }

@@ -175,6 +175,14 @@ func TestHandlerSpans(t *testing.T) {
 	if m := attrs(spans[4])[HTTPMethod]; m != "_OTHER" {
 		t.Errorf("method BREW recorded as %q, want _OTHER", m)
 	}
+
+	// A client's long path and user agent are cut in the span.
+	long := strings.Repeat("a", 5000)
+	do("GET", "/v1/"+long, http.Header{"User-Agent": {long}})
+	last := rec.Ended()[len(rec.Ended())-1]
+	if a := attrs(last); len(a[URLPath]) != maxAttribute || len(a[UserAgent]) != maxAttribute {
+		t.Errorf("a 5,000-byte path and user agent are recorded with %d and %d bytes, want %d", len(a[URLPath]), len(a[UserAgent]), maxAttribute)
+	}
 }
 
 // TestHandlerOff checks that with tracing off a caller's traceparent still reaches
