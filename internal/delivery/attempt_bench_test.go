@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
@@ -48,7 +46,7 @@ func BenchmarkAttempt(b *testing.B) {
 func benchmarkAttempt(b *testing.B, tp trace.TracerProvider, tc domain.TraceContext) {
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	b.Cleanup(receiver.Close)
-	s, err := sqlite.Open(bg, filepath.Join(b.TempDir(), "h.db"), sqlite.Options{Cipher: benchCipher(b), Logger: discardLogger()})
+	s, err := sqlite.Open(bg, filepath.Join(b.TempDir(), "h.db"), sqlite.Options{Cipher: testCipher(b), Logger: discardLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,15 +87,4 @@ func benchmarkAttempt(b *testing.B, tp trace.TracerProvider, tc domain.TraceCont
 		e.sends.Add(1)
 		e.send(ep, j, req)
 	}
-}
-
-// benchCipher returns a cipher with a new random key, for a benchmark's store.
-func benchCipher(b *testing.B) *crypt.Box {
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return box
 }

@@ -28,9 +28,10 @@ const (
 	callerParent = "00-" + callerTrace + "-" + callerSpan + "-01"
 )
 
-// runServer runs a herald server on cfg until the returned stop is called (or t ends);
-// stop waits for the shutdown, which flushes telemetry.
-func runServer(t *testing.T, cfg Config) (c *client.Client, base string, stop func()) {
+// runServer runs a herald server on cfg on a loopback port until the returned stop is
+// called (or t ends) and returns an admin client; stop waits for the shutdown, which
+// flushes telemetry.
+func runServer(t *testing.T, cfg Config) (c *client.Client, srv *Server, stop func()) {
 	t.Helper()
 	srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
 	if err != nil {
@@ -54,8 +55,7 @@ func runServer(t *testing.T, cfg Config) (c *client.Client, base string, stop fu
 	}
 	t.Cleanup(stop)
 	waitFor(t, "the server to be ready", srv.ready.Load)
-	base = "http://" + ln.Addr().String()
-	return client.New(base, cfg.APIKey, apitest.HTTPClient(t)), base, stop
+	return client.New("http://"+ln.Addr().String(), cfg.APIKey, apitest.HTTPClient(t)), srv, stop
 }
 
 // traceHook answers 503 until ok is set, then 204, and keeps each request's traceparent.
@@ -99,7 +99,8 @@ func TestTraceAcrossRestart(t *testing.T) {
 	hook := &traceHook{}
 	receiver := newLoopbackServer(t, http.HandlerFunc(hook.serve))
 
-	c, base, stop := runServer(t, cfg)
+	c, _, stop := runServer(t, cfg)
+	base := strings.TrimSuffix(c.BaseURL(), "/")
 	ctx := context.Background()
 	app, err := c.CreateApp(ctx, client.AppInput{Name: "traced"})
 	if err != nil {
