@@ -31,6 +31,7 @@ type benchFlags struct {
 	ingestTo  int
 	nodes     int
 	database  string
+	otlp      bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -62,7 +63,12 @@ With --database postgres://... it starts --nodes servers on that database instea
 (they share an admin key, and $HERALD_ENCRYPTION_KEY or a new encryption key, which a
 database keeps from its first use: give each new key a new database), publishes to
 them in turn, and reports their CPU seconds and peak RSS summed. The database's own
-CPU is not included.`,
+CPU is not included.
+
+With --otlp the server it starts traces every request and attempt
+(OTEL_TRACES_SAMPLER=always_on) and exports its spans and metrics over OTLP/HTTP to
+a loopback sink in bench, which counts what it receives: compare with a run without
+--otlp to see what tracing costs.`,
 		Example: `  herald bench --messages 100000
   herald bench --messages 20000 --rate 2000
   herald bench --messages 100000 --batch 100
@@ -71,6 +77,7 @@ CPU is not included.`,
   herald bench --messages 5000 --rate 500 --hostile-endpoints 9
   herald bench --server http://127.0.0.1:8080 --api-key hk_... --messages 5000
   herald bench --ingest 50000
+  herald bench --messages 30000 --otlp
   herald bench --nodes 2 --database postgres://herald:secret@127.0.0.1:5432/bench --endpoints 10 --fanout 1`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -108,6 +115,7 @@ func (fl *benchFlags) register(cmd *cobra.Command) {
 	f.IntVar(&fl.ingestN, "ingest", 0, "instead, measure the receiving gateway: POST this many signed webhooks to a source")
 	f.StringVar(&fl.ingestVia, "ingest-provider", "openai", "with --ingest: the provider whose signatures are sent")
 	f.IntVar(&fl.ingestTo, "ingest-destinations", 0, "with --ingest: endpoints the webhooks are forwarded to (0: store only)")
+	f.BoolVar(&fl.otlp, "otlp", false, "trace every request and attempt of the started server (OTEL_TRACES_SAMPLER=always_on), exporting spans and metrics to a loopback OTLP sink")
 }
 
 // run checks the flags, starts the servers unless --server is given, and runs the ingest
@@ -137,6 +145,8 @@ func (fl *benchFlags) check(cmd *cobra.Command) error {
 		return usageError{err: fmt.Errorf("--nodes and --database start servers; they do not go with --server"), cmd: cmd}
 	case fl.nodes > 1 && !postgres.IsURL(fl.database):
 		return usageError{err: fmt.Errorf("--nodes %d: several nodes share a PostgreSQL database: give --database a postgres:// URL", fl.nodes), cmd: cmd}
+	case fl.otlp && (fl.o.Server != "" || fl.database != ""):
+		return usageError{err: fmt.Errorf("--otlp traces the one server bench starts: it does not go with --server or --database"), cmd: cmd}
 	}
 	return nil
 }
@@ -155,6 +165,19 @@ func (fl *benchFlags) setServer(ctx context.Context, cmd *cobra.Command) (stop f
 		urls := c.urls()
 		o.Server, o.Servers, o.APIKey, o.ServerStats = urls[0], urls[1:], c.key, c.stats
 		return c.stop, nil
+	case o.Server == "" && fl.otlp:
+		sink, err := startOTLPSink()
+		if err != nil {
+			return nil, err
+		}
+		key, _, _ := api.NewAPIKey()
+		srv, err := startBenchServerWith(ctx, fl.serveArgs, fl.keepData, cmd.ErrOrStderr(), key, sink.env())
+		if err != nil {
+			sink.close(io.Discard)
+			return nil, err
+		}
+		o.Server, o.APIKey, o.ServerStats = srv.url, srv.key, srv.stats
+		return func() { srv.stop(); sink.close(cmd.ErrOrStderr()) }, nil
 	case o.Server == "":
 		srv, err := startBenchServer(ctx, fl.serveArgs, fl.keepData, cmd.ErrOrStderr())
 		if err != nil {

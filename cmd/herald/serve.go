@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/outbound"
 	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/telemetry"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -33,6 +34,7 @@ func serveEnv() map[string]string {
 		"public-url": "HERALD_PUBLIC_URL", "portal-frame-ancestors": "HERALD_PORTAL_FRAME_ANCESTORS",
 		"console-session-ttl": "HERALD_CONSOLE_SESSION_TTL", "brand-name": "HERALD_BRAND_NAME",
 		"brand-logo-url": "HERALD_BRAND_LOGO_URL", "brand-accent": "HERALD_BRAND_ACCENT", "brand-theme": "HERALD_BRAND_THEME",
+		"admin-addr": "HERALD_ADMIN_ADDR", "pprof": "HERALD_PPROF", "metrics-token": "HERALD_METRICS_TOKEN",
 		"max-connections": "HERALD_MAX_CONNECTIONS", "header-timeout": "HERALD_HEADER_TIMEOUT",
 		"body-timeout": "HERALD_BODY_TIMEOUT", "idle-timeout": "HERALD_IDLE_TIMEOUT",
 		"publish-bytes-in-flight": "HERALD_PUBLISH_BYTES_IN_FLIGHT",
@@ -64,6 +66,8 @@ func newServeCmd() *cobra.Command {
 		headerTimeout                         time.Duration
 		bodyTimeout, idleTimeout              time.Duration
 		publishBytes                          int64
+		adminAddr, metricsToken               string
+		pprofOn                               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -88,6 +92,10 @@ Settings come from flags, then environment variables (HERALD_ADDR, HERALD_DATA_D
 HERALD_DATABASE_URL, HERALD_LOG_LEVEL, HERALD_ALLOW_NETWORKS, ...: each flag's
 HERALD_ name is in its help), then a JSON config file (--config) whose keys are the
 flag names, then the defaults.
+
+OpenTelemetry traces and metrics are exported over OTLP/HTTP when the standard
+variables name a collector (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME,
+OTEL_TRACES_SAMPLER, ...; docs/observability.md); without them tracing is off.
 
 SSRF protection is on: herald refuses to deliver to loopback, private, link-local,
 CGNAT and cloud-metadata addresses. For local development and tests allow them
@@ -132,7 +140,9 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 				MaxConnections: orOff(maxConns), HeaderTimeout: orOff(headerTimeout), BodyTimeout: orOff(bodyTimeout),
 				IdleTimeout: orOff(idleTimeout), PublishBytesInFlight: orOff(publishBytes),
 				PublicURL: publicURL, Branding: brand, ConsoleSessionTTL: consoleTTL,
+				Telemetry: telemetry.FromEnv(os.Getenv), AdminAddr: adminAddr, PProf: pprofOn, MetricsToken: metricsToken,
 			}
+			cfg.Telemetry.ServiceVersion = buildVersion()
 			for _, a := range frameAncestors {
 				cfg.PortalFrameAncestors = append(cfg.PortalFrameAncestors, strings.Split(a, ",")...)
 			}
@@ -216,6 +226,9 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.DurationVar(&bodyTimeout, "body-timeout", server.DefaultBodyTimeout, help("body-timeout", "time a client has to send a request's body (0: no limit)"))
 	f.DurationVar(&idleTimeout, "idle-timeout", server.DefaultIdleTimeout, help("idle-timeout", "how long a kept-alive connection may wait for its next request (0: no limit)"))
 	f.Int64Var(&publishBytes, "publish-bytes-in-flight", api.DefaultPublishBytesInFlight, help("publish-bytes-in-flight", "request-body bytes of message publishes read at once, server-wide; past it publishes get 503 with Retry-After (0: no limit)"))
+	f.StringVar(&adminAddr, "admin-addr", "", help("admin-addr", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr, and pprof with --pprof (default: /metrics on --addr)"))
+	f.BoolVar(&pprofOn, "pprof", false, help("pprof", "serve Go's profiles at /debug/pprof/ on --admin-addr"))
+	f.StringVar(&metricsToken, "metrics-token", "", help("metrics-token", "require 'Authorization: Bearer TOKEN' on /metrics and pprof (default: open, as Prometheus scrapes without credentials)"))
 	return cmd
 }
 

@@ -27,6 +27,7 @@ func (e *Engine) requestLocked(ep *endpoint, j *job) *request {
 		relay:      ep.cfg.IsListener(),
 		schedule:   ep.cfg.RetrySchedule,
 		tools:      ep.tools,
+		trace:      j.c.Trace,
 	}
 }
 
@@ -34,9 +35,14 @@ func (e *Engine) requestLocked(ep *endpoint, j *job) *request {
 func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	defer e.sends.Done()
 	started := time.Now()
+	var spans *attemptSpans
+	if e.tracer != nil {
+		spans = e.startAttempt(j, req, started)
+	}
 	resp := req.do(e)
 	d := j.c.Delivery
 	if resp.err != nil && (e.sendCtx.Err() != nil || errors.Is(resp.err, ErrListenerGone)) {
+		spans.abandon(resp)
 		e.abandon(ep, d.ID)
 		return
 	}
@@ -47,11 +53,15 @@ func (e *Engine) send(ep *endpoint, j *job, req *request) {
 	}
 	o := classify(resp, d.RetryStep, policy, now)
 	r := attemptResult(d, started, resp, o)
-	e.m.Deliveries.WithLabelValues(o.attempt).Inc()
+	e.m.countAttempt(o.attempt, resp.status)
 	e.m.AttemptLatency.Observe(resp.latency.Seconds())
 	if o.endpointFailed {
 		e.m.EndpointFailures.Inc()
 	}
+	if o.attempt == domain.OutcomeSucceeded {
+		e.m.DeliveryLatency.Observe(now.Sub(d.CreatedAt).Seconds())
+	}
+	spans.end(resp, o)
 
 	e.mu.Lock()
 	j.done = true

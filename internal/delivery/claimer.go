@@ -91,6 +91,7 @@ func (e *Engine) claimDue(ctx context.Context, room int, exclude []string) (wait
 	case err != nil:
 		return 0, false, fmt.Errorf("claim: %w", err)
 	}
+	e.claimedByClaim.Add(float64(len(claimed)))
 	e.enqueue(claimed)
 	// Due but not claimed means excluded (a saturated endpoint): its completions wake us.
 	// A shared store also stops short at endpoints' limits (see fullClaimsOnly).

@@ -16,7 +16,10 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/tracing"
 	"github.com/heraldhq/herald/internal/transform"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures an Engine. Zero values mean the documented defaults.
@@ -24,6 +27,9 @@ type Config struct {
 	Store   store.Store
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Tracing makes OpenTelemetry spans of publishes and attempts (see trace.go); nil
+	// makes none, and costs nothing.
+	Tracing trace.TracerProvider
 	// Guard refuses private and metadata addresses at dial time; nil allows everything
 	// (only for tests and trusted networks).
 	Guard *netguard.Guard
@@ -75,6 +81,8 @@ type Config struct {
 	// NodeTimeout is how long a node of a shared store may go without a heartbeat before
 	// the others take over its deliveries (default 10 s; nodes heartbeat 5 times as often).
 	NodeTimeout time.Duration
+	// BacklogInterval is how often the backlog gauges are sampled (default 5 s).
+	BacklogInterval time.Duration
 }
 
 func (c *Config) setDefaults() error {
@@ -142,6 +150,9 @@ func (c *Config) setDefaults() error {
 	if c.Transforms == nil {
 		c.Transforms = transform.New(transform.Config{})
 	}
+	if c.BacklogInterval <= 0 {
+		c.BacklogInterval = 5 * time.Second
+	}
 	return nil
 }
 
@@ -155,6 +166,9 @@ type Engine struct {
 	sender     *sender
 	transforms *transform.Sandbox
 	m          *Metrics
+	tracer     trace.Tracer // nil: tracing off
+
+	claimedByClaim, claimedAtPublish prometheus.Counter // this node's children of Metrics.Claimed
 
 	wake    chan struct{}
 	results chan result
@@ -195,12 +209,16 @@ func New(cfg Config) (*Engine, error) {
 		sender:     newSender(cfg.Guard, cfg.EgressProxy, cfg.UserAgent, cfg.Workers),
 		transforms: cfg.Transforms,
 		m:          cfg.Metrics,
-		wake:       make(chan struct{}, 1),
-		results:    make(chan result, 4096),
-		held:       make(map[string]*job),
-		endpoints:  make(map[string]*endpoint),
-		starved:    make(map[*endpoint]bool),
-		apps:       make(map[string]*app),
+		tracer:     tracing.Tracer(cfg.Tracing),
+
+		claimedByClaim:   cfg.Metrics.Claimed.WithLabelValues(cfg.NodeID, "claim"),
+		claimedAtPublish: cfg.Metrics.Claimed.WithLabelValues(cfg.NodeID, "publish"),
+		wake:             make(chan struct{}, 1),
+		results:          make(chan result, 4096),
+		held:             make(map[string]*job),
+		endpoints:        make(map[string]*endpoint),
+		starved:          make(map[*endpoint]bool),
+		apps:             make(map[string]*app),
 	}, nil
 }
 
@@ -226,10 +244,11 @@ func (e *Engine) Start() {
 	e.stopLoops = cancel
 	e.sendCtx, e.abortSends = context.WithCancel(context.Background())
 	e.recordCtx, e.stopRecording = context.WithCancel(context.Background())
-	e.loops.Add(3)
+	e.loops.Add(4)
 	go e.claimLoop(ctx)
 	go e.renewLoop(ctx)
 	go e.maintenanceLoop(ctx)
+	go e.backlogLoop(ctx)
 	e.loops.Add(1)
 	go e.followEndpointChanges(ctx)
 	e.startShared(ctx)
@@ -382,16 +401,28 @@ func (e *Engine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs [
 }
 
 // publish stores in's message and deliveries, leasing them to this node when it can
-// take more, and queues them.
+// take more, and queues them. The message keeps the trace context of ctx (the publish
+// span's with tracing on, else the caller's traceparent, if any), in the same write.
 func (e *Engine) publish(ctx context.Context, in *store.PublishInput) (*store.PublishResult, error) {
 	m := in.Message
+	var span trace.Span
+	if e.tracer != nil {
+		ctx, span = e.startPublish(ctx, m)
+		defer span.End()
+	}
+	if m.Trace.IsZero() {
+		m.Trace = tracing.FromContext(ctx)
+	}
 	in.EndpointConcurrency = e.storeLimits()
 	e.mu.Lock()
 	if e.leaseOnPublishLocked(m.AppID) {
 		in.LeaseOwner, in.LeaseUntil = e.cfg.NodeID, time.Now().Add(e.cfg.Lease)
 	}
 	e.mu.Unlock()
+	started := time.Now()
 	res, err := e.store.Publish(ctx, in)
+	e.m.PublishLatency.Observe(time.Since(started).Seconds())
+	endPublish(span, res, err)
 	if err != nil {
 		return nil, err
 	}
@@ -402,8 +433,9 @@ func (e *Engine) publish(ctx context.Context, in *store.PublishInput) (*store.Pu
 	if len(res.Leased) > 0 {
 		jobs := make([]*store.Claimed, len(res.Leased))
 		for i, d := range res.Leased {
-			jobs[i] = &store.Claimed{Delivery: d, Type: m.Type, Payload: m.Payload, Headers: m.Headers}
+			jobs[i] = &store.Claimed{Delivery: d, Type: m.Type, Payload: m.Payload, Headers: m.Headers, Trace: m.Trace}
 		}
+		e.claimedAtPublish.Add(float64(len(jobs)))
 		e.enqueue(jobs)
 	}
 	if len(res.Deliveries) > len(res.Leased) {

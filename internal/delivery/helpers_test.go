@@ -31,7 +31,7 @@ func loopbackGuard() *netguard.Guard {
 }
 
 // testCipher returns a cipher with a new random key, for a test store.
-func testCipher(t *testing.T) *crypt.Box {
+func testCipher(t testing.TB) *crypt.Box {
 	t.Helper()
 	key := make([]byte, crypt.KeySize)
 	rand.Read(key)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/outbound"
 	"github.com/heraldhq/herald/webhook"
@@ -90,6 +91,9 @@ type request struct {
 	relay       bool            // a listener endpoint: sent over its live connection, not HTTP
 	schedule    []time.Duration // the endpoint's retry schedule; nil: the server's
 	tools       tools           // the endpoint's transformation and credentials
+	// trace is sent as traceparent and tracestate: the attempt's request span's context
+	// with tracing on, else the message's stored one; empty: no trace headers.
+	trace domain.TraceContext
 }
 
 // response is what came back (or the error instead).
@@ -114,7 +118,7 @@ func (s *sender) header(r *request, now time.Time) (http.Header, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
-	h := make(http.Header, len(r.headers)+len(r.msgHeaders)+5)
+	h := make(http.Header, len(r.headers)+len(r.msgHeaders)+7)
 	for k, v := range r.headers {
 		if !reservedHeader(k) {
 			h.Set(k, v)
@@ -136,6 +140,14 @@ func (s *sender) header(r *request, now time.Time) (http.Header, error) {
 	h["Webhook-Signature"] = []string{sig}
 	h["Content-Type"] = []string{contentType}
 	h["User-Agent"] = []string{s.userAgent}
+	if r.trace.Parent != "" { // replaces an endpoint's custom trace headers, as a pair
+		h["Traceparent"] = []string{r.trace.Parent}
+		if r.trace.State != "" {
+			h["Tracestate"] = []string{r.trace.State}
+		} else {
+			delete(h, "Tracestate")
+		}
+	}
 	return h, nil
 }
 

@@ -53,7 +53,10 @@ type Message struct {
 	SourceID string
 	// Headers are sent with every delivery of the message: for a source's events, the
 	// provider's headers under ForwardedHeaderPrefix and the original content type.
-	Headers   map[string]string
+	Headers map[string]string
+	// Trace is the trace context the message was published in; its attempts continue
+	// that trace (see docs/observability.md).
+	Trace     TraceContext
 	CreatedAt time.Time
 }
 

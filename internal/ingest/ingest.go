@@ -24,7 +24,9 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/tracing"
 	"github.com/heraldhq/herald/webhook"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 )
 
@@ -50,12 +52,17 @@ type Config struct {
 	// (default 10, bursts of 50), so that a flood of forgeries cannot flood the database.
 	RejectionRate rate.Limit
 	Now           func() time.Time
+	// Metrics counts the gateway's requests (nil: not counted).
+	Metrics *Metrics
+	// Tracing makes a span of each request (see observe.go); nil makes none.
+	Tracing trace.TracerProvider
 }
 
 // Handler serves POST /in/{source}.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	tracer trace.Tracer // nil: tracing off
 
 	mu      sync.Mutex
 	sources map[string]*cachedSource // by source id
@@ -83,7 +90,10 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, sources: make(map[string]*cachedSource), uids: make(map[string]string)}, nil
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger, tracer: tracing.Tracer(cfg.Tracing), sources: make(map[string]*cachedSource), uids: make(map[string]string)}, nil
 }
 
 // SourceChanged drops the cached copy of a source, found by its id or uid (after an
@@ -165,24 +175,21 @@ func (h *Handler) source(ctx context.Context, ref string) (*cachedSource, error)
 	return c, nil
 }
 
-// ServeHTTP implements http.Handler for the pattern "/in/{source}", where {source} is
-// the source's id or its uid.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("source")
-	if id == "" {
-		id = strings.TrimPrefix(r.URL.Path, "/in/")
-	}
+// serve answers one request to /in/{source} and notes in v what became of it.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, v *verdict) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
+		v.reject("method_not_allowed")
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are delivered with POST")
 		return
 	}
 	ctx := r.Context()
 	c, err := h.source(ctx, id)
 	if err != nil {
-		h.fail(w, id, "load the source", err)
+		h.fail(ctx, w, id, "load the source", err, v)
 		return
 	}
+	v.source(c.src)
 	limit := c.src.MaxBodyBytes
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
@@ -191,15 +198,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > limit {
 		// Answered before reading any of it: a client that sent Expect: 100-continue
 		// gets the 413 instead of a connection reset halfway through its upload.
+		v.reject("body_too_large")
 		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		v.reject("body_too_large")
 		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
 		return
 	}
 	if err != nil {
+		v.reject("unreadable_body")
 		h.unreadable(w, r, id, err)
 		return
 	}
@@ -209,9 +219,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, webhook.ErrMissingHeader) || errors.Is(err, webhook.ErrMalformedHeader) {
 			status = http.StatusBadRequest
 		}
+		v.reject(webhook.ErrorCode(err))
 		h.reject(ctx, w, c, r, body, status, webhook.ErrorCode(err), err.Error())
 		return
 	}
+	v.verified = true
 	if c.src.Provider == "slack" && d.Type == "url_verification" {
 		// Slack's Events API checks a new URL by asking for its challenge back.
 		var v struct {
@@ -237,9 +249,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := h.cfg.Publisher.PublishWithTTL(ctx, m, window)
 	if err != nil {
-		h.fail(w, id, "store the event", err) // not found: the source's app was deleted
+		h.fail(ctx, w, id, "store the event", err, v) // not found: the source's app was deleted
 		return
 	}
+	v.stored(res)
 	if res.Duplicate {
 		writeJSON(w, http.StatusOK, map[string]any{"received": true, "duplicate": true, "id": res.Message.ID})
 		return
@@ -250,19 +263,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fail answers a request the gateway could not take: 404 for a source (or app) that does
 // not exist, 503 while shutting down, 507 while the database is full, 500 otherwise (the
 // provider retries).
-func (h *Handler) fail(w http.ResponseWriter, id, doing string, err error) {
+func (h *Handler) fail(ctx context.Context, w http.ResponseWriter, id, doing string, err error, v *verdict) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		v.reject("unknown_source")
 		h.SourceChanged(id)
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no source %q", id))
 	case errors.Is(err, store.ErrClosed):
+		v.fail("unavailable")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down; retry later")
 	case StorageFull(err):
-		h.log.Error("ingest: "+doing+": the database is full", "source", id, "err", err)
+		v.fail("insufficient_storage")
+		h.log.ErrorContext(ctx, "ingest: "+doing+": the database is full", "source", id, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(StorageRetryAfter))
 		writeError(w, http.StatusInsufficientStorage, "insufficient_storage", "the server's database is full; retry later")
 	default:
-		h.log.Error("ingest: "+doing, "source", id, "err", err)
+		v.fail("internal")
+		h.log.ErrorContext(ctx, "ingest: "+doing, "source", id, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "could not "+doing+"; retry later")
 	}
 }
@@ -271,7 +288,7 @@ func (h *Handler) fail(w http.ResponseWriter, id, doing string, err error) {
 // malformed chunked body, went away, or was too slow. That is the client's doing, so it
 // is logged at debug level only.
 func (h *Handler) unreadable(w http.ResponseWriter, r *http.Request, id string, err error) {
-	h.log.Debug("ingest: unreadable body", "source", id, "remote", r.RemoteAddr, "err", err)
+	h.log.DebugContext(r.Context(), "ingest: unreadable body", "source", id, "remote", r.RemoteAddr, "err", err)
 	status, msg := http.StatusBadRequest, "reading the body: "+err.Error()
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		status, msg = http.StatusRequestTimeout, "the body was not sent in time"
@@ -291,7 +308,7 @@ func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSo
 			Headers:    ex.Headers, Body: ex.Body, HeaderCount: ex.HeaderCount, HeaderBytes: ex.HeaderBytes, BodyBytes: ex.BodyBytes,
 		}
 		if err := h.cfg.Sources.RecordRejection(ctx, rej); err != nil && !errors.Is(err, store.ErrNotFound) {
-			h.log.Warn("ingest: record rejection", "source", c.src.ID, "err", err)
+			h.log.WarnContext(ctx, "ingest: record rejection", "source", c.src.ID, "err", err)
 		}
 	}
 	writeError(w, status, code, msg)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/webhook"
 	"github.com/heraldhq/herald/webhook/webhooktest"
 )
@@ -36,26 +34,8 @@ func testServer(t *testing.T, mutate func(c *Config)) (*client.Client, *Server) 
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	log := slog.New(slog.DiscardHandler)
-	srv, err := New(context.Background(), cfg, log, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server shutdown: %v", err)
-		}
-	})
-	waitFor(t, "the server to be ready", srv.ready.Load)
-	return client.New("http://"+ln.Addr().String(), key, apitest.HTTPClient(t)), srv
+	c, srv, _ := runServer(t, cfg)
+	return c, srv
 }
 
 // hook is a receiving endpoint that verifies each request with the webhook library.

@@ -32,9 +32,10 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/telemetry"
+	"github.com/heraldhq/herald/internal/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Config is everything `herald serve` can be told.
@@ -84,6 +85,12 @@ type Config struct {
 	BodyTimeout          time.Duration // to read a request's body; default DefaultBodyTimeout
 	IdleTimeout          time.Duration // a kept-alive connection may wait for its next request; default DefaultIdleTimeout
 	PublishBytesInFlight int64         // request-body bytes of publishes read at once; default api.DefaultPublishBytesInFlight
+
+	// Watching it (docs/observability.md).
+	Telemetry    telemetry.Config // OpenTelemetry, from the OTEL_* variables; the zero Config exports nothing
+	AdminAddr    string           // serve /metrics (and pprof) on this address instead of Addr; "" keeps /metrics on Addr
+	PProf        bool             // serve Go's profiles at /debug/pprof/ on AdminAddr
+	MetricsToken string           // require Authorization: Bearer <token> on /metrics and pprof; "" leaves them open
 }
 
 // FrameAncestors returns the CSP frame-ancestors source list of /portal/ for
@@ -106,6 +113,9 @@ type Server struct {
 	ready    atomic.Bool
 	registry *prometheus.Registry
 	writes   *writeHealth
+
+	telemetry *telemetry.Telemetry
+	adminAddr atomic.Value // string: where the admin endpoints listen, once they do
 }
 
 // New opens the store, creates the first admin key if needed (printing it to out once),
@@ -123,6 +133,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	if err := checkFrameAncestors(cfg.PortalFrameAncestors); err != nil {
 		return nil, err
 	}
+	if err := cfg.checkObservability(); err != nil {
+		return nil, err
+	}
+	log = slog.New(tracing.LogHandler(log.Handler())) // lines logged in a trace name it
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -149,21 +163,27 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		return nil, err
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := s.setupTelemetry(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	tp := s.telemetry.TracerProvider()
 	guard := netguard.New(cfg.AllowNetworks)
 	hub := relay.NewHub(log)
 	s.hub = hub
+	s.registerListenerGauge()
 	policy := delivery.DefaultPolicy()
 	if len(cfg.RetrySchedule) > 0 {
 		policy.Schedule = cfg.RetrySchedule
 	}
 	s.engine, err = delivery.New(delivery.Config{
-		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Guard: guard, EgressProxy: cfg.EgressProxy, Relay: hub, NodeID: cfg.NodeID,
+		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Tracing: tp, Guard: guard, EgressProxy: cfg.EgressProxy, Relay: hub, NodeID: cfg.NodeID,
 		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, NodeTimeout: cfg.NodeTimeout, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 		ListenerExpiry: cfg.ListenerExpiry, ListenerIdle: cfg.ListenerIdle,
 	})
 	if err != nil {
-		st.Close()
+		s.closeEarly()
 		return nil, err
 	}
 	hub.OnChange = func(endpointID string, connected bool) {
@@ -189,23 +209,24 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		svcCfg.Sources, svcCfg.OnSourceChanged = ss, func(id string) { in.SourceChanged(id) }
 		svc, err := service.New(svcCfg)
 		if err != nil {
-			st.Close()
+			s.closeEarly()
 			return nil, err
 		}
-		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log}); err != nil {
-			st.Close()
+		in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log, Metrics: ingest.NewMetrics(s.registry), Tracing: tp})
+		if err != nil {
+			s.closeEarly()
 			return nil, err
 		}
 		apiCfg.Sources, apiCfg.Service, inbound = ss, svc, in
 	}
 	apiHandler, err := api.New(apiCfg)
 	if err != nil {
-		st.Close()
+		s.closeEarly()
 		return nil, err
 	}
 	ui, err := console.New(console.Config{PortalFrameAncestors: cfg.PortalFrameAncestors})
 	if err != nil {
-		st.Close()
+		s.closeEarly()
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -218,10 +239,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		io.WriteString(w, `{"status":"ok"}`+"\n")
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	if cfg.AdminAddr == "" {
+		mux.Handle("GET /metrics", s.metricsHandler())
+	}
 	mux.Handle("/in/{source}", inbound)
 	mux.Handle("/", apiHandler)
-	s.handler = guardBody(s.writes.watch(mux), orDefault(cfg.BodyTimeout, DefaultBodyTimeout))
+	s.handler = guardBody(s.writes.watch(tracing.Handler(mux, tp, untraced...)), orDefault(cfg.BodyTimeout, DefaultBodyTimeout))
 	return s, nil
 }
 
@@ -385,15 +408,21 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	unlock, err := datadir.Lock(s.cfg.DataDir) // no second server with this node id
 	if err != nil {
-		s.store.Close()
+		s.closeEarly()
 		return err
 	}
 	defer unlock()
 	if ln == nil {
 		if ln, err = net.Listen("tcp", s.cfg.Addr); err != nil {
-			s.store.Close()
+			s.closeEarly()
 			return fmt.Errorf("listen: %w", err)
 		}
+	}
+	stopAdmin, err := s.startAdmin()
+	if err != nil {
+		ln.Close()
+		s.closeEarly()
+		return err
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -427,6 +456,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.hub.Close() // listeners reconnect elsewhere (or to this server, restarted); their deliveries wait
 	if err := s.engine.Stop(shutdownCtx); err != nil {
 		errs = append(errs, err)
+	}
+	if err := s.shutdownTelemetry(); err != nil { // the last attempts' spans
+		errs = append(errs, err)
+	}
+	if err := stopAdmin(shutdownCtx); err != nil {
+		errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))

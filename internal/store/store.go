@@ -69,6 +69,13 @@ type AttemptFilter struct {
 	Page
 }
 
+// Backlog is the work waiting for a free node: pending deliveries that are due and not
+// leased (see Store.Backlog).
+type Backlog struct {
+	Due       int64      // how many, counted up to the limit asked for
+	OldestDue *time.Time // when the longest-waiting of them fell due; nil when none is
+}
+
 // ParkResult counts what ParkBacklogs changed.
 type ParkResult struct {
 	Failed, Parked, Unparked int64
@@ -133,7 +140,8 @@ type Claimed struct {
 	Delivery *domain.Delivery
 	Type     string
 	Payload  []byte
-	Headers  map[string]string // the message's headers (see Message.Headers)
+	Headers  map[string]string   // the message's headers (see Message.Headers)
+	Trace    domain.TraceContext // the message's trace context (see Message.Trace)
 }
 
 // AttemptResult records one finished attempt and what follows from it.
@@ -253,6 +261,10 @@ type Store interface {
 	QueueDepth(ctx context.Context) (int64, error)
 	// OldestPending returns when the oldest pending delivery was created, nil when none is.
 	OldestPending(ctx context.Context) (*time.Time, error)
+	// Backlog counts, up to limit, the pending deliveries due at now that no node holds,
+	// and returns when the longest-waiting of them fell due, reading only those rows of
+	// the due index: cheap enough to sample every few seconds.
+	Backlog(ctx context.Context, now time.Time, limit int) (*Backlog, error)
 	// AttemptStats counts the attempts of a time range, of one endpoint or of all, in
 	// buckets, from an index: only the range's rows are read.
 	AttemptStats(ctx context.Context, f AttemptStatsFilter) (*AttemptStats, error)

@@ -27,16 +27,17 @@ const (
 		WHERE idempotency_keys.created_at <= EXCLUDED.created_at - make_interval(secs => $5::bigint / 1e6)
 		RETURNING app_id, key`
 	// originalSQL finds the message a live idempotency key points at, and whether the app exists.
-	originalSQL = `SELECT a.ok, m.id, m.app_id, m.type, m.payload, COALESCE(m.idempotency_key, ''), COALESCE(m.source_id, ''), m.headers, m.created_at
+	originalSQL = `SELECT a.ok, m.id, m.app_id, m.type, m.payload, COALESCE(m.idempotency_key, ''), COALESCE(m.source_id, ''), m.headers, m.created_at,
+			COALESCE(m.trace_parent, ''), COALESCE(m.trace_state, '')
 		FROM (SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1) AS ok) a
 		LEFT JOIN idempotency_keys k ON k.app_id = $1 AND k.key = $2
 		LEFT JOIN messages m ON m.id = k.message_id`
 	// insertMessagesSQL stores the messages whose apps exist and returns their ids: a
 	// message missing from the answer has no app.
-	insertMessagesSQL = `INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at)
-		SELECT u.id, u.app_id, u.type, u.payload, u.key, u.source, u.headers::jsonb, u.created
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
-			WITH ORDINALITY AS u(id, app_id, type, payload, key, created, source, headers, ord)
+	insertMessagesSQL = `INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at, trace_parent, trace_state)
+		SELECT u.id, u.app_id, u.type, u.payload, u.key, u.source, u.headers::jsonb, u.created, u.trace_parent, u.trace_state
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[])
+			WITH ORDINALITY AS u(id, app_id, type, payload, key, created, source, headers, trace_parent, trace_state, ord)
 		WHERE EXISTS (SELECT 1 FROM apps a WHERE a.id = u.app_id)
 		ORDER BY u.ord
 		RETURNING id`
@@ -142,6 +143,7 @@ func claimKeys(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
 type messageColumns struct {
 	ids, apps, types, headers []string
 	keys, sources             []*string
+	traceParents, traceStates []*string
 	payloads                  [][]byte
 	created                   []time.Time
 }
@@ -150,6 +152,7 @@ func (c *messageColumns) add(m *domain.Message) {
 	c.ids, c.apps, c.types, c.payloads = append(c.ids, m.ID), append(c.apps, m.AppID), append(c.types, m.Type), append(c.payloads, []byte(m.Payload))
 	c.keys, c.sources, c.headers = append(c.keys, nullString(m.IdempotencyKey)), append(c.sources, nullString(m.SourceID)), append(c.headers, sqlstore.JSON(m.Headers))
 	c.created = append(c.created, m.CreatedAt)
+	c.traceParents, c.traceStates = append(c.traceParents, nullString(m.Trace.Parent)), append(c.traceStates, nullString(m.Trace.State))
 }
 
 // insertMessages stores the messages of the ops that publish, with the endpoints of
@@ -175,7 +178,8 @@ func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp, compile fi
 	}
 	b := &pgx.Batch{}
 	if len(cols.ids) > 0 {
-		b.Queue(insertMessagesSQL, cols.ids, cols.apps, cols.types, cols.payloads, cols.keys, cols.created, cols.sources, cols.headers)
+		b.Queue(insertMessagesSQL, cols.ids, cols.apps, cols.types, cols.payloads, cols.keys, cols.created, cols.sources, cols.headers,
+			cols.traceParents, cols.traceStates)
 		b.Queue(candidatesSQL, appIDs)
 	}
 	for _, op := range repeated {
@@ -433,11 +437,11 @@ func (c *deliveryColumns) insert(ctx context.Context, tx pgx.Tx) error {
 // readOriginal reads originalSQL's answer for op: the message its key already stands for.
 func readOriginal(br pgx.BatchResults, op *publishOp) error {
 	var appOK bool
-	var id, appID, typ, key, source *string
+	var id, appID, typ, key, source, traceParent, traceState *string
 	var payload []byte
 	var headers map[string]string
 	var created *time.Time
-	if err := br.QueryRow().Scan(&appOK, &id, &appID, &typ, &payload, &key, &source, &headers, &created); err != nil {
+	if err := br.QueryRow().Scan(&appOK, &id, &appID, &typ, &payload, &key, &source, &headers, &created, &traceParent, &traceState); err != nil {
 		return fmt.Errorf("idempotency key: %w", err)
 	}
 	m := op.in.Message
@@ -448,7 +452,8 @@ func readOriginal(br pgx.BatchResults, op *publishOp) error {
 		// Cannot happen: keys go with their messages (Purge and DeleteApp remove both).
 		op.err = fmt.Errorf("idempotency key %q: its message is gone: %w", m.IdempotencyKey, store.ErrConflict)
 	default:
-		orig := &domain.Message{ID: *id, AppID: *appID, Type: *typ, IdempotencyKey: *key, SourceID: *source, CreatedAt: created.UTC()}
+		orig := &domain.Message{ID: *id, AppID: *appID, Type: *typ, IdempotencyKey: *key, SourceID: *source, CreatedAt: created.UTC(),
+			Trace: domain.TraceContext{Parent: *traceParent, State: *traceState}}
 		if len(headers) > 0 {
 			orig.Headers = headers
 		}

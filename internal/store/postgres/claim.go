@@ -131,7 +131,8 @@ var claimSQL = `WITH want AS (
 		FROM unnest($10::text[], $11::float8[]) AS b(endpoint_id, tokens)
 		ON CONFLICT (endpoint_id) DO UPDATE SET tokens = EXCLUDED.tokens, updated_at = EXCLUDED.updated_at
 	)
-	SELECT ` + deliveryColumnsOf("c") + `, m.type, m.payload, m.headers FROM claimed c JOIN messages m ON m.id = c.message_id
+	SELECT ` + deliveryColumnsOf("c") + `, m.type, m.payload, m.headers, COALESCE(m.trace_parent, ''), COALESCE(m.trace_state, '')
+	FROM claimed c JOIN messages m ON m.id = c.message_id
 	ORDER BY c.next_attempt_at, c.seq`
 
 // deliveryColumnsOf is sqlstore.DeliveryColumns qualified by a table alias.
@@ -245,7 +246,7 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 			plan.slotEps, plan.slotNums, plan.slotRanks, plan.bucketEps, plan.bucketLevels)
 		out, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (*store.Claimed, error) {
 			c := &store.Claimed{}
-			d, err := sqlstore.ScanDeliveryWith(dialect{}, row, &c.Type, &c.Payload, &c.Headers)
+			d, err := sqlstore.ScanDeliveryWith(dialect{}, row, &c.Type, &c.Payload, &c.Headers, &c.Trace.Parent, &c.Trace.State)
 			c.Delivery = d
 			if len(c.Headers) == 0 {
 				c.Headers = nil

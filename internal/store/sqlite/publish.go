@@ -49,8 +49,10 @@ func (w *writer) publish(in *store.PublishInput) (*store.PublishResult, error) {
 		return nil, store.NotFound("app", m.AppID)
 	}
 	now := ms(m.CreatedAt)
-	if _, err := w.exec(`INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.AppID, m.Type, []byte(m.Payload), sqlstore.NullString(m.IdempotencyKey), sqlstore.NullString(m.SourceID), sqlstore.JSON(m.Headers), now); err != nil {
+	if _, err := w.exec(`INSERT INTO messages (id, app_id, type, payload, idempotency_key, source_id, headers, created_at, trace_parent, trace_state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.AppID, m.Type, []byte(m.Payload), sqlstore.NullString(m.IdempotencyKey), sqlstore.NullString(m.SourceID), sqlstore.JSON(m.Headers), now,
+		sqlstore.NullString(m.Trace.Parent), sqlstore.NullString(m.Trace.State)); err != nil {
 		return nil, err
 	}
 	if m.IdempotencyKey != "" {

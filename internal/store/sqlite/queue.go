@@ -78,7 +78,8 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 func (w *writer) claimedMessages(ds []*domain.Delivery, out *[]*store.Claimed) error {
 	for _, d := range ds {
 		c := &store.Claimed{Delivery: d}
-		if err := w.queryRow(`SELECT type, payload, headers FROM messages WHERE id = ?`, d.MessageID).Scan(&c.Type, &c.Payload, jsonText{&c.Headers}); err != nil {
+		if err := w.queryRow(`SELECT type, payload, headers, COALESCE(trace_parent, ''), COALESCE(trace_state, '') FROM messages WHERE id = ?`, d.MessageID).
+			Scan(&c.Type, &c.Payload, jsonText{&c.Headers}, &c.Trace.Parent, &c.Trace.State); err != nil {
 			return fmt.Errorf("claim: message %s: %w", d.MessageID, err)
 		}
 		if len(c.Headers) == 0 {

@@ -20,8 +20,9 @@ const (
 	SecretColumns    = `id, endpoint_id, secret, created_at, expires_at`
 	SourceColumns    = `id, app_id, COALESCE(uid, ''), name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
 	RejectionColumns = `id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body, header_count, header_bytes, body_bytes`
-	MessageColumns   = `id, app_id, type, payload, COALESCE(idempotency_key, ''), COALESCE(source_id, ''), headers, created_at`
-	DeliveryColumns  = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
+	MessageColumns   = `id, app_id, type, payload, COALESCE(idempotency_key, ''), COALESCE(source_id, ''), headers, created_at,
+	COALESCE(trace_parent, ''), COALESCE(trace_state, '')`
+	DeliveryColumns = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
 	last_status_code, last_error, created_at, updated_at`
 	AttemptColumns = `id, delivery_id, app_id, endpoint_id, message_id, number, started_at, latency_us, status_code,
 	response_headers, response_body, error, outcome, request_headers`
@@ -178,7 +179,8 @@ func scanRejection(d Dialect, row Row) (*domain.Rejection, error) {
 func ScanMessage(d Dialect, row Row) (*domain.Message, error) {
 	var m domain.Message
 	var payload []byte
-	if err := row.Scan(&m.ID, &m.AppID, &m.Type, &payload, &m.IdempotencyKey, &m.SourceID, d.ScanMap(&m.Headers), d.ScanTime(&m.CreatedAt)); err != nil {
+	if err := row.Scan(&m.ID, &m.AppID, &m.Type, &payload, &m.IdempotencyKey, &m.SourceID, d.ScanMap(&m.Headers), d.ScanTime(&m.CreatedAt),
+		&m.Trace.Parent, &m.Trace.State); err != nil {
 		return nil, err
 	}
 	if len(m.Headers) == 0 {

@@ -66,6 +66,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"FilteredFanOut", testFilteredFanOut},
 		{"EndpointTransformationAndAuth", testEndpointTransformationAndAuth},
 		{"AttemptRequestHeaders", testAttemptRequestHeaders},
+		{"MessageTrace", testMessageTrace},
+		{"Backlog", testBacklog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
