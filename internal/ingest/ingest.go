@@ -49,13 +49,19 @@ type Config struct {
 	// RejectionRate bounds how many rejected requests per second and source are recorded
 	// (default 10, bursts of 50), so that a flood of forgeries cannot flood the database.
 	RejectionRate rate.Limit
-	Now           func() time.Time
+	// DiagnosisRate and DiagnosisBurst bound how many recorded rejections per second, over
+	// all sources, get a diagnosis of their signature (default 20, bursts of 20), so that
+	// forgeries cannot keep the CPU busy; past it a rejection is recorded without one.
+	DiagnosisRate  rate.Limit
+	DiagnosisBurst int
+	Now            func() time.Time
 }
 
 // Handler serves POST /in/{source}.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
+	cfg       Config
+	log       *slog.Logger
+	diagnoses *rate.Limiter
 
 	mu      sync.Mutex
 	sources map[string]*cachedSource
@@ -82,7 +88,14 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, sources: make(map[string]*cachedSource)}, nil
+	if cfg.DiagnosisRate == 0 {
+		cfg.DiagnosisRate = 20
+	}
+	if cfg.DiagnosisBurst == 0 {
+		cfg.DiagnosisBurst = 20
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger, diagnoses: rate.NewLimiter(cfg.DiagnosisRate, cfg.DiagnosisBurst),
+		sources: make(map[string]*cachedSource)}, nil
 }
 
 // SourceChanged drops the cached copy of a source (after an update or delete).
@@ -161,12 +174,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > limit {
 		// Answered before reading any of it: a client that sent Expect: 100-continue
 		// gets the 413 instead of a connection reset halfway through its upload.
-		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
+		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge, false)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
+		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge, false)
 		return
 	}
 	if err != nil {
@@ -179,7 +192,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, webhook.ErrMissingHeader) || errors.Is(err, webhook.ErrMalformedHeader) {
 			status = http.StatusBadRequest
 		}
-		h.reject(ctx, w, c, r, body, status, webhook.ErrorCode(err), err.Error())
+		h.reject(ctx, w, c, r, body, status, webhook.ErrorCode(err), err.Error(), true)
 		return
 	}
 	if c.src.Provider == "slack" && d.Type == "url_verification" {
@@ -250,8 +263,9 @@ func (h *Handler) unreadable(w http.ResponseWriter, r *http.Request, id string, 
 }
 
 // reject answers a refused request and keeps a record of it, an excerpt
-// (domain.RejectionExcerpt) within the source's rate. Nothing of a rejected request is forwarded.
-func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSource, r *http.Request, body []byte, status int, code, msg string) {
+// (domain.RejectionExcerpt) within the source's rate, with a diagnosis of the signature
+// if explain is set (see diagnosis). Nothing of a rejected request is forwarded.
+func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSource, r *http.Request, body []byte, status int, code, msg string, explain bool) {
 	if c.limiter.Allow() {
 		ex := domain.RejectionExcerpt(r.Header, body)
 		rej := &domain.Rejection{
@@ -259,6 +273,9 @@ func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSo
 			Status: status, Code: code, Message: domain.CutUTF8(msg, domain.MaxRejectionMessage),
 			RemoteAddr: domain.CutUTF8(r.RemoteAddr, domain.MaxRejectionHeaderName),
 			Headers:    ex.Headers, Body: ex.Body, HeaderCount: ex.HeaderCount, HeaderBytes: ex.HeaderBytes, BodyBytes: ex.BodyBytes,
+		}
+		if explain {
+			rej.Diagnosis = h.diagnosis(c.src, r.Header, body)
 		}
 		if err := h.cfg.Sources.RecordRejection(ctx, rej); err != nil && !errors.Is(err, store.ErrNotFound) {
 			h.log.Warn("ingest: record rejection", "source", c.src.ID, "err", err)

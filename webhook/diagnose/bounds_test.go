@@ -207,6 +207,9 @@ func FuzzExplain(f *testing.F) {
 			if f.Code == "" || f.Message == "" || f.Hint == "" {
 				t.Fatalf("incomplete finding %+v", f)
 			}
+			if strings.ContainsFunc(f.Message+f.Hint, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				t.Fatalf("a control character in %q", f.Message)
+			}
 		}
 		leaky := len(secret) >= 12 && !strings.Contains(name+value+ts+string(body), secret) && !strings.Contains(strings.Join(names, ""), secret)
 		if js, _ := json.Marshal(r); leaky && strings.Contains(string(js), secret) {

@@ -145,7 +145,7 @@ func (d *diagnosis) renamed(missing []string) bool {
 			sigPrefix = words(name)[0]
 		}
 		fixed[want] = d.h[name]
-		from, to = append(from, lower(cut(name, maxNameInText))), append(to, lower(want))
+		from, to = append(from, lower(name)), append(to, lower(want))
 	}
 	if len(from) == 0 {
 		return false

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/heraldhq/herald/webhook"
 )
@@ -389,7 +390,7 @@ func (d *diagnosis) noMatch() {
 	}
 	var parts []string
 	for _, v := range versions {
-		name := v
+		name := cut(v, 16)
 		if name == "" {
 			name = "untagged"
 		}
@@ -464,19 +465,25 @@ func abs64(n int64) int64 {
 	return n
 }
 
-// cut shortens text from the request for a message.
+// cut shortens text from the request for a message, and replaces what is not printable.
 func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
+	more := ""
+	if len(s) > n {
+		s, more = s[:n], "…"
 	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
+	return strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?")) + more
 }
 
 // quoteNames lists header names, lower case, for a message.
 func quoteNames(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = lower(cut(n, maxNameInText))
+		q[i] = lower(n)
 	}
 	return strings.Join(q, " and ")
 }

@@ -299,7 +299,8 @@ func headerValue(h http.Header, canonical string) string {
 	return ""
 }
 
-func lower(s string) string { return strings.ToLower(s) }
+// lower is a header name as messages show it: lower case, cut, printable.
+func lower(s string) string { return strings.ToLower(cut(s, maxNameInText)) }
 
 func hasAnyPrefix(s string, prefixes ...string) bool {
 	for _, p := range prefixes {
