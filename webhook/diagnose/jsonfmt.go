@@ -152,9 +152,13 @@ func (p *jsonParser) str() (string, error) {
 				return "", err
 			}
 		case c < utf8.RuneSelf:
-			p.note(rune(c))
-			sb.WriteByte(c)
-			p.i++
+			start := p.i // a run of plain ASCII, copied at once
+			for ; p.i < len(p.b) && p.b[p.i] >= 0x20 && p.b[p.i] < utf8.RuneSelf && p.b[p.i] != '"' && p.b[p.i] != '\\'; p.i++ {
+				if c := p.b[p.i]; c == '<' || c == '>' || c == '&' || c == '/' || c == 0x7f {
+					p.note(rune(c))
+				}
+			}
+			sb.Write(p.b[start:p.i])
 		default:
 			r, n := utf8.DecodeRune(p.b[p.i:])
 			if r == utf8.RuneError && n == 1 {
@@ -358,7 +362,15 @@ const hexDigits = "0123456789abcdef"
 
 func (s jsonStyle) str(b []byte, str string) []byte {
 	b = append(b, '"')
-	for _, r := range str {
+	start := 0
+	for i := 0; i < len(str); {
+		if c := str[i]; s.plain(c) {
+			i++ // copied with the rest of its run
+			continue
+		}
+		b = append(b, str[start:i]...)
+		r, n := utf8.DecodeRuneInString(str[i:])
+		i, start = i+n, i+n
 		switch {
 		case r == '"' || r == '\\':
 			b = append(b, '\\', byte(r))
@@ -389,7 +401,26 @@ func (s jsonStyle) str(b []byte, str string) []byte {
 			b = utf8.AppendRune(b, r)
 		}
 	}
+	b = append(b, str[start:]...)
 	return append(b, '"')
+}
+
+// plain reports whether the byte c of a string is written as it is, without looking at
+// the character it belongs to.
+func (s jsonStyle) plain(c byte) bool {
+	switch {
+	case c < 0x20 || c == '"' || c == '\\':
+		return false
+	case c >= utf8.RuneSelf:
+		return !s.ascii && !s.html // html escapes U+2028 and U+2029
+	case c == '<' || c == '>' || c == '&':
+		return !s.html
+	case c == '/':
+		return !s.slash
+	case c == 0x7f:
+		return !s.ascii
+	}
+	return true
 }
 
 func appendU(b []byte, r rune) []byte {
