@@ -2,21 +2,19 @@ package ingest
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -30,17 +28,7 @@ func (p storePublisher) PublishWithTTL(ctx context.Context, m *domain.Message, t
 // TestDiagnosisRate checks that accepted webhooks are never diagnosed and that
 // rejections past the diagnosis rate, over all sources, are recorded without one.
 func TestDiagnosisRate(t *testing.T) {
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t, sqlite.Options{})
 	ctx, now := context.Background(), time.Now().UTC().Truncate(time.Millisecond)
 	app := &domain.App{ID: ids.New("app"), Name: "a", CreatedAt: now, UpdatedAt: now}
 	if err := st.CreateApp(ctx, app); err != nil {
