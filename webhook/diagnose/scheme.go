@@ -37,9 +37,6 @@ var schemes = map[string]scheme{
 	"slack":    {sig: "X-Slack-Signature", ts: "X-Slack-Request-Timestamp", prefix: "v0=", hexSig: true, digest: 32, timed: true},
 }
 
-// providerOrder is the order in which other providers are considered.
-var providerOrder = []string{"openai", "standard", "svix", "stripe", "github", "shopify", "slack"}
-
 // newScheme returns the scheme of a provider name, or an error saying why there is none.
 func newScheme(provider string, cfg *webhook.HMACConfig) (scheme, error) {
 	name := strings.ToLower(strings.TrimSpace(provider))
