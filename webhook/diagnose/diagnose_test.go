@@ -100,142 +100,183 @@ type diagCase struct {
 	also      []string // codes of other findings that must be present
 }
 
-// TestExplain puts each mistake in and wants its diagnosis out, for each provider.
-func TestExplain(t *testing.T) {
-	openAI := sign(t, "openai", whsec, openAIBody, now)
-	standard := sign(t, "standard", whsec, compact, now)
-	stripe := sign(t, "stripe", whsec, compact, now)
-	github := sign(t, "github", ghSecret, compact, now)
-	slack := sign(t, "slack", slackKey, slackForm, now)
-	shopify := sign(t, "shopify", shopKey, compact, now)
+// fixture holds requests signed as each provider signs them, for the cases.
+type fixture struct {
+	openAI, standard, stripe, github, slack, shopify http.Header
+	ts, indented                                     string
+}
 
-	// A Standard Webhooks signature over content of our own making.
-	stdSig := func(key []byte, id, ts, body string) http.Header {
-		return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts},
-			"Webhook-Signature": {"v1," + base64.StdEncoding.EncodeToString(mac256(key, id+"."+ts+"."+body))}}
+func newFixture(t *testing.T) fixture {
+	return fixture{
+		openAI: sign(t, "openai", whsec, openAIBody, now), standard: sign(t, "standard", whsec, compact, now),
+		stripe: sign(t, "stripe", whsec, compact, now), github: sign(t, "github", ghSecret, compact, now),
+		slack: sign(t, "slack", slackKey, slackForm, now), shopify: sign(t, "shopify", shopKey, compact, now),
+		ts: fmt.Sprint(now.Unix()), indented: reindent(t, compact, "  "),
 	}
-	ts := fmt.Sprint(now.Unix())
-	sha1Sig := func(key, body string) string {
-		m := hmac.New(sha1.New, []byte(key))
-		m.Write([]byte(body))
-		return hex.EncodeToString(m.Sum(nil))
-	}
-	indented := reindent(t, compact, "  ")
-	in := func(provider, secret string, h http.Header, body string) Input {
-		return Input{Provider: provider, Secrets: []string{secret}, Header: h, Body: []byte(body), Now: now}
-	}
-	cases := []diagCase{
-		{name: "openai verifies", in: in("openai", whsec, openAI, openAIBody), verified: true},
+}
 
-		// Bodies changed after signing.
-		{name: "openai body compacted by a framework", in: in("openai", whsec, openAI, compactJSON(t, openAIBody)),
+// stdSig is a Standard Webhooks signature over content of our own making.
+func stdSig(key []byte, id, ts, body string) http.Header {
+	return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts},
+		"Webhook-Signature": {"v1," + base64.StdEncoding.EncodeToString(mac256(key, id+"."+ts+"."+body))}}
+}
+
+func sha1Sig(key, body string) string {
+	m := hmac.New(sha1.New, []byte(key))
+	m.Write([]byte(body))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// input is a request for provider with one secret, received now.
+func input(provider, secret string, h http.Header, body string) Input {
+	return Input{Provider: provider, Secrets: []string{secret}, Header: h, Body: []byte(body), Now: now}
+}
+
+// TestExplainBody puts a body changed after signing in and wants its diagnosis out.
+func TestExplainBody(t *testing.T) {
+	fx := newFixture(t)
+	runCases(t, []diagCase{
+		{name: "openai verifies", in: input("openai", whsec, fx.openAI, openAIBody), verified: true},
+		{name: "openai body compacted by a framework", in: input("openai", whsec, fx.openAI, compactJSON(t, openAIBody)),
 			code: CodeBodyChanged, confirmed: true, message: "Python's json.dumps spacing"},
-		{name: "standard body pretty-printed", in: in("standard", whsec, standard, indented),
+		{name: "standard body pretty-printed", in: input("standard", whsec, fx.standard, fx.indented),
 			code: CodeBodyChanged, confirmed: true, message: "written compactly, with no spaces"},
 		{name: "standard body indented by 2 where 4 was signed",
-			in:   in("standard", whsec, sign(t, "standard", whsec, reindent(t, compact, "    "), now), indented),
+			in:   input("standard", whsec, sign(t, "standard", whsec, reindent(t, compact, "    "), now), fx.indented),
 			code: CodeBodyChanged, confirmed: true, message: "indented by 4 spaces"},
 		{name: "stripe keys reordered", in: Input{Provider: "stripe", Secrets: []string{whsec}, Now: now,
 			Header: sign(t, "stripe", whsec, `{"data":{"a":1},"id":"evt_1","type":"x"}`, now), Body: []byte(`{"type":"x","id":"evt_1","data":{"a":1}}`)},
 			code: CodeBodyChanged, confirmed: true, message: "keys sorted"},
-		{name: "github unicode unescaped", in: in("github", ghSecret, sign(t, "github", ghSecret, `{"name":"caf\u00e9"}`, now), `{"name":"café"}`),
+		{name: "github unicode unescaped", in: input("github", ghSecret, sign(t, "github", ghSecret, `{"name":"caf\u00e9"}`, now), `{"name":"café"}`),
 			code: CodeBodyChanged, confirmed: true, message: "non-ASCII characters escaped"},
-		{name: "shopify HTML characters unescaped", in: in("shopify", shopKey, sign(t, "shopify", shopKey, `{"note":"\u003cb\u003e"}`, now), `{"note":"<b>"}`),
+		{name: "shopify HTML characters unescaped", in: input("shopify", shopKey, sign(t, "shopify", shopKey, `{"note":"\u003cb\u003e"}`, now), `{"note":"<b>"}`),
 			code: CodeBodyChanged, confirmed: true, message: "Go's encoding/json"},
-		{name: "stripe trailing newline added", in: in("stripe", whsec, stripe, compact+"\n"),
+		{name: "stripe trailing newline added", in: input("stripe", whsec, fx.stripe, compact+"\n"),
 			code: CodeBodyChanged, confirmed: true, message: "without its trailing newline"},
-		{name: "github trailing newline lost", in: in("github", ghSecret, sign(t, "github", ghSecret, compact+"\n", now), compact),
+		{name: "github trailing newline lost", in: input("github", ghSecret, sign(t, "github", ghSecret, compact+"\n", now), compact),
 			code: CodeBodyChanged, confirmed: true, message: "with a trailing newline"},
-		{name: "standard CRLF line endings", in: in("standard", whsec, sign(t, "standard", whsec, indented, now), strings.ReplaceAll(indented, "\n", "\r\n")),
+		{name: "standard CRLF line endings", in: input("standard", whsec, sign(t, "standard", whsec, fx.indented, now), strings.ReplaceAll(fx.indented, "\n", "\r\n")),
 			code: CodeBodyChanged, confirmed: true, message: "LF line endings"},
-		{name: "shopify Latin-1 body", in: in("shopify", shopKey, sign(t, "shopify", shopKey, `{"name":"café"}`, now), "{\"name\":\"caf\xe9\"}"),
+		{name: "shopify Latin-1 body", in: input("shopify", shopKey, sign(t, "shopify", shopKey, `{"name":"café"}`, now), "{\"name\":\"caf\xe9\"}"),
 			code: CodeBodyChanged, confirmed: true, message: "encoded as UTF-8"},
-		{name: "slack form re-encoded", in: in("slack", slackKey, slack, strings.ReplaceAll(slackForm, "%20", "+")),
+		{name: "slack form re-encoded", in: input("slack", slackKey, fx.slack, strings.ReplaceAll(slackForm, "%20", "+")),
 			code: CodeBodyChanged, confirmed: true, message: "spaces as %20"},
-		{name: "stripe body emptied by a middleware", in: in("stripe", whsec, stripe, ""),
+		{name: "stripe body emptied by a middleware", in: input("stripe", whsec, fx.stripe, ""),
 			code: CodeBodyEmpty, also: []string{CodeNoMatch}},
+	})
+}
 
-		// Secrets of the wrong encoding or kind.
-		{name: "openai secret without whsec_", in: in("openai", strings.TrimPrefix(whsec, "whsec_"), openAI, openAIBody),
+// TestExplainSecret puts a secret of the wrong encoding or kind in and wants its diagnosis out.
+func TestExplainSecret(t *testing.T) {
+	fx := newFixture(t)
+	runCases(t, []diagCase{
+		{name: "openai secret without whsec_", in: input("openai", strings.TrimPrefix(whsec, "whsec_"), fx.openAI, openAIBody),
 			code: CodeSecretEncoding, confirmed: true, message: "decoded from base64"},
-		{name: "standard sender used the whsec_ string as text", in: in("standard", whsec, stdSig([]byte(whsec), "msg_1", ts, compact), compact),
+		{name: "standard sender used the whsec_ string as text", in: input("standard", whsec, stdSig([]byte(whsec), "msg_1", fx.ts, compact), compact),
 			code: CodeSecretEncoding, confirmed: true, message: "used as text"},
-		{name: "stripe secret without whsec_", in: in("stripe", strings.TrimPrefix(whsec, "whsec_"), stripe, compact),
+		{name: "stripe secret without whsec_", in: input("stripe", strings.TrimPrefix(whsec, "whsec_"), fx.stripe, compact),
 			code: CodeSecretEncoding, confirmed: true, message: "whsec_ prefix, which the configured secret lacks"},
-		{name: "github secret with a newline", in: in("github", ghSecret+"\n", github, compact),
+		{name: "github secret with a newline", in: input("github", ghSecret+"\n", fx.github, compact),
 			code: CodeSecretEncoding, confirmed: true, message: "whitespace or quotes"},
-		{name: "slack secret in quotes", in: in("slack", `"`+slackKey+`"`, slack, slackForm),
+		{name: "slack secret in quotes", in: input("slack", `"`+slackKey+`"`, fx.slack, slackForm),
 			code: CodeSecretEncoding, confirmed: true, message: "whitespace or quotes"},
-		{name: "openai given a public key", in: in("openai", webhook.NewEd25519Key().Public().Reveal(), openAI, openAIBody),
+		{name: "openai given a public key", in: input("openai", webhook.NewEd25519Key().Public().Reveal(), fx.openAI, openAIBody),
 			code: CodeSecretKind, message: "Ed25519 public key"},
-		{name: "stripe given an API key", in: in("stripe", "sk_test_51H8abcdefghijklmnop", stripe, compact),
+		{name: "stripe given an API key", in: input("stripe", "sk_test_51H8abcdefghijklmnop", fx.stripe, compact),
 			code: CodeSecretKind, message: "Stripe API key", also: []string{CodeNoMatch}},
-		{name: "slack given a bot token", in: in("slack", "xoxb-1234-5678-abcdef", slack, slackForm),
+		{name: "slack given a bot token", in: input("slack", "xoxb-1234-5678-abcdef", fx.slack, slackForm),
 			code: CodeSecretKind, message: "Slack token"},
-		{name: "slack given a whsec_ secret", in: in("slack", whsec, slack, slackForm),
+		{name: "slack given a whsec_ secret", in: input("slack", whsec, fx.slack, slackForm),
 			code: CodeNoMatch, also: []string{CodeSecretKind}},
-		{name: "standard v1a only with an HMAC secret", in: in("standard", whsec, func() http.Header {
+		{name: "standard v1a only with an HMAC secret", in: input("standard", whsec, func() http.Header {
 			p, _ := webhook.NewStandardKeys([]webhook.Secret{webhook.NewEd25519Key()})
 			h, _ := p.Sign(webhook.Delivery{ID: "msg_1", Timestamp: now}, []byte(compact))
 			return h
 		}(), compact), code: CodeSecretKind, message: "Ed25519 only", also: []string{CodeNoMatch}},
+	})
+}
 
-		// Timestamps.
-		{name: "openai 10 minutes old", in: in("openai", whsec, sign(t, "openai", whsec, openAIBody, now.Add(-10*time.Minute)), openAIBody),
+// TestExplainTimestamp puts a signed timestamp out of tolerance or of the wrong unit in and wants its diagnosis out.
+func TestExplainTimestamp(t *testing.T) {
+	fx := newFixture(t)
+	runCases(t, []diagCase{
+		{name: "openai 10 minutes old", in: input("openai", whsec, sign(t, "openai", whsec, openAIBody, now.Add(-10*time.Minute)), openAIBody),
 			code: CodeTimestampSkew, confirmed: true, message: "10m0s in the past"},
-		{name: "stripe an hour ahead", in: in("stripe", whsec, sign(t, "stripe", whsec, compact, now.Add(time.Hour)), compact),
+		{name: "stripe an hour ahead", in: input("stripe", whsec, sign(t, "stripe", whsec, compact, now.Add(time.Hour)), compact),
 			code: CodeTimestampSkew, confirmed: true, message: "1h0m0s in the future"},
-		{name: "slack capture two days old", in: in("slack", slackKey, sign(t, "slack", slackKey, slackForm, now.Add(-50*time.Hour)), slackForm),
+		{name: "slack capture two days old", in: input("slack", slackKey, sign(t, "slack", slackKey, slackForm, now.Add(-50*time.Hour)), slackForm),
 			code: CodeTimestampSkew, confirmed: true, message: "2 days in the past"},
-		{name: "standard timestamp in milliseconds", in: in("standard", whsec, stdSig(decoded(whsec), "msg_1", ts+"123", compact), compact),
+		{name: "standard timestamp in milliseconds", in: input("standard", whsec, stdSig(decoded(whsec), "msg_1", fx.ts+"123", compact), compact),
 			code: CodeMalformedHeader, confirmed: true, message: "milliseconds"},
-		{name: "old and changed", in: in("openai", whsec, sign(t, "openai", whsec, openAIBody, now.Add(-time.Hour)), compactJSON(t, openAIBody)),
+		{name: "old and changed", in: input("openai", whsec, sign(t, "openai", whsec, openAIBody, now.Add(-time.Hour)), compactJSON(t, openAIBody)),
 			code: CodeBodyChanged, confirmed: true, also: []string{CodeTimestampSkew}},
+	})
+}
 
-		// Headers missing, misnamed, of another provider.
-		{name: "openai-signature instead of webhook-signature", in: in("openai", whsec, rename(openAI, "webhook-signature", "openai-signature"), openAIBody),
+// TestExplainHeaders puts headers missing, misnamed or of another provider in and wants its diagnosis out.
+func TestExplainHeaders(t *testing.T) {
+	fx := newFixture(t)
+	runCases(t, []diagCase{
+		{name: "openai-signature instead of webhook-signature", in: input("openai", whsec, rename(fx.openAI, "webhook-signature", "openai-signature"), openAIBody),
 			code: CodeMisnamedHeader, confirmed: true, message: "openai-signature"},
-		{name: "openai-signature with a hex HMAC (the tutorial mistake)", in: in("openai", whsec,
+		{name: "openai-signature with a hex HMAC (the tutorial mistake)", in: input("openai", whsec,
 			http.Header{"Openai-Signature": {hex.EncodeToString(mac256([]byte(whsec), openAIBody))}}, openAIBody),
 			code: CodeMisnamedHeader, also: []string{CodeMissingHeader}},
-		{name: "stripe-signature under a lower-case key", in: in("stripe", whsec, http.Header{"stripe-signature": stripe["Stripe-Signature"]}, compact),
+		{name: "stripe-signature under a lower-case key", in: input("stripe", whsec, http.Header{"stripe-signature": fx.stripe["Stripe-Signature"]}, compact),
 			code: CodeHeaderCase, confirmed: true, message: "stripe-signature"},
-		{name: "github SHA-1 header only", in: in("github", ghSecret, http.Header{"X-Hub-Signature": {"sha1=" + sha1Sig(ghSecret, compact)}}, compact),
+		{name: "github SHA-1 header only", in: input("github", ghSecret, http.Header{"X-Hub-Signature": {"sha1=" + sha1Sig(ghSecret, compact)}}, compact),
 			code: CodeMisnamedHeader, confirmed: true, message: "HMAC-SHA1"},
-		{name: "stripe header missing", in: in("stripe", whsec, http.Header{"Content-Type": {"application/json"}}, compact),
+		{name: "stripe header missing", in: input("stripe", whsec, http.Header{"Content-Type": {"application/json"}}, compact),
 			code: CodeMissingHeader, message: "stripe-signature"},
-		{name: "openai source given a Stripe request", in: in("openai", whsec, stripe, compact),
+		{name: "openai source given a Stripe request", in: input("openai", whsec, fx.stripe, compact),
 			code: CodeWrongProvider, confirmed: true, message: "verifies as stripe"},
-		{name: "svix source given Standard Webhooks headers", in: in("svix", whsec, standard, compact),
+		{name: "svix source given Standard Webhooks headers", in: input("svix", whsec, fx.standard, compact),
 			code: CodeWrongProvider, confirmed: true, message: "verifies as standard"},
-		{name: "shopify source given a GitHub request", in: in("shopify", ghSecret, github, compact),
+		{name: "shopify source given a GitHub request", in: input("shopify", ghSecret, fx.github, compact),
 			code: CodeWrongProvider, confirmed: true, message: "verifies as github"},
-		{name: "webhook-id with a dot", in: in("standard", whsec, stdSig(decoded(whsec), "msg.1", ts, compact), compact),
+		{name: "webhook-id with a dot", in: input("standard", whsec, stdSig(decoded(whsec), "msg.1", fx.ts, compact), compact),
 			code: CodeMalformedHeader, message: "dot"},
+	})
+}
 
-		// Signatures written differently.
-		{name: "shopify digest in hex", in: in("shopify", shopKey, with(shopify, "X-Shopify-Hmac-Sha256", hex.EncodeToString(mac256([]byte(shopKey), compact))), compact),
+// TestExplainSignatureFormat puts a right signature written differently in and wants its diagnosis out.
+func TestExplainSignatureFormat(t *testing.T) {
+	fx := newFixture(t)
+	runCases(t, []diagCase{
+		{name: "shopify digest in hex", in: input("shopify", shopKey, with(fx.shopify, "X-Shopify-Hmac-Sha256", hex.EncodeToString(mac256([]byte(shopKey), compact))), compact),
 			code: CodeSignatureFormat, confirmed: true, message: "hex where Shopify writes base64"},
-		{name: "slack without v0=", in: in("slack", slackKey, with(slack, "X-Slack-Signature", strings.TrimPrefix(slack.Get("X-Slack-Signature"), "v0=")), slackForm),
+		{name: "slack without v0=", in: input("slack", slackKey, with(fx.slack, "X-Slack-Signature", strings.TrimPrefix(fx.slack.Get("X-Slack-Signature"), "v0=")), slackForm),
 			code: CodeSignatureFormat, confirmed: true, message: `lacks the "v0=" prefix`},
-		{name: "standard digest in hex", in: in("standard", whsec, with(standard, "Webhook-Signature",
-			"v1,"+hex.EncodeToString(mac256(decoded(whsec), "msg_1."+ts+"."+compact))), compact),
+		{name: "standard digest in hex", in: input("standard", whsec, with(fx.standard, "Webhook-Signature",
+			"v1,"+hex.EncodeToString(mac256(decoded(whsec), "msg_1."+fx.ts+"."+compact))), compact),
 			code: CodeSignatureFormat, confirmed: true, message: "hex"},
 		{name: "hmac source signed with SHA-1", in: Input{Provider: "hmac", HMAC: &webhook.HMACConfig{Header: "X-Signature"}, Secrets: []string{"k3y"}, Now: now,
 			Header: http.Header{"X-Signature": {sha1Sig("k3y", compact)}}, Body: []byte(compact)},
 			code: CodeSignatureFormat, confirmed: true, message: "HMAC-SHA1"},
+	})
+}
 
-		// Rotation and several signatures.
+// TestExplainRotation puts rotated-out secrets, several signatures and configurations
+// that cannot verify in, and wants their diagnosis out.
+func TestExplainRotation(t *testing.T) {
+	fx := newFixture(t)
+	runCases(t, []diagCase{
 		{name: "signed with a rotated-out secret", in: Input{Provider: "openai", Secrets: []string{whsec}, Retired: []string{"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 32)), whsecOld},
 			Header: sign(t, "openai", whsecOld, openAIBody, now), Body: []byte(openAIBody), Now: now},
 			code: CodeRotatedSecret, confirmed: true, message: "retired secret 2"},
 		{name: "three signatures, none matching", in: Input{Provider: "standard", Secrets: []string{whsec, whsecOld}, Now: now, Body: []byte(compact),
-			Header: with(standard, "Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(make([]byte, 32))+" v1,"+base64.StdEncoding.EncodeToString(mac256([]byte("x"), "y"))+" v1a,"+base64.StdEncoding.EncodeToString(make([]byte, 64)))},
+			Header: with(fx.standard, "Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(make([]byte, 32))+" v1,"+base64.StdEncoding.EncodeToString(mac256([]byte("x"), "y"))+" v1a,"+base64.StdEncoding.EncodeToString(make([]byte, 64)))},
 			code: CodeNoMatch, message: "None of the 3 signatures in webhook-signature (v1 ×2, v1a ×1) matches this body under any of the 2 configured secrets"},
 
-		{name: "unknown provider", in: in("paypal", whsec, openAI, openAIBody), code: CodeInvalidConfig},
-		{name: "no secret", in: Input{Provider: "github", Header: github, Body: []byte(compact), Now: now}, code: CodeInvalidConfig},
-	}
+		{name: "unknown provider", in: input("paypal", whsec, fx.openAI, openAIBody), code: CodeInvalidConfig},
+		{name: "no secret", in: Input{Provider: "github", Header: fx.github, Body: []byte(compact), Now: now}, code: CodeInvalidConfig},
+	})
+}
+
+// runCases runs Explain on each case and checks its first finding, the others it
+// names, the shape of every finding, and that no secret shows.
+func runCases(t *testing.T, cases []diagCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := Explain(c.in)
