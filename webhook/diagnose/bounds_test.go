@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald/webhook"
 )
@@ -64,6 +65,14 @@ func TestExplainBounds(t *testing.T) {
 		}
 		if !strings.Contains(r.Findings[len(r.Findings)-1].Hint, "Not every candidate was tried") {
 			t.Errorf("the hint does not say the search was cut short: %+v", r.Findings)
+		}
+	})
+	t.Run("a body over the budget is still checked once without the timestamp", func(t *testing.T) {
+		body := bigJSON(2 << 20)
+		h := sign(t, "stripe", whsec, body, now.Add(-time.Hour))
+		r := Explain(Input{Provider: "stripe", Secrets: []string{whsec}, Header: h, Body: []byte(body), Now: now, MaxWork: 1 << 10})
+		if len(r.Findings) != 1 || r.Findings[0].Code != CodeTimestampSkew || !r.Findings[0].Confirmed {
+			t.Fatalf("%+v", r)
 		}
 	})
 	t.Run("header names past the limit are not read", func(t *testing.T) {
