@@ -145,18 +145,18 @@ func (d *diagnosis) renamed(missing []string) bool {
 			sigPrefix = words(name)[0]
 		}
 		fixed[want] = d.h[name]
-		from, to = append(from, lower(name)), append(to, lower(want))
+		from, to = append(from, name), append(to, want)
 	}
 	if len(from) == 0 {
 		return false
 	}
 	f := Finding{Code: CodeMisnamedHeader,
-		Message: fmt.Sprintf("Provider %s reads %s, but the request has %s instead.", d.s.provider, strings.Join(to, " and "), strings.Join(from, " and ")),
+		Message: fmt.Sprintf("Provider %s reads %s, but the request has %s instead.", d.s.provider, quoteNames(to), quoteNames(from)),
 		Hint:    fmt.Sprintf("Send, or pass on, the headers under the names %s uses.", d.s.label()),
 	}
-	if d.s.family() == "standard" && d.s.provider != "svix" {
+	if d.s.family() == "standard" {
 		for _, n := range from {
-			if strings.HasPrefix(n, "openai-") || strings.HasPrefix(n, "x-openai-") {
+			if n = lower(n); strings.HasPrefix(n, "openai-") || strings.HasPrefix(n, "x-openai-") {
 				f.Hint = "OpenAI sends no openai-* signature headers: it sends Standard Webhooks headers (webhook-id, webhook-timestamp, and webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>). An openai-signature header comes from a tutorial or a test script; send test webhooks with herald trigger instead."
 				break
 			}

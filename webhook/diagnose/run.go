@@ -101,7 +101,11 @@ func (d *diagnosis) try(v webhook.Verifier, body []byte, h http.Header, keys int
 func (d *diagnosis) run() {
 	s, err := newScheme(d.in.Provider, d.in.HMAC)
 	if err != nil {
-		d.add(Finding{Code: CodeInvalidConfig, Message: capitalize(err.Error()) + ".", Hint: "Choose one of the providers listed, matching who sends the webhooks."})
+		hint := "Choose one of the providers listed, matching who sends the webhooks."
+		if strings.EqualFold(strings.TrimSpace(d.in.Provider), "hmac") {
+			hint = "Give the hmac configuration: at least the header that carries the signature, and its prefix, encoding, algorithm and template if they are not the defaults."
+		}
+		d.add(Finding{Code: CodeInvalidConfig, Message: capitalize(err.Error()) + ".", Hint: hint})
 		return
 	}
 	d.s = s
@@ -183,7 +187,7 @@ func (d *diagnosis) headerCase(v webhook.Verifier) bool {
 	_, err := v.Verify(d.in.Body, d.h)
 	d.add(Finding{
 		Code: CodeHeaderCase, Confirmed: err == nil,
-		Message: fmt.Sprintf("The http.Header holds %s under a key that is not in canonical form (such as %q), so lookups do not find it.",
+		Message: fmt.Sprintf("The http.Header holds %s under keys not in canonical form (such as %q), so lookups do not find them.",
 			quoteNames(odd), lower(odd[0])),
 		Hint: "Build the header with Header.Set or Header.Add, or canonicalise the keys with textproto.CanonicalMIMEHeaderKey; HTTP header names are case-insensitive but an http.Header map is not.",
 	})
@@ -481,11 +485,14 @@ func cut(s string, n int) string {
 	}, strings.ToValidUTF8(s, "?")) + more
 }
 
-// quoteNames lists header names, lower case, for a message.
+// quoteNames lists header names, lower case, for a message: "a", "a and b", "a, b and c".
 func quoteNames(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
 		q[i] = lower(n)
 	}
-	return strings.Join(q, " and ")
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }
