@@ -407,4 +407,17 @@ type Rejection struct {
 	HeaderCount int   `json:"header_count"`
 	HeaderBytes int64 `json:"header_bytes"`
 	BodyBytes   int64 `json:"body_bytes"`
+	// Diagnosis says why the signature did not verify, confirmed causes first; empty for
+	// refusals that are not about the signature.
+	Diagnosis []Finding `json:"diagnosis"`
+}
+
+// Finding is one cause the verification debugger found for a signature that did not
+// verify (see webhook/diagnose).
+type Finding struct {
+	Code    string `json:"code"`    // such as "body_changed" or "timestamp_skew"
+	Message string `json:"message"` // what is wrong, in one sentence
+	Hint    string `json:"hint"`    // what to do about it
+	// Confirmed is true when the signature verifies once the mistake is undone.
+	Confirmed bool `json:"confirmed"`
 }

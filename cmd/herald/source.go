@@ -280,19 +280,36 @@ app: see its deliveries with 'herald delivery list --app APP --message MSG'.`,
 }
 
 func newSourceRejectionsCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	return appListCmd(af, ap, &cobra.Command{
+	var explain bool
+	cmd := appListCmd(af, ap, &cobra.Command{
 		Use:   "rejections --app APP ID|UID",
 		Short: "List the requests a source refused",
 		Long: `List requests a source refused (bad signature, stale timestamp, missing
 header, body too large), newest first, with the reason. They were not forwarded.
-Use --json to see their headers and bodies.`,
-		Example: "  herald source rejections --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json",
-		Args:    exactArgs(1),
+
+DIAGNOSIS is what the verification debugger found when a signature did not
+verify (a body re-serialised, a secret of the wrong kind, a clock off, another
+provider's headers...): --explain prints each finding under its rejection, with
+what to do. Use --json to see the headers and bodies too.`,
+		Example: "  herald source rejections --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --explain\n" +
+			"  herald source rejections --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json",
+		Args: exactArgs(1),
 	}, nil, func(c *client.Client, ctx context.Context, app string, args []string, p client.ListParams) ([]*client.Rejection, string, error) {
 		return c.ListRejections(ctx, app, args[0], p)
-	}, "RECEIVED\tSTATUS\tCODE\tFROM\tMESSAGE", func(r *client.Rejection) string {
-		return fmt.Sprintf("%s\t%d\t%s\t%s\t%s", fmtTime(r.ReceivedAt), r.Status, r.Code, orDash(r.RemoteAddr), truncate(r.Message, 80))
+	}, "RECEIVED\tSTATUS\tCODE\tFROM\tDIAGNOSIS\tMESSAGE", func(r *client.Rejection) string {
+		row := fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s", fmtTime(r.ReceivedAt), r.Status, r.Code, orDash(r.RemoteAddr),
+			rejectionDiagnosis(r.Diagnosis), truncate(r.Message, 80))
+		if !explain || len(r.Diagnosis) == 0 {
+			return row
+		}
+		// The findings go under MESSAGE: after as many tabs as the row has cells before it,
+		// the last cell of a line takes no part in the table's column widths.
+		var b strings.Builder
+		writeFindings(&b, "\t\t\t\t\t", r.Diagnosis)
+		return row + "\n" + strings.TrimSuffix(b.String(), "\n")
 	})
+	cmd.Flags().BoolVar(&explain, "explain", false, "print each rejection's diagnosis and hints under it")
+	return cmd
 }
 
 // sourceID returns the id of the source of app that ref (an id or a uid) names: the

@@ -10,7 +10,6 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/heraldhq/herald/webhook"
 	"github.com/spf13/cobra"
@@ -19,6 +18,7 @@ import (
 func newVerifyCmd() *cobra.Command {
 	var (
 		pf      providerFlags
+		ef      explainFlags
 		headers []string
 		request bool
 	)
@@ -31,17 +31,26 @@ Give either a raw HTTP request (--request, e.g. one captured by a proxy or
 copied from a log: request line, headers, blank line, body) or the body alone
 with its headers as -H flags. Input comes from the file, or from stdin when the
 file is omitted or "-". Exit status 0 means the signature is valid; 1 means it
-is not, and the reason is printed.`,
-		Example: `  herald verify --request captured.http --secret "$OPENAI_WEBHOOK_SECRET" --provider openai
+is not, and the reason is printed.
+
+With --explain, a signature that does not verify is diagnosed: herald tries the
+usual mistakes (a body re-serialised or with a newline added, a secret decoded or
+with its whsec_ prefix dropped, a clock off, a header renamed, another
+provider's headers, a secret rotated out with --retired-secret) and prints one
+line per cause found, with what to do. --json prints the result as JSON.`,
+		Example: `  herald verify --request captured.http --secret "$OPENAI_WEBHOOK_SECRET" --provider openai --explain
   herald verify body.json --secret whsec_... \
       -H 'webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek' \
       -H 'webhook-timestamp: 1614265330' \
       -H 'webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' --tolerance 0`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := pf.build(cmd)
-			if err != nil {
-				return err
+			var p webhook.Provider
+			if !ef.explain && !ef.json {
+				var err error
+				if p, err = pf.build(cmd); err != nil {
+					return err
+				}
 			}
 			input, err := readInput(cmd, args)
 			if err != nil {
@@ -63,26 +72,19 @@ is not, and the reason is printed.`,
 				}
 				h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 			}
+			if p == nil {
+				return ef.run(cmd, &pf, h, body)
+			}
 			d, err := p.Verify(body, h)
 			if err != nil {
 				return verifyFailed{err: err}
 			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "verified: provider=%s", p.Name())
-			if d.ID != "" {
-				fmt.Fprintf(out, " id=%s", d.ID)
-			}
-			if d.Type != "" {
-				fmt.Fprintf(out, " type=%s", d.Type)
-			}
-			if !d.Timestamp.IsZero() {
-				fmt.Fprintf(out, " timestamp=%s", d.Timestamp.UTC().Format(time.RFC3339))
-			}
-			fmt.Fprintln(out)
+			printVerified(cmd.OutOrStdout(), p.Name(), d)
 			return nil
 		},
 	}
 	pf.register(cmd, "standard")
+	ef.register(cmd)
 	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, "a request header, 'name: value' (repeatable)")
 	cmd.Flags().BoolVar(&request, "request", false, "the input is a raw HTTP request, not just the body")
 	cmd.Flags().DurationVar(&pf.tolerance, "tolerance", webhook.DefaultTolerance, "accepted clock difference for signed timestamps; 0 disables the check (for old captures)")

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/diagnose"
 )
 
 // sourceJSON is a Source as answered; secrets are only in GET .../secrets.
@@ -328,18 +329,19 @@ func (s *server) getSourceSecrets(w http.ResponseWriter, r *http.Request, c *cal
 
 // rejectionJSON is a Rejection as answered; the body is text (invalid UTF-8 replaced).
 type rejectionJSON struct {
-	ID          string            `json:"id"`
-	SourceID    string            `json:"source_id"`
-	ReceivedAt  timestamp         `json:"received_at"`
-	Status      int               `json:"status"`
-	Code        string            `json:"code"`
-	Message     string            `json:"message"`
-	RemoteAddr  string            `json:"remote_addr"`
-	Headers     map[string]string `json:"headers"`
-	Body        string            `json:"body"`
-	HeaderCount int               `json:"header_count"`
-	HeaderBytes int64             `json:"header_bytes"`
-	BodyBytes   int64             `json:"body_bytes"`
+	ID          string             `json:"id"`
+	SourceID    string             `json:"source_id"`
+	ReceivedAt  timestamp          `json:"received_at"`
+	Status      int                `json:"status"`
+	Code        string             `json:"code"`
+	Message     string             `json:"message"`
+	RemoteAddr  string             `json:"remote_addr"`
+	Headers     map[string]string  `json:"headers"`
+	Body        string             `json:"body"`
+	HeaderCount int                `json:"header_count"`
+	HeaderBytes int64              `json:"header_bytes"`
+	BodyBytes   int64              `json:"body_bytes"`
+	Diagnosis   []diagnose.Finding `json:"diagnosis"`
 }
 
 func toRejectionJSON(r *domain.Rejection) rejectionJSON {
@@ -347,6 +349,7 @@ func toRejectionJSON(r *domain.Rejection) rejectionJSON {
 		ID: r.ID, SourceID: r.SourceID, ReceivedAt: timestamp(r.ReceivedAt), Status: r.Status, Code: r.Code,
 		Message: r.Message, RemoteAddr: r.RemoteAddr, Headers: nonNil(r.Headers), Body: strings.ToValidUTF8(string(r.Body), "\uFFFD"),
 		HeaderCount: r.HeaderCount, HeaderBytes: r.HeaderBytes, BodyBytes: r.BodyBytes,
+		Diagnosis: domain.RejectionDiagnosis(r.Diagnosis), // never null
 	}
 }
 

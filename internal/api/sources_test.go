@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/diagnose"
 )
 
 // sourceFields are the fields of every Source answer; "hmac" is added for provider hmac.
@@ -212,11 +213,15 @@ func sourceSteps(f *fixture) []step {
 				for i, code := range []string{"invalid_signature", "timestamp_too_old"} {
 					id := ids.New("rej")
 					v["R"+code] = id
+					var diagnosis []diagnose.Finding
+					if i == 0 {
+						diagnosis = []diagnose.Finding{{Code: "body_changed", Message: "The body was re-serialised.", Hint: "Verify the raw bytes.", Confirmed: true}}
+					}
 					if err := f.store.RecordRejection(ctx, &domain.Rejection{
 						ID: id, SourceID: v["S1"], AppID: v["A"], ReceivedAt: time.Now().UTC().Truncate(time.Millisecond),
 						Status: 401, Code: code, Message: "openai: no signature matches", RemoteAddr: "203.0.113.7:4242",
 						Headers: map[string]string{"Webhook-Id": "evt_" + string(rune('1'+i))}, Body: []byte(`{"x":"` + "\xff" + `"}`),
-						HeaderCount: 40, HeaderBytes: 900 << 10, BodyBytes: 1 << 20,
+						HeaderCount: 40, HeaderBytes: 900 << 10, BodyBytes: 1 << 20, Diagnosis: diagnosis,
 					}); err != nil {
 						t.Fatal(err)
 					}
@@ -226,7 +231,7 @@ func sourceSteps(f *fixture) []step {
 				wantIDs(t, got, v["Rtimestamp_too_old"], v["Rinvalid_signature"])
 				r := got["data"].([]any)[1].(map[string]any)
 				wantFields(t, r, "id", "source_id", "received_at", "status", "code", "message", "remote_addr", "headers", "body",
-					"header_count", "header_bytes", "body_bytes")
+					"header_count", "header_bytes", "body_bytes", "diagnosis")
 				wantPrefix(t, r, "id", "rej_")
 				wantValue(t, r, "source_id", v["S1"])
 				wantValue(t, r, "status", 401.0)
@@ -238,6 +243,8 @@ func sourceSteps(f *fixture) []step {
 				wantValue(t, r, "header_count", 40.0)
 				wantValue(t, r, "header_bytes", float64(900<<10))
 				wantValue(t, r, "body_bytes", float64(1<<20))
+				wantValue(t, r, "diagnosis", []any{map[string]any{"code": "body_changed", "message": "The body was re-serialised.", "hint": "Verify the raw bytes.", "confirmed": true}})
+				wantValue(t, got["data"].([]any)[0].(map[string]any), "diagnosis", []any{})
 				wantTime(t, r, "received_at")
 			}},
 		{name: "list rejections page", method: "GET", path: "/v1/apps/{A}/sources/{S1}/rejections?limit=1&cursor={Rtimestamp_too_old}", key: "admin", status: 200,

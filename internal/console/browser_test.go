@@ -482,6 +482,7 @@ func TestBrowser(t *testing.T) {
 	for _, p := range xssPayloads {
 		b.waitText("main", p)
 	}
+	b.waitText("details.attempt ul.findings", "missing_header: The request has no stripe-signature header") // the diagnosis
 	for hash, want := range map[string]string{
 		"#/keys": "Admin API keys", "#/a/" + appA.ID + "/keys": "API keys of this app",
 		"#/a/" + appA.ID + "/listeners": "Listeners", "#/a/" + appA.ID + "/sources": "stripe-in",

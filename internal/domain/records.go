@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/webhook"
+	"github.com/heraldhq/herald/webhook/diagnose"
 )
 
 // App is a tenant: one of the sender's customers, owning endpoints and messages.
@@ -154,4 +155,7 @@ type Rejection struct {
 	HeaderCount int
 	HeaderBytes int64
 	BodyBytes   int64
+	// Diagnosis says why the signature did not verify (see RejectionDiagnosis); empty
+	// for refusals that are not about the signature, such as a body over the limit.
+	Diagnosis []diagnose.Finding
 }

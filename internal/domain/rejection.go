@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/heraldhq/herald/webhook/diagnose"
 )
 
 // Limits of what a Rejection keeps of a refused request.
@@ -14,6 +16,8 @@ const (
 	MaxRejectionHeaderBytes = 8 << 10 // bytes of all kept names and values
 	MaxRejectionBody        = 4 << 10 // bytes of the body kept
 	MaxRejectionMessage     = 1 << 10 // bytes of the refusal's message kept
+	MaxRejectionFindings    = 8       // findings of the diagnosis kept
+	MaxRejectionFindingText = 1 << 10 // bytes of a finding's code, message or hint kept
 )
 
 // Excerpt is the bounded part of a refused request that a Rejection keeps, with the request's own sizes.
@@ -58,6 +62,20 @@ func RejectionExcerpt(header map[string][]string, body []byte) Excerpt {
 	}
 	ex.Body = []byte(CutUTF8(string(body), MaxRejectionBody))
 	return ex
+}
+
+// RejectionDiagnosis returns what a Rejection keeps of a diagnosis: at most
+// MaxRejectionFindings findings, each code, message and hint cut to MaxRejectionFindingText
+// bytes on a UTF-8 boundary; never nil.
+func RejectionDiagnosis(findings []diagnose.Finding) []diagnose.Finding {
+	out := make([]diagnose.Finding, 0, min(len(findings), MaxRejectionFindings))
+	for _, f := range findings[:min(len(findings), MaxRejectionFindings)] {
+		out = append(out, diagnose.Finding{
+			Code: CutUTF8(f.Code, MaxRejectionFindingText), Message: CutUTF8(f.Message, MaxRejectionFindingText),
+			Hint: CutUTF8(f.Hint, MaxRejectionFindingText), Confirmed: f.Confirmed,
+		})
+	}
+	return out
 }
 
 // joinCut joins values with ", " and cuts the result to at most n bytes, reading no more

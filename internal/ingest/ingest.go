@@ -51,7 +51,12 @@ type Config struct {
 	// RejectionRate bounds how many rejected requests per second and source are recorded
 	// (default 10, bursts of 50), so that a flood of forgeries cannot flood the database.
 	RejectionRate rate.Limit
-	Now           func() time.Time
+	// DiagnosisRate and DiagnosisBurst bound how many recorded rejections per second, over
+	// all sources, get a diagnosis of their signature (default 20, bursts of 20), so that
+	// forgeries cannot keep the CPU busy; past it a rejection is recorded without one.
+	DiagnosisRate  rate.Limit
+	DiagnosisBurst int
+	Now            func() time.Time
 	// Metrics counts the gateway's requests (nil: not counted).
 	Metrics *Metrics
 	// Tracing makes a span of each request (see observe.go); nil makes none.
@@ -60,9 +65,10 @@ type Config struct {
 
 // Handler serves POST /in/{source}.
 type Handler struct {
-	cfg    Config
-	log    *slog.Logger
-	tracer trace.Tracer // nil: tracing off
+	cfg       Config
+	log       *slog.Logger
+	tracer    trace.Tracer // nil: tracing off
+	diagnoses *rate.Limiter
 
 	mu      sync.Mutex
 	sources map[string]*cachedSource // by source id
@@ -93,7 +99,14 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, tracer: tracing.Tracer(cfg.Tracing), sources: make(map[string]*cachedSource), uids: make(map[string]string)}, nil
+	if cfg.DiagnosisRate == 0 {
+		cfg.DiagnosisRate = 20
+	}
+	if cfg.DiagnosisBurst == 0 {
+		cfg.DiagnosisBurst = 20
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger, tracer: tracing.Tracer(cfg.Tracing), diagnoses: rate.NewLimiter(cfg.DiagnosisRate, cfg.DiagnosisBurst),
+		sources: make(map[string]*cachedSource), uids: make(map[string]string)}, nil
 }
 
 // SourceChanged drops the cached copy of a source, found by its id or uid (after an
@@ -199,13 +212,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, v *ve
 		// Answered before reading any of it: a client that sent Expect: 100-continue
 		// gets the 413 instead of a connection reset halfway through its upload.
 		v.reject("body_too_large")
-		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
+		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge, false)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		v.reject("body_too_large")
-		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge)
+		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge, false)
 		return
 	}
 	if err != nil {
@@ -220,7 +233,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, v *ve
 			status = http.StatusBadRequest
 		}
 		v.reject(webhook.ErrorCode(err))
-		h.reject(ctx, w, c, r, body, status, webhook.ErrorCode(err), err.Error())
+		h.reject(ctx, w, c, r, body, status, webhook.ErrorCode(err), err.Error(), true)
 		return
 	}
 	v.verified = true
@@ -297,8 +310,9 @@ func (h *Handler) unreadable(w http.ResponseWriter, r *http.Request, id string, 
 }
 
 // reject answers a refused request and keeps a record of it, an excerpt
-// (domain.RejectionExcerpt) within the source's rate. Nothing of a rejected request is forwarded.
-func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSource, r *http.Request, body []byte, status int, code, msg string) {
+// (domain.RejectionExcerpt) within the source's rate, with a diagnosis of the signature
+// if explain is set (see diagnosis). Nothing of a rejected request is forwarded.
+func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSource, r *http.Request, body []byte, status int, code, msg string, explain bool) {
 	if c.limiter.Allow() {
 		ex := domain.RejectionExcerpt(r.Header, body)
 		rej := &domain.Rejection{
@@ -306,6 +320,9 @@ func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSo
 			Status: status, Code: code, Message: domain.CutUTF8(msg, domain.MaxRejectionMessage),
 			RemoteAddr: domain.CutUTF8(r.RemoteAddr, domain.MaxRejectionHeaderName),
 			Headers:    ex.Headers, Body: ex.Body, HeaderCount: ex.HeaderCount, HeaderBytes: ex.HeaderBytes, BodyBytes: ex.BodyBytes,
+		}
+		if explain {
+			rej.Diagnosis = h.diagnosis(c.src, r.Header, body)
 		}
 		if err := h.cfg.Sources.RecordRejection(ctx, rej); err != nil && !errors.Is(err, store.ErrNotFound) {
 			h.log.WarnContext(ctx, "ingest: record rejection", "source", c.src.ID, "err", err)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -19,7 +20,7 @@ const (
 	filter, retry_schedule, transformation, auth`
 	SecretColumns    = `id, endpoint_id, secret, created_at, expires_at`
 	SourceColumns    = `id, app_id, COALESCE(uid, ''), name, provider, secrets, hmac_config, max_body_bytes, dedupe_seconds, created_at, updated_at`
-	RejectionColumns = `id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body, header_count, header_bytes, body_bytes`
+	RejectionColumns = `id, source_id, app_id, received_at, status, code, message, remote_addr, headers, body, header_count, header_bytes, body_bytes, diagnosis`
 	MessageColumns   = `id, app_id, type, payload, COALESCE(idempotency_key, ''), COALESCE(source_id, ''), headers, created_at,
 	COALESCE(trace_parent, ''), COALESCE(trace_state, '')`
 	DeliveryColumns = `id, app_id, message_id, endpoint_id, seq, status, attempts, retry_step, next_attempt_at,
@@ -167,11 +168,14 @@ func (c *Core) scanSource(row Row) (*domain.Source, error) {
 // scanRejection scans RejectionColumns.
 func scanRejection(d Dialect, row Row) (*domain.Rejection, error) {
 	var r domain.Rejection
+	var diagnosis string
 	if err := row.Scan(&r.ID, &r.SourceID, &r.AppID, d.ScanTime(&r.ReceivedAt), &r.Status, &r.Code, &r.Message, &r.RemoteAddr,
-		d.ScanMap(&r.Headers), &r.Body, &r.HeaderCount, &r.HeaderBytes, &r.BodyBytes); err != nil {
+		d.ScanMap(&r.Headers), &r.Body, &r.HeaderCount, &r.HeaderBytes, &r.BodyBytes, &diagnosis); err != nil {
 		return nil, err
 	}
 	r.ReceivedAt, r.Headers = r.ReceivedAt.UTC(), NonNilMap(r.Headers)
+	_ = json.Unmarshal([]byte(diagnosis), &r.Diagnosis) // what does not parse reads as none, as other JSON columns do
+	r.Diagnosis = domain.RejectionDiagnosis(r.Diagnosis)
 	return &r, nil
 }
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -101,11 +102,15 @@ func (c *Core) DeleteSource(ctx context.Context, appID, id string) error {
 func (c *Core) RecordRejection(ctx context.Context, r *domain.Rejection) error {
 	checkBudget := c.rejN.Add(1)%int64(c.rej.CheckEvery) == 0
 	headers := JSON(r.Headers)
-	size := int64(len(r.ID) + len(r.SourceID) + len(r.AppID) + len(r.Code) + len(r.Message) + len(r.RemoteAddr) + len(headers) + len(r.Body))
+	diagnosis, err := json.Marshal(domain.RejectionDiagnosis(r.Diagnosis))
+	if err != nil {
+		return fmt.Errorf("record rejection: diagnosis: %w", err) // strings and bools always encode
+	}
+	size := int64(len(r.ID) + len(r.SourceID) + len(r.AppID) + len(r.Code) + len(r.Message) + len(r.RemoteAddr) + len(headers) + len(r.Body) + len(diagnosis))
 	return c.db.Write(ctx, true, func(q Querier) error {
-		_, err := q.Exec(ctx, `INSERT INTO source_rejections (`+RejectionColumns+`, size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		_, err := q.Exec(ctx, `INSERT INTO source_rejections (`+RejectionColumns+`, size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			r.ID, r.SourceID, r.AppID, c.d.Time(r.ReceivedAt), r.Status, r.Code, r.Message, r.RemoteAddr, headers, r.Body,
-			r.HeaderCount, r.HeaderBytes, r.BodyBytes, size)
+			r.HeaderCount, r.HeaderBytes, r.BodyBytes, string(diagnosis), size)
 		if c.d.IsForeignKey(err) {
 			return store.NotFound("source", r.SourceID)
 		}

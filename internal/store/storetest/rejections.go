@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,7 +9,37 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/webhook/diagnose"
 )
+
+// checkRejectionDiagnosis records a rejection with a diagnosis over the limits and
+// checks what reads back: the first findings, their texts cut, nothing else changed.
+func checkRejectionDiagnosis(t *testing.T, s store.SourceStore, appID, srcID string) {
+	t.Helper()
+	long := strings.Repeat("é", domain.MaxRejectionFindingText) // twice the limit in bytes
+	var findings []diagnose.Finding
+	for i := 0; i < domain.MaxRejectionFindings+2; i++ {
+		findings = append(findings, diagnose.Finding{Code: fmt.Sprintf("code_%d", i), Message: "Naïve “quotes” <b>.", Hint: long, Confirmed: i == 0})
+	}
+	r := &domain.Rejection{ID: ids.New("rej"), SourceID: srcID, AppID: appID, ReceivedAt: base.Add(time.Second), Status: 401,
+		Code: "invalid_signature", Message: "m", Diagnosis: findings}
+	must(t, s.RecordRejection(ctx, r))
+	rs, _, err := s.ListRejections(ctx, appID, srcID, store.Page{Limit: 1})
+	must(t, err)
+	if len(rs) != 1 || rs[0].ID != r.ID {
+		t.Fatalf("ListRejections = %+v, want %s first", rs, r.ID)
+	}
+	got := rs[0].Diagnosis
+	if len(got) != domain.MaxRejectionFindings {
+		t.Fatalf("%d findings read back, want %d", len(got), domain.MaxRejectionFindings)
+	}
+	for i, f := range got {
+		if f.Code != findings[i].Code || f.Message != findings[i].Message || f.Confirmed != (i == 0) ||
+			len(f.Hint) > domain.MaxRejectionFindingText || !strings.HasPrefix(long, f.Hint) || len(f.Hint) < domain.MaxRejectionFindingText-2 {
+			t.Fatalf("finding %d read back as %+v", i, f)
+		}
+	}
+}
 
 // LimitsFactory returns a new, empty store that keeps rejections within l; the suite closes it.
 type LimitsFactory func(t *testing.T, l store.RejectionLimits) store.Store

@@ -512,6 +512,10 @@ func testSources(t *testing.T, st store.Store) {
 	if len(rs) != 1 || rs[0].Code != "invalid_signature" || string(rs[0].Body) != `{"x":1}` || rs[0].Headers["Webhook-Id"] != "msg_1" {
 		t.Fatalf("ListRejections = %+v", rs)
 	}
+	if rs[0].Diagnosis == nil || len(rs[0].Diagnosis) != 0 {
+		t.Fatalf("a rejection recorded without a diagnosis reads as %#v, want an empty list", rs[0].Diagnosis)
+	}
+	checkRejectionDiagnosis(t, s, a.ID, src.ID)
 	if rs, _, _ := s.ListRejections(ctx, other.ID, src.ID, store.Page{}); len(rs) != 0 {
 		t.Fatal("rejections leak across apps")
 	}

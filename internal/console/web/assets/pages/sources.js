@@ -14,6 +14,13 @@ export async function list(ctx) {
     ]), 'No sources.'));
 }
 
+/** findings lists what the verification debugger found, each with what to do. */
+function findings(list) {
+  return h('ul', {class: 'findings'}, list.map((f) => h('li', null,
+    h('strong', {class: 'mono'}, f.code), f.confirmed ? ' (confirmed)' : '', ': ', f.message,
+    h('div', {class: 'muted'}, f.hint))));
+}
+
 /** detail renders a source and its rejections. */
 export async function detail(ctx) {
   const s = await api('GET', ctx.appPath('sources', ctx.params.src));
@@ -26,9 +33,11 @@ export async function detail(ctx) {
   const load = async (cursor) => {
     const r = await api('GET', ctx.appPath('sources', s.id, 'rejections'), undefined, {query: {limit: 50, cursor}});
     for (const j of r.data || []) {
+      const diagnosis = j.diagnosis || [];
       body.append(h('details', {class: 'attempt'},
-        h('summary', null, when(j.received_at), ' · ', String(j.status), ' ', j.code, ' · ', j.message),
+        h('summary', null, when(j.received_at), ' · ', String(j.status), ' ', j.code, ' · ', diagnosis.length ? diagnosis[0].code : j.message),
         kv([['From', j.remote_addr], ['Message', j.message]]),
+        diagnosis.length > 0 && [h('h4', null, 'Why'), findings(diagnosis)],
         h('h4', null, 'Headers'), headersTable(j.headers),
         h('h4', null, 'Body'), pre(j.body || '')));
     }
