@@ -310,6 +310,9 @@ type Store interface {
 	// store) by any node; see EndpointWatcher.
 	EndpointWatcher
 
+	// Operational serves operational webhooks and the status report.
+	Operational
+
 	Close() error
 }
 

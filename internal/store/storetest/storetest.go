@@ -62,6 +62,9 @@ func Run(t *testing.T, newStore Factory) {
 		{"AttemptStats", testAttemptStats},
 		{"ListenerExpiry", testListenerExpiry},
 		{"ParkBacklogs", testParkBacklogs},
+		{"OperationalApp", testOperationalApp},
+		{"FailingNotified", testFailingNotified},
+		{"StatusReads", testStatusReads},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
