@@ -71,6 +71,8 @@ type Config struct {
 	// NodeTimeout is how long a node of a shared store may go without a heartbeat before
 	// the others take over its deliveries (default 10 s; nodes heartbeat 5 times as often).
 	NodeTimeout time.Duration
+	// Observer, when set, hears of recorded attempts and disabled endpoints (see Observer).
+	Observer Observer
 }
 
 func (c *Config) setDefaults() error {
