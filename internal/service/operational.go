@@ -45,8 +45,8 @@ func (s *Service) operationalApp() (string, error) {
 }
 
 // CreateOperationalEndpoint stores a new operational endpoint: an endpoint of the
-// operational app, FIFO (operational events arrive in the order they happened), whose
-// event filter names operational event types only.
+// operational app whose event filter names operational event types only. (The API makes
+// them FIFO by default, so that operational events arrive in the order they happened.)
 func (s *Service) CreateOperationalEndpoint(ctx context.Context, e *domain.Endpoint, sec *domain.EndpointSecret) error {
 	app, err := s.operationalApp()
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *Service) CreateOperationalEndpoint(ctx context.Context, e *domain.Endpo
 	if err := domain.CheckOperationalEventFilter(e.EventTypes); err != nil {
 		return err
 	}
-	e.AppID, e.Kind, e.FIFO = app, domain.KindHTTP, true
+	e.AppID, e.Kind = app, domain.KindHTTP
 	if err := s.store.CreateEndpoint(ctx, e, sec); err != nil {
 		return err
 	}
@@ -84,7 +84,6 @@ func (s *Service) UpdateOperationalEndpoint(ctx context.Context, e *domain.Endpo
 	if err := domain.CheckOperationalEventFilter(e.EventTypes); err != nil {
 		return err
 	}
-	e.FIFO = true
 	if err := s.updateEndpoint(ctx, e); err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func TestOperationalApp(t *testing.T) {
 		t.Fatalf("%d messages published into the operational app", len(ms))
 	}
 
-	// Operational endpoints: FIFO, operational types only, and no events about themselves.
+	// Operational endpoints: operational types only, and no events about themselves.
 	e, sec := newEndpoint([]string{"invoice.paid"})
 	var fe *domain.FieldError
 	if err := svc.CreateOperationalEndpoint(ctx, e, sec); !errors.As(err, &fe) || !strings.Contains(err.Error(), "operational event type") {
@@ -93,14 +93,14 @@ func TestOperationalApp(t *testing.T) {
 	if err := svc.CreateOperationalEndpoint(ctx, e, sec); err != nil {
 		t.Fatal(err)
 	}
-	if e.AppID != opID || !e.FIFO || e.Kind != domain.KindHTTP {
+	if e.AppID != opID || e.Kind != domain.KindHTTP {
 		t.Fatalf("operational endpoint = %+v", e)
 	}
-	e.FIFO, e.Description = false, "ops"
+	e.Description = "ops"
 	if err := svc.UpdateOperationalEndpoint(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := svc.GetOperationalEndpoint(ctx, e.ID); !got.FIFO || got.Description != "ops" {
+	if got, _ := svc.GetOperationalEndpoint(ctx, e.ID); got.Description != "ops" {
 		t.Fatalf("after update = %+v", got)
 	}
 	if err := svc.UpdateEndpoint(ctx, e); !errors.Is(err, store.ErrNotFound) {
