@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/opevents"
 	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -84,6 +85,16 @@ type Config struct {
 	BodyTimeout          time.Duration // to read a request's body; default DefaultBodyTimeout
 	IdleTimeout          time.Duration // a kept-alive connection may wait for its next request; default DefaultIdleTimeout
 	PublishBytesInFlight int64         // request-body bytes of publishes read at once; default api.DefaultPublishBytesInFlight
+
+	// Operational webhooks (docs/operational-webhooks.md): OpFailingAfter consecutive
+	// failed attempts of an endpoint send message.attempt.failing (0: 4; negative:
+	// never); OpRejectionSpike says when source.rejections.spiking is sent (zero fields:
+	// the defaults).
+	OpFailingAfter   int
+	OpRejectionSpike opevents.SpikeConfig
+	// MaintenanceInterval is how often the engine disables failing endpoints, purges and
+	// parks backlogs (default 1 min); tests shorten it.
+	MaintenanceInterval time.Duration
 }
 
 // FrameAncestors returns the CSP frame-ancestors source list of /portal/ for
@@ -106,6 +117,8 @@ type Server struct {
 	ready    atomic.Bool
 	registry *prometheus.Registry
 	writes   *writeHealth
+	ops      *opevents.Notifier
+	opApp    string // the operational app's id
 }
 
 // New opens the store, creates the first admin key if needed (printing it to out once),
@@ -152,6 +165,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	guard := netguard.New(cfg.AllowNetworks)
 	hub := relay.NewHub(log)
 	s.hub = hub
+	if s.ops, err = opevents.New(opevents.Config{Store: st, Logger: log, FailingAfter: cfg.OpFailingAfter, Spike: cfg.OpRejectionSpike}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	policy := delivery.DefaultPolicy()
 	if len(cfg.RetrySchedule) > 0 {
 		policy.Schedule = cfg.RetrySchedule
@@ -161,6 +178,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, NodeTimeout: cfg.NodeTimeout, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 		ListenerExpiry: cfg.ListenerExpiry, ListenerIdle: cfg.ListenerIdle,
+		Observer: s.ops, MaintenanceInterval: cfg.MaintenanceInterval,
 	})
 	if err != nil {
 		st.Close()
@@ -178,25 +196,33 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		PublicURL: cfg.PublicURL, Branding: cfg.Branding, ConsoleSessionTTL: cfg.ConsoleSessionTTL, NodeID: s.engine.NodeID(),
 		PublishBytesInFlight: cfg.PublishBytesInFlight,
 	}
-	svcCfg := service.Config{Store: st, Engine: s.engine}
+	svcCfg := service.Config{Store: st, Engine: s.engine, Observer: s.ops}
 	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotImplemented)
 		io.WriteString(w, `{"error":{"code":"not_implemented","message":"this server's database does not support sources"}}`+"\n")
 	})
-	if ss, ok := st.(store.SourceStore); ok {
-		var in *ingest.Handler
+	var in *ingest.Handler
+	ss, hasSources := st.(store.SourceStore)
+	if hasSources {
 		svcCfg.Sources, svcCfg.OnSourceChanged = ss, func(id string) { in.SourceChanged(id) }
-		svc, err := service.New(svcCfg)
-		if err != nil {
+	}
+	svc, err := service.New(svcCfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if hasSources {
+		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log, Observer: s.ops}); err != nil {
 			st.Close()
 			return nil, err
 		}
-		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log}); err != nil {
-			st.Close()
-			return nil, err
-		}
-		apiCfg.Sources, apiCfg.Service, inbound = ss, svc, in
+		apiCfg.Sources, inbound = ss, in
+	}
+	apiCfg.Service = svc
+	if s.opApp, err = svc.EnsureOperationalApp(ctx, time.Now()); err != nil {
+		st.Close()
+		return nil, err
 	}
 	apiHandler, err := api.New(apiCfg)
 	if err != nil {
@@ -407,6 +433,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ln, srv.ConnState = lim, lim.connState
 	}
 	s.engine.Start()
+	s.ops.Start(s.engine, s.opApp)
 	s.ready.Store(true)
 	s.log.Info("herald serving", "addr", ln.Addr().String(), "node", s.engine.NodeID())
 	errc := make(chan error, 1)
@@ -428,6 +455,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.engine.Stop(shutdownCtx); err != nil {
 		errs = append(errs, err)
 	}
+	s.ops.Stop(shutdownCtx) // after the engine: its last outcomes are news too
+
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
