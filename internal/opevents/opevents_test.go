@@ -16,6 +16,8 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/postgres"
+	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/heraldhq/herald/webhook"
 )
@@ -52,14 +54,24 @@ type fixture struct {
 
 func newFixture(t *testing.T, types ...string) *fixture {
 	t.Helper()
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, _ := crypt.NewBox(key)
-	st, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: box, Logger: quiet})
+	st, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: testCipher(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newFixtureOn(t, st, types...)
+}
+
+func testCipher() *crypt.Box {
+	key := make([]byte, crypt.KeySize)
+	rand.Read(key)
+	box, _ := crypt.NewBox(key)
+	return box
+}
+
+// newFixtureOn is newFixture on the store st.
+func newFixtureOn(t *testing.T, st store.Store, types ...string) *fixture {
+	t.Helper()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	op, err := st.OperationalApp(bg, &domain.App{ID: ids.New("app"), Name: "operational", CreatedAt: now, UpdatedAt: now})
 	if err != nil {
@@ -219,7 +231,29 @@ func TestFailingExhaustedRecovered(t *testing.T) {
 // recovered after it, by whichever node sees them, and after a restart.
 func TestStreakSurvivesRestartAndNodes(t *testing.T) {
 	f := newFixture(t)
-	a, b := f.notifier(nil), f.notifier(nil)
+	testStreakAcrossNodes(t, f, f.notifier(nil), f.notifier(nil))
+}
+
+// TestStreakAcrossPostgresNodes is TestStreakSurvivesRestartAndNodes with two nodes,
+// each with its own connection to one PostgreSQL database.
+func TestStreakAcrossPostgresNodes(t *testing.T) {
+	url := pgtest.URL(t)
+	box := testCipher()
+	open := func() store.Store {
+		st, err := postgres.Open(bg, url, postgres.Options{Cipher: box, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	f := newFixtureOn(t, open())
+	other := &fixture{t: t, store: open(), opApp: f.opApp, app: f.app, ep: f.ep}
+	other.pub = &storePublisher{s: other.store}
+	testStreakAcrossNodes(t, f, f.notifier(nil), other.notifier(nil))
+}
+
+func testStreakAcrossNodes(t *testing.T, f *fixture, a, b *Notifier) {
 	for i := range 3 {
 		a.AttemptsRecorded([]delivery.RecordedAttempt{f.attempt(i+1, 503, domain.DeliveryPending)})
 		b.AttemptsRecorded([]delivery.RecordedAttempt{f.attempt(i+1, 503, domain.DeliveryPending)})
