@@ -63,15 +63,6 @@ func (s *Service) CreateOperationalEndpoint(ctx context.Context, e *domain.Endpo
 	return nil
 }
 
-// GetOperationalEndpoint returns an operational endpoint.
-func (s *Service) GetOperationalEndpoint(ctx context.Context, id string) (*domain.Endpoint, error) {
-	app, err := s.operationalApp()
-	if err != nil {
-		return nil, err
-	}
-	return s.store.GetEndpoint(ctx, app, id)
-}
-
 // UpdateOperationalEndpoint stores an operational endpoint's new configuration or state.
 func (s *Service) UpdateOperationalEndpoint(ctx context.Context, e *domain.Endpoint) error {
 	app, err := s.operationalApp()

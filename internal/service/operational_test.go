@@ -74,6 +74,7 @@ func TestOperationalApp(t *testing.T) {
 		"CreateEndpoint": func() error { e, sec := newEndpoint(nil); e.AppID = opID; return svc.CreateEndpoint(ctx, e, sec) }(),
 		"UpdateApp":      svc.UpdateApp(ctx, &domain.App{ID: opID, Name: "x", Metadata: map[string]string{}, UpdatedAt: now}),
 		"DeleteApp":      svc.DeleteApp(ctx, opID),
+		"AttachListener": third(svc.AttachListener(ctx, Listener{AppID: opID, Name: "laptop"}, now)),
 	} {
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s into the operational app: %v, want not found", name, err)
@@ -100,7 +101,7 @@ func TestOperationalApp(t *testing.T) {
 	if err := svc.UpdateOperationalEndpoint(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := svc.GetOperationalEndpoint(ctx, e.ID); got.Description != "ops" {
+	if got, _ := st.GetEndpoint(ctx, opID, e.ID); got.Description != "ops" {
 		t.Fatalf("after update = %+v", got)
 	}
 	if err := svc.UpdateEndpoint(ctx, e); !errors.Is(err, store.ErrNotFound) {
@@ -140,3 +141,5 @@ func TestOperationalApp(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+func third[T, U any](_ T, _ U, err error) error { return err }
