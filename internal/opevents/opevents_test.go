@@ -379,3 +379,28 @@ func TestHooksNeverBlock(t *testing.T) {
 	}
 	n.Stop(bg) // a Notifier never started stops at once
 }
+
+// TestNoEventsAboutOperationalEndpoints checks that an operational endpoint that fails,
+// exhausts deliveries and is disabled sends nothing: no event about an event.
+func TestNoEventsAboutOperationalEndpoints(t *testing.T) {
+	f := newFixture(t)
+	n := f.notifier(func(c *Config) { c.FailingAfter = 1 })
+	eps, _, err := f.store.ListEndpoints(bg, f.opApp.ID, store.Page{})
+	if err != nil || len(eps) != 1 {
+		t.Fatalf("operational endpoints: %v, %v", eps, err)
+	}
+	opEp := eps[0]
+	for i := range 3 {
+		a := f.attempt(i+1, 410, domain.DeliveryFailed)
+		a.Attempt.AppID, a.Attempt.EndpointID, a.DisableEndpoint = f.opApp.ID, opEp.ID, domain.GoneReason
+		n.AttemptsRecorded([]delivery.RecordedAttempt{a})
+	}
+	n.EndpointsDisabled([]*domain.Endpoint{opEp}, "failing continuously for 1h0m0s")
+	listener := f.attempt(1, 500, domain.DeliveryFailed)
+	listener.Listener = true
+	n.AttemptsRecorded([]delivery.RecordedAttempt{listener})
+	flush(n)
+	if f.pub.n != 0 {
+		t.Fatalf("%d events about operational endpoints and listeners: %v", f.pub.n, types(f.events()))
+	}
+}
