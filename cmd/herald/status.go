@@ -96,11 +96,11 @@ func printFailing(w io.Writer, st *client.Status) {
 		fmt.Fprintln(w, "\nFAILING ENDPOINTS: none")
 		return
 	}
-	more := ""
+	count := strconv.Itoa(len(st.FailingEndpoints))
 	if st.FailingEndpointsMore {
-		more = ", more not shown"
+		count = "the " + count + " failing longest; more not shown"
 	}
-	fmt.Fprintf(w, "\nFAILING ENDPOINTS (the %d failing longest%s)\n", len(st.FailingEndpoints), more)
+	fmt.Fprintf(w, "\nFAILING ENDPOINTS (%s)\n", count)
 	fmt.Fprintln(w, "  ENDPOINT\tAPP\tFAILING SINCE\tLAST ATTEMPT\tLAST ERROR")
 	for _, f := range st.FailingEndpoints {
 		app := f.AppID
@@ -125,11 +125,11 @@ func printRejecting(w io.Writer, st *client.Status) {
 		fmt.Fprintf(w, "\nSOURCES WITH REJECTIONS SINCE %s: none\n", fmtTime(st.RejectionsSince))
 		return
 	}
-	more := ""
+	count := strconv.Itoa(len(st.RejectingSources))
 	if st.RejectingSourcesMore {
-		more = ", more not shown"
+		count = "the " + count + " with the most; more not shown"
 	}
-	fmt.Fprintf(w, "\nSOURCES WITH REJECTIONS SINCE %s (%d%s)\n", fmtTime(st.RejectionsSince), len(st.RejectingSources), more)
+	fmt.Fprintf(w, "\nSOURCES WITH REJECTIONS SINCE %s (%s)\n", fmtTime(st.RejectionsSince), count)
 	fmt.Fprintln(w, "  SOURCE\tAPP\tREJECTIONS\tLAST\tLAST REASON")
 	for _, s := range st.RejectingSources {
 		last, reason := "-", "-"
