@@ -283,6 +283,11 @@ func (n *Notifier) refreshNotified(ctx context.Context) {
 	for _, id := range ids {
 		n.notified[id] = true
 	}
+	for id, st := range n.streaks {
+		if st.notified && !n.notified[id] {
+			delete(n.streaks, id) // another node saw it end: the next failure starts a new streak
+		}
+	}
 }
 
 // prune forgets what no longer matters: old disable marks and app uids.

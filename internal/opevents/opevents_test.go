@@ -272,6 +272,15 @@ func testStreakAcrossNodes(t *testing.T, f *fixture, a, b *Notifier) {
 	if got := types(f.events()); !slices.Equal(got, []string{domain.OpAttemptFailing, domain.OpAttemptRecovered}) {
 		t.Fatalf("events = %v, want failing then one recovered", got)
 	}
+	// Node b saw neither success: once it re-reads the marks, its next streak is news.
+	b.work <- b.refreshNotified
+	for i := range 3 {
+		b.AttemptsRecorded([]delivery.RecordedAttempt{f.attempt(i+1, 503, domain.DeliveryPending)})
+	}
+	flush(b)
+	if got := types(f.events()); !slices.Equal(got, []string{domain.OpAttemptFailing, domain.OpAttemptRecovered, domain.OpAttemptFailing}) {
+		t.Fatalf("events = %v, want a second failing from the node that missed the recovery", got)
+	}
 }
 
 func TestGoneDisablesOnce(t *testing.T) {
