@@ -86,15 +86,14 @@ type Notifier struct {
 	cancel    context.CancelFunc
 
 	// Owned by the goroutine (run).
-	pub         Publisher
-	appID       string
-	streaks     map[string]*streak
-	notified    map[string]bool // endpoints whose failure streak was notified, as last read
-	subs        []domain.Subscription
-	subsAt      time.Time
-	apps        map[string]appEntry
-	disabledAt  map[string]time.Time
-	lastDropLog time.Time
+	pub        Publisher
+	appID      string
+	streaks    map[string]*streak
+	notified   map[string]bool // endpoints whose failure streak was notified, as last read
+	subs       []domain.Subscription
+	subsAt     time.Time
+	apps       map[string]appEntry
+	disabledAt map[string]time.Time
 }
 
 type appEntry struct {
@@ -188,8 +187,8 @@ func (n *Notifier) run(ctx context.Context) {
 	}
 }
 
-// enqueue hands f to the goroutine, or drops it (with a log line at most once a
-// minute) when the queue is full.
+// enqueue hands f to the goroutine, or drops it when the queue is full, logging the
+// first drop and every thousandth.
 func (n *Notifier) enqueue(what string, f func(context.Context)) {
 	select {
 	case n.work <- f:
