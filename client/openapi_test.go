@@ -46,6 +46,7 @@ func TestTypesMatchDocument(t *testing.T) {
 		"SecretsList":     reflect.TypeFor[client.SourceSecrets](),
 		"Rejection":       reflect.TypeFor[client.Rejection](),
 		"RejectionList":   reflect.TypeFor[client.List[client.Rejection]](),
+		"Status":          reflect.TypeFor[client.Status](),
 	}
 	requests := map[string]reflect.Type{
 		"AppCreate":      reflect.TypeFor[client.AppInput](),

@@ -41,6 +41,8 @@ its REST API, at --server (default $HERALD_SERVER or http://127.0.0.1:8080) with
 		newListenCmd(),
 		newPortalCmd(),
 		newEmulateCmd(),
+		newOperationalEndpointCmd(),
+		newStatusCmd(),
 	)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"runtime/pprof"
@@ -23,7 +24,7 @@ import (
 
 // serveEnv maps serve's flags to the environment variables that set them.
 func serveEnv() map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"addr": "HERALD_ADDR", "data-dir": "HERALD_DATA_DIR", "database": "HERALD_DATABASE_URL",
 		"log-level": "HERALD_LOG_LEVEL", "log-format": "HERALD_LOG_FORMAT", "allow-network": "HERALD_ALLOW_NETWORKS",
 		"workers": "HERALD_WORKERS", "app-workers": "HERALD_APP_WORKERS", "node-timeout": "HERALD_NODE_TIMEOUT", "endpoint-concurrency": "HERALD_ENDPOINT_CONCURRENCY", "timeout": "HERALD_TIMEOUT",
@@ -39,6 +40,8 @@ func serveEnv() map[string]string {
 		"body-timeout": "HERALD_BODY_TIMEOUT", "idle-timeout": "HERALD_IDLE_TIMEOUT",
 		"publish-bytes-in-flight": "HERALD_PUBLISH_BYTES_IN_FLIGHT",
 	}
+	maps.Copy(env, opsEnv())
+	return env
 }
 
 func newServeCmd() *cobra.Command {
@@ -68,6 +71,7 @@ func newServeCmd() *cobra.Command {
 		publishBytes                          int64
 		adminAddr, metricsToken               string
 		pprofOn                               bool
+		ops                                   opsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -169,6 +173,9 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 			if cfg.ListenerIdle, err = parseDays("--listener-idle", listenerIdle); err != nil {
 				return usageError{err: err, cmd: cmd}
 			}
+			if err := ops.apply(&cfg); err != nil {
+				return usageError{err: err, cmd: cmd}
+			}
 			srv, err := server.New(cmd.Context(), cfg, log, cmd.OutOrStdout())
 			if err != nil {
 				return err
@@ -225,6 +232,7 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 	f.DurationVar(&headerTimeout, "header-timeout", server.DefaultHeaderTimeout, help("header-timeout", "time a client has to send a request's headers (0: no limit)"))
 	f.DurationVar(&bodyTimeout, "body-timeout", server.DefaultBodyTimeout, help("body-timeout", "time a client has to send a request's body (0: no limit)"))
 	f.DurationVar(&idleTimeout, "idle-timeout", server.DefaultIdleTimeout, help("idle-timeout", "how long a kept-alive connection may wait for its next request (0: no limit)"))
+	ops.register(f, help)
 	f.Int64Var(&publishBytes, "publish-bytes-in-flight", api.DefaultPublishBytesInFlight, help("publish-bytes-in-flight", "request-body bytes of message publishes read at once, server-wide; past it publishes get 503 with Retry-After (0: no limit)"))
 	f.StringVar(&adminAddr, "admin-addr", "", help("admin-addr", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr, and pprof with --pprof (default: /metrics on --addr)"))
 	f.BoolVar(&pprofOn, "pprof", false, help("pprof", "serve Go's profiles at /debug/pprof/ on --admin-addr"))

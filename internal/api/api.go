@@ -96,6 +96,7 @@ type server struct {
 	branding   Branding
 	consoleTTL time.Duration
 	nodeID     string
+	startedAt  time.Time // for GET /v1/status
 	signIns    *ipLimiter
 
 	publishBudget *semaphore.Weighted // nil: no bound
@@ -180,6 +181,7 @@ func newServer(cfg Config) (*server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.startedAt = s.now()
 	if s.consoleTTL == 0 {
 		s.consoleTTL = defaultConsoleTTL
 	}
@@ -211,6 +213,9 @@ type call struct {
 	onlyApp string          // the one app the caller may reach, "" for admin rights
 	appID   string          // the id of the {app} in the path, "" on routes without one
 	app     *domain.App     // that app, when it was read to resolve {app}
+	// endpoints, when set, limits the request to these endpoints of appID, as a portal
+	// session limited to some endpoints is (the routes of one operational endpoint).
+	endpoints []string
 }
 
 // handler serves one route; an error is answered by writeError.
@@ -236,7 +241,7 @@ type route struct {
 // routes lists every operation of the API.
 func (s *server) routes() []route {
 	const read, manage = domain.CapRead, domain.CapManage
-	return []route{
+	return append([]route{
 		{pattern: "POST /v1/apps", access: adminOnly, handle: s.createApp},
 		{pattern: "GET /v1/apps", access: adminOnly, query: true, handle: s.listApps},
 		{pattern: "GET /v1/apps/{app}", access: appAccess, handle: s.getApp},
@@ -298,7 +303,7 @@ func (s *server) routes() []route {
 		{pattern: "DELETE /v1/event-types/{name}", access: adminOnly, handle: s.deleteEventType},
 
 		{pattern: "GET /v1/stats", access: adminOnly, handle: s.serverStats},
-	}
+	}, s.operationalRoutes()...)
 }
 
 // wrap authenticates and authorizes a request for rt, then runs its handler.

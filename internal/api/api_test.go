@@ -443,6 +443,7 @@ func TestHappyPaths(t *testing.T) {
 	steps = append(steps, batchSteps(f)...)
 	steps = append(steps, sourceSteps(f)...)
 	steps = append(steps, listenSteps()...)
+	steps = append(steps, operationalSteps()...)
 	steps = append(steps, []step{
 		// Deleting apps.
 		// The console and the portal.

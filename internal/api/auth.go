@@ -84,6 +84,12 @@ func (s *server) authorize(r *http.Request, rt route) (*call, error) {
 	if ref == "" {
 		return c, nil
 	}
+	if s.svc.OperationalAppID() == ref { // reached only through /v1/operational-endpoints
+		if !admin {
+			return nil, errorf(http.StatusForbidden, codeForbidden, "this API key is not for app %q", ref)
+		}
+		return nil, notFound("app", ref)
+	}
 	switch {
 	case !admin && ref == c.onlyApp:
 		// The key exists, so its app does (keys go with their app).
@@ -166,6 +172,9 @@ func (s *server) authorizePortal(r *http.Request, rt route, c *call) (*call, err
 
 // endpointScope returns the endpoints the caller is limited to, nil for all of the app's.
 func (c *call) endpointScope() []string {
+	if c.endpoints != nil {
+		return c.endpoints
+	}
 	if c.session == nil {
 		return nil
 	}

@@ -121,6 +121,7 @@ func TestWireTypesMatchDocument(t *testing.T) {
 		{"SourceList", reflect.TypeFor[list[sourceJSON]](), openapitest.Answer, nil},
 		{"Rejection", reflect.TypeFor[rejectionJSON](), openapitest.Answer, nil},
 		{"RejectionList", reflect.TypeFor[list[rejectionJSON]](), openapitest.Answer, nil},
+		{"Status", reflect.TypeFor[statusJSON](), openapitest.Answer, nil},
 
 		{"AppCreate", reflect.TypeFor[appInput](), openapitest.Decoded, nil},
 		{"AppUpdate", reflect.TypeFor[appInput](), openapitest.Decoded, nil},

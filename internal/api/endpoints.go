@@ -225,12 +225,19 @@ func parseSecret(field, v string) (webhook.Secret, error) {
 
 // createEndpoint serves POST /v1/apps/{app}/endpoints.
 func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.createEndpointWith(w, r, c, false, s.svc.CreateEndpoint)
+}
+
+// createEndpointWith serves the creation of an endpoint of c's app, stored with create;
+// fifo is the endpoint's FIFO unless the request says.
+func (s *server) createEndpointWith(w http.ResponseWriter, r *http.Request, c *call, fifo bool,
+	create func(context.Context, *domain.Endpoint, *domain.EndpointSecret) error) error {
 	var in endpointInput
 	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
 		return err
 	}
 	now := s.timeNow()
-	e := &domain.Endpoint{ID: ids.New("ep"), AppID: c.appID, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
+	e := &domain.Endpoint{ID: ids.New("ep"), AppID: c.appID, State: domain.EndpointEnabled, FIFO: fifo, CreatedAt: now, UpdatedAt: now}
 	secret := webhook.NewHMACSecret()
 	if in.Secret.set {
 		var err error
@@ -242,7 +249,7 @@ func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
-	if err := s.svc.CreateEndpoint(r.Context(), e, sec); err != nil {
+	if err := create(r.Context(), e, sec); err != nil {
 		return storeError(err, "app", c.appID)
 	}
 	writeJSON(w, http.StatusCreated, toEndpointJSONRevealed(e)) // the answer to the request that set the headers
@@ -300,6 +307,11 @@ func (s *server) getEndpoint(w http.ResponseWriter, r *http.Request, c *call) er
 
 // updateEndpoint serves PATCH /v1/apps/{app}/endpoints/{ep}.
 func (s *server) updateEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.updateEndpointWith(w, r, c, s.svc.UpdateEndpoint)
+}
+
+// updateEndpointWith serves a change of the {ep} of c's app, stored with update.
+func (s *server) updateEndpointWith(w http.ResponseWriter, r *http.Request, c *call, update func(context.Context, *domain.Endpoint) error) error {
 	var in endpointInput
 	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
 		return err
@@ -312,7 +324,7 @@ func (s *server) updateEndpoint(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	e.UpdatedAt = s.timeNow()
-	if err := s.svc.UpdateEndpoint(r.Context(), e); err != nil {
+	if err := update(r.Context(), e); err != nil {
 		return storeError(err, "endpoint", e.ID)
 	}
 	if in.Headers.set {

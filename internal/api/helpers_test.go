@@ -157,6 +157,9 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	// Tests sign in more often than people do; TestSignInRateLimit checks the real limit.
 	e.server.signIns = newIPLimiter(time.Millisecond, 1000, limiterSize, time.Now)
 	e.admin = e.newKey("")
+	if _, err := e.server.svc.EnsureOperationalApp(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 

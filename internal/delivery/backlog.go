@@ -30,8 +30,8 @@ func (e *Engine) sampleBacklog(ctx context.Context) {
 	}
 	e.m.Backlog.Set(float64(b.Due))
 	age := 0.0
-	if b.OldestDue != nil {
-		age = max(0, now.Sub(*b.OldestDue).Seconds())
+	if b.OldestDueAt != nil {
+		age = max(0, now.Sub(*b.OldestDueAt).Seconds())
 	}
 	e.m.BacklogAge.Set(age)
 }

@@ -83,6 +83,8 @@ type Config struct {
 	NodeTimeout time.Duration
 	// BacklogInterval is how often the backlog gauges are sampled (default 5 s).
 	BacklogInterval time.Duration
+	// Observer, when set, hears of recorded attempts and disabled endpoints (see Observer).
+	Observer Observer
 }
 
 func (c *Config) setDefaults() error {

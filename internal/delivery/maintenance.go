@@ -146,6 +146,9 @@ func (e *Engine) disableFailing(ctx context.Context, now time.Time) {
 		e.log.Warn("endpoint disabled", "endpoint", ep.ID, "app", ep.AppID, "reason", reason)
 		e.EndpointChanged(ep.ID)
 	}
+	if len(eps) > 0 && e.cfg.Observer != nil {
+		e.cfg.Observer.EndpointsDisabled(eps, reason)
+	}
 }
 
 // purge deletes messages and attempts older than Retention, and idempotency keys older

@@ -8,10 +8,10 @@ import (
 )
 
 // goneReason is why an endpoint that answered 410 is disabled.
-const goneReason = "the endpoint answered 410 Gone"
+const goneReason = domain.GoneReason
 
 // disableReason is why an endpoint whose receiver asked to be disabled is disabled.
-const disableReason = "the receiver answered webhook-delivery: disable"
+const disableReason = domain.ReceiverDisableReason
 
 // outcome is what one attempt means for its delivery and its endpoint.
 type outcome struct {

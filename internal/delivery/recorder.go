@@ -98,7 +98,14 @@ func (e *Engine) record(batch []*store.AttemptResult) {
 	}
 	e.m.Held.Set(float64(len(e.held)))
 	held := len(e.held)
+	var recorded []RecordedAttempt
+	if e.cfg.Observer != nil {
+		recorded = e.recordedLocked(batch)
+	}
 	e.mu.Unlock()
+	if recorded != nil {
+		e.cfg.Observer.AttemptsRecorded(recorded)
+	}
 	if wake || (e.claimStarved.Load() && held < e.maxHeld()/2) {
 		e.signal()
 	}

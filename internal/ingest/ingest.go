@@ -61,6 +61,25 @@ type Config struct {
 	Metrics *Metrics
 	// Tracing makes a span of each request (see observe.go); nil makes none.
 	Tracing trace.TracerProvider
+	// Observer, when set, hears how the gateway answered each request to a known source.
+	Observer Observer
+}
+
+// Observer hears of every request the gateway answers for a source it found: herald's
+// operational webhooks watch the share rejected. Received must return at once.
+type Observer interface {
+	Received(r Received)
+}
+
+// Received is how the gateway answered one request to a source.
+type Received struct {
+	Source *domain.Source
+	At     time.Time
+	// Rejected is set for a refused request, with the answer's status, code and message.
+	Rejected bool
+	Status   int
+	Code     string
+	Message  string
 }
 
 // Handler serves POST /in/{source}.
@@ -266,6 +285,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, v *ve
 		return
 	}
 	v.stored(res)
+	h.observe(Received{Source: c.src})
 	if res.Duplicate {
 		writeJSON(w, http.StatusOK, map[string]any{"received": true, "duplicate": true, "id": res.Message.ID})
 		return
@@ -309,10 +329,19 @@ func (h *Handler) unreadable(w http.ResponseWriter, r *http.Request, id string, 
 	writeError(w, status, "unreadable_body", msg)
 }
 
+// observe tells the observer, if any, how a request was answered.
+func (h *Handler) observe(r Received) {
+	if h.cfg.Observer != nil {
+		r.At = h.cfg.Now().UTC()
+		h.cfg.Observer.Received(r)
+	}
+}
+
 // reject answers a refused request and keeps a record of it, an excerpt
 // (domain.RejectionExcerpt) within the source's rate, with a diagnosis of the signature
 // if explain is set (see diagnosis). Nothing of a rejected request is forwarded.
 func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, c *cachedSource, r *http.Request, body []byte, status int, code, msg string, explain bool) {
+	h.observe(Received{Source: c.src, Rejected: true, Status: status, Code: code, Message: msg})
 	if c.limiter.Allow() {
 		ex := domain.RejectionExcerpt(r.Header, body)
 		rej := &domain.Rejection{

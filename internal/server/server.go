@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/opevents"
 	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -91,6 +92,16 @@ type Config struct {
 	AdminAddr    string           // serve /metrics (and pprof) on this address instead of Addr; "" keeps /metrics on Addr
 	PProf        bool             // serve Go's profiles at /debug/pprof/ on AdminAddr
 	MetricsToken string           // require Authorization: Bearer <token> on /metrics and pprof; "" leaves them open
+
+	// Operational webhooks (docs/operational-webhooks.md): OpFailingAfter consecutive
+	// failed attempts of an endpoint send message.attempt.failing (0: 4; negative:
+	// never); OpRejectionSpike says when source.rejections.spiking is sent (zero fields:
+	// the defaults).
+	OpFailingAfter   int
+	OpRejectionSpike opevents.SpikeConfig
+	// MaintenanceInterval is how often the engine disables failing endpoints, purges and
+	// parks backlogs (default 1 min); tests shorten it.
+	MaintenanceInterval time.Duration
 }
 
 // FrameAncestors returns the CSP frame-ancestors source list of /portal/ for
@@ -113,6 +124,8 @@ type Server struct {
 	ready    atomic.Bool
 	registry *prometheus.Registry
 	writes   *writeHealth
+	ops      *opevents.Notifier
+	opApp    string // the operational app's id
 
 	telemetry *telemetry.Telemetry
 	adminAddr atomic.Value // string: where the admin endpoints listen, once they do
@@ -172,6 +185,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	hub := relay.NewHub(log)
 	s.hub = hub
 	s.registerListenerGauge()
+	if s.ops, err = opevents.New(opevents.Config{Store: st, Logger: log, FailingAfter: cfg.OpFailingAfter, Spike: cfg.OpRejectionSpike}); err != nil {
+		s.closeEarly()
+		return nil, err
+	}
 	policy := delivery.DefaultPolicy()
 	if len(cfg.RetrySchedule) > 0 {
 		policy.Schedule = cfg.RetrySchedule
@@ -181,6 +198,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, NodeTimeout: cfg.NodeTimeout, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
 		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
 		ListenerExpiry: cfg.ListenerExpiry, ListenerIdle: cfg.ListenerIdle,
+		Observer: s.ops, MaintenanceInterval: cfg.MaintenanceInterval,
 	})
 	if err != nil {
 		s.closeEarly()
@@ -198,26 +216,33 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		PublicURL: cfg.PublicURL, Branding: cfg.Branding, ConsoleSessionTTL: cfg.ConsoleSessionTTL, NodeID: s.engine.NodeID(),
 		PublishBytesInFlight: cfg.PublishBytesInFlight,
 	}
-	svcCfg := service.Config{Store: st, Engine: s.engine}
+	svcCfg := service.Config{Store: st, Engine: s.engine, Observer: s.ops}
 	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotImplemented)
 		io.WriteString(w, `{"error":{"code":"not_implemented","message":"this server's database does not support sources"}}`+"\n")
 	})
-	if ss, ok := st.(store.SourceStore); ok {
-		var in *ingest.Handler
+	var in *ingest.Handler
+	ss, hasSources := st.(store.SourceStore)
+	if hasSources {
 		svcCfg.Sources, svcCfg.OnSourceChanged = ss, func(id string) { in.SourceChanged(id) }
-		svc, err := service.New(svcCfg)
-		if err != nil {
+	}
+	svc, err := service.New(svcCfg)
+	if err != nil {
+		s.closeEarly()
+		return nil, err
+	}
+	if hasSources {
+		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log, Metrics: ingest.NewMetrics(s.registry), Tracing: tp, Observer: s.ops}); err != nil {
 			s.closeEarly()
 			return nil, err
 		}
-		in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log, Metrics: ingest.NewMetrics(s.registry), Tracing: tp})
-		if err != nil {
-			s.closeEarly()
-			return nil, err
-		}
-		apiCfg.Sources, apiCfg.Service, inbound = ss, svc, in
+		apiCfg.Sources, inbound = ss, in
+	}
+	apiCfg.Service = svc
+	if s.opApp, err = svc.EnsureOperationalApp(ctx, time.Now()); err != nil {
+		s.closeEarly()
+		return nil, err
 	}
 	apiHandler, err := api.New(apiCfg)
 	if err != nil {
@@ -436,6 +461,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ln, srv.ConnState = lim, lim.connState
 	}
 	s.engine.Start()
+	s.ops.Start(s.engine, s.opApp)
 	s.ready.Store(true)
 	s.log.Info("herald serving", "addr", ln.Addr().String(), "node", s.engine.NodeID())
 	errc := make(chan error, 1)
@@ -457,6 +483,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.engine.Stop(shutdownCtx); err != nil {
 		errs = append(errs, err)
 	}
+	s.ops.Stop(shutdownCtx)                       // after the engine: its last outcomes are news too
 	if err := s.shutdownTelemetry(); err != nil { // the last attempts' spans
 		errs = append(errs, err)
 	}

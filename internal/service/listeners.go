@@ -29,6 +29,9 @@ type Listener struct {
 // the listener now asks for other events or another source. The endpoint, and so its
 // secret, outlive the session: a listener that reconnects keeps both.
 func (s *Service) AttachListener(ctx context.Context, l Listener, now time.Time) (*domain.Endpoint, *domain.EndpointSecret, error) {
+	if s.reserved(l.AppID) {
+		return nil, nil, store.NotFound("app", l.AppID)
+	}
 	return s.attachListener(ctx, l, now, false)
 }
 

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -42,6 +43,8 @@ type Config struct {
 	Sources store.SourceStore
 	// OnSourceChanged is told when a source is updated or deleted (to drop caches).
 	OnSourceChanged func(sourceID string)
+	// Observer, when set, hears of endpoint changes (herald's operational webhooks).
+	Observer Observer
 }
 
 // Service changes herald's records. Its methods are safe for concurrent use.
@@ -50,6 +53,8 @@ type Service struct {
 	engine          Engine
 	sources         store.SourceStore
 	onSourceChanged func(string)
+	observer        Observer
+	opApp           atomic.Value // string: the operational app's id, once EnsureOperationalApp found it
 }
 
 // New returns a service over cfg's store and engine.
@@ -60,19 +65,26 @@ func New(cfg Config) (*Service, error) {
 	case cfg.Engine == nil:
 		return nil, errors.New("service: Config.Engine is required")
 	}
-	s := &Service{store: cfg.Store, engine: cfg.Engine, sources: cfg.Sources, onSourceChanged: cfg.OnSourceChanged}
+	s := &Service{store: cfg.Store, engine: cfg.Engine, sources: cfg.Sources, onSourceChanged: cfg.OnSourceChanged, observer: cfg.Observer}
+	s.opApp.Store("")
 	return s, nil
 }
 
 // Publish stores m (ID, AppID, Type, Payload, IdempotencyKey and CreatedAt set) with
 // one delivery per endpoint that accepts it, and queues them; nil error means durable.
 func (s *Service) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
+	if s.reserved(m.AppID) {
+		return nil, store.NotFound("app", m.AppID)
+	}
 	return s.engine.Publish(ctx, m)
 }
 
 // PublishWithTTL is Publish with the idempotency key remembered for ttl (the receiving
 // gateway keeps provider delivery ids longer than the API's default).
 func (s *Service) PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error) {
+	if s.reserved(m.AppID) {
+		return nil, store.NotFound("app", m.AppID)
+	}
 	return s.engine.PublishWithTTL(ctx, m, ttl)
 }
 
@@ -161,5 +173,8 @@ func (s *Service) Replay(ctx context.Context, f store.ReplayFilter, now time.Tim
 // PublishTo stores m with one delivery to each of endpointIDs (endpoints of m's app),
 // whatever their event filters, and queues them: a test event.
 func (s *Service) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
+	if s.reserved(m.AppID) {
+		return nil, store.NotFound("app", m.AppID)
+	}
 	return s.engine.PublishTo(ctx, m, endpointIDs)
 }

@@ -69,13 +69,6 @@ type AttemptFilter struct {
 	Page
 }
 
-// Backlog is the work waiting for a free node: pending deliveries that are due and not
-// leased (see Store.Backlog).
-type Backlog struct {
-	Due       int64      // how many, counted up to the limit asked for
-	OldestDue *time.Time // when the longest-waiting of them fell due; nil when none is
-}
-
 // ParkResult counts what ParkBacklogs changed.
 type ParkResult struct {
 	Failed, Parked, Unparked int64
@@ -261,10 +254,6 @@ type Store interface {
 	QueueDepth(ctx context.Context) (int64, error)
 	// OldestPending returns when the oldest pending delivery was created, nil when none is.
 	OldestPending(ctx context.Context) (*time.Time, error)
-	// Backlog counts, up to limit, the pending deliveries due at now that no node holds,
-	// and returns when the longest-waiting of them fell due, reading only those rows of
-	// the due index: cheap enough to sample every few seconds.
-	Backlog(ctx context.Context, now time.Time, limit int) (*Backlog, error)
 	// AttemptStats counts the attempts of a time range, of one endpoint or of all, in
 	// buckets, from an index: only the range's rows are read.
 	AttemptStats(ctx context.Context, f AttemptStatsFilter) (*AttemptStats, error)
@@ -325,6 +314,9 @@ type Store interface {
 	// WatchEndpoints reports endpoint changes, committed by this process or (for a Shared
 	// store) by any node; see EndpointWatcher.
 	EndpointWatcher
+
+	// Operational serves operational webhooks and the status report.
+	Operational
 
 	Close() error
 }

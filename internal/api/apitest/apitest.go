@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
 )
@@ -68,10 +69,20 @@ func Start(dir string, report openapitest.Reporter) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("create the admin key: %w", err)
 	}
+	// The service of `herald serve`, with the operational app it ensures on start.
+	svc, err := service.New(service.Config{Store: st, Engine: storeEngine{st}})
+	if err == nil {
+		_, err = svc.EnsureOperationalApp(ctx, time.Now())
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	h, err := api.New(api.Config{
 		Store:   st,
 		Sources: st, // sources are stored; nothing is received (no gateway runs)
 		Engine:  storeEngine{st},
+		Service: svc,
 		Guard:   netguard.New(nil),
 		Logger:  discard,
 		// No DNS in tests: unresolvable names pass the URL check (every dial is checked later).

@@ -30,19 +30,19 @@ func (c *Core) CreateApp(ctx context.Context, a *domain.App) error {
 
 // GetApp implements store.Store.
 func (c *Core) GetApp(ctx context.Context, id string) (*domain.App, error) {
-	row := c.db.QueryRow(ctx, `SELECT `+AppColumns+` FROM apps WHERE id = $1 OR uid = $1`, id)
+	row := c.db.QueryRow(ctx, `SELECT `+AppColumns+` FROM apps WHERE (id = $1 OR uid = $1) AND reserved IS NULL`, id)
 	return get(row, bind(c.d, scanApp), "app", id)
 }
 
 // ListApps implements store.Store.
 func (c *Core) ListApps(ctx context.Context, p store.Page) ([]*domain.App, string, error) {
-	return list(ctx, c.db, `SELECT `+AppColumns+` FROM apps WHERE true`, nil, p, bind(c.d, scanApp), func(a *domain.App) string { return a.ID })
+	return list(ctx, c.db, `SELECT `+AppColumns+` FROM apps WHERE reserved IS NULL`, nil, p, bind(c.d, scanApp), func(a *domain.App) string { return a.ID })
 }
 
 // UpdateApp implements store.Store.
 func (c *Core) UpdateApp(ctx context.Context, a *domain.App) error {
 	return c.db.Write(ctx, false, func(q Querier) error {
-		n, err := q.Exec(ctx, `UPDATE apps SET name = $1, uid = $2, metadata = $3, updated_at = $4 WHERE id = $5`,
+		n, err := q.Exec(ctx, `UPDATE apps SET name = $1, uid = $2, metadata = $3, updated_at = $4 WHERE id = $5 AND reserved IS NULL`,
 			a.Name, NullString(a.UID), JSON(a.Metadata), c.d.Time(a.UpdatedAt), a.ID)
 		if err == nil && n == 0 {
 			return store.NotFound("app", a.ID)
@@ -69,7 +69,7 @@ func (c *Core) DeleteApp(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		n, err := q.Exec(ctx, `DELETE FROM apps WHERE id = $1`, id)
+		n, err := q.Exec(ctx, `DELETE FROM apps WHERE id = $1 AND reserved IS NULL`, id)
 		if err == nil && n == 0 {
 			return store.NotFound("app", id)
 		}

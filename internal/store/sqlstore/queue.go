@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -26,22 +25,6 @@ func (c *Core) QueueDepth(ctx context.Context) (int64, error) {
 	var n int64
 	err := c.db.QueryRow(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = 'pending'`).Scan(&n)
 	return n, err
-}
-
-// Backlog implements store.Store. The due deliveries are read in the order of the
-// deliveries_due index, so the first one is the longest-waiting and the count stops at
-// limit. A leased delivery's next_attempt_at is its lease's end, so it is not due.
-func (c *Core) Backlog(ctx context.Context, now time.Time, limit int) (*store.Backlog, error) {
-	var b store.Backlog
-	var oldest *time.Time
-	err := c.db.QueryRow(ctx, `SELECT COUNT(*), MIN(due) FROM (SELECT next_attempt_at AS due FROM deliveries
-		WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2) d`,
-		c.d.Time(now), limit).Scan(&b.Due, c.d.ScanNullTime(&oldest))
-	if err != nil {
-		return nil, fmt.Errorf("backlog: %w", err)
-	}
-	b.OldestDue = utcPtr(oldest)
-	return &b, nil
 }
 
 // DisableFailingEndpoints implements store.Store.

@@ -59,7 +59,7 @@ func testMessageTrace(t *testing.T, s store.Store) {
 func testBacklog(t *testing.T, s store.Store) {
 	b, err := s.Backlog(ctx, base, 100)
 	must(t, err)
-	if b.Due != 0 || b.OldestDue != nil {
+	if b.Due != 0 || b.OldestDueAt != nil {
 		t.Fatalf("empty store: backlog = %+v", b)
 	}
 	a := newApp(t, s)
@@ -74,17 +74,17 @@ func testBacklog(t *testing.T, s store.Store) {
 	now := base.Add(10 * time.Second)
 	b, err = s.Backlog(ctx, now, 100)
 	must(t, err)
-	if b.Due != 5 || b.OldestDue == nil || !b.OldestDue.Equal(base) || b.OldestDue.Location() != time.UTC {
-		t.Fatalf("backlog = %d, oldest due %v; want 5, %v", b.Due, b.OldestDue, base)
+	if b.Due != 5 || b.OldestDueAt == nil || !b.OldestDueAt.Equal(base) || b.OldestDueAt.Location() != time.UTC {
+		t.Fatalf("backlog = %d, oldest due %v; want 5, %v", b.Due, b.OldestDueAt, base)
 	}
-	if b, _ := s.Backlog(ctx, now, 3); b.Due != 3 || !b.OldestDue.Equal(base) {
+	if b, _ := s.Backlog(ctx, now, 3); b.Due != 3 || !b.OldestDueAt.Equal(base) {
 		t.Fatalf("backlog up to 3 = %+v", b)
 	}
 	c := claim(t, s, "n2", now, 2) // the two longest-waiting go to a node
 	if len(c) != 2 {
 		t.Fatalf("claimed %d", len(c))
 	}
-	if b, _ := s.Backlog(ctx, now, 100); b.Due != 3 || !b.OldestDue.Equal(base.Add(2*time.Second)) {
-		t.Fatalf("backlog after a claim = %d, oldest due %v", b.Due, b.OldestDue)
+	if b, _ := s.Backlog(ctx, now, 100); b.Due != 3 || !b.OldestDueAt.Equal(base.Add(2*time.Second)) {
+		t.Fatalf("backlog after a claim = %d, oldest due %v", b.Due, b.OldestDueAt)
 	}
 }

@@ -68,6 +68,9 @@ func Run(t *testing.T, newStore Factory) {
 		{"AttemptRequestHeaders", testAttemptRequestHeaders},
 		{"MessageTrace", testMessageTrace},
 		{"Backlog", testBacklog},
+		{"OperationalApp", testOperationalApp},
+		{"FailingNotified", testFailingNotified},
+		{"StatusReads", testStatusReads},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
