@@ -158,7 +158,7 @@ func newOpSecretCmd(af *apiFlags) *cobra.Command {
 		Short: "Print an operational endpoint's signing secrets",
 		Long: `Print the secrets an operational endpoint's events are signed with, newest
 first: give them to webhook.NewStandard (or any Standard Webhooks library) to verify.`,
-		Example: "  herald operational-endpoint secret ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.[0].secret'",
+		Example: "  herald operational-endpoint secret ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.secrets[0].secret'",
 	}, func(c *client.Client, cmd *cobra.Command, id string) ([]*client.EndpointSecret, error) {
 		return c.OperationalEndpointSecrets(cmd.Context(), id)
 	}, printSecrets)

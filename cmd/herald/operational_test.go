@@ -34,13 +34,13 @@ func TestOperationalEndpointCommands(t *testing.T) {
 	if detail(t, out, "event_types") != "endpoint.*" || detail(t, out, "fifo") != "false" {
 		t.Errorf("update:\n%s", out)
 	}
-	var secrets []client.EndpointSecret
+	var secrets struct{ Secrets []client.EndpointSecret } // --json prints the API's answer
 	e.okJSON(t, &secrets, "operational-endpoint", "secret", ep.ID)
-	if len(secrets) != 1 || !strings.HasPrefix(secrets[0].Secret, "whsec_") {
+	if len(secrets.Secrets) != 1 || !strings.HasPrefix(secrets.Secrets[0].Secret, "whsec_") {
 		t.Fatalf("secret: %+v", secrets)
 	}
 	e.okJSON(t, &secrets, "operational-endpoint", "rotate-secret", ep.ID, "--grace", "1h")
-	if len(secrets) != 2 {
+	if len(secrets.Secrets) != 2 {
 		t.Fatalf("rotate-secret: %+v", secrets)
 	}
 	if out := e.ok(t, "operational-endpoint", "events", ep.ID, "--since", "1h"); !strings.HasPrefix(out, "ID") {

@@ -70,7 +70,7 @@ func Start(dir string, report openapitest.Reporter) (*Server, error) {
 		return nil, fmt.Errorf("create the admin key: %w", err)
 	}
 	// The service of `herald serve`, with the operational app it ensures on start.
-	svc, err := service.New(service.Config{Store: st, Engine: storeEngine{st}})
+	svc, err := service.New(service.Config{Store: st, Sources: st, Engine: storeEngine{st}})
 	if err == nil {
 		_, err = svc.EnsureOperationalApp(ctx, time.Now())
 	}
