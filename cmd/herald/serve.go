@@ -45,34 +45,7 @@ func serveEnv() map[string]string {
 }
 
 func newServeCmd() *cobra.Command {
-	var (
-		configFile                            string
-		addr, dataDir, database               string
-		logLevel, logFormat                   string
-		allow                                 []string
-		egressProxy                           string
-		workers, epConcurrency                int
-		appWorkers                            int
-		timeout, shutdownTimeout, nodeTimeout time.Duration
-		retrySchedule                         string
-		cpuProfile                            string
-		retention, disableAfter               string
-		listenerExpiry, listenerIdle          string
-		rejectionRetention                    string
-		maxPayload                            int64
-		synchronous, nodeID                   string
-		publicURL                             string
-		frameAncestors                        []string
-		consoleTTL                            time.Duration
-		brand                                 api.Branding
-		maxConns                              int
-		headerTimeout                         time.Duration
-		bodyTimeout, idleTimeout              time.Duration
-		publishBytes                          int64
-		adminAddr, metricsToken               string
-		pprofOn                               bool
-		ops                                   opsFlags
-	)
+	var sf serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the delivery server",
@@ -111,77 +84,23 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
   HERALD_ENCRYPTION_KEY=... herald serve --database postgres://herald:secret@db.internal:5432/herald`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applySettings(cmd.Flags(), configFile); err != nil {
+			if err := applySettings(cmd.Flags(), sf.configFile); err != nil {
 				return usageError{err: err, cmd: cmd}
 			}
-			log, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			log, err := newLogger(cmd.ErrOrStderr(), sf.logLevel, sf.logFormat)
 			if err != nil {
 				return usageError{err: err, cmd: cmd}
 			}
-			var splitAllow []string
-			for _, a := range allow {
-				splitAllow = append(splitAllow, strings.Split(a, ",")...)
-			}
-			prefixes, err := netguard.ParsePrefixes(splitAllow)
+			cfg, err := sf.config()
 			if err != nil {
-				return usageError{err: fmt.Errorf("--allow-network: %w", err), cmd: cmd}
-			}
-			if egressProxy == "" {
-				egressProxy = os.Getenv("HTTPS_PROXY")
-			}
-			var proxyURL *url.URL
-			if egressProxy != "" {
-				if proxyURL, err = outbound.ParseProxy(egressProxy); err != nil {
-					return usageError{err: fmt.Errorf("--egress-proxy: %w", err), cmd: cmd}
-				}
-			}
-			cfg := server.Config{
-				EgressProxy: proxyURL,
-				Addr:        addr, DataDir: dataDir, Database: database, APIKey: os.Getenv("HERALD_API_KEY"),
-				EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: synchronous,
-				Workers: workers, AppWorkers: appWorkers, EndpointConcurrency: epConcurrency, Timeout: timeout, MaxPayloadBytes: maxPayload,
-				ShutdownTimeout: shutdownTimeout, NodeID: nodeID, NodeTimeout: nodeTimeout,
-				MaxConnections: orOff(maxConns), HeaderTimeout: orOff(headerTimeout), BodyTimeout: orOff(bodyTimeout),
-				IdleTimeout: orOff(idleTimeout), PublishBytesInFlight: orOff(publishBytes),
-				PublicURL: publicURL, Branding: brand, ConsoleSessionTTL: consoleTTL,
-				Telemetry: telemetry.FromEnv(os.Getenv), AdminAddr: adminAddr, PProf: pprofOn, MetricsToken: metricsToken,
-			}
-			cfg.Telemetry.ServiceVersion = buildVersion()
-			for _, a := range frameAncestors {
-				cfg.PortalFrameAncestors = append(cfg.PortalFrameAncestors, strings.Split(a, ",")...)
-			}
-			if err := brand.Check(); err != nil {
-				return usageError{err: fmt.Errorf("--brand-*: %w", err), cmd: cmd}
-			}
-			if retrySchedule != "" {
-				if cfg.RetrySchedule, err = delivery.ParseSchedule(retrySchedule); err != nil {
-					return usageError{err: fmt.Errorf("--retry-schedule: %w", err), cmd: cmd}
-				}
-			}
-			if cfg.Retention, err = parseDays("--retention", retention); err != nil {
-				return usageError{err: err, cmd: cmd}
-			}
-			if cfg.Rejections.Retention, err = parseDays("--rejection-retention", rejectionRetention); err != nil {
-				return usageError{err: err, cmd: cmd}
-			}
-			if cfg.DisableAfter, err = parseDays("--disable-after", disableAfter); err != nil {
-				return usageError{err: err, cmd: cmd}
-			}
-			if cfg.ListenerExpiry, err = parseDays("--listener-expiry", listenerExpiry); err != nil {
-				return usageError{err: err, cmd: cmd}
-			}
-			if cfg.ListenerIdle, err = parseDays("--listener-idle", listenerIdle); err != nil {
-				return usageError{err: err, cmd: cmd}
-			}
-			if err := ops.apply(&cfg); err != nil {
 				return usageError{err: err, cmd: cmd}
 			}
 			srv, err := server.New(cmd.Context(), cfg, log, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
+			if sf.cpuProfile != "" {
+				f, err := os.Create(sf.cpuProfile)
 				if err != nil {
 					return fmt.Errorf("--cpu-profile: %w", err)
 				}
@@ -194,50 +113,147 @@ explicitly, e.g. --allow-network 127.0.0.0/8.`,
 			return srv.Run(cmd.Context(), nil)
 		},
 	}
-	f := cmd.Flags()
+	sf.register(cmd.Flags())
+	return cmd
+}
+
+// serveFlags are serve's settings, as flags, environment variables or config keys.
+type serveFlags struct {
+	configFile                            string
+	addr, dataDir, database               string
+	logLevel, logFormat                   string
+	allow                                 []string
+	egressProxy                           string
+	workers, epConcurrency                int
+	appWorkers                            int
+	timeout, shutdownTimeout, nodeTimeout time.Duration
+	retrySchedule                         string
+	cpuProfile                            string
+	retention, disableAfter               string
+	listenerExpiry, listenerIdle          string
+	rejectionRetention                    string
+	maxPayload                            int64
+	synchronous, nodeID                   string
+	publicURL                             string
+	frameAncestors                        []string
+	consoleTTL                            time.Duration
+	brand                                 api.Branding
+	maxConns                              int
+	headerTimeout                         time.Duration
+	bodyTimeout, idleTimeout              time.Duration
+	publishBytes                          int64
+	adminAddr, metricsToken               string
+	pprofOn                               bool
+	ops                                   opsFlags
+}
+
+// register defines serve's flags on f.
+func (sf *serveFlags) register(f *pflag.FlagSet) {
 	env := serveEnv()
 	help := func(name, text string) string { return text + " [$" + env[name] + "]" }
-	f.StringVar(&configFile, "config", "", "JSON config file whose keys are these flag names [$HERALD_CONFIG]")
-	f.StringVar(&addr, "addr", "127.0.0.1:8080", help("addr", "listen address"))
-	f.StringVar(&dataDir, "data-dir", "herald-data", help("data-dir", "data directory (database, encryption key)"))
-	f.StringVar(&database, "database", "", help("database", "database: a SQLite file path (default DATA-DIR/herald.db), or postgres://user:password@host:port/dbname"))
-	f.StringVar(&logLevel, "log-level", "info", help("log-level", "log level: debug, info, warn or error"))
-	f.StringVar(&logFormat, "log-format", "text", help("log-format", "log format: text or json"))
-	f.StringArrayVar(&allow, "allow-network", nil, help("allow-network", "CIDR or address the SSRF guard lets through (repeatable, or comma-separated)"))
-	f.StringVar(&egressProxy, "egress-proxy", "", help("egress-proxy", "send webhooks through this HTTP CONNECT proxy, http://[user:pass@]host:port, so receivers see its fixed IP; the SSRF guard still checks each destination (default: $HTTPS_PROXY)"))
-	f.IntVar(&workers, "workers", 512, help("workers", "most webhook requests in flight at once"))
-	f.IntVar(&appWorkers, "app-workers", 0, help("app-workers", "most webhook requests in flight for one app, so that one app's slow endpoints leave workers for the others (default: half of --workers; --workers or more: no limit of its own)"))
-	f.IntVar(&epConcurrency, "endpoint-concurrency", 64, help("endpoint-concurrency", "most requests in flight to one endpoint without its own max_concurrency"))
-	f.DurationVar(&timeout, "timeout", 15*time.Second, help("timeout", "request timeout for endpoints without their own"))
-	f.StringVar(&retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", help("retry-schedule", "delays before each retry (±20% jitter)"))
-	f.StringVar(&retention, "retention", "30d", help("retention", "keep messages and attempts this long (e.g. 30d, 72h; 0 keeps them forever)"))
-	f.StringVar(&rejectionRetention, "rejection-retention", "7d", help("rejection-retention", "keep the gateway's rejected requests this long (e.g. 7d, 24h; 0 keeps them until the store's budget of rejections is spent)"))
-	f.StringVar(&disableAfter, "disable-after", "5d", help("disable-after", "disable an endpoint failing continuously this long (0 never does)"))
-	f.StringVar(&listenerExpiry, "listener-expiry", "24h", help("listener-expiry", "fail the waiting deliveries of a listener endpoint with no herald listen session for this long (0 never does)"))
-	f.StringVar(&listenerIdle, "listener-idle", "7d", help("listener-idle", "remove a listener endpoint with no herald listen session for this long (0 never does)"))
-	f.Int64Var(&maxPayload, "max-payload-bytes", 256<<10, help("max-payload-bytes", "largest message payload accepted"))
-	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, help("shutdown-timeout", "how long deliveries in flight may take to finish on shutdown"))
-	f.StringVar(&synchronous, "synchronous", "FULL", help("synchronous", "SQLite durability: FULL survives power loss, NORMAL only a process crash"))
-	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
-	f.StringVar(&publicURL, "public-url", "", help("public-url", "the server's address as browsers reach it, for portal links (default: each request's scheme and host)"))
-	f.StringArrayVar(&frameAncestors, "portal-frame-ancestors", nil, help("portal-frame-ancestors", "origins that may embed the portal in a frame, such as https://app.example.com (repeatable, or comma-separated; default none)"))
-	f.DurationVar(&consoleTTL, "console-session-ttl", 12*time.Hour, help("console-session-ttl", "how long a console sign-in lasts"))
-	f.StringVar(&brand.Name, "brand-name", api.DefaultBranding.Name, help("brand-name", "product name shown by the console and portal"))
-	f.StringVar(&brand.LogoURL, "brand-logo-url", "", help("brand-logo-url", "logo of the console and portal (an https:// URL)"))
-	f.StringVar(&brand.Accent, "brand-accent", api.DefaultBranding.Accent, help("brand-accent", "accent colour of the console and portal, #rrggbb"))
-	f.StringVar(&brand.Theme, "brand-theme", api.DefaultBranding.Theme, help("brand-theme", "auto, light or dark"))
-	f.DurationVar(&nodeTimeout, "node-timeout", 10*time.Second, help("node-timeout", "on PostgreSQL, how long a node may go without a heartbeat (sent every fifth of this) before the other nodes take over its deliveries"))
-	f.StringVar(&nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default: the one kept in DATA-DIR/node-id, created on first start)"))
-	f.IntVar(&maxConns, "max-connections", server.DefaultMaxConnections, help("max-connections", "most HTTP connections open at once; at the limit the slowest client's is closed (0: no limit)"))
-	f.DurationVar(&headerTimeout, "header-timeout", server.DefaultHeaderTimeout, help("header-timeout", "time a client has to send a request's headers (0: no limit)"))
-	f.DurationVar(&bodyTimeout, "body-timeout", server.DefaultBodyTimeout, help("body-timeout", "time a client has to send a request's body (0: no limit)"))
-	f.DurationVar(&idleTimeout, "idle-timeout", server.DefaultIdleTimeout, help("idle-timeout", "how long a kept-alive connection may wait for its next request (0: no limit)"))
-	ops.register(f, help)
-	f.Int64Var(&publishBytes, "publish-bytes-in-flight", api.DefaultPublishBytesInFlight, help("publish-bytes-in-flight", "request-body bytes of message publishes read at once, server-wide; past it publishes get 503 with Retry-After (0: no limit)"))
-	f.StringVar(&adminAddr, "admin-addr", "", help("admin-addr", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr, and pprof with --pprof (default: /metrics on --addr)"))
-	f.BoolVar(&pprofOn, "pprof", false, help("pprof", "serve Go's profiles at /debug/pprof/ on --admin-addr"))
-	f.StringVar(&metricsToken, "metrics-token", "", help("metrics-token", "require 'Authorization: Bearer TOKEN' on /metrics and pprof (default: open, as Prometheus scrapes without credentials)"))
-	return cmd
+	f.StringVar(&sf.configFile, "config", "", "JSON config file whose keys are these flag names [$HERALD_CONFIG]")
+	f.StringVar(&sf.addr, "addr", "127.0.0.1:8080", help("addr", "listen address"))
+	f.StringVar(&sf.dataDir, "data-dir", "herald-data", help("data-dir", "data directory (database, encryption key)"))
+	f.StringVar(&sf.database, "database", "", help("database", "database: a SQLite file path (default DATA-DIR/herald.db), or postgres://user:password@host:port/dbname"))
+	f.StringVar(&sf.logLevel, "log-level", "info", help("log-level", "log level: debug, info, warn or error"))
+	f.StringVar(&sf.logFormat, "log-format", "text", help("log-format", "log format: text or json"))
+	f.StringArrayVar(&sf.allow, "allow-network", nil, help("allow-network", "CIDR or address the SSRF guard lets through (repeatable, or comma-separated)"))
+	f.StringVar(&sf.egressProxy, "egress-proxy", "", help("egress-proxy", "send webhooks through this HTTP CONNECT proxy, http://[user:pass@]host:port, so receivers see its fixed IP; the SSRF guard still checks each destination (default: $HTTPS_PROXY)"))
+	f.IntVar(&sf.workers, "workers", 512, help("workers", "most webhook requests in flight at once"))
+	f.IntVar(&sf.appWorkers, "app-workers", 0, help("app-workers", "most webhook requests in flight for one app, so that one app's slow endpoints leave workers for the others (default: half of --workers; --workers or more: no limit of its own)"))
+	f.IntVar(&sf.epConcurrency, "endpoint-concurrency", 64, help("endpoint-concurrency", "most requests in flight to one endpoint without its own max_concurrency"))
+	f.DurationVar(&sf.timeout, "timeout", 15*time.Second, help("timeout", "request timeout for endpoints without their own"))
+	f.StringVar(&sf.retrySchedule, "retry-schedule", "5s,5m,30m,2h,5h,10h,14h,20h,24h", help("retry-schedule", "delays before each retry (±20% jitter)"))
+	f.StringVar(&sf.retention, "retention", "30d", help("retention", "keep messages and attempts this long (e.g. 30d, 72h; 0 keeps them forever)"))
+	f.StringVar(&sf.rejectionRetention, "rejection-retention", "7d", help("rejection-retention", "keep the gateway's rejected requests this long (e.g. 7d, 24h; 0 keeps them until the store's budget of rejections is spent)"))
+	f.StringVar(&sf.disableAfter, "disable-after", "5d", help("disable-after", "disable an endpoint failing continuously this long (0 never does)"))
+	f.StringVar(&sf.listenerExpiry, "listener-expiry", "24h", help("listener-expiry", "fail the waiting deliveries of a listener endpoint with no herald listen session for this long (0 never does)"))
+	f.StringVar(&sf.listenerIdle, "listener-idle", "7d", help("listener-idle", "remove a listener endpoint with no herald listen session for this long (0 never does)"))
+	f.Int64Var(&sf.maxPayload, "max-payload-bytes", 256<<10, help("max-payload-bytes", "largest message payload accepted"))
+	f.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 30*time.Second, help("shutdown-timeout", "how long deliveries in flight may take to finish on shutdown"))
+	f.StringVar(&sf.synchronous, "synchronous", "FULL", help("synchronous", "SQLite durability: FULL survives power loss, NORMAL only a process crash"))
+	f.StringVar(&sf.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
+	f.StringVar(&sf.publicURL, "public-url", "", help("public-url", "the server's address as browsers reach it, for portal links (default: each request's scheme and host)"))
+	f.StringArrayVar(&sf.frameAncestors, "portal-frame-ancestors", nil, help("portal-frame-ancestors", "origins that may embed the portal in a frame, such as https://app.example.com (repeatable, or comma-separated; default none)"))
+	f.DurationVar(&sf.consoleTTL, "console-session-ttl", 12*time.Hour, help("console-session-ttl", "how long a console sign-in lasts"))
+	f.StringVar(&sf.brand.Name, "brand-name", api.DefaultBranding.Name, help("brand-name", "product name shown by the console and portal"))
+	f.StringVar(&sf.brand.LogoURL, "brand-logo-url", "", help("brand-logo-url", "logo of the console and portal (an https:// URL)"))
+	f.StringVar(&sf.brand.Accent, "brand-accent", api.DefaultBranding.Accent, help("brand-accent", "accent colour of the console and portal, #rrggbb"))
+	f.StringVar(&sf.brand.Theme, "brand-theme", api.DefaultBranding.Theme, help("brand-theme", "auto, light or dark"))
+	f.DurationVar(&sf.nodeTimeout, "node-timeout", 10*time.Second, help("node-timeout", "on PostgreSQL, how long a node may go without a heartbeat (sent every fifth of this) before the other nodes take over its deliveries"))
+	f.StringVar(&sf.nodeID, "node-id", "", help("node-id", "this process's name in delivery leases (default: the one kept in DATA-DIR/node-id, created on first start)"))
+	f.IntVar(&sf.maxConns, "max-connections", server.DefaultMaxConnections, help("max-connections", "most HTTP connections open at once; at the limit the slowest client's is closed (0: no limit)"))
+	f.DurationVar(&sf.headerTimeout, "header-timeout", server.DefaultHeaderTimeout, help("header-timeout", "time a client has to send a request's headers (0: no limit)"))
+	f.DurationVar(&sf.bodyTimeout, "body-timeout", server.DefaultBodyTimeout, help("body-timeout", "time a client has to send a request's body (0: no limit)"))
+	f.DurationVar(&sf.idleTimeout, "idle-timeout", server.DefaultIdleTimeout, help("idle-timeout", "how long a kept-alive connection may wait for its next request (0: no limit)"))
+	sf.ops.register(f, help)
+	f.Int64Var(&sf.publishBytes, "publish-bytes-in-flight", api.DefaultPublishBytesInFlight, help("publish-bytes-in-flight", "request-body bytes of message publishes read at once, server-wide; past it publishes get 503 with Retry-After (0: no limit)"))
+	f.StringVar(&sf.adminAddr, "admin-addr", "", help("admin-addr", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr, and pprof with --pprof (default: /metrics on --addr)"))
+	f.BoolVar(&sf.pprofOn, "pprof", false, help("pprof", "serve Go's profiles at /debug/pprof/ on --admin-addr"))
+	f.StringVar(&sf.metricsToken, "metrics-token", "", help("metrics-token", "require 'Authorization: Bearer TOKEN' on /metrics and pprof (default: open, as Prometheus scrapes without credentials)"))
+}
+
+// config checks the settings and turns them into a server configuration.
+func (sf *serveFlags) config() (cfg server.Config, err error) {
+	var splitAllow []string
+	for _, a := range sf.allow {
+		splitAllow = append(splitAllow, strings.Split(a, ",")...)
+	}
+	prefixes, err := netguard.ParsePrefixes(splitAllow)
+	if err != nil {
+		return cfg, fmt.Errorf("--allow-network: %w", err)
+	}
+	if sf.egressProxy == "" {
+		sf.egressProxy = os.Getenv("HTTPS_PROXY")
+	}
+	var proxyURL *url.URL
+	if sf.egressProxy != "" {
+		if proxyURL, err = outbound.ParseProxy(sf.egressProxy); err != nil {
+			return cfg, fmt.Errorf("--egress-proxy: %w", err)
+		}
+	}
+	cfg = server.Config{
+		EgressProxy: proxyURL,
+		Addr:        sf.addr, DataDir: sf.dataDir, Database: sf.database, APIKey: os.Getenv("HERALD_API_KEY"),
+		EncryptionKey: os.Getenv("HERALD_ENCRYPTION_KEY"), AllowNetworks: prefixes, Synchronous: sf.synchronous,
+		Workers: sf.workers, AppWorkers: sf.appWorkers, EndpointConcurrency: sf.epConcurrency, Timeout: sf.timeout, MaxPayloadBytes: sf.maxPayload,
+		ShutdownTimeout: sf.shutdownTimeout, NodeID: sf.nodeID, NodeTimeout: sf.nodeTimeout,
+		MaxConnections: orOff(sf.maxConns), HeaderTimeout: orOff(sf.headerTimeout), BodyTimeout: orOff(sf.bodyTimeout),
+		IdleTimeout: orOff(sf.idleTimeout), PublishBytesInFlight: orOff(sf.publishBytes),
+		PublicURL: sf.publicURL, Branding: sf.brand, ConsoleSessionTTL: sf.consoleTTL,
+		Telemetry: telemetry.FromEnv(os.Getenv), AdminAddr: sf.adminAddr, PProf: sf.pprofOn, MetricsToken: sf.metricsToken,
+	}
+	cfg.Telemetry.ServiceVersion = buildVersion()
+	for _, a := range sf.frameAncestors {
+		cfg.PortalFrameAncestors = append(cfg.PortalFrameAncestors, strings.Split(a, ",")...)
+	}
+	if err := sf.brand.Check(); err != nil {
+		return cfg, fmt.Errorf("--brand-*: %w", err)
+	}
+	if sf.retrySchedule != "" {
+		if cfg.RetrySchedule, err = delivery.ParseSchedule(sf.retrySchedule); err != nil {
+			return cfg, fmt.Errorf("--retry-schedule: %w", err)
+		}
+	}
+	if cfg.Retention, err = parseDays("--retention", sf.retention); err != nil {
+		return cfg, err
+	}
+	if cfg.Rejections.Retention, err = parseDays("--rejection-retention", sf.rejectionRetention); err != nil {
+		return cfg, err
+	}
+	if cfg.DisableAfter, err = parseDays("--disable-after", sf.disableAfter); err != nil {
+		return cfg, err
+	}
+	if cfg.ListenerExpiry, err = parseDays("--listener-expiry", sf.listenerExpiry); err != nil {
+		return cfg, err
+	}
+	if cfg.ListenerIdle, err = parseDays("--listener-idle", sf.listenerIdle); err != nil {
+		return cfg, err
+	}
+	if err := sf.ops.apply(&cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
 }
 
 // orOff maps a flag's 0 ("no limit") to server.Config's negative value for off.
