@@ -37,6 +37,7 @@ import (
 	"github.com/heraldhq/herald/internal/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config is everything `herald serve` can be told.
@@ -150,6 +151,25 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 		return nil, err
 	}
 	log = slog.New(tracing.LogHandler(log.Handler())) // lines logged in a trace name it
+	box, err := openDataDir(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg, box, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, registry: prometheus.NewRegistry(), writes: &writeHealth{now: time.Now, hold: writeFailureHold}}
+	if err := s.build(ctx, out); err != nil {
+		s.closeEarly()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openDataDir creates the data directory and returns the box that seals secrets with
+// its key; it names the node after the directory when cfg has no node id.
+func openDataDir(cfg *Config) (*crypt.Box, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -166,93 +186,47 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 			return nil, err
 		}
 	}
-	st, err := openStore(ctx, cfg, box, log)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg, log: log, store: st, registry: prometheus.NewRegistry(), writes: &writeHealth{now: time.Now, hold: writeFailureHold}}
+	return box, nil
+}
+
+// build makes everything around the open store: the admin key, telemetry, the engine,
+// operational webhooks, the service, the gateway, the API and the HTTP handler.
+func (s *Server) build(ctx context.Context, out io.Writer) error {
+	cfg, st, log := s.cfg, s.store, s.log
 	if err := s.ensureAdminKey(ctx, out); err != nil {
-		st.Close()
-		return nil, err
+		return err
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := s.setupTelemetry(ctx); err != nil {
-		st.Close()
-		return nil, err
+		return err
 	}
 	tp := s.telemetry.TracerProvider()
 	guard := netguard.New(cfg.AllowNetworks)
-	hub := relay.NewHub(log)
-	s.hub = hub
+	s.hub = relay.NewHub(log)
 	s.registerListenerGauge()
+	var err error
 	if s.ops, err = opevents.New(opevents.Config{Store: st, Logger: log, FailingAfter: cfg.OpFailingAfter, Spike: cfg.OpRejectionSpike}); err != nil {
-		s.closeEarly()
-		return nil, err
+		return err
 	}
-	policy := delivery.DefaultPolicy()
-	if len(cfg.RetrySchedule) > 0 {
-		policy.Schedule = cfg.RetrySchedule
-	}
-	s.engine, err = delivery.New(delivery.Config{
-		Store: st, Logger: log, Metrics: delivery.NewMetrics(s.registry), Tracing: tp, Guard: guard, EgressProxy: cfg.EgressProxy, Relay: hub, NodeID: cfg.NodeID,
-		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, NodeTimeout: cfg.NodeTimeout, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
-		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
-		ListenerExpiry: cfg.ListenerExpiry, ListenerIdle: cfg.ListenerIdle,
-		Observer: s.ops, MaintenanceInterval: cfg.MaintenanceInterval,
-	})
-	if err != nil {
-		s.closeEarly()
-		return nil, err
-	}
-	hub.OnChange = func(endpointID string, connected bool) {
-		s.engine.ListenerSeen(context.Background(), endpointID)
-		s.engine.EndpointChanged(endpointID)
-		if connected {
-			s.engine.Wake() // what waited for the listener goes now
-		}
+	if err := s.newEngine(guard, tp); err != nil {
+		return err
 	}
 	apiCfg := api.Config{
-		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, Listener: hub,
+		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, Listener: s.hub,
 		PublicURL: cfg.PublicURL, Branding: cfg.Branding, ConsoleSessionTTL: cfg.ConsoleSessionTTL, NodeID: s.engine.NodeID(),
 		PublishBytesInFlight: cfg.PublishBytesInFlight,
 	}
-	svcCfg := service.Config{Store: st, Engine: s.engine, Observer: s.ops}
-	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotImplemented)
-		io.WriteString(w, `{"error":{"code":"not_implemented","message":"this server's database does not support sources"}}`+"\n")
-	})
-	var in *ingest.Handler
-	ss, hasSources := st.(store.SourceStore)
-	if hasSources {
-		svcCfg.Sources, svcCfg.OnSourceChanged = ss, func(id string) { in.SourceChanged(id) }
-	}
-	svc, err := service.New(svcCfg)
+	inbound, err := s.newService(ctx, &apiCfg, tp)
 	if err != nil {
-		s.closeEarly()
-		return nil, err
-	}
-	if hasSources {
-		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log, Metrics: ingest.NewMetrics(s.registry), Tracing: tp, Observer: s.ops}); err != nil {
-			s.closeEarly()
-			return nil, err
-		}
-		apiCfg.Sources, inbound = ss, in
-	}
-	apiCfg.Service = svc
-	if s.opApp, err = svc.EnsureOperationalApp(ctx, time.Now()); err != nil {
-		s.closeEarly()
-		return nil, err
+		return err
 	}
 	apiHandler, err := api.New(apiCfg)
 	if err != nil {
-		s.closeEarly()
-		return nil, err
+		return err
 	}
 	ui, err := console.New(console.Config{PortalFrameAncestors: cfg.PortalFrameAncestors})
 	if err != nil {
-		s.closeEarly()
-		return nil, err
+		return err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/console/", ui)
@@ -270,7 +244,66 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	mux.Handle("/in/{source}", inbound)
 	mux.Handle("/", apiHandler)
 	s.handler = guardBody(s.writes.watch(tracing.Handler(mux, tp, untraced...)), orDefault(cfg.BodyTimeout, DefaultBodyTimeout))
-	return s, nil
+	return nil
+}
+
+// newEngine makes the delivery engine and has it follow the listeners' hub.
+func (s *Server) newEngine(guard *netguard.Guard, tp trace.TracerProvider) error {
+	cfg := s.cfg
+	policy := delivery.DefaultPolicy()
+	if len(cfg.RetrySchedule) > 0 {
+		policy.Schedule = cfg.RetrySchedule
+	}
+	var err error
+	s.engine, err = delivery.New(delivery.Config{
+		Store: s.store, Logger: s.log, Metrics: delivery.NewMetrics(s.registry), Tracing: tp, Guard: guard, EgressProxy: cfg.EgressProxy, Relay: s.hub, NodeID: cfg.NodeID,
+		Policy: policy, Workers: cfg.Workers, AppWorkers: cfg.AppWorkers, NodeTimeout: cfg.NodeTimeout, EndpointConcurrency: cfg.EndpointConcurrency, Timeout: cfg.Timeout,
+		Retention: cfg.Retention, DisableAfter: cfg.DisableAfter, UserAgent: cfg.UserAgent,
+		ListenerExpiry: cfg.ListenerExpiry, ListenerIdle: cfg.ListenerIdle,
+		Observer: s.ops, MaintenanceInterval: cfg.MaintenanceInterval,
+	})
+	if err != nil {
+		return err
+	}
+	s.hub.OnChange = func(endpointID string, connected bool) {
+		s.engine.ListenerSeen(context.Background(), endpointID)
+		s.engine.EndpointChanged(endpointID)
+		if connected {
+			s.engine.Wake() // what waited for the listener goes now
+		}
+	}
+	return nil
+}
+
+// newService makes the service every write goes through and, when the store keeps
+// sources, the gateway; it sets both in apiCfg and returns the handler of /in/{source}.
+func (s *Server) newService(ctx context.Context, apiCfg *api.Config, tp trace.TracerProvider) (http.Handler, error) {
+	svcCfg := service.Config{Store: s.store, Engine: s.engine, Observer: s.ops}
+	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotImplemented)
+		io.WriteString(w, `{"error":{"code":"not_implemented","message":"this server's database does not support sources"}}`+"\n")
+	})
+	var in *ingest.Handler
+	ss, hasSources := s.store.(store.SourceStore)
+	if hasSources {
+		svcCfg.Sources, svcCfg.OnSourceChanged = ss, func(id string) { in.SourceChanged(id) }
+	}
+	svc, err := service.New(svcCfg)
+	if err != nil {
+		return nil, err
+	}
+	if hasSources {
+		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: s.log, Metrics: ingest.NewMetrics(s.registry), Tracing: tp, Observer: s.ops}); err != nil {
+			return nil, err
+		}
+		apiCfg.Sources, inbound = ss, in
+	}
+	apiCfg.Service = svc
+	if s.opApp, err = svc.EnsureOperationalApp(ctx, time.Now()); err != nil {
+		return nil, err
+	}
+	return inbound, nil
 }
 
 // checkFrameAncestors validates the origins allowed to frame the portal: each an
