@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
+	"github.com/heraldhq/herald/internal/store/sqlstore"
 	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/jackc/pgx/v5"
 )
@@ -26,4 +27,29 @@ func TestMigrationListenerKinds(t *testing.T) {
 	s := openURL(t, url, newBox(t))
 	defer s.Close()
 	storetest.CheckListenerMigration(t, s)
+}
+
+// TestMigrationAttemptHours checks that migration 10 counts the attempts stored before it.
+func TestMigrationAttemptHours(t *testing.T) {
+	url := pgtest.URL(t)
+	conn, err := pgx.Connect(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []sqlstore.Migration
+	for _, m := range ms {
+		if m.Version < 10 {
+			before = append(before, m)
+		}
+	}
+	exec := func(q string, args ...any) error { _, err := conn.Exec(bg, q, args...); return err }
+	storetest.SeedAttemptHoursMigration(t, exec, versionsTable, before, func(t time.Time) any { return t })
+	conn.Close(bg)
+	s := openURL(t, url, newBox(t))
+	defer s.Close()
+	storetest.CheckAttemptHoursMigration(t, s)
 }

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"PublishToEndpoints", testPublishToEndpoints},
 		{"ScopedLists", testScopedLists},
 		{"AttemptStats", testAttemptStats},
+		{"AttemptHours", testAttemptHours},
 		{"ListenerExpiry", testListenerExpiry},
 		{"ParkBacklogs", testParkBacklogs},
 	}
