@@ -61,6 +61,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ScopedLists", testScopedLists},
 		{"AttemptStats", testAttemptStats},
 		{"AttemptHours", testAttemptHours},
+		{"ReplayJobs", testReplayJobs},
+		{"ListenerPresence", testListenerPresence},
 		{"ListenerExpiry", testListenerExpiry},
 		{"ParkBacklogs", testParkBacklogs},
 	}
