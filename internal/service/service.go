@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -42,6 +43,8 @@ type Config struct {
 	Sources store.SourceStore
 	// OnSourceChanged is told when a source is updated or deleted (to drop caches).
 	OnSourceChanged func(sourceID string)
+	// Logger receives the errors of background work (RunReplays); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Service changes herald's records. Its methods are safe for concurrent use.
@@ -50,6 +53,8 @@ type Service struct {
 	engine          Engine
 	sources         store.SourceStore
 	onSourceChanged func(string)
+	log             *slog.Logger
+	replayKick      chan struct{} // StartReplay wakes RunReplays
 }
 
 // New returns a service over cfg's store and engine.
@@ -60,7 +65,11 @@ func New(cfg Config) (*Service, error) {
 	case cfg.Engine == nil:
 		return nil, errors.New("service: Config.Engine is required")
 	}
-	s := &Service{store: cfg.Store, engine: cfg.Engine, sources: cfg.Sources, onSourceChanged: cfg.OnSourceChanged}
+	s := &Service{store: cfg.Store, engine: cfg.Engine, sources: cfg.Sources, onSourceChanged: cfg.OnSourceChanged,
+		log: cfg.Logger, replayKick: make(chan struct{}, 1)}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	return s, nil
 }
 

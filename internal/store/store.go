@@ -305,6 +305,8 @@ type Store interface {
 	// CancelReplayJob stops a running replay (what it queued stays queued) and returns it;
 	// a finished one is returned as it is.
 	CancelReplayJob(ctx context.Context, appID, id string, now time.Time) (*domain.ReplayJob, error)
+	// FailReplayJob stops a running replay with reason as its error.
+	FailReplayJob(ctx context.Context, id, reason string, now time.Time) error
 	// RunnableReplayJobs returns up to limit running replays, oldest first, that owner
 	// may run: not leased, leased to owner, or with an expired lease.
 	RunnableReplayJobs(ctx context.Context, owner string, now time.Time, limit int) ([]string, error)

@@ -106,6 +106,15 @@ func (c *Core) CancelReplayJob(ctx context.Context, appID, id string, now time.T
 	return j, err
 }
 
+// FailReplayJob implements store.Store.
+func (c *Core) FailReplayJob(ctx context.Context, id, reason string, now time.Time) error {
+	return c.db.Write(ctx, false, func(q Querier) error {
+		_, err := q.Exec(ctx, `UPDATE replay_jobs SET state = 'failed', error = $1, finished_at = $2, updated_at = $2, lease_owner = NULL, lease_until = NULL
+			WHERE id = $3 AND state = 'running'`, reason, c.d.Time(now), id)
+		return err
+	})
+}
+
 // RunnableReplayJobs implements store.Store.
 func (c *Core) RunnableReplayJobs(ctx context.Context, owner string, now time.Time, limit int) ([]string, error) {
 	rows, err := c.db.Query(ctx, `SELECT id FROM replay_jobs WHERE state = 'running'

@@ -180,9 +180,13 @@ func testReplayLimits(t *testing.T, s store.Store, appID, otherApp string, now t
 	if len(listed) != 7 || listed[0] != running[len(running)-1] {
 		t.Errorf("listed %v", listed)
 	}
-	for _, id := range running {
+	for _, id := range running[1:] {
 		_, err := s.CancelReplayJob(ctx, appID, id, now)
 		must(t, err)
+	}
+	must(t, s.FailReplayJob(ctx, running[0], "the database broke", now))
+	if j, err := s.GetReplayJob(ctx, appID, running[0]); err != nil || j.State != domain.ReplayFailed || j.Error != "the database broke" || j.FinishedAt == nil {
+		t.Errorf("failed job: %+v, %v", j, err)
 	}
 	// A month later, starting a replay removes the finished ones.
 	later := now.Add(domain.ReplayKeep + time.Hour)
