@@ -18,8 +18,6 @@ const (
 const (
 	// MaxRunningReplays is how many replays of one app may run at once.
 	MaxRunningReplays = 5
-	// MaxReplayEventTypes bounds a replay's event_types.
-	MaxReplayEventTypes = MaxEventFilter
 	// ReplayKeep is how long a finished replay stays listed; older ones are removed
 	// when the app starts another.
 	ReplayKeep = 30 * 24 * time.Hour

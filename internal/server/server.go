@@ -101,6 +101,7 @@ type Server struct {
 	log      *slog.Logger
 	store    store.Store
 	engine   *delivery.Engine
+	svc      *service.Service // every change; runs the app-wide replays
 	hub      *relay.Hub
 	handler  http.Handler
 	ready    atomic.Bool
@@ -176,27 +177,31 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ser
 	apiCfg := api.Config{
 		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, Listener: hub,
 		PublicURL: cfg.PublicURL, Branding: cfg.Branding, ConsoleSessionTTL: cfg.ConsoleSessionTTL, NodeID: s.engine.NodeID(),
+		NodeTimeout: cfg.NodeTimeout, PortalFrameAncestors: cfg.PortalFrameAncestors,
 		PublishBytesInFlight: cfg.PublishBytesInFlight,
 	}
-	svcCfg := service.Config{Store: st, Engine: s.engine}
+	svcCfg := service.Config{Store: st, Engine: s.engine, Logger: log}
 	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotImplemented)
 		io.WriteString(w, `{"error":{"code":"not_implemented","message":"this server's database does not support sources"}}`+"\n")
 	})
-	if ss, ok := st.(store.SourceStore); ok {
-		var in *ingest.Handler
+	var in *ingest.Handler
+	ss, hasSources := st.(store.SourceStore)
+	if hasSources {
 		svcCfg.Sources, svcCfg.OnSourceChanged = ss, func(id string) { in.SourceChanged(id) }
-		svc, err := service.New(svcCfg)
-		if err != nil {
+	}
+	if s.svc, err = service.New(svcCfg); err != nil {
+		st.Close()
+		return nil, err
+	}
+	apiCfg.Service = s.svc
+	if hasSources {
+		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: s.svc, Logger: log}); err != nil {
 			st.Close()
 			return nil, err
 		}
-		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: log}); err != nil {
-			st.Close()
-			return nil, err
-		}
-		apiCfg.Sources, apiCfg.Service, inbound = ss, svc, in
+		apiCfg.Sources, inbound = ss, in
 	}
 	apiHandler, err := api.New(apiCfg)
 	if err != nil {
@@ -407,6 +412,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ln, srv.ConnState = lim, lim.connState
 	}
 	s.engine.Start()
+	replays, stopReplays := context.WithCancel(context.Background())
+	replaysDone := make(chan struct{})
+	go func() { defer close(replaysDone); s.svc.RunReplays(replays, s.engine.NodeID()) }()
 	s.ready.Store(true)
 	s.log.Info("herald serving", "addr", ln.Addr().String(), "node", s.engine.NodeID())
 	errc := make(chan error, 1)
@@ -425,6 +433,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
 	s.hub.Close() // listeners reconnect elsewhere (or to this server, restarted); their deliveries wait
+	stopReplays() // a replay continues from its last step on the next start, or on another node
+	<-replaysDone
 	if err := s.engine.Stop(shutdownCtx); err != nil {
 		errs = append(errs, err)
 	}
