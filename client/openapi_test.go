@@ -46,6 +46,8 @@ func TestTypesMatchDocument(t *testing.T) {
 		"SecretsList":     reflect.TypeFor[client.SourceSecrets](),
 		"Rejection":       reflect.TypeFor[client.Rejection](),
 		"RejectionList":   reflect.TypeFor[client.List[client.Rejection]](),
+		"ReplayJob":       reflect.TypeFor[client.ReplayJob](),
+		"ReplayJobList":   reflect.TypeFor[client.List[client.ReplayJob]](),
 	}
 	requests := map[string]reflect.Type{
 		"AppCreate":      reflect.TypeFor[client.AppInput](),
@@ -59,6 +61,7 @@ func TestTypesMatchDocument(t *testing.T) {
 		"SourceCreate":   reflect.TypeFor[client.SourceInput](),
 		"SourceUpdate":   reflect.TypeFor[client.SourceInput](),
 		"HMACConfig":     reflect.TypeFor[client.HMACConfig](),
+		"AppReplay":      reflect.TypeFor[client.AppReplayInput](),
 	}
 	for schema, typ := range answers {
 		for _, err := range v.CheckType(schema, typ, openapitest.Answer) {
@@ -86,6 +89,8 @@ func TestTypesMatchDocument(t *testing.T) {
 		"payload_encoding": {client.PayloadText, client.PayloadBase64},
 		"Delivery status":  {client.DeliveryPending, client.DeliverySucceeded, client.DeliveryFailed},
 		"Replay status":    {client.DeliverySucceeded, client.DeliveryFailed},
+		"AppReplay status": {client.DeliverySucceeded, client.DeliveryFailed},
+		"ReplayJob state":  {client.ReplayRunning, client.ReplayDone, client.ReplayCancelled, client.ReplayFailed},
 		"outcome":          {client.OutcomeSucceeded, client.OutcomeRetrying, client.OutcomeFailed},
 		"provider":         {client.ProviderOpenAI, client.ProviderStandard, client.ProviderSvix, client.ProviderStripe, client.ProviderGitHub, client.ProviderShopify, client.ProviderSlack, client.ProviderHMAC},
 		"encoding":         encodings,
