@@ -272,6 +272,7 @@ func (s *server) routes() []route {
 
 		{pattern: "POST /v1/filters/test", access: appAccess, portal: read, handle: s.testFilter},
 		{pattern: "POST /v1/transformations/test", access: appAccess, portal: read, handle: s.testTransformation},
+		{pattern: "GET /v1/transformations/templates", access: anyCaller, portal: read, handle: s.listTemplates},
 		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, portal: manage, allEndpoints: true, handle: s.createEndpoint},
 		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, portal: read, query: true, handle: s.listEndpoints},
 		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: read, handle: s.getEndpoint},

@@ -479,6 +479,20 @@ func TestHappyPaths(t *testing.T) {
 				wantValue(t, got, "payload", map[string]any{"id": "inv_1"})
 			}},
 		{name: "server stats", method: "GET", path: "/v1/stats", key: "admin", status: 200},
+		{name: "transformation templates", method: "GET", path: "/v1/transformations/templates", key: "keyA", status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				var names []string
+				for _, tpl := range got["data"].([]any) {
+					tpl := tpl.(map[string]any)
+					names = append(names, tpl["name"].(string))
+					if !strings.Contains(tpl["script"].(string), "function handler(webhook)") {
+						t.Errorf("template %v has no handler", tpl["name"])
+					}
+				}
+				if strings.Join(names, ",") != "slack,discord,teams" {
+					t.Errorf("templates %v", names)
+				}
+			}},
 		{name: "nodes", method: "GET", path: "/v1/nodes", key: "admin", status: 200,
 			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
 				nodes := got["data"].([]any)

@@ -145,6 +145,7 @@ func TestWireTypesMatchDocument(t *testing.T) {
 		{"ListenerList", reflect.TypeFor[list[listenerJSON]](), openapitest.Answer, nil},
 		{"Node", reflect.TypeFor[nodeJSON](), openapitest.Answer, nil},
 		{"NodeList", reflect.TypeFor[nodesJSON](), openapitest.Answer, nil},
+		{"TransformationTemplateList", reflect.TypeFor[list[templateJSON]](), openapitest.Answer, nil},
 	}
 	for _, tc := range cases {
 		for _, err := range v.CheckType(tc.schema, tc.typ, tc.use, tc.except...) {

@@ -105,10 +105,9 @@ export function clearFormErrors(form) {
  */
 export function showFormError(form, box, e) {
   clearFormErrors(form);
-  const name = e && e.field;
-  const wrap = name && form.querySelector('[data-field="' + CSS.escape(name) + '"]');
+  const wrap = fieldWrap(form, e && e.field);
   if (wrap) {
-    const slot = wrap.querySelector('.field-error');
+    const slot = wrap.querySelector(':scope > .field-error') || wrap.querySelector('.field-error');
     slot.textContent = e.message;
     slot.hidden = false;
     const ctl = wrap.querySelector('input, select, textarea');
@@ -117,6 +116,20 @@ export function showFormError(form, box, e) {
   }
   box.textContent = (e && e.message) || String(e);
   box.hidden = false;
+}
+
+/**
+ * fieldWrap finds the form's field that an error names, or the nearest one that holds
+ * it: "filter.payload.amount" falls back to "filter", "event_types[2]" to "event_types".
+ */
+function fieldWrap(form, name) {
+  while (name) {
+    const wrap = form.querySelector('[data-field="' + CSS.escape(name) + '"]');
+    if (wrap) return wrap;
+    const cut = Math.max(name.lastIndexOf('.'), name.lastIndexOf('['));
+    name = cut > 0 ? name.slice(0, cut) : '';
+  }
+  return null;
 }
 
 /** formPage builds a form whose submit calls onSubmit and shows errors by field. */
