@@ -194,12 +194,16 @@ export function kv(pairs) {
   return h('dl', {class: 'kv'}, pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v ?? '—')]));
 }
 
-/** headersTable shows an object of header names and values. */
+/** redactions are the values the API shows in place of a secret header value. */
+const redactions = new Set(['[redacted]', '••••']);
+
+/** headersTable shows an object of header names and values; hidden secrets are marked. */
 export function headersTable(obj) {
   const keys = Object.keys(obj || {}).sort();
   if (!keys.length) return h('p', {class: 'muted'}, 'None.');
   return h('table', {class: 'headers'}, h('tbody', null,
-    keys.map((k) => h('tr', null, h('th', {scope: 'row'}, k), h('td', null, obj[k])))));
+    keys.map((k) => h('tr', null, h('th', {scope: 'row'}, k),
+      h('td', null, redactions.has(obj[k]) ? h('span', {class: 'redacted', title: 'A secret: not shown'}, String(obj[k])) : String(obj[k]))))));
 }
 
 /** errorBox shows an error of a page load. */
