@@ -15,6 +15,7 @@ import (
 // month costs at most 720 small rows; only the hours that a bucket boundary or the
 // range's ends cut are counted from the attempts. Other stats count the attempts of
 // the range from an index (by endpoint and time, covering the outcome; or by time).
+// Attempts a transformation cancelled made no request and count as neither.
 func (c *Core) AttemptStats(ctx context.Context, f store.AttemptStatsFilter) (*store.AttemptStats, error) {
 	if f.Bucket%time.Second != 0 || f.Bucket <= 0 || !f.Since.Before(f.Until) {
 		return nil, fmt.Errorf("attempt stats: want a positive bucket of whole seconds and since before until")
@@ -44,7 +45,7 @@ func (c *Core) AttemptStats(ctx context.Context, f store.AttemptStatsFilter) (*s
 		return nil, err
 	}
 	if !lastFailed.from.IsZero() {
-		if st.LastFailure, err = c.firstAttempt(ctx, last+` AND outcome != 'succeeded' ORDER BY started_at DESC LIMIT 1`,
+		if st.LastFailure, err = c.firstAttempt(ctx, last+` AND outcome NOT IN ('succeeded', 'cancelled') ORDER BY started_at DESC LIMIT 1`,
 			f.EndpointID, c.d.Time(lastFailed.from), c.d.Time(lastFailed.to)); err != nil {
 			return nil, err
 		}
@@ -121,7 +122,8 @@ func bucketOf(f store.AttemptStatsFilter, t time.Time) int {
 // countAttempts adds the attempts of f that started in [since, until) to st, from an
 // index, and says which bucket (cut to the range) holds the latest failure.
 func (c *Core) countAttempts(ctx context.Context, f store.AttemptStatsFilter, since, until time.Time, st *store.AttemptStats) (span, error) {
-	where := `started_at >= $1 AND started_at < $2`
+	// Cancelled attempts made no request: neither a success nor a failure of the endpoint.
+	where := `started_at >= $1 AND started_at < $2 AND outcome <> 'cancelled'`
 	args := []any{c.d.Time(since), c.d.Time(until)}
 	if f.EndpointID != "" {
 		where = `endpoint_id = $3 AND ` + where
