@@ -259,14 +259,7 @@ func TestEndpoints(t *testing.T) {
 func TestMessagesAndDeliveries(t *testing.T) {
 	c, st, _ := newServer(t)
 	ctx := context.Background()
-	a, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := c.CreateEndpoint(ctx, "acme", client.EndpointInput{URL: "https://example.com/hook"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, e := newAppAndEndpoint(t, c)
 
 	// The payload is sent byte for byte: not compacted, no HTML escaping.
 	payload := "{\n  \"html\": \"<b>&</b>\"\n}"
@@ -370,8 +363,9 @@ func TestMessagesAndDeliveries(t *testing.T) {
 	}
 }
 
-func TestReplayApp(t *testing.T) {
-	c, st, _ := newServer(t)
+// newAppAndEndpoint creates the app acme and an endpoint of it.
+func newAppAndEndpoint(t *testing.T, c *client.Client) (*client.App, *client.Endpoint) {
+	t.Helper()
 	ctx := context.Background()
 	a, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
 	if err != nil {
@@ -381,6 +375,13 @@ func TestReplayApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, e
+}
+
+func TestReplayApp(t *testing.T) {
+	c, st, _ := newServer(t)
+	ctx := context.Background()
+	a, e := newAppAndEndpoint(t, c)
 	for range 3 {
 		if _, _, _, err := c.Publish(ctx, "acme", client.MessageInput{Type: "invoice.paid", Payload: json.RawMessage(`{}`)}); err != nil {
 			t.Fatal(err)

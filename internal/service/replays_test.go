@@ -9,7 +9,6 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/webhook"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -20,15 +19,8 @@ func TestReplaysRunInTheBackground(t *testing.T) {
 	ctx := context.Background()
 	svc, eng, st := newService(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := &domain.App{ID: ids.New("app"), Name: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if err := svc.CreateApp(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	e := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: "https://example.com/hook", State: domain.EndpointEnabled,
-		EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if err := svc.CreateEndpoint(ctx, e, &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	app := createApp(t, svc, now)
+	createEndpoint(t, svc, app.ID, now)
 	const n = 2*ReplayStepMessages + 7
 	var g errgroup.Group
 	g.SetLimit(16) // concurrent publishes share commits

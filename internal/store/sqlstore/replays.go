@@ -237,7 +237,6 @@ func (c *Core) replayDeliveries(ctx context.Context, q Querier, j *domain.Replay
 	if len(queue) == 0 {
 		return 0, nil
 	}
-	n, err := q.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_step = 0, lease_owner = NULL, updated_at = $1
-		WHERE status <> 'pending' AND `+c.d.In("id", "$2"), c.d.Time(now), c.d.List(queue))
+	n, err := c.requeue(ctx, q, queue, now)
 	return int(n), err
 }
