@@ -153,7 +153,7 @@ func TestAppReplayBadInput(t *testing.T) {
 		status     int
 		code, want string
 	}{
-		{`{"status":["pending"]}`, 400, codeInvalidField, "status[0] must be succeeded or failed"},
+		{`{"status":["pending"]}`, 400, codeInvalidField, "status[0] must be succeeded"},
 		{`{"status":["failed","failed"]}`, 400, codeInvalidField, "status[1] repeats"},
 		{`{"status":"failed"}`, 400, codeWrongType, "status"},
 		{`{"event_types":["<img src=x>"]}`, 400, codeInvalidField, "event_types[0]"},

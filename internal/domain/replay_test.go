@@ -15,7 +15,7 @@ func TestReplayJobCheck(t *testing.T) {
 	}{
 		{"everything", ReplayJob{Until: t0}, ""},
 		{"failed and succeeded", ReplayJob{Statuses: []string{DeliveryFailed, DeliverySucceeded}, Until: t0}, ""},
-		{"pending", ReplayJob{Statuses: []string{DeliveryPending}, Until: t0}, "status[0] must be succeeded or failed"},
+		{"pending", ReplayJob{Statuses: []string{DeliveryPending}, Until: t0}, "status[0] must be succeeded"},
 		{"twice", ReplayJob{Statuses: []string{DeliveryFailed, DeliveryFailed}, Until: t0}, `status[1] repeats "failed"`},
 		{"wildcards", ReplayJob{EventTypes: []string{"invoice.*", "customer.created"}, Until: t0}, ""},
 		{"a bad type", ReplayJob{EventTypes: []string{"ok", "<script>"}, Until: t0}, "event_types[1] must be"},
