@@ -18,9 +18,10 @@ const (
 const (
 	// MaxRunningReplays is how many replays of one app may run at once.
 	MaxRunningReplays = 5
-	// ReplayKeep is how long a finished replay stays listed; older ones are removed
-	// when the app starts another.
-	ReplayKeep = 30 * 24 * time.Hour
+	// ReplayKeep is how long a finished replay stays listed, and MaxKeptReplays how
+	// many of an app's at most; the others are removed when the app starts another.
+	ReplayKeep     = 30 * 24 * time.Hour
+	MaxKeptReplays = 100
 )
 
 // ReplayJob sends the finished deliveries of an app's messages again, across all of the

@@ -297,7 +297,8 @@ type Store interface {
 
 	// CreateReplayJob stores a new app-wide replay (state running); ErrConflict when the
 	// app has domain.MaxRunningReplays running already, ErrNotFound when the app is gone.
-	// It removes the app's replays that finished more than domain.ReplayKeep ago.
+	// It removes the app's finished replays older than domain.ReplayKeep, and all but the
+	// newest of them past domain.MaxKeptReplays.
 	CreateReplayJob(ctx context.Context, j *domain.ReplayJob) error
 	GetReplayJob(ctx context.Context, appID, id string) (*domain.ReplayJob, error)
 	// ListReplayJobs returns a page of an app's replays, newest first.

@@ -59,8 +59,9 @@ func (c *Core) CreateReplayJob(ctx context.Context, j *domain.ReplayJob) error {
 		if !ok {
 			return store.NotFound("app", j.AppID)
 		}
-		if _, err := q.Exec(ctx, `DELETE FROM replay_jobs WHERE app_id = $1 AND state <> 'running' AND created_at < $2`,
-			j.AppID, c.d.Time(j.CreatedAt.Add(-domain.ReplayKeep))); err != nil {
+		if _, err := q.Exec(ctx, `DELETE FROM replay_jobs WHERE app_id = $1 AND state <> 'running' AND (created_at < $2
+			OR id NOT IN (SELECT id FROM replay_jobs WHERE app_id = $1 ORDER BY id DESC LIMIT $3))`,
+			j.AppID, c.d.Time(j.CreatedAt.Add(-domain.ReplayKeep)), domain.MaxKeptReplays-1); err != nil {
 			return err
 		}
 		var running int

@@ -188,6 +188,16 @@ func testReplayLimits(t *testing.T, s store.Store, appID, otherApp string, now t
 	if j, err := s.GetReplayJob(ctx, appID, running[0]); err != nil || j.State != domain.ReplayFailed || j.Error != "the database broke" || j.FinishedAt == nil {
 		t.Errorf("failed job: %+v, %v", j, err)
 	}
+	// Of many finished replays, starting one keeps the newest.
+	for range domain.MaxKeptReplays + 5 {
+		j := &domain.ReplayJob{ID: ids.New("rpl"), AppID: otherApp, State: domain.ReplayRunning, Until: now, CreatedAt: now, UpdatedAt: now}
+		must(t, s.CreateReplayJob(ctx, j))
+		_, err := s.CancelReplayJob(ctx, otherApp, j.ID, now)
+		must(t, err)
+	}
+	if js, next, err := s.ListReplayJobs(ctx, otherApp, store.Page{Limit: 1000}); err != nil || len(js) != domain.MaxKeptReplays+1 || next != "" {
+		t.Errorf("%d replays of an app kept (%v); want %d finished and the running one", len(js), err, domain.MaxKeptReplays)
+	}
 	// A month later, starting a replay removes the finished ones.
 	later := now.Add(domain.ReplayKeep + time.Hour)
 	must(t, s.CreateReplayJob(ctx, &domain.ReplayJob{ID: ids.New("rpl"), AppID: appID, State: domain.ReplayRunning, Until: later, CreatedAt: later, UpdatedAt: later}))
