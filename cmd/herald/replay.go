@@ -22,10 +22,10 @@ func newMessageReplayCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 		follow, cancel string
 	)
 	cmd := &cobra.Command{
-		Use:   "replay --app APP [--since T] [--until T] [--status failed] [--event-type TYPE]...",
+		Use:   "replay --app APP --since T [--until T] [--status failed] [--event-type TYPE]...",
 		Short: "Send an app's finished deliveries again, across all its endpoints",
 		Long: `Start a replay on the server: the app's messages published in the time range
-(--since, --until; until now by default) are looked at in publish order, and
+(--since, required; --until, now by default) are looked at in publish order, and
 their finished deliveries to every endpoint that is not disabled are queued for
 another attempt: the failed ones (--status failed), the succeeded ones, or both
 (the default), of the given event types (--event-type, repeatable; exact names,

@@ -38,7 +38,7 @@ func TestMessageReplay(t *testing.T) {
 	if out := e.ok(t, "message", "replay", "--app", "acme", "--cancel", id); detail(t, out, "state") != "done" {
 		t.Errorf("--cancel of a finished replay:\n%s", out)
 	}
-	e.okJSON(t, &j, "message", "replay", "--app", "acme", "--detach")
+	e.okJSON(t, &j, "message", "replay", "--app", "acme", "--since", "2000-01-01T00:00:00Z", "--detach")
 	if j.ID == id || (j.State != client.ReplayRunning && j.State != client.ReplayDone) {
 		t.Errorf("--detach: %+v", j)
 	}
@@ -47,9 +47,10 @@ func TestMessageReplay(t *testing.T) {
 		args []string
 		want string
 	}{
+		{nil, "since is required"},
 		{[]string{"--status", "pending"}, `--status "pending": want failed or succeeded`},
 		{[]string{"--since", "yesterday"}, `--since "yesterday"`},
-		{[]string{"--event-type", "<b>"}, "event_types[0] must be"},
+		{[]string{"--since", "1h", "--event-type", "<b>"}, "event_types[0] must be"},
 		{[]string{"--follow", "rpl_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C"}, "not found"},
 		{[]string{"--follow", "x", "--cancel", "y"}, "--follow and --cancel: give one"},
 	} {

@@ -508,7 +508,7 @@ func TestHappyPaths(t *testing.T) {
 					}
 				}
 			}},
-		{name: "replay the app", method: "POST", path: "/v1/apps/acme/replay", key: "keyA", body: `{"status":["failed"],"event_types":["response.*"]}`, status: 202, save: "R",
+		{name: "replay the app", method: "POST", path: "/v1/apps/acme/replay", key: "keyA", body: `{"since":"2000-01-01T00:00:00Z","status":["failed"],"event_types":["response.*"]}`, status: 202, save: "R",
 			check: func(t *testing.T, v map[string]string, got map[string]any, resp response) {
 				wantValue(t, got, "state", "running")
 				wantValue(t, got, "status", []string{"failed"})

@@ -60,7 +60,7 @@ func nonNilList(l []string) []string {
 // background; the answer is the job, to follow with GET .../replays/{id}.
 func (s *server) createAppReplay(w http.ResponseWriter, r *http.Request, c *call) error {
 	var in appReplayInput
-	if err := decodeBody(w, r, maxBodyBytes, true, &in); err != nil {
+	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
 		return err
 	}
 	rng, err := bodyRange(in.Since, in.Until)

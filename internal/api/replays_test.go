@@ -77,7 +77,7 @@ func TestAppReplay(t *testing.T) {
 	// Failed invoice.* deliveries: messages 0, 4, 6, 10 (even, not customer.updated), to ep1 only
 	// (ep2 was disabled when they were published).
 	wakes, _ := f.engine.counts()
-	j := f.must(202, req{method: "POST", path: "/v1/apps/acme/replay", key: f.keyA, body: map[string]any{"status": []string{"failed"}, "event_types": []string{"invoice.*"}}})
+	j := f.must(202, req{method: "POST", path: "/v1/apps/acme/replay", key: f.keyA, body: map[string]any{"since": "2000-01-01T00:00:00Z", "status": []string{"failed"}, "event_types": []string{"invoice.*"}}})
 	path := "/v1/apps/acme/replays/" + j["id"].(string)
 	j = f.waitReplay(path, f.keyA)
 	if j["state"] != domain.ReplayDone || j["done"] != 4.0 || j["messages_scanned"] != 13.0 || j["progress"] != 1.0 || j["finished_at"] == nil {
@@ -123,7 +123,7 @@ func TestAppReplayPortal(t *testing.T) {
 	manager := f.portal("acme", map[string]any{"capabilities": []string{"read", "manage"}})
 	reader := f.portal("acme", map[string]any{"capabilities": []string{"read"}})
 	limited := f.portal("acme", map[string]any{"capabilities": []string{"read", "manage"}, "endpoint_ids": []string{f.ep1}})
-	j := f.must(202, manager.as(req{method: "POST", path: "/v1/apps/acme/replay", body: map[string]any{"status": []string{"failed"}}}, false))
+	j := f.must(202, manager.as(req{method: "POST", path: "/v1/apps/acme/replay", body: map[string]any{"since": "2026-01-01T00:00:00Z", "status": []string{"failed"}}}, false))
 	f.must(200, reader.as(req{method: "GET", path: "/v1/apps/acme/replays/" + j["id"].(string)}, true))
 	f.must(200, reader.as(req{method: "GET", path: "/v1/apps/acme/replays"}, true))
 	for _, tc := range []struct {
@@ -153,11 +153,12 @@ func TestAppReplayBadInput(t *testing.T) {
 		status     int
 		code, want string
 	}{
-		{`{"status":["pending"]}`, 400, codeInvalidField, "status[0] must be succeeded"},
-		{`{"status":["failed","failed"]}`, 400, codeInvalidField, "status[1] repeats"},
+		{`{}`, 400, codeInvalidField, "since is required"},
+		{`{"since":"2026-01-01T00:00:00Z","status":["pending"]}`, 400, codeInvalidField, "status[0] must be succeeded"},
+		{`{"since":"2026-01-01T00:00:00Z","status":["failed","failed"]}`, 400, codeInvalidField, "status[1] repeats"},
 		{`{"status":"failed"}`, 400, codeWrongType, "status"},
-		{`{"event_types":["<img src=x>"]}`, 400, codeInvalidField, "event_types[0]"},
-		{`{"event_types":[` + strings.Repeat(`"a",`, 100) + `"a"]}`, 400, codeInvalidField, "event_types has 101 entries"},
+		{`{"since":"2026-01-01T00:00:00Z","event_types":["<img src=x>"]}`, 400, codeInvalidField, "event_types[0]"},
+		{`{"since":"2026-01-01T00:00:00Z","event_types":[` + strings.Repeat(`"a",`, 100) + `"a"]}`, 400, codeInvalidField, "event_types has 101 entries"},
 		{`{"since":"yesterday"}`, 400, codeInvalidField, "since must be an RFC 3339 time"},
 		{`{"since":"2026-01-02T00:00:00Z","until":"2026-01-01T00:00:00Z"}`, 400, codeInvalidField, "until must be after since"},
 		{`{"since":"` + future + `"}`, 400, codeInvalidField, "until must be after since"},
@@ -170,13 +171,14 @@ func TestAppReplayBadInput(t *testing.T) {
 		}
 	}
 	// At most 5 replays of an app run at once (the fixture's is one; no runner here).
+	since := map[string]any{"since": "2026-01-01T00:00:00Z"}
 	for range domain.MaxRunningReplays - 1 {
-		f.must(202, req{method: "POST", path: "/v1/apps/acme/replay", key: f.keyA})
+		f.must(202, req{method: "POST", path: "/v1/apps/acme/replay", key: f.keyA, body: since})
 	}
-	if resp := f.do(req{method: "POST", path: "/v1/apps/acme/replay", key: f.keyA}); resp.status != 409 || !strings.Contains(string(resp.body), "cancel one") {
+	if resp := f.do(req{method: "POST", path: "/v1/apps/acme/replay", key: f.keyA, body: since}); resp.status != 409 || !strings.Contains(string(resp.body), "cancel one") {
 		t.Errorf("a sixth running replay: %d %s", resp.status, resp.body)
 	}
-	f.must(202, req{method: "POST", path: "/v1/apps/other/replay", key: f.keyB}) // another app is not held back
+	f.must(202, req{method: "POST", path: "/v1/apps/other/replay", key: f.keyB, body: since}) // another app is not held back
 	for _, path := range []string{"/v1/apps/acme/replays/rpl_nope", "/v1/apps/acme/replays/" + ids.New("rpl"), "/v1/apps/missing/replays"} {
 		if resp := f.do(req{method: "GET", path: path, key: f.admin}); resp.status != 404 {
 			t.Errorf("GET %s: %d %s", path, resp.status, resp.body)

@@ -261,6 +261,10 @@ func replayByEventType(t *testing.T, b *browser, cli *client.Client, rc *receive
 	b.setField(`input[name=event_types_other]`, "<b>")
 	b.submitForm()
 	b.waitText(`[data-field=event_types] > .field-error`, "event_types")
+	b.setField(`input[name=event_types_other]`, "")
+	b.setField(`input[name=since]`, "")
+	b.submitForm()
+	b.waitText(`[data-field=since] > .field-error`, "since is required")
 
 	// The endpoint's chart over 30 days, by day (served by the per-hour counts).
 	b.route("#/a/" + app + "/endpoints/" + epID)

@@ -80,8 +80,12 @@ func CheckReplayStatuses(statuses []string) error {
 }
 
 // Check validates a new job's filter: its statuses, its event types (as an endpoint's
-// event_types) and its range.
+// event_types) and its range, which must have a start: a replay of every endpoint over
+// an app's whole history is rarely what anyone meant (an old since asks for it).
 func (j *ReplayJob) Check() error {
+	if j.Since.IsZero() {
+		return fieldErrorf("since", "is required: the time from which to replay messages, such as 2026-11-26T00:00:00Z (an old time replays the whole history)")
+	}
 	if err := CheckReplayStatuses(j.Statuses); err != nil {
 		return err
 	}

@@ -8,17 +8,19 @@ import (
 
 func TestReplayJobCheck(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	old := t0.Add(-365 * 24 * time.Hour)
 	for _, tt := range []struct {
 		name string
 		job  ReplayJob
 		err  string // the start of the error; "" for none
 	}{
-		{"everything", ReplayJob{Until: t0}, ""},
-		{"failed and succeeded", ReplayJob{Statuses: []string{DeliveryFailed, DeliverySucceeded}, Until: t0}, ""},
-		{"pending", ReplayJob{Statuses: []string{DeliveryPending}, Until: t0}, "status[0] must be succeeded"},
-		{"twice", ReplayJob{Statuses: []string{DeliveryFailed, DeliveryFailed}, Until: t0}, `status[1] repeats "failed"`},
-		{"wildcards", ReplayJob{EventTypes: []string{"invoice.*", "customer.created"}, Until: t0}, ""},
-		{"a bad type", ReplayJob{EventTypes: []string{"ok", "<script>"}, Until: t0}, "event_types[1] must be"},
+		{"everything since", ReplayJob{Since: old, Until: t0}, ""},
+		{"no since", ReplayJob{Until: t0}, "since is required"},
+		{"failed and succeeded", ReplayJob{Since: old, Statuses: []string{DeliveryFailed, DeliverySucceeded}, Until: t0}, ""},
+		{"pending", ReplayJob{Since: old, Statuses: []string{DeliveryPending}, Until: t0}, "status[0] must be succeeded"},
+		{"twice", ReplayJob{Since: old, Statuses: []string{DeliveryFailed, DeliveryFailed}, Until: t0}, `status[1] repeats "failed"`},
+		{"wildcards", ReplayJob{Since: old, EventTypes: []string{"invoice.*", "customer.created"}, Until: t0}, ""},
+		{"a bad type", ReplayJob{Since: old, EventTypes: []string{"ok", "<script>"}, Until: t0}, "event_types[1] must be"},
 		{"since after until", ReplayJob{Since: t0, Until: t0}, "until must be after since"},
 		{"since before until", ReplayJob{Since: t0.Add(-time.Hour), Until: t0}, ""},
 	} {
