@@ -15,9 +15,9 @@ const (
 	ReplayFailed    = "failed"
 )
 
-// AppReplayInput is the body of ReplayApp; every field is optional.
+// AppReplayInput is the body of ReplayApp; Since is required, the rest optional.
 type AppReplayInput struct {
-	Since      time.Time `json:"since,omitzero"`        // messages published at or after Since
+	Since      time.Time `json:"since,omitzero"`        // messages published at or after Since (an old time: the whole history)
 	Until      time.Time `json:"until,omitzero"`        // messages published before Until (at most now)
 	Status     []string  `json:"status,omitempty"`      // DeliveryFailed, DeliverySucceeded; empty replays both
 	EventTypes []string  `json:"event_types,omitempty"` // exact names, prefix.* or *; empty replays every type
