@@ -259,14 +259,7 @@ func TestEndpoints(t *testing.T) {
 func TestMessagesAndDeliveries(t *testing.T) {
 	c, st, _ := newServer(t)
 	ctx := context.Background()
-	a, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := c.CreateEndpoint(ctx, "acme", client.EndpointInput{URL: "https://example.com/hook"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, e := newAppAndEndpoint(t, c)
 
 	// The payload is sent byte for byte: not compacted, no HTML escaping.
 	payload := "{\n  \"html\": \"<b>&</b>\"\n}"
@@ -367,5 +360,58 @@ func TestMessagesAndDeliveries(t *testing.T) {
 	}
 	if _, err := c.Replay(ctx, "acme", e.ID, client.ReplayInput{Status: "pending"}); apiError(t, err).Code != "invalid_field" {
 		t.Errorf("Replay(pending): %v", err)
+	}
+}
+
+// newAppAndEndpoint creates the app acme and an endpoint of it.
+func newAppAndEndpoint(t *testing.T, c *client.Client) (*client.App, *client.Endpoint) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.CreateEndpoint(ctx, "acme", client.EndpointInput{URL: "https://example.com/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, e
+}
+
+func TestReplayApp(t *testing.T) {
+	c, st, _ := newServer(t)
+	ctx := context.Background()
+	a, e := newAppAndEndpoint(t, c)
+	for range 3 {
+		if _, _, _, err := c.Publish(ctx, "acme", client.MessageInput{Type: "invoice.paid", Payload: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apitest.FinishDue(t, st, 500)
+	j, err := c.ReplayApp(ctx, "acme", client.AppReplayInput{Status: []string{client.DeliveryFailed}, EventTypes: []string{"invoice.*"}, Since: time.Now().Add(-time.Hour)})
+	if err != nil || j.AppID != a.ID || j.Since == nil || len(j.Status) != 1 {
+		t.Fatalf("ReplayApp = %+v, %v", j, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for j.State == client.ReplayRunning && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		if j, err = c.GetReplay(ctx, "acme", j.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j.State != client.ReplayDone || j.Done != 3 || j.MessagesScanned != 3 || j.Progress != 1 || j.FinishedAt == nil {
+		t.Errorf("finished replay = %+v", j)
+	}
+	if js, next, err := c.ListReplays(ctx, "acme", client.ListParams{}); err != nil || len(js) != 1 || next != "" || js[0].ID != j.ID {
+		t.Errorf("ListReplays = %v, %q, %v", js, next, err)
+	}
+	if got, err := c.CancelReplay(ctx, "acme", j.ID); err != nil || got.State != client.ReplayDone {
+		t.Errorf("CancelReplay of a finished replay = %+v, %v", got, err)
+	}
+	if _, err := c.ReplayApp(ctx, "acme", client.AppReplayInput{Status: []string{client.DeliveryPending}}); apiError(t, err).Code != client.CodeInvalidField {
+		t.Errorf("ReplayApp(pending): %v", err)
+	}
+	if ds, _, err := c.ListDeliveries(ctx, "acme", client.ListDeliveriesParams{EndpointID: e.ID, Status: client.DeliveryPending}); err != nil || len(ds) != 3 {
+		t.Errorf("pending deliveries after the replay = %d, %v; want 3", len(ds), err)
 	}
 }

@@ -47,6 +47,8 @@ func TestTypesMatchDocument(t *testing.T) {
 		"Rejection":       reflect.TypeFor[client.Rejection](),
 		"RejectionList":   reflect.TypeFor[client.List[client.Rejection]](),
 		"Status":          reflect.TypeFor[client.Status](),
+		"ReplayJob":       reflect.TypeFor[client.ReplayJob](),
+		"ReplayJobList":   reflect.TypeFor[client.List[client.ReplayJob]](),
 	}
 	requests := map[string]reflect.Type{
 		"AppCreate":      reflect.TypeFor[client.AppInput](),
@@ -61,6 +63,7 @@ func TestTypesMatchDocument(t *testing.T) {
 		"SourceUpdate":   reflect.TypeFor[client.SourceInput](),
 		"HMACConfig":     reflect.TypeFor[client.HMACConfig](),
 		"TestEvent":      reflect.TypeFor[client.TestEventInput](),
+		"AppReplay":      reflect.TypeFor[client.AppReplayInput](),
 	}
 	for schema, typ := range answers {
 		for _, err := range v.CheckType(schema, typ, openapitest.Answer) {
@@ -88,6 +91,8 @@ func TestTypesMatchDocument(t *testing.T) {
 		"payload_encoding": {client.PayloadText, client.PayloadBase64},
 		"Delivery status":  {client.DeliveryPending, client.DeliverySucceeded, client.DeliveryFailed, client.DeliveryCancelled},
 		"Replay status":    {client.DeliverySucceeded, client.DeliveryFailed, client.DeliveryCancelled},
+		"AppReplay status": {client.DeliverySucceeded, client.DeliveryFailed, client.DeliveryCancelled},
+		"ReplayJob state":  {client.ReplayRunning, client.ReplayDone, client.ReplayCancelled, client.ReplayFailed},
 		"outcome":          {client.OutcomeSucceeded, client.OutcomeRetrying, client.OutcomeFailed, client.OutcomeCancelled},
 		"auth.type":        {client.AuthBasic, client.AuthBearer, client.AuthOAuth2, client.AuthMTLS},
 		"auth.client_auth": {client.ClientAuthHeader, client.ClientAuthBody},

@@ -94,7 +94,7 @@ func (c *Client) ListOperationalAttempts(ctx context.Context, endpointID string,
 type Status struct {
 	Now                  time.Time               `json:"now"`
 	NodeID               string                  `json:"node_id"` // the node that answered
-	Nodes                []StatusNode            `json:"nodes"`
+	Nodes                []Node                  `json:"nodes"`
 	Backlog              StatusBacklog           `json:"backlog"`
 	DeliveriesPerMinute  []StatsBucket           `json:"deliveries_per_minute"` // the last 10 minutes
 	FailingEndpoints     []StatusFailingEndpoint `json:"failing_endpoints"`
@@ -105,11 +105,13 @@ type Status struct {
 	OperationalAppID     string                  `json:"operational_app_id,omitempty"`
 }
 
-// StatusNode is one herald node and its last heartbeat.
-type StatusNode struct {
+// Node is one herald node sharing the database and its last heartbeat.
+type Node struct {
 	ID          string    `json:"id"`
 	StartedAt   time.Time `json:"started_at"`
 	HeartbeatAt time.Time `json:"heartbeat_at"`
+	Alive       bool      `json:"alive"`   // its last heartbeat is younger than the node timeout
+	Current     bool      `json:"current"` // it is the node that answered
 }
 
 // StatusBacklog is the queue of pending deliveries; counts stop at CountLimit.

@@ -15,7 +15,6 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/domain"
-	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/spf13/cobra"
 )
@@ -81,35 +80,7 @@ func detail(t *testing.T, out, name string) string {
 // code: 2xx succeeds, anything else fails for good.
 func finishDue(t *testing.T, st store.Store, code int) []*domain.Delivery {
 	t.Helper()
-	ctx := context.Background()
-	now := time.Now()
-	claimed, err := st.Claim(ctx, store.ClaimRequest{Owner: "test", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var results []*store.AttemptResult
-	var ds []*domain.Delivery
-	for _, c := range claimed {
-		d := c.Delivery
-		ds = append(ds, d)
-		r := &store.AttemptResult{
-			Attempt: &domain.Attempt{
-				ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
-				Number: d.Attempts + 1, StartedAt: now, Latency: 12500 * time.Microsecond, StatusCode: code,
-				ResponseHeaders: map[string]string{"content-type": "text/plain"}, ResponseBody: []byte("answer"),
-				Outcome: domain.OutcomeSucceeded,
-			},
-			Status: domain.DeliverySucceeded,
-		}
-		if code < 200 || code > 299 {
-			r.Attempt.Outcome, r.Attempt.Error, r.Status, r.EndpointFailed = domain.OutcomeFailed, "HTTP 500 Internal Server Error", domain.DeliveryFailed, true
-		}
-		results = append(results, r)
-	}
-	if err := st.Complete(ctx, results); err != nil {
-		t.Fatal(err)
-	}
-	return ds
+	return apitest.FinishDue(t, st, code)
 }
 
 // appIDRe matches an app id.

@@ -25,10 +25,12 @@ Every subcommand needs --app, the app's id or uid.`,
 		`  herald message create --app acme --type invoice.paid --payload '{"id":"in_123"}'
   herald message import --app acme --file events.jsonl
   herald message list --app acme --type invoice.paid --since 24h
-  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C`)
+  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C
+  herald message replay --app acme --since 24h --status failed --event-type invoice.paid`)
 	af.register(cmd)
 	ap.register(cmd)
-	cmd.AddCommand(newMessageCreateCmd(af, ap), newMessageImportCmd(af, ap), newMessageListCmd(af, ap), newMessageGetCmd(af, ap))
+	cmd.AddCommand(newMessageCreateCmd(af, ap), newMessageImportCmd(af, ap), newMessageListCmd(af, ap), newMessageGetCmd(af, ap),
+		newMessageReplayCmd(af, ap))
 	return cmd
 }
 

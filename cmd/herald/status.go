@@ -84,7 +84,7 @@ func printDeliveries(w io.Writer, buckets []client.StatsBucket) {
 		ok, bad = append(ok, strconv.FormatInt(b.Succeeded, 10)), append(bad, strconv.FormatInt(b.Failed, 10))
 		total, failed = total+b.Succeeded+b.Failed, failed+b.Failed
 	}
-	fmt.Fprintf(w, "\nDELIVERIES PER MINUTE (%s in %d minutes, %d failed)\n", plural(total, "attempt"), len(buckets), failed)
+	fmt.Fprintf(w, "\nDELIVERIES PER MINUTE (%s in %d minutes, %d failed)\n", strconv.FormatInt(total, 10)+" "+plural(total, "attempt", "attempts"), len(buckets), failed)
 	for _, row := range [][]string{minutes, ok, bad} {
 		fmt.Fprintln(w, strings.Join(row, "\t"))
 	}
@@ -139,14 +139,6 @@ func printRejecting(w io.Writer, st *client.Status) {
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%d\t%s\t%s\n", s.SourceID, s.AppID, s.Rejections, last, truncate(reason, 60))
 	}
-}
-
-// plural returns n and noun, with an s unless n is 1.
-func plural(n int64, noun string) string {
-	if n != 1 {
-		noun += "s"
-	}
-	return strconv.FormatInt(n, 10) + " " + noun
 }
 
 // fmtCount formats a count that stops at limit: "100000+" when it reached it.

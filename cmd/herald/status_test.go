@@ -13,7 +13,7 @@ import (
 // empty sections, counts at their limit, lists cut short, operational endpoints.
 func TestPrintStatus(t *testing.T) {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	quiet := &client.Status{Now: now, NodeID: "n1", Nodes: []client.StatusNode{{ID: "n1", StartedAt: now, HeartbeatAt: now}},
+	quiet := &client.Status{Now: now, NodeID: "n1", Nodes: []client.Node{{ID: "n1", StartedAt: now, HeartbeatAt: now}},
 		Backlog: client.StatusBacklog{CountLimit: 100000}, RejectionsSince: now.Add(-time.Hour)}
 	busy := *quiet
 	busy.Backlog = client.StatusBacklog{Pending: 100000, Due: 100000, CountLimit: 100000, OldestDueAt: ptr(now.Add(-26 * time.Hour))}

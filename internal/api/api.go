@@ -61,8 +61,15 @@ type Config struct {
 	Branding Branding
 	// ConsoleSessionTTL is how long a console sign-in lasts; default 12h.
 	ConsoleSessionTTL time.Duration
-	// NodeID names this node in GET /v1/stats.
+	// NodeID names this node in GET /v1/stats and /v1/nodes.
 	NodeID string
+	// NodeTimeout is how long a node may go without a heartbeat before GET /v1/nodes
+	// calls it stale; default 10 s, the delivery engine's.
+	NodeTimeout time.Duration
+	// PortalFrameAncestors are the origins allowed to embed the portal in a frame; when
+	// there are any, portal session cookies set over TLS are SameSite=None; Secure;
+	// Partitioned, so that they work in a cross-site frame.
+	PortalFrameAncestors []string
 
 	// PublishBytesInFlight bounds the request-body bytes of publishes read at once, server
 	// wide; default DefaultPublishBytesInFlight, negative for no bound.
@@ -96,8 +103,11 @@ type server struct {
 	branding   Branding
 	consoleTTL time.Duration
 	nodeID     string
-	startedAt  time.Time // for GET /v1/status
 	signIns    *ipLimiter
+	// startedAt is when this handler was made: this node's start in GET /v1/nodes and /v1/status.
+	startedAt   time.Time
+	nodeTimeout time.Duration
+	embedded    bool // the portal may be framed (Config.PortalFrameAncestors)
 
 	publishBudget *semaphore.Weighted // nil: no bound
 	publishBytes  int64               // its size
@@ -127,6 +137,8 @@ func newServer(cfg Config) (*server, error) {
 		return nil, errors.New("api: Config.SecretGrace is negative")
 	case cfg.ConsoleSessionTTL < 0:
 		return nil, errors.New("api: Config.ConsoleSessionTTL is negative")
+	case cfg.NodeTimeout < 0:
+		return nil, errors.New("api: Config.NodeTimeout is negative")
 	}
 	publicURL, err := checkPublicURL(cfg.PublicURL)
 	if err != nil {
@@ -152,6 +164,9 @@ func newServer(cfg Config) (*server, error) {
 		branding:   cfg.Branding.withDefaults(),
 		consoleTTL: cfg.ConsoleSessionTTL,
 		nodeID:     cfg.NodeID,
+
+		nodeTimeout: cfg.NodeTimeout,
+		embedded:    len(cfg.PortalFrameAncestors) > 0,
 	}
 	s.svc = cfg.Service
 	if s.svc == nil {
@@ -181,10 +196,13 @@ func newServer(cfg Config) (*server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.startedAt = s.now()
 	if s.consoleTTL == 0 {
 		s.consoleTTL = defaultConsoleTTL
 	}
+	if s.nodeTimeout == 0 {
+		s.nodeTimeout = defaultNodeTimeout
+	}
+	s.startedAt = s.timeNow()
 	s.keys = newKeyCache(keyCacheTTL, keyCacheSize, s.now)
 	s.sandbox = s.newSandbox()
 	s.signIns = newIPLimiter(signInEvery, signInBurst, limiterSize, s.now)
@@ -257,6 +275,7 @@ func (s *server) routes() []route {
 
 		{pattern: "POST /v1/filters/test", access: appAccess, portal: read, handle: s.testFilter},
 		{pattern: "POST /v1/transformations/test", access: appAccess, portal: read, handle: s.testTransformation},
+		{pattern: "GET /v1/transformations/templates", access: anyCaller, portal: read, handle: s.listTemplates},
 		{pattern: "POST /v1/apps/{app}/endpoints", access: appAccess, portal: manage, allEndpoints: true, handle: s.createEndpoint},
 		{pattern: "GET /v1/apps/{app}/endpoints", access: appAccess, portal: read, query: true, handle: s.listEndpoints},
 		{pattern: "GET /v1/apps/{app}/endpoints/{ep}", access: appAccess, portal: read, handle: s.getEndpoint},
@@ -303,6 +322,13 @@ func (s *server) routes() []route {
 		{pattern: "DELETE /v1/event-types/{name}", access: adminOnly, handle: s.deleteEventType},
 
 		{pattern: "GET /v1/stats", access: adminOnly, handle: s.serverStats},
+		{pattern: "GET /v1/nodes", access: adminOnly, handle: s.listNodes},
+
+		{pattern: "POST /v1/apps/{app}/replay", access: appAccess, portal: manage, allEndpoints: true, handle: s.createAppReplay},
+		{pattern: "GET /v1/apps/{app}/replays", access: appAccess, portal: read, allEndpoints: true, query: true, handle: s.listAppReplays},
+		{pattern: "GET /v1/apps/{app}/replays/{rpl}", access: appAccess, portal: read, allEndpoints: true, handle: s.getAppReplay},
+		{pattern: "POST /v1/apps/{app}/replays/{rpl}/cancel", access: appAccess, portal: manage, allEndpoints: true, handle: s.cancelAppReplay},
+		{pattern: "GET /v1/apps/{app}/listeners", access: appAccess, query: true, handle: s.listListeners},
 	}, s.operationalRoutes()...)
 }
 

@@ -480,6 +480,54 @@ func TestHappyPaths(t *testing.T) {
 				wantValue(t, got, "payload", map[string]any{"id": "inv_1"})
 			}},
 		{name: "server stats", method: "GET", path: "/v1/stats", key: "admin", status: 200},
+		{name: "transformation templates", method: "GET", path: "/v1/transformations/templates", key: "keyA", status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				var names []string
+				for _, tpl := range got["data"].([]any) {
+					tpl := tpl.(map[string]any)
+					names = append(names, tpl["name"].(string))
+					if !strings.Contains(tpl["script"].(string), "function handler(webhook)") {
+						t.Errorf("template %v has no handler", tpl["name"])
+					}
+				}
+				if strings.Join(names, ",") != "slack,discord,teams" {
+					t.Errorf("templates %v", names)
+				}
+			}},
+		{name: "nodes", method: "GET", path: "/v1/nodes", key: "admin", status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				nodes := got["data"].([]any)
+				if len(nodes) != 1 || got["shared"] != false || nodes[0].(map[string]any)["alive"] != true || nodes[0].(map[string]any)["current"] != true {
+					t.Errorf("nodes of a SQLite server: %v", got)
+				}
+			}},
+		{name: "listeners", method: "GET", path: "/v1/apps/acme/listeners", key: "keyA", status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				for _, l := range got["data"].([]any) {
+					if l := l.(map[string]any); l["connected"] != false || l["connected_since"] != nil || l["last_seen_at"] == nil {
+						t.Errorf("a listener whose session ended: %v", l)
+					}
+				}
+			}},
+		{name: "replay the app", method: "POST", path: "/v1/apps/acme/replay", key: "keyA", body: `{"since":"2000-01-01T00:00:00Z","status":["failed"],"event_types":["response.*"]}`, status: 202, save: "R",
+			check: func(t *testing.T, v map[string]string, got map[string]any, resp response) {
+				wantValue(t, got, "state", "running")
+				wantValue(t, got, "status", []string{"failed"})
+				if loc := resp.header.Get("Location"); loc != "/v1/apps/"+v["A"]+"/replays/"+got["id"].(string) {
+					t.Errorf("Location %q", loc)
+				}
+			}},
+		{name: "list replays", method: "GET", path: "/v1/apps/acme/replays?limit=1", key: "keyA", status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				if data := got["data"].([]any); len(data) != 1 || data[0].(map[string]any)["id"] != v["R"] || got["next_cursor"] == nil {
+					t.Errorf("replays %v, want the newest and a cursor", got)
+				}
+			}},
+		{name: "replay progress", method: "GET", path: "/v1/apps/acme/replays/{R}", key: "keyA", status: 200},
+		{name: "cancel replay", method: "POST", path: "/v1/apps/acme/replays/{R}/cancel", key: "keyA", status: 200,
+			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
+				wantValue(t, got, "state", "cancelled")
+			}},
 		{name: "mint portal link", method: "POST", path: "/v1/apps/acme/portal-sessions", key: "keyA", body: `{"capabilities":["read","manage"]}`, status: 201,
 			check: func(t *testing.T, v map[string]string, got map[string]any, _ response) {
 				_, v["portalToken"], _ = strings.Cut(got["url"].(string), "#token=")
@@ -698,7 +746,7 @@ func TestAppKeyScoping(t *testing.T) {
 			continue
 		}
 		expand := func(app string) string {
-			return strings.NewReplacer("{app}", app, "{ep}", f.ep1, "{msg}", f.msg, "{dlv}", f.dlvDone, "{key_id}", f.keyAID, "{src}", f.src).Replace(path)
+			return strings.NewReplacer("{app}", app, "{ep}", f.ep1, "{msg}", f.msg, "{dlv}", f.dlvDone, "{key_id}", f.keyAID, "{src}", f.src, "{rpl}", f.rpl).Replace(path)
 		}
 		for _, app := range []string{f.appA, "acme"} {
 			resp := f.do(req{method: method, path: expand(app), key: f.keyB, body: "{}"})

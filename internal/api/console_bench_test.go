@@ -75,6 +75,17 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"endpoint_stats_30d_daily", func() []string {
 			return []string{base + "/endpoints/" + pick() + "/stats?bucket=86400&since=" + url.QueryEscape(now.Add(-benchDays*24*time.Hour).Format(time.RFC3339))}
 		}},
+		// What the console's 30-day chart asks: whole UTC days.
+		{"endpoint_chart_30d_days", func() []string {
+			until := now.Truncate(24 * time.Hour).Add(24 * time.Hour)
+			return []string{base + "/endpoints/" + pick() + "/stats?bucket=86400&since=" + url.QueryEscape(until.Add(-benchDays*24*time.Hour).Format(time.RFC3339)) +
+				"&until=" + url.QueryEscape(until.Format(time.RFC3339))}
+		}},
+		{"endpoint_chart_7d_6h", func() []string {
+			until := now.Truncate(6 * time.Hour).Add(6 * time.Hour)
+			return []string{base + "/endpoints/" + pick() + "/stats?bucket=21600&since=" + url.QueryEscape(until.Add(-7*24*time.Hour).Format(time.RFC3339)) +
+				"&until=" + url.QueryEscape(until.Format(time.RFC3339))}
+		}},
 		{"messages", func() []string { return []string{base + "/messages"} }},
 		{"messages_by_type", func() []string { return []string{base + "/messages?type=" + benchTypes[rng.IntN(len(benchTypes)-1)]} }},
 		{"messages_rare_type", func() []string { return []string{base + "/messages?type=rare.event"} }},

@@ -284,9 +284,9 @@ func TestPortalLinks(t *testing.T) {
 
 // expandRoute fills a route's path with the fixture's ids of app (an id or uid).
 func (f *fixture) expandRoute(path, app string) string {
-	r := strings.NewReplacer("{app}", app, "{ep}", f.ep1, "{msg}", f.msg, "{dlv}", f.dlvDone, "{key_id}", f.keyAID, "{src}", f.src, "{name}", "invoice.paid")
+	r := strings.NewReplacer("{app}", app, "{ep}", f.ep1, "{msg}", f.msg, "{dlv}", f.dlvDone, "{key_id}", f.keyAID, "{src}", f.src, "{name}", "invoice.paid", "{rpl}", f.rpl)
 	if app == f.appB || app == "other" {
-		r = strings.NewReplacer("{app}", app, "{ep}", f.epB, "{msg}", f.msgB, "{dlv}", f.dlvB, "{key_id}", f.keyAID, "{src}", f.srcB, "{name}", "invoice.paid")
+		r = strings.NewReplacer("{app}", app, "{ep}", f.epB, "{msg}", f.msgB, "{dlv}", f.dlvB, "{key_id}", f.keyAID, "{src}", f.srcB, "{name}", "invoice.paid", "{rpl}", f.rplB)
 	}
 	return r.Replace(path)
 }
@@ -307,8 +307,8 @@ func TestPortalScope(t *testing.T) {
 				}
 			}
 			// App A's path with app B's record ids: not found either.
-			guess := strings.NewReplacer("{app}", "acme", "{ep}", f.epB, "{msg}", f.msgB, "{dlv}", f.dlvB, "{key_id}", f.keyAID, "{src}", f.srcB).Replace(path)
-			if strings.ContainsAny(path, "{") && (strings.Contains(path, "{ep}") || strings.Contains(path, "{msg}") || strings.Contains(path, "{dlv}")) && rt.portal != "" {
+			guess := strings.NewReplacer("{app}", "acme", "{ep}", f.epB, "{msg}", f.msgB, "{dlv}", f.dlvB, "{key_id}", f.keyAID, "{src}", f.srcB, "{rpl}", f.rplB).Replace(path)
+			if strings.ContainsAny(path, "{") && (strings.Contains(path, "{ep}") || strings.Contains(path, "{msg}") || strings.Contains(path, "{dlv}") || strings.Contains(path, "{rpl}")) && rt.portal != "" {
 				if resp := f.do(manager.as(req{method: method, path: guess, body: "{}"}, false)); resp.status != 404 {
 					t.Errorf("%s %s (guessed ids of another app): %d %s", method, guess, resp.status, resp.body)
 				}

@@ -139,6 +139,14 @@ func TestWireTypesMatchDocument(t *testing.T) {
 		{"FilterTestResult", reflect.TypeFor[filterTestJSON](), openapitest.Answer, nil},
 		{"TransformationTest", reflect.TypeFor[transformTestInput](), openapitest.Decoded, nil},
 		{"TransformationTestResult", reflect.TypeFor[transformTestJSON](), openapitest.Answer, nil},
+		{"AppReplay", reflect.TypeFor[appReplayInput](), openapitest.Decoded, nil},
+		{"ReplayJob", reflect.TypeFor[replayJobJSON](), openapitest.Answer, nil},
+		{"ReplayJobList", reflect.TypeFor[list[replayJobJSON]](), openapitest.Answer, nil},
+		{"Listener", reflect.TypeFor[listenerJSON](), openapitest.Answer, nil},
+		{"ListenerList", reflect.TypeFor[list[listenerJSON]](), openapitest.Answer, nil},
+		{"Node", reflect.TypeFor[nodeJSON](), openapitest.Answer, nil},
+		{"NodeList", reflect.TypeFor[nodesJSON](), openapitest.Answer, nil},
+		{"TransformationTemplateList", reflect.TypeFor[list[templateJSON]](), openapitest.Answer, nil},
 	}
 	for _, tc := range cases {
 		for _, err := range v.CheckType(tc.schema, tc.typ, tc.use, tc.except...) {

@@ -439,20 +439,14 @@ type replayJSON struct {
 // filter validates in and returns the replay filter it describes.
 func (in *replayInput) filter(appID, endpointID string) (store.ReplayFilter, error) {
 	f := store.ReplayFilter{AppID: appID, EndpointID: endpointID, Status: in.Status.v, After: in.After.v, Limit: in.Limit.v}
-	switch f.Status {
-	case "", domain.DeliverySucceeded, domain.DeliveryFailed, domain.DeliveryCancelled:
-	default:
-		return f, invalidField("status", "must be succeeded, failed or cancelled (pending deliveries are never replayed), not %q", f.Status)
+	if f.Status != "" {
+		if err := domain.CheckReplayStatus("status", f.Status); err != nil {
+			return f, err
+		}
 	}
 	var err error
-	if f.Since, err = bodyTime("since", in.Since); err != nil {
+	if f.TimeRange, err = bodyRange(in.Since, in.Until); err != nil {
 		return f, err
-	}
-	if f.Until, err = bodyTime("until", in.Until); err != nil {
-		return f, err
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-		return f, invalidField("until", "must be after since")
 	}
 	if in.After.set && !ids.Valid("dlv", f.After) {
 		return f, invalidField("after", "must be a delivery id (the next of the previous answer), not %q", f.After)
@@ -461,6 +455,22 @@ func (in *replayInput) filter(appID, endpointID string) (store.ReplayFilter, err
 		return f, invalidField("limit", "must be from 1 to %d, not %d", maxReplayLimit, f.Limit)
 	}
 	return f, nil
+}
+
+// bodyRange parses the optional RFC 3339 fields since and until of a body, until after since.
+func bodyRange(since, until opt[string]) (store.TimeRange, error) {
+	var r store.TimeRange
+	var err error
+	if r.Since, err = bodyTime("since", since); err != nil {
+		return r, err
+	}
+	if r.Until, err = bodyTime("until", until); err != nil {
+		return r, err
+	}
+	if !r.Since.IsZero() && !r.Until.IsZero() && !r.Since.Before(r.Until) {
+		return r, invalidField("until", "must be after since")
+	}
+	return r, nil
 }
 
 // bodyTime parses an optional RFC 3339 time field.

@@ -338,6 +338,7 @@ type fixture struct {
 	attempt          string
 	msgB             string
 	dlvB             string
+	rpl, rplB        string // a replay job of app A, of app B (running, with no runner)
 }
 
 func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
@@ -388,6 +389,12 @@ func newFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	}
 	if f.dlvDone == "" || f.dlvBusy == "" || f.dlvB == "" {
 		t.Fatalf("claimed %d deliveries, want 3", len(claimed))
+	}
+	for app, id := range map[string]*string{f.appA: &f.rpl, f.appB: &f.rplB} {
+		*id = ids.New("rpl")
+		if err := f.store.CreateReplayJob(ctx, &domain.ReplayJob{ID: *id, AppID: app, State: domain.ReplayRunning, Until: now, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return f
 }

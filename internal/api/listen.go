@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/relay"
@@ -16,6 +19,8 @@ type Listener interface {
 	Serve(w http.ResponseWriter, r *http.Request, hello relay.Hello) error
 	// Count returns the number of listeners attached to this server.
 	Count() int
+	// Connected reports whether a listener of the endpoint is attached to this server.
+	Connected(endpointID string) bool
 }
 
 // listen serves GET /v1/listen?app=&source=&name=&events=: it attaches a `herald listen`
@@ -96,7 +101,7 @@ func (s *server) listen(w http.ResponseWriter, r *http.Request, c *call) error {
 		EndpointID: ep.ID, AppID: appID, SourceID: sourceID, Name: name,
 		Secret: sec.Secret.Reveal(), Events: ep.EventTypes,
 	}
-	return s.listener.Serve(w, r, hello)
+	return s.serveListener(w, r, hello)
 }
 
 // isWebSocket reports whether r is a WebSocket handshake that websocket.Accept takes.
@@ -113,4 +118,63 @@ func isWebSocket(r *http.Request) bool {
 	}
 	return hasToken("Connection", "upgrade") && hasToken("Upgrade", "websocket") &&
 		r.Header.Get("Sec-WebSocket-Version") == "13" && r.Header.Get("Sec-WebSocket-Key") != ""
+}
+
+// serveListener runs a listener session on this node, recording in the store when it
+// connected and when it left, so that the listeners list of every node can say whether
+// it is connected now.
+func (s *server) serveListener(w http.ResponseWriter, r *http.Request, hello relay.Hello) error {
+	since := s.timeNow()
+	if err := s.svc.MarkListener(r.Context(), hello.EndpointID, s.nodeID, since, true); err != nil {
+		s.log.WarnContext(r.Context(), "api: record listener session", "endpoint", hello.EndpointID, "err", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+		defer cancel()
+		if err := s.svc.MarkListener(ctx, hello.EndpointID, s.nodeID, since, false); err != nil && !errors.Is(err, store.ErrClosed) {
+			s.log.WarnContext(ctx, "api: record listener leaving", "endpoint", hello.EndpointID, "err", err)
+		}
+	}()
+	return s.listener.Serve(w, r, hello)
+}
+
+// listenerJSON is a listener endpoint as GET /v1/apps/{app}/listeners answers it.
+type listenerJSON struct {
+	EndpointID     string     `json:"endpoint_id"`
+	Name           string     `json:"name"`
+	SourceID       string     `json:"source_id,omitempty"`
+	EventTypes     []string   `json:"event_types"`
+	State          string     `json:"state"`
+	Connected      bool       `json:"connected"`
+	ConnectedSince *timestamp `json:"connected_since,omitempty"`
+	LastSeenAt     *timestamp `json:"last_seen_at,omitempty"`
+	CreatedAt      timestamp  `json:"created_at"`
+}
+
+// listListeners serves GET /v1/apps/{app}/listeners: the app's listener endpoints,
+// newest first, and whether a `herald listen` session is connected to one now (on any
+// node) and since when.
+func (s *server) listListeners(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := newQuery(r.URL)
+	p := q.page("ep")
+	if err := q.done(); err != nil {
+		return err
+	}
+	ls, next, err := s.store.ListListeners(r.Context(), c.appID, p)
+	if err != nil {
+		return fmt.Errorf("list listeners: %w", err)
+	}
+	now := s.now()
+	return writeList(w, ls, next, func(l *store.Listener) listenerJSON {
+		e, pr := l.Endpoint, l.Presence
+		here := s.listener != nil && s.listener.Connected(e.ID)
+		out := listenerJSON{
+			EndpointID: e.ID, Name: strings.TrimPrefix(e.URL, domain.ListenerScheme), SourceID: e.SourceID, EventTypes: nonNilList(e.EventTypes),
+			State: e.State, Connected: pr.Connected(now, s.nodeID, here), LastSeenAt: optTime(pr.SeenAt), CreatedAt: timestamp(e.CreatedAt),
+		}
+		if out.Connected {
+			out.ConnectedSince = optTime(pr.ConnectedAt)
+		}
+		return out
+	})
 }

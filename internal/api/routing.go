@@ -126,3 +126,18 @@ func (s *server) newSandbox() *transform.Sandbox {
 		},
 	})
 }
+
+// templateJSON is a ready transformation as GET /v1/transformations/templates answers it.
+type templateJSON struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Script      string `json:"script"`
+}
+
+// listTemplates serves GET /v1/transformations/templates: the ready transformations
+// (Slack, Discord, Teams), whose scripts an endpoint's transformation may start from.
+func (s *server) listTemplates(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	return writeList(w, transform.Templates(), "", func(t transform.Template) templateJSON {
+		return templateJSON{Name: t.Name, Description: t.Description, Script: t.Script}
+	})
+}

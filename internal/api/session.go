@@ -166,13 +166,29 @@ type sessionJSON struct {
 	ExpiresAt timestamp `json:"expires_at"`
 }
 
-// startSession sets the cookie of a new session and answers 201 with its CSRF token.
-func (s *server) startSession(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(time.Until(expires).Seconds()) + 1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r),
-	})
+// startSession sets the cookie of a new session of the given kind and answers 201 with
+// its CSRF token.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, kind, token string, expires time.Time) {
+	ck := s.sessionCookie(r, kind)
+	ck.Value, ck.Expires, ck.MaxAge = token, expires, int(time.Until(expires).Seconds())+1
+	http.SetCookie(w, ck)
 	writeJSON(w, http.StatusCreated, sessionJSON{CSRFToken: csrfToken(token), ExpiresAt: timestamp(expires)})
+}
+
+// sessionCookie returns the attributes of the session cookie of a session of the given
+// kind: HttpOnly, Secure over TLS (directly or behind a proxy that says so) and
+// SameSite=Strict; except that a portal session's cookie, when the portal may be
+// embedded (Config.PortalFrameAncestors) and the request came over TLS, is
+// SameSite=None; Secure; Partitioned: a browser sends a Strict cookie to no frame on
+// another site, and keeps a partitioned one for the embedding site alone (CHIPS).
+// Without TLS an embedded portal cannot keep a session: browsers take SameSite=None
+// cookies only when Secure.
+func (s *server) sessionCookie(r *http.Request, kind string) *http.Cookie {
+	ck := &http.Cookie{Name: sessionCookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r)}
+	if kind == domain.SessionPortal && s.embedded && ck.Secure {
+		ck.SameSite, ck.Partitioned = http.SameSiteNoneMode, true
+	}
+	return ck
 }
 
 // overTLS reports whether the client reached the server over TLS (directly, or through
@@ -215,7 +231,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, _ *call) error {
 	if err := s.svc.CreateSession(r.Context(), sess); err != nil {
 		return storeError(err, "API key", k.ID)
 	}
-	s.startSession(w, r, token, sess.ExpiresAt)
+	s.startSession(w, r, sess.Kind, token, sess.ExpiresAt)
 	return nil
 }
 
@@ -227,7 +243,9 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err := s.svc.DeleteSession(r.Context(), c.session.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("delete session: %w", err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r)})
+	ck := s.sessionCookie(r, c.session.Kind) // the same attributes, or a partitioned cookie stays
+	ck.MaxAge = -1
+	http.SetCookie(w, ck)
 	return noContent(w)
 }
 
@@ -369,7 +387,7 @@ func (s *server) openPortalLink(w http.ResponseWriter, r *http.Request, _ *call)
 	} else if err != nil {
 		return fmt.Errorf("open portal link: %w", err)
 	}
-	s.startSession(w, r, token, sess.ExpiresAt)
+	s.startSession(w, r, sess.Kind, token, sess.ExpiresAt)
 	return nil
 }
 

@@ -23,12 +23,6 @@ type statusJSON struct {
 	OperationalAppID     string                `json:"operational_app_id,omitempty"`
 }
 
-type nodeJSON struct {
-	ID          string    `json:"id"`
-	StartedAt   timestamp `json:"started_at"`
-	HeartbeatAt timestamp `json:"heartbeat_at"`
-}
-
 type backlogJSON struct {
 	Pending     int64      `json:"pending"`
 	Due         int64      `json:"due"`
@@ -84,7 +78,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request, _ *call) error {
 		RejectionsSince: timestamp(st.RejectionsSince), OperationalAppID: st.OperationalAppID,
 	}
 	for _, n := range st.Nodes {
-		out.Nodes = append(out.Nodes, nodeJSON{ID: n.ID, StartedAt: timestamp(n.StartedAt), HeartbeatAt: timestamp(n.HeartbeatAt)})
+		out.Nodes = append(out.Nodes, s.nodeView(n, now))
 	}
 	for _, f := range st.Failing {
 		e := f.Endpoint

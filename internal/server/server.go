@@ -120,6 +120,7 @@ type Server struct {
 	log      *slog.Logger
 	store    store.Store
 	engine   *delivery.Engine
+	svc      *service.Service // every change; runs the app-wide replays
 	hub      *relay.Hub
 	handler  http.Handler
 	ready    atomic.Bool
@@ -214,6 +215,7 @@ func (s *Server) build(ctx context.Context, out io.Writer) error {
 	apiCfg := api.Config{
 		Store: st, Engine: s.engine, Guard: guard, Logger: log, MaxPayloadBytes: cfg.MaxPayloadBytes, Listener: s.hub,
 		PublicURL: cfg.PublicURL, Branding: cfg.Branding, ConsoleSessionTTL: cfg.ConsoleSessionTTL, NodeID: s.engine.NodeID(),
+		NodeTimeout: cfg.NodeTimeout, PortalFrameAncestors: cfg.PortalFrameAncestors,
 		PublishBytesInFlight: cfg.PublishBytesInFlight,
 	}
 	inbound, err := s.newService(ctx, &apiCfg, tp)
@@ -278,7 +280,7 @@ func (s *Server) newEngine(guard *netguard.Guard, tp trace.TracerProvider) error
 // newService makes the service every write goes through and, when the store keeps
 // sources, the gateway; it sets both in apiCfg and returns the handler of /in/{source}.
 func (s *Server) newService(ctx context.Context, apiCfg *api.Config, tp trace.TracerProvider) (http.Handler, error) {
-	svcCfg := service.Config{Store: s.store, Engine: s.engine, Observer: s.ops}
+	svcCfg := service.Config{Store: s.store, Engine: s.engine, Observer: s.ops, Logger: s.log}
 	var inbound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotImplemented)
@@ -293,6 +295,7 @@ func (s *Server) newService(ctx context.Context, apiCfg *api.Config, tp trace.Tr
 	if err != nil {
 		return nil, err
 	}
+	s.svc = svc
 	if hasSources {
 		if in, err = ingest.New(ingest.Config{Sources: ss, Publisher: svc, Logger: s.log, Metrics: ingest.NewMetrics(s.registry), Tracing: tp, Observer: s.ops}); err != nil {
 			return nil, err
@@ -495,6 +498,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	s.engine.Start()
 	s.ops.Start(s.engine, s.opApp)
+	replays, stopReplays := context.WithCancel(context.Background())
+	replaysDone := make(chan struct{})
+	go func() { defer close(replaysDone); s.svc.RunReplays(replays, s.engine.NodeID()) }()
 	s.ready.Store(true)
 	s.log.Info("herald serving", "addr", ln.Addr().String(), "node", s.engine.NodeID())
 	errc := make(chan error, 1)
@@ -513,6 +519,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
 	s.hub.Close() // listeners reconnect elsewhere (or to this server, restarted); their deliveries wait
+	stopReplays() // a replay continues from its last step on the next start, or on another node
+	<-replaysDone
 	if err := s.engine.Stop(shutdownCtx); err != nil {
 		errs = append(errs, err)
 	}

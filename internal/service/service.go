@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,8 @@ type Config struct {
 	OnSourceChanged func(sourceID string)
 	// Observer, when set, hears of endpoint changes (herald's operational webhooks).
 	Observer Observer
+	// Logger receives the errors of background work (RunReplays); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Service changes herald's records. Its methods are safe for concurrent use.
@@ -55,6 +58,8 @@ type Service struct {
 	onSourceChanged func(string)
 	observer        Observer
 	opApp           atomic.Value // string: the operational app's id, once EnsureOperationalApp found it
+	log             *slog.Logger
+	replayKick      chan struct{} // StartReplay wakes RunReplays
 }
 
 // New returns a service over cfg's store and engine.
@@ -65,8 +70,12 @@ func New(cfg Config) (*Service, error) {
 	case cfg.Engine == nil:
 		return nil, errors.New("service: Config.Engine is required")
 	}
-	s := &Service{store: cfg.Store, engine: cfg.Engine, sources: cfg.Sources, onSourceChanged: cfg.OnSourceChanged, observer: cfg.Observer}
+	s := &Service{store: cfg.Store, engine: cfg.Engine, sources: cfg.Sources, onSourceChanged: cfg.OnSourceChanged,
+		observer: cfg.Observer, log: cfg.Logger, replayKick: make(chan struct{}, 1)}
 	s.opApp.Store("")
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	return s, nil
 }
 

@@ -81,6 +81,28 @@ func newService(t *testing.T) (*Service, *recordingEngine, store.Store) {
 	return svc, eng, st
 }
 
+// createApp stores a new app through the service.
+func createApp(t *testing.T, svc *Service, now time.Time) *domain.App {
+	t.Helper()
+	app := &domain.App{ID: ids.New("app"), Name: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+	if err := svc.CreateApp(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// createEndpoint stores a new endpoint of appID, with a secret, through the service.
+func createEndpoint(t *testing.T, svc *Service, appID string, now time.Time) *domain.Endpoint {
+	t.Helper()
+	e := &domain.Endpoint{ID: ids.New("ep"), AppID: appID, URL: "https://example.com/hook", State: domain.EndpointEnabled,
+		EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}
+	if err := svc.CreateEndpoint(context.Background(), e, sec); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func TestNewRequiresStoreAndEngine(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("New without a store: no error")
@@ -96,17 +118,9 @@ func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 	ctx := context.Background()
 	svc, eng, st := newService(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := &domain.App{ID: ids.New("app"), Name: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if err := svc.CreateApp(ctx, app); err != nil {
-		t.Fatal(err)
-	}
+	app := createApp(t, svc, now)
 	newEndpoint := func() *domain.Endpoint {
-		e := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: "https://example.com/hook", State: domain.EndpointEnabled,
-			EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-		sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: webhook.NewHMACSecret(), CreatedAt: now}
-		if err := svc.CreateEndpoint(ctx, e, sec); err != nil {
-			t.Fatal(err)
-		}
+		e := createEndpoint(t, svc, app.ID, now)
 		if e.Kind != domain.KindHTTP {
 			t.Fatalf("created endpoint kind %q, want %q", e.Kind, domain.KindHTTP)
 		}

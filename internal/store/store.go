@@ -193,6 +193,18 @@ type AttemptStats struct {
 	LastFailure       *domain.Attempt // the range's latest attempt that did not succeed (endpoint stats only)
 }
 
+// ReplayStepResult reports one step of a replay.
+type ReplayStepResult struct {
+	Job    *domain.ReplayJob // after the step
+	Queued int               // deliveries this step queued again
+}
+
+// Listener is a listener endpoint with what the store knows of its session.
+type Listener struct {
+	Endpoint *domain.Endpoint
+	Presence domain.ListenerPresence
+}
+
 // PurgeResult counts what one retention pass removed.
 type PurgeResult struct {
 	Messages, Deliveries, Attempts, IdempotencyKeys int
@@ -287,6 +299,37 @@ type Store interface {
 	// IdleListeners returns up to limit listener endpoints last seen (or, never seen,
 	// created) before seenBefore.
 	IdleListeners(ctx context.Context, seenBefore time.Time, limit int) ([]*domain.Endpoint, error)
+
+	// CreateReplayJob stores a new app-wide replay (state running); ErrConflict when the
+	// app has domain.MaxRunningReplays running already, ErrNotFound when the app is gone.
+	// It removes the app's finished replays older than domain.ReplayKeep, and all but the
+	// newest of them past domain.MaxKeptReplays.
+	CreateReplayJob(ctx context.Context, j *domain.ReplayJob) error
+	GetReplayJob(ctx context.Context, appID, id string) (*domain.ReplayJob, error)
+	// ListReplayJobs returns a page of an app's replays, newest first.
+	ListReplayJobs(ctx context.Context, appID string, p Page) ([]*domain.ReplayJob, string, error)
+	// CancelReplayJob stops a running replay (what it queued stays queued) and returns it;
+	// a finished one is returned as it is.
+	CancelReplayJob(ctx context.Context, appID, id string, now time.Time) (*domain.ReplayJob, error)
+	// FailReplayJob stops a running replay with reason as its error.
+	FailReplayJob(ctx context.Context, id, reason string, now time.Time) error
+	// RunnableReplayJobs returns up to limit running replays, oldest first, that owner
+	// may run: not leased, leased to owner, or with an expired lease.
+	RunnableReplayJobs(ctx context.Context, owner string, now time.Time, limit int) ([]string, error)
+	// ReplayStep runs one step of replay id for owner, in one transaction: it looks at
+	// up to limit more messages of the job's range, queues for an attempt at now the
+	// deliveries of theirs that the job matches, and stores the new cursor and counts
+	// (done when the range is exhausted), leasing the job to owner for lease. A job that
+	// is not running is returned unchanged; ErrConflict when another owner's lease holds.
+	ReplayStep(ctx context.Context, id, owner string, now time.Time, lease time.Duration, limit int) (*ReplayStepResult, error)
+
+	// MarkListener records that a `herald listen` session of the listener endpoint id
+	// connected at connectedAt to node (connected), or that it left (only if it is
+	// still the recorded one), and that the endpoint was seen at now.
+	MarkListener(ctx context.Context, id, node string, connectedAt time.Time, connected bool, now time.Time) error
+	// ListListeners returns a page of an app's listener endpoints, newest first, with
+	// what is known of their sessions.
+	ListListeners(ctx context.Context, appID string, p Page) ([]*Listener, string, error)
 
 	// CreateSession stores a console or portal session; ErrNotFound when its key or app is gone.
 	CreateSession(ctx context.Context, s *domain.Session) error

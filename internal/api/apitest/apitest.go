@@ -70,7 +70,7 @@ func Start(dir string, report openapitest.Reporter) (*Server, error) {
 		return nil, fmt.Errorf("create the admin key: %w", err)
 	}
 	// The service of `herald serve`, with the operational app it ensures on start.
-	svc, err := service.New(service.Config{Store: st, Sources: st, Engine: storeEngine{st}})
+	svc, err := service.New(service.Config{Store: st, Sources: st, Engine: storeEngine{st}, Logger: discard})
 	if err == nil {
 		_, err = svc.EnsureOperationalApp(ctx, time.Now())
 	}
@@ -100,7 +100,11 @@ func Start(dir string, report openapitest.Reporter) (*Server, error) {
 		return nil, err
 	}
 	srv := httptest.NewServer(v.Handler(report, h))
-	return &Server{URL: srv.URL, AdminKey: apiKey, Store: st, close: func() { srv.Close(); st.Close() }}, nil
+	// App-wide replays run as on a server.
+	replays, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); svc.RunReplays(replays, "apitest") }()
+	return &Server{URL: srv.URL, AdminKey: apiKey, Store: st, close: func() { srv.Close(); stop(); <-done; st.Close() }}, nil
 }
 
 // Close stops the server and closes its store.
@@ -141,3 +145,38 @@ func (e storeEngine) PublishTo(ctx context.Context, m *domain.Message, endpointI
 
 func (storeEngine) Wake()                  {}
 func (storeEngine) EndpointChanged(string) {}
+
+// FinishDue claims every due delivery of st and records one attempt for each, answered
+// with code: 2xx succeeds, anything else fails for good. It returns the deliveries.
+func FinishDue(t testing.TB, st store.Store, code int) []*domain.Delivery {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	claimed, err := st.Claim(ctx, store.ClaimRequest{Owner: "test", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []*store.AttemptResult
+	var ds []*domain.Delivery
+	for _, c := range claimed {
+		d := c.Delivery
+		ds = append(ds, d)
+		r := &store.AttemptResult{
+			Attempt: &domain.Attempt{
+				ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
+				Number: d.Attempts + 1, StartedAt: now, Latency: 12500 * time.Microsecond, StatusCode: code,
+				ResponseHeaders: map[string]string{"content-type": "text/plain"}, ResponseBody: []byte("answer"),
+				Outcome: domain.OutcomeSucceeded,
+			},
+			Status: domain.DeliverySucceeded,
+		}
+		if code < 200 || code > 299 {
+			r.Attempt.Outcome, r.Attempt.Error, r.Status, r.EndpointFailed = domain.OutcomeFailed, "HTTP 500 Internal Server Error", domain.DeliveryFailed, true
+		}
+		results = append(results, r)
+	}
+	if err := st.Complete(ctx, results); err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}

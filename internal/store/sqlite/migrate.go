@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"time"
@@ -27,9 +29,18 @@ var types = map[string]string{
 // versionsTable records the applied migrations.
 const versionsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`
 
-// migrations returns the schema's migrations, all of them sqlstore's.
+// migrationFS holds what SQLite adds to sqlstore's migrations (its triggers).
+//
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migrations returns the schema's migrations: sqlstore's shared ones and this package's.
 func migrations() ([]sqlstore.Migration, error) {
-	return sqlstore.Migrations(nil, types)
+	own, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.Migrations(own, types)
 }
 
 // migrate applies the embedded migrations that are not yet recorded in schema_migrations.

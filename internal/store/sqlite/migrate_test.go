@@ -5,11 +5,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/store/sqlstore"
 	"github.com/heraldhq/herald/internal/store/storetest"
 )
 
-// TestMigrationListenerKinds checks what migration 3 makes of duplicate listeners.
-func TestMigrationListenerKinds(t *testing.T) {
+// migrateFrom seeds a new database with seed, given a statement runner on a raw
+// connection and the migrations older than version, then opens the store, which
+// applies the rest.
+func migrateFrom(t *testing.T, version int, seed func(exec func(string, ...any) error, before []sqlstore.Migration)) *Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "herald.db")
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -19,10 +23,31 @@ func TestMigrationListenerKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec := func(q string, args ...any) error { _, err := db.Exec(q, args...); return err }
-	storetest.SeedListenerMigration(t, exec, versionsTable, []string{ms[0].SQL, ms[1].SQL}, dialect{}.Time)
+	var before []sqlstore.Migration
+	for _, m := range ms {
+		if m.Version < version {
+			before = append(before, m)
+		}
+	}
+	seed(func(q string, args ...any) error { _, err := db.Exec(q, args...); return err }, before)
 	db.Close()
 	s := openAt(t, path)
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestMigrationListenerKinds checks what migration 3 makes of duplicate listeners.
+func TestMigrationListenerKinds(t *testing.T) {
+	s := migrateFrom(t, 3, func(exec func(string, ...any) error, before []sqlstore.Migration) {
+		storetest.SeedListenerMigration(t, exec, versionsTable, []string{before[0].SQL, before[1].SQL}, dialect{}.Time)
+	})
 	storetest.CheckListenerMigration(t, s)
+}
+
+// TestMigrationAttemptHours checks that migration 10 counts the attempts stored before it.
+func TestMigrationAttemptHours(t *testing.T) {
+	s := migrateFrom(t, 10, func(exec func(string, ...any) error, before []sqlstore.Migration) {
+		storetest.SeedAttemptHoursMigration(t, exec, versionsTable, before, dialect{}.Time)
+	})
+	storetest.CheckAttemptHoursMigration(t, s)
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -190,96 +189,6 @@ func (c *Core) DeleteEventType(ctx context.Context, name string) error {
 		}
 		return err
 	})
-}
-
-// AttemptStats implements store.Store. With an endpoint it reads the index of attempts
-// by endpoint and time (which covers the outcome), else the index by time; either way
-// only the rows of the range.
-func (c *Core) AttemptStats(ctx context.Context, f store.AttemptStatsFilter) (*store.AttemptStats, error) {
-	bucket := int64(f.Bucket / time.Second)
-	if bucket <= 0 || !f.Since.Before(f.Until) {
-		return nil, fmt.Errorf("attempt stats: want a positive bucket and since before until")
-	}
-	since, until := c.d.Time(f.Since), c.d.Time(f.Until)
-	// Cancelled attempts made no request: neither a success nor a failure of the endpoint.
-	where := `started_at >= $1 AND started_at < $2 AND outcome <> 'cancelled'`
-	args := []any{since, until}
-	if f.EndpointID != "" {
-		where = `endpoint_id = $3 AND ` + where
-		args = append(args, f.EndpointID)
-	}
-	sinceSec := strconv.FormatInt(f.Since.Unix(), 10)
-	rows, err := c.db.Query(ctx, `SELECT (`+c.d.Epoch("started_at")+` - `+sinceSec+`) / `+strconv.FormatInt(bucket, 10)+` AS b,
-		outcome = 'succeeded' AS ok, COUNT(*) FROM attempts WHERE `+where+` GROUP BY b, ok`, args...)
-	type count struct {
-		bucket int64
-		ok     bool
-		n      int64
-	}
-	counts, err := Collect(rows, err, func(row Row) (count, error) {
-		var ct count
-		err := row.Scan(&ct.bucket, &ct.ok, &ct.n)
-		return ct, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("attempt stats: %w", err)
-	}
-	n := int((f.Until.Sub(f.Since) + f.Bucket - 1) / f.Bucket)
-	st := &store.AttemptStats{Buckets: make([]store.StatsBucket, n)}
-	for i := range st.Buckets {
-		st.Buckets[i].Start = f.Since.Add(time.Duration(i) * f.Bucket).UTC()
-	}
-	lastFailed := -1
-	for _, ct := range counts {
-		if ct.bucket < 0 || ct.bucket >= int64(n) {
-			continue
-		}
-		b := &st.Buckets[ct.bucket]
-		if ct.ok {
-			b.Succeeded += ct.n
-			st.Succeeded += ct.n
-		} else {
-			b.Failed += ct.n
-			st.Failed += ct.n
-			lastFailed = max(lastFailed, int(ct.bucket))
-		}
-	}
-	if f.EndpointID == "" {
-		return st, nil
-	}
-	// The latest attempt, and the latest failure: searched in its bucket only, which the
-	// counts name, so that a long run of successes is never walked.
-	last := `SELECT ` + AttemptColumns + ` FROM attempts WHERE endpoint_id = $1 AND started_at >= $2 AND started_at < $3`
-	if st.Last, err = c.firstAttempt(ctx, last+` ORDER BY started_at DESC LIMIT 1`, f.EndpointID, since, until); err != nil {
-		return nil, err
-	}
-	if lastFailed >= 0 {
-		b := st.Buckets[lastFailed].Start
-		if st.LastFailure, err = c.firstAttempt(ctx, last+` AND outcome != 'succeeded' ORDER BY started_at DESC LIMIT 1`,
-			f.EndpointID, c.d.Time(b), c.d.Time(minTime(b.Add(f.Bucket), f.Until))); err != nil {
-			return nil, err
-		}
-	}
-	return st, nil
-}
-
-// firstAttempt returns the attempt a query finds, or nil.
-func (c *Core) firstAttempt(ctx context.Context, query string, args ...any) (*domain.Attempt, error) {
-	a, err := scanAttempt(c.d, c.db.QueryRow(ctx, query, args...))
-	if IsNoRows(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("attempt stats: %w", err)
-	}
-	return a, nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // OldestPending implements store.Store.

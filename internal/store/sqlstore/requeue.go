@@ -62,8 +62,7 @@ func (c *Core) Replay(ctx context.Context, f store.ReplayFilter, now time.Time) 
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		if _, err := q.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_step = 0, lease_owner = NULL,
-			updated_at = $1 WHERE `+c.d.In("id", "$2"), c.d.Time(now), c.d.List(ids)); err != nil {
+		if _, err := c.requeue(ctx, q, ids, now); err != nil {
 			return err
 		}
 		res.Replayed = len(ids)
@@ -79,4 +78,12 @@ func (c *Core) Replay(ctx context.Context, f store.ReplayFilter, now time.Time) 
 		c.events.WorkQueued()
 	}
 	return &res, nil
+}
+
+// requeue queues the finished deliveries ids for an attempt at now, their retry
+// schedule started over (pending ones are left as they are), and returns how many it
+// queued: what a replay does to each delivery it picked.
+func (c *Core) requeue(ctx context.Context, q Querier, ids []string, now time.Time) (int64, error) {
+	return q.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_step = 0, lease_owner = NULL, updated_at = $1
+		WHERE status <> 'pending' AND `+c.d.In("id", "$2"), c.d.Time(now), c.d.List(ids))
 }

@@ -19,11 +19,14 @@ export class ApiError extends Error {
     this.retryAfter = retryAfter;
   }
 
-  /** field is the request field an invalid_field error names ("url must be..."), or ''. */
+  /**
+   * field is the request field an invalid_field error names, as its message starts:
+   * "url must be...", "auth.token_url must be...", "event_types[2] must be..."; '' for none.
+   */
   get field() {
     if (this.code === 'url_not_allowed') return 'url';
     if (this.code !== 'invalid_field') return '';
-    const m = /^([A-Za-z_]+)/.exec(this.message);
+    const m = /^([A-Za-z_][\w.$\[\]]*)\s/.exec(this.message);
     return m ? m[1] : '';
   }
 }

@@ -24,6 +24,7 @@ const routes = [
   ['a/:app/endpoints/:ep/edit', 'endpointform', 'render'],
   ['a/:app/messages', 'messages', 'list'],
   ['a/:app/messages/:msg', 'message', 'render'],
+  ['a/:app/recovery', 'recovery', 'render'],
   ['a/:app/sources', 'sources', 'list', true],
   ['a/:app/sources/:src', 'sources', 'detail', true],
   ['a/:app/listeners', 'listeners', 'render', true],
@@ -128,6 +129,7 @@ function drawNav(parts) {
     const base = '#/a/' + encodeURIComponent(app) + '/';
     links.push(navLink(base + 'endpoints', 'Endpoints', here === 'endpoints'));
     links.push(navLink(base + 'messages', 'Messages', here === 'messages'));
+    if (s.kind !== 'portal' || !(s.endpoint_ids || []).length) links.push(navLink(base + 'recovery', 'Recovery', here === 'recovery'));
     if (s.kind !== 'portal') {
       links.push(navLink(base + 'sources', 'Sources', here === 'sources'));
       links.push(navLink(base + 'listeners', 'Listeners', here === 'listeners'));

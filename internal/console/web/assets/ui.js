@@ -105,10 +105,9 @@ export function clearFormErrors(form) {
  */
 export function showFormError(form, box, e) {
   clearFormErrors(form);
-  const name = e && e.field;
-  const wrap = name && form.querySelector('[data-field="' + CSS.escape(name) + '"]');
+  const wrap = fieldWrap(form, e && e.field);
   if (wrap) {
-    const slot = wrap.querySelector('.field-error');
+    const slot = wrap.querySelector(':scope > .field-error') || wrap.querySelector('.field-error');
     slot.textContent = e.message;
     slot.hidden = false;
     const ctl = wrap.querySelector('input, select, textarea');
@@ -117,6 +116,20 @@ export function showFormError(form, box, e) {
   }
   box.textContent = (e && e.message) || String(e);
   box.hidden = false;
+}
+
+/**
+ * fieldWrap finds the form's field that an error names, or the nearest one that holds
+ * it: "filter.payload.amount" falls back to "filter", "event_types[2]" to "event_types".
+ */
+function fieldWrap(form, name) {
+  while (name) {
+    const wrap = form.querySelector('[data-field="' + CSS.escape(name) + '"]');
+    if (wrap) return wrap;
+    const cut = Math.max(name.lastIndexOf('.'), name.lastIndexOf('['));
+    name = cut > 0 ? name.slice(0, cut) : '';
+  }
+  return null;
 }
 
 /** formPage builds a form whose submit calls onSubmit and shows errors by field. */
@@ -181,12 +194,16 @@ export function kv(pairs) {
   return h('dl', {class: 'kv'}, pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v ?? '—')]));
 }
 
-/** headersTable shows an object of header names and values. */
+/** redactions are the values the API shows in place of a secret header value. */
+const redactions = new Set(['[redacted]', '••••']);
+
+/** headersTable shows an object of header names and values; hidden secrets are marked. */
 export function headersTable(obj) {
   const keys = Object.keys(obj || {}).sort();
   if (!keys.length) return h('p', {class: 'muted'}, 'None.');
   return h('table', {class: 'headers'}, h('tbody', null,
-    keys.map((k) => h('tr', null, h('th', {scope: 'row'}, k), h('td', null, obj[k])))));
+    keys.map((k) => h('tr', null, h('th', {scope: 'row'}, k),
+      h('td', null, redactions.has(obj[k]) ? h('span', {class: 'redacted', title: 'A secret: not shown'}, String(obj[k])) : String(obj[k]))))));
 }
 
 /** errorBox shows an error of a page load. */

@@ -10,6 +10,7 @@ import {
 import {barChart} from '../chart.js';
 import {healthText} from './endpoints.js';
 import {catalogue} from './eventtypes.js';
+import {routingSummary} from './routing.js';
 
 /** render renders the endpoint page. */
 export async function render(ctx) {
@@ -45,20 +46,32 @@ export async function render(ctx) {
   };
   drawHead();
 
+  const summary = h('div'), chart = h('div');
+  const range = field('Chart', 'range', {tag: 'select', options: chartRanges.map(([v, t]) => [v, t]), value: '24h'});
+  const rangeSel = range.querySelector('select');
+  append(healthBody, summary, h('div', {class: 'chart-head'}, range), chart);
   const loadHealth = async () => {
     let st = null;
     try { st = await api('GET', ctx.appPath('endpoints', id, 'stats')); } catch (e) {
-      replace(healthBody, h('p', {class: 'muted'}, 'Health is not available: ' + e.message));
+      replace(summary, h('p', {class: 'muted'}, 'Health is not available: ' + e.message));
       return;
     }
-    replace(healthBody, kv([
+    replace(summary, kv([
       ['Success (24 h)', healthText(st)],
       ['Succeeded', String(st.succeeded)],
       ['Failed', String(st.failed)],
       ['Last attempt', st.last_attempt_at ? ago(st.last_attempt_at) : '—'],
       ['Last error', st.last_error ? h('span', {class: 'error-text'}, st.last_error) : '—'],
-    ]), barChart(st.buckets || [], `Attempts per hour to ${ep.url}, succeeded and failed`));
+    ]));
+    await loadChart();
   };
+  const loadChart = async () => {
+    const [, label, bucket, span] = chartRanges.find(([v]) => v === rangeSel.value);
+    const st = await api('GET', ctx.appPath('endpoints', id, 'stats'), undefined, {query: chartQuery(bucket, span)});
+    if (!ctx.live()) return;
+    replace(chart, barChart(st.buckets || [], `Attempts to ${ep.url} over the last ${label}, succeeded and failed`));
+  };
+  rangeSel.addEventListener('change', () => loadChart().catch((e) => toast(e.message, 'error')));
 
   async function refreshAttempts() {
     const r = await api('GET', ctx.appPath('attempts'), undefined, {query: {endpoint_id: id, limit: 15}});
@@ -79,6 +92,7 @@ export async function render(ctx) {
       ['Concurrency', ep.max_concurrency ? String(ep.max_concurrency) : 'server default'],
       ['Timeout', ep.timeout_ms ? ep.timeout_ms + ' ms' : 'server default'],
       ['FIFO', ep.fifo ? 'yes: one delivery at a time, in order' : 'no'],
+      ...routingSummary(ep),
       ['Created', when(ep.created_at)],
     ]), h('h3', null, 'Custom headers'), headersTable(ep.headers)),
     ctx.canManage && secretSection(ctx, ep),
@@ -95,6 +109,21 @@ export async function render(ctx) {
   const timer = setInterval(() => { refreshAttempts().catch(() => {}); refreshHead().catch(() => {}); }, 3000);
   const healthTimer = setInterval(() => { loadHealth().catch(() => {}); }, 30000);
   ctx.cleanup(() => { clearInterval(timer); clearInterval(healthTimer); });
+}
+
+/** chartRanges are the endpoint chart's ranges: value, label, bucket and span in hours. */
+const chartRanges = [['24h', '24 hours, hourly', 1, 24], ['7d', '7 days, every 6 hours', 6, 7 * 24], ['30d', '30 days, daily', 24, 30 * 24]];
+
+/**
+ * chartQuery returns the stats query of a chart of span hours in buckets of bucket
+ * hours, ending with the bucket that holds now: UTC bucket boundaries, so that the
+ * server counts whole hours from its per-hour counts.
+ */
+function chartQuery(bucket, span) {
+  const b = bucket * 3600e3;
+  const until = Math.floor(Date.now() / b) * b + b;
+  const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {bucket: bucket * 3600, since: iso(until - span * 3600e3), until: iso(until)};
 }
 
 /** secretSection reveals and rotates the endpoint's signing secret. */

@@ -23,7 +23,8 @@ function attemptView(a) {
       ['Error', a.error ? h('span', {class: 'error-text'}, a.error) : '—'],
     ]),
     h('h4', null, 'Request headers sent'),
-    a.request_headers ? headersTable(a.request_headers) : h('p', {class: 'muted'}, 'Not recorded by this server.'),
+    a.request_headers && typeof a.request_headers === 'object'
+      ? headersTable(a.request_headers) : h('p', {class: 'muted'}, 'Not recorded by this server.'),
     h('h4', null, 'Response headers'), headersTable(a.response_headers),
     h('h4', null, 'Response body'), a.response_body ? pre(a.response_body) : h('p', {class: 'muted'}, 'Empty.'));
 }
