@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/fixtures"
 	"github.com/heraldhq/herald/webhook"
 )
@@ -289,8 +288,7 @@ func TestTriggerHeadersAndIDs(t *testing.T) {
 // TestTriggerStripeSource sends a Stripe sample to a Stripe source of a herald
 // server, which verifies it with the source's secret and publishes it.
 func TestTriggerStripeSource(t *testing.T) {
-	url, key := inProcessServer(t)
-	c := client.New(url, key, apitest.HTTPClient(t))
+	url, key, c := inProcessServer(t)
 	ctx := context.Background()
 	app, err := c.CreateApp(ctx, client.AppInput{Name: "shop", UID: "shop"})
 	if err != nil {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +15,9 @@ import (
 	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/emulate"
 	"github.com/heraldhq/herald/internal/emulate/openai"
-	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 )
 
 type request struct {
@@ -194,22 +191,8 @@ func waitFor(t *testing.T, cond func() bool) {
 // events reach its endpoints, signed by it, and closing the stack leaves it running.
 func TestStackOnRunningServer(t *testing.T) {
 	ctx := context.Background()
-	key, _, _ := api.NewAPIKey()
-	srv, err := server.New(ctx, server.Config{
-		DataDir: t.TempDir(), APIKey: key, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-	}, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx, ln) }()
-	defer func() { stop(); <-done }()
-	heraldURL := "http://" + ln.Addr().String()
+	srv := servertest.Start(t, nil)
+	heraldURL, key := srv.URL, srv.APIKey
 
 	if _, err := emulate.Start(ctx, emulate.Config{Addr: "127.0.0.1:0", Server: heraldURL}); err == nil {
 		t.Fatal("a herald server without an API key was accepted")

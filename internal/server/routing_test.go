@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/server"
 )
 
 // TestPayloadFiltersEndToEnd gives two endpoints of one app different payload filters
@@ -186,7 +187,7 @@ func TestEgressProxyEndToEnd(t *testing.T) {
 	}))
 	defer proxy.Close()
 	proxyURL, _ := url.Parse(proxy.URL)
-	c, _ := testServer(t, func(cfg *Config) { cfg.EgressProxy = proxyURL })
+	c, _ := testServer(t, func(cfg *server.Config) { cfg.EgressProxy = proxyURL })
 	ctx := context.Background()
 	app, err := c.CreateApp(ctx, client.AppInput{Name: "Proxied"})
 	if err != nil {
