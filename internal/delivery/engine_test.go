@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,8 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
+	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -30,11 +31,7 @@ type harness struct {
 // app to publish to; mutate (if not nil) changes its configuration first.
 func newHarness(t *testing.T, mutate func(c *Config)) *harness {
 	t.Helper()
-	s, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: testCipher(t), Logger: discardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := sqlitetest.Open(t)
 	cfg := Config{
 		Store:  s,
 		Logger: discardLogger(),
@@ -45,7 +42,7 @@ func newHarness(t *testing.T, mutate func(c *Config)) *harness {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	return &harness{t: t, store: s, eng: startEngine(t, cfg), app: createApp(t, s)}
+	return &harness{t: t, store: s, eng: startEngine(t, cfg), app: storetest.CreateApp(t, s, "test")}
 }
 
 // receiver is a webhook endpoint on loopback that verifies every request and records it.
@@ -90,7 +87,7 @@ func (r *receiver) count() (int, int) {
 
 func (h *harness) endpoint(r *receiver, mutate func(e *domain.Endpoint)) *domain.Endpoint {
 	h.t.Helper()
-	return createEndpoint(h.t, h.store, h.app.ID, r.srv.URL, r.secret, mutate)
+	return storetest.CreateEndpoint(h.t, h.store, h.app.ID, r.srv.URL, r.secret, mutate)
 }
 
 func (h *harness) publish(typ string, n int) []string {
@@ -482,7 +479,7 @@ func TestEngineSendsEndpointHeaders(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	const bearer = "Bearer tok_delivered_1"
-	createEndpoint(t, h.store, h.app.ID, srv.URL, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+	storetest.CreateEndpoint(t, h.store, h.app.ID, srv.URL, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
 		e.Headers = map[string]string{"Authorization": bearer, "X-Team": "core"}
 	})
 	h.publish("headers.test", 1)

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/netip"
@@ -10,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
-	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/webhook"
 )
 
 // What the tests of the engine, on one node or several, share.
@@ -28,18 +24,6 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // loopbackGuard returns a guard that lets engines reach test receivers on loopback.
 func loopbackGuard() *netguard.Guard {
 	return netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-}
-
-// testCipher returns a cipher with a new random key, for a test store.
-func testCipher(t *testing.T) *crypt.Box {
-	t.Helper()
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
 }
 
 // startEngine creates and starts an engine and stops it when t ends (before the stores
@@ -57,33 +41,6 @@ func startEngine(t *testing.T, cfg Config) *Engine {
 		eng.Stop(ctx)
 	})
 	return eng
-}
-
-// createApp stores a new app.
-func createApp(t *testing.T, s store.Store) *domain.App {
-	t.Helper()
-	now := time.Now().UTC()
-	app := &domain.App{ID: ids.New("app"), Name: "test", CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateApp(bg, app); err != nil {
-		t.Fatal(err)
-	}
-	return app
-}
-
-// createEndpoint stores an enabled endpoint of the app for every event type, at url and
-// signing with secret, after mutate (if not nil) changed it.
-func createEndpoint(t *testing.T, s store.Store, appID, url string, secret webhook.Secret, mutate func(*domain.Endpoint)) *domain.Endpoint {
-	t.Helper()
-	now := time.Now().UTC()
-	e := &domain.Endpoint{ID: ids.New("ep"), AppID: appID, URL: url, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-	if mutate != nil {
-		mutate(e)
-	}
-	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
-	if err := s.CreateEndpoint(bg, e, sec); err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 // newMessage returns a new message of the app.

@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
+	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -54,16 +54,12 @@ func TestMaintenanceExpiresGoneListeners(t *testing.T) {
 		{name: "attached here, seen eight days ago", kind: domain.KindListener, created: 9 * 24 * time.Hour, seen: 8 * 24 * time.Hour, attached: true, wantStatus: domain.DeliveryPending},
 		{name: "http endpoint", kind: domain.KindHTTP, created: 9 * 24 * time.Hour, wantStatus: domain.DeliveryPending},
 	}
-	s, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: testCipher(t), Logger: discardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	app := createApp(t, s)
+	s := sqlitetest.Open(t)
+	app := storetest.CreateApp(t, s, "test")
 	relay := attachedRelay{}
 	eps := make([]*domain.Endpoint, len(tests))
 	for i, tt := range tests {
-		eps[i] = createEndpoint(t, s, app.ID, "https://example.com/"+tt.kind, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+		eps[i] = storetest.CreateEndpoint(t, s, app.ID, "https://example.com/"+tt.kind, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
 			e.Kind = tt.kind
 			e.CreatedAt, e.UpdatedAt = now.Add(-tt.created), now.Add(-tt.created)
 			if tt.kind == domain.KindListener {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/jackc/pgx/v5"
@@ -23,7 +24,7 @@ func TestMigrationListenerKinds(t *testing.T) {
 	exec := func(q string, args ...any) error { _, err := conn.Exec(bg, q, args...); return err }
 	storetest.SeedListenerMigration(t, exec, versionsTable, []string{ms[0].SQL, ms[1].SQL}, func(t time.Time) any { return t })
 	conn.Close(bg)
-	s := openURL(t, url, newBox(t))
+	s := openURL(t, url, crypttest.NewBox(t))
 	defer s.Close()
 	storetest.CheckListenerMigration(t, s)
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"time"
 
@@ -10,10 +9,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/storetest"
 )
@@ -30,13 +29,7 @@ func openAt(t *testing.T, path string) *Store {
 
 func openWith(t *testing.T, path string, rej store.RejectionLimits) *Store {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(context.Background(), path, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler), Rejections: rej})
+	s, err := Open(context.Background(), path, Options{Cipher: crypttest.NewBox(t), Logger: slog.New(slog.DiscardHandler), Rejections: rej})
 	if err != nil {
 		t.Fatal(err)
 	}

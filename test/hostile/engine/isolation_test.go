@@ -5,7 +5,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,19 +12,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
-	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
+	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -34,7 +31,7 @@ import (
 // publishes: with 16 workers the hanging app used to hold all of them, and the healthy
 // app's webhooks waited for the 30 s timeouts. They must arrive within seconds.
 func TestTenantIsolationHangingEndpoints(t *testing.T) {
-	s := openStore(t)
+	s := sqlitetest.Open(t)
 	hang := newHangingListener(t)
 	eng, err := delivery.New(delivery.Config{
 		Store: s, Logger: slog.New(slog.DiscardHandler), Workers: 16,
@@ -51,9 +48,9 @@ func TestTenantIsolationHangingEndpoints(t *testing.T) {
 		eng.Stop(ctx)
 	})
 
-	hostile := createApp(t, s, "hostile")
+	hostile := storetest.CreateApp(t, s, "hostile")
 	for range 9 {
-		createEndpoint(t, s, hostile.ID, "http://"+hang.Addr().String(), webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+		storetest.CreateEndpoint(t, s, hostile.ID, "http://"+hang.Addr().String(), webhook.NewHMACSecret(), func(e *domain.Endpoint) {
 			e.TimeoutMS = 30_000
 		})
 	}
@@ -68,7 +65,7 @@ func TestTenantIsolationHangingEndpoints(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	healthy := createApp(t, s, "healthy")
+	healthy := storetest.CreateApp(t, s, "healthy")
 	var (
 		mu      sync.Mutex
 		arrived = map[int]time.Time{}
@@ -84,7 +81,7 @@ func TestTenantIsolationHangingEndpoints(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(rcv.Close)
-	createEndpoint(t, s, healthy.ID, rcv.URL, webhook.NewHMACSecret(), nil)
+	storetest.CreateEndpoint(t, s, healthy.ID, rcv.URL, webhook.NewHMACSecret(), nil)
 	const n = 40
 	published := make([]time.Time, n)
 	for i := range n {
@@ -176,46 +173,6 @@ func (h *hangingListener) Close() error {
 	}
 	h.conns = nil
 	return err
-}
-
-func openStore(t *testing.T) *sqlite.Store {
-	t.Helper()
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func createApp(t *testing.T, s store.Store, name string) *domain.App {
-	t.Helper()
-	now := time.Now().UTC()
-	app := &domain.App{ID: ids.New("app"), Name: name, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateApp(context.Background(), app); err != nil {
-		t.Fatal(err)
-	}
-	return app
-}
-
-func createEndpoint(t *testing.T, s store.Store, appID, url string, secret webhook.Secret, mutate func(*domain.Endpoint)) *domain.Endpoint {
-	t.Helper()
-	now := time.Now().UTC()
-	e := &domain.Endpoint{ID: ids.New("ep"), AppID: appID, URL: url, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-	if mutate != nil {
-		mutate(e)
-	}
-	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
-	if err := s.CreateEndpoint(context.Background(), e, sec); err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 func publish(t *testing.T, eng *delivery.Engine, appID string, n int) {
