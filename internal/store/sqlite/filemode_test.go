@@ -4,17 +4,15 @@ package sqlite
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/filemodetest"
 )
 
 // TestFilesArePrivate checks that the database, WAL and shared-memory files are mode
 // 0600 under a umask of 0 in a 0777 directory, whether Open or Migrate creates them.
 func TestFilesArePrivate(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
 	for _, tc := range []struct {
 		name string
 		open func(t *testing.T, path string) func()
@@ -32,25 +30,10 @@ func TestFilesArePrivate(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "data")
-			if err := os.Mkdir(dir, 0o777); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chmod(dir, 0o777); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(dir, "herald.db")
+			path := filepath.Join(filemodetest.LaxDir(t), "herald.db")
 			closeStore := tc.open(t, path)
 			defer closeStore()
-			for _, p := range []string{path, path + "-wal", path + "-shm"} {
-				st, err := os.Stat(p)
-				if err != nil {
-					t.Fatalf("stat: %v", err)
-				}
-				if got := st.Mode().Perm(); got != 0o600 {
-					t.Errorf("%s: mode %v, want 0600", filepath.Base(p), got)
-				}
-			}
+			filemodetest.CheckPrivate(t, path, path+"-wal", path+"-shm")
 		})
 	}
 }
