@@ -90,6 +90,17 @@ func (h *harness) endpoint(r *receiver, mutate func(e *domain.Endpoint)) *domain
 	return storetest.CreateEndpoint(h.t, h.store, h.app.ID, r.srv.URL, r.secret, mutate)
 }
 
+// resume enables the paused endpoint e and tells the engine, as the service does.
+func (h *harness) resume(e *domain.Endpoint) {
+	h.t.Helper()
+	e.State = domain.EndpointEnabled
+	if err := h.store.UpdateEndpoint(bg, e); err != nil {
+		h.t.Fatal(err)
+	}
+	h.eng.EndpointChanged(e.ID)
+	h.eng.Wake()
+}
+
 func (h *harness) publish(typ string, n int) []string {
 	h.t.Helper()
 	var out []string
@@ -213,12 +224,7 @@ func TestEnginePausedEndpointQueuesUntilResumed(t *testing.T) {
 	if n, _ := r.count(); n != 0 {
 		t.Fatalf("paused endpoint received %d requests", n)
 	}
-	e.State = domain.EndpointEnabled
-	if err := h.store.UpdateEndpoint(bg, e); err != nil {
-		t.Fatal(err)
-	}
-	h.eng.EndpointChanged(e.ID)
-	h.eng.Wake()
+	h.resume(e)
 	eventually(t, "queued deliveries after resume", func() bool { n, _ := r.count(); return n == 5 })
 }
 

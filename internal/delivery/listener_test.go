@@ -126,11 +126,6 @@ func TestMaintenanceParksPausedBacklog(t *testing.T) {
 	if n := len(h.deliveries(e.ID, domain.DeliveryPending)); n != 3 {
 		t.Fatalf("%d pending deliveries, want 3 parked", n)
 	}
-	e.State = domain.EndpointEnabled
-	if err := h.store.UpdateEndpoint(bg, e); err != nil {
-		t.Fatal(err)
-	}
-	h.eng.EndpointChanged(e.ID)
-	h.eng.Wake()
+	h.resume(e)
 	eventually(t, "the parked deliveries after resume", func() bool { n, _ := r.count(); return n == 3 })
 }

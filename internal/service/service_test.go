@@ -16,7 +16,9 @@ import (
 	"github.com/heraldhq/herald/webhook"
 )
 
-func newService(t *testing.T) (*Service, *servicetest.Engine, store.Store) {
+// newService returns a service over a new SQLite store, the engine it tells, the store,
+// and an app created through it at now.
+func newService(t *testing.T, now time.Time) (*Service, *servicetest.Engine, store.Store, *domain.App) {
 	t.Helper()
 	st := sqlitetest.Open(t)
 	eng := &servicetest.Engine{Store: st}
@@ -24,7 +26,11 @@ func newService(t *testing.T) (*Service, *servicetest.Engine, store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc, eng, st
+	app := &domain.App{ID: ids.New("app"), Name: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+	if err := svc.CreateApp(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	return svc, eng, st, app
 }
 
 func TestNewRequiresStoreAndEngine(t *testing.T) {
@@ -40,12 +46,8 @@ func TestNewRequiresStoreAndEngine(t *testing.T) {
 // write, the engine has been told before the call returns.
 func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 	ctx := context.Background()
-	svc, eng, st := newService(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := &domain.App{ID: ids.New("app"), Name: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if err := svc.CreateApp(ctx, app); err != nil {
-		t.Fatal(err)
-	}
+	svc, eng, st, app := newService(t, now)
 	newEndpoint := func() *domain.Endpoint {
 		e := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: "https://example.com/hook", State: domain.EndpointEnabled,
 			EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
@@ -117,12 +119,8 @@ func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 
 func TestAttachListener(t *testing.T) {
 	ctx := context.Background()
-	svc, eng, _ := newService(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := &domain.App{ID: ids.New("app"), Name: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if err := svc.CreateApp(ctx, app); err != nil {
-		t.Fatal(err)
-	}
+	svc, eng, _, app := newService(t, now)
 	l := Listener{AppID: app.ID, Name: "laptop"}
 	e1, s1, err := svc.AttachListener(ctx, l, now)
 	if err != nil {
