@@ -13,6 +13,7 @@ import (
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
+	"github.com/openai/openai-go/v3/webhooks"
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/emulate"
@@ -47,6 +48,23 @@ func next(t *testing.T, ch chan request) request {
 	}
 }
 
+// respondInBackground creates a background response with the official SDK through the
+// stack's OpenAI API, and returns the client, the response, the webhook that arrives at
+// got, and what the SDK's Unwrap makes of it.
+func respondInBackground(t *testing.T, st *emulate.Stack, got chan request) (sdk.Client, *responses.Response, request, *webhooks.UnwrapWebhookEventUnion, error) {
+	t.Helper()
+	c := sdk.NewClient(option.WithBaseURL(st.OpenAIURL), option.WithAPIKey("anything"), option.WithWebhookSecret(st.WebhookSecret))
+	r, err := c.Responses.New(context.Background(), responses.ResponseNewParams{
+		Model: "gpt-5-mini", Background: sdk.Bool(true), Input: responses.ResponseNewParamsInputUnion{OfString: sdk.String("hi")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := next(t, got)
+	ev, err := c.Webhooks.Unwrap(req.body, req.header)
+	return c, r, req, ev, err
+}
+
 // TestStack runs the emulator with its herald server and checks that a background
 // response's webhook arrives as OpenAI sends it, verified by the official SDK.
 func TestStack(t *testing.T) {
@@ -67,15 +85,7 @@ func TestStack(t *testing.T) {
 	if len(st.Endpoints) != 1 || st.App.UID != emulate.AppUID || st.WebhookSecret == "" {
 		t.Fatalf("stack: %+v", st)
 	}
-	c := sdk.NewClient(option.WithBaseURL(st.OpenAIURL), option.WithAPIKey("anything"), option.WithWebhookSecret(st.WebhookSecret))
-	r, err := c.Responses.New(ctx, responses.ResponseNewParams{
-		Model: "gpt-5-mini", Background: sdk.Bool(true), Input: responses.ResponseNewParamsInputUnion{OfString: sdk.String("hi")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := next(t, got)
-	ev, err := c.Webhooks.Unwrap(req.body, req.header)
+	c, r, req, ev, err := respondInBackground(t, st, got)
 	if err != nil {
 		t.Fatalf("the SDK refused the webhook: %v\n%s", err, req.body)
 	}
@@ -208,15 +218,7 @@ func TestStackOnRunningServer(t *testing.T) {
 	if st.HeraldURL != heraldURL || st.App.UID != emulate.AppUID || len(st.Endpoints) != 1 {
 		t.Fatalf("stack: %+v", st)
 	}
-	c := sdk.NewClient(option.WithBaseURL(st.OpenAIURL), option.WithAPIKey("anything"), option.WithWebhookSecret(st.WebhookSecret))
-	r, err := c.Responses.New(ctx, responses.ResponseNewParams{
-		Model: "gpt-5-mini", Background: sdk.Bool(true), Input: responses.ResponseNewParamsInputUnion{OfString: sdk.String("hi")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := next(t, got)
-	ev, err := c.Webhooks.Unwrap(req.body, req.header)
+	_, r, req, ev, err := respondInBackground(t, st, got)
 	if err != nil || ev.Type != "response.completed" || ev.Data.ID != r.ID {
 		t.Fatalf("webhook %s: %v", req.body, err)
 	}
