@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -23,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/heraldhq/herald/internal/store/storetest"
+	"github.com/heraldhq/herald/internal/tarpit"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -32,7 +32,11 @@ import (
 // app's webhooks waited for the 30 s timeouts. They must arrive within seconds.
 func TestTenantIsolationHangingEndpoints(t *testing.T) {
 	s := sqlitetest.Open(t)
-	hang := newHangingListener(t)
+	hang, err := tarpit.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hang.Close() })
 	eng, err := delivery.New(delivery.Config{
 		Store: s, Logger: slog.New(slog.DiscardHandler), Workers: 16,
 		Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
@@ -115,64 +119,6 @@ func TestTenantIsolationHangingEndpoints(t *testing.T) {
 	if lat[n-1] > bound {
 		t.Fatalf("the healthy app's slowest webhook took %s, want at most %s", lat[n-1], bound)
 	}
-}
-
-// hangingListener accepts connections, reads what comes, and never answers.
-type hangingListener struct {
-	net.Listener
-	mu       sync.Mutex
-	conns    []net.Conn
-	accepted int
-}
-
-func newHangingListener(t *testing.T) *hangingListener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &hangingListener{Listener: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h.mu.Lock()
-			h.conns = append(h.conns, c)
-			h.accepted++
-			h.mu.Unlock()
-			go func() {
-				buf := make([]byte, 4096)
-				for {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() { h.Close() })
-	return h
-}
-
-// Accepted returns how many connections it has accepted.
-func (h *hangingListener) Accepted() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.accepted
-}
-
-// Close stops accepting and closes every connection.
-func (h *hangingListener) Close() error {
-	err := h.Listener.Close()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range h.conns {
-		c.Close()
-	}
-	h.conns = nil
-	return err
 }
 
 func publish(t *testing.T, eng *delivery.Engine, appID string, n int) {
