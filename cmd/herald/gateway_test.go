@@ -28,10 +28,7 @@ func inProcessServer(t *testing.T) (url, key string, c *client.Client) {
 func TestTriggerThroughServer(t *testing.T) {
 	url, key, c := inProcessServer(t)
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "t", UID: "trig"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "t", UID: "trig"})
 	var mu sync.Mutex
 	var got []webhook.Delivery
 	var verifier *webhook.Standard

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/fixtures"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -290,10 +291,7 @@ func TestTriggerHeadersAndIDs(t *testing.T) {
 func TestTriggerStripeSource(t *testing.T) {
 	url, key, c := inProcessServer(t)
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "shop", UID: "shop"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "shop", UID: "shop"})
 	src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: "stripe", Secret: "whsec_" + strings.Repeat("a", 32)})
 	if err != nil {
 		t.Fatal(err)

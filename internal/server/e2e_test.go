@@ -123,10 +123,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Acme", UID: "acme"})
 	hooks := map[string]*hook{
 		"all":       newHook(t, nil),
 		"responses": newHook(t, nil),

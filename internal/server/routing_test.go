@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/outbound/outboundtest"
 	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 )
 
 // TestPayloadFiltersEndToEnd gives two endpoints of one app different payload filters
@@ -21,10 +22,7 @@ import (
 func TestPayloadFiltersEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Shop"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Shop"})
 	filters := map[string]string{
 		"big":     `{"payload": {"amount": {"$gte": 1000}}}`,
 		"eu-vip":  `{"payload": {"currency": {"$in": ["eur", "gbp"]}, "customer.tags": "vip"}}`,
@@ -103,10 +101,7 @@ func TestPayloadFiltersEndToEnd(t *testing.T) {
 func TestRetryControlEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil) // the server's schedule: three retries
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Retry"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Retry"})
 	failing := func(directive string) func(int, http.ResponseWriter) {
 		return func(_ int, w http.ResponseWriter) {
 			if directive != "" {
@@ -165,10 +160,7 @@ func TestEgressProxyEndToEnd(t *testing.T) {
 	proxyURL, _ := url.Parse(proxy.URL)
 	c, _ := testServer(t, func(cfg *server.Config) { cfg.EgressProxy = proxyURL })
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Proxied"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Proxied"})
 	h := newHook(t, nil)
 	if _, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: h.srv.URL}); err != nil {
 		t.Fatal(err)

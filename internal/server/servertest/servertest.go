@@ -104,3 +104,13 @@ func (s *Server) Client(t testing.TB) *client.Client {
 	t.Helper()
 	return client.New(s.URL, s.APIKey, apitest.HTTPClient(t))
 }
+
+// NewApp creates an app through c, failing t if it cannot.
+func NewApp(t testing.TB, c *client.Client, in client.AppInput) *client.App {
+	t.Helper()
+	app, err := c.CreateApp(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
