@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -250,33 +249,6 @@ func TestWriteAfterClose(t *testing.T) {
 	url, box := pgtest.URL(t), crypttest.NewBox(t)
 	openURL(t, url, box).Close() // migrate once
 	for i := 0; i < 10; i++ {
-		s := openURL(t, url, box)
-		errc := make(chan error, 8)
-		for j := 0; j < 8; j++ {
-			go func(j int) {
-				now := time.Now()
-				a := &domain.App{ID: ids.New("app"), Name: "x", CreatedAt: now, UpdatedAt: now}
-				if j%2 == 0 {
-					errc <- s.CreateApp(bg, a)
-					return
-				}
-				_, err := s.Publish(bg, &store.PublishInput{Message: &domain.Message{ID: ids.New("msg"), AppID: "app_missing", Type: "t", Payload: json.RawMessage(`{}`), CreatedAt: now}})
-				if errors.Is(err, store.ErrNotFound) {
-					err = nil
-				}
-				errc <- err
-			}(j)
-		}
-		s.Close()
-		for j := 0; j < 8; j++ {
-			select {
-			case err := <-errc:
-				if err != nil && !errors.Is(err, store.ErrClosed) {
-					t.Fatalf("write racing Close: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("a write racing Close never returned")
-			}
-		}
+		storetest.WritesRacingClose(t, openURL(t, url, box), 30*time.Second)
 	}
 }
