@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/outbound/outboundtest"
 	"github.com/heraldhq/herald/internal/server"
 	"github.com/heraldhq/herald/internal/server/servertest"
 )
@@ -156,7 +159,28 @@ func TestRetryControlEndToEnd(t *testing.T) {
 // TestEgressProxyEndToEnd sends webhooks through an HTTP CONNECT proxy given as
 // Config.EgressProxy: they arrive, and the proxy is asked for the checked address.
 func TestEgressProxyEndToEnd(t *testing.T) {
-	proxy := outboundtest.NewProxy(t)
+	var mu sync.Mutex
+	var targets []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		targets = append(targets, r.Host)
+		mu.Unlock()
+		up, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() { io.Copy(up, buf); up.Close() }()
+		io.Copy(conn, up)
+		conn.Close()
+	}))
+	defer proxy.Close()
 	proxyURL, _ := url.Parse(proxy.URL)
 	c, _ := testServer(t, func(cfg *server.Config) { cfg.EgressProxy = proxyURL })
 	ctx := context.Background()
@@ -169,7 +193,9 @@ func TestEgressProxyEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the webhook through the proxy", func() bool { return len(h.requests()) == 1 })
-	if rs := proxy.Requests(); len(rs) != 1 || rs[0].Target != h.srv.Listener.Addr().String() {
-		t.Errorf("the proxy was asked for %+v, want [%s]", rs, h.srv.Listener.Addr())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(targets) != 1 || targets[0] != h.srv.Listener.Addr().String() {
+		t.Errorf("the proxy was asked for %q, want [%s]", targets, h.srv.Listener.Addr())
 	}
 }
