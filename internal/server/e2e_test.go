@@ -1,12 +1,14 @@
-package server_test
+package server
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -15,22 +17,45 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/server"
-	"github.com/heraldhq/herald/internal/server/servertest"
+	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/webhook"
 	"github.com/heraldhq/herald/webhook/webhooktest"
 )
 
 // testServer runs a whole herald server on a loopback port and returns an admin client.
-func testServer(t *testing.T, mutate func(c *server.Config)) (*client.Client, *servertest.Server) {
+func testServer(t *testing.T, mutate func(c *Config)) (*client.Client, *Server) {
 	t.Helper()
-	srv := servertest.Start(t, func(cfg *server.Config) {
-		cfg.RetrySchedule = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond}
-		if mutate != nil {
-			mutate(cfg)
+	key, _, _ := api.NewAPIKey()
+	cfg := Config{
+		DataDir:       t.TempDir(),
+		APIKey:        key,
+		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		RetrySchedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond},
+		Timeout:       2 * time.Second,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	log := slog.New(slog.DiscardHandler)
+	srv, err := New(context.Background(), cfg, log, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server shutdown: %v", err)
 		}
 	})
-	return srv.Client(t), srv
+	waitFor(t, "the server to be ready", srv.ready.Load)
+	return client.New("http://"+ln.Addr().String(), key, apitest.HTTPClient(t)), srv
 }
 
 // hook is a receiving endpoint that verifies each request with the webhook library.
@@ -123,7 +148,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	app := servertest.NewApp(t, c, client.AppInput{Name: "Acme", UID: "acme"})
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	hooks := map[string]*hook{
 		"all":       newHook(t, nil),
 		"responses": newHook(t, nil),
@@ -322,34 +350,34 @@ func TestFirstStartCreatesAdminKey(t *testing.T) {
 	dir := t.TempDir()
 	var out1, out2 strings.Builder
 	log := slog.New(slog.DiscardHandler)
-	s1, err := server.New(context.Background(), server.Config{DataDir: dir}, log, &out1)
+	s1, err := New(context.Background(), Config{DataDir: dir}, log, &out1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s1.Store().Close()
+	s1.store.Close()
 	if !strings.Contains(out1.String(), "hk_") {
 		t.Fatalf("first start printed %q, want an admin key", out1.String())
 	}
-	s2, err := server.New(context.Background(), server.Config{DataDir: dir}, log, &out2)
+	s2, err := New(context.Background(), Config{DataDir: dir}, log, &out2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2.Store().Close()
+	s2.store.Close()
 	if out2.String() != "" {
 		t.Fatalf("second start printed %q, want nothing", out2.String())
 	}
 	for _, bad := range []string{"short", "hk_short", "hk_has spaces in it, so no", "hk_" + strings.Repeat("x", 126)} {
-		if _, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), APIKey: bad}, log, io.Discard); err == nil {
+		if _, err := New(context.Background(), Config{DataDir: t.TempDir(), APIKey: bad}, log, io.Discard); err == nil {
 			t.Fatalf("a malformed HERALD_API_KEY %q was accepted", bad)
 		}
 	}
 	// The API accepts every key serve accepts.
-	own, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), APIKey: "hk_chosen-by_the-operator-2026"}, log, io.Discard)
+	own, err := New(context.Background(), Config{DataDir: t.TempDir(), APIKey: "hk_chosen-by_the-operator-2026"}, log, io.Discard)
 	if err != nil {
 		t.Fatalf("an operator's own HERALD_API_KEY: %v", err)
 	}
-	defer own.Store().Close()
-	k, err := own.Store().APIKeyByHash(context.Background(), api.HashAPIKey("hk_chosen-by_the-operator-2026"))
+	defer own.store.Close()
+	k, err := own.store.APIKeyByHash(context.Background(), api.HashAPIKey("hk_chosen-by_the-operator-2026"))
 	if err != nil || k.AppID != "" {
 		t.Fatalf("HERALD_API_KEY stored as %+v (%v), want an admin key", k, err)
 	}

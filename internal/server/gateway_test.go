@@ -1,4 +1,4 @@
-package server_test
+package server
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/domain"
-	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 	"github.com/heraldhq/herald/webhook/webhooktest"
 )
@@ -100,7 +99,10 @@ func TestGatewayEveryProvider(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
 	base := strings.TrimSuffix(c.BaseURL(), "/")
-	app := servertest.NewApp(t, c, client.AppInput{Name: "gateway"})
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "gateway"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dest := newHook(t, nil)
 	ep, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: dest.srv.URL})
 	if err != nil {

@@ -1,4 +1,4 @@
-package server_test
+package server
 
 import (
 	"context"
@@ -15,8 +15,6 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/server"
-	"github.com/heraldhq/herald/internal/server/servertest"
 )
 
 // TestPayloadFiltersEndToEnd gives two endpoints of one app different payload filters
@@ -25,7 +23,10 @@ import (
 func TestPayloadFiltersEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	app := servertest.NewApp(t, c, client.AppInput{Name: "Shop"})
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	filters := map[string]string{
 		"big":     `{"payload": {"amount": {"$gte": 1000}}}`,
 		"eu-vip":  `{"payload": {"currency": {"$in": ["eur", "gbp"]}, "customer.tags": "vip"}}`,
@@ -104,7 +105,10 @@ func TestPayloadFiltersEndToEnd(t *testing.T) {
 func TestRetryControlEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil) // the server's schedule: three retries
 	ctx := context.Background()
-	app := servertest.NewApp(t, c, client.AppInput{Name: "Retry"})
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "Retry"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	failing := func(directive string) func(int, http.ResponseWriter) {
 		return func(_ int, w http.ResponseWriter) {
 			if directive != "" {
@@ -182,9 +186,12 @@ func TestEgressProxyEndToEnd(t *testing.T) {
 	}))
 	defer proxy.Close()
 	proxyURL, _ := url.Parse(proxy.URL)
-	c, _ := testServer(t, func(cfg *server.Config) { cfg.EgressProxy = proxyURL })
+	c, _ := testServer(t, func(cfg *Config) { cfg.EgressProxy = proxyURL })
 	ctx := context.Background()
-	app := servertest.NewApp(t, c, client.AppInput{Name: "Proxied"})
+	app, err := c.CreateApp(ctx, client.AppInput{Name: "Proxied"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := newHook(t, nil)
 	if _, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: h.srv.URL}); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 // Package servertest runs a whole herald server (server.New, then Run) on a loopback
-// port for the tests that talk to one over HTTP: the server's end-to-end tests, the
-// console's browser tests, the CLI's and the hostile clients'.
+// port for the tests that talk to one from outside: the console's browser tests, the
+// CLI's, the emulator's and the hostile clients'. The server's own tests keep their own
+// runner: they reach its internals, from package server, which cannot import this one.
 package servertest
 
 import (
