@@ -81,7 +81,7 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
 	path := filepath.Join(t.TempDir(), "herald.db")
-	st := sqlitetest.OpenFile(t, path)
+	st := sqlitetest.OpenFile(t, path, sqlite.Options{})
 	e := &env{t: t, path: path, store: st, engine: &testEngine{Engine: servicetest.Engine{Store: st}}, hub: relay.NewHub(quiet)}
 	cfg := Config{
 		Store: st, Engine: e.engine, Guard: netguard.New(nil), Resolver: noDNS(), Logger: quiet,

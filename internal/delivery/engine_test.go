@@ -31,7 +31,7 @@ type harness struct {
 // app to publish to; mutate (if not nil) changes its configuration first.
 func newHarness(t *testing.T, mutate func(c *Config)) *harness {
 	t.Helper()
-	s := sqlitetest.Open(t)
+	s := sqlitetest.Open(t, sqlite.Options{})
 	cfg := Config{
 		Store:  s,
 		Logger: discardLogger(),

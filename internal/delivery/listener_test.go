@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
@@ -54,7 +55,7 @@ func TestMaintenanceExpiresGoneListeners(t *testing.T) {
 		{name: "attached here, seen eight days ago", kind: domain.KindListener, created: 9 * 24 * time.Hour, seen: 8 * 24 * time.Hour, attached: true, wantStatus: domain.DeliveryPending},
 		{name: "http endpoint", kind: domain.KindHTTP, created: 9 * 24 * time.Hour, wantStatus: domain.DeliveryPending},
 	}
-	s := sqlitetest.Open(t)
+	s := sqlitetest.Open(t, sqlite.Options{})
 	app := storetest.CreateApp(t, s, "test")
 	relay := attachedRelay{}
 	eps := make([]*domain.Endpoint, len(tests))

@@ -20,7 +20,7 @@ import (
 // and an app created through it at now.
 func newService(t *testing.T, now time.Time) (*Service, *servicetest.Engine, store.Store, *domain.App) {
 	t.Helper()
-	st := sqlitetest.Open(t)
+	st := sqlitetest.Open(t, sqlite.Options{})
 	eng := &servicetest.Engine{Store: st}
 	svc, err := New(Config{Store: st, Engine: eng})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/internal/tarpit"
@@ -31,7 +32,7 @@ import (
 // publishes: with 16 workers the hanging app used to hold all of them, and the healthy
 // app's webhooks waited for the 30 s timeouts. They must arrive within seconds.
 func TestTenantIsolationHangingEndpoints(t *testing.T) {
-	s := sqlitetest.Open(t)
+	s := sqlitetest.Open(t, sqlite.Options{})
 	hang, err := tarpit.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

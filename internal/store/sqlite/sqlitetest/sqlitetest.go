@@ -1,5 +1,6 @@
-// Package sqlitetest opens real SQLite stores for the tests of the store's users (the
-// engine, the service, the API) and makes SQLite fail as a full disk does.
+// Package sqlitetest opens throwaway SQLite stores for tests: a real database in the
+// test's temporary directory, secrets sealed with a random key. FullError gives SQLite's
+// own error for a full disk.
 package sqlitetest
 
 import (
@@ -14,22 +15,28 @@ import (
 	"github.com/heraldhq/herald/internal/store/sqlite"
 )
 
-// Open opens a store in a new temporary directory, encrypting secrets with a new random
-// key, and closes it when t ends.
-func Open(t testing.TB) *sqlite.Store {
+// Open returns a new store in t's temporary directory, closed when the test ends. A nil
+// opts.Cipher is a box with a random key, a nil opts.Logger discards.
+func Open(t testing.TB, opts sqlite.Options) *sqlite.Store {
 	t.Helper()
-	return OpenFile(t, filepath.Join(t.TempDir(), "herald.db"))
+	return OpenFile(t, filepath.Join(t.TempDir(), "herald.db"), opts)
 }
 
 // OpenFile is Open with the database at path.
-func OpenFile(t testing.TB, path string) *sqlite.Store {
+func OpenFile(t testing.TB, path string, opts sqlite.Options) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), path, sqlite.Options{Cipher: crypttest.NewBox(t), Logger: slog.New(slog.DiscardHandler)})
+	if opts.Cipher == nil {
+		opts.Cipher = crypttest.NewBox(t)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := sqlite.Open(context.Background(), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // FullError returns the error SQLite gives when a database cannot grow: a real one, from
