@@ -59,30 +59,6 @@ func (e *apiEnv) okJSON(t *testing.T, v any, args ...string) {
 	}
 }
 
-// cliError is a command that must fail: its exit code and a part of its one-line error.
-type cliError struct {
-	name     string
-	stdin    string
-	args     []string
-	code     int
-	contains string
-}
-
-// wantErrors runs each case's command, prefix then its args, and checks the exit code
-// and the one-line error.
-func (e *apiEnv) wantErrors(t *testing.T, prefix []string, cases []cliError) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			code, _, stderr := e.cli(t, c.stdin, append(append([]string(nil), prefix...), c.args...)...)
-			wantOneLineError(t, code, stderr, c.contains)
-			if code != c.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, stderr)
-			}
-		})
-	}
-}
-
 // detail returns the value of a "name  value" line of a detail view.
 func detail(t *testing.T, out, name string) string {
 	t.Helper()
@@ -342,6 +318,30 @@ func TestAPICommands(t *testing.T) {
 	e.ok(t, "app", "delete", "acme")
 	code, _, stderr = e.cli(t, "", "app", "get", appID)
 	wantOneLineError(t, code, stderr, "not_found")
+}
+
+// cliError is a command that must fail: its exit code and a part of its one-line error.
+type cliError struct {
+	name     string
+	stdin    string
+	args     []string
+	code     int
+	contains string
+}
+
+// wantErrors runs each case's command, prefix then its args, and checks the exit code
+// and the one-line error.
+func (e *apiEnv) wantErrors(t *testing.T, prefix []string, cases []cliError) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := e.cli(t, c.stdin, append(append([]string(nil), prefix...), c.args...)...)
+			wantOneLineError(t, code, stderr, c.contains)
+			if code != c.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, stderr)
+			}
+		})
+	}
 }
 
 func TestAPICommandErrors(t *testing.T) {
