@@ -11,22 +11,23 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 )
 
-// inProcessServer runs a whole herald server on a loopback port for CLI tests, and
-// returns its URL, its admin key and an admin client.
-func inProcessServer(t *testing.T) (url, key string, c *client.Client) {
+// inProcessServer runs a whole herald server on a loopback port for CLI tests.
+func inProcessServer(t *testing.T) (url, key string) {
 	t.Helper()
 	srv := servertest.Start(t, nil)
-	return srv.URL, srv.APIKey, srv.Client(t)
+	return srv.URL, srv.APIKey
 }
 
 // TestTriggerThroughServer injects samples through a source (signed as the source's
 // provider) and through an app (published), and checks both reach the app's endpoint.
 func TestTriggerThroughServer(t *testing.T) {
-	url, key, c := inProcessServer(t)
+	url, key := inProcessServer(t)
+	c := client.New(url, key, apitest.HTTPClient(t))
 	ctx := context.Background()
 	app := servertest.NewApp(t, c, client.AppInput{Name: "t", UID: "trig"})
 	var mu sync.Mutex

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/fixtures"
 	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
@@ -289,7 +290,8 @@ func TestTriggerHeadersAndIDs(t *testing.T) {
 // TestTriggerStripeSource sends a Stripe sample to a Stripe source of a herald
 // server, which verifies it with the source's secret and publishes it.
 func TestTriggerStripeSource(t *testing.T) {
-	url, key, c := inProcessServer(t)
+	url, key := inProcessServer(t)
+	c := client.New(url, key, apitest.HTTPClient(t))
 	ctx := context.Background()
 	app := servertest.NewApp(t, c, client.AppInput{Name: "shop", UID: "shop"})
 	src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: "stripe", Secret: "whsec_" + strings.Repeat("a", 32)})

@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
-	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -51,11 +49,11 @@ func TestClusterLimits(t *testing.T) {
 	}))
 	defer recv.Close()
 
-	app := storetest.CreateApp(t, stores[0], "test")
-	storetest.CreateEndpoint(t, stores[1], app.ID, recv.URL+"/capped", secret, func(e *domain.Endpoint) {
+	app := createApp(t, stores[0])
+	createEndpoint(t, stores[1], app.ID, recv.URL+"/capped", secret, func(e *domain.Endpoint) {
 		e.EventTypes, e.MaxConcurrency = []string{"capped"}, 3
 	})
-	storetest.CreateEndpoint(t, stores[1], app.ID, recv.URL+"/fifo", secret, func(e *domain.Endpoint) {
+	createEndpoint(t, stores[1], app.ID, recv.URL+"/fifo", secret, func(e *domain.Endpoint) {
 		e.EventTypes, e.FIFO = []string{"fifo"}, true
 	})
 
@@ -114,7 +112,7 @@ func TestClusterLimits(t *testing.T) {
 func newCluster(t *testing.T, n int) ([]*Engine, []*postgres.Store) {
 	t.Helper()
 	url := pgtest.URL(t)
-	box := crypttest.NewBox(t)
+	box := testCipher(t)
 	var engines []*Engine
 	var stores []*postgres.Store
 	for i := 0; i < n; i++ {
@@ -150,8 +148,8 @@ func TestClusterEndpointChanges(t *testing.T) {
 		return got[path]
 	}
 
-	app := storetest.CreateApp(t, stores[0], "test")
-	ep := storetest.CreateEndpoint(t, stores[0], app.ID, recv.URL+"/old", secret, func(e *domain.Endpoint) { e.EventTypes = []string{"a.b"} })
+	app := createApp(t, stores[0])
+	ep := createEndpoint(t, stores[0], app.ID, recv.URL+"/old", secret, func(e *domain.Endpoint) { e.EventTypes = []string{"a.b"} })
 	// Wait until node 1 hears of endpoint changes (its LISTEN connection is up; when it
 	// comes up, every node drops what it cached before), by changing another endpoint.
 	watch, stop := context.WithCancel(bg)
@@ -160,7 +158,7 @@ func TestClusterEndpointChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe := storetest.CreateEndpoint(t, stores[0], app.ID, recv.URL+"/probe", secret, func(e *domain.Endpoint) { e.EventTypes = []string{"probe"} })
+	probe := createEndpoint(t, stores[0], app.ID, recv.URL+"/probe", secret, func(e *domain.Endpoint) { e.EventTypes = []string{"probe"} })
 	eventually(t, "node 1 to listen for endpoint changes", func() bool {
 		if err := stores[0].SetEndpointState(bg, probe.ID, domain.EndpointEnabled, ""); err != nil {
 			t.Fatal(err)

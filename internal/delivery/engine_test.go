@@ -16,7 +16,6 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
-	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -42,7 +41,7 @@ func newHarness(t *testing.T, mutate func(c *Config)) *harness {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	return &harness{t: t, store: s, eng: startEngine(t, cfg), app: storetest.CreateApp(t, s, "test")}
+	return &harness{t: t, store: s, eng: startEngine(t, cfg), app: createApp(t, s)}
 }
 
 // receiver is a webhook endpoint on loopback that verifies every request and records it.
@@ -87,7 +86,7 @@ func (r *receiver) count() (int, int) {
 
 func (h *harness) endpoint(r *receiver, mutate func(e *domain.Endpoint)) *domain.Endpoint {
 	h.t.Helper()
-	return storetest.CreateEndpoint(h.t, h.store, h.app.ID, r.srv.URL, r.secret, mutate)
+	return createEndpoint(h.t, h.store, h.app.ID, r.srv.URL, r.secret, mutate)
 }
 
 // resume enables the paused endpoint e and tells the engine, as the service does.
@@ -485,7 +484,7 @@ func TestEngineSendsEndpointHeaders(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	const bearer = "Bearer tok_delivered_1"
-	storetest.CreateEndpoint(t, h.store, h.app.ID, srv.URL, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+	createEndpoint(t, h.store, h.app.ID, srv.URL, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
 		e.Headers = map[string]string{"Authorization": bearer, "X-Team": "core"}
 	})
 	h.publish("headers.test", 1)

@@ -9,9 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/storetest"
+	"github.com/heraldhq/herald/webhook"
 )
 
 // What the tests of the engine, on one node or several, share.
@@ -24,6 +29,12 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // loopbackGuard returns a guard that lets engines reach test receivers on loopback.
 func loopbackGuard() *netguard.Guard {
 	return netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+}
+
+// testCipher returns a cipher with a new random key, for a test store.
+func testCipher(t testing.TB) *crypt.Box {
+	t.Helper()
+	return crypttest.NewBox(t)
 }
 
 // startEngine creates and starts an engine and stops it when t ends (before the stores
@@ -41,6 +52,19 @@ func startEngine(t *testing.T, cfg Config) *Engine {
 		eng.Stop(ctx)
 	})
 	return eng
+}
+
+// createApp stores a new app.
+func createApp(t *testing.T, s store.Store) *domain.App {
+	t.Helper()
+	return storetest.CreateApp(t, s, "test")
+}
+
+// createEndpoint stores an enabled endpoint of the app for every event type, at url and
+// signing with secret, after mutate (if not nil) changed it.
+func createEndpoint(t *testing.T, s store.Store, appID, url string, secret webhook.Secret, mutate func(*domain.Endpoint)) *domain.Endpoint {
+	t.Helper()
+	return storetest.CreateEndpoint(t, s, appID, url, secret, mutate)
 }
 
 // newMessage returns a new message of the app.

@@ -12,7 +12,6 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
-	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -56,11 +55,11 @@ func TestMaintenanceExpiresGoneListeners(t *testing.T) {
 		{name: "http endpoint", kind: domain.KindHTTP, created: 9 * 24 * time.Hour, wantStatus: domain.DeliveryPending},
 	}
 	s := sqlitetest.Open(t, sqlite.Options{})
-	app := storetest.CreateApp(t, s, "test")
+	app := createApp(t, s)
 	relay := attachedRelay{}
 	eps := make([]*domain.Endpoint, len(tests))
 	for i, tt := range tests {
-		eps[i] = storetest.CreateEndpoint(t, s, app.ID, "https://example.com/"+tt.kind, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+		eps[i] = createEndpoint(t, s, app.ID, "https://example.com/"+tt.kind, webhook.NewHMACSecret(), func(e *domain.Endpoint) {
 			e.Kind = tt.kind
 			e.CreatedAt, e.UpdatedAt = now.Add(-tt.created), now.Add(-tt.created)
 			if tt.kind == domain.KindListener {

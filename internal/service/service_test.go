@@ -16,9 +16,7 @@ import (
 	"github.com/heraldhq/herald/webhook"
 )
 
-// newService returns a service over a new SQLite store, the engine it tells, the store,
-// and an app created through it at now.
-func newService(t *testing.T, now time.Time) (*Service, *servicetest.Engine, store.Store, *domain.App) {
+func newService(t *testing.T) (*Service, *servicetest.Engine, store.Store) {
 	t.Helper()
 	st := sqlitetest.Open(t, sqlite.Options{})
 	eng := &servicetest.Engine{Store: st}
@@ -26,11 +24,17 @@ func newService(t *testing.T, now time.Time) (*Service, *servicetest.Engine, sto
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc, eng, st
+}
+
+// createApp creates an app through svc at now.
+func createApp(t *testing.T, svc *Service, now time.Time) *domain.App {
+	t.Helper()
 	app := &domain.App{ID: ids.New("app"), Name: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
 	if err := svc.CreateApp(context.Background(), app); err != nil {
 		t.Fatal(err)
 	}
-	return svc, eng, st, app
+	return app
 }
 
 func TestNewRequiresStoreAndEngine(t *testing.T) {
@@ -46,8 +50,9 @@ func TestNewRequiresStoreAndEngine(t *testing.T) {
 // write, the engine has been told before the call returns.
 func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 	ctx := context.Background()
+	svc, eng, st := newService(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	svc, eng, st, app := newService(t, now)
+	app := createApp(t, svc, now)
 	newEndpoint := func() *domain.Endpoint {
 		e := &domain.Endpoint{ID: ids.New("ep"), AppID: app.ID, URL: "https://example.com/hook", State: domain.EndpointEnabled,
 			EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
@@ -119,8 +124,9 @@ func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 
 func TestAttachListener(t *testing.T) {
 	ctx := context.Background()
+	svc, eng, _ := newService(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	svc, eng, _, app := newService(t, now)
+	app := createApp(t, svc, now)
 	l := Listener{AppID: app.ID, Name: "laptop"}
 	e1, s1, err := svc.AttachListener(ctx, l, now)
 	if err != nil {
