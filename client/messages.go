@@ -35,26 +35,38 @@ func (c *Client) Publish(ctx context.Context, app string, in MessageInput) (msg 
 // encodeMessageInput encodes in as json.Marshal would, except that the payload is
 // copied as is: json.Marshal would compact it and escape HTML characters in it.
 func encodeMessageInput(in MessageInput) ([]byte, error) {
-	typ, err := json.Marshal(in.Type)
+	b, err := startBody("type", in.Type, in.Payload)
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	b.WriteString(`{"type":`)
-	b.Write(typ)
-	if err := writePayload(&b, in.Payload); err != nil {
-		return nil, err
-	}
 	if in.IdempotencyKey != "" {
-		key, err := json.Marshal(in.IdempotencyKey)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(`,"idempotency_key":`)
-		b.Write(key)
+		b.WriteString(",")
+		writeString(b, "idempotency_key", in.IdempotencyKey)
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// startBody writes the start of a request body whose first member is the string
+// key and whose payload is copied as is: {"key":"value","payload":payload with no
+// closing brace.
+func startBody(key, value string, payload json.RawMessage) (*bytes.Buffer, error) {
+	var b bytes.Buffer
+	b.WriteString("{")
+	writeString(&b, key, value)
+	if err := writePayload(&b, payload); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// writeString writes the member "key":value, value encoded as a JSON string.
+func writeString(b *bytes.Buffer, key, value string) {
+	k, _ := json.Marshal(key) // a string always encodes
+	v, _ := json.Marshal(value)
+	b.Write(k)
+	b.WriteByte(':')
+	b.Write(v)
 }
 
 // writePayload writes the member `,"payload":` with payload as is, unless it is empty.

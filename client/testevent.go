@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,14 +27,8 @@ func (c *Client) TestEndpoint(ctx context.Context, app, endpointID string, in Te
 
 // encodeTestEvent encodes in with its payload copied as is, as encodeMessageInput does.
 func encodeTestEvent(in TestEventInput) ([]byte, error) {
-	typ, err := json.Marshal(in.EventType)
+	b, err := startBody("event_type", in.EventType, in.Payload)
 	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	b.WriteString(`{"event_type":`)
-	b.Write(typ)
-	if err := writePayload(&b, in.Payload); err != nil {
 		return nil, err
 	}
 	b.WriteByte('}')

@@ -297,18 +297,36 @@ func TestAPICommands(t *testing.T) {
 	wantOneLineError(t, code, stderr, "not_found")
 }
 
+// cliError is a command that must fail: its exit code and a part of its one-line error.
+type cliError struct {
+	name     string
+	stdin    string
+	args     []string
+	code     int
+	contains string
+}
+
+// wantErrors runs each case's command, prefix then its args, and checks the exit code
+// and the one-line error.
+func (e *apiEnv) wantErrors(t *testing.T, prefix []string, cases []cliError) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := e.cli(t, c.stdin, append(append([]string(nil), prefix...), c.args...)...)
+			wantOneLineError(t, code, stderr, c.contains)
+			if code != c.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, stderr)
+			}
+		})
+	}
+}
+
 func TestAPICommandErrors(t *testing.T) {
 	e := newAPIEnv(t)
 	e.ok(t, "app", "create", "--name", "Acme", "--uid", "acme")
 	t.Setenv(apiKeyEnv, "")
 	t.Setenv(serverEnv, "")
-	cases := []struct {
-		name     string
-		stdin    string
-		args     []string
-		code     int
-		contains string
-	}{
+	e.wantErrors(t, nil, []cliError{
 		{"unknown app", "", []string{"app", "get", "nope"}, 1, `not_found: app "nope" not found (HTTP 404)`},
 		{"unknown app of endpoint", "", []string{"endpoint", "list", "--app", "nope"}, 1, "not_found"},
 		{"unknown delivery", "", []string{"delivery", "get", "--app", "acme", "dlv_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C"}, 1, "not_found"},
@@ -332,16 +350,7 @@ func TestAPICommandErrors(t *testing.T) {
 		{"bad --grace", "", []string{"endpoint", "rotate-secret", "--app", "acme", "ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C", "--grace", "soon"}, 2, "--grace"},
 		{"missing argument", "", []string{"app", "get"}, 2, "arg"},
 		{"unknown subcommand", "", []string{"endpoint", "frobnicate"}, 2, "frobnicate"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			code, _, stderr := e.cli(t, c.stdin, c.args...)
-			wantOneLineError(t, code, stderr, c.contains)
-			if code != c.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, stderr)
-			}
-		})
-	}
+	})
 
 	t.Run("missing --api-key", func(t *testing.T) {
 		code, _, stderr := runCLI(t, "", "app", "list", "--server", e.url)

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -199,8 +198,7 @@ func TestClusterSurvivesKill(t *testing.T) {
 		victim := cluster[1]
 		victim.up.Store(false)
 		atKill = received.Load()
-		victim.proc.cmd.Process.Signal(syscall.SIGKILL)
-		victim.proc.cmd.Wait()
+		victim.proc.kill()
 		time.Sleep(time.Second)
 		restartedAt = time.Now()
 		start(victim)
@@ -379,8 +377,7 @@ func TestClusterFailover(t *testing.T) {
 			t.Fatalf("only %d of %d deliveries in flight before the kill", inHang.Load(), messages)
 		}
 	}
-	victim.cmd.Process.Signal(syscall.SIGKILL)
-	victim.cmd.Wait()
+	victim.kill()
 	killedAt := time.Now()
 
 	for deadline := killedAt.Add(40 * time.Second); ; time.Sleep(50 * time.Millisecond) {

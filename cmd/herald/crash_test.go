@@ -33,9 +33,11 @@ func TestMain(m *testing.M) {
 
 // serverProcess is `herald serve` running as a child process.
 type serverProcess struct {
-	cmd  *exec.Cmd
-	addr string
-	logs *os.File
+	cmd          *exec.Cmd
+	dataDir, key string
+	addr         string // 127.0.0.1:port
+	args         []string
+	logs         *os.File
 }
 
 func freeAddr(t *testing.T) string {
@@ -48,6 +50,18 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// startHerald starts `herald serve` with extra flags on a new data directory, a free
+// loopback address and a new admin key. Tests of server processes take seconds: -short
+// skips them.
+func startHerald(t *testing.T, extra ...string) *serverProcess {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts herald server processes")
+	}
+	key, _, _ := api.NewAPIKey()
+	return startServerArgs(t, t.TempDir(), freeAddr(t), key, extra...)
+}
+
 func startServer(t *testing.T, dataDir, addr, key string, extra ...string) *serverProcess {
 	t.Helper()
 	return startServerArgs(t, dataDir, addr, key, append([]string{"--node-id", "crash-test-node"}, extra...)...)
@@ -57,41 +71,58 @@ func startServer(t *testing.T, dataDir, addr, key string, extra ...string) *serv
 // extra sets one.
 func startServerArgs(t *testing.T, dataDir, addr, key string, extra ...string) *serverProcess {
 	t.Helper()
-	logs, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	p := &serverProcess{dataDir: dataDir, key: key, addr: addr, args: extra}
+	p.start(t)
+	return p
+}
+
+// start runs the server process and waits until it is ready.
+func (p *serverProcess) start(t *testing.T) {
+	t.Helper()
+	logs, err := os.OpenFile(filepath.Join(p.dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--allow-network", "127.0.0.0/8",
-		"--log-level", "warn"}, extra...)
+	args := append([]string{"serve", "--addr", p.addr, "--data-dir", p.dataDir, "--allow-network", "127.0.0.0/8",
+		"--log-level", "warn"}, p.args...)
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "HERALD_TEST_MAIN=1", "HERALD_API_KEY="+key)
+	cmd.Env = append(os.Environ(), "HERALD_TEST_MAIN=1", "HERALD_API_KEY="+p.key)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &serverProcess{cmd: cmd, addr: addr, logs: logs}
+	p.cmd, p.logs = cmd, logs
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
 		}
 		logs.Close()
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := http.Get(p.url() + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return p
+				return
 			}
 		}
 		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(filepath.Join(dataDir, "server.log"))
+			b, _ := os.ReadFile(filepath.Join(p.dataDir, "server.log"))
 			t.Fatalf("server did not become ready: %s", b)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// url is the server's base URL.
+func (p *serverProcess) url() string { return "http://" + p.addr }
+
+// kill ends the server process with SIGKILL and waits for it to exit.
+func (p *serverProcess) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
 }
 
 // TestCrashLosesNothing publishes a burst of 5,000 messages, kills the server with
@@ -99,13 +130,8 @@ func startServerArgs(t *testing.T, dataDir, addr, key string, extra ...string) *
 // publish API accepted is delivered, and that the only duplicates are deliveries that
 // were in flight at the kill.
 func TestCrashLosesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts and kills a server process")
-	}
-	dataDir, addr := t.TempDir(), freeAddr(t)
-	key, _, _ := api.NewAPIKey()
-	srv := startServer(t, dataDir, addr, key)
-	c := client.New("http://"+addr, key, nil)
+	srv := startHerald(t, "--node-id", "crash-test-node")
+	c := client.New(srv.url(), srv.key, nil)
 	ctx := context.Background()
 
 	var (
@@ -172,8 +198,7 @@ func TestCrashLosesNothing(t *testing.T) {
 			return
 		}
 		killedAt = time.Now()
-		srv.cmd.Process.Signal(syscall.SIGKILL)
-		srv.cmd.Wait()
+		srv.kill()
 	}
 	go func() { // kill once the burst is accepted and part of it delivered
 		for !killed.Load() {
@@ -222,7 +247,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		t.Fatal("everything was delivered before the kill; the test proves nothing")
 	}
 
-	startServer(t, dataDir, addr, key)
+	srv.start(t)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		missing := 0
@@ -271,13 +296,8 @@ type connAcceptedKey struct{}
 // within seconds: the restarted server has the same node id (kept in the data
 // directory), so it takes back its own leases instead of waiting for them to run out.
 func TestCrashRestartResumesAtOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts and kills a server process")
-	}
-	dataDir, addr := t.TempDir(), freeAddr(t)
-	key, _, _ := api.NewAPIKey()
-	srv := startServerArgs(t, dataDir, addr, key)
-	c := client.New("http://"+addr, key, nil)
+	srv := startHerald(t)
+	c := client.New(srv.url(), srv.key, nil)
 	ctx := context.Background()
 
 	// The receiver holds every request of the first server (until the kill closes its
@@ -321,12 +341,11 @@ func TestCrashRestartResumesAtOnce(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	srv.cmd.Process.Signal(syscall.SIGKILL)
-	srv.cmd.Wait()
+	srv.kill()
 
 	restarted := time.Now()
 	restartedAt.Store(restarted.UnixNano())
-	startServerArgs(t, dataDir, addr, key)
+	srv.start(t)
 	select {
 	case at := <-arrived:
 		took := at.Sub(restarted)
@@ -342,13 +361,8 @@ func TestCrashRestartResumesAtOnce(t *testing.T) {
 // TestServeRefusesALockedDataDir: a second server on a data directory in use fails at
 // start with one line that says so.
 func TestServeRefusesALockedDataDir(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a server process")
-	}
-	dataDir := t.TempDir()
-	key, _, _ := api.NewAPIKey()
-	startServerArgs(t, dataDir, freeAddr(t), key)
-	t.Setenv("HERALD_API_KEY", key)
-	code, _, stderr := runCLI(t, "", "serve", "--data-dir", dataDir, "--addr", freeAddr(t), "--log-level", "warn")
+	srv := startHerald(t)
+	t.Setenv("HERALD_API_KEY", srv.key)
+	code, _, stderr := runCLI(t, "", "serve", "--data-dir", srv.dataDir, "--addr", freeAddr(t), "--log-level", "warn")
 	wantOneLineError(t, code, stderr, "is used by another herald process")
 }

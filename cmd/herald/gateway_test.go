@@ -3,54 +3,24 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/api/apitest"
-	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 )
 
 // inProcessServer runs a whole herald server on a loopback port for CLI tests.
 func inProcessServer(t *testing.T) (url, key string) {
 	t.Helper()
-	key, _, _ = api.NewAPIKey()
-	srv, err := server.New(context.Background(), server.Config{
-		DataDir: t.TempDir(), APIKey: key, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-	}, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	url = "http://" + ln.Addr().String()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if resp, err := http.Get(url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return url, key
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server not ready")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	srv := servertest.Start(t, nil)
+	return srv.URL, srv.APIKey
 }
 
 // TestTriggerThroughServer injects samples through a source (signed as the source's
@@ -59,10 +29,7 @@ func TestTriggerThroughServer(t *testing.T) {
 	url, key := inProcessServer(t)
 	c := client.New(url, key, apitest.HTTPClient(t))
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "t", UID: "trig"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "t", UID: "trig"})
 	var mu sync.Mutex
 	var got []webhook.Delivery
 	var verifier *webhook.Standard

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/webhook"
 )
@@ -88,13 +87,8 @@ func startListener(t *testing.T, args ...string) *listenProcess {
 // publishes 500 more, and restarts it: the receiver sees every event, every signature
 // valid under the listener's secret, which is the same after the restart.
 func TestListenerSurvivesRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts server and listener processes")
-	}
-	dataDir, addr := t.TempDir(), freeAddr(t)
-	key, _, _ := api.NewAPIKey()
-	startServer(t, dataDir, addr, key)
-	server := "http://" + addr
+	srv := startHerald(t)
+	server, key := srv.url(), srv.key
 	c := client.New(server, key, apitest.HTTPClient(t))
 	ctx := context.Background()
 	app, err := c.CreateApp(ctx, client.AppInput{Name: "listen"})
@@ -223,13 +217,8 @@ func TestListenerSurvivesRestart(t *testing.T) {
 // exits with status 1 and a one-line reason instead of taking the listener back, and
 // the newer keeps running.
 func TestListenSameNameNewerWins(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts server and listener processes")
-	}
-	dataDir, addr := t.TempDir(), freeAddr(t)
-	key, _, _ := api.NewAPIKey()
-	startServer(t, dataDir, addr, key)
-	server := "http://" + addr
+	srv := startHerald(t)
+	server, key := srv.url(), srv.key
 	app, err := client.New(server, key, apitest.HTTPClient(t)).CreateApp(context.Background(), client.AppInput{Name: "listen"})
 	if err != nil {
 		t.Fatal(err)

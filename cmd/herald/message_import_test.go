@@ -89,13 +89,7 @@ func TestMessageImportErrors(t *testing.T) {
 		return p
 	}
 	good := `{"type":"a.b","payload":{}}` + "\n"
-	cases := []struct {
-		name     string
-		stdin    string
-		args     []string
-		code     int
-		contains string
-	}{
+	e.wantErrors(t, []string{"message", "import", "--app", "acme"}, []cliError{
 		{"not JSON", "", []string{"--file", write("bad.jsonl", good+"{nope\n")}, 1, "bad.jsonl line 2: not a message object"},
 		{"unknown field", good + `{"typ":"a.b","payload":{}}`, nil, 1, `stdin line 2: not a message object: json: unknown field "typ"`},
 		{"no type", `{"payload":{}}`, nil, 1, `line 1: "type" is required`},
@@ -106,17 +100,7 @@ func TestMessageImportErrors(t *testing.T) {
 		{"missing file", "", []string{"--file", filepath.Join(dir, "nope.jsonl")}, 1, "nope.jsonl"},
 		{"bad --batch", good, []string{"--batch", "1001"}, 2, "--batch"},
 		{"unknown app", good, []string{"--app", "nope"}, 1, "nothing was published"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			args := append([]string{"message", "import", "--app", "acme"}, c.args...)
-			code, _, stderr := e.cli(t, c.stdin, args...)
-			wantOneLineError(t, code, stderr, c.contains)
-			if code != c.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, stderr)
-			}
-		})
-	}
+	})
 	msgs, _, err := e.st.ListMessages(context.Background(), store.MessageFilter{AppID: app.ID, Page: store.Page{Limit: 10}})
 	if err != nil || len(msgs) > 0 {
 		t.Errorf("failed imports stored %d messages (%v)", len(msgs), err)

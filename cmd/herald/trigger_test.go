@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/fixtures"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -292,10 +293,7 @@ func TestTriggerStripeSource(t *testing.T) {
 	url, key := inProcessServer(t)
 	c := client.New(url, key, apitest.HTTPClient(t))
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "shop", UID: "shop"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "shop", UID: "shop"})
 	src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: "stripe", Secret: "whsec_" + strings.Repeat("a", 32)})
 	if err != nil {
 		t.Fatal(err)

@@ -572,7 +572,7 @@ func TestHappyPaths(t *testing.T) {
 			if st.body != "" {
 				r.body = expand(st.body)
 			}
-			wakes, changed := f.engine.counts()
+			wakes, changed := f.engine.Counts()
 			srcChanged := f.engine.sourceChanges()
 			var resp response
 			var got map[string]any
@@ -584,7 +584,7 @@ func TestHappyPaths(t *testing.T) {
 			if resp.status != st.status {
 				t.Fatalf("%s %s: status %d, want %d: %s", r.method, r.path, resp.status, st.status, resp.body)
 			}
-			if w, c := f.engine.counts(); w-wakes != st.wakes || c-changed != st.changed {
+			if w, c := f.engine.Counts(); w-wakes != st.wakes || c-changed != st.changed {
 				t.Errorf("engine: %d wakes and %d endpoint changes, want %d and %d", w-wakes, c-changed, st.wakes, st.changed)
 			}
 			if n := f.engine.sourceChanges() - srcChanged; n != st.srcChanged {

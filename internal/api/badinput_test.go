@@ -543,7 +543,7 @@ func TestBadInput(t *testing.T) {
 		seen[tc.name] = true
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(t, f.store)
-			wakes, changed := f.engine.counts()
+			wakes, changed := f.engine.Counts()
 			srcChanged := f.engine.sourceChanges()
 			resp := f.do(tc.req)
 			if resp.status != tc.status || resp.code() != tc.code {
@@ -559,7 +559,7 @@ func TestBadInput(t *testing.T) {
 			if after := snapshot(t, f.store); after != before {
 				t.Errorf("the store changed:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
-			if w, c := f.engine.counts(); w != wakes || c != changed {
+			if w, c := f.engine.Counts(); w != wakes || c != changed {
 				t.Errorf("engine notified: %d wakes, %d endpoint changes", w-wakes, c-changed)
 			}
 			if n := f.engine.sourceChanges() - srcChanged; n != 0 {
@@ -634,11 +634,11 @@ func TestInternalErrors(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	publish := req{method: "POST", path: "/v1/apps/acme/messages", key: f.keyA, body: `{"type":"a","payload":{}}`}
 
-	f.engine.publishErr = fmt.Errorf("publish: %w", store.ErrClosed)
+	f.engine.PublishErr = fmt.Errorf("publish: %w", store.ErrClosed)
 	if resp := f.do(publish); resp.status != 503 || resp.code() != "unavailable" {
 		t.Errorf("publish while shutting down: %d %s, want 503 unavailable", resp.status, resp.body)
 	}
-	f.engine.publishErr = errors.New("disk on fire at /var/lib/herald")
+	f.engine.PublishErr = errors.New("disk on fire at /var/lib/herald")
 	resp := f.do(publish)
 	if resp.status != 500 || resp.code() != "internal" {
 		t.Errorf("publish failing: %d %s, want 500 internal", resp.status, resp.body)
@@ -649,7 +649,7 @@ func TestInternalErrors(t *testing.T) {
 	if !strings.Contains(logs.String(), "disk on fire") {
 		t.Errorf("the error was not logged: %s", logs.String())
 	}
-	f.engine.publishErr = nil
+	f.engine.PublishErr = nil
 
 	f.store.Close()
 	resp = f.do(req{method: "GET", path: "/v1/apps", key: f.admin})

@@ -236,11 +236,11 @@ func TestBatchBodyLimit(t *testing.T) {
 func TestBatchInternalErrors(t *testing.T) {
 	f := newFixture(t)
 	publish := req{method: "POST", path: "/v1/apps/acme/messages/batch", key: f.keyA, body: `{"messages":[{"type":"a","payload":{}},{"type":"b","payload":{}}]}`}
-	f.engine.publishErr = fmt.Errorf("publish: %w", store.ErrClosed)
+	f.engine.PublishErr = fmt.Errorf("publish: %w", store.ErrClosed)
 	if resp := f.do(publish); resp.status != 503 || resp.code() != "unavailable" {
 		t.Errorf("batch while shutting down: %d %s, want 503 unavailable", resp.status, resp.body)
 	}
-	f.engine.publishErr = errors.New("disk on fire")
+	f.engine.PublishErr = errors.New("disk on fire")
 	if resp := f.do(publish); resp.status != 500 || resp.code() != "internal" || strings.Contains(string(resp.body), "disk") {
 		t.Errorf("batch failing: %d %s, want 500 internal", resp.status, resp.body)
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,54 +21,24 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/heraldhq/herald/internal/api/openapitest"
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/relay"
+	"github.com/heraldhq/herald/internal/service/servicetest"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
 // testEngine is the delivery engine of the tests: it publishes straight to the store
 // and counts the other calls, and those of Config.OnSourceChanged.
 type testEngine struct {
-	store store.Store
-
-	publishErr error // when set, Publish fails with it
+	servicetest.Engine
 
 	mu             sync.Mutex
-	wakes          int
-	changed        []string
 	sourcesChanged []string
-}
-
-func (e *testEngine) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
-	if e.publishErr != nil {
-		return nil, e.publishErr
-	}
-	return e.store.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour})
-}
-
-func (e *testEngine) PublishWithTTL(ctx context.Context, m *domain.Message, _ time.Duration) (*store.PublishResult, error) {
-	return e.Publish(ctx, m)
-}
-
-func (e *testEngine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
-	return e.store.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: 24 * time.Hour, Endpoints: endpointIDs})
-}
-
-func (e *testEngine) Wake() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.wakes++
-}
-
-func (e *testEngine) EndpointChanged(id string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.changed = append(e.changed, id)
 }
 
 // SourceChanged is the server's Config.OnSourceChanged.
@@ -77,13 +46,6 @@ func (e *testEngine) SourceChanged(id string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.sourcesChanged = append(e.sourcesChanged, id)
-}
-
-// counts returns the number of Wake and EndpointChanged calls so far.
-func (e *testEngine) counts() (wakes, changed int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.wakes, len(e.changed)
 }
 
 // sourceChanges returns the number of OnSourceChanged calls so far.
@@ -117,20 +79,10 @@ func noDNS() *net.Resolver {
 
 func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	t.Helper()
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	quiet := slog.New(slog.DiscardHandler)
 	path := filepath.Join(t.TempDir(), "herald.db")
-	st, err := sqlite.Open(context.Background(), path, sqlite.Options{Cipher: box, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, path: path, store: st, engine: &testEngine{store: st}, hub: relay.NewHub(quiet)}
+	st := sqlitetest.OpenFile(t, path, sqlite.Options{})
+	e := &env{t: t, path: path, store: st, engine: &testEngine{Engine: servicetest.Engine{Store: st}}, hub: relay.NewHub(quiet)}
 	cfg := Config{
 		Store: st, Engine: e.engine, Guard: netguard.New(nil), Resolver: noDNS(), Logger: quiet,
 		Sources: st, OnSourceChanged: e.engine.SourceChanged, Listener: e.hub,
@@ -138,6 +90,7 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	for _, f := range configure {
 		f(&cfg)
 	}
+	var err error
 	if e.server, err = newServer(cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -76,14 +76,14 @@ func TestAppReplay(t *testing.T) {
 	f.finishAll(failed)
 	// Failed invoice.* deliveries: messages 0, 4, 6, 10 (even, not customer.updated), to ep1 only
 	// (ep2 was disabled when they were published).
-	wakes, _ := f.engine.counts()
+	wakes, _ := f.engine.Counts()
 	j := f.must(202, req{method: "POST", path: "/v1/apps/acme/replay", key: f.keyA, body: map[string]any{"since": "2000-01-01T00:00:00Z", "status": []string{"failed"}, "event_types": []string{"invoice.*"}}})
 	path := "/v1/apps/acme/replays/" + j["id"].(string)
 	j = f.waitReplay(path, f.keyA)
 	if j["state"] != domain.ReplayDone || j["done"] != 4.0 || j["messages_scanned"] != 13.0 || j["progress"] != 1.0 || j["finished_at"] == nil {
 		t.Errorf("finished replay: %v; want 4 deliveries of the 13 messages", j)
 	}
-	if w, _ := f.engine.counts(); w == wakes {
+	if w, _ := f.engine.Counts(); w == wakes {
 		t.Error("the replay queued deliveries without waking the engine")
 	}
 	ds := f.must(200, req{method: "GET", path: "/v1/apps/acme/deliveries?status=pending&limit=100", key: f.keyA})["data"].([]any)

@@ -3,33 +3,27 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/tarpit"
 )
 
 // hostile is another app whose endpoints accept connections and never answer.
 type hostile struct {
 	c     *client.Client
 	appID string
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	open  int // connections accepted and not closed by herald
+	ln    *tarpit.Listener
 }
 
 // startHostile creates the hanging app, publishes its messages, and returns once herald
 // has opened as many connections to it as it will (none new for half a second).
 func startHostile(ctx context.Context, c *client.Client, o *Options) (*hostile, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := tarpit.Listen("127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("bench: hanging receiver: %w", err)
 	}
 	h := &hostile{c: c, ln: ln}
-	go h.accept()
 	app, err := c.CreateApp(ctx, client.AppInput{Name: fmt.Sprintf("bench hostile %s", time.Now().Format(time.RFC3339))})
 	if err != nil {
 		ln.Close()
@@ -65,41 +59,12 @@ func startHostile(ctx context.Context, c *client.Client, o *Options) (*hostile, 
 	return h, nil
 }
 
-// accept takes connections, reads and drops what they send, and never answers.
-func (h *hostile) accept() {
-	for {
-		conn, err := h.ln.Accept()
-		if err != nil {
-			return
-		}
-		h.mu.Lock()
-		h.conns = append(h.conns, conn)
-		h.open++
-		h.mu.Unlock()
-		go func() {
-			io.Copy(io.Discard, conn)
-			h.mu.Lock()
-			h.open--
-			h.mu.Unlock()
-		}()
-	}
-}
-
 // hanging returns how many of herald's requests to the hostile app are open.
-func (h *hostile) hanging() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.open
-}
+func (h *hostile) hanging() int { return h.ln.Open() }
 
 // stop closes the hanging connections and deletes the hostile app.
 func (h *hostile) stop(ctx context.Context) {
 	h.ln.Close()
-	h.mu.Lock()
-	for _, conn := range h.conns {
-		conn.Close()
-	}
-	h.mu.Unlock()
 	if h.appID != "" {
 		h.c.DeleteApp(ctx, h.appID)
 	}

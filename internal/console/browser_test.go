@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,8 +26,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	_ "modernc.org/sqlite" // to expire portal links in the test server's database
 )
 
@@ -69,35 +66,10 @@ func newReceiver(t *testing.T) *receiver {
 // admin key and an admin client.
 func herald(t *testing.T) (base, key, dataDir string, cli *client.Client) {
 	t.Helper()
-	key, _, _ = api.NewAPIKey()
-	dataDir = t.TempDir()
-	cfg := server.Config{
-		DataDir:       dataDir,
-		APIKey:        key,
-		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		RetrySchedule: []time.Duration{50 * time.Millisecond, 50 * time.Millisecond},
-		Timeout:       2 * time.Second,
-	}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server shutdown: %v", err)
-		}
+	srv := servertest.Start(t, func(cfg *server.Config) {
+		cfg.RetrySchedule = []time.Duration{50 * time.Millisecond, 50 * time.Millisecond}
 	})
-	base = "http://" + ln.Addr().String()
-	cli = client.New(base, key, nil)
-	return base, key, dataDir, cli
+	return srv.URL, srv.APIKey, srv.DataDir, srv.Client(t)
 }
 
 // browser drives one headless Chromium tab and records what must not happen: a

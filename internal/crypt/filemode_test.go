@@ -3,29 +3,18 @@
 package crypt
 
 import (
-	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/filemodetest"
 )
 
 // TestKeyFileIsPrivate checks that LoadKey creates the key file with mode 0600 under a
 // umask of 0, in a 0777 directory.
 func TestKeyFileIsPrivate(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
-	dir := filepath.Join(t.TempDir(), "data")
-	if err := os.Mkdir(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	dir := filemodetest.LaxDir(t)
 	if _, err := LoadKey(dir, ""); err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(filepath.Join(dir, KeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := st.Mode().Perm(); got != 0o600 {
-		t.Errorf("key file mode %v, want 0600", got)
-	}
+	filemodetest.CheckPrivate(t, filepath.Join(dir, KeyFile))
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -30,11 +30,7 @@ type harness struct {
 // app to publish to; mutate (if not nil) changes its configuration first.
 func newHarness(t *testing.T, mutate func(c *Config)) *harness {
 	t.Helper()
-	s, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: testCipher(t), Logger: discardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := sqlitetest.Open(t, sqlite.Options{})
 	cfg := Config{
 		Store:  s,
 		Logger: discardLogger(),
@@ -91,6 +87,17 @@ func (r *receiver) count() (int, int) {
 func (h *harness) endpoint(r *receiver, mutate func(e *domain.Endpoint)) *domain.Endpoint {
 	h.t.Helper()
 	return createEndpoint(h.t, h.store, h.app.ID, r.srv.URL, r.secret, mutate)
+}
+
+// resume enables the paused endpoint e and tells the engine, as the service does.
+func (h *harness) resume(e *domain.Endpoint) {
+	h.t.Helper()
+	e.State = domain.EndpointEnabled
+	if err := h.store.UpdateEndpoint(bg, e); err != nil {
+		h.t.Fatal(err)
+	}
+	h.eng.EndpointChanged(e.ID)
+	h.eng.Wake()
 }
 
 func (h *harness) publish(typ string, n int) []string {
@@ -216,12 +223,7 @@ func TestEnginePausedEndpointQueuesUntilResumed(t *testing.T) {
 	if n, _ := r.count(); n != 0 {
 		t.Fatalf("paused endpoint received %d requests", n)
 	}
-	e.State = domain.EndpointEnabled
-	if err := h.store.UpdateEndpoint(bg, e); err != nil {
-		t.Fatal(err)
-	}
-	h.eng.EndpointChanged(e.ID)
-	h.eng.Wake()
+	h.resume(e)
 	eventually(t, "queued deliveries after resume", func() bool { n, _ := r.count(); return n == 5 })
 }
 

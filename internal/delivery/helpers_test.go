@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/netip"
@@ -11,10 +10,12 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -33,13 +34,7 @@ func loopbackGuard() *netguard.Guard {
 // testCipher returns a cipher with a new random key, for a test store.
 func testCipher(t testing.TB) *crypt.Box {
 	t.Helper()
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
+	return crypttest.NewBox(t)
 }
 
 // startEngine creates and starts an engine and stops it when t ends (before the stores
@@ -62,28 +57,14 @@ func startEngine(t *testing.T, cfg Config) *Engine {
 // createApp stores a new app.
 func createApp(t *testing.T, s store.Store) *domain.App {
 	t.Helper()
-	now := time.Now().UTC()
-	app := &domain.App{ID: ids.New("app"), Name: "test", CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateApp(bg, app); err != nil {
-		t.Fatal(err)
-	}
-	return app
+	return storetest.CreateApp(t, s, "test")
 }
 
 // createEndpoint stores an enabled endpoint of the app for every event type, at url and
 // signing with secret, after mutate (if not nil) changed it.
 func createEndpoint(t *testing.T, s store.Store, appID, url string, secret webhook.Secret, mutate func(*domain.Endpoint)) *domain.Endpoint {
 	t.Helper()
-	now := time.Now().UTC()
-	e := &domain.Endpoint{ID: ids.New("ep"), AppID: appID, URL: url, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-	if mutate != nil {
-		mutate(e)
-	}
-	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
-	if err := s.CreateEndpoint(bg, e, sec); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return storetest.CreateEndpoint(t, s, appID, url, secret, mutate)
 }
 
 // newMessage returns a new message of the app.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -54,11 +54,7 @@ func TestMaintenanceExpiresGoneListeners(t *testing.T) {
 		{name: "attached here, seen eight days ago", kind: domain.KindListener, created: 9 * 24 * time.Hour, seen: 8 * 24 * time.Hour, attached: true, wantStatus: domain.DeliveryPending},
 		{name: "http endpoint", kind: domain.KindHTTP, created: 9 * 24 * time.Hour, wantStatus: domain.DeliveryPending},
 	}
-	s, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "h.db"), sqlite.Options{Cipher: testCipher(t), Logger: discardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := sqlitetest.Open(t, sqlite.Options{})
 	app := createApp(t, s)
 	relay := attachedRelay{}
 	eps := make([]*domain.Endpoint, len(tests))
@@ -130,11 +126,6 @@ func TestMaintenanceParksPausedBacklog(t *testing.T) {
 	if n := len(h.deliveries(e.ID, domain.DeliveryPending)); n != 3 {
 		t.Fatalf("%d pending deliveries, want 3 parked", n)
 	}
-	e.State = domain.EndpointEnabled
-	if err := h.store.UpdateEndpoint(bg, e); err != nil {
-		t.Fatal(err)
-	}
-	h.eng.EndpointChanged(e.ID)
-	h.eng.Wake()
+	h.resume(e)
 	eventually(t, "the parked deliveries after resume", func() bool { n, _ := r.count(); return n == 3 })
 }

@@ -41,14 +41,10 @@ func (t *EventType) Check() error {
 // CheckEventSchema validates an event type's schema: a JSON object of at most
 // MaxSchemaBytes, or nil for none.
 func CheckEventSchema(schema json.RawMessage) error {
-	switch {
-	case schema == nil:
-		return nil
-	case len(schema) > MaxSchemaBytes:
-		return fieldErrorf("schema", "is %d bytes of JSON; the most is %d", len(schema), MaxSchemaBytes)
-	case !json.Valid(schema):
-		return fieldErrorf("schema", "is not valid JSON")
-	case !bytes.HasPrefix(bytes.TrimSpace(schema), []byte("{")):
+	if err := checkJSON("schema", schema, MaxSchemaBytes); err != nil || schema == nil {
+		return err
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(schema), []byte("{")) {
 		return fieldErrorf("schema", "must be a JSON Schema object, such as {\"type\":\"object\"}")
 	}
 	return nil
@@ -57,13 +53,18 @@ func CheckEventSchema(schema json.RawMessage) error {
 // CheckEventExample validates an event type's example: any JSON value of at most
 // MaxExampleBytes, or nil for none.
 func CheckEventExample(example json.RawMessage) error {
+	return checkJSON("example", example, MaxExampleBytes)
+}
+
+// checkJSON validates field's value v: valid JSON of at most max bytes, or nil for none.
+func checkJSON(field string, v json.RawMessage, max int) error {
 	switch {
-	case example == nil:
+	case v == nil:
 		return nil
-	case len(example) > MaxExampleBytes:
-		return fieldErrorf("example", "is %d bytes of JSON; the most is %d", len(example), MaxExampleBytes)
-	case !json.Valid(example):
-		return fieldErrorf("example", "is not valid JSON")
+	case len(v) > max:
+		return fieldErrorf(field, "is %d bytes of JSON; the most is %d", len(v), max)
+	case !json.Valid(v):
+		return fieldErrorf(field, "is not valid JSON")
 	}
 	return nil
 }

@@ -71,18 +71,7 @@ func CheckDescription(v string) error {
 }
 
 // IsTypeName reports whether s is one or more of a-z, A-Z, 0-9, '_', '.' and '-'.
-func IsTypeName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func IsTypeName(s string) bool { return allOf(s, "_.-") }
 
 // CheckEventType validates an event type name.
 func CheckEventType(field, t string) error {
@@ -185,13 +174,16 @@ func CheckListenerName(name string) error {
 }
 
 // isToken reports whether s is an HTTP token (RFC 9110, section 5.6.2).
-func isToken(s string) bool {
+func isToken(s string) bool { return allOf(s, "!#$%&'*+-.^_`|~") }
+
+// allOf reports whether s is one or more ASCII letters, digits and bytes of extra.
+func allOf(s, extra string) bool {
 	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
 			return false
 		}
 	}

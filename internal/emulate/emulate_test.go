@@ -4,10 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -15,12 +13,12 @@ import (
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
+	"github.com/openai/openai-go/v3/webhooks"
 
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/emulate"
 	"github.com/heraldhq/herald/internal/emulate/openai"
-	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 )
 
 type request struct {
@@ -50,6 +48,23 @@ func next(t *testing.T, ch chan request) request {
 	}
 }
 
+// respondInBackground creates a background response with the official SDK through the
+// stack's OpenAI API, and returns the client, the response, the webhook that arrives at
+// got, and what the SDK's Unwrap makes of it.
+func respondInBackground(t *testing.T, st *emulate.Stack, got chan request) (sdk.Client, *responses.Response, request, *webhooks.UnwrapWebhookEventUnion, error) {
+	t.Helper()
+	c := sdk.NewClient(option.WithBaseURL(st.OpenAIURL), option.WithAPIKey("anything"), option.WithWebhookSecret(st.WebhookSecret))
+	r, err := c.Responses.New(context.Background(), responses.ResponseNewParams{
+		Model: "gpt-5-mini", Background: sdk.Bool(true), Input: responses.ResponseNewParamsInputUnion{OfString: sdk.String("hi")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := next(t, got)
+	ev, err := c.Webhooks.Unwrap(req.body, req.header)
+	return c, r, req, ev, err
+}
+
 // TestStack runs the emulator with its herald server and checks that a background
 // response's webhook arrives as OpenAI sends it, verified by the official SDK.
 func TestStack(t *testing.T) {
@@ -70,15 +85,7 @@ func TestStack(t *testing.T) {
 	if len(st.Endpoints) != 1 || st.App.UID != emulate.AppUID || st.WebhookSecret == "" {
 		t.Fatalf("stack: %+v", st)
 	}
-	c := sdk.NewClient(option.WithBaseURL(st.OpenAIURL), option.WithAPIKey("anything"), option.WithWebhookSecret(st.WebhookSecret))
-	r, err := c.Responses.New(ctx, responses.ResponseNewParams{
-		Model: "gpt-5-mini", Background: sdk.Bool(true), Input: responses.ResponseNewParamsInputUnion{OfString: sdk.String("hi")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := next(t, got)
-	ev, err := c.Webhooks.Unwrap(req.body, req.header)
+	c, r, req, ev, err := respondInBackground(t, st, got)
 	if err != nil {
 		t.Fatalf("the SDK refused the webhook: %v\n%s", err, req.body)
 	}
@@ -194,22 +201,8 @@ func waitFor(t *testing.T, cond func() bool) {
 // events reach its endpoints, signed by it, and closing the stack leaves it running.
 func TestStackOnRunningServer(t *testing.T) {
 	ctx := context.Background()
-	key, _, _ := api.NewAPIKey()
-	srv, err := server.New(ctx, server.Config{
-		DataDir: t.TempDir(), APIKey: key, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-	}, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx, ln) }()
-	defer func() { stop(); <-done }()
-	heraldURL := "http://" + ln.Addr().String()
+	srv := servertest.Start(t, nil)
+	heraldURL, key := srv.URL, srv.APIKey
 
 	if _, err := emulate.Start(ctx, emulate.Config{Addr: "127.0.0.1:0", Server: heraldURL}); err == nil {
 		t.Fatal("a herald server without an API key was accepted")
@@ -225,15 +218,7 @@ func TestStackOnRunningServer(t *testing.T) {
 	if st.HeraldURL != heraldURL || st.App.UID != emulate.AppUID || len(st.Endpoints) != 1 {
 		t.Fatalf("stack: %+v", st)
 	}
-	c := sdk.NewClient(option.WithBaseURL(st.OpenAIURL), option.WithAPIKey("anything"), option.WithWebhookSecret(st.WebhookSecret))
-	r, err := c.Responses.New(ctx, responses.ResponseNewParams{
-		Model: "gpt-5-mini", Background: sdk.Bool(true), Input: responses.ResponseNewParamsInputUnion{OfString: sdk.String("hi")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := next(t, got)
-	ev, err := c.Webhooks.Unwrap(req.body, req.header)
+	_, r, req, ev, err := respondInBackground(t, st, got)
 	if err != nil || ev.Type != "response.completed" || ev.Data.ID != r.ID {
 		t.Fatalf("webhook %s: %v", req.body, err)
 	}

@@ -61,7 +61,7 @@ func TestReplaysRunInTheBackground(t *testing.T) {
 	if _, err := st.ReplayStep(ctx, j.ID, "node-1", now, ReplayLease, ReplayStepMessages); err != nil {
 		t.Fatal(err)
 	}
-	eng.told()
+	eng.Told()
 	// The same node, restarted, takes its job back at once and finishes it.
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -84,7 +84,7 @@ func TestReplaysRunInTheBackground(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if wakes, _ := eng.told(); wakes == 0 {
+	if wakes, _ := eng.Told(); wakes == 0 {
 		t.Error("the runner queued deliveries without waking the engine")
 	}
 	pending, err := st.QueueDepth(ctx)

@@ -2,78 +2,24 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"log/slog"
-	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/service/servicetest"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
-// recordingEngine publishes straight to the store and records what it was told.
-type recordingEngine struct {
-	st      store.Store
-	mu      sync.Mutex
-	wakes   int
-	changed []string
-}
-
-func (e *recordingEngine) Publish(ctx context.Context, m *domain.Message) (*store.PublishResult, error) {
-	return e.PublishWithTTL(ctx, m, time.Hour)
-}
-
-func (e *recordingEngine) PublishWithTTL(ctx context.Context, m *domain.Message, ttl time.Duration) (*store.PublishResult, error) {
-	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: ttl})
-}
-
-func (e *recordingEngine) PublishTo(ctx context.Context, m *domain.Message, endpointIDs []string) (*store.PublishResult, error) {
-	return e.st.Publish(ctx, &store.PublishInput{Message: m, IdempotencyTTL: time.Hour, Endpoints: endpointIDs})
-}
-
-func (e *recordingEngine) Wake() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.wakes++
-}
-
-func (e *recordingEngine) EndpointChanged(id string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.changed = append(e.changed, id)
-}
-
-// told returns what the engine was told since the last call, and forgets it.
-func (e *recordingEngine) told() (wakes int, changed []string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	wakes, changed = e.wakes, e.changed
-	e.wakes, e.changed = 0, nil
-	return wakes, changed
-}
-
-func newService(t *testing.T) (*Service, *recordingEngine, store.Store) {
+func newService(t *testing.T) (*Service, *servicetest.Engine, store.Store) {
 	t.Helper()
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng := &recordingEngine{st: st}
+	st := sqlitetest.Open(t, sqlite.Options{})
+	eng := &servicetest.Engine{Store: st}
 	svc, err := New(Config{Store: st, Engine: eng})
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +73,7 @@ func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 		return e
 	}
 	e := newEndpoint()
-	if w, c := eng.told(); w != 0 || c != nil {
+	if w, c := eng.Told(); w != 0 || c != nil {
 		t.Errorf("create: %d wakes, changed %v; want nothing (no copy to drop)", w, c)
 	}
 
@@ -135,14 +81,14 @@ func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 	if err := svc.UpdateEndpoint(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if w, c := eng.told(); w != 0 || !slices.Equal(c, []string{e.ID}) {
+	if w, c := eng.Told(); w != 0 || !slices.Equal(c, []string{e.ID}) {
 		t.Errorf("pause: %d wakes, changed %v; want 0 and [%s]", w, c, e.ID)
 	}
 	e.SetState(domain.EndpointEnabled, "")
 	if err := svc.UpdateEndpoint(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if w, c := eng.told(); w != 1 || !slices.Equal(c, []string{e.ID}) {
+	if w, c := eng.Told(); w != 1 || !slices.Equal(c, []string{e.ID}) {
 		t.Errorf("resume: %d wakes, changed %v; want 1 and [%s]", w, c, e.ID)
 	}
 
@@ -150,20 +96,20 @@ func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 	if err := svc.RotateEndpointSecret(ctx, sec, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, c := eng.told(); !slices.Equal(c, []string{e.ID}) {
+	if _, c := eng.Told(); !slices.Equal(c, []string{e.ID}) {
 		t.Errorf("rotate: changed %v, want [%s]", c, e.ID)
 	}
 
 	if err := svc.DeleteEndpoint(ctx, app.ID, e.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, c := eng.told(); !slices.Equal(c, []string{e.ID}) {
+	if _, c := eng.Told(); !slices.Equal(c, []string{e.ID}) {
 		t.Errorf("delete: changed %v, want [%s]", c, e.ID)
 	}
 	if err := svc.DeleteEndpoint(ctx, app.ID, e.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("delete again: %v, want ErrNotFound", err)
 	}
-	if _, c := eng.told(); c != nil {
+	if _, c := eng.Told(); c != nil {
 		t.Errorf("a failed delete told the engine %v", c)
 	}
 
@@ -171,7 +117,7 @@ func TestEveryEndpointWriteTellsTheEngine(t *testing.T) {
 	if err := svc.DeleteApp(ctx, app.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, c := eng.told()
+	_, c := eng.Told()
 	slices.Sort(c)
 	want := []string{a.ID, b.ID}
 	slices.Sort(want)
@@ -187,10 +133,7 @@ func TestAttachListener(t *testing.T) {
 	ctx := context.Background()
 	svc, eng, _ := newService(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := &domain.App{ID: ids.New("app"), Name: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if err := svc.CreateApp(ctx, app); err != nil {
-		t.Fatal(err)
-	}
+	app := createApp(t, svc, now)
 	l := Listener{AppID: app.ID, Name: "laptop"}
 	e1, s1, err := svc.AttachListener(ctx, l, now)
 	if err != nil {
@@ -206,7 +149,7 @@ func TestAttachListener(t *testing.T) {
 	if e2.ID != e1.ID || s2.ID != s1.ID || !e2.IsListener() {
 		t.Errorf("reattach made endpoint %s secret %s, want the same %s %s", e2.ID, s2.ID, e1.ID, s1.ID)
 	}
-	if w, c := eng.told(); w != 0 || c != nil {
+	if w, c := eng.Told(); w != 0 || c != nil {
 		t.Errorf("attach without change told the engine: %d wakes, %v", w, c)
 	}
 	l.EventTypes = []string{"response.*"}
@@ -217,7 +160,7 @@ func TestAttachListener(t *testing.T) {
 	if e3.ID != e1.ID || !slices.Equal(e3.EventTypes, l.EventTypes) {
 		t.Errorf("attach with a filter: %+v", e3)
 	}
-	if _, c := eng.told(); !slices.Equal(c, []string{e1.ID}) {
+	if _, c := eng.Told(); !slices.Equal(c, []string{e1.ID}) {
 		t.Errorf("changing the filter told the engine %v, want [%s]", c, e1.ID)
 	}
 	other, _, err := svc.AttachListener(ctx, Listener{AppID: app.ID, Name: "ci"}, now)

@@ -155,19 +155,31 @@ func (e *Emulator) advanceBatch(bs *batchState) {
 }
 
 func (e *Emulator) getBatch(w http.ResponseWriter, r *http.Request) *apiError {
-	id := r.PathValue("id")
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	bs, ok := e.batches[id]
-	if !ok {
-		return notFound("Batch", id)
-	}
-	return e.writeBatchLocked(w, bs)
+	return e.withBatch(w, r, nil)
 }
 
 // cancelBatch cancels a batch that has not finished: it is cancelling at once and
 // cancelled a moment later (a quarter of the batch delay); cancelling again is harmless.
 func (e *Emulator) cancelBatch(w http.ResponseWriter, r *http.Request) *apiError {
+	return e.withBatch(w, r, func(bs *batchState) *apiError {
+		switch b := bs.obj; b.Status {
+		case "validating", "in_progress", "finalizing":
+			if bs.timer != nil {
+				bs.timer.Stop()
+			}
+			b.Status, b.CancellingAt = "cancelling", ptr(time.Now().Unix())
+			bs.timer = time.AfterFunc(3*bs.step/4, func() { e.advanceBatch(bs) })
+		case "cancelling", "cancelled":
+		default:
+			return invalid("", "", "Cannot cancel a batch with status '%s'.", b.Status)
+		}
+		return nil
+	})
+}
+
+// withBatch finds the batch the request's path names, changes it with change (if not
+// nil) while e.mu is held, and writes it.
+func (e *Emulator) withBatch(w http.ResponseWriter, r *http.Request, change func(bs *batchState) *apiError) *apiError {
 	id := r.PathValue("id")
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -175,16 +187,10 @@ func (e *Emulator) cancelBatch(w http.ResponseWriter, r *http.Request) *apiError
 	if !ok {
 		return notFound("Batch", id)
 	}
-	switch b := bs.obj; b.Status {
-	case "validating", "in_progress", "finalizing":
-		if bs.timer != nil {
-			bs.timer.Stop()
+	if change != nil {
+		if aerr := change(bs); aerr != nil {
+			return aerr
 		}
-		b.Status, b.CancellingAt = "cancelling", ptr(time.Now().Unix())
-		bs.timer = time.AfterFunc(3*bs.step/4, func() { e.advanceBatch(bs) })
-	case "cancelling", "cancelled":
-	default:
-		return invalid("", "", "Cannot cancel a batch with status '%s'.", b.Status)
 	}
 	return e.writeBatchLocked(w, bs)
 }

@@ -70,11 +70,7 @@ func (e *Emulator) listEventTypes(w http.ResponseWriter, r *http.Request) *apiEr
 
 // createEndpoint serves POST /v1/webhook_endpoints.
 func (e *Emulator) createEndpoint(w http.ResponseWriter, r *http.Request, h *HeraldEndpoints) *apiError {
-	m, aerr := readObjectMax(r, maxEndpointBody)
-	if aerr != nil {
-		return aerr
-	}
-	p, aerr := parseEndpointParams(m, true)
+	p, aerr := readEndpointParams(r, true)
 	if aerr != nil {
 		return aerr
 	}
@@ -172,11 +168,7 @@ func (e *Emulator) getEndpoint(w http.ResponseWriter, r *http.Request, h *Herald
 // updateEndpoint serves POST /v1/webhook_endpoints/{id}: it changes the members
 // given, and nothing (not even updated_at) when they are as they were.
 func (e *Emulator) updateEndpoint(w http.ResponseWriter, r *http.Request, h *HeraldEndpoints) *apiError {
-	m, aerr := readObjectMax(r, maxEndpointBody)
-	if aerr != nil {
-		return aerr
-	}
-	p, aerr := parseEndpointParams(m, false)
+	p, aerr := readEndpointParams(r, false)
 	if aerr != nil {
 		return aerr
 	}

@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -54,9 +53,13 @@ func endpointParam(name string) bool {
 	return name == "name" || name == "url" || name == "event_types"
 }
 
-// parseEndpointParams checks the members of a create request (all required) or of
-// an update request (all optional).
-func parseEndpointParams(m map[string]json.RawMessage, create bool) (*endpointParams, *apiError) {
+// readEndpointParams reads and checks the body of a create request (every member
+// required) or of an update request (every member optional).
+func readEndpointParams(r *http.Request, create bool) (*endpointParams, *apiError) {
+	m, err := readObjectMax(r, maxEndpointBody)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkKeys(m, endpointParam); err != nil {
 		return nil, err
 	}

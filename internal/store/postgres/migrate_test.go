@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 	"github.com/heraldhq/herald/internal/store/sqlstore"
 	"github.com/heraldhq/herald/internal/store/storetest"
@@ -32,7 +33,7 @@ func migrateFrom(t *testing.T, version int, seed func(exec func(string, ...any) 
 	}
 	seed(func(q string, args ...any) error { _, err := conn.Exec(bg, q, args...); return err }, before)
 	conn.Close(bg)
-	s := openURL(t, url, newBox(t))
+	s := openURL(t, url, crypttest.NewBox(t))
 	t.Cleanup(func() { s.Close() })
 	return s
 }

@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
@@ -33,17 +31,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func newBox(t *testing.T) *crypt.Box {
-	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
-}
-
 func openURL(t *testing.T, url string, box store.Cipher) *Store {
 	t.Helper()
 	return openWith(t, url, box, store.RejectionLimits{})
@@ -59,12 +46,12 @@ func openWith(t *testing.T, url string, box store.Cipher, rej store.RejectionLim
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openURL(t, pgtest.URL(t), newBox(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return openURL(t, pgtest.URL(t), crypttest.NewBox(t)) })
 }
 
 func TestRejectionLimits(t *testing.T) {
 	storetest.RunRejectionLimits(t, func(t *testing.T, l store.RejectionLimits) store.Store {
-		return openWith(t, pgtest.URL(t), newBox(t), l)
+		return openWith(t, pgtest.URL(t), crypttest.NewBox(t), l)
 	})
 }
 
@@ -72,7 +59,7 @@ var bg = context.Background()
 
 // TestTwoNodes runs two stores on one schema, as two herald nodes would.
 func TestTwoNodes(t *testing.T) {
-	url, box := pgtest.URL(t), newBox(t)
+	url, box := pgtest.URL(t), crypttest.NewBox(t)
 	n1, n2 := openURL(t, url, box), openURL(t, url, box)
 	defer n1.Close()
 	defer n2.Close()
@@ -153,7 +140,7 @@ func TestTwoNodes(t *testing.T) {
 
 // TestIdempotencyAcrossNodes publishes one idempotency key from two nodes at once.
 func TestIdempotencyAcrossNodes(t *testing.T) {
-	url, box := pgtest.URL(t), newBox(t)
+	url, box := pgtest.URL(t), crypttest.NewBox(t)
 	n1, n2 := openURL(t, url, box), openURL(t, url, box)
 	defer n1.Close()
 	defer n2.Close()
@@ -198,7 +185,7 @@ func TestIdempotencyAcrossNodes(t *testing.T) {
 // TestMigrations checks that nodes starting together on an empty schema migrate it once,
 // and that herald migrate's function reports versions.
 func TestMigrations(t *testing.T) {
-	url, box := pgtest.URL(t), newBox(t)
+	url, box := pgtest.URL(t), crypttest.NewBox(t)
 	from, to, err := Migrate(bg, url, slog.New(slog.DiscardHandler))
 	if err != nil || from != 0 || to < 2 {
 		t.Fatalf("Migrate on an empty schema = %d, %d, %v", from, to, err)
@@ -227,8 +214,8 @@ func TestMigrations(t *testing.T) {
 // TestEncryptionKeyMismatch checks that a node with another key refuses to start.
 func TestEncryptionKeyMismatch(t *testing.T) {
 	url := pgtest.URL(t)
-	openURL(t, url, newBox(t)).Close()
-	_, err := Open(bg, url, Options{Cipher: newBox(t), Logger: slog.New(slog.DiscardHandler)})
+	openURL(t, url, crypttest.NewBox(t)).Close()
+	_, err := Open(bg, url, Options{Cipher: crypttest.NewBox(t), Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "HERALD_ENCRYPTION_KEY") {
 		t.Fatalf("open with another key: err = %v, want one naming HERALD_ENCRYPTION_KEY", err)
 	}
@@ -237,7 +224,7 @@ func TestEncryptionKeyMismatch(t *testing.T) {
 // TestDurableDespiteServerDefault checks that a server configured with
 // synchronous_commit=off does not make publishes non-durable.
 func TestDurableDespiteServerDefault(t *testing.T) {
-	s := openURL(t, pgtest.URL(t)+"&options=-c%20synchronous_commit%3Doff", newBox(t))
+	s := openURL(t, pgtest.URL(t)+"&options=-c%20synchronous_commit%3Doff", crypttest.NewBox(t))
 	defer s.Close()
 	var setting string
 	if err := s.pool.QueryRow(bg, `SELECT current_setting('synchronous_commit')`).Scan(&setting); err != nil {
@@ -250,7 +237,7 @@ func TestDurableDespiteServerDefault(t *testing.T) {
 
 func TestBadURL(t *testing.T) {
 	for _, url := range []string{"postgres://127.0.0.1:1/x?connect_timeout=2", "postgres://%zz"} {
-		if _, err := Open(bg, url, Options{Cipher: newBox(t)}); err == nil {
+		if _, err := Open(bg, url, Options{Cipher: crypttest.NewBox(t)}); err == nil {
 			t.Errorf("Open(%q) succeeded", url)
 		}
 	}
@@ -259,36 +246,9 @@ func TestBadURL(t *testing.T) {
 // TestWriteAfterClose checks that writes racing with Close either commit or fail with
 // ErrClosed, and never wait forever.
 func TestWriteAfterClose(t *testing.T) {
-	url, box := pgtest.URL(t), newBox(t)
+	url, box := pgtest.URL(t), crypttest.NewBox(t)
 	openURL(t, url, box).Close() // migrate once
 	for i := 0; i < 10; i++ {
-		s := openURL(t, url, box)
-		errc := make(chan error, 8)
-		for j := 0; j < 8; j++ {
-			go func(j int) {
-				now := time.Now()
-				a := &domain.App{ID: ids.New("app"), Name: "x", CreatedAt: now, UpdatedAt: now}
-				if j%2 == 0 {
-					errc <- s.CreateApp(bg, a)
-					return
-				}
-				_, err := s.Publish(bg, &store.PublishInput{Message: &domain.Message{ID: ids.New("msg"), AppID: "app_missing", Type: "t", Payload: json.RawMessage(`{}`), CreatedAt: now}})
-				if errors.Is(err, store.ErrNotFound) {
-					err = nil
-				}
-				errc <- err
-			}(j)
-		}
-		s.Close()
-		for j := 0; j < 8; j++ {
-			select {
-			case err := <-errc:
-				if err != nil && !errors.Is(err, store.ErrClosed) {
-					t.Fatalf("write racing Close: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("a write racing Close never returned")
-			}
-		}
+		storetest.WritesRacingClose(t, openURL(t, url, box), 30*time.Second)
 	}
 }

@@ -4,53 +4,34 @@ package sqlite
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/filemodetest"
 )
 
 // TestFilesArePrivate checks that the database, WAL and shared-memory files are mode
 // 0600 under a umask of 0 in a 0777 directory, whether Open or Migrate creates them.
 func TestFilesArePrivate(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
-	for _, tc := range []struct {
-		name string
-		open func(t *testing.T, path string) func()
-	}{
-		{"Open", func(t *testing.T, path string) func() {
-			s := openAt(t, path)
-			return func() { s.Close() }
-		}},
-		{"Migrate", func(t *testing.T, path string) func() {
-			if _, _, err := Migrate(context.Background(), path, nil); err != nil {
-				t.Fatal(err)
-			}
-			s := openAt(t, path) // Migrate closes its connection; reopen to see live WAL and SHM files
-			return func() { s.Close() }
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "data")
-			if err := os.Mkdir(dir, 0o777); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chmod(dir, 0o777); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(dir, "herald.db")
-			closeStore := tc.open(t, path)
-			defer closeStore()
-			for _, p := range []string{path, path + "-wal", path + "-shm"} {
-				st, err := os.Stat(p)
-				if err != nil {
-					t.Fatalf("stat: %v", err)
-				}
-				if got := st.Mode().Perm(); got != 0o600 {
-					t.Errorf("%s: mode %v, want 0600", filepath.Base(p), got)
-				}
-			}
+	t.Run("Open", func(t *testing.T) { checkPrivate(t, nil) })
+	t.Run("Migrate", func(t *testing.T) {
+		checkPrivate(t, func(path string) error {
+			_, _, err := Migrate(context.Background(), path, nil)
+			return err
 		})
+	})
+}
+
+// checkPrivate runs create (if not nil) on a new database path, opens the store there
+// and checks the mode of its files.
+func checkPrivate(t *testing.T, create func(path string) error) {
+	path := filepath.Join(filemodetest.LaxDir(t), "herald.db")
+	if create != nil {
+		if err := create(path); err != nil {
+			t.Fatal(err)
+		}
 	}
+	s := openAt(t, path) // after Migrate, which closes its connection: to see live WAL and SHM files
+	defer s.Close()
+	filemodetest.CheckPrivate(t, path, path+"-wal", path+"-shm")
 }

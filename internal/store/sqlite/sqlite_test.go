@@ -2,18 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
-	"time"
-
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
-	"github.com/heraldhq/herald/internal/domain"
-	"github.com/heraldhq/herald/internal/ids"
-
-	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/storetest"
 )
@@ -30,13 +24,7 @@ func openAt(t *testing.T, path string) *Store {
 
 func openWith(t *testing.T, path string, rej store.RejectionLimits) *Store {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(context.Background(), path, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler), Rejections: rej})
+	s, err := Open(context.Background(), path, Options{Cipher: crypttest.NewBox(t), Logger: slog.New(slog.DiscardHandler), Rejections: rej})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,23 +45,6 @@ func TestRejectionLimits(t *testing.T) {
 // waiting forever.
 func TestWriteAfterClose(t *testing.T) {
 	for i := 0; i < 50; i++ {
-		s := openTest(t)
-		errc := make(chan error, 8)
-		for j := 0; j < 8; j++ {
-			go func() {
-				errc <- s.CreateApp(context.Background(), &domain.App{ID: ids.New("app"), Name: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()})
-			}()
-		}
-		s.Close()
-		for j := 0; j < 8; j++ {
-			select {
-			case err := <-errc:
-				if err != nil && !errors.Is(err, store.ErrClosed) {
-					t.Fatalf("write racing Close: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("a write racing Close never returned")
-			}
-		}
+		storetest.WritesRacingClose(t, openTest(t), 10*time.Second)
 	}
 }

@@ -4,29 +4,27 @@ package clients_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 )
 
 // herald is a server under test.
 type herald struct {
-	base string // http://127.0.0.1:port
-	addr string
-	key  string // the admin API key
-	srv  *server.Server
+	*servertest.Server
+	base string      // http://127.0.0.1:port
+	addr string      // 127.0.0.1:port
+	key  string      // the admin API key
 	logs *syncBuffer // what the server logged, at debug level and up
 }
 
@@ -34,51 +32,10 @@ type herald struct {
 // test ends.
 func start(t *testing.T, mutate func(*server.Config)) *herald {
 	t.Helper()
-	key, _, _ := api.NewAPIKey()
-	cfg := server.Config{
-		DataDir:       t.TempDir(),
-		APIKey:        key,
-		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		Timeout:       2 * time.Second,
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(context.Background(), cfg, log, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server shutdown: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("the server did not shut down in 30 s")
-		}
-	})
-	h := &herald{base: "http://" + ln.Addr().String(), addr: ln.Addr().String(), key: key, srv: srv, logs: logs}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if st, _, _ := h.do(t, "GET", "/readyz", "", nil, nil); st == http.StatusOK {
-			return h
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the server was not ready in 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	srv := servertest.StartLogging(t, log, mutate)
+	return &herald{Server: srv, logs: logs}
 }
 
 // fresh is a client that opens a new connection for every request and gives up after
@@ -96,7 +53,7 @@ func (h *herald) do(t *testing.T, method, path, key string, body []byte, hdr htt
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequest(method, h.base+path, rd)
+	req, err := http.NewRequest(method, h.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +82,7 @@ func (h *herald) do(t *testing.T, method, path, key string, body []byte, hdr htt
 func (h *herald) create(t *testing.T, path string, v any) string {
 	t.Helper()
 	b, _ := json.Marshal(v)
-	st, _, out := h.do(t, "POST", path, h.key, b, nil)
+	st, _, out := h.do(t, "POST", path, h.APIKey, b, nil)
 	if st != http.StatusCreated && st != http.StatusOK {
 		t.Fatalf("POST %s: %d %s", path, st, out)
 	}
@@ -153,7 +110,7 @@ func (h *herald) source(t *testing.T, app, provider, secret string) string {
 // publish publishes one message to app and returns the status and body.
 func (h *herald) publish(t *testing.T, app, payload string) (int, []byte) {
 	t.Helper()
-	st, _, out := h.do(t, "POST", "/v1/apps/"+app+"/messages", h.key, []byte(`{"type":"test.event","payload":`+payload+`}`), nil)
+	st, _, out := h.do(t, "POST", "/v1/apps/"+app+"/messages", h.APIKey, []byte(`{"type":"test.event","payload":`+payload+`}`), nil)
 	return st, out
 }
 
@@ -172,7 +129,7 @@ func errorCode(body []byte) string {
 // on a new connection and returns the connection.
 func (h *herald) raw(t *testing.T, head string, body string) net.Conn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", h.addr, 2*time.Second)
+	c, err := net.DialTimeout("tcp", h.Addr, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

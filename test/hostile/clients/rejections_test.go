@@ -78,7 +78,7 @@ func TestForgedRequestsCannotFillTheDisk(t *testing.T) {
 	}
 	var all []rejection
 	for cursor := ""; ; {
-		st, _, out := h.do(t, "GET", "/v1/apps/"+app+"/sources/"+src+"/rejections?limit=100&cursor="+url.QueryEscape(cursor), h.key, nil, nil)
+		st, _, out := h.do(t, "GET", "/v1/apps/"+app+"/sources/"+src+"/rejections?limit=100&cursor="+url.QueryEscape(cursor), h.APIKey, nil, nil)
 		if st != http.StatusOK {
 			t.Fatalf("list rejections: %d %s", st, out)
 		}

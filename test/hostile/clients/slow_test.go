@@ -39,7 +39,7 @@ func TestTricklersAreCut(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			dials <- struct{}{}
-			c, err := net.DialTimeout("tcp", h.addr, 5*time.Second)
+			c, err := net.DialTimeout("tcp", h.Addr, 5*time.Second)
 			<-dials
 			if err != nil {
 				cut.Add(1) // refused: cut too
@@ -121,7 +121,7 @@ func TestDeadlines(t *testing.T) {
 	}{
 		{"headers", "POST /in/" + src + " HTTP/1.1\nHost: herald\nContent-Type: application/json", "", []int{0, http.StatusRequestTimeout}},
 		{"gateway body", "POST /in/" + src + " HTTP/1.1\nHost: herald\nContent-Length: 100\n", "{", []int{http.StatusRequestTimeout}},
-		{"API body", "POST /v1/apps/" + app + "/messages HTTP/1.1\nHost: herald\nAuthorization: Bearer " + h.key +
+		{"API body", "POST /v1/apps/" + app + "/messages HTTP/1.1\nHost: herald\nAuthorization: Bearer " + h.APIKey +
 			"\nContent-Type: application/json\nContent-Length: 100\n", `{"type":`, []int{http.StatusBadRequest}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,12 +158,12 @@ func TestOversizedWebhook(t *testing.T) {
 		req  func() *http.Request
 	}{
 		{"expect 100-continue", func() *http.Request {
-			req, _ := http.NewRequest("POST", h.base+"/in/"+src, bytes.NewReader(big))
+			req, _ := http.NewRequest("POST", h.URL+"/in/"+src, bytes.NewReader(big))
 			req.Header.Set("Expect", "100-continue")
 			return req
 		}},
 		{"chunked", func() *http.Request {
-			req, _ := http.NewRequest("POST", h.base+"/in/"+src, io.MultiReader(bytes.NewReader(big)))
+			req, _ := http.NewRequest("POST", h.URL+"/in/"+src, io.MultiReader(bytes.NewReader(big)))
 			req.ContentLength = -1
 			return req
 		}},
@@ -209,12 +209,12 @@ func TestPublishByteBudget(t *testing.T) {
 		return []byte(b.String())
 	}()
 	path := "/v1/apps/" + app + "/messages/batch"
-	head := fmt.Sprintf("POST %s HTTP/1.1\nHost: herald\nAuthorization: Bearer %s\nContent-Type: application/json\nContent-Length: %d\n", path, h.key, len(batch))
+	head := fmt.Sprintf("POST %s HTTP/1.1\nHost: herald\nAuthorization: Bearer %s\nContent-Type: application/json\nContent-Length: %d\n", path, h.APIKey, len(batch))
 	held := h.raw(t, head, string(batch[:1000]))
 
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		st, hdr, out := h.do(t, "POST", path, h.key, batch, nil)
+		st, hdr, out := h.do(t, "POST", path, h.APIKey, batch, nil)
 		if st == http.StatusServiceUnavailable {
 			if hdr.Get("Retry-After") == "" || errorCode(out) != "unavailable" {
 				t.Fatalf("503 without Retry-After or code unavailable: %v %s", hdr, out)
@@ -235,7 +235,7 @@ func TestPublishByteBudget(t *testing.T) {
 	if st := readStatus(t, held, 5*time.Second); st != http.StatusAccepted {
 		t.Fatalf("the held batch: %d, want 202", st)
 	}
-	if st, _, out := h.do(t, "POST", path, h.key, batch, nil); st != http.StatusAccepted {
+	if st, _, out := h.do(t, "POST", path, h.APIKey, batch, nil); st != http.StatusAccepted {
 		t.Fatalf("a batch after the budget was freed: %d %s", st, out)
 	}
 }
@@ -246,7 +246,7 @@ func TestUnreadableBody(t *testing.T) {
 	h := start(t, nil)
 	app := h.app(t)
 	src := h.source(t, app, "github", "s3cret")
-	api := "POST /v1/apps/" + app + "/messages HTTP/1.1\nHost: herald\nAuthorization: Bearer " + h.key + "\nContent-Type: application/json\n"
+	api := "POST /v1/apps/" + app + "/messages HTTP/1.1\nHost: herald\nAuthorization: Bearer " + h.APIKey + "\nContent-Type: application/json\n"
 	in := "POST /in/" + src + " HTTP/1.1\nHost: herald\nContent-Type: application/json\n"
 	for _, tc := range []struct {
 		name, head, body string

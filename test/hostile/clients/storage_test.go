@@ -46,7 +46,7 @@ func TestDatabaseFull(t *testing.T) {
 	if !full {
 		t.Fatal("200 publishes of 16 KiB did not fill a database of 200 pages")
 	}
-	st, hdr, out := h.do(t, "POST", "/v1/apps/"+app+"/messages", h.key, []byte(`{"type":"a.b","payload":`+pad+`}`), nil)
+	st, hdr, out := h.do(t, "POST", "/v1/apps/"+app+"/messages", h.APIKey, []byte(`{"type":"a.b","payload":`+pad+`}`), nil)
 	if st != http.StatusInsufficientStorage || hdr.Get("Retry-After") == "" {
 		t.Fatalf("API publish on a full database: %d %v %s, want 507 with Retry-After", st, hdr, out)
 	}
@@ -66,7 +66,7 @@ func TestDatabaseFull(t *testing.T) {
 	if st, _, out := h.do(t, "GET", "/readyz", "", nil, nil); st != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz on a full database: %d %s, want 503", st, out)
 	}
-	if st, _, out := h.do(t, "DELETE", "/v1/apps/"+filler, h.key, nil, nil); st != http.StatusNoContent {
+	if st, _, out := h.do(t, "DELETE", "/v1/apps/"+filler, h.APIKey, nil, nil); st != http.StatusNoContent {
 		t.Fatalf("delete the filler app: %d %s", st, out)
 	}
 	if st, out := h.publish(t, app, pad); st != http.StatusAccepted {

@@ -5,27 +5,25 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/netguard"
-	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
+	"github.com/heraldhq/herald/internal/store/storetest"
+	"github.com/heraldhq/herald/internal/tarpit"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -34,8 +32,12 @@ import (
 // publishes: with 16 workers the hanging app used to hold all of them, and the healthy
 // app's webhooks waited for the 30 s timeouts. They must arrive within seconds.
 func TestTenantIsolationHangingEndpoints(t *testing.T) {
-	s := openStore(t)
-	hang := newHangingListener(t)
+	s := sqlitetest.Open(t, sqlite.Options{})
+	hang, err := tarpit.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hang.Close() })
 	eng, err := delivery.New(delivery.Config{
 		Store: s, Logger: slog.New(slog.DiscardHandler), Workers: 16,
 		Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
@@ -51,9 +53,9 @@ func TestTenantIsolationHangingEndpoints(t *testing.T) {
 		eng.Stop(ctx)
 	})
 
-	hostile := createApp(t, s, "hostile")
+	hostile := storetest.CreateApp(t, s, "hostile")
 	for range 9 {
-		createEndpoint(t, s, hostile.ID, "http://"+hang.Addr().String(), webhook.NewHMACSecret(), func(e *domain.Endpoint) {
+		storetest.CreateEndpoint(t, s, hostile.ID, "http://"+hang.Addr().String(), webhook.NewHMACSecret(), func(e *domain.Endpoint) {
 			e.TimeoutMS = 30_000
 		})
 	}
@@ -68,7 +70,7 @@ func TestTenantIsolationHangingEndpoints(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	healthy := createApp(t, s, "healthy")
+	healthy := storetest.CreateApp(t, s, "healthy")
 	var (
 		mu      sync.Mutex
 		arrived = map[int]time.Time{}
@@ -84,7 +86,7 @@ func TestTenantIsolationHangingEndpoints(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(rcv.Close)
-	createEndpoint(t, s, healthy.ID, rcv.URL, webhook.NewHMACSecret(), nil)
+	storetest.CreateEndpoint(t, s, healthy.ID, rcv.URL, webhook.NewHMACSecret(), nil)
 	const n = 40
 	published := make([]time.Time, n)
 	for i := range n {
@@ -118,104 +120,6 @@ func TestTenantIsolationHangingEndpoints(t *testing.T) {
 	if lat[n-1] > bound {
 		t.Fatalf("the healthy app's slowest webhook took %s, want at most %s", lat[n-1], bound)
 	}
-}
-
-// hangingListener accepts connections, reads what comes, and never answers.
-type hangingListener struct {
-	net.Listener
-	mu       sync.Mutex
-	conns    []net.Conn
-	accepted int
-}
-
-func newHangingListener(t *testing.T) *hangingListener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &hangingListener{Listener: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h.mu.Lock()
-			h.conns = append(h.conns, c)
-			h.accepted++
-			h.mu.Unlock()
-			go func() {
-				buf := make([]byte, 4096)
-				for {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() { h.Close() })
-	return h
-}
-
-// Accepted returns how many connections it has accepted.
-func (h *hangingListener) Accepted() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.accepted
-}
-
-// Close stops accepting and closes every connection.
-func (h *hangingListener) Close() error {
-	err := h.Listener.Close()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range h.conns {
-		c.Close()
-	}
-	h.conns = nil
-	return err
-}
-
-func openStore(t *testing.T) *sqlite.Store {
-	t.Helper()
-	key := make([]byte, crypt.KeySize)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Cipher: box, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func createApp(t *testing.T, s store.Store, name string) *domain.App {
-	t.Helper()
-	now := time.Now().UTC()
-	app := &domain.App{ID: ids.New("app"), Name: name, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateApp(context.Background(), app); err != nil {
-		t.Fatal(err)
-	}
-	return app
-}
-
-func createEndpoint(t *testing.T, s store.Store, appID, url string, secret webhook.Secret, mutate func(*domain.Endpoint)) *domain.Endpoint {
-	t.Helper()
-	now := time.Now().UTC()
-	e := &domain.Endpoint{ID: ids.New("ep"), AppID: appID, URL: url, State: domain.EndpointEnabled, CreatedAt: now, UpdatedAt: now}
-	if mutate != nil {
-		mutate(e)
-	}
-	sec := &domain.EndpointSecret{ID: ids.New("sec"), EndpointID: e.ID, Secret: secret, CreatedAt: now}
-	if err := s.CreateEndpoint(context.Background(), e, sec); err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 func publish(t *testing.T, eng *delivery.Engine, appID string, n int) {

@@ -1,0 +1,117 @@
+// Package servertest runs a whole herald server (server.New, then Run) on a loopback
+// port for the tests that talk to one from outside: the console's browser tests, the
+// CLI's, the emulator's and the hostile clients'. The server's own tests keep their own
+// runner: they reach its internals, from package server, which cannot import this one.
+package servertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/api/apitest"
+	"github.com/heraldhq/herald/internal/server"
+)
+
+// Server is a herald server that runs until its test ends.
+type Server struct {
+	*server.Server
+	URL     string // such as http://127.0.0.1:41234
+	Addr    string // such as 127.0.0.1:41234
+	APIKey  string // the admin API key
+	DataDir string // the server's data directory (its SQLite database is herald.db there)
+}
+
+// Config returns the configuration Start begins with: a new data directory and admin
+// key, receivers on loopback allowed, and a 2 s attempt timeout.
+func Config(t testing.TB) server.Config {
+	key, _, _ := api.NewAPIKey()
+	return server.Config{
+		DataDir:       t.TempDir(),
+		APIKey:        key,
+		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Timeout:       2 * time.Second,
+	}
+}
+
+// Start runs a server with Config(t), changed by mutate if it is not nil, and returns
+// once it is ready. The server logs nothing.
+func Start(t testing.TB, mutate func(*server.Config)) *Server {
+	t.Helper()
+	return StartLogging(t, slog.New(slog.DiscardHandler), mutate)
+}
+
+// StartLogging is Start with the server logging to log.
+func StartLogging(t testing.TB, log *slog.Logger, mutate func(*server.Config)) *Server {
+	t.Helper()
+	cfg := Config(t)
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := server.New(context.Background(), cfg, log, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server shutdown: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("the server did not shut down in 30 s")
+		}
+	})
+	s := &Server{Server: srv, URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), APIKey: cfg.APIKey, DataDir: cfg.DataDir}
+	s.waitReady(t)
+	return s
+}
+
+// waitReady waits up to 20 s for GET /readyz to answer 200.
+func (s *Server) waitReady(t testing.TB) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if resp, err := http.Get(s.URL + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server was not ready in 20 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Client returns a client of the server with the admin key; every answer it gets is
+// checked against the OpenAPI document, and a departure fails t.
+func (s *Server) Client(t testing.TB) *client.Client {
+	t.Helper()
+	return client.New(s.URL, s.APIKey, apitest.HTTPClient(t))
+}
+
+// NewApp creates an app through c, failing t if it cannot.
+func NewApp(t testing.TB, c *client.Client, in client.AppInput) *client.App {
+	t.Helper()
+	app, err := c.CreateApp(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
