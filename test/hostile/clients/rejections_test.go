@@ -65,9 +65,6 @@ func TestForgedRequestsCannotFillTheDisk(t *testing.T) {
 
 	grew := dbSize(t, dir) - before
 	t.Logf("the database grew by %d bytes", grew)
-	if grew > 5<<20 {
-		t.Fatalf("the database grew by %d bytes for 201 forged requests, want < 5 MB", grew)
-	}
 	type rejection struct {
 		Code        string            `json:"code"`
 		Headers     map[string]string `json:"headers"`
@@ -96,6 +93,13 @@ func TestForgedRequestsCannotFillTheDisk(t *testing.T) {
 	}
 	if len(all) < 2 {
 		t.Fatalf("%d rejections listed, want the recent ones", len(all))
+	}
+	// How many rejections are recorded depends on how long the requests took (the
+	// source's rejection rate refills meanwhile), so the bound is per recorded rejection:
+	// an excerpt and its diagnosis are a few KB, counted here up to 64 KB each with the
+	// write-ahead log's copies of the pages, against the ~1 MB each request sent.
+	if limit := int64(1<<20) + int64(len(all))*(64<<10); grew > limit || grew > 20<<20 {
+		t.Fatalf("the database grew by %d bytes for 201 forged requests and %d recorded rejections, want < %d", grew, len(all), min(limit, 20<<20))
 	}
 	last := all[0] // newest first
 	if last.Headers["X-Attempt"] != "last" || last.Code != "invalid_signature" {
