@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/spf13/cobra"
 )
 
@@ -14,7 +15,8 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print herald's version",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "herald %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			// The SQLite driver tells a -tags sqlite_cgo build (mattn) from the default (modernc).
+			fmt.Fprintf(cmd.OutOrStdout(), "herald %s %s %s/%s sqlite/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH, sqlite.Drivers()[0])
 			return nil
 		},
 	}
