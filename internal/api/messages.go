@@ -40,10 +40,10 @@ func toMessageJSON(m *domain.Message) messageJSON {
 	switch {
 	case m.Payload == nil:
 		out.Payload = json.RawMessage("null") // purged
-	case !json.Valid(m.Payload) && utf8.Valid(m.Payload):
+	case !validJSON(m.Payload) && utf8.Valid(m.Payload):
 		out.Payload, _ = json.Marshal(string(m.Payload))
 		out.PayloadEncoding = "text"
-	case !json.Valid(m.Payload):
+	case !validJSON(m.Payload):
 		out.Payload, _ = json.Marshal([]byte(m.Payload)) // []byte encodes as base64 (a RawMessage would fail as invalid JSON)
 		out.PayloadEncoding = "base64"
 	}

@@ -146,6 +146,9 @@ func FuzzJSONScan(f *testing.F) {
 		if _, ok := s.value(); ok && s.end() && !json.Valid(b) {
 			t.Fatalf("the scanner took %q, which is not valid JSON", b)
 		}
+		if validJSON(b) != json.Valid(b) {
+			t.Fatalf("validJSON(%q) = %v, json.Valid %v", b, validJSON(b), json.Valid(b))
+		}
 		if !json.Valid(b) {
 			return
 		}
