@@ -22,18 +22,19 @@ import (
 // records every delivery's successful attempt in batches of up to 256. One op is one
 // message, from its publish to its recorded outcome.
 //
-//   - leased: the publish leases the delivery to the publisher (what the engine does for
-//     an enabled endpoint), so the outcome needs no claim: Publish, then Complete.
-//   - claimed: the delivery is left for the claim loop: Publish, Claim, Complete.
+//   - path=leased: the publish leases the delivery to the publisher (what the engine
+//     does for an enabled endpoint), so the outcome needs no claim: Publish, Complete.
+//   - path=claimed: the delivery is left for the claim loop: Publish, Claim, Complete.
 //
-// The numbers compare drivers only when taken on a quiet machine, in one sitting,
-// alternating; docs/benchmarks.md has the command.
+// The names are benchstat's key=value form (benchstat -col /driver). The numbers
+// compare drivers only when taken on a quiet machine, in one sitting, alternating;
+// docs/benchmarks.md has the command.
 func BenchmarkStoreDriver(b *testing.B) {
 	for _, driver := range Drivers() {
-		b.Run(driver, func(b *testing.B) {
-			b.Run("leased-64", func(b *testing.B) { benchDeliveryPath(b, driver, 64, true) })
-			b.Run("claimed-64", func(b *testing.B) { benchDeliveryPath(b, driver, 64, false) })
-			b.Run("claimed-1", func(b *testing.B) { benchDeliveryPath(b, driver, 1, false) })
+		b.Run("driver="+driver, func(b *testing.B) {
+			b.Run("path=leased/publishers=64", func(b *testing.B) { benchDeliveryPath(b, driver, 64, true) })
+			b.Run("path=claimed/publishers=64", func(b *testing.B) { benchDeliveryPath(b, driver, 64, false) })
+			b.Run("path=claimed/publishers=1", func(b *testing.B) { benchDeliveryPath(b, driver, 1, false) })
 		})
 	}
 }
