@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/crypt"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 )
 
 // TestDriverPragmas checks that every driver runs every connection with the store's
@@ -112,26 +113,14 @@ func TestIsFull(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			ctx := context.Background()
-			if _, err := db.ExecContext(ctx, "CREATE TABLE t (v TEXT)"); err != nil {
-				t.Fatal(err)
-			}
-			if IsFull(err) {
+			if IsFull(nil) {
 				t.Error("IsFull(nil) = true")
 			}
-			var full error
-			for range 100 {
-				if _, full = db.ExecContext(ctx, "INSERT INTO t VALUES (?)", strings.Repeat("x", 4096)); full != nil {
-					break
-				}
-			}
-			if full == nil {
-				t.Fatal("100 inserts of 4 KiB fit in 8 pages")
-			}
+			full := sqlitetest.FillUp(t, db)
 			if !IsFull(full) || !IsFull(fmt.Errorf("publish: %w", full)) {
 				t.Errorf("IsFull(%v) = false", full)
 			}
-			_, other := db.ExecContext(ctx, "INSERT INTO nope VALUES (1)")
+			_, other := db.ExecContext(context.Background(), "INSERT INTO nope VALUES (1)")
 			if other == nil || IsFull(other) {
 				t.Errorf("IsFull(%v) = true", other)
 			}
