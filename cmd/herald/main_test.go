@@ -279,7 +279,7 @@ func TestHelpAndVersion(t *testing.T) {
 		}
 	}
 	code, out, _ := runCLI(t, "", "version")
-	if code != 0 || !strings.HasPrefix(out, "herald ") {
+	if code != 0 || !strings.HasPrefix(out, "herald ") || !strings.Contains(out, " sqlite/") {
 		t.Errorf("version: exit %d, %q", code, out)
 	}
 }

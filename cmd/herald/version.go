@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/heraldhq/herald/internal/store/sqlite"
 	"github.com/spf13/cobra"
 )
 
@@ -29,7 +30,7 @@ builds set both with
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bi, _ := debug.ReadBuildInfo()
 			v, c := versionCommit(bi, version, commit)
-			fmt.Fprintf(cmd.OutOrStdout(), "herald %s (commit %s) %s %s/%s\n", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(cmd.OutOrStdout(), "herald %s (commit %s) %s %s/%s sqlite/%s\n", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH, sqlite.Drivers()[0]) // the SQLite driver tells a -tags sqlite_cgo build (mattn) from the default (modernc)
 			return nil
 		},
 	}

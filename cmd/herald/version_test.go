@@ -36,7 +36,7 @@ func TestBuildVersion(t *testing.T) {
 		}
 	}
 	code, out, _ := runCLI(t, "", "version")
-	if code != 0 || !regexp.MustCompile(`^herald \S+ \(commit \S+\) go\S+ \w+/\w+\n$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`^herald \S+ \(commit \S+\) go\S+ \w+/\w+ sqlite/(modernc|mattn)\n$`).MatchString(out) {
 		t.Errorf("herald version: exit %d, %q", code, out)
 	}
 }

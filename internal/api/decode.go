@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/httpbody"
 )
 
 // maxBodyBytes bounds every request body except a message's.
@@ -25,13 +27,13 @@ const envelopeBytes = 64 << 10
 // readBody checks the Content-Type (JSON, when present) and returns the body, at most
 // limit bytes of it.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			return nil, errorf(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "Content-Type %q is not supported; send application/json", ct)
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := httpbody.Read(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, errorf(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "the request body is larger than %d bytes", limit)
@@ -53,8 +55,17 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, optional bo
 	return decodeJSON(body, optional, v)
 }
 
-// decodeJSON decodes body strictly into v; see decodeBody.
+// decodeJSON decodes body strictly into v; see decodeBody. A fastDecoder decodes its
+// common form itself.
 func decodeJSON(body []byte, optional bool, v any) error {
+	if f, ok := v.(fastDecoder); ok && f.decodeFast(body) {
+		return nil
+	}
+	return decodeStrict(body, optional, v)
+}
+
+// decodeStrict decodes body strictly into v with encoding/json; see decodeBody.
+func decodeStrict(body []byte, optional bool, v any) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		if optional {

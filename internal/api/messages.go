@@ -40,10 +40,10 @@ func toMessageJSON(m *domain.Message) messageJSON {
 	switch {
 	case m.Payload == nil:
 		out.Payload = json.RawMessage("null") // purged
-	case !json.Valid(m.Payload) && utf8.Valid(m.Payload):
+	case !validJSON(m.Payload) && utf8.Valid(m.Payload):
 		out.Payload, _ = json.Marshal(string(m.Payload))
 		out.PayloadEncoding = "text"
-	case !json.Valid(m.Payload):
+	case !validJSON(m.Payload):
 		out.Payload, _ = json.Marshal([]byte(m.Payload)) // []byte encodes as base64 (a RawMessage would fail as invalid JSON)
 		out.PayloadEncoding = "base64"
 	}
@@ -254,20 +254,12 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 	firstWithKey := map[string]int{}
 	repeats := map[int]int{} // index → index of the first message with its key
 	for i := range in.Messages {
-		mi := &in.Messages[i]
-		prefix := fmt.Sprintf("messages[%d].", i)
-		key := ""
-		if mi.IdempotencyKey.set {
-			key = mi.IdempotencyKey.v
-			if err := checkIdempotencyKey(prefix+"idempotency_key", key); err != nil {
-				return err
-			}
-		}
-		m, err := s.newMessage(mi, prefix, c.appID, key)
+		m, err := s.batchMessage(&in.Messages[i], i, c.appID)
 		if err != nil {
 			return err
 		}
 		msgs[i] = m
+		key := m.IdempotencyKey
 		if key != "" {
 			if j, ok := firstWithKey[key]; ok {
 				repeats[i] = j
@@ -310,6 +302,6 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 			out[i].Deliveries = &n
 		}
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
+	writeJSON(w, http.StatusAccepted, batchAnswerJSON{Data: out})
 	return nil
 }

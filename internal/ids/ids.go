@@ -53,10 +53,12 @@ func New(prefix string) string {
 func (g *Generator) New(prefix string) string {
 	var u [16]byte
 	g.next(&u)
-	if prefix == "" {
-		return encode(&u)
+	var buf [48]byte // on the stack: the id is allocated once, as the string
+	b := buf[:0]
+	if prefix != "" {
+		b = append(append(b, prefix...), '_')
 	}
-	return prefix + "_" + encode(&u)
+	return string(appendEncoded(b, &u))
 }
 
 // next fills u with the next ULID in binary form.
@@ -105,6 +107,12 @@ func increment(b *[10]byte) bool {
 // encode returns the 26-character Crockford base32 encoding of u, most significant
 // bits first (the first character encodes only the top 3 bits).
 func encode(u *[16]byte) string {
+	var b [ULIDLen]byte
+	return string(appendEncoded(b[:0], u))
+}
+
+// appendEncoded appends encode(u) to dst.
+func appendEncoded(dst []byte, u *[16]byte) []byte {
 	hi := uint64(u[0])<<56 | uint64(u[1])<<48 | uint64(u[2])<<40 | uint64(u[3])<<32 |
 		uint64(u[4])<<24 | uint64(u[5])<<16 | uint64(u[6])<<8 | uint64(u[7])
 	lo := uint64(u[8])<<56 | uint64(u[9])<<48 | uint64(u[10])<<40 | uint64(u[11])<<32 |
@@ -115,7 +123,7 @@ func encode(u *[16]byte) string {
 		lo = lo>>5 | hi<<59
 		hi >>= 5
 	}
-	return string(out[:])
+	return append(dst, out[:]...)
 }
 
 // decodeChar returns the value of a character of the canonical (upper-case)

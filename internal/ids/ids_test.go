@@ -291,3 +291,11 @@ func TestFloor(t *testing.T) {
 		t.Fatalf("Time(Floor) = %v %v", got, ok)
 	}
 }
+
+// TestNewAllocs checks that an id costs one allocation, its string: every message,
+// delivery and attempt gets one.
+func TestNewAllocs(t *testing.T) {
+	if allocs := testing.AllocsPerRun(100, func() { _ = New("msg") }); allocs > 1 {
+		t.Errorf("New allocates %.0f times, want 1", allocs)
+	}
+}

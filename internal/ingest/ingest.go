@@ -11,17 +11,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/httpbody"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/tracing"
@@ -226,18 +226,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, v *ve
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
-	tooLarge := fmt.Sprintf("the body is over the source's limit of %d bytes", limit)
 	if r.ContentLength > limit {
 		// Answered before reading any of it: a client that sent Expect: 100-continue
 		// gets the 413 instead of a connection reset halfway through its upload.
 		v.reject("body_too_large")
-		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge, false)
+		h.reject(ctx, w, c, r, nil, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge(limit), false)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := httpbody.Read(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		v.reject("body_too_large")
-		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge, false)
+		h.reject(ctx, w, c, r, body, http.StatusRequestEntityTooLarge, "body_too_large", tooLarge(limit), false)
 		return
 	}
 	if err != nil {
@@ -286,11 +285,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, v *ve
 	}
 	v.stored(res)
 	h.observe(Received{Source: c.src})
-	if res.Duplicate {
-		writeJSON(w, http.StatusOK, map[string]any{"received": true, "duplicate": true, "id": res.Message.ID})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"received": true, "id": res.Message.ID})
+	writeReceived(w, res.Message.ID, res.Duplicate)
+}
+
+// tooLarge is the message of a 413.
+func tooLarge(limit int64) string {
+	return fmt.Sprintf("the body is over the source's limit of %d bytes", limit)
 }
 
 // fail answers a request the gateway could not take: 404 for a source (or app) that does
@@ -366,9 +366,12 @@ func eventType(provider, t string) string {
 	if t == "" {
 		return provider + ".webhook"
 	}
+	if len(t) <= 255 && strings.IndexFunc(t, func(r rune) bool { return !isTypeChar(r) }) < 0 {
+		return t
+	}
 	b := []byte(t)
 	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+		if !isTypeChar(rune(c)) {
 			b[i] = '.'
 		}
 	}
@@ -376,6 +379,11 @@ func eventType(provider, t string) string {
 		b = b[:255]
 	}
 	return string(b)
+}
+
+// isTypeChar reports whether c may stay in an event type: [a-zA-Z0-9_.-].
+func isTypeChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
 // KeyPrefix starts the idempotency key of every message the gateway stores; the API
@@ -406,21 +414,32 @@ func signsID(src *domain.Source) bool {
 	return true // Standard Webhooks (openai, standard, svix) sign webhook-id; Stripe's and Slack's ids are in the body
 }
 
+// unforwarded reports whether forwardedHeaders drops the header k: a hop-by-hop header
+// or a credential.
+func unforwarded(k string) bool {
+	for _, name := range [...]string{"Host", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding", "Te",
+		"Trailer", "Upgrade", "Proxy-Authorization", "Proxy-Connection", "Authorization", "Cookie", "Accept-Encoding"} {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // forwardedHeaders keeps the provider's headers, renamed under domain.ForwardedHeaderPrefix,
 // and the content type. Hop-by-hop headers and credentials are dropped.
 func forwardedHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h)+1)
 	total := 0
-	keys := make([]string, 0, len(h))
+	var arr [32]string
+	keys := arr[:0]
 	for k := range h {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys) // past the size cap, which headers are dropped must not be random
+	slices.Sort(keys) // past the size cap, which headers are dropped must not be random
 	for _, k := range keys {
 		v := h[k]
-		switch strings.ToLower(k) {
-		case "host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-			"proxy-authorization", "proxy-connection", "authorization", "cookie", "accept-encoding":
+		if unforwarded(k) {
 			continue
 		}
 		val := strings.Join(v, ", ")
@@ -439,6 +458,32 @@ func forwardedHeaders(h http.Header) map[string]string {
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+// writeReceived answers a stored webhook with {"duplicate":true,"id":...,"received":true}
+// ("duplicate" only for one), as encoding/json writes that map, without reflection for
+// the ids herald makes.
+func writeReceived(w http.ResponseWriter, id string, duplicate bool) {
+	if strings.IndexFunc(id, func(r rune) bool { return !isTypeChar(r) }) >= 0 {
+		v := map[string]any{"received": true, "id": id}
+		if duplicate {
+			v["duplicate"] = true
+		}
+		writeJSON(w, http.StatusOK, v)
+		return
+	}
+	b := make([]byte, 0, 64+len(id))
+	if duplicate {
+		b = append(b, `{"duplicate":true,"id":"`...)
+	} else {
+		b = append(b, `{"id":"`...)
+	}
+	b = append(b, id...)
+	b = append(b, "\",\"received\":true}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

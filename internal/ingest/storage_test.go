@@ -7,7 +7,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/store/sqlite/sqlitetest"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "modernc.org/sqlite"
 )
 
 func TestStorageFull(t *testing.T) {

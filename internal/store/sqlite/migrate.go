@@ -2,12 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/heraldhq/herald/internal/store/sqlstore"
@@ -85,7 +83,7 @@ func Migrate(ctx context.Context, path string, log *slog.Logger) (from, to int, 
 	if err := createPrivate(path); err != nil {
 		return 0, 0, err
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+url.Values{"_pragma": {"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)"}}.Encode())
+	db, err := openDB(Drivers()[0], path, []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)"})
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

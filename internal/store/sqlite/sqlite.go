@@ -8,14 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlstore"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Options configure a Store.
@@ -32,6 +30,9 @@ type Options struct {
 	MaxBatch int
 	// Rejections bounds the rejected requests kept (zero fields: the defaults).
 	Rejections store.RejectionLimits
+	// Driver is the SQLite driver: DriverModernc, or DriverMattn in a build with
+	// -tags sqlite_cgo; "" is the build's default (Drivers()[0]).
+	Driver string
 }
 
 // Store is a store.Store backed by one SQLite file. Its relational core (CRUD, lists)
@@ -106,20 +107,21 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
-	pragmas := func(extra ...string) string {
-		q := url.Values{}
-		for _, p := range append([]string{
+	driver, err := driverOrDefault(opts.Driver)
+	if err != nil {
+		return nil, err
+	}
+	opts.Driver = driver
+	pragmas := func(extra ...string) []string {
+		return append([]string{
 			"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)",
 			"synchronous(" + opts.Synchronous + ")", "temp_store(MEMORY)", "cache_size(-32000)",
-		}, extra...) {
-			q.Add("_pragma", p)
-		}
-		return "file:" + path + "?" + q.Encode()
+		}, extra...)
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
-	write, err := sql.Open("sqlite", pragmas())
+	write, err := openDB(driver, path, pragmas())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -157,7 +159,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: read delivery sequence: %w", err)
 	}
-	s.read, err = sql.Open("sqlite", pragmas("query_only(1)"))
+	s.read, err = openDB(driver, path, pragmas("query_only(1)"))
 	if err != nil {
 		s.writeC.Close()
 		write.Close()
@@ -165,9 +167,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s.read.SetMaxOpenConns(8)
 	s.read.SetMaxIdleConns(8)
+	s.log.Debug("sqlite store open", "path", path, "driver", driver)
 	go s.writeLoop()
 	return s, nil
 }
+
+// Driver returns the name of the SQLite driver the store runs on (see Options.Driver).
+func (s *Store) Driver() string { return s.opts.Driver }
 
 // Close stops the writer after it commits what is queued, and closes the database.
 func (s *Store) Close() error {

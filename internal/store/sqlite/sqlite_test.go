@@ -24,15 +24,28 @@ func openAt(t *testing.T, path string) *Store {
 
 func openWith(t *testing.T, path string, rej store.RejectionLimits) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), path, Options{Cipher: crypttest.NewBox(t), Logger: slog.New(slog.DiscardHandler), Rejections: rej})
+	return openDriver(t, path, "", rej)
+}
+
+// openDriver opens a store on the named driver ("" for the build's default).
+func openDriver(t testing.TB, path, driver string, rej store.RejectionLimits) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, Options{Cipher: crypttest.NewBox(t), Logger: slog.New(slog.DiscardHandler), Rejections: rej, Driver: driver})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
+// TestConformance runs the store conformance suite on every SQLite driver of the build.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+	for _, driver := range Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				return openDriver(t, filepath.Join(t.TempDir(), "herald.db"), driver, store.RejectionLimits{})
+			})
+		})
+	}
 }
 
 func TestRejectionLimits(t *testing.T) {

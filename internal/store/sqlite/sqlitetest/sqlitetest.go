@@ -48,15 +48,22 @@ func FullError(t testing.TB) error {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	return FillUp(t, db)
+}
+
+// FillUp writes 4 KiB rows to db, which must be limited (max_page_count), until it
+// refuses one, and returns that error.
+func FillUp(t testing.TB, db *sql.DB) error {
+	t.Helper()
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, "CREATE TABLE t (v TEXT)"); err != nil {
+	if _, err := db.ExecContext(ctx, "CREATE TABLE filler (v TEXT)"); err != nil {
 		t.Fatal(err)
 	}
 	for range 100 {
-		if _, err := db.ExecContext(ctx, "INSERT INTO t VALUES (?)", strings.Repeat("x", 4096)); err != nil {
+		if _, err := db.ExecContext(ctx, "INSERT INTO filler VALUES (?)", strings.Repeat("x", 4096)); err != nil {
 			return err
 		}
 	}
-	t.Fatal("100 inserts of 4 KiB fit in 8 pages")
+	t.Fatal("100 inserts of 4 KiB fit in the database: is it limited with max_page_count?")
 	return nil
 }
