@@ -22,9 +22,6 @@ import (
 // herald is a server under test.
 type herald struct {
 	*servertest.Server
-	base string      // http://127.0.0.1:port
-	addr string      // 127.0.0.1:port
-	key  string      // the admin API key
 	logs *syncBuffer // what the server logged, at debug level and up
 }
 
