@@ -52,17 +52,32 @@ func New(prefix string) string {
 // before; with an empty prefix it returns the bare ULID.
 func (g *Generator) New(prefix string) string {
 	var u [16]byte
-	g.next(&u)
+	g.next(&u, nil)
+	return format(prefix, &u)
+}
+
+// NewAt returns prefix + "_" + a new ULID whose time is t, for a record whose creation
+// time is given rather than now (tests, imports), so that selecting records by id
+// (see Floor) agrees with their time. Ids of one millisecond increase as New's do;
+// a t earlier than the previous id's starts over at t.
+func (g *Generator) NewAt(prefix string, t time.Time) string {
+	var u [16]byte
+	g.next(&u, &t)
+	return format(prefix, &u)
+}
+
+// format returns prefix + "_" + the encoding of u, or u's alone for an empty prefix.
+func format(prefix string, u *[16]byte) string {
 	var buf [48]byte // on the stack: the id is allocated once, as the string
 	b := buf[:0]
 	if prefix != "" {
 		b = append(append(b, prefix...), '_')
 	}
-	return string(appendEncoded(b, &u))
+	return string(appendEncoded(b, u))
 }
 
-// next fills u with the next ULID in binary form.
-func (g *Generator) next(u *[16]byte) {
+// next fills u with the next ULID in binary form: for the clock's time, or for *at.
+func (g *Generator) next(u *[16]byte, at *time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 
@@ -70,9 +85,14 @@ func (g *Generator) next(u *[16]byte) {
 	if g.now != nil {
 		now = g.now
 	}
-	ms := uint64(min(max(now().UnixMilli(), 0), maxTime))
+	var ms uint64
+	if at != nil {
+		ms = uint64(min(max(at.UnixMilli(), 0), maxTime))
+	} else {
+		ms = uint64(min(max(now().UnixMilli(), 0), maxTime))
+	}
 	switch {
-	case ms > g.lastMS:
+	case ms > g.lastMS, at != nil && ms < g.lastMS:
 		g.lastMS = ms
 		rand.Read(g.last[:]) // never returns an error; it crashes the program instead
 	case increment(&g.last):

@@ -299,3 +299,24 @@ func TestNewAllocs(t *testing.T) {
 		t.Errorf("New allocates %.0f times, want 1", allocs)
 	}
 }
+
+// TestNewAt checks that NewAt's ids carry the time given, at or above Floor of that
+// time and below Floor of the next millisecond, increasing within a millisecond even
+// after an id for a later time.
+func TestNewAt(t *testing.T) {
+	g := NewGenerator()
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	later := g.NewAt("msg", at.Add(time.Hour))
+	a, b := g.NewAt("msg", at), g.NewAt("msg", at)
+	if !(a < b && b < later) {
+		t.Fatalf("ids %s, %s, then (made earlier, for a later time) %s: want increasing", a, b, later)
+	}
+	for _, id := range []string{a, b} {
+		if got, ok := Time(id); !ok || !got.Equal(at) {
+			t.Errorf("Time(%s) = %v, want %v", id, got, at)
+		}
+		if id < Floor("msg", at) || id >= Floor("msg", at.Add(time.Millisecond)) {
+			t.Errorf("%s is outside [Floor(t), Floor(t+1ms))", id)
+		}
+	}
+}

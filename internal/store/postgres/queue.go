@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlstore"
 	"github.com/jackc/pgx/v5"
@@ -208,13 +209,16 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 	var res store.PurgeResult
 	err := s.write(ctx, false, func(tx pgx.Tx) error {
 		res = store.PurgeResult{}
-		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE created_at < $1 AND NOT EXISTS (
-			SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'pending') ORDER BY created_at LIMIT $2`, before, limit)
-		ids, err := sqlstore.Collect(rows, err, sqlstore.ScanString)
+		// Messages and attempts older than before are a range of their primary keys
+		// (ids are time-ordered); the times themselves are checked too.
+		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE id < $3 AND created_at < $1 AND NOT EXISTS (
+			SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'pending') ORDER BY id LIMIT $2`,
+			before, limit, ids.Floor("msg", before))
+		msgs, err := sqlstore.Collect(rows, err, sqlstore.ScanString)
 		if err != nil {
 			return err
 		}
-		if len(ids) > 0 {
+		if len(msgs) > 0 {
 			steps := []struct {
 				n   *int
 				sql string
@@ -228,14 +232,15 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 				{&res.Messages, `DELETE FROM messages m WHERE m.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)`},
 			}
 			for _, st := range steps {
-				tag, err := tx.Exec(ctx, st.sql, ids)
+				tag, err := tx.Exec(ctx, st.sql, msgs)
 				if err != nil {
 					return err
 				}
 				*st.n += int(tag.RowsAffected())
 			}
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE started_at < $1 ORDER BY started_at LIMIT $2)`, before, limit)
+		tag, err := tx.Exec(ctx, `DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE id < $3 AND started_at < $1 ORDER BY id LIMIT $2)`,
+			before, limit, ids.Floor("att", before))
 		if err != nil {
 			return err
 		}

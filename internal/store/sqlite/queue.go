@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlstore"
 )
@@ -179,18 +180,22 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 	var res store.PurgeResult
 	err := s.do(ctx, func(w *writer) error {
 		res = store.PurgeResult{}
-		rows, err := w.query(`SELECT id FROM messages WHERE created_at < ? AND NOT EXISTS (
-			SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'pending') ORDER BY created_at LIMIT ?`, ms(before), limit)
+		// Messages and attempts older than before are a range of their primary keys
+		// (ids are time-ordered); the times themselves are checked too.
+		rows, err := w.query(`SELECT id FROM messages WHERE id < ? AND created_at < ? AND NOT EXISTS (
+			SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.status = 'pending') ORDER BY id LIMIT ?`,
+			ids.Floor("msg", before), ms(before), limit)
 		if err != nil {
 			return err
 		}
-		ids, err := sqlstore.Collect(rows, err, sqlstore.ScanString)
+		msgs, err := sqlstore.Collect(rows, err, sqlstore.ScanString)
 		if err != nil {
 			return err
 		}
-		if len(ids) > 0 {
-			list := encodeJSON(ids)
-			n, err := w.execN(`DELETE FROM attempts WHERE message_id IN (SELECT value FROM json_each(?))`, list)
+		if len(msgs) > 0 {
+			list := encodeJSON(msgs)
+			n, err := w.execN(`DELETE FROM attempts WHERE delivery_id IN (
+				SELECT id FROM deliveries WHERE message_id IN (SELECT value FROM json_each(?)))`, list)
 			if err != nil {
 				return err
 			}
@@ -204,7 +209,8 @@ func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit i
 			}
 			res.Messages = int(n)
 		}
-		n, err := w.execN(`DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE started_at < ? ORDER BY started_at LIMIT ?)`, ms(before), limit)
+		n, err := w.execN(`DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE id < ? AND started_at < ? ORDER BY id LIMIT ?)`,
+			ids.Floor("att", before), ms(before), limit)
 		if err != nil {
 			return err
 		}

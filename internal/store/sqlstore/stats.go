@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -14,7 +15,8 @@ import (
 // are read from attempt_hours, its attempts counted per hour (see migration 10), so a
 // month costs at most 720 small rows; only the hours that a bucket boundary or the
 // range's ends cut are counted from the attempts. Other stats count the attempts of
-// the range from an index (by endpoint and time, covering the outcome; or by time).
+// the range from an index (by endpoint and time, covering the outcome; or the primary
+// key, by id).
 // Attempts a transformation cancelled made no request and count as neither.
 func (c *Core) AttemptStats(ctx context.Context, f store.AttemptStatsFilter) (*store.AttemptStats, error) {
 	if f.Bucket%time.Second != 0 || f.Bucket <= 0 || !f.Since.Before(f.Until) {
@@ -119,6 +121,10 @@ func bucketOf(f store.AttemptStatsFilter, t time.Time) int {
 	return int(t.Sub(f.Since) / f.Bucket)
 }
 
+// attemptIDSlack bounds how much later than its start an attempt's id is made (when its
+// request has ended): the longest timeout, with room to spare.
+const attemptIDSlack = 5 * domain.MaxTimeoutMS * time.Millisecond
+
 // countAttempts adds the attempts of f that started in [since, until) to st, from an
 // index, and says which bucket (cut to the range) holds the latest failure.
 func (c *Core) countAttempts(ctx context.Context, f store.AttemptStatsFilter, since, until time.Time, st *store.AttemptStats) (span, error) {
@@ -128,6 +134,11 @@ func (c *Core) countAttempts(ctx context.Context, f store.AttemptStatsFilter, si
 	if f.EndpointID != "" {
 		where = `endpoint_id = $3 AND ` + where
 		args = append(args, f.EndpointID)
+	} else {
+		// Every endpoint's: a range of the primary key. An attempt's id is made when it
+		// ends, so the range reaches past until by the longest an attempt can last.
+		where = `id >= $3 AND id < $4 AND ` + where
+		args = append(args, ids.Floor("att", since), ids.Floor("att", until.Add(attemptIDSlack)))
 	}
 	sinceSec := strconv.FormatInt(f.Since.Unix(), 10)
 	rows, err := c.db.Query(ctx, `SELECT (`+c.d.Epoch("started_at")+` - `+sinceSec+`) / `+strconv.FormatInt(int64(f.Bucket/time.Second), 10)+` AS b,

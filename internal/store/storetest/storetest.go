@@ -89,6 +89,10 @@ var ctx = context.Background()
 // base is a fixed, millisecond-aligned time so that round trips compare equal.
 var base = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
+// idsAt makes the ids of messages and attempts for the times the tests give them, as
+// herald makes them when they happen: stores select them by time through their ids.
+var idsAt = ids.NewGenerator()
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -125,7 +129,7 @@ func newSecret(endpointID string) *domain.EndpointSecret {
 func publish(t *testing.T, s store.Store, appID, typ string, at time.Time, mutate func(in *store.PublishInput)) *store.PublishResult {
 	t.Helper()
 	in := &store.PublishInput{
-		Message:        &domain.Message{ID: ids.New("msg"), AppID: appID, Type: typ, Payload: json.RawMessage(`{"type":"` + typ + `"}`), CreatedAt: at},
+		Message:        &domain.Message{ID: idsAt.NewAt("msg", at), AppID: appID, Type: typ, Payload: json.RawMessage(`{"type":"` + typ + `"}`), CreatedAt: at},
 		IdempotencyTTL: 24 * time.Hour,
 	}
 	if mutate != nil {
@@ -154,7 +158,7 @@ func result(c *store.Claimed, at time.Time, status string, next *time.Time, code
 	}
 	return &store.AttemptResult{
 		Attempt: &domain.Attempt{
-			ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
+			ID: idsAt.NewAt("att", at), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
 			Number: d.Attempts + 1, StartedAt: at, Latency: 1500 * time.Microsecond, StatusCode: code,
 			ResponseHeaders: map[string]string{"Content-Type": "text/plain"}, ResponseBody: []byte("ok"), Outcome: outcome,
 		},
