@@ -25,10 +25,16 @@ func wrapRows(r *sql.Rows, err error) (sqlstore.Rows, error) {
 type db struct{ s *Store }
 
 func (d db) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	if d.s.observe != nil {
+		d.s.observe(query, args)
+	}
 	return wrapRows(d.s.read.QueryContext(ctx, query, args...))
 }
 
 func (d db) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	if d.s.observe != nil {
+		d.s.observe(query, args)
+	}
 	return d.s.read.QueryRowContext(ctx, query, args...)
 }
 

@@ -59,6 +59,9 @@ type Store struct {
 	syncMode  string // the synchronous pragma currently set on writeC
 
 	feed store.EndpointFeed // WatchEndpoints
+
+	// observe, when set (by tests, right after Open), sees each statement before it runs.
+	observe func(query string, args []any)
 }
 
 // appTargets is what fan-out needs to know about an app, cached for one transaction.

@@ -37,14 +37,19 @@ func openDriver(t testing.TB, path, driver string, rej store.RejectionLimits) *S
 	return s
 }
 
-// TestConformance runs the store conformance suite on every SQLite driver of the build.
+// TestConformance runs the store conformance suite on every SQLite driver of the build,
+// then checks the plans of the statements it ran (see checkPlans).
 func TestConformance(t *testing.T) {
 	for _, driver := range Drivers() {
+		ran := &statements{}
 		t.Run(driver, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {
-				return openDriver(t, filepath.Join(t.TempDir(), "herald.db"), driver, store.RejectionLimits{})
+				s := openDriver(t, filepath.Join(t.TempDir(), "herald.db"), driver, store.RejectionLimits{})
+				s.observe = ran.add
+				return s
 			})
 		})
+		t.Run(driver+"/plans", func(t *testing.T) { checkPlans(t, driver, ran) })
 	}
 }
 

@@ -211,7 +211,10 @@ type writer struct {
 	ctx context.Context
 }
 
-func (w *writer) stmt(query string) (*sql.Stmt, error) {
+func (w *writer) stmt(query string, args []any) (*sql.Stmt, error) {
+	if w.s.observe != nil {
+		w.s.observe(query, args)
+	}
 	if st, ok := w.s.stmts[query]; ok {
 		return st, nil
 	}
@@ -224,7 +227,7 @@ func (w *writer) stmt(query string) (*sql.Stmt, error) {
 }
 
 func (w *writer) exec(query string, args ...any) (sql.Result, error) {
-	st, err := w.stmt(query)
+	st, err := w.stmt(query, args)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +235,7 @@ func (w *writer) exec(query string, args ...any) (sql.Result, error) {
 }
 
 func (w *writer) query(query string, args ...any) (sqlstore.Rows, error) {
-	st, err := w.stmt(query)
+	st, err := w.stmt(query, args)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +243,7 @@ func (w *writer) query(query string, args ...any) (sqlstore.Rows, error) {
 }
 
 func (w *writer) queryRow(query string, args ...any) *sql.Row {
-	st, err := w.stmt(query)
+	st, err := w.stmt(query, args)
 	if err != nil {
 		return w.s.writeC.QueryRowContext(w.ctx, "SELECT raise(ABORT, ?)", err.Error())
 	}
