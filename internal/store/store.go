@@ -267,7 +267,8 @@ type Store interface {
 	// OldestPending returns when the oldest pending delivery was created, nil when none is.
 	OldestPending(ctx context.Context) (*time.Time, error)
 	// AttemptStats counts the attempts of a time range, of one endpoint or of all, in
-	// buckets, from an index: only the range's rows are read.
+	// buckets, from an index: only the range's rows are read. Every endpoint's are found
+	// by id, so an attempt's id must be made when it ends (within minutes of its start).
 	AttemptStats(ctx context.Context, f AttemptStatsFilter) (*AttemptStats, error)
 
 	// RetryDelivery queues a delivery for an attempt at now, whatever its status;
@@ -277,7 +278,8 @@ type Store interface {
 	Replay(ctx context.Context, f ReplayFilter, now time.Time) (*ReplayResult, error)
 	// Purge removes up to limit messages (with their deliveries and attempts) and attempts
 	// created before `before`, never touching a message with pending deliveries, and
-	// idempotency keys older than idemBefore.
+	// idempotency keys older than idemBefore. Messages and attempts are found by id
+	// (ids.Floor), so their ids must be made when they are created (or ended).
 	Purge(ctx context.Context, before, idemBefore time.Time, limit int) (*PurgeResult, error)
 	// DisableFailingEndpoints disables enabled endpoints failing continuously since before
 	// `since` and returns them.
