@@ -134,3 +134,9 @@ func ratio(rate float64, raw *RawResult) float64 {
 	}
 	return float64(int64(rate/raw.PerSecond*1000+0.5)) / 1000
 }
+
+// WriteTable prints the raw HTTP baseline as an aligned table.
+func (r *RawResult) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "raw HTTP     %s\n", rawRow(r.PerSecond))
+	fmt.Fprintf(w, "requests     %d in %.2f s, %d concurrent\n", r.Requests, r.Seconds, r.Concurrency)
+}

@@ -33,10 +33,11 @@ type Proxy struct {
 	delay  time.Duration
 	bufs   sync.Pool
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	conns     map[net.Conn]struct{}
+	forwarded int // connections to the target made
+	closed    bool
+	wg        sync.WaitGroup
 }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and forwards every connection it accepts
@@ -58,6 +59,13 @@ func Start(addr, target string, delay time.Duration) (*Proxy, error) {
 
 // Addr returns the address the proxy listens on.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Forwarded returns how many connections the proxy has made to its target.
+func (p *Proxy) Forwarded() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.forwarded
+}
 
 // Close stops accepting, closes every connection, and waits for their goroutines.
 func (p *Proxy) Close() error {
@@ -103,6 +111,9 @@ func (p *Proxy) serve(client net.Conn) {
 	if !p.track(server) {
 		return
 	}
+	p.mu.Lock()
+	p.forwarded++
+	p.mu.Unlock()
 	defer p.untrack(server)
 	done := make(chan struct{})
 	go func() {

@@ -198,6 +198,9 @@ func TestCloseEndsConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-conns // the proxy has connected to the target
+	if n := p.Forwarded(); n != 1 {
+		t.Errorf("Forwarded() = %d, want 1", n)
+	}
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -219,13 +222,17 @@ func TestUnreachableTarget(t *testing.T) {
 	}
 	target := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	c := dial(t, startProxy(t, target, time.Millisecond))
+	p := startProxy(t, target, time.Millisecond)
+	c := dial(t, p)
 	got, err := io.ReadAll(c)
 	if err != nil && !isReset(err) {
 		t.Fatalf("read: %v", err)
 	}
 	if len(got) > 0 {
 		t.Errorf("got %q from nowhere", got)
+	}
+	if n := p.Forwarded(); n != 0 {
+		t.Errorf("Forwarded() = %d, want 0", n)
 	}
 }
 
