@@ -11,30 +11,27 @@ import (
 )
 
 // startEcho starts a TCP server on loopback that echoes what it reads on each
-// connection and closes the connection when the client's stream ends; accepted
-// connections are sent on the returned channel.
-func startEcho(t *testing.T) (addr string, conns <-chan net.Conn) {
+// connection and closes the connection when the client's stream ends.
+func startEcho(t *testing.T) (addr string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	ch := make(chan net.Conn, 16)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			ch <- c
 			go func() {
 				io.Copy(c, c)
 				c.Close()
 			}()
 		}
 	}()
-	return ln.Addr().String(), ch
+	return ln.Addr().String()
 }
 
 // startProxy starts a proxy to target with delay, closed when t ends.
@@ -65,7 +62,7 @@ func dial(t *testing.T, p *Proxy) net.Conn {
 // the machine is: each request-answer round trip through the proxy crosses it twice.
 func TestRoundTripTakesTwiceTheDelay(t *testing.T) {
 	const delay = 15 * time.Millisecond
-	target, _ := startEcho(t)
+	target := startEcho(t)
 	c := dial(t, startProxy(t, target, delay))
 	buf := make([]byte, 5)
 	for i := 0; i < 10; i++ {
@@ -88,7 +85,7 @@ func TestRoundTripTakesTwiceTheDelay(t *testing.T) {
 // TestLargeTransferIntact sends megabytes both ways at once, in writes of varied sizes,
 // and checks that every byte comes back in order.
 func TestLargeTransferIntact(t *testing.T) {
-	target, _ := startEcho(t)
+	target := startEcho(t)
 	c := dial(t, startProxy(t, target, time.Millisecond))
 	sent := make([]byte, 8<<20)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -132,25 +129,31 @@ func firstDifference(a, b []byte) int {
 	return -1
 }
 
-// TestClientCloseClosesServer checks that when the client closes its connection, the
-// server's side ends too.
-func TestClientCloseClosesServer(t *testing.T) {
+// connectThrough starts a proxy with delay to a plain TCP server on loopback and
+// returns both ends of one connection through it, with a minute's deadline.
+func connectThrough(t *testing.T, delay time.Duration) (client, server net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	p := startProxy(t, ln.Addr().String(), 5*time.Millisecond)
-	c := dial(t, p)
+	client = dial(t, startProxy(t, ln.Addr().String(), delay))
+	if server, err = ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	server.SetDeadline(time.Now().Add(time.Minute))
+	return client, server
+}
+
+// TestClientCloseClosesServer checks that when the client closes its connection, the
+// server's side ends too.
+func TestClientCloseClosesServer(t *testing.T) {
+	c, srv := connectThrough(t, 5*time.Millisecond)
 	if _, err := c.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	srv.SetDeadline(time.Now().Add(time.Minute))
 	c.Close()
 	got, err := io.ReadAll(srv) // returns at the end of the stream
 	if err != nil {
@@ -164,17 +167,7 @@ func TestClientCloseClosesServer(t *testing.T) {
 // TestServerCloseClosesClient checks that when the server closes its connection, the
 // client's side ends too, after the bytes the server sent before.
 func TestServerCloseClosesClient(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	p := startProxy(t, ln.Addr().String(), 5*time.Millisecond)
-	c := dial(t, p)
-	srv, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, srv := connectThrough(t, 5*time.Millisecond)
 	if _, err := srv.Write([]byte("bye")); err != nil {
 		t.Fatal(err)
 	}
@@ -191,13 +184,15 @@ func TestServerCloseClosesClient(t *testing.T) {
 // TestCloseEndsConnections checks that closing the proxy ends the connections it holds
 // and refuses new ones.
 func TestCloseEndsConnections(t *testing.T) {
-	target, conns := startEcho(t)
+	target := startEcho(t)
 	p := startProxy(t, target, time.Millisecond)
 	c := dial(t, p)
 	if _, err := c.Write([]byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	<-conns // the proxy has connected to the target
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil { // the echo: the proxy is connected
+		t.Fatal(err)
+	}
 	if n := p.Forwarded(); n != 1 {
 		t.Errorf("Forwarded() = %d, want 1", n)
 	}
