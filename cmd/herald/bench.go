@@ -32,6 +32,10 @@ type benchFlags struct {
 	nodes     int
 	database  string
 	otlp      bool
+	// the raw HTTP baseline's duration (0: none), and whether it is all that runs
+	rawDuration time.Duration
+	rawOnly     bool
+	dbLatency   time.Duration // added each way between the nodes and --database
 }
 
 func newBenchCmd() *cobra.Command {
@@ -68,7 +72,19 @@ CPU is not included.
 With --otlp the server it starts traces every request and attempt
 (OTEL_TRACES_SAMPLER=always_on) and exports its spans and metrics over OTLP/HTTP to
 a loopback sink in bench, which counts what it receives: compare with a run without
---otlp to see what tracing costs.`,
+--otlp to see what tracing costs.
+
+With --database-latency D (and --database postgres://...) bench starts a TCP proxy on
+127.0.0.1 that delays every chunk of bytes by D in each direction between the nodes
+and the database (a round trip gains 2D, as with a database in another zone), and
+gives the nodes its address instead of the database's.
+
+Before starting any server, bench measures a raw HTTP baseline for --raw-duration: a
+plain net/http client and server on loopback, 1 KB POST bodies over keep-alive
+connections, --concurrency at once, the server reading each body and answering 204,
+nothing stored. The report gives its rate and every throughput as a share of it, so
+that runs on machines of different speeds (or one machine on a busy day) compare.
+--raw-only measures and prints only the baseline.`,
 		Example: `  herald bench --messages 100000
   herald bench --messages 20000 --rate 2000
   herald bench --messages 100000 --batch 100
@@ -78,7 +94,9 @@ a loopback sink in bench, which counts what it receives: compare with a run with
   herald bench --server http://127.0.0.1:8080 --api-key hk_... --messages 5000
   herald bench --ingest 50000
   herald bench --messages 30000 --otlp
-  herald bench --nodes 2 --database postgres://herald:secret@127.0.0.1:5432/bench --endpoints 10 --fanout 1`,
+  herald bench --nodes 2 --database postgres://herald:secret@127.0.0.1:5432/bench --endpoints 10 --fanout 1
+  herald bench --database postgres://herald:secret@127.0.0.1:5432/bench --database-latency 1.35ms --messages 20000
+  herald bench --raw-only`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return fl.run(cmd)
@@ -115,15 +133,25 @@ func (fl *benchFlags) register(cmd *cobra.Command) {
 	f.IntVar(&fl.ingestN, "ingest", 0, "instead, measure the receiving gateway: POST this many signed webhooks to a source")
 	f.StringVar(&fl.ingestVia, "ingest-provider", "openai", "with --ingest: the provider whose signatures are sent")
 	f.IntVar(&fl.ingestTo, "ingest-destinations", 0, "with --ingest: endpoints the webhooks are forwarded to (0: store only)")
+	f.DurationVar(&fl.rawDuration, "raw-duration", 3*time.Second, "measure the raw HTTP baseline for this long before the run (0: skip it)")
+	f.BoolVar(&fl.rawOnly, "raw-only", false, "measure and print only the raw HTTP baseline")
+	f.DurationVar(&fl.dbLatency, "database-latency", 0, "with --database postgres://...: delay the bytes between the nodes and the database by this much each way, through a proxy on loopback")
 	f.BoolVar(&fl.otlp, "otlp", false, "trace every request and attempt of the started server (OTEL_TRACES_SAMPLER=always_on), exporting spans and metrics to a loopback OTLP sink")
 }
 
-// run checks the flags, starts the servers unless --server is given, and runs the ingest
-// or the delivery benchmark.
+// run checks the flags, measures the raw HTTP baseline, starts the servers unless
+// --server is given, and runs the ingest or the delivery benchmark.
 func (fl *benchFlags) run(cmd *cobra.Command) error {
 	ctx := cmd.Context()
 	if err := fl.check(cmd); err != nil {
 		return err
+	}
+	raw, err := fl.runRaw(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	if fl.rawOnly {
+		return fl.printRaw(cmd, raw)
 	}
 	stop, err := fl.setServer(ctx, cmd)
 	if err != nil {
@@ -131,9 +159,9 @@ func (fl *benchFlags) run(cmd *cobra.Command) error {
 	}
 	defer stop()
 	if fl.ingestN > 0 {
-		return fl.runIngest(ctx, cmd)
+		return fl.runIngest(ctx, cmd, raw)
 	}
-	return fl.runDelivery(ctx, cmd)
+	return fl.runDelivery(ctx, cmd, raw)
 }
 
 // check reports a usage error for flags that do not go together.
@@ -147,6 +175,12 @@ func (fl *benchFlags) check(cmd *cobra.Command) error {
 		return usageError{err: fmt.Errorf("--nodes %d: several nodes share a PostgreSQL database: give --database a postgres:// URL", fl.nodes), cmd: cmd}
 	case fl.otlp && (fl.o.Server != "" || fl.database != ""):
 		return usageError{err: fmt.Errorf("--otlp traces the one server bench starts: it does not go with --server or --database"), cmd: cmd}
+	case fl.rawDuration < 0 || fl.rawOnly && fl.rawDuration == 0:
+		return usageError{err: fmt.Errorf("--raw-duration %v: want more than 0 with --raw-only, 0 or more without", fl.rawDuration), cmd: cmd}
+	case fl.dbLatency < 0:
+		return usageError{err: fmt.Errorf("--database-latency %v: want 0 or more", fl.dbLatency), cmd: cmd}
+	case fl.dbLatency > 0 && !postgres.IsURL(fl.database):
+		return usageError{err: fmt.Errorf("--database-latency delays the way to a PostgreSQL server: give --database a postgres:// URL"), cmd: cmd}
 	}
 	return nil
 }
@@ -158,13 +192,18 @@ func (fl *benchFlags) setServer(ctx context.Context, cmd *cobra.Command) (stop f
 	o := &fl.o
 	switch {
 	case o.Server == "" && fl.database != "":
-		c, err := startBenchCluster(ctx, fl.nodes, fl.database, fl.serveArgs, fl.keepData, cmd.ErrOrStderr())
+		database, stopProxy, err := fl.databaseURL(cmd.ErrOrStderr())
 		if err != nil {
+			return nil, err
+		}
+		c, err := startBenchCluster(ctx, fl.nodes, database, fl.serveArgs, fl.keepData, cmd.ErrOrStderr())
+		if err != nil {
+			stopProxy()
 			return nil, err
 		}
 		urls := c.urls()
 		o.Server, o.Servers, o.APIKey, o.ServerStats = urls[0], urls[1:], c.key, c.stats
-		return c.stop, nil
+		return func() { c.stop(); stopProxy() }, nil
 	case o.Server == "" && fl.otlp:
 		sink, err := startOTLPSink()
 		if err != nil {
@@ -195,7 +234,7 @@ func (fl *benchFlags) setServer(ctx context.Context, cmd *cobra.Command) (stop f
 }
 
 // runIngest runs the receiving gateway benchmark and prints its report.
-func (fl *benchFlags) runIngest(ctx context.Context, cmd *cobra.Command) error {
+func (fl *benchFlags) runIngest(ctx context.Context, cmd *cobra.Command, raw *bench.RawResult) error {
 	o := &fl.o
 	rep, err := bench.RunIngest(ctx, bench.IngestOptions{
 		Server: o.Server, APIKey: o.APIKey, Requests: fl.ingestN, Concurrency: o.Concurrency, PayloadSize: o.PayloadSize,
@@ -204,6 +243,7 @@ func (fl *benchFlags) runIngest(ctx context.Context, cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	rep.SetRaw(raw)
 	if fl.asJSON {
 		return writeJSON(cmd.OutOrStdout(), rep)
 	}
@@ -215,8 +255,8 @@ func (fl *benchFlags) runIngest(ctx context.Context, cmd *cobra.Command) error {
 }
 
 // runDelivery runs the delivery benchmark, first without the hanging app when
-// --hostile-endpoints is given, and prints its report.
-func (fl *benchFlags) runDelivery(ctx context.Context, cmd *cobra.Command) error {
+// --hostile-endpoints is given, and prints its report with the raw HTTP baseline.
+func (fl *benchFlags) runDelivery(ctx context.Context, cmd *cobra.Command, raw *bench.RawResult) error {
 	o := &fl.o
 	o.Progress = cmd.ErrOrStderr()
 	var baseline *bench.Report
@@ -237,6 +277,7 @@ func (fl *benchFlags) runDelivery(ctx context.Context, cmd *cobra.Command) error
 	if baseline != nil {
 		rep.Baseline = &baseline.Delivery
 	}
+	rep.SetRaw(raw)
 	out := cmd.OutOrStdout()
 	if fl.asJSON {
 		enc := json.NewEncoder(out)

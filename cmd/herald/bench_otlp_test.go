@@ -13,7 +13,7 @@ func TestBenchOTLP(t *testing.T) {
 		t.Skip("starts a server process")
 	}
 	t.Setenv("HERALD_TEST_MAIN", "1") // the child process is this binary running main()
-	code, _, stderr := runCLI(t, "", "bench", "--messages", "300", "--otlp", "--json")
+	code, _, stderr := runCLI(t, "", "bench", "--messages", "300", "--otlp", "--raw-duration", "0", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,7 +18,7 @@ func TestBenchSmoke(t *testing.T) {
 		t.Skip("starts a server process")
 	}
 	t.Setenv("HERALD_TEST_MAIN", "1") // the child process is this binary running main()
-	code, out, stderr := runCLI(t, "", "bench", "--messages", "2000", "--endpoints", "2", "--fail-rate", "0.05", "--json")
+	code, out, stderr := runCLI(t, "", "bench", "--messages", "2000", "--endpoints", "2", "--fail-rate", "0.05", "--raw-duration", "300ms", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -30,6 +32,9 @@ func TestBenchSmoke(t *testing.T) {
 	if rep.ServerCPU <= 0 {
 		t.Errorf("no server CPU measured: %s", out)
 	}
+	if rep.RawHTTPPerSec <= 0 || rep.PublishPerRaw <= 0 || rep.DeliveriesPerRaw <= 0 {
+		t.Errorf("no raw HTTP baseline or shares of it: %s", out)
+	}
 	if !strings.Contains(stderr, "started herald serve") {
 		t.Errorf("stderr %q lacks the server start line", stderr)
 	}
@@ -42,7 +47,7 @@ func TestBenchNodes(t *testing.T) {
 	}
 	url := pgtest.URL(t)
 	t.Setenv("HERALD_TEST_MAIN", "1")
-	code, out, stderr := runCLI(t, "", "bench", "--nodes", "2", "--database", url, "--messages", "1000", "--endpoints", "2", "--fanout", "1", "--json")
+	code, out, stderr := runCLI(t, "", "bench", "--nodes", "2", "--database", url, "--messages", "1000", "--endpoints", "2", "--fanout", "1", "--raw-duration", "0", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -66,7 +71,7 @@ func TestBenchHostileEndpoints(t *testing.T) {
 	}
 	t.Setenv("HERALD_TEST_MAIN", "1")
 	code, out, stderr := runCLI(t, "", "bench", "--messages", "200", "--hostile-endpoints", "2",
-		"--hostile-messages", "20", "--hostile-timeout", "5s", "--json")
+		"--hostile-messages", "20", "--hostile-timeout", "5s", "--raw-duration", "0", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -76,5 +81,93 @@ func TestBenchHostileEndpoints(t *testing.T) {
 	}
 	if rep.Delivered != 200 || rep.Lost != 0 || rep.HostileEndpoints != 2 || rep.HostileInFlight == 0 || rep.Baseline == nil || rep.Baseline.P50 <= 0 {
 		t.Fatalf("report %s", out)
+	}
+}
+
+// TestBenchDatabaseLatency runs herald bench with one node reaching PostgreSQL through
+// the latency proxy: the node's connections must go through it.
+func TestBenchDatabaseLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
+	url := pgtest.URL(t)
+	t.Setenv("HERALD_TEST_MAIN", "1")
+	code, out, stderr := runCLI(t, "", "bench", "--database", url, "--database-latency", "1ms", "--messages", "200", "--raw-duration", "0", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	if rep.Delivered != 200 || rep.Lost != 0 || rep.FirstAttempt.P50 <= 0 || rep.FirstAttempt.P99 <= 0 {
+		t.Fatalf("report %s", out)
+	}
+	m := regexp.MustCompile(`database latency proxy: (\d+) connections forwarded`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("stderr %q lacks the proxy's report", stderr)
+	}
+	if n, _ := strconv.Atoi(m[1]); n == 0 {
+		t.Fatalf("stderr %q: no connection went through the proxy", stderr)
+	}
+}
+
+// TestBenchRawOnly measures only the raw HTTP baseline.
+func TestBenchRawOnly(t *testing.T) {
+	code, out, stderr := runCLI(t, "", "bench", "--raw-only", "--raw-duration", "200ms", "--concurrency", "4", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var raw bench.RawResult
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	if raw.PerSecond <= 0 || raw.Requests <= 0 || raw.Concurrency != 4 || raw.BodySize != 1024 {
+		t.Fatalf("raw baseline %s", out)
+	}
+	code, out, stderr = runCLI(t, "", "bench", "--raw-only", "--raw-duration", "100ms")
+	if code != 0 || !strings.Contains(out, "POST/s") {
+		t.Fatalf("exit %d, table %q: %s", code, out, stderr)
+	}
+}
+
+// TestBenchIngestRaw runs a short ingest benchmark: its report gives the accepted
+// rate's share of the raw HTTP baseline.
+func TestBenchIngestRaw(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
+	t.Setenv("HERALD_TEST_MAIN", "1")
+	code, out, stderr := runCLI(t, "", "bench", "--ingest", "300", "--raw-duration", "200ms", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep bench.IngestReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	if rep.Accepted != 300 || rep.RawHTTPPerSec <= 0 || rep.AcceptedPerRaw <= 0 {
+		t.Fatalf("report %s", out)
+	}
+}
+
+// TestBenchFlagsRawAndLatency checks the usage errors of the new flags, before
+// anything starts.
+func TestBenchFlagsRawAndLatency(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--database-latency", "1ms"},
+		{"bench", "--database", "bench.db", "--database-latency", "1ms"},
+		{"bench", "--database", "postgres://u@127.0.0.1/db", "--database-latency", "-1ms"},
+		{"bench", "--raw-only", "--raw-duration", "0"},
+		{"bench", "--raw-duration", "-1s"},
+	} {
+		code, _, stderr := runCLI(t, "", args...)
+		if code == 0 {
+			t.Errorf("%q was accepted", args)
+			continue
+		}
+		if !strings.Contains(stderr, "--database-latency") && !strings.Contains(stderr, "--raw-duration") {
+			t.Errorf("%q: stderr %q names neither flag", args, stderr)
+		}
 	}
 }

@@ -41,6 +41,8 @@ type IngestReport struct {
 	PayloadSize    int         `json:"payload_size"`
 	Seconds        float64     `json:"seconds"`
 	PerSecond      float64     `json:"accepted_per_second"`
+	RawHTTPPerSec  float64     `json:"raw_http_per_s,omitempty"`   // the raw HTTP baseline of the same run (RunRaw)
+	AcceptedPerRaw float64     `json:"accepted_per_raw,omitempty"` // PerSecond as a share of it
 	Latency        Percentiles `json:"latency_to_2xx_ms"`
 	ServerCPU      float64     `json:"server_cpu_seconds,omitempty"`
 	CPUPerRequest  float64     `json:"server_cpu_ms_per_request,omitempty"`
@@ -217,12 +219,24 @@ func (l *ingestLoad) post(ctx context.Context, sr signedRequest) {
 	l.accepted.Add(1)
 }
 
+// SetRaw records the raw HTTP baseline and the accepted rate as a share of it.
+func (r *IngestReport) SetRaw(raw *RawResult) {
+	if raw == nil {
+		return
+	}
+	r.RawHTTPPerSec = raw.PerSecond
+	r.AcceptedPerRaw = ratio(r.PerSecond, raw)
+}
+
 // WriteTable prints the ingest report as an aligned table.
 func (r *IngestReport) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "webhooks sent            %d (%s, %d bytes, %d destinations)\n", r.Requests, r.Provider, r.PayloadSize, r.Destinations)
 	fmt.Fprintf(w, "accepted                 %d (%d errors)\n", r.Accepted, r.Errors)
-	fmt.Fprintf(w, "verified and stored      %.0f webhooks/s over %.2f s\n", r.PerSecond, r.Seconds)
+	fmt.Fprintf(w, "verified and stored      %.0f webhooks/s over %.2f s%s\n", r.PerSecond, r.Seconds, ofRaw(r.AcceptedPerRaw))
 	fmt.Fprintf(w, "time to the 2xx          p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
+	if r.RawHTTPPerSec > 0 {
+		fmt.Fprintf(w, "raw HTTP, same run       %s\n", rawRow(r.RawHTTPPerSec))
+	}
 	if r.ServerCPU > 0 {
 		fmt.Fprintf(w, "server CPU               %.2f s (%.4f ms per webhook)\n", r.ServerCPU, r.CPUPerRequest)
 		fmt.Fprintf(w, "server peak RSS          %.1f MB\n", r.PeakRSSMB)

@@ -29,6 +29,11 @@ type Report struct {
 	PublishPerSecond   float64 `json:"publish_per_second"`
 	DeliverySeconds    float64 `json:"delivery_seconds"`
 	DeliveriesPerSec   float64 `json:"deliveries_per_second"`
+	// The raw HTTP baseline measured in the same run (RunRaw), and the publish and
+	// delivery throughputs as shares of it; zero when it was skipped.
+	RawHTTPPerSec    float64 `json:"raw_http_per_s,omitempty"`
+	PublishPerRaw    float64 `json:"publish_per_raw,omitempty"`
+	DeliveriesPerRaw float64 `json:"deliveries_per_raw,omitempty"`
 	// Latency from the start of the publish request to the first attempt reaching the
 	// receiver, and to the successful one.
 	FirstAttempt   Percentiles `json:"first_attempt_latency_ms"`
@@ -41,6 +46,16 @@ type Report struct {
 	HostileEndpoints int          `json:"hostile_endpoints,omitempty"`
 	HostileInFlight  int          `json:"hostile_requests_hanging,omitempty"`
 	Baseline         *Percentiles `json:"baseline_delivery_latency_ms,omitempty"`
+}
+
+// SetRaw records the raw HTTP baseline and the run's throughputs as shares of it.
+func (r *Report) SetRaw(raw *RawResult) {
+	if raw == nil {
+		return
+	}
+	r.RawHTTPPerSec = raw.PerSecond
+	r.PublishPerRaw = ratio(r.PublishPerSecond, raw)
+	r.DeliveriesPerRaw = ratio(r.DeliveriesPerSec, raw)
 }
 
 // Percentiles summarise a latency distribution in milliseconds.
@@ -124,8 +139,8 @@ func (r *Report) WriteTable(w io.Writer) {
 		{"messages published", fmt.Sprintf("%d (%d errors)", r.Messages-r.PublishErrors, r.PublishErrors)},
 		{"endpoints / fan-out", fmt.Sprintf("%d / %d", r.Endpoints, r.Fanout)},
 		{"payload", fmt.Sprintf("%d bytes", r.PayloadSize)},
-		{"publish throughput", fmt.Sprintf("%.0f messages/s over %.2f s", r.PublishPerSecond, r.PublishSeconds)},
-		{"delivery throughput", fmt.Sprintf("%.0f deliveries/s (%d in %.2f s)", r.DeliveriesPerSec, r.Delivered, r.DeliverySeconds)},
+		{"publish throughput", fmt.Sprintf("%.0f messages/s over %.2f s%s", r.PublishPerSecond, r.PublishSeconds, ofRaw(r.PublishPerRaw))},
+		{"delivery throughput", fmt.Sprintf("%.0f deliveries/s (%d in %.2f s)%s", r.DeliveriesPerSec, r.Delivered, r.DeliverySeconds, ofRaw(r.DeliveriesPerRaw))},
 		{"publish → first attempt", fmt.Sprintf("p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms", r.FirstAttempt.P50, r.FirstAttempt.P90, r.FirstAttempt.P99, r.FirstAttempt.Max)},
 		{"publish → delivered", fmt.Sprintf("p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms", r.Delivery.P50, r.Delivery.P90, r.Delivery.P99, r.Delivery.Max)},
 		{"retries", strconv.Itoa(r.Retries)},
@@ -144,6 +159,9 @@ func (r *Report) WriteTable(w io.Writer) {
 		}
 		rows = append(rows[:i], append(extra, rows[i:]...)...)
 	}
+	if r.RawHTTPPerSec > 0 {
+		rows = append(rows, [2]string{"raw HTTP, same run", rawRow(r.RawHTTPPerSec)})
+	}
 	if r.ServerCPU > 0 {
 		rows = append(rows,
 			[2]string{"server CPU", fmt.Sprintf("%.2f s (%.4f ms per delivery)", r.ServerCPU, r.CPUPerDelivery)},
@@ -156,4 +174,17 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, row := range rows {
 		fmt.Fprintf(w, "%s%s  %s\n", row[0], strings.Repeat(" ", width-len([]rune(row[0]))), row[1])
 	}
+}
+
+// ofRaw describes a throughput's share of the raw HTTP rate, or is empty without one.
+func ofRaw(share float64) string {
+	if share <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %.1f%% of raw HTTP", share*100)
+}
+
+// rawRow describes the raw HTTP baseline's rate for a report's table.
+func rawRow(perSec float64) string {
+	return fmt.Sprintf("%.0f POST/s (net/http on loopback, %d-byte bodies, keep-alive, nothing stored)", perSec, RawBodySize)
 }
