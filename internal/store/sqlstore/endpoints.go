@@ -25,9 +25,8 @@ func (c *Core) endpointConflict(e *domain.Endpoint, err error) error {
 
 // endpointFields are the endpoint columns that UpdateEndpoint writes, in the order of
 // endpointValues; CreateEndpoint writes them with the columns set once.
-var endpointFields = []string{"url", "description", "event_types", "headers", "state", "disabled_reason",
-	"max_concurrency", "rate_limit", "timeout_ms", "fifo", "metadata", "source_id", "filter", "retry_schedule",
-	"transformation", "auth"}
+const endpointFields = `url, description, event_types, headers, state, disabled_reason, max_concurrency, rate_limit,
+	timeout_ms, fifo, metadata, source_id, filter, retry_schedule, transformation, auth`
 
 // endpointValues returns the values of endpointFields for e, its header values and
 // receiver credentials sealed.
@@ -66,7 +65,7 @@ func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *doma
 		return err
 	}
 	args := append([]any{e.ID, e.AppID, e.EffectiveKind(), c.d.NullTime(e.FailingSince), c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt)}, fields...)
-	insert := `INSERT INTO endpoints (id, app_id, kind, failing_since, created_at, updated_at, ` + strings.Join(endpointFields, ", ") +
+	insert := `INSERT INTO endpoints (id, app_id, kind, failing_since, created_at, updated_at, ` + endpointFields +
 		`) VALUES (` + params(len(args)) + `)`
 	return c.db.Write(ctx, false, func(q Querier) error {
 		ok, err := exists(ctx, q, `SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1)`, e.AppID)
@@ -129,11 +128,13 @@ func (c *Core) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
 	}
 	const first = 4 // $1 to $3 are the id, the app and the time of the change
 	args := append([]any{e.ID, e.AppID, c.d.Time(e.UpdatedAt)}, fields...)
-	set := make([]string, len(endpointFields))
-	for i, f := range endpointFields {
-		set[i] = f + " = $" + strconv.Itoa(first+i)
+	fieldNames := strings.Split(endpointFields, ",")
+	set := make([]string, len(fieldNames))
+	for i, f := range fieldNames {
+		fieldNames[i] = strings.TrimSpace(f)
+		set[i] = fieldNames[i] + " = $" + strconv.Itoa(first+i)
 	}
-	state := "$" + strconv.Itoa(first+slices.Index(endpointFields, "state"))
+	state := "$" + strconv.Itoa(first+slices.Index(fieldNames, "state"))
 	update := `UPDATE endpoints SET ` + strings.Join(set, ", ") + `, updated_at = $3,
 		failing_since = CASE WHEN ` + state + ` = 'enabled' AND state <> 'enabled' THEN NULL ELSE failing_since END
 		WHERE id = $1 AND app_id = $2`
