@@ -120,6 +120,14 @@ func (e *Endpoint) Accepts(eventType, sourceID string) bool {
 	return e.Subscription().Accepts(eventType, sourceID)
 }
 
+// EffectiveKind returns the endpoint's Kind, KindHTTP when it is unset.
+func (e *Endpoint) EffectiveKind() string {
+	if e.Kind == "" {
+		return KindHTTP
+	}
+	return e.Kind
+}
+
 // IsListener reports whether the endpoint is a `herald listen` session.
 func (e *Endpoint) IsListener() bool { return e.Kind == KindListener }
 

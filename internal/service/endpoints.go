@@ -25,9 +25,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *d
 	if s.reserved(e.AppID) {
 		return store.NotFound("app", e.AppID)
 	}
-	if e.Kind == "" {
-		e.Kind = domain.KindHTTP
-	}
+	e.Kind = e.EffectiveKind()
 	if err := s.store.CreateEndpoint(ctx, e, sec); err != nil {
 		return err
 	}

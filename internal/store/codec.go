@@ -114,15 +114,7 @@ func SealAuth(c Cipher, a *domain.Auth) ([]byte, error) {
 	if a == nil {
 		return nil, nil
 	}
-	b, err := json.Marshal(a)
-	if err != nil {
-		return nil, fmt.Errorf("encode auth: %w", err)
-	}
-	enc, err := c.Encrypt(b)
-	if err != nil {
-		return nil, fmt.Errorf("encrypt auth: %w", err)
-	}
-	return enc, nil
+	return sealJSON(c, "auth", a)
 }
 
 // OpenAuth decrypts credentials sealed by SealAuth (nil for none); id names the
@@ -131,41 +123,50 @@ func OpenAuth(c Cipher, id string, enc []byte) (*domain.Auth, error) {
 	if len(enc) == 0 {
 		return nil, nil
 	}
-	plain, err := c.Decrypt(enc)
-	if err != nil {
-		return nil, fmt.Errorf("decrypt auth of endpoint %s: %w", id, err)
-	}
 	var a domain.Auth
-	if err := json.Unmarshal(plain, &a); err != nil {
-		return nil, fmt.Errorf("auth of endpoint %s: %w", id, err)
+	if err := openJSON(c, "auth of endpoint "+id, enc, &a); err != nil {
+		return nil, err
 	}
 	return &a, nil
 }
 
 // SealSecrets encrypts a source's secrets for storage.
 func SealSecrets(c Cipher, secrets []string) ([]byte, error) {
-	b, err := json.Marshal(secrets)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := c.Encrypt(b)
-	if err != nil {
-		return nil, fmt.Errorf("encrypt source secrets: %w", err)
-	}
-	return enc, nil
+	return sealJSON(c, "source secrets", secrets)
 }
 
 // OpenSecrets decrypts a source's secrets sealed by SealSecrets; id names the source in errors.
 func OpenSecrets(c Cipher, id string, enc []byte) ([]string, error) {
-	plain, err := c.Decrypt(enc)
-	if err != nil {
-		return nil, fmt.Errorf("decrypt secrets of source %s: %w", id, err)
-	}
 	var secrets []string
-	if err := json.Unmarshal(plain, &secrets); err != nil {
-		return nil, fmt.Errorf("secrets of source %s: %w", id, err)
+	if err := openJSON(c, "secrets of source "+id, enc, &secrets); err != nil {
+		return nil, err
 	}
 	return secrets, nil
+}
+
+// sealJSON encrypts v encoded as JSON; what names it in errors.
+func sealJSON(c Cipher, what string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", what, err)
+	}
+	enc, err := c.Encrypt(b)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt %s: %w", what, err)
+	}
+	return enc, nil
+}
+
+// openJSON decrypts enc, sealed by sealJSON, into v; what names it in errors.
+func openJSON(c Cipher, what string, enc []byte, v any) error {
+	plain, err := c.Decrypt(enc)
+	if err != nil {
+		return fmt.Errorf("decrypt %s: %w", what, err)
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // EncodeHMACConfig serialises a generic-HMAC source's configuration without its secret

@@ -5,15 +5,14 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/crypt/crypttest"
+	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 	"github.com/heraldhq/herald/internal/store/sqlstore"
 	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/jackc/pgx/v5"
 )
 
-// migrateFrom seeds a new database with seed, given a statement runner on a raw
-// connection and the migrations older than version, then opens the store, which
-// applies the rest.
+// migrateFrom is storetest.MigrateFrom on a new schema.
 func migrateFrom(t *testing.T, version int, seed func(exec func(string, ...any) error, before []sqlstore.Migration)) *Store {
 	t.Helper()
 	url := pgtest.URL(t)
@@ -21,21 +20,11 @@ func migrateFrom(t *testing.T, version int, seed func(exec func(string, ...any) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var before []sqlstore.Migration
-	for _, m := range ms {
-		if m.Version < version {
-			before = append(before, m)
-		}
-	}
-	seed(func(q string, args ...any) error { _, err := conn.Exec(bg, q, args...); return err }, before)
-	conn.Close(bg)
-	s := openURL(t, url, crypttest.NewBox(t))
-	t.Cleanup(func() { s.Close() })
-	return s
+	return storetest.MigrateFrom(t, storetest.MigrationDB{
+		Migrations: migrations,
+		Exec:       func(q string, args ...any) error { _, err := conn.Exec(bg, q, args...); return err },
+		Open:       func() store.Store { conn.Close(bg); return openURL(t, url, crypttest.NewBox(t)) },
+	}, version, seed).(*Store)
 }
 
 // pgTime encodes a time as PostgreSQL takes it.

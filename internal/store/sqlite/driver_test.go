@@ -2,15 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -57,12 +54,7 @@ func TestDriverPragmas(t *testing.T) {
 func TestDriversShareFiles(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "herald.db")
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := crypt.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	box := crypttest.NewBox(t)
 	var appID string
 	for i, driver := range append(Drivers(), Drivers()[0]) {
 		s, err := Open(ctx, path, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler), Driver: driver})
@@ -95,36 +87,10 @@ func TestDriverChoice(t *testing.T) {
 		if tc.driver == DriverMattn && mattnBuilt {
 			continue
 		}
-		box, _ := crypt.NewBox(make([]byte, 32))
-		_, err := Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), Options{Cipher: box, Driver: tc.driver})
+		_, err := Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), Options{Cipher: crypttest.NewBox(t), Driver: tc.driver})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Open with driver %q: %v, want an error saying %q", tc.driver, err, tc.want)
 		}
-	}
-}
-
-// TestIsFull checks that IsFull recognises a real SQLITE_FULL from every driver (a
-// database limited with max_page_count, as a full disk would be), wrapped or not.
-func TestIsFull(t *testing.T) {
-	for _, driver := range Drivers() {
-		t.Run(driver, func(t *testing.T) {
-			db, err := openDB(driver, filepath.Join(t.TempDir(), "full.db"), []string{"max_page_count(8)"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if IsFull(nil) {
-				t.Error("IsFull(nil) = true")
-			}
-			full := fillUp(t, db)
-			if !IsFull(full) || !IsFull(fmt.Errorf("publish: %w", full)) {
-				t.Errorf("IsFull(%v) = false", full)
-			}
-			_, other := db.ExecContext(context.Background(), "INSERT INTO nope VALUES (1)")
-			if other == nil || IsFull(other) {
-				t.Errorf("IsFull(%v) = true", other)
-			}
-		})
 	}
 }
 
@@ -161,22 +127,4 @@ func TestDriverPlaceholders(t *testing.T) {
 			}
 		})
 	}
-}
-
-// fillUp writes 4 KiB rows to db, which must be limited (max_page_count), until it
-// refuses one, and returns that error. (sqlitetest.FillUp, which this package's own
-// tests cannot import.)
-func fillUp(t testing.TB, db *sql.DB) error {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, "CREATE TABLE filler (v TEXT)"); err != nil {
-		t.Fatal(err)
-	}
-	for range 100 {
-		if _, err := db.ExecContext(ctx, "INSERT INTO filler VALUES (?)", strings.Repeat("x", 4096)); err != nil {
-			return err
-		}
-	}
-	t.Fatal("100 inserts of 4 KiB fit in the database: is it limited with max_page_count?")
-	return nil
 }

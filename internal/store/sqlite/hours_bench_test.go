@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"log/slog"
@@ -10,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/crypt"
+	"github.com/heraldhq/herald/internal/crypt/crypttest"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
 	"github.com/heraldhq/herald/internal/store"
@@ -31,13 +30,7 @@ func BenchmarkCompleteAttempts(b *testing.B) {
 	}{{"full/with_hour_counts", "FULL", true}, {"full/without", "FULL", false}, {"normal/with_hour_counts", "NORMAL", true}, {"normal/without", "NORMAL", false}} {
 		b.Run(tc.name, func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "herald.db")
-			key := make([]byte, 32)
-			rand.Read(key)
-			box, err := crypt.NewBox(key)
-			if err != nil {
-				b.Fatal(err)
-			}
-			s, err := Open(context.Background(), path, Options{Cipher: box, Logger: slog.New(slog.DiscardHandler), Synchronous: tc.sync})
+			s, err := Open(context.Background(), path, Options{Cipher: crypttest.NewBox(b), Logger: slog.New(slog.DiscardHandler), Synchronous: tc.sync})
 			if err != nil {
 				b.Fatal(err)
 			}

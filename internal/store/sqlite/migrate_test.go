@@ -5,13 +5,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/store/sqlstore"
 	"github.com/heraldhq/herald/internal/store/storetest"
 )
 
-// migrateFrom seeds a new database with seed, given a statement runner on a raw
-// connection and the migrations older than version, then opens the store, which
-// applies the rest.
+// migrateFrom is storetest.MigrateFrom on a new database file.
 func migrateFrom(t *testing.T, version int, seed func(exec func(string, ...any) error, before []sqlstore.Migration)) *Store {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "herald.db")
@@ -19,21 +18,11 @@ func migrateFrom(t *testing.T, version int, seed func(exec func(string, ...any) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var before []sqlstore.Migration
-	for _, m := range ms {
-		if m.Version < version {
-			before = append(before, m)
-		}
-	}
-	seed(func(q string, args ...any) error { _, err := db.Exec(q, args...); return err }, before)
-	db.Close()
-	s := openAt(t, path)
-	t.Cleanup(func() { s.Close() })
-	return s
+	return storetest.MigrateFrom(t, storetest.MigrationDB{
+		Migrations: migrations,
+		Exec:       func(q string, args ...any) error { _, err := db.Exec(q, args...); return err },
+		Open:       func() store.Store { db.Close(); return openAt(t, path) },
+	}, version, seed).(*Store)
 }
 
 // TestMigrationListenerKinds checks what migration 3 makes of duplicate listeners.

@@ -8,13 +8,14 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// appConflict maps a unique violation of an app's write to store.ErrConflict.
-func (c *Core) appConflict(a *domain.App, err error) error {
+// uidConflict maps a unique violation of a write to a record of a table with uids (apps,
+// sources) to store.ErrConflict: its uid taken (the index <table>_uid_key), or its id.
+func (c *Core) uidConflict(err error, table, what, id, uid string) error {
 	switch {
-	case c.d.IsUnique(err, "apps_uid_key"):
-		return fmt.Errorf("app uid %q is taken: %w", a.UID, store.ErrConflict)
+	case c.d.IsUnique(err, table+"_uid_key"):
+		return fmt.Errorf("%s uid %q is taken: %w", what, uid, store.ErrConflict)
 	case c.d.IsUnique(err, ""):
-		return fmt.Errorf("app %s exists: %w", a.ID, store.ErrConflict)
+		return fmt.Errorf("%s %s exists: %w", what, id, store.ErrConflict)
 	}
 	return err
 }
@@ -24,7 +25,7 @@ func (c *Core) CreateApp(ctx context.Context, a *domain.App) error {
 	return c.db.Write(ctx, false, func(q Querier) error {
 		_, err := q.Exec(ctx, `INSERT INTO apps (id, name, uid, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			a.ID, a.Name, NullString(a.UID), JSON(a.Metadata), c.d.Time(a.CreatedAt), c.d.Time(a.UpdatedAt))
-		return c.appConflict(a, err)
+		return c.uidConflict(err, "apps", "app", a.ID, a.UID)
 	})
 }
 
@@ -47,7 +48,7 @@ func (c *Core) UpdateApp(ctx context.Context, a *domain.App) error {
 		if err == nil && n == 0 {
 			return store.NotFound("app", a.ID)
 		}
-		return c.appConflict(a, err)
+		return c.uidConflict(err, "apps", "app", a.ID, a.UID)
 	})
 }
 

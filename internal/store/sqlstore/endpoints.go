@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -12,20 +15,42 @@ import (
 // listenerURLKey names the unique index on the URLs of an app's listener endpoints.
 const listenerURLKey = "endpoints_listener_url"
 
-// kindOf returns the kind to store for e: its Kind, KindHTTP when unset.
-func kindOf(e *domain.Endpoint) string {
-	if e.Kind == "" {
-		return domain.KindHTTP
-	}
-	return e.Kind
-}
-
 // endpointConflict maps a violation of the listener URL index to store.ErrConflict.
 func (c *Core) endpointConflict(e *domain.Endpoint, err error) error {
 	if c.d.IsUnique(err, listenerURLKey) {
 		return fmt.Errorf("app %s already has a listener endpoint %s: %w", e.AppID, e.URL, store.ErrConflict)
 	}
 	return err
+}
+
+// endpointFields are the endpoint columns that UpdateEndpoint writes, in the order of
+// endpointValues; CreateEndpoint writes them with the columns set once.
+const endpointFields = `url, description, event_types, headers, state, disabled_reason, max_concurrency, rate_limit,
+	timeout_ms, fifo, metadata, source_id, filter, retry_schedule, transformation, auth`
+
+// endpointValues returns the values of endpointFields for e, its header values and
+// receiver credentials sealed.
+func (c *Core) endpointValues(e *domain.Endpoint) ([]any, error) {
+	headers, err := store.SealHeaders(c.cipher, e.Headers)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := store.SealAuth(c.cipher, e.Auth)
+	if err != nil {
+		return nil, err
+	}
+	return []any{e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(headers), e.State, e.DisabledReason,
+		e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), e.SourceID,
+		FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule)), e.Transformation, auth}, nil
+}
+
+// params returns the parameters $1 to $n, comma-separated.
+func params(n int) string {
+	p := make([]string, n)
+	for i := range p {
+		p[i] = "$" + strconv.Itoa(i+1)
+	}
+	return strings.Join(p, ", ")
 }
 
 // CreateEndpoint implements store.Store. An app has at most one listener endpoint of
@@ -35,14 +60,13 @@ func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *doma
 	if err != nil {
 		return err
 	}
-	headers, err := store.SealHeaders(c.cipher, e.Headers)
+	fields, err := c.endpointValues(e)
 	if err != nil {
 		return err
 	}
-	auth, err := store.SealAuth(c.cipher, e.Auth)
-	if err != nil {
-		return err
-	}
+	args := append([]any{e.ID, e.AppID, e.EffectiveKind(), c.d.NullTime(e.FailingSince), c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt)}, fields...)
+	insert := `INSERT INTO endpoints (id, app_id, kind, failing_since, created_at, updated_at, ` + endpointFields +
+		`) VALUES (` + params(len(args)) + `)`
 	return c.db.Write(ctx, false, func(q Querier) error {
 		ok, err := exists(ctx, q, `SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1)`, e.AppID)
 		if err != nil {
@@ -51,12 +75,7 @@ func (c *Core) CreateEndpoint(ctx context.Context, e *domain.Endpoint, sec *doma
 		if !ok {
 			return store.NotFound("app", e.AppID)
 		}
-		if _, err := q.Exec(ctx, `INSERT INTO endpoints (`+EndpointColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-			e.ID, e.AppID, e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(headers), e.State, e.DisabledReason,
-			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.NullTime(e.FailingSince),
-			c.d.Time(e.CreatedAt), c.d.Time(e.UpdatedAt), e.SourceID, kindOf(e),
-			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule)), e.Transformation, auth); err != nil {
+		if _, err := q.Exec(ctx, insert, args...); err != nil {
 			switch {
 			case c.d.IsUnique(err, listenerURLKey):
 				return c.endpointConflict(e, err)
@@ -103,23 +122,24 @@ func (c *Core) ListEndpoints(ctx context.Context, appID string, p store.Page) ([
 // the failure streak is cleared when the endpoint is (re-)enabled, which also makes its
 // queued deliveries claimable again.
 func (c *Core) UpdateEndpoint(ctx context.Context, e *domain.Endpoint) error {
-	headers, err := store.SealHeaders(c.cipher, e.Headers)
+	fields, err := c.endpointValues(e)
 	if err != nil {
 		return err
 	}
-	auth, err := store.SealAuth(c.cipher, e.Auth)
-	if err != nil {
-		return err
+	const first = 4 // $1 to $3 are the id, the app and the time of the change
+	args := append([]any{e.ID, e.AppID, c.d.Time(e.UpdatedAt)}, fields...)
+	fieldNames := strings.Split(endpointFields, ",")
+	set := make([]string, len(fieldNames))
+	for i, f := range fieldNames {
+		fieldNames[i] = strings.TrimSpace(f)
+		set[i] = fieldNames[i] + " = $" + strconv.Itoa(first+i)
 	}
+	state := "$" + strconv.Itoa(first+slices.Index(fieldNames, "state"))
+	update := `UPDATE endpoints SET ` + strings.Join(set, ", ") + `, updated_at = $3,
+		failing_since = CASE WHEN ` + state + ` = 'enabled' AND state <> 'enabled' THEN NULL ELSE failing_since END
+		WHERE id = $1 AND app_id = $2`
 	err = c.db.Write(ctx, false, func(q Querier) error {
-		n, err := q.Exec(ctx, `UPDATE endpoints SET url = $1, description = $2, event_types = $3, headers = $4, state = $5,
-			disabled_reason = $6, max_concurrency = $7, rate_limit = $8, timeout_ms = $9, fifo = $10, metadata = $11,
-			failing_since = CASE WHEN $5 = 'enabled' AND state <> 'enabled' THEN NULL ELSE failing_since END, updated_at = $12,
-			source_id = $15, filter = $16, retry_schedule = $17, transformation = $18, auth = $19
-			WHERE id = $13 AND app_id = $14`,
-			e.URL, e.Description, c.d.List(NonNil(e.EventTypes)), JSON(headers), e.State, e.DisabledReason,
-			e.MaxConcurrency, e.RateLimit, e.TimeoutMS, e.FIFO, JSON(e.Metadata), c.d.Time(e.UpdatedAt), e.ID, e.AppID, e.SourceID,
-			FilterText(e.Filter), c.d.List(domain.FormatRetrySchedule(e.RetrySchedule)), e.Transformation, auth)
+		n, err := q.Exec(ctx, update, args...)
 		if err == nil && n == 0 {
 			return store.NotFound("endpoint", e.ID)
 		}

@@ -14,7 +14,7 @@ import (
 const (
 	AppColumns    = `id, name, COALESCE(uid, ''), metadata, created_at, updated_at`
 	APIKeyColumns = `id, COALESCE(app_id, ''), name, prefix, hash, created_at`
-	// EndpointColumns are the endpoints' columns; insertEndpointSQL writes them in order.
+	// EndpointColumns are the endpoints' columns, in the order scanEndpointRow reads them.
 	EndpointColumns = `id, app_id, url, description, event_types, headers, state, disabled_reason,
 	max_concurrency, rate_limit, timeout_ms, fifo, metadata, failing_since, created_at, updated_at, source_id, kind,
 	filter, retry_schedule, transformation, auth`
@@ -120,9 +120,7 @@ func finishEndpoint(e *domain.Endpoint, filterText string, schedule []string) er
 		e.RetrySchedule = nil
 	}
 	e.EventTypes, e.Headers, e.Metadata = NonNil(e.EventTypes), NonNilMap(e.Headers), NonNilMap(e.Metadata)
-	if e.Kind == "" {
-		e.Kind = domain.KindHTTP
-	}
+	e.Kind = e.EffectiveKind()
 	e.FailingSince = utcPtr(e.FailingSince)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return nil

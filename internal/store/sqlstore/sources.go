@@ -36,19 +36,8 @@ func (c *Core) CreateSource(ctx context.Context, src *domain.Source) error {
 		if c.d.IsForeignKey(err) {
 			return store.NotFound("app", src.AppID)
 		}
-		return c.sourceConflict(src, err)
+		return c.uidConflict(err, "sources", "source", src.ID, src.UID)
 	})
-}
-
-// sourceConflict maps a unique violation of a source's write to store.ErrConflict.
-func (c *Core) sourceConflict(src *domain.Source, err error) error {
-	switch {
-	case c.d.IsUnique(err, "sources_uid_key"):
-		return fmt.Errorf("source uid %q is taken: %w", src.UID, store.ErrConflict)
-	case c.d.IsUnique(err, ""):
-		return fmt.Errorf("source %s exists: %w", src.ID, store.ErrConflict)
-	}
-	return err
 }
 
 // GetSource implements store.SourceStore: id is the source's id or its uid.
@@ -77,7 +66,7 @@ func (c *Core) UpdateSource(ctx context.Context, src *domain.Source) error {
 		if err == nil && n == 0 {
 			return store.NotFound("source", src.ID)
 		}
-		return c.sourceConflict(src, err)
+		return c.uidConflict(err, "sources", "source", src.ID, src.UID)
 	})
 }
 

@@ -6,7 +6,39 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/store/sqlstore"
 )
+
+// MigrationDB is a new, empty database of a SQL backend, for the migration tests.
+type MigrationDB struct {
+	// Migrations returns the backend's migrations, in order.
+	Migrations func() ([]sqlstore.Migration, error)
+	// Exec runs a statement with $n parameters on a raw connection to the database.
+	Exec func(query string, args ...any) error
+	// Open closes that connection and opens the store on the database.
+	Open func() store.Store
+}
+
+// MigrateFrom seeds db with seed, given db's Exec and the migrations older than
+// version, then opens the store, which applies the rest; the store is closed when the
+// test ends.
+func MigrateFrom(t *testing.T, db MigrationDB, version int, seed func(exec func(string, ...any) error, before []sqlstore.Migration)) store.Store {
+	t.Helper()
+	ms, err := db.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []sqlstore.Migration
+	for _, m := range ms {
+		if m.Version < version {
+			before = append(before, m)
+		}
+	}
+	seed(db.Exec, before)
+	s := db.Open()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
 
 // legacyEndpoints are the endpoints of app_1 in a version-2 schema, before migration 3
 // gives endpoints a kind: three listeners of one name (ep_b the oldest; ep_a and ep_c
