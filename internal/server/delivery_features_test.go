@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/server/servertest"
 )
 
 // TestTransformationAndAuthEndToEnd sets a transformation and bearer credentials on an
@@ -18,14 +19,8 @@ import (
 func TestTransformationAndAuthEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	a, err := c.CreateApp(ctx, client.AppInput{Name: "With features"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := c.CreateApp(ctx, client.AppInput{Name: "Plain"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := servertest.NewApp(t, c, client.AppInput{Name: "With features"})
+	b := servertest.NewApp(t, c, client.AppInput{Name: "Plain"})
 	h := newHook(t, nil)
 	script := `function handler(webhook) {
   if (webhook.payload.skip) { webhook.cancel = true; return webhook; }

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/internal/testproxy"
 )
 
@@ -20,10 +22,7 @@ import (
 func TestPayloadFiltersEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Shop"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Shop"})
 	filters := map[string]string{
 		"big":     `{"payload": {"amount": {"$gte": 1000}}}`,
 		"eu-vip":  `{"payload": {"currency": {"$in": ["eur", "gbp"]}, "customer.tags": "vip"}}`,
@@ -102,10 +101,7 @@ func TestPayloadFiltersEndToEnd(t *testing.T) {
 func TestRetryControlEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil) // the server's schedule: three retries
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Retry"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Retry"})
 	failing := func(directive string) func(int, http.ResponseWriter) {
 		return func(_ int, w http.ResponseWriter) {
 			if directive != "" {
@@ -158,16 +154,13 @@ func TestRetryControlEndToEnd(t *testing.T) {
 }
 
 // TestEgressProxyEndToEnd sends webhooks through an HTTP CONNECT proxy given as
-// Config.EgressProxy: they arrive, and the proxy is asked for the checked address.
+// server.Config.EgressProxy: they arrive, and the proxy is asked for the checked address.
 func TestEgressProxyEndToEnd(t *testing.T) {
 	proxy := testproxy.New(t)
 	proxyURL, _ := url.Parse(proxy.URL)
-	c, _ := testServer(t, func(cfg *Config) { cfg.EgressProxy = proxyURL })
+	c, _ := testServer(t, func(cfg *server.Config) { cfg.EgressProxy = proxyURL })
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Proxied"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Proxied"})
 	h := newHook(t, nil)
 	if _, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: h.srv.URL}); err != nil {
 		t.Fatal(err)
