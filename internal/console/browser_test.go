@@ -571,20 +571,9 @@ func expireLinks(t *testing.T, dataDir string) {
 // apiJSON calls the API with the admin key and decodes the answer into out.
 func apiJSON(t *testing.T, base, key, method, path, body string, want int, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, want)
+	status, b := servertest.Call(t, base, key, method, path, nil, body)
+	if status != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, status, b, want)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {

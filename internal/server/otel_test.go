@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -190,19 +189,10 @@ func names(m map[string][]otlptest.Span) []string {
 func publishWithHeader(t *testing.T, base, key, appID string, h http.Header) string {
 	t.Helper()
 	body := `{"type":"payment.succeeded","payload":{"card":"card_4242","amount":100}}`
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/apps/"+appID+"/messages", strings.NewReader(body))
-	req.Header = h.Clone()
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	status, raw := servertest.Call(t, base, key, http.MethodPost, "/v1/apps/"+appID+"/messages", h, body)
 	var m struct{ ID string }
-	if resp.StatusCode != http.StatusAccepted || json.Unmarshal(raw, &m) != nil {
-		t.Fatalf("publish = %d %s", resp.StatusCode, raw)
+	if status != http.StatusAccepted || json.Unmarshal(raw, &m) != nil {
+		t.Fatalf("publish = %d %s", status, raw)
 	}
 	return m.ID
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,4 +126,30 @@ func NewApp(t testing.TB, c *client.Client, in client.AppInput) *client.App {
 		t.Fatal(err)
 	}
 	return app
+}
+
+// Call sends a request to the API at base outside the typed client: method path (such
+// as /v1/apps) with body as JSON, the header fields in h (which may be nil) and key as
+// its bearer token. It returns the answer's status and body, failing t if there is none.
+func Call(t testing.TB, base, key, method, path string, h http.Header, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != nil {
+		req.Header = h.Clone()
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp.StatusCode, answer
 }
