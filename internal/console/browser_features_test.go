@@ -57,16 +57,8 @@ func (b *browser) refused(field string) bool {
 // replay by event type with its progress, by keyboard; the listeners' connected state
 // and the nodes on the health page.
 func TestBrowserRoutingAndRecovery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test")
-	}
-	base, key, _, cli := herald(t)
-	ctx := context.Background()
-	rc := newReceiver(t)
-	app, err := cli.CreateApp(ctx, client.AppInput{Name: "Acme Corp", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, cli, rc, app := herald(t)
+	base, key := srv.URL, srv.APIKey
 	apiJSON(t, base, key, "POST", "/v1/event-types", `{"name":"invoice.paid","description":"An invoice was paid","example":{"invoice":"in_1","amount":4200}}`, 201, nil)
 	apiJSON(t, base, key, "POST", "/v1/event-types", `{"name":"customer.created","example":{"id":"cus_1"}}`, 201, nil)
 	b := newBrowser(t, base)

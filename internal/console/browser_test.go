@@ -62,14 +62,19 @@ func newReceiver(t *testing.T) *receiver {
 	return rc
 }
 
-// herald runs a whole herald server on a loopback port and returns its base URL, the
-// admin key and an admin client.
-func herald(t *testing.T) (base, key, dataDir string, cli *client.Client) {
+// herald is what every browser test starts from (and skips in -short mode): a whole
+// herald server on a loopback port, an admin client, a receiver, and an app, Acme Corp
+// (uid acme).
+func herald(t *testing.T) (srv *servertest.Server, cli *client.Client, rc *receiver, acme *client.App) {
 	t.Helper()
-	srv := servertest.Start(t, func(cfg *server.Config) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	srv = servertest.Start(t, func(cfg *server.Config) {
 		cfg.RetrySchedule = []time.Duration{50 * time.Millisecond, 50 * time.Millisecond}
 	})
-	return srv.URL, srv.APIKey, srv.DataDir, srv.Client(t)
+	cli = srv.Client(t)
+	return srv, cli, newReceiver(t), servertest.NewApp(t, cli, client.AppInput{Name: "Acme Corp", UID: "acme"})
 }
 
 // browser drives one headless Chromium tab and records what must not happen: a
@@ -297,20 +302,10 @@ func (b *browser) status(method, path string, csrf bool) int {
 // TestBrowser drives the console and the portal through their main flows in headless
 // Chromium against a real herald.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test")
-	}
-	base, key, dataDir, cli := herald(t)
+	srv, cli, rc, appA := herald(t)
+	base, key := srv.URL, srv.APIKey
 	ctx := context.Background()
-	rc := newReceiver(t)
-	appA, err := cli.CreateApp(ctx, client.AppInput{Name: "Acme Corp", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	appB, err := cli.CreateApp(ctx, client.AppInput{Name: "Globex", UID: "globex"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	appB := servertest.NewApp(t, cli, client.AppInput{Name: "Globex", UID: "globex"})
 	epB, err := cli.CreateEndpoint(ctx, appB.ID, client.EndpointInput{URL: rc.URL + "/b"})
 	if err != nil {
 		t.Fatal(err)
@@ -547,7 +542,7 @@ func TestBrowser(t *testing.T) {
 	b.open(strings.TrimPrefix(usedURL, base))
 	b.waitText("main h1", "This link has expired")
 	apiJSON(t, base, key, "POST", "/v1/apps/"+appA.ID+"/portal-sessions", `{"expires_in":60}`, 201, &link)
-	expireLinks(t, dataDir)
+	expireLinks(t, srv.DataDir)
 	b.open(strings.TrimPrefix(link.URL, base))
 	b.waitText("main h1", "This link has expired")
 	b.shot("portal-expired")
@@ -576,20 +571,9 @@ func expireLinks(t *testing.T, dataDir string) {
 // apiJSON calls the API with the admin key and decodes the answer into out.
 func apiJSON(t *testing.T, base, key, method, path, body string, want int, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, want)
+	status, b := servertest.Call(t, base, key, method, path, nil, body)
+	if status != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, status, b, want)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -16,26 +15,23 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 	"github.com/heraldhq/herald/webhook/webhooktest"
 )
 
-// testServer runs a whole herald server on a loopback port and returns an admin client.
-func testServer(t *testing.T, mutate func(c *Config)) (*client.Client, *Server) {
+// testServer runs a whole herald server on a loopback port (servertest's, with a short
+// retry schedule) and returns an admin client.
+func testServer(t *testing.T, mutate func(c *server.Config)) (*client.Client, *servertest.Server) {
 	t.Helper()
-	key, _, _ := api.NewAPIKey()
-	cfg := Config{
-		DataDir:       t.TempDir(),
-		APIKey:        key,
-		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		RetrySchedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond},
-		Timeout:       2 * time.Second,
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	c, srv, _ := runServer(t, cfg)
-	return c, srv
+	srv := servertest.Start(t, func(cfg *server.Config) {
+		cfg.RetrySchedule = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond}
+		if mutate != nil {
+			mutate(cfg)
+		}
+	})
+	return srv.Client(t), srv
 }
 
 // hook is a receiving endpoint that verifies each request with the webhook library.
@@ -128,10 +124,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestEndToEnd(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Acme", UID: "acme"})
 	hooks := map[string]*hook{
 		"all":       newHook(t, nil),
 		"responses": newHook(t, nil),
@@ -330,34 +323,34 @@ func TestFirstStartCreatesAdminKey(t *testing.T) {
 	dir := t.TempDir()
 	var out1, out2 strings.Builder
 	log := slog.New(slog.DiscardHandler)
-	s1, err := New(context.Background(), Config{DataDir: dir}, log, &out1)
+	s1, err := server.New(context.Background(), server.Config{DataDir: dir}, log, &out1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s1.store.Close()
+	s1.Store().Close()
 	if !strings.Contains(out1.String(), "hk_") {
 		t.Fatalf("first start printed %q, want an admin key", out1.String())
 	}
-	s2, err := New(context.Background(), Config{DataDir: dir}, log, &out2)
+	s2, err := server.New(context.Background(), server.Config{DataDir: dir}, log, &out2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2.store.Close()
+	s2.Store().Close()
 	if out2.String() != "" {
 		t.Fatalf("second start printed %q, want nothing", out2.String())
 	}
 	for _, bad := range []string{"short", "hk_short", "hk_has spaces in it, so no", "hk_" + strings.Repeat("x", 126)} {
-		if _, err := New(context.Background(), Config{DataDir: t.TempDir(), APIKey: bad}, log, io.Discard); err == nil {
+		if _, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), APIKey: bad}, log, io.Discard); err == nil {
 			t.Fatalf("a malformed HERALD_API_KEY %q was accepted", bad)
 		}
 	}
 	// The API accepts every key serve accepts.
-	own, err := New(context.Background(), Config{DataDir: t.TempDir(), APIKey: "hk_chosen-by_the-operator-2026"}, log, io.Discard)
+	own, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), APIKey: "hk_chosen-by_the-operator-2026"}, log, io.Discard)
 	if err != nil {
 		t.Fatalf("an operator's own HERALD_API_KEY: %v", err)
 	}
-	defer own.store.Close()
-	k, err := own.store.APIKeyByHash(context.Background(), api.HashAPIKey("hk_chosen-by_the-operator-2026"))
+	defer own.Store().Close()
+	k, err := own.Store().APIKeyByHash(context.Background(), api.HashAPIKey("hk_chosen-by_the-operator-2026"))
 	if err != nil || k.AppID != "" {
 		t.Fatalf("HERALD_API_KEY stored as %+v (%v), want an admin key", k, err)
 	}

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 	"github.com/heraldhq/herald/webhook/webhooktest"
 )
@@ -42,10 +43,7 @@ func publish(t *testing.T, c *client.Client, app, typ string) string {
 func TestEndpointEd25519(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Acme", UID: "acme"})
 	key := webhook.NewEd25519Key()
 	rcv := ed25519Receiver(t, key.Public().Reveal())
 	ep, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: rcv.URL + "/hook", Secret: key.Reveal()})
@@ -76,10 +74,7 @@ func TestEndpointEd25519(t *testing.T) {
 func TestEndpointRotationHMACToEd25519(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Acme", UID: "acme"})
 	oldSecret := webhook.NewHMACSecret().Reveal()
 	key := webhook.NewEd25519Key()
 	receivers := map[string]*webhooktest.Server{

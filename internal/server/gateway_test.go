@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 	"github.com/heraldhq/herald/webhook/webhooktest"
 )
@@ -99,10 +100,7 @@ func TestGatewayEveryProvider(t *testing.T) {
 	c, _ := testServer(t, nil)
 	ctx := context.Background()
 	base := strings.TrimSuffix(c.BaseURL(), "/")
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "gateway"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "gateway"})
 	dest := newHook(t, nil)
 	ep, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: dest.srv.URL})
 	if err != nil {

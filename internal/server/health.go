@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/httpstatus"
 )
 
 // writeFailureHold is how long /readyz fails after a write failed for want of storage,
@@ -54,33 +56,8 @@ func (h *writeHealth) watch(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // GET /v1/listen hijacks its connection: leave it unwrapped
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		h.observe(sw.status)
+		rec := &httpstatus.Recorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		h.observe(rec.Status)
 	})
 }
-
-// statusWriter records the status of an answer.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader implements http.ResponseWriter.
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-// Write implements http.ResponseWriter.
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the server's writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

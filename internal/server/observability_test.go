@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/internal/telemetry"
 	"github.com/heraldhq/herald/internal/telemetry/otlptest"
 	"github.com/heraldhq/herald/internal/tracing"
@@ -46,6 +48,28 @@ func series(text string) []string {
 	return out
 }
 
+// TestReadyzWhileWritesFail checks that /readyz answers 503 while writes fail for want
+// of storage, and 200 again once one succeeds.
+func TestReadyzWhileWritesFail(t *testing.T) {
+	c, srv := testServer(t, nil)
+	readyz := func() int {
+		resp, err := http.Get(strings.TrimSuffix(c.BaseURL(), "/") + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, s := range []struct{ observe, want int }{{0, 200}, {507, 503}, {400, 503}, {202, 200}} {
+		if s.observe != 0 {
+			srv.ObserveWrite(s.observe)
+		}
+		if got := readyz(); got != s.want {
+			t.Fatalf("after a %d: /readyz %d, want %d", s.observe, got, s.want)
+		}
+	}
+}
+
 // TestMetricsBoundedAt1000Endpoints publishes to one endpoint, then to 1,000, and
 // checks that /metrics has exactly as many series after as before, naming no endpoint
 // or app, and that the new operational metrics are there.
@@ -55,10 +79,7 @@ func TestMetricsBoundedAt1000Endpoints(t *testing.T) {
 	base := strings.TrimSuffix(c.BaseURL(), "/")
 	var got atomic.Int64
 	receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "wide"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "wide"})
 	publishAndWait := func(endpoints int64) {
 		t.Helper()
 		before, start := got.Load(), time.Now()
@@ -117,7 +138,7 @@ func TestMetricsBoundedAt1000Endpoints(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"herald_backlog_due ", "herald_backlog_oldest_due_seconds ", "herald_publish_duration_seconds_count ",
-		"herald_delivery_latency_seconds_count ", "herald_listeners_connected ", `herald_deliveries_claimed_total{node="` + srv.engine.NodeID() + `",via="publish"}`,
+		"herald_delivery_latency_seconds_count ", "herald_listeners_connected ", `herald_deliveries_claimed_total{node="` + srv.NodeID() + `",via="publish"}`,
 		counted} {
 		if !strings.Contains(text, name) {
 			t.Errorf("/metrics lacks %s", name)
@@ -129,7 +150,7 @@ func TestMetricsBoundedAt1000Endpoints(t *testing.T) {
 // admin address, where pprof is too, and both want the token.
 func TestAdminAddr(t *testing.T) {
 	const token = "metrics-token-0123456789"
-	c, srv := testServer(t, func(c *Config) { c.AdminAddr, c.PProf, c.MetricsToken = "127.0.0.1:0", true, token })
+	c, srv := testServer(t, func(c *server.Config) { c.AdminAddr, c.PProf, c.MetricsToken = "127.0.0.1:0", true, token })
 	base := strings.TrimSuffix(c.BaseURL(), "/")
 	admin := "http://" + srv.AdminAddr()
 	for _, tc := range []struct {
@@ -152,7 +173,7 @@ func TestAdminAddr(t *testing.T) {
 	}
 
 	// Without an admin address the token guards /metrics where it always was.
-	c2, _ := testServer(t, func(c *Config) { c.MetricsToken = token })
+	c2, _ := testServer(t, func(c *server.Config) { c.MetricsToken = token })
 	base2 := strings.TrimSuffix(c2.BaseURL(), "/")
 	if status, _ := get(t, base2+"/metrics", ""); status != http.StatusUnauthorized {
 		t.Errorf("/metrics without the token = %d", status)
@@ -169,20 +190,20 @@ func TestAdminAddr(t *testing.T) {
 func TestObservabilitySettings(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		mutate func(c *Config)
+		mutate func(c *server.Config)
 		want   string
 	}{
-		{"pprof without an admin address", func(c *Config) { c.PProf = true }, "--pprof needs --admin-addr"},
-		{"short token", func(c *Config) { c.MetricsToken = "short" }, "--metrics-token"},
-		{"bad sampler", func(c *Config) {
+		{"pprof without an admin address", func(c *server.Config) { c.PProf = true }, "--pprof needs --admin-addr"},
+		{"short token", func(c *server.Config) { c.MetricsToken = "short" }, "--metrics-token"},
+		{"bad sampler", func(c *server.Config) {
 			c.Telemetry = telemetry.FromEnv(env{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_TRACES_SAMPLER": "sometimes"}.get)
 		}, "OTEL_TRACES_SAMPLER"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			key, _, _ := api.NewAPIKey()
-			cfg := Config{DataDir: t.TempDir(), APIKey: key}
+			cfg := server.Config{DataDir: t.TempDir(), APIKey: key}
 			tc.mutate(&cfg)
-			_, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
+			_, err := server.New(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("New = %v, want an error naming %s", err, tc.want)
 			}
@@ -196,15 +217,12 @@ func TestObservabilitySettings(t *testing.T) {
 func TestIngestTraced(t *testing.T) {
 	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "50") // the SDK's batch processor exports every 50 ms, not 5 s
 	col := otlptest.New(t)
-	c, _ := testServer(t, func(c *Config) {
+	c, _ := testServer(t, func(c *server.Config) {
 		c.Telemetry = telemetry.FromEnv(env{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": col.URL + "/v1/traces"}.get)
 	})
 	ctx := context.Background()
 	base := strings.TrimSuffix(c.BaseURL(), "/")
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "gateway"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "gateway"})
 	secret := webhook.NewHMACSecret().Reveal()
 	src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: "standard", Secret: secret})
 	if err != nil {

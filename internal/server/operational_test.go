@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/opevents"
+	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -130,7 +132,7 @@ func lastAttempt(t *testing.T, e opEvent) map[string]any {
 // message.attempt.failing, message.attempt.exhausted and endpoint.disabled; once the
 // endpoint is enabled again and succeeds, endpoint.enabled and message.attempt.recovered.
 func TestOperationalWebhooks(t *testing.T) {
-	c, _ := testServer(t, func(cfg *Config) {
+	c, _ := testServer(t, func(cfg *server.Config) {
 		cfg.RetrySchedule = []time.Duration{10 * time.Millisecond, 10 * time.Millisecond} // three attempts
 		cfg.OpFailingAfter = 3
 		// Long past the three attempts, so that the disable follows them.
@@ -153,10 +155,7 @@ func TestOperationalWebhooks(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
 	t.Cleanup(customer.Close)
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Acme", UID: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Acme", UID: "acme"})
 	ep, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: customer.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -242,16 +241,13 @@ func TestOperationalWebhooks(t *testing.T) {
 // TestRejectionSpike checks that a source whose requests are refused sends one
 // source.rejections.spiking, and no second one within the cooldown.
 func TestRejectionSpike(t *testing.T) {
-	c, _ := testServer(t, func(cfg *Config) {
+	c, _ := testServer(t, func(cfg *server.Config) {
 		cfg.OpRejectionSpike = opevents.SpikeConfig{Window: time.Minute, MinRejections: 5, Rate: 0.5, Cooldown: time.Hour}
 	})
 	ctx := context.Background()
 	ops := newOpReceiver(t)
 	ops.register(t, c, "source.rejections.spiking", "endpoint.created")
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "Acme"})
 	src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: "standard", Secret: webhook.NewHMACSecret().Reveal()})
 	if err != nil {
 		t.Fatal(err)

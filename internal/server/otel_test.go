@@ -1,21 +1,18 @@
-package server
+package server_test
 
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/client"
-	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/api/apitest"
+	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/internal/telemetry"
 	"github.com/heraldhq/herald/internal/telemetry/otlptest"
 	"github.com/heraldhq/herald/internal/tracing"
@@ -27,36 +24,6 @@ const (
 	callerSpan   = "b7ad6b7169203331"
 	callerParent = "00-" + callerTrace + "-" + callerSpan + "-01"
 )
-
-// runServer runs a herald server on cfg on a loopback port until the returned stop is
-// called (or t ends) and returns an admin client; stop waits for the shutdown, which
-// flushes telemetry.
-func runServer(t *testing.T, cfg Config) (c *client.Client, srv *Server, stop func()) {
-	t.Helper()
-	srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("server shutdown: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	waitFor(t, "the server to be ready", srv.ready.Load)
-	return client.New("http://"+ln.Addr().String(), cfg.APIKey, apitest.HTTPClient(t)), srv, stop
-}
 
 // traceHook answers 503 until ok is set, then 204, and keeps each request's traceparent.
 type traceHook struct {
@@ -90,22 +57,20 @@ func (h *traceHook) requests() ([]string, []time.Time) {
 // whole tree, and the receiver must see that trace in every request.
 func TestTraceAcrossRestart(t *testing.T) {
 	col := otlptest.New(t)
-	key, _, _ := api.NewAPIKey()
-	cfg := Config{
-		DataDir: t.TempDir(), APIKey: key, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		RetrySchedule: []time.Duration{4 * time.Second}, Timeout: 2 * time.Second,
-		Telemetry: telemetry.FromEnv(env{"OTEL_EXPORTER_OTLP_ENDPOINT": col.URL, "OTEL_SERVICE_NAME": "herald-e2e"}.get),
-	}
+	var cfg server.Config
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.RetrySchedule = []time.Duration{4 * time.Second}
+		c.Telemetry = telemetry.FromEnv(env{"OTEL_EXPORTER_OTLP_ENDPOINT": col.URL, "OTEL_SERVICE_NAME": "herald-e2e"}.get)
+		cfg = *c
+	})
+	key := srv.APIKey
 	hook := &traceHook{}
 	receiver := newLoopbackServer(t, http.HandlerFunc(hook.serve))
 
-	c, _, stop := runServer(t, cfg)
+	c := srv.Client(t)
 	base := strings.TrimSuffix(c.BaseURL(), "/")
 	ctx := context.Background()
-	app, err := c.CreateApp(ctx, client.AppInput{Name: "traced"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := servertest.NewApp(t, c, client.AppInput{Name: "traced"})
 	ep, err := c.CreateEndpoint(ctx, app.ID, client.EndpointInput{URL: receiver})
 	if err != nil {
 		t.Fatal(err)
@@ -115,18 +80,19 @@ func TestTraceAcrossRestart(t *testing.T) {
 		ds, _, err := c.ListDeliveries(ctx, app.ID, client.ListDeliveriesParams{})
 		return err == nil && len(ds) == 1 && ds[0].Attempts == 1
 	})
-	stop() // the retry is due in 4 s ± 20%: the restarted server makes it
+	srv.Stop() // the retry is due in 4 s ± 20%: the restarted server makes it
 	restarted := time.Now()
 	hook.mu.Lock()
 	hook.ok = true
 	hook.mu.Unlock()
 
-	c, _, stop = runServer(t, cfg)
+	srv = servertest.Start(t, func(c *server.Config) { *c = cfg }) // the same data directory
+	c = srv.Client(t)
 	waitFor(t, "the retry to succeed", func() bool {
 		ds, _, err := c.ListDeliveries(ctx, app.ID, client.ListDeliveriesParams{})
 		return err == nil && len(ds) == 1 && ds[0].Status == "succeeded"
 	})
-	stop()
+	srv.Stop()
 
 	parents, at := hook.requests()
 	if len(parents) != 2 || at[1].Before(restarted) {
@@ -223,19 +189,10 @@ func names(m map[string][]otlptest.Span) []string {
 func publishWithHeader(t *testing.T, base, key, appID string, h http.Header) string {
 	t.Helper()
 	body := `{"type":"payment.succeeded","payload":{"card":"card_4242","amount":100}}`
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/apps/"+appID+"/messages", strings.NewReader(body))
-	req.Header = h.Clone()
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	status, raw := servertest.Call(t, base, key, http.MethodPost, "/v1/apps/"+appID+"/messages", h, body)
 	var m struct{ ID string }
-	if resp.StatusCode != http.StatusAccepted || json.Unmarshal(raw, &m) != nil {
-		t.Fatalf("publish = %d %s", resp.StatusCode, raw)
+	if status != http.StatusAccepted || json.Unmarshal(raw, &m) != nil {
+		t.Fatalf("publish = %d %s", status, raw)
 	}
 	return m.ID
 }

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/server/servertest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -20,17 +22,11 @@ func ptr[T any](v T) *T { return &v }
 // uid reaches only its own source: not another source of the app, not another app's,
 // and that malformed and unknown uids are answered 404.
 func TestSourceUIDRouting(t *testing.T) {
-	c, srv := testServer(t, func(cfg *Config) { cfg.PublicURL = "https://hooks.example.com/" })
+	c, srv := testServer(t, func(cfg *server.Config) { cfg.PublicURL = "https://hooks.example.com/" })
 	ctx := context.Background()
 	base := strings.TrimSuffix(c.BaseURL(), "/")
-	appA, err := c.CreateApp(ctx, client.AppInput{Name: "a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	appB, err := c.CreateApp(ctx, client.AppInput{Name: "b"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	appA := servertest.NewApp(t, c, client.AppInput{Name: "a"})
+	appB := servertest.NewApp(t, c, client.AppInput{Name: "b"})
 	secretA, secretB := webhook.NewHMACSecret().Reveal(), webhook.NewHMACSecret().Reveal()
 	srcA, err := c.CreateSource(ctx, appA.ID, client.SourceInput{UID: ptr("stripe-live"), Provider: "standard", Secret: secretA})
 	if err != nil {

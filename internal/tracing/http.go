@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/httpstatus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -44,7 +45,7 @@ func Handler(mux http.Handler, tp trace.TracerProvider, untraced ...string) http
 		ctx, span := tracer.Start(Extract(r.Context(), r.Header), spanMethod(r.Method),
 			trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(requestAttributes(r)...))
 		r = r.WithContext(ctx)
-		rec := &statusRecorder{ResponseWriter: w, span: span, req: r}
+		rec := &statusRecorder{Recorder: httpstatus.Recorder{ResponseWriter: w}, span: span, req: r}
 		defer rec.finish()
 		mux.ServeHTTP(rec, r)
 	})
@@ -119,34 +120,16 @@ func routeOf(pattern string) string {
 // the handler hijacks (a herald listen session's WebSocket) ends the span at once,
 // with status 101, instead of when the session ends hours later.
 type statusRecorder struct {
-	http.ResponseWriter
-	span   trace.Span
-	req    *http.Request // as given to the mux, which records the pattern in it
-	status int
-	done   bool
+	httpstatus.Recorder
+	span trace.Span
+	req  *http.Request // as given to the mux, which records the pattern in it
+	done bool
 }
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 && code >= 200 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's own writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Flush implements http.Flusher when the underlying writer does.
 func (s *statusRecorder) Flush() {
-	if s.status == 0 {
-		s.status = http.StatusOK
+	if s.Status == 0 {
+		s.Status = http.StatusOK
 	}
 	_ = http.NewResponseController(s.ResponseWriter).Flush()
 }
@@ -155,7 +138,7 @@ func (s *statusRecorder) Flush() {
 func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(s.ResponseWriter).Hijack()
 	if err == nil {
-		s.status = http.StatusSwitchingProtocols
+		s.Status = http.StatusSwitchingProtocols
 		s.finish()
 	}
 	return conn, rw, err
@@ -174,7 +157,7 @@ func (s *statusRecorder) finish() {
 		s.span.SetName(spanMethod(s.req.Method) + " " + route)
 		s.span.SetAttributes(HTTPRoute.String(route))
 	}
-	status := s.status
+	status := s.Status
 	if status == 0 {
 		status = http.StatusOK // the handler wrote nothing: net/http answers 200
 	}

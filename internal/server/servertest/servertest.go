@@ -1,7 +1,7 @@
 // Package servertest runs a whole herald server (server.New, then Run) on a loopback
 // port for the tests that talk to one from outside: the console's browser tests, the
-// CLI's, the emulator's and the hostile clients'. The server's own tests keep their own
-// runner: they reach its internals, from package server, which cannot import this one.
+// CLI's, the emulator's, the hostile clients' and the server's own end-to-end tests
+// (package server_test; export_test.go there opens the few internals they check).
 package servertest
 
 import (
@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +29,8 @@ type Server struct {
 	Addr    string // such as 127.0.0.1:41234
 	APIKey  string // the admin API key
 	DataDir string // the server's data directory (its SQLite database is herald.db there)
+
+	stop func()
 }
 
 // Config returns the configuration Start begins with: a new data directory and admin
@@ -66,21 +70,29 @@ func StartLogging(t testing.TB, log *slog.Logger, mutate func(*server.Config)) *
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server shutdown: %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("server shutdown: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("the server did not shut down in 30 s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("the server did not shut down in 30 s")
-		}
-	})
-	s := &Server{Server: srv, URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), APIKey: cfg.APIKey, DataDir: cfg.DataDir}
+		})
+	}
+	t.Cleanup(stop)
+	s := &Server{Server: srv, URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), APIKey: cfg.APIKey, DataDir: cfg.DataDir, stop: stop}
 	s.waitReady(t)
 	return s
 }
+
+// Stop shuts the server down and waits for it to finish (which flushes its telemetry);
+// the test's end does the same if Stop was not called.
+func (s *Server) Stop() { s.stop() }
 
 // waitReady waits up to 20 s for GET /readyz to answer 200.
 func (s *Server) waitReady(t testing.TB) {
@@ -114,4 +126,30 @@ func NewApp(t testing.TB, c *client.Client, in client.AppInput) *client.App {
 		t.Fatal(err)
 	}
 	return app
+}
+
+// Call sends a request to the API at base outside the typed client: method path (such
+// as /v1/apps) with body as JSON, the header fields in h (which may be nil) and key as
+// its bearer token. It returns the answer's status and body, failing t if there is none.
+func Call(t testing.TB, base, key, method, path string, h http.Header, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != nil {
+		req.Header = h.Clone()
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp.StatusCode, answer
 }
