@@ -194,4 +194,3 @@ func TestRoundTrips(t *testing.T) {
 		byName[st.name] = st.RoundTrips
 	}
 }
-
