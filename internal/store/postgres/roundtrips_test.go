@@ -26,9 +26,9 @@ var roundTripBounds = map[string]int{
 	"publish, unleased": 4,
 	"next wake":         1,
 	"claim":             6,
-	"extend leases":     4,
-	"complete":          4,
-	"release leases":    4,
+	"extend leases":     1,
+	"complete":          1,
+	"release leases":    1,
 }
 
 // step is one measured call of the store.
