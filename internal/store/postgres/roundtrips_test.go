@@ -25,7 +25,7 @@ var roundTripBounds = map[string]int{
 	"publish, leased":   5,
 	"publish, unleased": 4,
 	"next wake":         1,
-	"claim":             6,
+	"claim":             2,
 	"extend leases":     1,
 	"complete":          1,
 	"release leases":    1,
