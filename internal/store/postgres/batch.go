@@ -45,12 +45,18 @@ const (
 	// they subscribe to; sent in the same round trip as insertMessagesSQL.
 	candidatesSQL = `SELECT app_id, id, state, fifo, max_concurrency, rate_limit, event_types, source_id, filter
 		FROM endpoints WHERE app_id = ANY($1) AND state <> 'disabled' ORDER BY id`
-	// lockEndpointsSQL takes the row locks that guard an endpoint's slots (see Claim), for
-	// endpoints that seem to have a free slot: the slots are read again once locked.
-	// Endpoints another transaction holds are skipped, not waited for.
-	lockEndpointsSQL = `SELECT e.id FROM endpoints e WHERE e.id = ANY($1)
-		AND ` + activeSlotsSQL + ` < CASE WHEN e.max_concurrency > 0 THEN e.max_concurrency ELSE $3 END
-		ORDER BY e.id FOR NO KEY UPDATE SKIP LOCKED`
+	// lockEndpointsSQL takes the row locks that guard endpoints' slots (see Claim), for
+	// the endpoints of apps $1 that a publish may lease to (enabled, neither FIFO nor rate
+	// limited) and that seem to have a free slot, and notes them (see lockedSQL): their
+	// slots are read again once locked, by lockedSlotsSQL in the same round trip. Endpoints
+	// another transaction holds are skipped, not waited for. The locks cover every such
+	// endpoint of the apps, not only those the messages fan out to, which the subscription
+	// rule decides once this round trip has answered.
+	lockEndpointsSQL = `WITH locked AS MATERIALIZED (
+			SELECT e.id FROM endpoints e WHERE e.app_id = ANY($1) AND e.state = 'enabled' AND NOT e.fifo AND e.rate_limit = 0
+				AND ` + activeSlotsSQL + ` < CASE WHEN e.max_concurrency > 0 THEN e.max_concurrency ELSE $3 END
+			ORDER BY e.id FOR NO KEY UPDATE SKIP LOCKED)
+		SELECT l.id FROM locked l, (` + noteLockedSQL + `) noted`
 	insertDeliveriesSQL = `INSERT INTO deliveries (id, app_id, message_id, endpoint_id, seq, status, next_attempt_at, lease_owner, created_at, updated_at)
 		SELECT u.id, u.app_id, u.message_id, u.endpoint_id, nextval('delivery_seq'), 'pending', u.next, u.owner, u.created, u.created
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
@@ -61,34 +67,30 @@ const (
 
 // tryPublishes writes ops in one transaction and reports whether other nodes should be
 // told that claimable deliveries were queued. Per-publish outcomes (a missing app, a
-// repeated idempotency key) go to the ops; an error means the transaction failed.
+// repeated idempotency key) go to the ops; an error means the transaction failed. It
+// takes two round trips (three with idempotency keys): the keys; the messages, with what
+// the fan-out and leases need to know; the deliveries, with the COMMIT.
 func (s *Store) tryPublishes(ctx context.Context, ops []*publishOp) (bool, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := claimKeys(ctx, tx, ops); err != nil {
-		return false, err
-	}
-	if err := insertMessages(ctx, tx, ops, s.Filter); err != nil {
-		return false, err
-	}
-	free, err := leaseSlots(ctx, tx, ops)
-	if err != nil {
-		return false, err
-	}
-	notify, err := insertDeliveries(ctx, tx, ops, free)
-	if err != nil {
-		return false, err
-	}
-	return notify, tx.Commit(ctx)
+	notify := false
+	err := s.tryPipe(ctx, false, func(p *pipe) error {
+		if err := claimKeys(ctx, p, ops); err != nil {
+			return err
+		}
+		free, err := insertMessages(ctx, p, ops, s.Filter)
+		if err != nil {
+			return err
+		}
+		notify, err = insertDeliveries(ctx, p, ops, free)
+		return err
+	})
+	return notify, err
 }
 
 // claimKeys takes the batch's idempotency keys (step 1), in key order so that
 // concurrent batches lock them in one order: one statement per TTL (in practice one or
-// two per batch). It marks the ops that publish: those without a key or that took it.
-func claimKeys(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
+// two per batch), in one round trip. It marks the ops that publish: those without a key
+// or that took it.
+func claimKeys(ctx context.Context, p *pipe, ops []*publishOp) error {
 	var keyed []*publishOp
 	for _, op := range ops {
 		if op.in.Message.IdempotencyKey == "" {
@@ -114,6 +116,7 @@ func claimKeys(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
 		byTTL[op.in.IdempotencyTTL] = append(byTTL[op.in.IdempotencyTTL], op)
 	}
 	owned := map[appKey]bool{}
+	b := &pgx.Batch{}
 	for _, ttl := range ttls {
 		group := byTTL[ttl]
 		apps, keys, msgs := make([]string, len(group)), make([]string, len(group)), make([]string, len(group))
@@ -122,16 +125,26 @@ func claimKeys(ctx context.Context, tx pgx.Tx, ops []*publishOp) error {
 			m := op.in.Message
 			apps[i], keys[i], msgs[i], created[i] = m.AppID, m.IdempotencyKey, m.ID, m.CreatedAt
 		}
-		rows, err := tx.Query(ctx, claimKeysSQL, apps, keys, msgs, created, ttl.Microseconds())
-		_, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
+		b.Queue(claimKeysSQL, apps, keys, msgs, created, ttl.Microseconds())
+	}
+	br := p.send(ctx, b, false)
+	var err error
+	for range ttls {
+		rows, qerr := br.Query()
+		if _, err = sqlstore.Collect(rows, qerr, func(row sqlstore.Row) (struct{}, error) {
 			var k appKey
 			err := row.Scan(&k.app, &k.key)
 			owned[k] = true
 			return struct{}{}, err
-		})
-		if err != nil {
-			return fmt.Errorf("idempotency keys: %w", err)
+		}); err != nil {
+			break
 		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("idempotency keys: %w", err)
 	}
 	for _, op := range keyed {
 		op.owned = owned[appKey{op.in.Message.AppID, op.in.Message.IdempotencyKey}]
@@ -156,10 +169,12 @@ func (c *messageColumns) add(m *domain.Message) {
 }
 
 // insertMessages stores the messages of the ops that publish, with the endpoints of
-// their apps, and reads the original message of each repeated key, in one round trip
-// (step 2). Each publishing op gets the endpoints its message fans out to, chosen by
-// domain.Subscription.AcceptsMessage, or a not-found error when its app is missing.
-func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp, compile filterCompiler) error {
+// their apps, reads the original message of each repeated key, and locks the endpoints
+// that leases may take slots of, with their slots, in one round trip (step 2). Each
+// publishing op gets the endpoints its message fans out to, chosen by
+// domain.Subscription.AcceptsMessage, or a not-found error when its app is missing. It
+// returns the locked endpoints, whose free slots insertDeliveries takes.
+func insertMessages(ctx context.Context, p *pipe, ops []*publishOp, compile filterCompiler) (*freeSlots, error) {
 	var cols messageColumns
 	var repeated []*publishOp
 	apps := map[string]bool{}
@@ -185,10 +200,12 @@ func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp, compile fi
 	for _, op := range repeated {
 		b.Queue(originalSQL, op.in.Message.AppID, op.in.Message.IdempotencyKey)
 	}
+	free := &freeSlots{free: map[string][]int32{}, slots: map[string]*slotState{}}
+	locking := queueLeaseLocks(b, ops)
 	if b.Len() == 0 {
-		return nil
+		return free, nil
 	}
-	br := tx.SendBatch(ctx, b)
+	br := p.send(ctx, b, false)
 	err := func() error {
 		if len(cols.ids) > 0 {
 			if err := readFanOut(br, ops, compile); err != nil {
@@ -200,12 +217,15 @@ func insertMessages(ctx context.Context, tx pgx.Tx, ops []*publishOp, compile fi
 				return err
 			}
 		}
+		if locking {
+			return free.read(br)
+		}
 		return nil
 	}()
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return free, err
 }
 
 // filterCompiler returns the compiled form of a stored payload filter (sqlstore.Core.Filter).
@@ -257,55 +277,53 @@ func readFanOut(br pgx.BatchResults, ops []*publishOp, compile filterCompiler) e
 	return nil
 }
 
-// leaseSlots locks the endpoints of leases that must respect limits across nodes, then
-// reads their slots (a later statement, so its snapshot has every slot taken before)
-// (step 3). It returns the locked endpoints, whose free slots insertDeliveries takes.
-func leaseSlots(ctx context.Context, tx pgx.Tx, ops []*publishOp) (*freeSlots, error) {
-	var candidates []string
+// queueLeaseLocks queues the statements that lock the endpoints whose slots the
+// publishing ops that lease within limits across nodes may take (lockEndpointsSQL), and
+// read their slots (a later statement, so its snapshot has every slot taken before). It
+// reports whether it queued them.
+func queueLeaseLocks(b *pgx.Batch, ops []*publishOp) bool {
+	var apps []string
 	var asOf time.Time // leases unexpired at the earliest publish time count (the safe side)
 	defaultLimit := 0  // the default concurrency of the publishes that lease (one engine's, in practice)
 	seen := map[string]bool{}
 	for _, op := range ops {
-		if op.res != nil || op.err != nil || op.in.LeaseOwner == "" || op.in.EndpointConcurrency <= 0 {
+		if !op.owned || op.in.LeaseOwner == "" || op.in.EndpointConcurrency <= 0 {
 			continue
 		}
 		if at := op.in.Message.CreatedAt; asOf.IsZero() || at.Before(asOf) {
 			asOf = at
 		}
 		defaultLimit = max(defaultLimit, op.in.EndpointConcurrency)
-		for _, t := range op.targets {
-			if t.state == domain.EndpointEnabled && !t.fifo && t.rateLimit == 0 && !seen[t.id] {
-				seen[t.id] = true
-				candidates = append(candidates, t.id)
-			}
+		if app := op.in.Message.AppID; !seen[app] {
+			seen[app] = true
+			apps = append(apps, app)
 		}
 	}
-	free := &freeSlots{free: map[string][]int32{}, slots: map[string]*slotState{}}
-	if len(candidates) == 0 {
-		return free, nil
+	if len(apps) == 0 {
+		return false
 	}
-	b := &pgx.Batch{}
-	b.Queue(lockEndpointsSQL, candidates, asOf, defaultLimit)
-	b.Queue(slotsSQL, candidates, asOf)
-	br := tx.SendBatch(ctx, b)
+	b.Queue(lockEndpointsSQL, apps, asOf, defaultLimit)
+	b.Queue(lockedSlotsSQL, asOf)
+	return true
+}
+
+// read reads the answers of the statements queueLeaseLocks queued.
+func (f *freeSlots) read(br pgx.BatchResults) error {
 	rows, err := br.Query()
 	_, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
 		var id string
 		err := row.Scan(&id)
-		free.free[id] = nil // locked; its free slots are read when first needed
+		f.free[id] = nil // locked; its free slots are read when first needed
 		return struct{}{}, err
 	})
 	if err == nil {
 		rows, err = br.Query()
-		free.slots, err = readSlots(rows, err)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
+		f.slots, err = readSlots(rows, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lease limits: %w", err)
+		return fmt.Errorf("lease limits: %w", err)
 	}
-	return free, nil
+	return nil
 }
 
 // freeSlots are the free slots of the endpoints leaseSlots locked, taken in turn.
@@ -347,9 +365,9 @@ type deliveryColumns struct {
 }
 
 // insertDeliveries stores the deliveries of the ops that publish, in one statement; seq
-// follows the order of the batch (step 4). It reports whether any is claimable by other
+// follows the order of the batch (step 3). It reports whether any is claimable by other
 // nodes now.
-func insertDeliveries(ctx context.Context, tx pgx.Tx, ops []*publishOp, free *freeSlots) (bool, error) {
+func insertDeliveries(ctx context.Context, p *pipe, ops []*publishOp, free *freeSlots) (bool, error) {
 	var cols deliveryColumns
 	notify := false
 	for _, op := range ops {
@@ -384,7 +402,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, ops []*publishOp, free *fr
 	if len(cols.dels) == 0 {
 		return notify, nil
 	}
-	return notify, cols.insert(ctx, tx)
+	return notify, cols.insert(ctx, p)
 }
 
 // takeSlot takes a free slot of t for delivery id, under in's default limit.
@@ -402,14 +420,14 @@ func (c *deliveryColumns) takeSlot(free *freeSlots, t target, in *store.PublishI
 }
 
 // insert runs insertDeliveriesSQL, and takeSlotsSQL for the leases that took slots, and
-// sets each delivery's seq.
-func (c *deliveryColumns) insert(ctx context.Context, tx pgx.Tx) error {
+// sets each delivery's seq, in the round trip that commits (step 3).
+func (c *deliveryColumns) insert(ctx context.Context, p *pipe) error {
 	b := &pgx.Batch{}
 	b.Queue(insertDeliveriesSQL, c.ids, c.apps, c.msgs, c.eps, c.next, c.owners, c.created)
 	if len(c.slotEps) > 0 {
 		b.Queue(takeSlotsSQL, c.slotEps, c.slotNums, c.slotDels, c.slotUntil)
 	}
-	br := tx.SendBatch(ctx, b)
+	br := p.send(ctx, b, true)
 	seqs := make(map[string]int64, len(c.dels))
 	rows, err := br.Query()
 	_, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {

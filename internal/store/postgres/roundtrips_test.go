@@ -22,8 +22,9 @@ import (
 // make the batch of 100 exceed them. Asynchronous NOTIFYs (at most one per step,
 // coalesced) are counted apart.
 var roundTripBounds = map[string]int{
-	"publish, leased":   5,
-	"publish, unleased": 4,
+	"publish, leased":   2,
+	"publish, unleased": 2,
+	"publish, keyed":    3,
 	"next wake":         1,
 	"claim":             2,
 	"extend leases":     1,
@@ -62,10 +63,13 @@ func TestRoundTrips(t *testing.T) {
 	msg := func(app string) *domain.Message {
 		return &domain.Message{ID: ids.New("msg"), AppID: app, Type: "t", Payload: json.RawMessage(`{"a":1}`), CreatedAt: time.Now().UTC()}
 	}
-	publish := func(app string, n int, leased bool) []*domain.Delivery {
+	publish := func(app string, n int, leased, keyed bool) []*domain.Delivery {
 		ops := make([]*publishOp, n)
 		for i := range ops {
 			in := &store.PublishInput{Message: msg(app), IdempotencyTTL: time.Hour, EndpointConcurrency: limit}
+			if keyed {
+				in.Message.IdempotencyKey = ids.New("key")
+			}
 			if leased {
 				in.LeaseOwner, in.LeaseUntil = owner, time.Now().Add(time.Minute)
 			}
@@ -76,6 +80,9 @@ func TestRoundTrips(t *testing.T) {
 		for _, op := range ops {
 			if op.err != nil {
 				t.Fatal(op.err)
+			}
+			if leased && len(op.res.Leased) != len(op.res.Deliveries) {
+				t.Fatalf("%d of %d deliveries leased on publish", len(op.res.Leased), len(op.res.Deliveries))
 			}
 			out = append(out, op.res.Deliveries...)
 		}
@@ -130,10 +137,12 @@ func TestRoundTrips(t *testing.T) {
 	for round := 0; round < 2; round++ { // the first round prepares the statements
 		steps = steps[:0]
 		var leased1, leased100, claimed1, claimed100 []*domain.Delivery
-		measure("publish, leased", 1, 0, func() { leased1 = publish(single.ID, 1, true) })
-		measure("publish, leased", 100, 0, func() { leased100 = publish(wide.ID, 25, true) })
-		measure("publish, unleased", 1, 1, func() { publish(single.ID, 1, false) })
-		measure("publish, unleased", 100, 1, func() { publish(wide.ID, 25, false) })
+		measure("publish, leased", 1, 0, func() { leased1 = publish(single.ID, 1, true, false) })
+		measure("publish, leased", 100, 0, func() { leased100 = publish(wide.ID, 25, true, false) })
+		measure("publish, unleased", 1, 1, func() { publish(single.ID, 1, false, false) })
+		measure("publish, unleased", 100, 1, func() { publish(wide.ID, 25, false, false) })
+		measure("publish, keyed", 1, 1, func() { publish(single.ID, 1, false, true) })
+		measure("publish, keyed", 100, 1, func() { publish(wide.ID, 25, false, true) })
 		measure("next wake", 1, 0, func() {
 			if _, _, err := s.NextWake(bg); err != nil {
 				t.Fatal(err)
