@@ -18,13 +18,14 @@ import (
 )
 
 // roundTripBounds are the most round trips each step of a delivery may take, whatever
-// the number of messages, deliveries or results it carries: a statement per row would
-// make the batch of 100 exceed them. Asynchronous NOTIFYs (at most one per step,
+// the number of messages, deliveries or results it carries (the test also checks that a
+// batch of 100 takes the same round trips and statements as one row). Asynchronous NOTIFYs (at most one per step,
 // coalesced) are counted apart.
 var roundTripBounds = map[string]int{
 	"publish, leased":   2,
 	"publish, unleased": 2,
-	"publish, keyed":    3,
+	"publish, keyed":    2,
+	"publish, repeated": 2,
 	"next wake":         1,
 	"claim":             2,
 	"extend leases":     1,
@@ -63,12 +64,12 @@ func TestRoundTrips(t *testing.T) {
 	msg := func(app string) *domain.Message {
 		return &domain.Message{ID: ids.New("msg"), AppID: app, Type: "t", Payload: json.RawMessage(`{"a":1}`), CreatedAt: time.Now().UTC()}
 	}
-	publish := func(app string, n int, leased, keyed bool) []*domain.Delivery {
+	publish := func(app string, n int, leased bool, key string, repeated bool) []*domain.Delivery {
 		ops := make([]*publishOp, n)
 		for i := range ops {
 			in := &store.PublishInput{Message: msg(app), IdempotencyTTL: time.Hour, EndpointConcurrency: limit}
-			if keyed {
-				in.Message.IdempotencyKey = ids.New("key")
+			if key != "" {
+				in.Message.IdempotencyKey = fmt.Sprintf("%s-%d", key, i)
 			}
 			if leased {
 				in.LeaseOwner, in.LeaseUntil = owner, time.Now().Add(time.Minute)
@@ -80,6 +81,9 @@ func TestRoundTrips(t *testing.T) {
 		for _, op := range ops {
 			if op.err != nil {
 				t.Fatal(op.err)
+			}
+			if op.res.Duplicate != repeated {
+				t.Fatalf("key %q: Duplicate = %v", op.in.Message.IdempotencyKey, op.res.Duplicate)
 			}
 			if leased && len(op.res.Leased) != len(op.res.Deliveries) {
 				t.Fatalf("%d of %d deliveries leased on publish", len(op.res.Leased), len(op.res.Deliveries))
@@ -137,12 +141,15 @@ func TestRoundTrips(t *testing.T) {
 	for round := 0; round < 2; round++ { // the first round prepares the statements
 		steps = steps[:0]
 		var leased1, leased100, claimed1, claimed100 []*domain.Delivery
-		measure("publish, leased", 1, 0, func() { leased1 = publish(single.ID, 1, true, false) })
-		measure("publish, leased", 100, 0, func() { leased100 = publish(wide.ID, 25, true, false) })
-		measure("publish, unleased", 1, 1, func() { publish(single.ID, 1, false, false) })
-		measure("publish, unleased", 100, 1, func() { publish(wide.ID, 25, false, false) })
-		measure("publish, keyed", 1, 1, func() { publish(single.ID, 1, false, true) })
-		measure("publish, keyed", 100, 1, func() { publish(wide.ID, 25, false, true) })
+		measure("publish, leased", 1, 0, func() { leased1 = publish(single.ID, 1, true, "", false) })
+		measure("publish, leased", 100, 0, func() { leased100 = publish(wide.ID, 25, true, "", false) })
+		measure("publish, unleased", 1, 1, func() { publish(single.ID, 1, false, "", false) })
+		measure("publish, unleased", 100, 1, func() { publish(wide.ID, 25, false, "", false) })
+		// Keys taken, then the same keys again.
+		measure("publish, keyed", 1, 1, func() { publish(single.ID, 1, false, fmt.Sprint("k1-", round), false) })
+		measure("publish, keyed", 100, 1, func() { publish(wide.ID, 25, false, fmt.Sprint("k100-", round), false) })
+		measure("publish, repeated", 1, 0, func() { publish(single.ID, 1, false, fmt.Sprint("k1-", round), true) })
+		measure("publish, repeated", 100, 0, func() { publish(wide.ID, 25, false, fmt.Sprint("k100-", round), true) })
 		measure("next wake", 1, 0, func() {
 			if _, _, err := s.NextWake(bg); err != nil {
 				t.Fatal(err)
@@ -194,12 +201,12 @@ func TestRoundTrips(t *testing.T) {
 			t.Errorf("%s of %d: %d round trips, want at most %d", st.name, st.n, st.RoundTrips, max)
 		}
 	}
-	// The batch of 100 takes as many round trips as one row.
-	byName := map[string]int{}
+	// The batch of 100 takes as many round trips and statements as one row.
+	byName := map[string]wireCounts{}
 	for _, st := range steps {
-		if prev, ok := byName[st.name]; ok && prev != st.RoundTrips {
-			t.Errorf("%s: %d round trips for one row, %d for 100", st.name, prev, st.RoundTrips)
+		if prev, ok := byName[st.name]; ok && prev != st.wireCounts {
+			t.Errorf("%s: %v for one row, %v for 100", st.name, prev, st.wireCounts)
 		}
-		byName[st.name] = st.RoundTrips
+		byName[st.name] = st.wireCounts
 	}
 }
