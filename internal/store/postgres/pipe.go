@@ -117,17 +117,7 @@ func (r errRow) Scan(...any) error { return r.err }
 // deadlock or a serialisation failure (as write does). fn must reset its results when it
 // starts.
 func (s *Store) pipelined(ctx context.Context, relaxed bool, fn func(p *pipe) error) error {
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	for attempt := 1; ; attempt++ {
-		err := s.tryPipe(ctx, relaxed, fn)
-		if err == nil || attempt == 4 || !retryable(err) || ctx.Err() != nil {
-			return err
-		}
-		s.log.Debug("postgres: retrying a transaction", "attempt", attempt, "err", err)
-	}
+	return s.retrying(ctx, func() error { return s.tryPipe(ctx, relaxed, fn) })
 }
 
 // tryPipe runs fn once on a pooled connection. A transaction that fn began and did not

@@ -354,12 +354,18 @@ func (s *Store) leave() { s.closeMu.RUnlock() }
 // loss in a database crash costs only a repeated delivery (claims, leases, attempt
 // outcomes), like SQLite's synchronous=NORMAL for the same writes.
 func (s *Store) write(ctx context.Context, relaxed bool, fn func(tx pgx.Tx) error) error {
+	return s.retrying(ctx, func() error { return s.tryTx(ctx, relaxed, fn) })
+}
+
+// retrying runs a transaction (try) as a write in progress, again when PostgreSQL aborts
+// it for a deadlock or a serialisation failure.
+func (s *Store) retrying(ctx context.Context, try func() error) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
 	for attempt := 1; ; attempt++ {
-		err := s.tryTx(ctx, relaxed, fn)
+		err := try()
 		if err == nil || attempt == 4 || !retryable(err) || ctx.Err() != nil {
 			return err
 		}

@@ -48,152 +48,18 @@ type step struct {
 // against roundTripBounds. Each step is measured on its second run, once the
 // connection has prepared its statements (which a pool's connections do once).
 func TestRoundTrips(t *testing.T) {
-	w := &wire{}
-	s, err := open(bg, pgtest.URL(t), Options{Cipher: crypttest.NewBox(t), Logger: slog.New(slog.DiscardHandler), MaxConns: 1}, w.configure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	single := storetest.CreateApp(t, s, "single")
-	storetest.CreateEndpoint(t, s, single.ID, "https://example.com/1", webhook.NewHMACSecret(), nil)
-	wide := storetest.CreateApp(t, s, "wide")
-	for i := 0; i < 4; i++ {
-		storetest.CreateEndpoint(t, s, wide.ID, fmt.Sprintf("https://example.com/w%d", i), webhook.NewHMACSecret(), nil)
-	}
-	const owner, limit = "node-1", 1000 // limits across nodes, never reached
-	msg := func(app string) *domain.Message {
-		return &domain.Message{ID: ids.New("msg"), AppID: app, Type: "t", Payload: json.RawMessage(`{"a":1}`), CreatedAt: time.Now().UTC()}
-	}
-	publish := func(app string, n int, leased bool, key string, repeated bool) []*domain.Delivery {
-		ops := make([]*publishOp, n)
-		for i := range ops {
-			in := &store.PublishInput{Message: msg(app), IdempotencyTTL: time.Hour, EndpointConcurrency: limit}
-			if key != "" {
-				in.Message.IdempotencyKey = fmt.Sprintf("%s-%d", key, i)
-			}
-			if leased {
-				in.LeaseOwner, in.LeaseUntil = owner, time.Now().Add(time.Minute)
-			}
-			ops[i] = &publishOp{in: in, ctx: bg, done: make(chan struct{})}
-		}
-		s.commitPublishes(ops) // as the writer does with n publishes waiting
-		var out []*domain.Delivery
-		for _, op := range ops {
-			if op.err != nil {
-				t.Fatal(op.err)
-			}
-			if op.res.Duplicate != repeated {
-				t.Fatalf("key %q: Duplicate = %v", op.in.Message.IdempotencyKey, op.res.Duplicate)
-			}
-			if leased && len(op.res.Leased) != len(op.res.Deliveries) {
-				t.Fatalf("%d of %d deliveries leased on publish", len(op.res.Leased), len(op.res.Deliveries))
-			}
-			out = append(out, op.res.Deliveries...)
-		}
-		return out
-	}
-	claim := func(n int) []*domain.Delivery {
-		c, err := s.Claim(bg, store.ClaimRequest{Owner: owner, Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: n, EndpointConcurrency: limit})
-		if err != nil || len(c) != n {
-			t.Fatalf("claim %d: %d claimed, %v", n, len(c), err)
-		}
-		out := make([]*domain.Delivery, n)
-		for i, c := range c {
-			out[i] = c.Delivery
-		}
-		return out
-	}
-	idsOf := func(ds []*domain.Delivery) []string {
-		out := make([]string, len(ds))
-		for i, d := range ds {
-			out[i] = d.ID
-		}
-		return out
-	}
-	complete := func(ds []*domain.Delivery) {
-		results := make([]*store.AttemptResult, len(ds))
-		for i, d := range ds {
-			a := &domain.Attempt{ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
-				Number: 1, StartedAt: time.Now(), Latency: time.Millisecond, StatusCode: 200, Outcome: domain.OutcomeSucceeded}
-			results[i] = &store.AttemptResult{Attempt: a, Status: domain.DeliverySucceeded}
-		}
-		if err := s.Complete(bg, results); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	var steps []step
-	measure := func(name string, n, notifies int, fn func()) {
-		before, notified := w.counts()
-		first := w.tripCount()
-		fn()
-		after, now := w.counts()
-		deadline := time.Now().Add(30 * time.Second) // a wait for the notify loop, not a measure of time
-		for now < notified+notifies && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-			after, now = w.counts()
-		}
-		if now != notified+notifies {
-			t.Fatalf("%s: %d notifications sent, want %d", name, now-notified, notifies)
-		}
-		steps = append(steps, step{name: name, n: n, wireCounts: after.sub(before), notifies: notifies, trips: w.since(first)})
-	}
+	r := newRig(t)
 	for round := 0; round < 2; round++ { // the first round prepares the statements
-		steps = steps[:0]
-		var leased1, leased100, claimed1, claimed100 []*domain.Delivery
-		measure("publish, leased", 1, 0, func() { leased1 = publish(single.ID, 1, true, "", false) })
-		measure("publish, leased", 100, 0, func() { leased100 = publish(wide.ID, 25, true, "", false) })
-		measure("publish, unleased", 1, 1, func() { publish(single.ID, 1, false, "", false) })
-		measure("publish, unleased", 100, 1, func() { publish(wide.ID, 25, false, "", false) })
-		// Keys taken, then the same keys again.
-		measure("publish, keyed", 1, 1, func() { publish(single.ID, 1, false, fmt.Sprint("k1-", round), false) })
-		measure("publish, keyed", 100, 1, func() { publish(wide.ID, 25, false, fmt.Sprint("k100-", round), false) })
-		measure("publish, repeated", 1, 0, func() { publish(single.ID, 1, false, fmt.Sprint("k1-", round), true) })
-		measure("publish, repeated", 100, 0, func() { publish(wide.ID, 25, false, fmt.Sprint("k100-", round), true) })
-		measure("next wake", 1, 0, func() {
-			if _, _, err := s.NextWake(bg); err != nil {
-				t.Fatal(err)
-			}
-		})
-		measure("claim", 1, 0, func() { claimed1 = claim(1) })
-		measure("claim", 100, 0, func() { claimed100 = claim(100) })
-		for _, c := range []struct {
-			ds   []*domain.Delivery
-			name string
-		}{{claimed1, "extend leases"}, {claimed100, "extend leases"}} {
-			measure(c.name, len(c.ds), 0, func() {
-				if err := s.ExtendLeases(bg, owner, idsOf(c.ds), time.Now().Add(time.Minute)); err != nil {
-					t.Fatal(err)
-				}
-			})
-		}
-		measure("complete", 1, 0, func() { complete(claimed1) })
-		measure("complete", 100, 0, func() { complete(claimed100) })
-		for _, ds := range [][]*domain.Delivery{leased1, leased100} {
-			measure("release leases", len(ds), 1, func() {
-				if err := s.ReleaseLeases(bg, owner, idsOf(ds)); err != nil {
-					t.Fatal(err)
-				}
-			})
-		}
-		// What round 1 left pending is claimed in round 2: claim all of it now.
-		if c, err := s.Claim(bg, store.ClaimRequest{Owner: owner, Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10000}); err != nil {
-			t.Fatal(err)
-		} else {
-			ds := make([]*domain.Delivery, len(c))
-			for i, c := range c {
-				ds[i] = c.Delivery
-			}
-			complete(ds)
-		}
+		r.steps = r.steps[:0]
+		r.round(round)
 	}
 	var table strings.Builder
-	for _, st := range steps {
+	for _, st := range r.steps {
 		fmt.Fprintf(&table, "%-18s %3d: %d round trips (%d async NOTIFY), %2d statements, %d prepared: %s\n",
 			st.name, st.n, st.RoundTrips, st.notifies, st.Statements, st.Parses, strings.Join(st.trips, " | "))
 	}
 	t.Logf("per step, once the statements are prepared:\n%s", table.String())
-	for _, st := range steps {
+	for _, st := range r.steps {
 		if st.Parses != 0 {
 			t.Errorf("%s of %d prepared %d statements on its second run", st.name, st.n, st.Parses)
 		}
@@ -203,10 +69,171 @@ func TestRoundTrips(t *testing.T) {
 	}
 	// The batch of 100 takes as many round trips and statements as one row.
 	byName := map[string]wireCounts{}
-	for _, st := range steps {
+	for _, st := range r.steps {
 		if prev, ok := byName[st.name]; ok && prev != st.wireCounts {
 			t.Errorf("%s: %v for one row, %v for 100", st.name, prev, st.wireCounts)
 		}
 		byName[st.name] = st.wireCounts
 	}
+}
+
+// rig is a store whose round trips are counted, with an app of one endpoint (single)
+// and one of four (wide: 25 messages make 100 deliveries).
+type rig struct {
+	t            *testing.T
+	s            *Store
+	w            *wire
+	single, wide string
+	steps        []step
+}
+
+// The lease owner, and a default concurrency limit across nodes that is never reached.
+const rigOwner, rigLimit = "node-1", 1000
+
+func newRig(t *testing.T) *rig {
+	w := &wire{}
+	s, err := open(bg, pgtest.URL(t), Options{Cipher: crypttest.NewBox(t), Logger: slog.New(slog.DiscardHandler), MaxConns: 1}, w.configure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	single := storetest.CreateApp(t, s, "single")
+	storetest.CreateEndpoint(t, s, single.ID, "https://example.com/1", webhook.NewHMACSecret(), nil)
+	wide := storetest.CreateApp(t, s, "wide")
+	for i := 0; i < 4; i++ {
+		storetest.CreateEndpoint(t, s, wide.ID, fmt.Sprintf("https://example.com/w%d", i), webhook.NewHMACSecret(), nil)
+	}
+	return &rig{t: t, s: s, w: w, single: single.ID, wide: wide.ID}
+}
+
+// round measures every step once, each for one row and for 100.
+func (r *rig) round(round int) {
+	t, s := r.t, r.s
+	var leased1, leased100, claimed1, claimed100 []*domain.Delivery
+	r.measure("publish, leased", 1, 0, func() { leased1 = r.publish(r.single, 1, true, "", false) })
+	r.measure("publish, leased", 100, 0, func() { leased100 = r.publish(r.wide, 25, true, "", false) })
+	r.measure("publish, unleased", 1, 1, func() { r.publish(r.single, 1, false, "", false) })
+	r.measure("publish, unleased", 100, 1, func() { r.publish(r.wide, 25, false, "", false) })
+	// Keys taken, then the same keys again.
+	r.measure("publish, keyed", 1, 1, func() { r.publish(r.single, 1, false, fmt.Sprint("k1-", round), false) })
+	r.measure("publish, keyed", 100, 1, func() { r.publish(r.wide, 25, false, fmt.Sprint("k100-", round), false) })
+	r.measure("publish, repeated", 1, 0, func() { r.publish(r.single, 1, false, fmt.Sprint("k1-", round), true) })
+	r.measure("publish, repeated", 100, 0, func() { r.publish(r.wide, 25, false, fmt.Sprint("k100-", round), true) })
+	r.measure("next wake", 1, 0, func() {
+		if _, _, err := s.NextWake(bg); err != nil {
+			t.Fatal(err)
+		}
+	})
+	r.measure("claim", 1, 0, func() { claimed1 = r.claim(1) })
+	r.measure("claim", 100, 0, func() { claimed100 = r.claim(100) })
+	for _, ds := range [][]*domain.Delivery{claimed1, claimed100} {
+		r.measure("extend leases", len(ds), 0, func() {
+			if err := s.ExtendLeases(bg, rigOwner, idsOf(ds), time.Now().Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	r.measure("complete", 1, 0, func() { r.complete(claimed1) })
+	r.measure("complete", 100, 0, func() { r.complete(claimed100) })
+	for _, ds := range [][]*domain.Delivery{leased1, leased100} {
+		r.measure("release leases", len(ds), 1, func() {
+			if err := s.ReleaseLeases(bg, rigOwner, idsOf(ds)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// Leave nothing pending for the next round's claims.
+	c, err := s.Claim(bg, store.ClaimRequest{Owner: rigOwner, Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := make([]*domain.Delivery, len(c))
+	for i, c := range c {
+		ds[i] = c.Delivery
+	}
+	r.complete(ds)
+}
+
+// measure runs fn, a step of n rows, and records what it sent, with the notifications
+// it makes the notify loop send.
+func (r *rig) measure(name string, n, notifies int, fn func()) {
+	before, notified := r.w.counts()
+	first := r.w.tripCount()
+	fn()
+	after, now := r.w.counts()
+	deadline := time.Now().Add(30 * time.Second) // a wait for the notify loop, not a measure of time
+	for now < notified+notifies && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		after, now = r.w.counts()
+	}
+	if now != notified+notifies {
+		r.t.Fatalf("%s: %d notifications sent, want %d", name, now-notified, notifies)
+	}
+	r.steps = append(r.steps, step{name: name, n: n, wireCounts: after.sub(before), notifies: notifies, trips: r.w.since(first)})
+}
+
+// publish publishes n messages to app in one batch, as the writer does with n publishes
+// waiting, with idempotency keys key-0, key-1... unless key is "", and checks that they
+// repeat keys or not, and that every delivery is leased if leased.
+func (r *rig) publish(app string, n int, leased bool, key string, repeated bool) []*domain.Delivery {
+	ops := make([]*publishOp, n)
+	for i := range ops {
+		m := &domain.Message{ID: ids.New("msg"), AppID: app, Type: "t", Payload: json.RawMessage(`{"a":1}`), CreatedAt: time.Now().UTC()}
+		in := &store.PublishInput{Message: m, IdempotencyTTL: time.Hour, EndpointConcurrency: rigLimit}
+		if key != "" {
+			m.IdempotencyKey = fmt.Sprintf("%s-%d", key, i)
+		}
+		if leased {
+			in.LeaseOwner, in.LeaseUntil = rigOwner, time.Now().Add(time.Minute)
+		}
+		ops[i] = &publishOp{in: in, ctx: bg, done: make(chan struct{})}
+	}
+	r.s.commitPublishes(ops)
+	var out []*domain.Delivery
+	for _, op := range ops {
+		switch {
+		case op.err != nil:
+			r.t.Fatal(op.err)
+		case op.res.Duplicate != repeated:
+			r.t.Fatalf("key %q: Duplicate = %v", op.in.Message.IdempotencyKey, op.res.Duplicate)
+		case leased && len(op.res.Leased) != len(op.res.Deliveries):
+			r.t.Fatalf("%d of %d deliveries leased on publish", len(op.res.Leased), len(op.res.Deliveries))
+		}
+		out = append(out, op.res.Deliveries...)
+	}
+	return out
+}
+
+// claim claims n deliveries, and fails unless it gets n.
+func (r *rig) claim(n int) []*domain.Delivery {
+	c, err := r.s.Claim(bg, store.ClaimRequest{Owner: rigOwner, Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: n, EndpointConcurrency: rigLimit})
+	if err != nil || len(c) != n {
+		r.t.Fatalf("claim %d: %d claimed, %v", n, len(c), err)
+	}
+	out := make([]*domain.Delivery, n)
+	for i, c := range c {
+		out[i] = c.Delivery
+	}
+	return out
+}
+
+// complete records a successful attempt of each delivery.
+func (r *rig) complete(ds []*domain.Delivery) {
+	results := make([]*store.AttemptResult, len(ds))
+	for i, d := range ds {
+		a := &domain.Attempt{ID: ids.New("att"), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
+			Number: 1, StartedAt: time.Now(), Latency: time.Millisecond, StatusCode: 200, Outcome: domain.OutcomeSucceeded}
+		results[i] = &store.AttemptResult{Attempt: a, Status: domain.DeliverySucceeded}
+	}
+	if err := r.s.Complete(bg, results); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func idsOf(ds []*domain.Delivery) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
 }
