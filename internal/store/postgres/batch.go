@@ -282,9 +282,10 @@ func queueLeaseLocks(b *pgx.Batch, ops []*publishOp) bool {
 	var asOf time.Time // leases unexpired at the earliest publish time count (the safe side)
 	defaultLimit := 0  // the default concurrency of the publishes that lease (one engine's, in practice)
 	seen := map[string]bool{}
+	// Whether a publish repeats a key is not known yet: its app counts (the safe side).
 	for _, op := range ops {
 		if op.in.LeaseOwner == "" || op.in.EndpointConcurrency <= 0 {
-			continue // (a repeated key, not known yet, makes at most one app too many)
+			continue
 		}
 		if at := op.in.Message.CreatedAt; asOf.IsZero() || at.Before(asOf) {
 			asOf = at
@@ -322,7 +323,7 @@ func (f *freeSlots) read(br pgx.BatchResults) error {
 	return nil
 }
 
-// freeSlots are the free slots of the endpoints leaseSlots locked, taken in turn.
+// freeSlots are the free slots of the endpoints queueLeaseLocks locked, taken in turn.
 type freeSlots struct {
 	free  map[string][]int32 // nil until first needed; only locked endpoints are present
 	slots map[string]*slotState
@@ -361,7 +362,7 @@ type deliveryColumns struct {
 }
 
 // insertDeliveries stores the deliveries of the ops that publish, in one statement; seq
-// follows the order of the batch (step 3). It reports whether any is claimable by other
+// follows the order of the batch (step 2). It reports whether any is claimable by other
 // nodes now.
 func insertDeliveries(ctx context.Context, p *pipe, ops []*publishOp, free *freeSlots) (bool, error) {
 	var cols deliveryColumns
@@ -416,7 +417,7 @@ func (c *deliveryColumns) takeSlot(free *freeSlots, t target, in *store.PublishI
 }
 
 // insert runs insertDeliveriesSQL, and takeSlotsSQL for the leases that took slots, and
-// sets each delivery's seq, in the round trip that commits (step 3).
+// sets each delivery's seq, in the round trip that commits.
 func (c *deliveryColumns) insert(ctx context.Context, p *pipe) error {
 	b := &pgx.Batch{}
 	b.Queue(insertDeliveriesSQL, c.ids, c.apps, c.msgs, c.eps, c.next, c.owners, c.created)

@@ -85,12 +85,9 @@ const (
 	lockedSQL     = `NULLIF(current_setting('herald.locked_endpoints', true), '')::text[]`
 )
 
-// slotsSQL reads the slots of endpoints and whether each is taken at $2. Run once the
-// endpoints' row locks are held, its snapshot includes every slot taken before.
-const slotsSQL = `SELECT endpoint_id, slot, COALESCE(delivery_id, ''), delivery_id IS NOT NULL AND until > $2
-	FROM endpoint_slots WHERE endpoint_id = ANY($1)`
-
-// lockedSlotsSQL is slotsSQL for the endpoints noted locked, taken at $1.
+// lockedSlotsSQL reads the slots of the endpoints noted locked, and whether each is taken
+// at $1. Run once the endpoints' row locks are held, its snapshot includes every slot
+// taken before.
 const lockedSlotsSQL = `SELECT endpoint_id, slot, COALESCE(delivery_id, ''), delivery_id IS NOT NULL AND until > $1
 	FROM endpoint_slots WHERE endpoint_id = ANY(` + lockedSQL + `)`
 
@@ -182,7 +179,7 @@ func (st *slotState) free(limit, n int) []int32 {
 	return out
 }
 
-// readSlots reads slotsSQL's answer.
+// readSlots reads lockedSlotsSQL's answer.
 func readSlots(rows pgx.Rows, err error) (map[string]*slotState, error) {
 	if err != nil {
 		return nil, err
