@@ -60,6 +60,19 @@ func TestPipe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Transactions that are not pipelined begin relaxed in one round trip, as a simple
+	// query of two statements.
+	for _, relaxed := range []bool{true, false} {
+		var v string
+		if err := s.write(bg, relaxed, func(tx pgx.Tx) error {
+			return tx.QueryRow(bg, `SELECT current_setting('synchronous_commit')`).Scan(&v)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]string{true: "off", false: "on"}[relaxed]; v != want {
+			t.Errorf("a transaction relaxed %v: synchronous_commit = %q, want %q", relaxed, v, want)
+		}
+	}
 	// A failing statement undoes the transaction's earlier ones, in its step or before.
 	insert := func(p *pipe, last bool, ns ...int) error {
 		b := &pgx.Batch{}

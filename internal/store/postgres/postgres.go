@@ -374,16 +374,15 @@ func (s *Store) retrying(ctx context.Context, try func() error) error {
 }
 
 func (s *Store) tryTx(ctx context.Context, relaxed bool, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+	var opts pgx.TxOptions
+	if relaxed {
+		opts.BeginQuery = "BEGIN; " + relaxSQL // one round trip (a simple query of two statements)
+	}
+	tx, err := s.pool.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if relaxed {
-		if _, err := tx.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true)`); err != nil {
-			return err
-		}
-	}
 	if err := fn(tx); err != nil {
 		return err
 	}
