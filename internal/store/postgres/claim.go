@@ -43,39 +43,56 @@ const activeSlotsSQL = `(SELECT count(*) FROM endpoint_slots s WHERE s.endpoint_
 // with due work (for FIFO: a due oldest delivery), not already at their concurrency limit
 // (always 1 for FIFO; others only when limits apply, $4 > 0) or, when limits apply, out of
 // rate tokens. A loose index scan visits only endpoints with pending deliveries. Oldest
-// due work first, with how much is due (up to the claim's limit).
+// due work first, with how much is due (up to the claim's limit). It notes the locked
+// endpoints for the rest of its transaction (see lockedSQL).
 const claimEndpointsSQL = `WITH RECURSIVE pend(id) AS (
 		(SELECT endpoint_id FROM deliveries WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
 		UNION ALL
 		SELECT (SELECT d.endpoint_id FROM deliveries d WHERE d.status = 'pending' AND d.endpoint_id > p.id ORDER BY d.endpoint_id LIMIT 1)
 		FROM pend p WHERE p.id IS NOT NULL
-	)
-	SELECT e.id, e.fifo, e.max_concurrency, e.rate_limit,
-		(SELECT count(*) FROM (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'
-			AND d.next_attempt_at <= $2 LIMIT $3) due)
-	FROM pend JOIN endpoints e ON e.id = pend.id
-	WHERE e.state = 'enabled' AND e.id <> ALL($1::text[])
-		AND CASE WHEN e.fifo
-			THEN (SELECT h.next_attempt_at FROM deliveries h WHERE h.endpoint_id = e.id AND h.status = 'pending' ORDER BY h.seq LIMIT 1) <= $2
-			ELSE EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $2)
-		END
-		AND CASE WHEN e.fifo THEN ` + activeSlotsSQL + ` < 1
-			WHEN $4 = 0 THEN true
-			ELSE ` + activeSlotsSQL + ` < CASE WHEN e.max_concurrency > 0 THEN e.max_concurrency ELSE $4 END
-		END
-		AND ($4 = 0 OR e.rate_limit = 0 OR NOT EXISTS (SELECT 1 FROM endpoint_buckets b WHERE b.endpoint_id = e.id
-			AND b.tokens + e.rate_limit * greatest(0, extract(epoch FROM $2::timestamptz - b.updated_at)) < 1))
-	ORDER BY (SELECT min(d.next_attempt_at) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'), e.id
-	LIMIT $3
-	FOR NO KEY UPDATE OF e SKIP LOCKED`
+	),
+	locked AS MATERIALIZED (
+		SELECT e.id, e.fifo, e.max_concurrency, e.rate_limit,
+			(SELECT count(*) FROM (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'
+				AND d.next_attempt_at <= $2 LIMIT $3) due) AS due,
+			(SELECT min(d.next_attempt_at) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS oldest
+		FROM pend JOIN endpoints e ON e.id = pend.id
+		WHERE e.state = 'enabled' AND e.id <> ALL($1::text[])
+			AND CASE WHEN e.fifo
+				THEN (SELECT h.next_attempt_at FROM deliveries h WHERE h.endpoint_id = e.id AND h.status = 'pending' ORDER BY h.seq LIMIT 1) <= $2
+				ELSE EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $2)
+			END
+			AND CASE WHEN e.fifo THEN ` + activeSlotsSQL + ` < 1
+				WHEN $4 = 0 THEN true
+				ELSE ` + activeSlotsSQL + ` < CASE WHEN e.max_concurrency > 0 THEN e.max_concurrency ELSE $4 END
+			END
+			AND ($4 = 0 OR e.rate_limit = 0 OR NOT EXISTS (SELECT 1 FROM endpoint_buckets b WHERE b.endpoint_id = e.id
+				AND b.tokens + e.rate_limit * greatest(0, extract(epoch FROM $2::timestamptz - b.updated_at)) < 1))
+		ORDER BY oldest, e.id
+		LIMIT $3
+		FOR NO KEY UPDATE OF e SKIP LOCKED
+	),
+	noted AS (` + noteLockedSQL + `)
+	SELECT l.id, l.fifo, l.max_concurrency, l.rate_limit, l.due FROM locked l, noted ORDER BY l.oldest, l.id`
 
-// slotsSQL reads the slots of endpoints and whether each is taken at $2. Run once the
-// endpoints' row locks are held, its snapshot includes every slot taken before.
-const slotsSQL = `SELECT endpoint_id, slot, COALESCE(delivery_id, ''), delivery_id IS NOT NULL AND until > $2
-	FROM endpoint_slots WHERE endpoint_id = ANY($1)`
+// The endpoints a statement locked are noted in a setting local to its transaction, so
+// that the statements that must read their slots after the locks are held (see Claim)
+// can be pipelined with it, in the same round trip, instead of waiting for its answer
+// to name the endpoints. noteLockedSQL notes the ids of a CTE named locked; lockedSQL is
+// them, as text[] (NULL, which matches nothing, when none were noted).
+const (
+	noteLockedSQL = `SELECT set_config('herald.locked_endpoints', COALESCE((SELECT array_agg(id) FROM locked)::text, ''), true)`
+	lockedSQL     = `NULLIF(current_setting('herald.locked_endpoints', true), '')::text[]`
+)
 
-// bucketsSQL reads the rate buckets of endpoints, under the same locks.
-const bucketsSQL = `SELECT endpoint_id, tokens, updated_at FROM endpoint_buckets WHERE endpoint_id = ANY($1)`
+// lockedSlotsSQL reads the slots of the endpoints noted locked, and whether each is taken
+// at $1. Run once the endpoints' row locks are held, its snapshot includes every slot
+// taken before.
+const lockedSlotsSQL = `SELECT endpoint_id, slot, COALESCE(delivery_id, ''), delivery_id IS NOT NULL AND until > $1
+	FROM endpoint_slots WHERE endpoint_id = ANY(` + lockedSQL + `)`
+
+// lockedBucketsSQL reads the rate buckets of the endpoints noted locked.
+const lockedBucketsSQL = `SELECT endpoint_id, tokens, updated_at FROM endpoint_buckets WHERE endpoint_id = ANY(` + lockedSQL + `)`
 
 // takeSlotsSQL writes deliveries into slots until their leases end, creating the slots
 // as needed.
@@ -162,7 +179,7 @@ func (st *slotState) free(limit, n int) []int32 {
 	return out
 }
 
-// readSlots reads slotsSQL's answer.
+// readSlots reads lockedSlotsSQL's answer.
 func readSlots(rows pgx.Rows, err error) (map[string]*slotState, error) {
 	if err != nil {
 		return nil, err
@@ -214,36 +231,32 @@ type claimEndpoint struct {
 	due     int
 }
 
-// Claim implements store.Store.
+// Claim implements store.Store, in two round trips: the first locks the endpoints to
+// claim for and reads their slots and rate buckets (in later statements, pipelined);
+// the second leases the deliveries that fit and commits.
 func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claimed, error) {
 	if r.Limit <= 0 {
 		return nil, nil
 	}
 	var out []*store.Claimed
-	err := s.write(ctx, true, func(tx pgx.Tx) error {
+	err := s.pipelined(ctx, true, func(p *pipe) error {
 		out = out[:0]
-		rows, err := tx.Query(ctx, claimEndpointsSQL, sqlstore.NonNil(r.Exclude), r.Now, r.Limit, r.EndpointConcurrency)
-		eps, err := sqlstore.Collect(rows, err, func(row sqlstore.Row) (claimEndpoint, error) {
-			var e claimEndpoint
-			err := row.Scan(&e.id, &e.fifo, &e.maxConc, &e.rate, &e.due)
-			return e, err
-		})
+		eps, slots, buckets, err := lockForClaim(ctx, p, r)
 		if err != nil {
 			return fmt.Errorf("claim: endpoints: %w", err)
 		}
 		if len(eps) == 0 {
 			return nil
 		}
-		slots, buckets, err := readLimits(ctx, tx, eps, r)
-		if err != nil {
-			return fmt.Errorf("claim: slots: %w", err)
-		}
 		plan := planClaim(eps, slots, buckets, r)
 		if len(plan.wantIDs) == 0 && len(plan.bucketEps) == 0 {
 			return nil
 		}
-		rows, err = tx.Query(ctx, claimSQL, plan.wantIDs, plan.wantN, plan.wantFIFO, r.Now, r.Owner, r.LeaseUntil,
+		b := &pgx.Batch{}
+		b.Queue(claimSQL, plan.wantIDs, plan.wantN, plan.wantFIFO, r.Now, r.Owner, r.LeaseUntil,
 			plan.slotEps, plan.slotNums, plan.slotRanks, plan.bucketEps, plan.bucketLevels)
+		br := p.send(ctx, b, true)
+		rows, err := br.Query()
 		out, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (*store.Claimed, error) {
 			c := &store.Claimed{}
 			d, err := sqlstore.ScanDeliveryWith(dialect{}, row, &c.Type, &c.Payload, &c.Headers, &c.Trace.Parent, &c.Trace.State)
@@ -253,6 +266,9 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 			}
 			return c, err
 		})
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
@@ -264,31 +280,27 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 	return out, nil
 }
 
-// readLimits reads the slots and buckets of the locked endpoints that use them: FIFO
-// endpoints' one slot, and with limits across nodes every endpoint's slots and rate
-// buckets.
-func readLimits(ctx context.Context, tx pgx.Tx, eps []claimEndpoint, r store.ClaimRequest) (map[string]*slotState, map[string]*bucket, error) {
-	var slotted, rated []string
-	limited := r.EndpointConcurrency > 0
-	for _, e := range eps {
-		if e.fifo || limited {
-			slotted = append(slotted, e.id)
-		}
-		if limited && e.rate > 0 {
-			rated = append(rated, e.id)
-		}
-	}
-	slots := map[string]*slotState{}
-	buckets := map[string]*bucket{}
-	if len(slotted) == 0 {
-		return slots, buckets, nil
-	}
+// lockForClaim locks the endpoints to claim for and reads their slots and rate buckets,
+// in one round trip that begins the claim's transaction.
+func lockForClaim(ctx context.Context, p *pipe, r store.ClaimRequest) ([]claimEndpoint, map[string]*slotState, map[string]*bucket, error) {
 	b := &pgx.Batch{}
-	b.Queue(slotsSQL, slotted, r.Now)
-	b.Queue(bucketsSQL, rated)
-	br := tx.SendBatch(ctx, b)
+	b.Queue(claimEndpointsSQL, sqlstore.NonNil(r.Exclude), r.Now, r.Limit, r.EndpointConcurrency)
+	b.Queue(lockedSlotsSQL, r.Now)
+	b.Queue(lockedBucketsSQL)
+	br := p.send(ctx, b, false)
 	rows, err := br.Query()
-	if slots, err = readSlots(rows, err); err == nil {
+	eps, err := sqlstore.Collect(rows, err, func(row sqlstore.Row) (claimEndpoint, error) {
+		var e claimEndpoint
+		err := row.Scan(&e.id, &e.fifo, &e.maxConc, &e.rate, &e.due)
+		return e, err
+	})
+	var slots map[string]*slotState
+	buckets := map[string]*bucket{}
+	if err == nil {
+		rows, err = br.Query()
+		slots, err = readSlots(rows, err)
+	}
+	if err == nil {
 		rows, err = br.Query()
 		_, err = sqlstore.Collect(rows, err, func(row sqlstore.Row) (struct{}, error) {
 			var id string
@@ -301,7 +313,7 @@ func readLimits(ctx context.Context, tx pgx.Tx, eps []claimEndpoint, r store.Cla
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	return slots, buckets, err
+	return eps, slots, buckets, err
 }
 
 // claimPlan is what claimSQL is asked to lease: how many deliveries of each endpoint,

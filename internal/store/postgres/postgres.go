@@ -87,6 +87,11 @@ func IsURL(database string) bool {
 // secrets are encrypted with. The schema is the first of the connection's search_path
 // (set search_path=NAME in the URL to use another than public).
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	return open(ctx, url, opts, nil)
+}
+
+// open is Open with a hook that adjusts the pool's configuration (tests count round trips).
+func open(ctx context.Context, url string, opts Options, configure func(*pgxpool.Config)) (*Store, error) {
 	if opts.Cipher == nil {
 		return nil, errors.New("postgres: Options.Cipher is required")
 	}
@@ -99,7 +104,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.Writers <= 0 {
 		opts.Writers = 1
 	}
-	pool, cfg, err := connect(ctx, url, opts.MaxConns)
+	pool, cfg, err := connect(ctx, url, opts.MaxConns, configure)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +137,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 }
 
 // connect opens a pool and finds the schema it works in.
-func connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, *pgxpool.Config, error) {
+func connect(ctx context.Context, url string, maxConns int32, configure func(*pgxpool.Config)) (*pgxpool.Pool, *pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: %w", err)
@@ -155,6 +160,9 @@ func connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, *p
 			return err
 		}
 		return nil
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -184,7 +192,7 @@ func Migrate(ctx context.Context, url string, log *slog.Logger) (from, to int, e
 	if log == nil {
 		log = slog.Default()
 	}
-	pool, _, err := connect(ctx, url, 2)
+	pool, _, err := connect(ctx, url, 2, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -346,12 +354,18 @@ func (s *Store) leave() { s.closeMu.RUnlock() }
 // loss in a database crash costs only a repeated delivery (claims, leases, attempt
 // outcomes), like SQLite's synchronous=NORMAL for the same writes.
 func (s *Store) write(ctx context.Context, relaxed bool, fn func(tx pgx.Tx) error) error {
+	return s.retrying(ctx, func() error { return s.tryTx(ctx, relaxed, fn) })
+}
+
+// retrying runs a transaction (try) as a write in progress, again when PostgreSQL aborts
+// it for a deadlock or a serialisation failure.
+func (s *Store) retrying(ctx context.Context, try func() error) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
 	for attempt := 1; ; attempt++ {
-		err := s.tryTx(ctx, relaxed, fn)
+		err := try()
 		if err == nil || attempt == 4 || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
@@ -360,16 +374,15 @@ func (s *Store) write(ctx context.Context, relaxed bool, fn func(tx pgx.Tx) erro
 }
 
 func (s *Store) tryTx(ctx context.Context, relaxed bool, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+	var opts pgx.TxOptions
+	if relaxed {
+		opts.BeginQuery = "BEGIN; " + relaxSQL // one round trip (a simple query of two statements)
+	}
+	tx, err := s.pool.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if relaxed {
-		if _, err := tx.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true)`); err != nil {
-			return err
-		}
-	}
 	if err := fn(tx); err != nil {
 		return err
 	}

@@ -11,11 +11,14 @@ import (
 
 // Publishing is group-committed: Publish queues the message for one of Options.Writers
 // writer goroutines, which takes every publish waiting (up to MaxBatch) and writes them
-// all in one transaction, in a few round trips however many there are: first the
-// idempotency keys, then the messages in one INSERT (pipelined with the read of their
-// apps' endpoints, among which domain.Subscription.AcceptsMessage picks each message's), then, for leases that must respect limits across nodes,
-// the endpoints' locks and slots, and last the deliveries in one INSERT. Each commit
-// waits for its WAL flush, so a publish returns only once it is durable.
+// all in one pipelined transaction (see pipe), in two round trips however many there
+// are: first the idempotency keys and the messages in one INSERT each, pipelined with
+// BEGIN, the read of their apps' endpoints (among which
+// domain.Subscription.AcceptsMessage picks each message's), the originals of repeated
+// keys and, for leases that must respect limits across nodes, the endpoints' locks and
+// slots; then the deliveries in one INSERT, pipelined with the slots they take and
+// COMMIT. Each commit waits for its WAL flush, so a publish returns only once it is
+// durable.
 
 // publishOp is one Publish waiting for its batch.
 type publishOp struct {

@@ -17,16 +17,18 @@ func (s *Store) ExtendLeases(ctx context.Context, owner string, ids []string, un
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.write(ctx, true, func(tx pgx.Tx) error {
+	// One round trip: a single statement in an implicit transaction.
+	return s.pipelined(ctx, true, func(p *pipe) error {
 		// Rows are locked in id order, as Complete locks them, so the two never deadlock.
 		// Their slots are renewed with them.
-		_, err := tx.Exec(ctx, `WITH x AS (
+		b := &pgx.Batch{}
+		b.Queue(`WITH x AS (
 				UPDATE deliveries SET next_attempt_at = $3 WHERE id IN (
 					SELECT id FROM deliveries WHERE id = ANY($2) AND lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)
 				RETURNING id, endpoint_id)
 			UPDATE endpoint_slots s SET until = $3 FROM x WHERE s.endpoint_id = x.endpoint_id AND s.delivery_id = x.id`,
 			owner, ids, until)
-		return err
+		return p.send(ctx, b, true).Close()
 	})
 }
 
@@ -36,20 +38,25 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string, ids []string) e
 		return nil
 	}
 	var released int64
-	err := s.write(ctx, true, func(tx pgx.Tx) error {
-		var err error
+	err := s.pipelined(ctx, true, func(p *pipe) error {
 		// Released deliveries give up their slots.
 		const free = `, x AS (UPDATE endpoint_slots s SET delivery_id = NULL, until = NULL FROM r
 				WHERE s.endpoint_id = r.endpoint_id AND s.delivery_id = r.id)
 			SELECT count(*) FROM r`
+		b := &pgx.Batch{}
 		if ids == nil {
-			err = tx.QueryRow(ctx, `WITH r AS (UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $2 WHERE id IN (
+			b.Queue(`WITH r AS (UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $2 WHERE id IN (
 				SELECT id FROM deliveries WHERE lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)
-				RETURNING id, endpoint_id)`+free, owner, time.Now()).Scan(&released)
+				RETURNING id, endpoint_id)`+free, owner, time.Now())
 		} else {
-			err = tx.QueryRow(ctx, `WITH r AS (UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $3 WHERE id IN (
+			b.Queue(`WITH r AS (UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $3 WHERE id IN (
 				SELECT id FROM deliveries WHERE id = ANY($2) AND lease_owner = $1 AND status = 'pending' ORDER BY id FOR UPDATE)
-				RETURNING id, endpoint_id)`+free, owner, ids, time.Now()).Scan(&released)
+				RETURNING id, endpoint_id)`+free, owner, ids, time.Now())
+		}
+		br := p.send(ctx, b, true)
+		err := br.QueryRow().Scan(&released)
+		if cerr := br.Close(); err == nil {
+			err = cerr
 		}
 		return err
 	})
@@ -65,9 +72,10 @@ func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) er
 		return nil
 	}
 	c := newCompletion(results)
-	err := s.write(ctx, true, func(tx pgx.Tx) error {
+	// One round trip: the statements run in the implicit transaction of one pipeline.
+	err := s.pipelined(ctx, true, func(p *pipe) error {
 		b := c.batch()
-		br := tx.SendBatch(ctx, b)
+		br := p.send(ctx, b, true)
 		for i := 0; i < b.Len(); i++ {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
