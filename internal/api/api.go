@@ -457,6 +457,23 @@ func writeList[S, T any](w http.ResponseWriter, items []S, next string, conv fun
 	return nil
 }
 
+// writePage answers the page a store listing returned, or the listing's error.
+func writePage[S, T any](w http.ResponseWriter, what string, items []S, next string, err error, conv func(S) T) error {
+	if err != nil {
+		return fmt.Errorf("list %s: %w", what, err)
+	}
+	return writeList(w, items, next, conv)
+}
+
+// writeOne answers conv(v) with status, or err, the error of the call that gave v.
+func writeOne[S, T any](w http.ResponseWriter, status int, v S, err error, conv func(S) T) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, conv(v))
+	return nil
+}
+
 // timestamp is a time answered in RFC 3339, UTC, with milliseconds.
 type timestamp time.Time
 

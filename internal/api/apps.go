@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -64,25 +63,18 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := in.apply(a, true); err != nil {
 		return err
 	}
-	if err := s.svc.CreateApp(r.Context(), a); err != nil {
-		return storeError(err, "app", a.ID)
-	}
-	writeJSON(w, http.StatusCreated, toAppJSON(a))
-	return nil
+	err := s.svc.CreateApp(r.Context(), a)
+	return writeOne(w, http.StatusCreated, a, storeError(err, "app", a.ID), toAppJSON)
 }
 
 // listApps serves GET /v1/apps.
 func (s *server) listApps(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("app")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "app")
+	if err != nil {
 		return err
 	}
 	apps, next, err := s.store.ListApps(r.Context(), p)
-	if err != nil {
-		return fmt.Errorf("list apps: %w", err)
-	}
-	return writeList(w, apps, next, toAppJSON)
+	return writePage(w, "apps", apps, next, err, toAppJSON)
 }
 
 // loadApp returns the app of the request.
@@ -100,11 +92,7 @@ func (s *server) loadApp(r *http.Request, c *call) (*domain.App, error) {
 // getApp serves GET /v1/apps/{app}.
 func (s *server) getApp(w http.ResponseWriter, r *http.Request, c *call) error {
 	a, err := s.loadApp(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toAppJSON(a))
-	return nil
+	return writeOne(w, http.StatusOK, a, err, toAppJSON)
 }
 
 // updateApp serves PATCH /v1/apps/{app}.
@@ -122,11 +110,8 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	updated.UpdatedAt = s.timeNow()
-	if err := s.svc.UpdateApp(r.Context(), &updated); err != nil {
-		return storeError(err, "app", a.ID)
-	}
-	writeJSON(w, http.StatusOK, toAppJSON(&updated))
-	return nil
+	err = s.svc.UpdateApp(r.Context(), &updated)
+	return writeOne(w, http.StatusOK, &updated, storeError(err, "app", a.ID), toAppJSON)
 }
 
 // deleteApp serves DELETE /v1/apps/{app}: the app goes with everything it owns.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -80,10 +79,7 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	ds, next, err := s.store.ListDeliveries(r.Context(), f)
-	if err != nil {
-		return fmt.Errorf("list deliveries: %w", err)
-	}
-	return writeList(w, ds, next, toDeliveryJSON)
+	return writePage(w, "deliveries", ds, next, err, toDeliveryJSON)
 }
 
 // loadDelivery returns the {dlv} of the request's app.
@@ -99,29 +95,20 @@ func (s *server) loadDelivery(r *http.Request, c *call) (*domain.Delivery, error
 // getDelivery serves GET /v1/apps/{app}/deliveries/{dlv}.
 func (s *server) getDelivery(w http.ResponseWriter, r *http.Request, c *call) error {
 	d, err := s.loadDelivery(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toDeliveryJSON(d))
-	return nil
+	return writeOne(w, http.StatusOK, d, err, toDeliveryJSON)
 }
 
 // retryDelivery serves POST /v1/apps/{app}/deliveries/{dlv}/retry.
 func (s *server) retryDelivery(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("dlv")
 	d, err := s.svc.RetryDelivery(r.Context(), c.appID, id, s.timeNow())
-	if err != nil {
-		return storeError(err, "delivery", id)
-	}
-	writeJSON(w, http.StatusAccepted, toDeliveryJSON(d))
-	return nil
+	return writeOne(w, http.StatusAccepted, d, storeError(err, "delivery", id), toDeliveryJSON)
 }
 
 // listDeliveryAttempts serves GET /v1/apps/{app}/deliveries/{dlv}/attempts.
 func (s *server) listDeliveryAttempts(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("att")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "att")
+	if err != nil {
 		return err
 	}
 	d, err := s.loadDelivery(r, c)
@@ -129,10 +116,7 @@ func (s *server) listDeliveryAttempts(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	as, next, err := s.store.ListAttempts(r.Context(), store.AttemptFilter{AppID: c.appID, DeliveryID: d.ID, Page: p})
-	if err != nil {
-		return fmt.Errorf("list attempts: %w", err)
-	}
-	return writeList(w, as, next, toAttemptJSON)
+	return writePage(w, "attempts", as, next, err, toAttemptJSON)
 }
 
 // listAttempts serves GET /v1/apps/{app}/attempts.
@@ -151,8 +135,5 @@ func (s *server) listAttempts(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	as, next, err := s.store.ListAttempts(r.Context(), f)
-	if err != nil {
-		return fmt.Errorf("list attempts: %w", err)
-	}
-	return writeList(w, as, next, toAttemptJSON)
+	return writePage(w, "attempts", as, next, err, toAttemptJSON)
 }

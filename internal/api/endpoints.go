@@ -258,9 +258,8 @@ func (s *server) createEndpointWith(w http.ResponseWriter, r *http.Request, c *c
 
 // listEndpoints serves GET /v1/apps/{app}/endpoints.
 func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("ep")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "ep")
+	if err != nil {
 		return err
 	}
 	if scope := c.endpointScope(); scope != nil {
@@ -279,10 +278,7 @@ func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) 
 		return writeList(w, eps, "", toEndpointJSON)
 	}
 	eps, next, err := s.store.ListEndpoints(r.Context(), c.appID, p)
-	if err != nil {
-		return fmt.Errorf("list endpoints: %w", err)
-	}
-	return writeList(w, eps, next, toEndpointJSON)
+	return writePage(w, "endpoints", eps, next, err, toEndpointJSON)
 }
 
 // loadEndpoint returns the {ep} of the request's app.
@@ -298,11 +294,7 @@ func (s *server) loadEndpoint(r *http.Request, c *call) (*domain.Endpoint, error
 // getEndpoint serves GET /v1/apps/{app}/endpoints/{ep}.
 func (s *server) getEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
 	e, err := s.loadEndpoint(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toEndpointJSON(e))
-	return nil
+	return writeOne(w, http.StatusOK, e, err, toEndpointJSON)
 }
 
 // updateEndpoint serves PATCH /v1/apps/{app}/endpoints/{ep}.

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -155,17 +154,13 @@ type listenerJSON struct {
 // newest first, and whether a `herald listen` session is connected to one now (on any
 // node) and since when.
 func (s *server) listListeners(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("ep")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "ep")
+	if err != nil {
 		return err
 	}
 	ls, next, err := s.store.ListListeners(r.Context(), c.appID, p)
-	if err != nil {
-		return fmt.Errorf("list listeners: %w", err)
-	}
 	now := s.now()
-	return writeList(w, ls, next, func(l *store.Listener) listenerJSON {
+	return writePage(w, "listeners", ls, next, err, func(l *store.Listener) listenerJSON {
 		e, pr := l.Endpoint, l.Presence
 		here := s.listener != nil && s.listener.Connected(e.ID)
 		out := listenerJSON{

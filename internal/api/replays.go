@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -95,27 +94,19 @@ func (s *server) createAppReplay(w http.ResponseWriter, r *http.Request, c *call
 
 // listAppReplays serves GET /v1/apps/{app}/replays: the app's replays, newest first.
 func (s *server) listAppReplays(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("rpl")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "rpl")
+	if err != nil {
 		return err
 	}
 	js, next, err := s.store.ListReplayJobs(r.Context(), c.appID, p)
-	if err != nil {
-		return fmt.Errorf("list replays: %w", err)
-	}
-	return writeList(w, js, next, toReplayJobJSON)
+	return writePage(w, "replays", js, next, err, toReplayJobJSON)
 }
 
 // getAppReplay serves GET /v1/apps/{app}/replays/{rpl}: a replay's progress.
 func (s *server) getAppReplay(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("rpl")
 	j, err := s.store.GetReplayJob(r.Context(), c.appID, id)
-	if err != nil {
-		return storeError(err, "replay", id)
-	}
-	writeJSON(w, http.StatusOK, toReplayJobJSON(j))
-	return nil
+	return writeOne(w, http.StatusOK, j, storeError(err, "replay", id), toReplayJobJSON)
 }
 
 // cancelAppReplay serves POST /v1/apps/{app}/replays/{rpl}/cancel: the replay stops
@@ -124,9 +115,5 @@ func (s *server) getAppReplay(w http.ResponseWriter, r *http.Request, c *call) e
 func (s *server) cancelAppReplay(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("rpl")
 	j, err := s.svc.CancelReplay(r.Context(), c.appID, id, s.timeNow())
-	if err != nil {
-		return storeError(err, "replay", id)
-	}
-	writeJSON(w, http.StatusOK, toReplayJobJSON(j))
-	return nil
+	return writeOne(w, http.StatusOK, j, storeError(err, "replay", id), toReplayJobJSON)
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -217,11 +216,8 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := in.apply(src, true); err != nil {
 		return err
 	}
-	if err := s.svc.CreateSource(r.Context(), src); err != nil {
-		return storeError(err, "app", c.appID)
-	}
-	writeJSON(w, http.StatusCreated, s.sourceConv(r)(src))
-	return nil
+	err := s.svc.CreateSource(r.Context(), src)
+	return writeOne(w, http.StatusCreated, src, storeError(err, "app", c.appID), s.sourceConv(r))
 }
 
 // listSources serves GET /v1/apps/{app}/sources.
@@ -230,16 +226,12 @@ func (s *server) listSources(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	q := newQuery(r.URL)
-	p := q.page("src")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "src")
+	if err != nil {
 		return err
 	}
 	srcs, next, err := ss.ListSources(r.Context(), c.appID, p)
-	if err != nil {
-		return fmt.Errorf("list sources: %w", err)
-	}
-	return writeList(w, srcs, next, s.sourceConv(r))
+	return writePage(w, "sources", srcs, next, err, s.sourceConv(r))
 }
 
 func (s *server) loadSource(r *http.Request, c *call) (store.SourceStore, *domain.Source, error) {
@@ -258,11 +250,7 @@ func (s *server) loadSource(r *http.Request, c *call) (store.SourceStore, *domai
 // getSource serves GET /v1/apps/{app}/sources/{src}.
 func (s *server) getSource(w http.ResponseWriter, r *http.Request, c *call) error {
 	_, src, err := s.loadSource(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.sourceConv(r)(src))
-	return nil
+	return writeOne(w, http.StatusOK, src, err, s.sourceConv(r))
 }
 
 // getSourceByID serves GET /v1/sources/{src}: a source by id alone, for keys of its app.
@@ -297,11 +285,8 @@ func (s *server) updateSource(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	src.UpdatedAt = s.timeNow()
-	if err := s.svc.UpdateSource(r.Context(), src); err != nil {
-		return storeError(err, "source", src.ID)
-	}
-	writeJSON(w, http.StatusOK, s.sourceConv(r)(src))
-	return nil
+	err = s.svc.UpdateSource(r.Context(), src)
+	return writeOne(w, http.StatusOK, src, storeError(err, "source", src.ID), s.sourceConv(r))
 }
 
 // deleteSource serves DELETE /v1/apps/{app}/sources/{src}.
@@ -313,8 +298,7 @@ func (s *server) deleteSource(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := s.svc.DeleteSource(r.Context(), c.appID, src.ID); err != nil {
 		return storeError(err, "source", src.ID)
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w)
 }
 
 // getSourceSecrets serves GET /v1/apps/{app}/sources/{src}/secrets.
@@ -364,14 +348,10 @@ func (s *server) listRejections(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return storeError(err, "source", id)
 	}
-	q := newQuery(r.URL)
-	p := q.page("rej")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "rej")
+	if err != nil {
 		return err
 	}
 	rs, next, err := ss.ListRejections(r.Context(), c.appID, src.ID, p)
-	if err != nil {
-		return fmt.Errorf("list rejections: %w", err)
-	}
-	return writeList(w, rs, next, toRejectionJSON)
+	return writePage(w, "rejections", rs, next, err, toRejectionJSON)
 }
