@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -475,24 +476,7 @@ func writeOne[S, T any](w http.ResponseWriter, status int, v S, err error, conv 
 }
 
 // timestamp is a time answered in RFC 3339, UTC, with milliseconds.
-type timestamp time.Time
-
-// MarshalJSON implements json.Marshaler.
-func (t timestamp) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(`"2006-01-02T15:04:05.000Z"`))
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	return append(b, '"'), nil
-}
-
-// optTime converts an optional time.
-func optTime(t *time.Time) *timestamp {
-	if t == nil {
-		return nil
-	}
-	ts := timestamp(*t)
-	return &ts
-}
+type timestamp = jsontime.Time
 
 // nonNil returns m, or an empty map for nil, so that it is answered as {}.
 func nonNil[M ~map[K]V, K comparable, V any](m M) M {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -26,7 +27,7 @@ type deliveryJSON struct {
 func toDeliveryJSON(d *domain.Delivery) deliveryJSON {
 	return deliveryJSON{
 		ID: d.ID, AppID: d.AppID, MessageID: d.MessageID, EndpointID: d.EndpointID, Status: d.Status,
-		Attempts: d.Attempts, NextAttemptAt: optTime(d.NextAttemptAt), LastStatusCode: d.LastStatusCode,
+		Attempts: d.Attempts, NextAttemptAt: jsontime.Opt(d.NextAttemptAt), LastStatusCode: d.LastStatusCode,
 		LastError: d.LastError, CreatedAt: timestamp(d.CreatedAt), UpdatedAt: timestamp(d.UpdatedAt),
 	}
 }

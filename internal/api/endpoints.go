@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
 )
@@ -82,7 +83,7 @@ func toEndpointJSONRevealed(e *domain.Endpoint) endpointJSON {
 		Headers: nonNil(e.Headers), State: e.State, DisabledReason: e.DisabledReason,
 		MaxConcurrency: e.MaxConcurrency, RateLimit: e.RateLimit, TimeoutMS: e.TimeoutMS, FIFO: e.FIFO,
 		SourceID: e.SourceID, Filter: flt, Transformation: e.Transformation, Auth: toAuthJSON(e.Auth),
-		Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
+		Metadata: nonNil(e.Metadata), FailingSince: jsontime.Opt(e.FailingSince),
 		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt),
 	}
 }
@@ -358,7 +359,7 @@ func (s *server) writeSecrets(w http.ResponseWriter, r *http.Request, endpointID
 	out := secretsJSON{Secrets: make([]secretJSON, 0, len(secrets))}
 	for _, sec := range secrets {
 		out.Secrets = append(out.Secrets, secretJSON{
-			ID: sec.ID, Secret: sec.Secret.Reveal(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
+			ID: sec.ID, Secret: sec.Secret.Reveal(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: jsontime.Opt(sec.ExpiresAt),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -165,10 +166,10 @@ func (s *server) listListeners(w http.ResponseWriter, r *http.Request, c *call) 
 		here := s.listener != nil && s.listener.Connected(e.ID)
 		out := listenerJSON{
 			EndpointID: e.ID, Name: strings.TrimPrefix(e.URL, domain.ListenerScheme), SourceID: e.SourceID, EventTypes: nonNilList(e.EventTypes),
-			State: e.State, Connected: pr.Connected(now, s.nodeID, here), LastSeenAt: optTime(pr.SeenAt), CreatedAt: timestamp(e.CreatedAt),
+			State: e.State, Connected: pr.Connected(now, s.nodeID, here), LastSeenAt: jsontime.Opt(pr.SeenAt), CreatedAt: timestamp(e.CreatedAt),
 		}
 		if out.Connected {
-			out.ConnectedSince = optTime(pr.ConnectedAt)
+			out.ConnectedSince = jsontime.Opt(pr.ConnectedAt)
 		}
 		return out
 	})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // appReplayInput is the body of POST /v1/apps/{app}/replay.
@@ -37,10 +38,10 @@ func toReplayJobJSON(j *domain.ReplayJob) replayJobJSON {
 	out := replayJobJSON{
 		ID: j.ID, AppID: j.AppID, State: j.State, Until: timestamp(j.Until), Status: nonNilList(j.Statuses),
 		EventTypes: nonNilList(j.EventTypes), Done: j.Replayed, MessagesScanned: j.Scanned, Progress: j.Progress(), Error: j.Error,
-		CreatedAt: timestamp(j.CreatedAt), UpdatedAt: timestamp(j.UpdatedAt), FinishedAt: optTime(j.FinishedAt),
+		CreatedAt: timestamp(j.CreatedAt), UpdatedAt: timestamp(j.UpdatedAt), FinishedAt: jsontime.Opt(j.FinishedAt),
 	}
 	if !j.Since.IsZero() {
-		out.Since = optTime(&j.Since)
+		out.Since = jsontime.Opt(&j.Since)
 	}
 	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -409,7 +410,7 @@ func (s *server) getSession(w http.ResponseWriter, r *http.Request, c *call) err
 	out := whoamiJSON{Kind: "api_key", Capabilities: []string{domain.CapRead, domain.CapManage}, AppID: c.onlyApp, Branding: s.branding}
 	if c.session != nil {
 		out.Kind, out.Capabilities, out.EndpointIDs = c.session.Kind, c.session.Capabilities, c.session.EndpointIDs
-		out.CSRFToken, out.ExpiresAt = c.csrf, optTime(&c.session.ExpiresAt)
+		out.CSRFToken, out.ExpiresAt = c.csrf, jsontime.Opt(&c.session.ExpiresAt)
 	}
 	if out.AppID != "" {
 		app, err := s.store.GetApp(r.Context(), out.AppID)
