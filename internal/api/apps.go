@@ -83,10 +83,7 @@ func (s *server) loadApp(r *http.Request, c *call) (*domain.App, error) {
 		return c.app, nil
 	}
 	a, err := s.store.GetApp(r.Context(), c.appID)
-	if err != nil {
-		return nil, storeError(err, "app", c.appID)
-	}
-	return a, nil
+	return a, storeError(err, "app", c.appID)
 }
 
 // getApp serves GET /v1/apps/{app}.

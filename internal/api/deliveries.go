@@ -87,10 +87,7 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 func (s *server) loadDelivery(r *http.Request, c *call) (*domain.Delivery, error) {
 	id := r.PathValue("dlv")
 	d, err := s.store.GetDelivery(r.Context(), c.appID, id)
-	if err != nil {
-		return nil, storeError(err, "delivery", id)
-	}
-	return d, nil
+	return d, storeError(err, "delivery", id)
 }
 
 // getDelivery serves GET /v1/apps/{app}/deliveries/{dlv}.

@@ -286,10 +286,7 @@ func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) 
 func (s *server) loadEndpoint(r *http.Request, c *call) (*domain.Endpoint, error) {
 	id := r.PathValue("ep")
 	e, err := s.store.GetEndpoint(r.Context(), c.appID, id)
-	if err != nil {
-		return nil, storeError(err, "endpoint", id)
-	}
-	return e, nil
+	return e, storeError(err, "endpoint", id)
 }
 
 // getEndpoint serves GET /v1/apps/{app}/endpoints/{ep}.
