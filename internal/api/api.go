@@ -5,6 +5,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -473,6 +474,14 @@ func writeOne[S, T any](w http.ResponseWriter, status int, v S, err error, conv 
 	}
 	writeJSON(w, status, conv(v))
 	return nil
+}
+
+// loadPath reads the record of c's app that the path parameter param names, with get;
+// what names the record in a not-found error.
+func loadPath[T any](r *http.Request, c *call, param, what string, get func(ctx context.Context, appID, id string) (T, error)) (T, error) {
+	id := r.PathValue(param)
+	v, err := get(r.Context(), c.appID, id)
+	return v, storeError(err, what, id)
 }
 
 // timestamp is a time answered in RFC 3339, UTC, with milliseconds.

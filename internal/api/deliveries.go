@@ -85,9 +85,7 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 
 // loadDelivery returns the {dlv} of the request's app.
 func (s *server) loadDelivery(r *http.Request, c *call) (*domain.Delivery, error) {
-	id := r.PathValue("dlv")
-	d, err := s.store.GetDelivery(r.Context(), c.appID, id)
-	return d, storeError(err, "delivery", id)
+	return loadPath(r, c, "dlv", "delivery", s.store.GetDelivery)
 }
 
 // getDelivery serves GET /v1/apps/{app}/deliveries/{dlv}.

@@ -284,9 +284,7 @@ func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) 
 
 // loadEndpoint returns the {ep} of the request's app.
 func (s *server) loadEndpoint(r *http.Request, c *call) (*domain.Endpoint, error) {
-	id := r.PathValue("ep")
-	e, err := s.store.GetEndpoint(r.Context(), c.appID, id)
-	return e, storeError(err, "endpoint", id)
+	return loadPath(r, c, "ep", "endpoint", s.store.GetEndpoint)
 }
 
 // getEndpoint serves GET /v1/apps/{app}/endpoints/{ep}.

@@ -212,9 +212,8 @@ func (s *server) listMessages(w http.ResponseWriter, r *http.Request, c *call) e
 
 // getMessage serves GET /v1/apps/{app}/messages/{msg}.
 func (s *server) getMessage(w http.ResponseWriter, r *http.Request, c *call) error {
-	id := r.PathValue("msg")
-	m, err := s.store.GetMessage(r.Context(), c.appID, id)
-	return writeOne(w, http.StatusOK, m, storeError(err, "message", id), toMessageJSON)
+	m, err := loadPath(r, c, "msg", "message", s.store.GetMessage)
+	return writeOne(w, http.StatusOK, m, err, toMessageJSON)
 }
 
 // maxBatch bounds the messages of one batch publish.

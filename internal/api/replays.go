@@ -105,9 +105,8 @@ func (s *server) listAppReplays(w http.ResponseWriter, r *http.Request, c *call)
 
 // getAppReplay serves GET /v1/apps/{app}/replays/{rpl}: a replay's progress.
 func (s *server) getAppReplay(w http.ResponseWriter, r *http.Request, c *call) error {
-	id := r.PathValue("rpl")
-	j, err := s.store.GetReplayJob(r.Context(), c.appID, id)
-	return writeOne(w, http.StatusOK, j, storeError(err, "replay", id), toReplayJobJSON)
+	j, err := loadPath(r, c, "rpl", "replay", s.store.GetReplayJob)
+	return writeOne(w, http.StatusOK, j, err, toReplayJobJSON)
 }
 
 // cancelAppReplay serves POST /v1/apps/{app}/replays/{rpl}/cancel: the replay stops

@@ -234,15 +234,15 @@ func (s *server) listSources(w http.ResponseWriter, r *http.Request, c *call) er
 	return writePage(w, "sources", srcs, next, err, s.sourceConv(r))
 }
 
+// loadSource returns the source store and the {src} of the request's app.
 func (s *server) loadSource(r *http.Request, c *call) (store.SourceStore, *domain.Source, error) {
 	ss, err := s.sourceStore()
 	if err != nil {
 		return nil, nil, err
 	}
-	id := r.PathValue("src")
-	src, err := ss.GetSource(r.Context(), c.appID, id)
+	src, err := loadPath(r, c, "src", "source", ss.GetSource)
 	if err != nil {
-		return nil, nil, storeError(err, "source", id)
+		return nil, nil, err
 	}
 	return ss, src, nil
 }
@@ -339,14 +339,9 @@ func toRejectionJSON(r *domain.Rejection) rejectionJSON {
 
 // listRejections serves GET /v1/apps/{app}/sources/{src}/rejections.
 func (s *server) listRejections(w http.ResponseWriter, r *http.Request, c *call) error {
-	ss, err := s.sourceStore()
+	ss, src, err := s.loadSource(r, c)
 	if err != nil {
 		return err
-	}
-	id := r.PathValue("src")
-	src, err := ss.GetSource(r.Context(), c.appID, id)
-	if err != nil {
-		return storeError(err, "source", id)
 	}
 	p, err := pageQuery(r.URL, "rej")
 	if err != nil {
