@@ -39,11 +39,8 @@ func (in *appInput) apply(a *domain.App, create bool) error {
 		}
 		a.Name = in.Name.v
 	}
-	if in.UID.set {
-		if err := domain.CheckUID(in.UID.v); err != nil {
-			return err
-		}
-		a.UID = in.UID.v
+	if err := in.UID.setChecked(&a.UID, domain.CheckUID); err != nil {
+		return err
 	}
 	if in.Metadata.set {
 		a.Metadata = in.Metadata.v

@@ -109,20 +109,14 @@ type endpointInput struct {
 
 // applyEndpoint validates in and copies its fields into e; url is required when creating.
 func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain.Endpoint, create bool) error {
-	if in.Description.set {
-		if err := domain.CheckDescription(in.Description.v); err != nil {
-			return err
-		}
-		e.Description = in.Description.v
+	if err := in.Description.setChecked(&e.Description, domain.CheckDescription); err != nil {
+		return err
 	}
 	if in.Metadata.set {
 		e.Metadata = in.Metadata.v
 	}
-	if in.EventTypes.set {
-		if err := domain.CheckEventFilter(in.EventTypes.v); err != nil {
-			return err
-		}
-		e.EventTypes = in.EventTypes.v
+	if err := in.EventTypes.setChecked(&e.EventTypes, domain.CheckEventFilter); err != nil {
+		return err
 	}
 	if in.Headers.set {
 		keepRedacted(in.Headers.v, e.Headers)
@@ -137,23 +131,14 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 		}
 		e.SetState(in.State.v, "")
 	}
-	if in.MaxConcurrency.set {
-		if err := domain.CheckConcurrency(in.MaxConcurrency.v); err != nil {
-			return err
-		}
-		e.MaxConcurrency = in.MaxConcurrency.v
+	if err := in.MaxConcurrency.setChecked(&e.MaxConcurrency, domain.CheckConcurrency); err != nil {
+		return err
 	}
-	if in.RateLimit.set {
-		if err := domain.CheckRateLimit(in.RateLimit.v); err != nil {
-			return err
-		}
-		e.RateLimit = in.RateLimit.v
+	if err := in.RateLimit.setChecked(&e.RateLimit, domain.CheckRateLimit); err != nil {
+		return err
 	}
-	if in.TimeoutMS.set {
-		if err := domain.CheckTimeoutMS(in.TimeoutMS.v); err != nil {
-			return err
-		}
-		e.TimeoutMS = in.TimeoutMS.v
+	if err := in.TimeoutMS.setChecked(&e.TimeoutMS, domain.CheckTimeoutMS); err != nil {
+		return err
 	}
 	if in.FIFO.set {
 		e.FIFO = in.FIFO.v

@@ -114,11 +114,8 @@ const (
 )
 
 func (in *sourceInput) apply(src *domain.Source, create bool) error {
-	if in.UID.set {
-		if err := domain.CheckSourceUID(in.UID.v); err != nil {
-			return err
-		}
-		src.UID = in.UID.v
+	if err := in.UID.setChecked(&src.UID, domain.CheckSourceUID); err != nil {
+		return err
 	}
 	if in.Name.set {
 		if err := domain.CheckName("name", in.Name.v, 0); err != nil {
