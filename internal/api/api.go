@@ -5,6 +5,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/netguard"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -457,25 +459,33 @@ func writeList[S, T any](w http.ResponseWriter, items []S, next string, conv fun
 	return nil
 }
 
-// timestamp is a time answered in RFC 3339, UTC, with milliseconds.
-type timestamp time.Time
-
-// MarshalJSON implements json.Marshaler.
-func (t timestamp) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(`"2006-01-02T15:04:05.000Z"`))
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	return append(b, '"'), nil
-}
-
-// optTime converts an optional time.
-func optTime(t *time.Time) *timestamp {
-	if t == nil {
-		return nil
+// writePage answers the page a store listing returned, or the listing's error.
+func writePage[S, T any](w http.ResponseWriter, what string, items []S, next string, err error, conv func(S) T) error {
+	if err != nil {
+		return fmt.Errorf("list %s: %w", what, err)
 	}
-	ts := timestamp(*t)
-	return &ts
+	return writeList(w, items, next, conv)
 }
+
+// writeOne answers conv(v) with status, or err, the error of the call that gave v.
+func writeOne[S, T any](w http.ResponseWriter, status int, v S, err error, conv func(S) T) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, conv(v))
+	return nil
+}
+
+// loadPath reads the record of c's app that the path parameter param names, with get;
+// what names the record in a not-found error.
+func loadPath[T any](r *http.Request, c *call, param, what string, get func(ctx context.Context, appID, id string) (T, error)) (T, error) {
+	id := r.PathValue(param)
+	v, err := get(r.Context(), c.appID, id)
+	return v, storeError(err, what, id)
+}
+
+// timestamp is a time answered in RFC 3339, UTC, with milliseconds.
+type timestamp = jsontime.Time
 
 // nonNil returns m, or an empty map for nil, so that it is answered as {}.
 func nonNil[M ~map[K]V, K comparable, V any](m M) M {

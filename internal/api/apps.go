@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -40,11 +39,8 @@ func (in *appInput) apply(a *domain.App, create bool) error {
 		}
 		a.Name = in.Name.v
 	}
-	if in.UID.set {
-		if err := domain.CheckUID(in.UID.v); err != nil {
-			return err
-		}
-		a.UID = in.UID.v
+	if err := in.UID.setChecked(&a.UID, domain.CheckUID); err != nil {
+		return err
 	}
 	if in.Metadata.set {
 		a.Metadata = in.Metadata.v
@@ -64,25 +60,18 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := in.apply(a, true); err != nil {
 		return err
 	}
-	if err := s.svc.CreateApp(r.Context(), a); err != nil {
-		return storeError(err, "app", a.ID)
-	}
-	writeJSON(w, http.StatusCreated, toAppJSON(a))
-	return nil
+	err := s.svc.CreateApp(r.Context(), a)
+	return writeOne(w, http.StatusCreated, a, storeError(err, "app", a.ID), toAppJSON)
 }
 
 // listApps serves GET /v1/apps.
 func (s *server) listApps(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("app")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "app")
+	if err != nil {
 		return err
 	}
 	apps, next, err := s.store.ListApps(r.Context(), p)
-	if err != nil {
-		return fmt.Errorf("list apps: %w", err)
-	}
-	return writeList(w, apps, next, toAppJSON)
+	return writePage(w, "apps", apps, next, err, toAppJSON)
 }
 
 // loadApp returns the app of the request.
@@ -91,20 +80,13 @@ func (s *server) loadApp(r *http.Request, c *call) (*domain.App, error) {
 		return c.app, nil
 	}
 	a, err := s.store.GetApp(r.Context(), c.appID)
-	if err != nil {
-		return nil, storeError(err, "app", c.appID)
-	}
-	return a, nil
+	return a, storeError(err, "app", c.appID)
 }
 
 // getApp serves GET /v1/apps/{app}.
 func (s *server) getApp(w http.ResponseWriter, r *http.Request, c *call) error {
 	a, err := s.loadApp(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toAppJSON(a))
-	return nil
+	return writeOne(w, http.StatusOK, a, err, toAppJSON)
 }
 
 // updateApp serves PATCH /v1/apps/{app}.
@@ -122,11 +104,8 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	updated.UpdatedAt = s.timeNow()
-	if err := s.svc.UpdateApp(r.Context(), &updated); err != nil {
-		return storeError(err, "app", a.ID)
-	}
-	writeJSON(w, http.StatusOK, toAppJSON(&updated))
-	return nil
+	err = s.svc.UpdateApp(r.Context(), &updated)
+	return writeOne(w, http.StatusOK, &updated, storeError(err, "app", a.ID), toAppJSON)
 }
 
 // deleteApp serves DELETE /v1/apps/{app}: the app goes with everything it owns.

@@ -245,6 +245,18 @@ type opt[T any] struct {
 	v   T
 }
 
+// setChecked copies o's value into dst when o is set and check accepts it.
+func (o opt[T]) setChecked(dst *T, check func(T) error) error {
+	if !o.set {
+		return nil
+	}
+	if err := check(o.v); err != nil {
+		return err
+	}
+	*dst = o.v
+	return nil
+}
+
 // UnmarshalJSON implements json.Unmarshaler.
 func (o *opt[T]) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {

@@ -1,11 +1,11 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -27,7 +27,7 @@ type deliveryJSON struct {
 func toDeliveryJSON(d *domain.Delivery) deliveryJSON {
 	return deliveryJSON{
 		ID: d.ID, AppID: d.AppID, MessageID: d.MessageID, EndpointID: d.EndpointID, Status: d.Status,
-		Attempts: d.Attempts, NextAttemptAt: optTime(d.NextAttemptAt), LastStatusCode: d.LastStatusCode,
+		Attempts: d.Attempts, NextAttemptAt: jsontime.Opt(d.NextAttemptAt), LastStatusCode: d.LastStatusCode,
 		LastError: d.LastError, CreatedAt: timestamp(d.CreatedAt), UpdatedAt: timestamp(d.UpdatedAt),
 	}
 }
@@ -80,48 +80,31 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	ds, next, err := s.store.ListDeliveries(r.Context(), f)
-	if err != nil {
-		return fmt.Errorf("list deliveries: %w", err)
-	}
-	return writeList(w, ds, next, toDeliveryJSON)
+	return writePage(w, "deliveries", ds, next, err, toDeliveryJSON)
 }
 
 // loadDelivery returns the {dlv} of the request's app.
 func (s *server) loadDelivery(r *http.Request, c *call) (*domain.Delivery, error) {
-	id := r.PathValue("dlv")
-	d, err := s.store.GetDelivery(r.Context(), c.appID, id)
-	if err != nil {
-		return nil, storeError(err, "delivery", id)
-	}
-	return d, nil
+	return loadPath(r, c, "dlv", "delivery", s.store.GetDelivery)
 }
 
 // getDelivery serves GET /v1/apps/{app}/deliveries/{dlv}.
 func (s *server) getDelivery(w http.ResponseWriter, r *http.Request, c *call) error {
 	d, err := s.loadDelivery(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toDeliveryJSON(d))
-	return nil
+	return writeOne(w, http.StatusOK, d, err, toDeliveryJSON)
 }
 
 // retryDelivery serves POST /v1/apps/{app}/deliveries/{dlv}/retry.
 func (s *server) retryDelivery(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("dlv")
 	d, err := s.svc.RetryDelivery(r.Context(), c.appID, id, s.timeNow())
-	if err != nil {
-		return storeError(err, "delivery", id)
-	}
-	writeJSON(w, http.StatusAccepted, toDeliveryJSON(d))
-	return nil
+	return writeOne(w, http.StatusAccepted, d, storeError(err, "delivery", id), toDeliveryJSON)
 }
 
 // listDeliveryAttempts serves GET /v1/apps/{app}/deliveries/{dlv}/attempts.
 func (s *server) listDeliveryAttempts(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("att")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "att")
+	if err != nil {
 		return err
 	}
 	d, err := s.loadDelivery(r, c)
@@ -129,10 +112,7 @@ func (s *server) listDeliveryAttempts(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	as, next, err := s.store.ListAttempts(r.Context(), store.AttemptFilter{AppID: c.appID, DeliveryID: d.ID, Page: p})
-	if err != nil {
-		return fmt.Errorf("list attempts: %w", err)
-	}
-	return writeList(w, as, next, toAttemptJSON)
+	return writePage(w, "attempts", as, next, err, toAttemptJSON)
 }
 
 // listAttempts serves GET /v1/apps/{app}/attempts.
@@ -151,8 +131,5 @@ func (s *server) listAttempts(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	as, next, err := s.store.ListAttempts(r.Context(), f)
-	if err != nil {
-		return fmt.Errorf("list attempts: %w", err)
-	}
-	return writeList(w, as, next, toAttemptJSON)
+	return writePage(w, "attempts", as, next, err, toAttemptJSON)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/webhook"
 )
@@ -82,7 +83,7 @@ func toEndpointJSONRevealed(e *domain.Endpoint) endpointJSON {
 		Headers: nonNil(e.Headers), State: e.State, DisabledReason: e.DisabledReason,
 		MaxConcurrency: e.MaxConcurrency, RateLimit: e.RateLimit, TimeoutMS: e.TimeoutMS, FIFO: e.FIFO,
 		SourceID: e.SourceID, Filter: flt, Transformation: e.Transformation, Auth: toAuthJSON(e.Auth),
-		Metadata: nonNil(e.Metadata), FailingSince: optTime(e.FailingSince),
+		Metadata: nonNil(e.Metadata), FailingSince: jsontime.Opt(e.FailingSince),
 		CreatedAt: timestamp(e.CreatedAt), UpdatedAt: timestamp(e.UpdatedAt),
 	}
 }
@@ -108,20 +109,14 @@ type endpointInput struct {
 
 // applyEndpoint validates in and copies its fields into e; url is required when creating.
 func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain.Endpoint, create bool) error {
-	if in.Description.set {
-		if err := domain.CheckDescription(in.Description.v); err != nil {
-			return err
-		}
-		e.Description = in.Description.v
+	if err := in.Description.setChecked(&e.Description, domain.CheckDescription); err != nil {
+		return err
 	}
 	if in.Metadata.set {
 		e.Metadata = in.Metadata.v
 	}
-	if in.EventTypes.set {
-		if err := domain.CheckEventFilter(in.EventTypes.v); err != nil {
-			return err
-		}
-		e.EventTypes = in.EventTypes.v
+	if err := in.EventTypes.setChecked(&e.EventTypes, domain.CheckEventFilter); err != nil {
+		return err
 	}
 	if in.Headers.set {
 		keepRedacted(in.Headers.v, e.Headers)
@@ -136,23 +131,14 @@ func (s *server) applyEndpoint(ctx context.Context, in *endpointInput, e *domain
 		}
 		e.SetState(in.State.v, "")
 	}
-	if in.MaxConcurrency.set {
-		if err := domain.CheckConcurrency(in.MaxConcurrency.v); err != nil {
-			return err
-		}
-		e.MaxConcurrency = in.MaxConcurrency.v
+	if err := in.MaxConcurrency.setChecked(&e.MaxConcurrency, domain.CheckConcurrency); err != nil {
+		return err
 	}
-	if in.RateLimit.set {
-		if err := domain.CheckRateLimit(in.RateLimit.v); err != nil {
-			return err
-		}
-		e.RateLimit = in.RateLimit.v
+	if err := in.RateLimit.setChecked(&e.RateLimit, domain.CheckRateLimit); err != nil {
+		return err
 	}
-	if in.TimeoutMS.set {
-		if err := domain.CheckTimeoutMS(in.TimeoutMS.v); err != nil {
-			return err
-		}
-		e.TimeoutMS = in.TimeoutMS.v
+	if err := in.TimeoutMS.setChecked(&e.TimeoutMS, domain.CheckTimeoutMS); err != nil {
+		return err
 	}
 	if in.FIFO.set {
 		e.FIFO = in.FIFO.v
@@ -258,9 +244,8 @@ func (s *server) createEndpointWith(w http.ResponseWriter, r *http.Request, c *c
 
 // listEndpoints serves GET /v1/apps/{app}/endpoints.
 func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("ep")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "ep")
+	if err != nil {
 		return err
 	}
 	if scope := c.endpointScope(); scope != nil {
@@ -279,30 +264,18 @@ func (s *server) listEndpoints(w http.ResponseWriter, r *http.Request, c *call) 
 		return writeList(w, eps, "", toEndpointJSON)
 	}
 	eps, next, err := s.store.ListEndpoints(r.Context(), c.appID, p)
-	if err != nil {
-		return fmt.Errorf("list endpoints: %w", err)
-	}
-	return writeList(w, eps, next, toEndpointJSON)
+	return writePage(w, "endpoints", eps, next, err, toEndpointJSON)
 }
 
 // loadEndpoint returns the {ep} of the request's app.
 func (s *server) loadEndpoint(r *http.Request, c *call) (*domain.Endpoint, error) {
-	id := r.PathValue("ep")
-	e, err := s.store.GetEndpoint(r.Context(), c.appID, id)
-	if err != nil {
-		return nil, storeError(err, "endpoint", id)
-	}
-	return e, nil
+	return loadPath(r, c, "ep", "endpoint", s.store.GetEndpoint)
 }
 
 // getEndpoint serves GET /v1/apps/{app}/endpoints/{ep}.
 func (s *server) getEndpoint(w http.ResponseWriter, r *http.Request, c *call) error {
 	e, err := s.loadEndpoint(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toEndpointJSON(e))
-	return nil
+	return writeOne(w, http.StatusOK, e, err, toEndpointJSON)
 }
 
 // updateEndpoint serves PATCH /v1/apps/{app}/endpoints/{ep}.
@@ -366,7 +339,7 @@ func (s *server) writeSecrets(w http.ResponseWriter, r *http.Request, endpointID
 	out := secretsJSON{Secrets: make([]secretJSON, 0, len(secrets))}
 	for _, sec := range secrets {
 		out.Secrets = append(out.Secrets, secretJSON{
-			ID: sec.ID, Secret: sec.Secret.Reveal(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: optTime(sec.ExpiresAt),
+			ID: sec.ID, Secret: sec.Secret.Reveal(), CreatedAt: timestamp(sec.CreatedAt), ExpiresAt: jsontime.Opt(sec.ExpiresAt),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -76,11 +75,8 @@ func (s *server) createEventType(w http.ResponseWriter, r *http.Request, _ *call
 	if err := in.apply(t); err != nil {
 		return err
 	}
-	if err := s.svc.CreateEventType(r.Context(), t); err != nil {
-		return storeError(err, "event type", t.Name)
-	}
-	writeJSON(w, http.StatusCreated, toEventTypeJSON(t))
-	return nil
+	err := s.svc.CreateEventType(r.Context(), t)
+	return writeOne(w, http.StatusCreated, t, storeError(err, "event type", t.Name), toEventTypeJSON)
 }
 
 // listEventTypes serves GET /v1/event-types, in name order.
@@ -91,21 +87,14 @@ func (s *server) listEventTypes(w http.ResponseWriter, r *http.Request, _ *call)
 		return err
 	}
 	types, next, err := s.store.ListEventTypes(r.Context(), p)
-	if err != nil {
-		return fmt.Errorf("list event types: %w", err)
-	}
-	return writeList(w, types, next, toEventTypeJSON)
+	return writePage(w, "event types", types, next, err, toEventTypeJSON)
 }
 
 // getEventType serves GET /v1/event-types/{name}.
 func (s *server) getEventType(w http.ResponseWriter, r *http.Request, _ *call) error {
 	name := r.PathValue("name")
 	t, err := s.store.GetEventType(r.Context(), name)
-	if err != nil {
-		return storeError(err, "event type", name)
-	}
-	writeJSON(w, http.StatusOK, toEventTypeJSON(t))
-	return nil
+	return writeOne(w, http.StatusOK, t, storeError(err, "event type", name), toEventTypeJSON)
 }
 
 // updateEventType serves PATCH /v1/event-types/{name}.
@@ -126,11 +115,8 @@ func (s *server) updateEventType(w http.ResponseWriter, r *http.Request, _ *call
 		return err
 	}
 	t.UpdatedAt = s.timeNow()
-	if err := s.svc.UpdateEventType(r.Context(), t); err != nil {
-		return storeError(err, "event type", name)
-	}
-	writeJSON(w, http.StatusOK, toEventTypeJSON(t))
-	return nil
+	err = s.svc.UpdateEventType(r.Context(), t)
+	return writeOne(w, http.StatusOK, t, storeError(err, "event type", name), toEventTypeJSON)
 }
 
 // deleteEventType serves DELETE /v1/event-types/{name}.

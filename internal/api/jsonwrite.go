@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // jsonAppender is an answer that writes its own JSON without reflection: byte for byte
@@ -63,9 +65,8 @@ func (m *messageJSON) appendFields(b []byte) []byte {
 		b = append(b, `,"headers":`...)
 		b = appendStringMap(b, m.Headers)
 	}
-	b = append(b, `,"created_at":"`...)
-	b = time.Time(m.CreatedAt).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, '"')
+	b = append(b, `,"created_at":`...)
+	b = jsontime.Append(b, time.Time(m.CreatedAt))
 	if m.Deliveries != nil {
 		b = append(b, `,"deliveries":`...)
 		b = strconv.AppendInt(b, int64(*m.Deliveries), 10)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -68,16 +67,12 @@ func (s *server) listAdminKeys(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *server) listKeys(w http.ResponseWriter, r *http.Request, appID string) error {
-	q := newQuery(r.URL)
-	p := q.page("key")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "key")
+	if err != nil {
 		return err
 	}
 	keys, next, err := s.store.ListAPIKeys(r.Context(), appID, p)
-	if err != nil {
-		return fmt.Errorf("list API keys: %w", err)
-	}
-	return writeList(w, keys, next, toKeyJSON)
+	return writePage(w, "API keys", keys, next, err, toKeyJSON)
 }
 
 // deleteAppKey serves DELETE /v1/apps/{app}/api-keys/{key_id}.

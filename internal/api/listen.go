@@ -3,12 +3,12 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/relay"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -155,25 +155,21 @@ type listenerJSON struct {
 // newest first, and whether a `herald listen` session is connected to one now (on any
 // node) and since when.
 func (s *server) listListeners(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("ep")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "ep")
+	if err != nil {
 		return err
 	}
 	ls, next, err := s.store.ListListeners(r.Context(), c.appID, p)
-	if err != nil {
-		return fmt.Errorf("list listeners: %w", err)
-	}
 	now := s.now()
-	return writeList(w, ls, next, func(l *store.Listener) listenerJSON {
+	return writePage(w, "listeners", ls, next, err, func(l *store.Listener) listenerJSON {
 		e, pr := l.Endpoint, l.Presence
 		here := s.listener != nil && s.listener.Connected(e.ID)
 		out := listenerJSON{
 			EndpointID: e.ID, Name: strings.TrimPrefix(e.URL, domain.ListenerScheme), SourceID: e.SourceID, EventTypes: nonNilList(e.EventTypes),
-			State: e.State, Connected: pr.Connected(now, s.nodeID, here), LastSeenAt: optTime(pr.SeenAt), CreatedAt: timestamp(e.CreatedAt),
+			State: e.State, Connected: pr.Connected(now, s.nodeID, here), LastSeenAt: jsontime.Opt(pr.SeenAt), CreatedAt: timestamp(e.CreatedAt),
 		}
 		if out.Connected {
-			out.ConnectedSince = optTime(pr.ConnectedAt)
+			out.ConnectedSince = jsontime.Opt(pr.ConnectedAt)
 		}
 		return out
 	})

@@ -154,15 +154,7 @@ func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	defer release()
-	var in messageInput
-	if err := decodeBody(w, r, s.maxPayload+envelopeBytes, false, &in); err != nil {
-		return err
-	}
-	key, err := in.idempotencyKey(r)
-	if err != nil {
-		return err
-	}
-	m, err := s.newMessage(&in, "", c.appID, key)
+	m, err := s.decodePublish(w, r, c.appID)
 	if err != nil {
 		return err
 	}
@@ -170,16 +162,35 @@ func (s *server) publishMessage(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return storeError(err, "app", c.appID)
 	}
+	writePublished(w, res)
+	return nil
+}
+
+// decodePublish reads and validates the body of a publish to appID: the message to store.
+func (s *server) decodePublish(w http.ResponseWriter, r *http.Request, appID string) (*domain.Message, error) {
+	var in messageInput
+	if err := decodeBody(w, r, s.maxPayload+envelopeBytes, false, &in); err != nil {
+		return nil, err
+	}
+	key, err := in.idempotencyKey(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.newMessage(&in, "", appID, key)
+}
+
+// writePublished answers a publish: 202 with the number of deliveries, or 200 marked
+// Idempotent-Replayed when the message was published before.
+func writePublished(w http.ResponseWriter, res *store.PublishResult) {
 	out := toMessageJSON(res.Message)
 	if res.Duplicate {
 		w.Header().Set("Idempotent-Replayed", "true")
 		writeJSON(w, http.StatusOK, out)
-		return nil
+		return
 	}
 	n := len(res.Deliveries)
 	out.Deliveries = &n
 	writeJSON(w, http.StatusAccepted, out)
-	return nil
 }
 
 // listMessages serves GET /v1/apps/{app}/messages.
@@ -196,21 +207,13 @@ func (s *server) listMessages(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	msgs, next, err := s.store.ListMessages(r.Context(), f)
-	if err != nil {
-		return fmt.Errorf("list messages: %w", err)
-	}
-	return writeList(w, msgs, next, toMessageJSON)
+	return writePage(w, "messages", msgs, next, err, toMessageJSON)
 }
 
 // getMessage serves GET /v1/apps/{app}/messages/{msg}.
 func (s *server) getMessage(w http.ResponseWriter, r *http.Request, c *call) error {
-	id := r.PathValue("msg")
-	m, err := s.store.GetMessage(r.Context(), c.appID, id)
-	if err != nil {
-		return storeError(err, "message", id)
-	}
-	writeJSON(w, http.StatusOK, toMessageJSON(m))
-	return nil
+	m, err := loadPath(r, c, "msg", "message", s.store.GetMessage)
+	return writeOne(w, http.StatusOK, m, err, toMessageJSON)
 }
 
 // maxBatch bounds the messages of one batch publish.
@@ -241,32 +244,9 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	defer release()
-	var in batchInput
-	if err := decodeBody(w, r, maxBatchBody, false, &in); err != nil {
+	msgs, repeats, err := s.decodeBatch(w, r, c.appID)
+	if err != nil {
 		return err
-	}
-	if len(in.Messages) == 0 || len(in.Messages) > maxBatch {
-		return invalidField("messages", "must hold 1 to %d messages, not %d", maxBatch, len(in.Messages))
-	}
-	msgs := make([]*domain.Message, len(in.Messages))
-	// A key repeated within the batch: the first message with it is published, the later
-	// ones are answered as its duplicates (published concurrently, any could win).
-	firstWithKey := map[string]int{}
-	repeats := map[int]int{} // index → index of the first message with its key
-	for i := range in.Messages {
-		m, err := s.batchMessage(&in.Messages[i], i, c.appID)
-		if err != nil {
-			return err
-		}
-		msgs[i] = m
-		key := m.IdempotencyKey
-		if key != "" {
-			if j, ok := firstWithKey[key]; ok {
-				repeats[i] = j
-			} else {
-				firstWithKey[key] = i
-			}
-		}
 	}
 	results := make([]*store.PublishResult, len(msgs))
 	errs := make([]error, len(msgs))
@@ -294,6 +274,45 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 	for i, j := range repeats {
 		results[i] = &store.PublishResult{Message: results[j].Message, Duplicate: true}
 	}
+	writeBatchPublished(w, results)
+	return nil
+}
+
+// decodeBatch reads and validates the body of a batch publish to appID: the messages to
+// store, and the repeats (index → index of the first message with its idempotency key).
+// A key repeated within the batch: the first message with it is published, the later
+// ones are answered as its duplicates (published concurrently, any could win).
+func (s *server) decodeBatch(w http.ResponseWriter, r *http.Request, appID string) ([]*domain.Message, map[int]int, error) {
+	var in batchInput
+	if err := decodeBody(w, r, maxBatchBody, false, &in); err != nil {
+		return nil, nil, err
+	}
+	if len(in.Messages) == 0 || len(in.Messages) > maxBatch {
+		return nil, nil, invalidField("messages", "must hold 1 to %d messages, not %d", maxBatch, len(in.Messages))
+	}
+	msgs := make([]*domain.Message, len(in.Messages))
+	firstWithKey := map[string]int{}
+	repeats := map[int]int{}
+	for i := range in.Messages {
+		m, err := s.batchMessage(&in.Messages[i], i, appID)
+		if err != nil {
+			return nil, nil, err
+		}
+		msgs[i] = m
+		key := m.IdempotencyKey
+		if key != "" {
+			if j, ok := firstWithKey[key]; ok {
+				repeats[i] = j
+			} else {
+				firstWithKey[key] = i
+			}
+		}
+	}
+	return msgs, repeats, nil
+}
+
+// writeBatchPublished answers a batch publish: 202 with each message's result.
+func writeBatchPublished(w http.ResponseWriter, results []*store.PublishResult) {
 	out := make([]batchResultJSON, len(results))
 	for i, res := range results {
 		out[i] = batchResultJSON{messageJSON: toMessageJSON(res.Message), Duplicate: res.Duplicate}
@@ -303,5 +322,4 @@ func (s *server) publishBatch(w http.ResponseWriter, r *http.Request, c *call) e
 		}
 	}
 	writeJSON(w, http.StatusAccepted, batchAnswerJSON{Data: out})
-	return nil
 }

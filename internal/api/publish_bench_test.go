@@ -77,7 +77,7 @@ func (w *discardWriter) reset() {
 
 // BenchmarkPublishDecode measures what the API itself spends on a publish: reading and
 // decoding the body, validating it, building the message and writing the 202 answer,
-// in the order publishMessage and publishBatch do it, without the store (its answer is
+// with the functions publishMessage and publishBatch use, without the store (its answer is
 // made up: the message, one delivery each). BenchmarkPublish measures the whole request.
 func BenchmarkPublishDecode(b *testing.B) {
 	e := newEnv(b)
@@ -85,57 +85,28 @@ func BenchmarkPublishDecode(b *testing.B) {
 	c := &call{appID: "app_1"}
 	b.Run("single", func(b *testing.B) {
 		benchHandlerPart(b, "/v1/apps/app_1/messages", publishBody(1), func(w http.ResponseWriter, r *http.Request) error {
-			var in messageInput
-			if err := decodeBody(w, r, s.maxPayload+envelopeBytes, false, &in); err != nil {
-				return err
-			}
-			key, err := in.idempotencyKey(r)
+			m, err := s.decodePublish(w, r, c.appID)
 			if err != nil {
 				return err
 			}
-			m, err := s.newMessage(&in, "", c.appID, key)
-			if err != nil {
-				return err
-			}
-			res := &store.PublishResult{Message: m, Deliveries: []*domain.Delivery{{ID: "dlv_1"}}}
-			out := toMessageJSON(res.Message)
-			n := len(res.Deliveries)
-			out.Deliveries = &n
-			writeJSON(w, http.StatusAccepted, out)
+			writePublished(w, &store.PublishResult{Message: m, Deliveries: []*domain.Delivery{{ID: "dlv_1"}}})
 			return nil
 		})
 	})
 	b.Run("batch-100", func(b *testing.B) {
 		benchHandlerPart(b, "/v1/apps/app_1/messages/batch", batchBody(100), func(w http.ResponseWriter, r *http.Request) error {
-			var in batchInput
-			if err := decodeBody(w, r, maxBatchBody, false, &in); err != nil {
+			msgs, repeats, err := s.decodeBatch(w, r, c.appID)
+			if err != nil {
 				return err
-			}
-			results := make([]*store.PublishResult, len(in.Messages))
-			firstWithKey := map[string]int{}
-			repeats := map[int]int{}
-			for i := range in.Messages {
-				m, err := s.batchMessage(&in.Messages[i], i, c.appID)
-				if err != nil {
-					return err
-				}
-				if j, ok := firstWithKey[m.IdempotencyKey]; ok {
-					repeats[i] = j
-				} else {
-					firstWithKey[m.IdempotencyKey] = i
-				}
-				results[i] = &store.PublishResult{Message: m, Deliveries: []*domain.Delivery{{ID: "dlv_1"}}}
 			}
 			if len(repeats) > 0 {
 				return fmt.Errorf("repeated keys: %v", repeats)
 			}
-			out := make([]batchResultJSON, len(results))
-			for i, res := range results {
-				out[i] = batchResultJSON{messageJSON: toMessageJSON(res.Message), Duplicate: res.Duplicate}
-				n := len(res.Deliveries)
-				out[i].Deliveries = &n
+			results := make([]*store.PublishResult, len(msgs))
+			for i, m := range msgs {
+				results[i] = &store.PublishResult{Message: m, Deliveries: []*domain.Delivery{{ID: "dlv_1"}}}
 			}
-			writeJSON(w, http.StatusAccepted, batchAnswerJSON{Data: out})
+			writeBatchPublished(w, results)
 			return nil
 		})
 	})

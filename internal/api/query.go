@@ -67,6 +67,14 @@ func (q *query) page(cursorPrefix string) store.Page {
 	return q.pageOf(func(c string) bool { return ids.Valid(cursorPrefix, c) })
 }
 
+// pageQuery reads the query of a route whose only parameters are limit and cursor;
+// cursorPrefix is the id prefix of the listed records.
+func pageQuery(u *url.URL, cursorPrefix string) (store.Page, error) {
+	q := newQuery(u)
+	p := q.page(cursorPrefix)
+	return p, q.done()
+}
+
 // pageOf returns the limit and cursor parameters; validCursor checks the cursor.
 func (q *query) pageOf(validCursor func(string) bool) store.Page {
 	p := store.Page{Limit: defaultLimit, Cursor: q.str("cursor")}

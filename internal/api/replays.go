@@ -1,11 +1,11 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // appReplayInput is the body of POST /v1/apps/{app}/replay.
@@ -38,10 +38,10 @@ func toReplayJobJSON(j *domain.ReplayJob) replayJobJSON {
 	out := replayJobJSON{
 		ID: j.ID, AppID: j.AppID, State: j.State, Until: timestamp(j.Until), Status: nonNilList(j.Statuses),
 		EventTypes: nonNilList(j.EventTypes), Done: j.Replayed, MessagesScanned: j.Scanned, Progress: j.Progress(), Error: j.Error,
-		CreatedAt: timestamp(j.CreatedAt), UpdatedAt: timestamp(j.UpdatedAt), FinishedAt: optTime(j.FinishedAt),
+		CreatedAt: timestamp(j.CreatedAt), UpdatedAt: timestamp(j.UpdatedAt), FinishedAt: jsontime.Opt(j.FinishedAt),
 	}
 	if !j.Since.IsZero() {
-		out.Since = optTime(&j.Since)
+		out.Since = jsontime.Opt(&j.Since)
 	}
 	return out
 }
@@ -95,27 +95,18 @@ func (s *server) createAppReplay(w http.ResponseWriter, r *http.Request, c *call
 
 // listAppReplays serves GET /v1/apps/{app}/replays: the app's replays, newest first.
 func (s *server) listAppReplays(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := newQuery(r.URL)
-	p := q.page("rpl")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "rpl")
+	if err != nil {
 		return err
 	}
 	js, next, err := s.store.ListReplayJobs(r.Context(), c.appID, p)
-	if err != nil {
-		return fmt.Errorf("list replays: %w", err)
-	}
-	return writeList(w, js, next, toReplayJobJSON)
+	return writePage(w, "replays", js, next, err, toReplayJobJSON)
 }
 
 // getAppReplay serves GET /v1/apps/{app}/replays/{rpl}: a replay's progress.
 func (s *server) getAppReplay(w http.ResponseWriter, r *http.Request, c *call) error {
-	id := r.PathValue("rpl")
-	j, err := s.store.GetReplayJob(r.Context(), c.appID, id)
-	if err != nil {
-		return storeError(err, "replay", id)
-	}
-	writeJSON(w, http.StatusOK, toReplayJobJSON(j))
-	return nil
+	j, err := loadPath(r, c, "rpl", "replay", s.store.GetReplayJob)
+	return writeOne(w, http.StatusOK, j, err, toReplayJobJSON)
 }
 
 // cancelAppReplay serves POST /v1/apps/{app}/replays/{rpl}/cancel: the replay stops
@@ -124,9 +115,5 @@ func (s *server) getAppReplay(w http.ResponseWriter, r *http.Request, c *call) e
 func (s *server) cancelAppReplay(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("rpl")
 	j, err := s.svc.CancelReplay(r.Context(), c.appID, id, s.timeNow())
-	if err != nil {
-		return storeError(err, "replay", id)
-	}
-	writeJSON(w, http.StatusOK, toReplayJobJSON(j))
-	return nil
+	return writeOne(w, http.StatusOK, j, storeError(err, "replay", id), toReplayJobJSON)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/domain"
 	"github.com/heraldhq/herald/internal/ids"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -197,6 +198,15 @@ func overTLS(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
+// readExchange admits a request that exchanges a credential for a session cookie, once
+// the client address's sign-in rate allows it (429 otherwise), and decodes its body into in.
+func (s *server) readExchange(w http.ResponseWriter, r *http.Request, in any) error {
+	if err := s.signIns.allow(w, r); err != nil {
+		return err
+	}
+	return decodeBody(w, r, maxBodyBytes, false, in)
+}
+
 // signInInput is the body of POST /v1/console/sessions.
 type signInInput struct {
 	APIKey opt[string] `json:"api_key"`
@@ -205,11 +215,8 @@ type signInInput struct {
 // signIn serves POST /v1/console/sessions: an operator exchanges an admin API key for
 // a session cookie, so that the key never stays in the browser.
 func (s *server) signIn(w http.ResponseWriter, r *http.Request, _ *call) error {
-	if err := s.signIns.allow(w, r); err != nil {
-		return err
-	}
 	var in signInInput
-	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
+	if err := s.readExchange(w, r, &in); err != nil {
 		return err
 	}
 	if !in.APIKey.set {
@@ -367,11 +374,8 @@ type openPortalInput struct {
 // openPortalLink serves POST /v1/portal/sessions: the customer's browser exchanges a
 // portal link's token, once, for a session cookie with the link's scope and expiry.
 func (s *server) openPortalLink(w http.ResponseWriter, r *http.Request, _ *call) error {
-	if err := s.signIns.allow(w, r); err != nil {
-		return err
-	}
 	var in openPortalInput
-	if err := decodeBody(w, r, maxBodyBytes, false, &in); err != nil {
+	if err := s.readExchange(w, r, &in); err != nil {
 		return err
 	}
 	invalid := errorf(http.StatusUnauthorized, codeInvalidToken, "the portal link has expired, was used already or was revoked; ask for a new one")
@@ -409,7 +413,7 @@ func (s *server) getSession(w http.ResponseWriter, r *http.Request, c *call) err
 	out := whoamiJSON{Kind: "api_key", Capabilities: []string{domain.CapRead, domain.CapManage}, AppID: c.onlyApp, Branding: s.branding}
 	if c.session != nil {
 		out.Kind, out.Capabilities, out.EndpointIDs = c.session.Kind, c.session.Capabilities, c.session.EndpointIDs
-		out.CSRFToken, out.ExpiresAt = c.csrf, optTime(&c.session.ExpiresAt)
+		out.CSRFToken, out.ExpiresAt = c.csrf, jsontime.Opt(&c.session.ExpiresAt)
 	}
 	if out.AppID != "" {
 		app, err := s.store.GetApp(r.Context(), out.AppID)

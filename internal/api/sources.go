@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -115,11 +114,8 @@ const (
 )
 
 func (in *sourceInput) apply(src *domain.Source, create bool) error {
-	if in.UID.set {
-		if err := domain.CheckSourceUID(in.UID.v); err != nil {
-			return err
-		}
-		src.UID = in.UID.v
+	if err := in.UID.setChecked(&src.UID, domain.CheckSourceUID); err != nil {
+		return err
 	}
 	if in.Name.set {
 		if err := domain.CheckName("name", in.Name.v, 0); err != nil {
@@ -217,11 +213,8 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := in.apply(src, true); err != nil {
 		return err
 	}
-	if err := s.svc.CreateSource(r.Context(), src); err != nil {
-		return storeError(err, "app", c.appID)
-	}
-	writeJSON(w, http.StatusCreated, s.sourceConv(r)(src))
-	return nil
+	err := s.svc.CreateSource(r.Context(), src)
+	return writeOne(w, http.StatusCreated, src, storeError(err, "app", c.appID), s.sourceConv(r))
 }
 
 // listSources serves GET /v1/apps/{app}/sources.
@@ -230,27 +223,23 @@ func (s *server) listSources(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	q := newQuery(r.URL)
-	p := q.page("src")
-	if err := q.done(); err != nil {
+	p, err := pageQuery(r.URL, "src")
+	if err != nil {
 		return err
 	}
 	srcs, next, err := ss.ListSources(r.Context(), c.appID, p)
-	if err != nil {
-		return fmt.Errorf("list sources: %w", err)
-	}
-	return writeList(w, srcs, next, s.sourceConv(r))
+	return writePage(w, "sources", srcs, next, err, s.sourceConv(r))
 }
 
+// loadSource returns the source store and the {src} of the request's app.
 func (s *server) loadSource(r *http.Request, c *call) (store.SourceStore, *domain.Source, error) {
 	ss, err := s.sourceStore()
 	if err != nil {
 		return nil, nil, err
 	}
-	id := r.PathValue("src")
-	src, err := ss.GetSource(r.Context(), c.appID, id)
+	src, err := loadPath(r, c, "src", "source", ss.GetSource)
 	if err != nil {
-		return nil, nil, storeError(err, "source", id)
+		return nil, nil, err
 	}
 	return ss, src, nil
 }
@@ -258,11 +247,7 @@ func (s *server) loadSource(r *http.Request, c *call) (store.SourceStore, *domai
 // getSource serves GET /v1/apps/{app}/sources/{src}.
 func (s *server) getSource(w http.ResponseWriter, r *http.Request, c *call) error {
 	_, src, err := s.loadSource(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.sourceConv(r)(src))
-	return nil
+	return writeOne(w, http.StatusOK, src, err, s.sourceConv(r))
 }
 
 // getSourceByID serves GET /v1/sources/{src}: a source by id alone, for keys of its app.
@@ -297,11 +282,8 @@ func (s *server) updateSource(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	src.UpdatedAt = s.timeNow()
-	if err := s.svc.UpdateSource(r.Context(), src); err != nil {
-		return storeError(err, "source", src.ID)
-	}
-	writeJSON(w, http.StatusOK, s.sourceConv(r)(src))
-	return nil
+	err = s.svc.UpdateSource(r.Context(), src)
+	return writeOne(w, http.StatusOK, src, storeError(err, "source", src.ID), s.sourceConv(r))
 }
 
 // deleteSource serves DELETE /v1/apps/{app}/sources/{src}.
@@ -313,8 +295,7 @@ func (s *server) deleteSource(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := s.svc.DeleteSource(r.Context(), c.appID, src.ID); err != nil {
 		return storeError(err, "source", src.ID)
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w)
 }
 
 // getSourceSecrets serves GET /v1/apps/{app}/sources/{src}/secrets.
@@ -355,23 +336,14 @@ func toRejectionJSON(r *domain.Rejection) rejectionJSON {
 
 // listRejections serves GET /v1/apps/{app}/sources/{src}/rejections.
 func (s *server) listRejections(w http.ResponseWriter, r *http.Request, c *call) error {
-	ss, err := s.sourceStore()
+	ss, src, err := s.loadSource(r, c)
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("src")
-	src, err := ss.GetSource(r.Context(), c.appID, id)
+	p, err := pageQuery(r.URL, "rej")
 	if err != nil {
-		return storeError(err, "source", id)
-	}
-	q := newQuery(r.URL)
-	p := q.page("rej")
-	if err := q.done(); err != nil {
 		return err
 	}
 	rs, next, err := ss.ListRejections(r.Context(), c.appID, src.ID, p)
-	if err != nil {
-		return fmt.Errorf("list rejections: %w", err)
-	}
-	return writeList(w, rs, next, toRejectionJSON)
+	return writePage(w, "rejections", rs, next, err, toRejectionJSON)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -99,7 +100,7 @@ func (s *server) endpointStats(w http.ResponseWriter, r *http.Request, c *call) 
 		Buckets: toBucketsJSON(st.Buckets),
 	}
 	if st.Last != nil {
-		out.LastAttemptAt = optTime(&st.Last.StartedAt)
+		out.LastAttemptAt = jsontime.Opt(&st.Last.StartedAt)
 	}
 	if a := st.LastFailure; a != nil {
 		out.LastError = a.Error
@@ -136,7 +137,7 @@ func (s *server) serverStats(w http.ResponseWriter, r *http.Request, _ *call) er
 	if err != nil {
 		return fmt.Errorf("attempts per minute: %w", err)
 	}
-	out := serverStatsJSON{QueueDepth: depth, OldestPendingAt: optTime(oldest), DeliveriesPerMinute: toBucketsJSON(st.Buckets), NodeID: s.nodeID}
+	out := serverStatsJSON{QueueDepth: depth, OldestPendingAt: jsontime.Opt(oldest), DeliveriesPerMinute: toBucketsJSON(st.Buckets), NodeID: s.nodeID}
 	if s.listener != nil {
 		out.Listeners = s.listener.Count()
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -70,7 +71,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request, _ *call) error {
 	out := statusJSON{
 		Now: timestamp(st.Now), NodeID: s.nodeID, Nodes: make([]nodeJSON, 0, len(st.Nodes)),
 		Backlog: backlogJSON{
-			Pending: st.Backlog.Pending, Due: st.Backlog.Due, CountLimit: service.StatusBacklogLimit, OldestDueAt: optTime(st.Backlog.OldestDueAt),
+			Pending: st.Backlog.Pending, Due: st.Backlog.Due, CountLimit: service.StatusBacklogLimit, OldestDueAt: jsontime.Opt(st.Backlog.OldestDueAt),
 		},
 		DeliveriesPerMinute: toBucketsJSON(st.Deliveries.Buckets),
 		FailingEndpoints:    make([]failingEndpointJSON, 0, len(st.Failing)), FailingEndpointsMore: st.FailingMore,

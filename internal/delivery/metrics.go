@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/telemetry/buckets"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -79,7 +80,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		AttemptLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "herald_attempt_duration_seconds",
 			Help:    "Time from sending a webhook to its response (or error).",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+			Buckets: append(buckets.Latency(), 10, 30), // an endpoint may take its time
 		}),
 		EndpointFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "herald_endpoint_failures_total", Help: "Failed delivery attempts (retrying or failed), all endpoints together.",
@@ -90,7 +91,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		PublishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "herald_publish_duration_seconds",
 			Help:    "Time to store a published message with its deliveries: the durable write a publish waits for.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+			Buckets: buckets.Latency(),
 		}),
 		DeliveryLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "herald_delivery_latency_seconds",

@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -92,7 +93,7 @@ func (n *Notifier) endpointEvent(ctx context.Context, e *domain.Endpoint) *Endpo
 // disabled sends endpoint.disabled.
 func (n *Notifier) disabled(ctx context.Context, e *domain.Endpoint, trigger, reason, detail string, last *domain.Attempt) {
 	ev := &EndpointDisabledEvent{
-		AppID: e.AppID, AppUID: n.appUID(ctx, e.AppID), EndpointID: e.ID, FailSince: optTime(e.FailingSince),
+		AppID: e.AppID, AppUID: n.appUID(ctx, e.AppID), EndpointID: e.ID, FailSince: jsontime.Opt(e.FailingSince),
 		Trigger: trigger, Reason: reason, Detail: detail,
 	}
 	if last != nil {
@@ -169,7 +170,7 @@ func (n *Notifier) failed(ctx context.Context, a delivery.RecordedAttempt) {
 		return
 	}
 	ev := n.attemptEvent(ctx, at)
-	ev.FailSince, ev.Failures = optTime(&st.since), st.failures
+	ev.FailSince, ev.Failures = jsontime.Opt(&st.since), st.failures
 	n.emit(ctx, domain.OpAttemptFailing, ev, "")
 }
 
@@ -192,7 +193,7 @@ func (n *Notifier) succeeded(ctx context.Context, a delivery.RecordedAttempt) {
 		return // another node sent it
 	}
 	ev := n.attemptEvent(ctx, at)
-	ev.FailSince = optTime(since)
+	ev.FailSince = jsontime.Opt(since)
 	n.emit(ctx, domain.OpAttemptRecovered, ev, "")
 }
 

@@ -1,9 +1,8 @@
 package opevents
 
 import (
-	"time"
-
 	"github.com/heraldhq/herald/internal/domain"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // The payloads of operational webhooks, as docs/operational-webhooks.md shows them:
@@ -17,34 +16,9 @@ type Envelope struct {
 	Data      any    `json:"data"`
 }
 
-// Time is a time as operational webhooks write it: RFC 3339, UTC, milliseconds.
-type Time time.Time
-
-// MarshalJSON implements json.Marshaler.
-func (t Time) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(`"2006-01-02T15:04:05.000Z"`))
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	return append(b, '"'), nil
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (t *Time) UnmarshalJSON(b []byte) error {
-	var v time.Time
-	if err := v.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	*t = Time(v)
-	return nil
-}
-
-func optTime(t *time.Time) *Time {
-	if t == nil {
-		return nil
-	}
-	v := Time(*t)
-	return &v
-}
+// Time is a time as operational webhooks write it: RFC 3339, UTC, milliseconds, as the
+// REST API does.
+type Time = jsontime.Time
 
 // EndpointEvent is the data of endpoint.created, endpoint.updated, endpoint.deleted
 // and endpoint.enabled.
