@@ -17,6 +17,7 @@ func (e *Engine) claimLoop(ctx context.Context) {
 	defer e.loops.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	look := true // ask the store when the next delivery falls due before claiming
 	for {
 		wait := claimIdleWait
 		starved := false // due work was left unclaimed for lack of room in this node or its endpoints
@@ -25,7 +26,8 @@ func (e *Engine) claimLoop(ctx context.Context) {
 		exclude := e.saturatedLocked()
 		e.mu.Unlock()
 		if room > 0 {
-			w, st, err := e.claimDue(ctx, room, exclude)
+			w, st, err := e.claimDue(ctx, room, exclude, look)
+			look = true
 			switch {
 			case ctx.Err() != nil:
 				return
@@ -33,7 +35,10 @@ func (e *Engine) claimLoop(ctx context.Context) {
 				e.log.Error("claim due deliveries", "err", err)
 				wait = time.Second
 			case w == 0:
-				continue // there may be more due right now
+				// A full claim: there may be more due right now, so claim again without
+				// looking first (on a shared store the look is one more round trip).
+				look = false
+				continue
 			default:
 				wait, starved = w, st
 			}
@@ -66,20 +71,25 @@ func (e *Engine) claimLoop(ctx context.Context) {
 
 // claimDue leases up to room due deliveries, none of the endpoints in exclude, and queues
 // them. It returns how long the claim loop may sleep (0: claim again at once) and whether
-// it left due work unclaimed for lack of room. It claims nothing once ctx ends.
-func (e *Engine) claimDue(ctx context.Context, room int, exclude []string) (wait time.Duration, starved bool, err error) {
-	// Look before claiming: a claim is a write transaction, a look is a read.
-	next, ok, err := e.store.NextWake(ctx)
+// it left due work unclaimed for lack of room. It claims nothing once ctx ends. With look,
+// it first asks the store when the next delivery falls due, and claims only if one is due
+// (a claim is a write transaction, a look is a read); without, it claims at once, as
+// after a full claim.
+func (e *Engine) claimDue(ctx context.Context, room int, exclude []string, look bool) (wait time.Duration, starved bool, err error) {
 	now := time.Now()
-	switch {
-	case ctx.Err() != nil:
-		return 0, false, ctx.Err()
-	case err != nil:
-		return 0, false, fmt.Errorf("next wake: %w", err)
-	case !ok:
-		return claimIdleWait, false, nil
-	case next.After(now):
-		return min(next.Sub(now), claimIdleWait), false, nil
+	if look {
+		next, ok, err := e.store.NextWake(ctx)
+		now = time.Now()
+		switch {
+		case ctx.Err() != nil:
+			return 0, false, ctx.Err()
+		case err != nil:
+			return 0, false, fmt.Errorf("next wake: %w", err)
+		case !ok:
+			return claimIdleWait, false, nil
+		case next.After(now):
+			return min(next.Sub(now), claimIdleWait), false, nil
+		}
 	}
 	claimed, err := e.store.Claim(ctx, store.ClaimRequest{
 		Owner: e.cfg.NodeID, Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: room, Exclude: exclude,
@@ -93,6 +103,9 @@ func (e *Engine) claimDue(ctx context.Context, room int, exclude []string) (wait
 	}
 	e.claimedByClaim.Add(float64(len(claimed)))
 	e.enqueue(claimed)
+	if !look && len(claimed) == 0 {
+		return e.claimDue(ctx, room, exclude, true) // nothing was due after all: look, as usual
+	}
 	// Due but not claimed means excluded (a saturated endpoint): its completions wake us.
 	// A shared store also stops short at endpoints' limits (see fullClaimsOnly).
 	if len(claimed) < room && (len(claimed) == 0 || e.fullClaimsOnly()) {
