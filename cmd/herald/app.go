@@ -97,14 +97,12 @@ Needs an admin API key.`,
 }
 
 func newAppGetCmd(af *apiFlags) *cobra.Command {
-	return itemCmd(af, serverWide, &cobra.Command{
+	return adminItemCmd(af, &cobra.Command{
 		Use:     "get ID|UID",
 		Short:   "Show an app",
 		Long:    `Show an app, found by its id or its uid.`,
 		Example: "  herald app get app_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C\n  herald app get acme --json",
-	}, nil, func(c *client.Client, cmd *cobra.Command, _, id string) (*client.App, error) {
-		return c.GetApp(cmd.Context(), id)
-	}, printApp)
+	}, (*client.Client).GetApp, printApp)
 }
 
 func newAppUpdateCmd(af *apiFlags) *cobra.Command {

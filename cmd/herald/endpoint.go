@@ -253,15 +253,11 @@ func endpointCreateCmd(af *apiFlags, scope appScope, cmd *cobra.Command,
 	var ef endpointFlags
 	cmd.Args = exactArgs(0)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		app, err := scope(cmd)
-		if err != nil {
+		var in client.EndpointInput
+		app, c, err := prepare(cmd, af, scope, func(cmd *cobra.Command) (err error) {
+			in, err = ef.input(cmd)
 			return err
-		}
-		in, err := ef.input(cmd)
-		if err != nil {
-			return err
-		}
-		c, err := af.client(cmd)
+		})
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald/webhook"
 )
@@ -29,6 +30,23 @@ func fileWriter(t *testing.T, dir string) func(name, content string) string {
 			t.Fatal(err)
 		}
 		return p
+	}
+}
+
+// eventually calls check every interval until it returns nil, and fails the test
+// with check's last error when timeout has passed first.
+func eventually(t *testing.T, timeout, interval time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(interval)
 	}
 }
 

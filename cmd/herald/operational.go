@@ -60,13 +60,11 @@ func newOpListCmd(af *apiFlags) *cobra.Command {
 }
 
 func newOpGetCmd(af *apiFlags) *cobra.Command {
-	return itemCmd(af, serverWide, &cobra.Command{
+	return adminItemCmd(af, &cobra.Command{
 		Use:     "get ID",
 		Short:   "Show an operational endpoint",
 		Example: "  herald operational-endpoint get ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-	}, nil, func(c *client.Client, cmd *cobra.Command, _, id string) (*client.Endpoint, error) {
-		return c.GetOperationalEndpoint(cmd.Context(), id)
-	}, printEndpoint)
+	}, (*client.Client).GetOperationalEndpoint, printEndpoint)
 }
 
 func newOpUpdateCmd(af *apiFlags) *cobra.Command {
@@ -100,15 +98,13 @@ func newOpDeleteCmd(af *apiFlags) *cobra.Command {
 }
 
 func newOpSecretCmd(af *apiFlags) *cobra.Command {
-	return itemCmd(af, serverWide, &cobra.Command{
+	return adminItemCmd(af, &cobra.Command{
 		Use:   "secret ID",
 		Short: "Print an operational endpoint's signing secrets",
 		Long: `Print the secrets an operational endpoint's events are signed with, newest
 first: give them to webhook.NewStandard (or any Standard Webhooks library) to verify.`,
 		Example: "  herald operational-endpoint secret ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.secrets[0].secret'",
-	}, nil, func(c *client.Client, cmd *cobra.Command, _, id string) ([]*client.EndpointSecret, error) {
-		return c.OperationalEndpointSecrets(cmd.Context(), id)
-	}, printSecrets)
+	}, (*client.Client).OperationalEndpointSecrets, printSecrets)
 }
 
 func newOpRotateSecretCmd(af *apiFlags) *cobra.Command {
