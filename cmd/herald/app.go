@@ -55,15 +55,13 @@ app's id is.`,
   herald app create --name Acme --json | jq -r .id`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if in.Name == "" {
-				return usageError{err: errors.New("--name is required"), cmd: cmd}
-			}
-			m, err := parseKV(cmd, "metadata", metadata)
-			if err != nil {
+			_, c, err := prepare(cmd, af, serverWide, func(cmd *cobra.Command) (err error) {
+				if in.Name == "" {
+					return usageError{err: errors.New("--name is required"), cmd: cmd}
+				}
+				in.Metadata, err = parseKV(cmd, "metadata", metadata)
 				return err
-			}
-			in.Metadata = m
-			c, err := af.client(cmd)
+			})
 			if err != nil {
 				return err
 			}

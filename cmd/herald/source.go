@@ -163,14 +163,12 @@ this command reached it at (--server).`,
   herald source create --app acme --provider hmac --secret s3cret --hmac-header X-Signature --hmac-prefix sha256=`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			if sf.provider == "" {
-				return usageError{err: fmt.Errorf("--provider is required: one of %s or hmac", strings.Join(webhook.ProviderNames(), ", ")), cmd: cmd}
-			}
-			c, err := af.client(cmd)
+			app, c, err := prepare(cmd, af, ap.get, func(cmd *cobra.Command) error {
+				if sf.provider == "" {
+					return usageError{err: fmt.Errorf("--provider is required: one of %s or hmac", strings.Join(webhook.ProviderNames(), ", ")), cmd: cmd}
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
