@@ -503,18 +503,16 @@ replays in batches; progress is printed on stderr, the total on stdout.`,
   herald endpoint replay --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --since 2026-11-26T00:00:00Z --until 2026-11-27T00:00:00Z`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
 			in := client.ReplayInput{Status: status, Limit: batch}
-			if in.Since, in.Until, err = tr.parse(cmd); err != nil {
-				return err
-			}
-			if batch < 0 {
-				return usageError{err: fmt.Errorf("--batch %d: want a positive number", batch), cmd: cmd}
-			}
-			c, err := af.client(cmd)
+			app, c, err := prepare(cmd, af, ap.get, func(cmd *cobra.Command) (err error) {
+				if in.Since, in.Until, err = tr.parse(cmd); err != nil {
+					return err
+				}
+				if batch < 0 {
+					return usageError{err: fmt.Errorf("--batch %d: want a positive number", batch), cmd: cmd}
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}

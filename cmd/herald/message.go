@@ -99,14 +99,12 @@ queues nothing new and prints the original message, marked as replayed.`,
   curl -s https://example.com/event | herald message create --app acme --type invoice.paid`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			if in.Type == "" {
-				return usageError{err: errors.New("--type is required: the event type, such as invoice.paid"), cmd: cmd}
-			}
-			c, err := af.client(cmd)
+			app, c, err := prepare(cmd, af, ap.get, func(cmd *cobra.Command) error {
+				if in.Type == "" {
+					return usageError{err: errors.New("--type is required: the event type, such as invoice.paid"), cmd: cmd}
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
