@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/api/openapitest"
+	"github.com/heraldhq/herald/internal/domain"
 )
 
 // TestTypesMatchDocument checks every request and answer type of the client against
@@ -127,5 +128,17 @@ func checkEnums(t *testing.T, v *openapitest.Validator, schema string, enums map
 		if want = slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
 			t.Errorf("%s.%s: the document's enum is %q, the client's constants %q", schema, path, got, want)
 		}
+	}
+}
+
+// TestOperationalEventTypesMatchServer checks the client's operational event type
+// constants against the server's list: the client is public and cannot import it.
+func TestOperationalEventTypesMatchServer(t *testing.T) {
+	got := []string{
+		client.OpEndpointCreated, client.OpEndpointUpdated, client.OpEndpointDeleted, client.OpEndpointDisabled, client.OpEndpointEnabled,
+		client.OpAttemptFailing, client.OpAttemptExhausted, client.OpAttemptRecovered, client.OpRejectionsSpiking,
+	}
+	if want := domain.OperationalEventTypes(); !slices.Equal(got, want) {
+		t.Errorf("the client's operational event types are %q, the server's %q", got, want)
 	}
 }

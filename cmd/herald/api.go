@@ -117,9 +117,28 @@ func (f *appFlag) get(cmd *cobra.Command) (string, error) {
 // client returns the --app value and a client of the server, or the usage error of
 // whichever is missing (the app first).
 func (f *appFlag) client(cmd *cobra.Command, af *apiFlags) (string, *client.Client, error) {
-	app, err := f.get(cmd)
+	return prepare(cmd, af, f.get, nil)
+}
+
+// appScope reads which app a command's records belong to: the --app of app commands,
+// or "" for the server-wide records of admin commands (serverWide).
+type appScope func(cmd *cobra.Command) (string, error)
+
+// serverWide is the appScope of admin commands, whose records belong to no app.
+func serverWide(*cobra.Command) (string, error) { return "", nil }
+
+// prepare takes the steps of an API command before its call, in this order: it reads
+// the scope, runs before (if not nil) to read the command's own flags, and makes a
+// client. It returns the app and the client, or the first error.
+func prepare(cmd *cobra.Command, af *apiFlags, scope appScope, before func(*cobra.Command) error) (string, *client.Client, error) {
+	app, err := scope(cmd)
 	if err != nil {
 		return "", nil, err
+	}
+	if before != nil {
+		if err := before(cmd); err != nil {
+			return "", nil, err
+		}
 	}
 	c, err := af.client(cmd)
 	if err != nil {
@@ -128,25 +147,16 @@ func (f *appFlag) client(cmd *cobra.Command, af *apiFlags) (string, *client.Clie
 	return app, c, nil
 }
 
-// appListCmd completes cmd, a command that lists records of --app (or of the record its
-// argument names, when cmd.Args takes one) one page at a time: it adds the paging
-// flags, and its RunE checks --app, runs before (if not nil) to read the command's own
-// flags, makes a client, fetches the pages with page and prints them as printList does.
-func appListCmd[T any](af *apiFlags, ap *appFlag, cmd *cobra.Command, before func(*cobra.Command) error,
+// listCmd completes cmd, a command that lists records of its scope (or of the record
+// its argument names, when cmd.Args takes one) one page at a time: it adds the paging
+// flags, and its RunE prepares (scope, before, client), fetches the pages with page
+// and prints them as listPages does.
+func listCmd[T any](af *apiFlags, scope appScope, cmd *cobra.Command, before func(*cobra.Command) error,
 	page func(c *client.Client, ctx context.Context, app string, args []string, p client.ListParams) ([]*T, string, error),
 	header string, row func(*T) string) *cobra.Command {
 	var lf listFlags
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		app, err := ap.get(cmd)
-		if err != nil {
-			return err
-		}
-		if before != nil {
-			if err := before(cmd); err != nil {
-				return err
-			}
-		}
-		c, err := af.client(cmd)
+		app, c, err := prepare(cmd, af, scope, before)
 		if err != nil {
 			return err
 		}
@@ -158,25 +168,63 @@ func appListCmd[T any](af *apiFlags, ap *appFlag, cmd *cobra.Command, before fun
 	return cmd
 }
 
-// appItemCmd completes cmd, a command on one record of --app named by its one
-// argument: it calls call with a client, the app and the argument, and prints the
-// answer with print.
-func appItemCmd[T any](af *apiFlags, ap *appFlag, cmd *cobra.Command,
-	call func(c *client.Client, ctx context.Context, app, id string) (*T, error),
-	print func(*cobra.Command, *apiFlags, *T) error) *cobra.Command {
+// appListCmd is listCmd for the records of --app.
+func appListCmd[T any](af *apiFlags, ap *appFlag, cmd *cobra.Command, before func(*cobra.Command) error,
+	page func(c *client.Client, ctx context.Context, app string, args []string, p client.ListParams) ([]*T, string, error),
+	header string, row func(*T) string) *cobra.Command {
+	return listCmd(af, ap.get, cmd, before, page, header, row)
+}
+
+// itemCmd completes cmd, a command on the one record of its scope its one argument
+// names: its RunE prepares (scope, before, client), calls call with the client, the
+// app and the argument, and prints the answer with print.
+func itemCmd[T any](af *apiFlags, scope appScope, cmd *cobra.Command, before func(*cobra.Command) error,
+	call func(c *client.Client, cmd *cobra.Command, app, id string) (T, error),
+	print func(*cobra.Command, *apiFlags, T) error) *cobra.Command {
 	cmd.Args = exactArgs(1)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		app, c, err := ap.client(cmd, af)
+		app, c, err := prepare(cmd, af, scope, before)
 		if err != nil {
 			return err
 		}
-		v, err := call(c, cmd.Context(), app, args[0])
+		v, err := call(c, cmd, app, args[0])
 		if err != nil {
 			return af.explain(err)
 		}
 		return print(cmd, af, v)
 	}
 	return cmd
+}
+
+// appItemCmd is itemCmd for a record of --app.
+func appItemCmd[T any](af *apiFlags, ap *appFlag, cmd *cobra.Command,
+	call func(c *client.Client, ctx context.Context, app, id string) (T, error),
+	print func(*cobra.Command, *apiFlags, T) error) *cobra.Command {
+	return itemCmd(af, ap.get, cmd, nil, func(c *client.Client, cmd *cobra.Command, app, id string) (T, error) {
+		return call(c, cmd.Context(), app, id)
+	}, print)
+}
+
+// adminItemCmd is itemCmd for the server-wide record its one argument names.
+func adminItemCmd[T any](af *apiFlags, cmd *cobra.Command, call func(c *client.Client, ctx context.Context, id string) (T, error),
+	print func(*cobra.Command, *apiFlags, T) error) *cobra.Command {
+	return itemCmd(af, serverWide, cmd, nil, func(c *client.Client, cmd *cobra.Command, _, id string) (T, error) {
+		return call(c, cmd.Context(), id)
+	}, print)
+}
+
+// deleteCmd completes cmd, a command that deletes the record of its scope its one
+// argument names with del, and says "deleted NOUN ID" unless --json.
+func deleteCmd(af *apiFlags, scope appScope, cmd *cobra.Command, noun string,
+	del func(c *client.Client, ctx context.Context, app, id string) error) *cobra.Command {
+	return itemCmd(af, scope, cmd, nil, func(c *client.Client, cmd *cobra.Command, app, id string) (string, error) {
+		return id, del(c, cmd.Context(), app, id)
+	}, func(cmd *cobra.Command, af *apiFlags, id string) error {
+		if !af.json {
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s %s\n", noun, id)
+		}
+		return nil
+	})
 }
 
 // writeJSON prints v as indented JSON.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -54,15 +55,13 @@ app's id is.`,
   herald app create --name Acme --json | jq -r .id`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if in.Name == "" {
-				return usageError{err: errors.New("--name is required"), cmd: cmd}
-			}
-			m, err := parseKV(cmd, "metadata", metadata)
-			if err != nil {
+			_, c, err := prepare(cmd, af, serverWide, func(cmd *cobra.Command) (err error) {
+				if in.Name == "" {
+					return usageError{err: errors.New("--name is required"), cmd: cmd}
+				}
+				in.Metadata, err = parseKV(cmd, "metadata", metadata)
 				return err
-			}
-			in.Metadata = m
-			c, err := af.client(cmd)
+			})
 			if err != nil {
 				return err
 			}
@@ -80,8 +79,7 @@ app's id is.`,
 }
 
 func newAppListCmd(af *apiFlags) *cobra.Command {
-	var lf listFlags
-	cmd := &cobra.Command{
+	return listCmd(af, serverWide, &cobra.Command{
 		Use:   "list",
 		Short: "List apps, newest first",
 		Long: `List apps, newest first, one page at a time (--all fetches every page).
@@ -89,41 +87,20 @@ Needs an admin API key.`,
 		Example: `  herald app list
   herald app list --all --json`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.App, string, error) {
-				return c.ListApps(cmd.Context(), client.ListParams{Limit: limit, Cursor: cursor})
-			}, "ID\tNAME\tUID\tCREATED", func(a *client.App) string {
-				return fmt.Sprintf("%s\t%s\t%s\t%s", a.ID, a.Name, orDash(a.UID), fmtTime(a.CreatedAt))
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
+	}, nil, func(c *client.Client, ctx context.Context, _ string, _ []string, p client.ListParams) ([]*client.App, string, error) {
+		return c.ListApps(ctx, p)
+	}, "ID\tNAME\tUID\tCREATED", func(a *client.App) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s", a.ID, a.Name, orDash(a.UID), fmtTime(a.CreatedAt))
+	})
 }
 
 func newAppGetCmd(af *apiFlags) *cobra.Command {
-	return &cobra.Command{
+	return adminItemCmd(af, &cobra.Command{
 		Use:     "get ID|UID",
 		Short:   "Show an app",
 		Long:    `Show an app, found by its id or its uid.`,
 		Example: "  herald app get app_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C\n  herald app get acme --json",
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			a, err := c.GetApp(cmd.Context(), args[0])
-			if err != nil {
-				return af.explain(err)
-			}
-			return printApp(cmd, af, a)
-		},
-	}
+	}, (*client.Client).GetApp, printApp)
 }
 
 func newAppUpdateCmd(af *apiFlags) *cobra.Command {

@@ -237,8 +237,7 @@ func TestClusterSurvivesKill(t *testing.T) {
 		t.Fatal("everything was delivered before the kill; the test proves nothing")
 	}
 
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	eventually(t, 90*time.Second, 50*time.Millisecond, func() error {
 		missing := 0
 		mu.Lock()
 		seen := make([]bool, total)
@@ -253,15 +252,12 @@ func TestClusterSurvivesKill(t *testing.T) {
 				missing++
 			}
 		}
-		if missing == 0 {
-			t.Logf("all delivered after %v", time.Since(began))
-			break
+		if missing > 0 {
+			return fmt.Errorf("%d accepted messages were never delivered", missing)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d accepted messages were never delivered", missing)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
+	t.Logf("all delivered after %v", time.Since(began))
 	mu.Lock()
 	defer mu.Unlock()
 	if n := badSigs.Load(); n != 0 {

@@ -248,8 +248,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	}
 
 	srv.start(t)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	eventually(t, 60*time.Second, 50*time.Millisecond, func() error {
 		missing := 0
 		mu.Lock()
 		accepted.Range(func(id, _ any) bool {
@@ -259,14 +258,11 @@ func TestCrashLosesNothing(t *testing.T) {
 			return true
 		})
 		mu.Unlock()
-		if missing == 0 {
-			break
+		if missing > 0 {
+			return fmt.Errorf("%d accepted messages were never delivered", missing)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d accepted messages were never delivered", missing)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if n := badSigs.Load(); n != 0 {
 		t.Fatalf("%d requests with an invalid signature", n)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -245,9 +246,44 @@ func fmtEvents(types []string) string {
 	return strings.Join(types, ",")
 }
 
-func newEndpointCreateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+// endpointCreateCmd completes cmd, a command that adds an endpoint of its scope with
+// create: it takes the endpoint flags and prints the endpoint created.
+func endpointCreateCmd(af *apiFlags, scope appScope, cmd *cobra.Command,
+	create func(c *client.Client, ctx context.Context, app string, in client.EndpointInput) (*client.Endpoint, error)) *cobra.Command {
 	var ef endpointFlags
-	cmd := &cobra.Command{
+	cmd.Args = exactArgs(0)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		var in client.EndpointInput
+		app, c, err := prepare(cmd, af, scope, func(cmd *cobra.Command) (err error) {
+			in, err = ef.input(cmd)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		e, err := create(c, cmd.Context(), app, in)
+		if err != nil {
+			return af.explain(err)
+		}
+		return printEndpoint(cmd, af, e)
+	}
+	ef.register(cmd, true)
+	return cmd
+}
+
+// endpointListCmd completes cmd, a command that lists the endpoints of its scope with list.
+func endpointListCmd(af *apiFlags, scope appScope, cmd *cobra.Command,
+	list func(c *client.Client, ctx context.Context, app string, p client.ListParams) ([]*client.Endpoint, string, error)) *cobra.Command {
+	cmd.Args = exactArgs(0)
+	return listCmd(af, scope, cmd, nil, func(c *client.Client, ctx context.Context, app string, _ []string, p client.ListParams) ([]*client.Endpoint, string, error) {
+		return list(c, ctx, app, p)
+	}, "ID\tURL\tSTATE\tEVENTS\tFAILING SINCE", func(e *client.Endpoint) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", e.ID, e.URL, e.State, truncate(fmtEvents(e.EventTypes), 40), fmtTimePtr(e.FailingSince))
+	})
+}
+
+func newEndpointCreateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
+	return endpointCreateCmd(af, ap.get, &cobra.Command{
 		Use:   "create --app APP --url URL",
 		Short: "Add an endpoint to an app",
 		Long: `Add an endpoint to an app and print it. Without --events it receives every
@@ -263,55 +299,18 @@ point at private, loopback or metadata addresses unless it runs with
   herald endpoint create --app acme --url https://hooks.slack.com/services/T0/B0/XXXX --transformation-template slack
   herald endpoint create --app acme --url https://api.acme.example/hooks --oauth2-token-url https://auth.acme.example/token \
       --oauth2-client-id herald --oauth2-client-secret @client-secret.txt --oauth2-scope webhooks:write`,
-		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			in, err := ef.input(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			e, err := c.CreateEndpoint(cmd.Context(), app, in)
-			if err != nil {
-				return af.explain(err)
-			}
-			return printEndpoint(cmd, af, e)
-		},
-	}
-	ef.register(cmd, true)
-	return cmd
+	}, (*client.Client).CreateEndpoint)
 }
 
 func newEndpointListCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	var lf listFlags
-	cmd := &cobra.Command{
+	return endpointListCmd(af, ap.get, &cobra.Command{
 		Use:   "list --app APP",
 		Short: "List an app's endpoints, newest first",
 		Long: `List an app's endpoints, newest first, one page at a time (--all fetches every
 page). FAILING SINCE is when the endpoint started failing continuously.`,
 		Example: `  herald endpoint list --app acme
   herald endpoint list --app acme --all --json`,
-		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Endpoint, string, error) {
-				return c.ListEndpoints(cmd.Context(), app, client.ListParams{Limit: limit, Cursor: cursor})
-			}, "ID\tURL\tSTATE\tEVENTS\tFAILING SINCE", func(e *client.Endpoint) string {
-				return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", e.ID, e.URL, e.State, truncate(fmtEvents(e.EventTypes), 40), fmtTimePtr(e.FailingSince))
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
+	}, (*client.Client).ListEndpoints)
 }
 
 func newEndpointGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
@@ -372,51 +371,29 @@ changed by 'herald endpoint rotate-secret'.`,
 
 // newEndpointStateCmd returns pause, resume or disable: a command that sets the endpoint's state.
 func newEndpointStateCmd(af *apiFlags, ap *appFlag, use, short, long, state string) *cobra.Command {
-	return &cobra.Command{
+	return itemCmd(af, ap.get, &cobra.Command{
 		Use:     use + " --app APP ID",
 		Short:   short,
 		Long:    long,
 		Example: "  herald endpoint " + use + " --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			e, err := c.UpdateEndpoint(cmd.Context(), app, args[0], client.EndpointUpdate{State: &state})
-			if err != nil {
-				return af.explain(err)
-			}
-			if af.json {
-				return writeJSON(cmd.OutOrStdout(), e)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "endpoint %s is %s\n", e.ID, e.State)
-			return nil
-		},
-	}
+	}, nil, func(c *client.Client, cmd *cobra.Command, app, id string) (*client.Endpoint, error) {
+		return c.UpdateEndpoint(cmd.Context(), app, id, client.EndpointUpdate{State: &state})
+	}, func(cmd *cobra.Command, af *apiFlags, e *client.Endpoint) error {
+		if af.json {
+			return writeJSON(cmd.OutOrStdout(), e)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "endpoint %s is %s\n", e.ID, e.State)
+		return nil
+	})
 }
 
 func newEndpointDeleteCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	return &cobra.Command{
+	return deleteCmd(af, ap.get, &cobra.Command{
 		Use:     "delete --app APP ID",
 		Short:   "Delete an endpoint and its deliveries",
 		Long:    `Delete an endpoint together with its deliveries and their attempts. This cannot be undone.`,
 		Example: "  herald endpoint delete --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteEndpoint(cmd.Context(), app, args[0]); err != nil {
-				return af.explain(err)
-			}
-			if !af.json {
-				fmt.Fprintf(cmd.OutOrStdout(), "deleted endpoint %s\n", args[0])
-			}
-			return nil
-		},
-	}
+	}, "endpoint", (*client.Client).DeleteEndpoint)
 }
 
 // printSecrets prints an endpoint's signing secrets as the API answered them
@@ -435,7 +412,7 @@ func printSecrets(cmd *cobra.Command, af *apiFlags, secrets []*client.EndpointSe
 }
 
 func newEndpointSecretCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	return &cobra.Command{
+	return appItemCmd(af, ap, &cobra.Command{
 		Use:   "secret --app APP ID",
 		Short: "Print an endpoint's signing secrets",
 		Long: `Print the secrets an endpoint's deliveries are signed with (whsec_ for HMAC,
@@ -444,19 +421,7 @@ During a rotation there are several, and the old ones show when they expire;
 the receiver should accept any of them (webhook.NewStandard takes several).`,
 		Example: `  herald endpoint secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C
   herald endpoint secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.secrets[0].secret'`,
-		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			secrets, err := c.EndpointSecrets(cmd.Context(), app, args[0])
-			if err != nil {
-				return af.explain(err)
-			}
-			return printSecrets(cmd, af, secrets)
-		},
-	}
+	}, (*client.Client).EndpointSecrets, printSecrets)
 }
 
 // dayDuration is a duration flag that also accepts days ("7d").
@@ -480,12 +445,32 @@ func (d *dayDuration) Set(s string) error {
 
 func (d *dayDuration) Type() string { return "duration" }
 
+// rotateFlags are the flags of the rotate-secret commands.
+type rotateFlags struct {
+	in    client.RotateSecretInput
+	grace dayDuration
+}
+
+func (f *rotateFlags) register(cmd *cobra.Command) {
+	cmd.Flags().Var(&f.grace, "grace", "how long the old secrets keep signing, such as 1h or 7d (default 24h)")
+	cmd.Flags().StringVar(&f.in.Secret, "secret", "", "the new whsec_ secret (default: a generated one)")
+}
+
+// check checks --grace and sets the grace period of the request when it is given.
+func (f *rotateFlags) check(cmd *cobra.Command) error {
+	if cmd.Flags().Changed("grace") {
+		if f.grace < 0 {
+			return usageError{err: fmt.Errorf("--grace %s: want 0 or more", time.Duration(f.grace)), cmd: cmd}
+		}
+		seconds := int(time.Duration(f.grace) / time.Second)
+		f.in.GracePeriodSeconds = &seconds
+	}
+	return nil
+}
+
 func newEndpointRotateSecretCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	var (
-		in    client.RotateSecretInput
-		grace dayDuration
-	)
-	cmd := &cobra.Command{
+	var rf rotateFlags
+	cmd := itemCmd(af, ap.get, &cobra.Command{
 		Use:   "rotate-secret --app APP ID",
 		Short: "Give an endpoint a new signing secret",
 		Long: `Give an endpoint a new signing secret (generated, or --secret) and print its
@@ -494,32 +479,10 @@ it now) deliveries are signed with the old secrets too, so the receiver can
 switch to the new one without rejecting anything.`,
 		Example: `  herald endpoint rotate-secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C
   herald endpoint rotate-secret --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --grace 1h --secret "$(herald secret new)"`,
-		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("grace") {
-				if grace < 0 {
-					return usageError{err: fmt.Errorf("--grace %s: want 0 or more", time.Duration(grace)), cmd: cmd}
-				}
-				seconds := int(time.Duration(grace) / time.Second)
-				in.GracePeriodSeconds = &seconds
-			}
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			secrets, err := c.RotateEndpointSecret(cmd.Context(), app, args[0], in)
-			if err != nil {
-				return af.explain(err)
-			}
-			return printSecrets(cmd, af, secrets)
-		},
-	}
-	cmd.Flags().Var(&grace, "grace", "how long the old secrets keep signing, such as 1h or 7d (default 24h)")
-	cmd.Flags().StringVar(&in.Secret, "secret", "", "the new whsec_ secret (default: a generated one)")
+	}, rf.check, func(c *client.Client, cmd *cobra.Command, app, id string) ([]*client.EndpointSecret, error) {
+		return c.RotateEndpointSecret(cmd.Context(), app, id, rf.in)
+	}, printSecrets)
+	rf.register(cmd)
 	return cmd
 }
 
@@ -540,18 +503,16 @@ replays in batches; progress is printed on stderr, the total on stdout.`,
   herald endpoint replay --app acme ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --since 2026-11-26T00:00:00Z --until 2026-11-27T00:00:00Z`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
 			in := client.ReplayInput{Status: status, Limit: batch}
-			if in.Since, in.Until, err = tr.parse(cmd); err != nil {
-				return err
-			}
-			if batch < 0 {
-				return usageError{err: fmt.Errorf("--batch %d: want a positive number", batch), cmd: cmd}
-			}
-			c, err := af.client(cmd)
+			app, c, err := prepare(cmd, af, ap.get, func(cmd *cobra.Command) (err error) {
+				if in.Since, in.Until, err = tr.parse(cmd); err != nil {
+					return err
+				}
+				if batch < 0 {
+					return usageError{err: fmt.Errorf("--batch %d: want a positive number", batch), cmd: cmd}
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,14 +16,7 @@ import (
 func TestEndpointDeliveryFlags(t *testing.T) {
 	e := newAPIEnv(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, t.TempDir())
 	pki := testpki.New(t)
 	script := "function handler(webhook) {\n  webhook.payload = {text: webhook.eventType};\n  return webhook;\n}\n"
 	scriptFile := write("handler.js", script)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,14 +17,7 @@ import (
 // TestVerifyExplain runs herald verify --explain and --json on requests with a mistake
 // in them, and on a good one.
 func TestVerifyExplain(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, t.TempDir())
 	compact := write("compact.json", `{"test":2432232314}`) // the vector's body, re-serialised
 	signed := write("signed.json", vecBody)
 	vector := []string{"--secret", vecSecret, "-H", "webhook-id: " + vecID, "-H", "webhook-timestamp: " + vecTS, "-H", "webhook-signature: " + vecSig}

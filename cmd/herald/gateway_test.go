@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -70,19 +71,15 @@ func TestTriggerThroughServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "published as msg_") || !strings.Contains(out, "1 endpoint(s)") {
 		t.Fatalf("trigger --app: exit %d, %q %q", code, out, stderr)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, 10*time.Second, 10*time.Millisecond, func() error {
 		mu.Lock()
 		n := len(got)
 		mu.Unlock()
-		if n == 4 {
-			break
+		if n != 4 {
+			return fmt.Errorf("the endpoint got %d webhooks, want 4", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the endpoint got %d webhooks, want 4", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	code, _, stderr = runCLI(t, "", "trigger", "response.completed", "--source", "src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C", "--server", url, "--api-key", key)
 	wantOneLineError(t, code, stderr, "not_found")
 }

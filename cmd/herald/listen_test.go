@@ -177,24 +177,20 @@ func TestListenerSurvivesRestart(t *testing.T) {
 	if l2.secret != l.secret {
 		t.Fatalf("the restarted listener's secret changed: %s, was %s", l2.secret, l.secret)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	eventually(t, 60*time.Second, 20*time.Millisecond, func() error {
 		mu.Lock()
+		defer mu.Unlock()
 		missing := 0
 		for _, id := range published {
 			if seen[id] == 0 {
 				missing++
 			}
 		}
-		mu.Unlock()
-		if missing == 0 {
-			break
+		if missing > 0 {
+			return fmt.Errorf("%d of %d events never reached the receiver", missing, len(published))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events never reached the receiver", missing, len(published))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	if n := bad.Load(); n != 0 {
 		t.Fatalf("%d requests with an invalid signature", n)
 	}

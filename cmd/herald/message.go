@@ -99,14 +99,12 @@ queues nothing new and prints the original message, marked as replayed.`,
   curl -s https://example.com/event | herald message create --app acme --type invoice.paid`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			if in.Type == "" {
-				return usageError{err: errors.New("--type is required: the event type, such as invoice.paid"), cmd: cmd}
-			}
-			c, err := af.client(cmd)
+			app, c, err := prepare(cmd, af, ap.get, func(cmd *cobra.Command) error {
+				if in.Type == "" {
+					return usageError{err: errors.New("--type is required: the event type, such as invoice.paid"), cmd: cmd}
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
@@ -171,39 +169,32 @@ page), optionally of one type or created in a time range.`,
 }
 
 func newMessageGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
-	return &cobra.Command{
+	return appItemCmd(af, ap, &cobra.Command{
 		Use:     "get --app APP ID",
 		Short:   "Show a message and its payload",
 		Long:    `Show a message and its payload. 'herald delivery list --message ID' shows where it went.`,
 		Example: "  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C\n  herald message get --app acme msg_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq .payload",
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			m, err := c.GetMessage(cmd.Context(), app, args[0])
-			if err != nil {
-				return af.explain(err)
-			}
-			out := cmd.OutOrStdout()
-			if af.json {
-				return writeJSON(out, m)
-			}
-			if err := printDetail(out, messageFields(m)); err != nil {
-				return err
-			}
-			if len(m.Payload) == 0 || string(m.Payload) == "null" {
-				_, err := fmt.Fprintln(out, "payload: (purged)")
-				return err
-			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, m.Payload, "  ", "  "); err != nil {
-				pretty.Reset()
-				pretty.Write(m.Payload)
-			}
-			_, err = fmt.Fprintf(out, "payload:\n  %s\n", pretty.Bytes())
-			return err
-		},
+	}, (*client.Client).GetMessage, printMessage)
+}
+
+// printMessage prints a message as JSON, or as a detail view followed by its payload.
+func printMessage(cmd *cobra.Command, af *apiFlags, m *client.Message) error {
+	out := cmd.OutOrStdout()
+	if af.json {
+		return writeJSON(out, m)
 	}
+	if err := printDetail(out, messageFields(m)); err != nil {
+		return err
+	}
+	if len(m.Payload) == 0 || string(m.Payload) == "null" {
+		_, err := fmt.Fprintln(out, "payload: (purged)")
+		return err
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, m.Payload, "  ", "  "); err != nil {
+		pretty.Reset()
+		pretty.Write(m.Payload)
+	}
+	_, err := fmt.Fprintf(out, "payload:\n  %s\n", pretty.Bytes())
+	return err
 }

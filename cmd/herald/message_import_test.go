@@ -81,13 +81,7 @@ func TestMessageImportErrors(t *testing.T) {
 	var app struct{ ID string }
 	e.okJSON(t, &app, "app", "create", "--name", "Acme", "--uid", "acme")
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	good := `{"type":"a.b","payload":{}}` + "\n"
 	e.wantErrors(t, []string{"message", "import", "--app", "acme"}, []cliError{
 		{"not JSON", "", []string{"--file", write("bad.jsonl", good+"{nope\n")}, 1, "bad.jsonl line 2: not a message object"},

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"time"
 
 	"github.com/heraldhq/herald/client"
 	"github.com/spf13/cobra"
@@ -31,28 +31,8 @@ Every subcommand needs an admin API key.`,
 	return cmd
 }
 
-// opItemCmd completes cmd, a command on the operational endpoint its one argument
-// names: it calls call with a client and the id, and prints the answer with print.
-func opItemCmd[T any](af *apiFlags, cmd *cobra.Command, call func(c *client.Client, cmd *cobra.Command, id string) (T, error),
-	print func(*cobra.Command, *apiFlags, T) error) *cobra.Command {
-	cmd.Args = exactArgs(1)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := af.client(cmd)
-		if err != nil {
-			return err
-		}
-		v, err := call(c, cmd, args[0])
-		if err != nil {
-			return af.explain(err)
-		}
-		return print(cmd, af, v)
-	}
-	return cmd
-}
-
 func newOpCreateCmd(af *apiFlags) *cobra.Command {
-	var ef endpointFlags
-	cmd := &cobra.Command{
+	cmd := endpointCreateCmd(af, serverWide, &cobra.Command{
 		Use:   "create --url URL",
 		Short: "Add an operational endpoint",
 		Long: `Add an operational endpoint and print it. Without --events it receives every
@@ -61,72 +41,42 @@ operational event; --events takes operational event types and wildcards such as
 'herald operational-endpoint secret'), verified as any herald webhook.`,
 		Example: `  herald operational-endpoint create --url https://ops.example.com/herald
   herald operational-endpoint create --url https://ops.example.com/pager --events endpoint.disabled,message.attempt.failing`,
-		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			in, err := ef.input(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			e, err := c.CreateOperationalEndpoint(cmd.Context(), in)
-			if err != nil {
-				return af.explain(err)
-			}
-			return printEndpoint(cmd, af, e)
-		},
-	}
-	ef.register(cmd, true)
+	}, func(c *client.Client, ctx context.Context, _ string, in client.EndpointInput) (*client.Endpoint, error) {
+		return c.CreateOperationalEndpoint(ctx, in)
+	})
 	cmd.Flags().Lookup("fifo").Hidden = true // operational endpoints are FIFO; update --fifo=false changes it
 	cmd.Flags().Lookup("events").Usage = "operational event types to receive, comma-separated, such as 'endpoint.disabled,message.attempt.*' (default: every type)"
 	return cmd
 }
 
 func newOpListCmd(af *apiFlags) *cobra.Command {
-	var lf listFlags
-	cmd := &cobra.Command{
+	return endpointListCmd(af, serverWide, &cobra.Command{
 		Use:     "list",
 		Short:   "List the operational endpoints, newest first",
 		Example: "  herald operational-endpoint list --json",
-		Args:    exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Endpoint, string, error) {
-				return c.ListOperationalEndpoints(cmd.Context(), client.ListParams{Limit: limit, Cursor: cursor})
-			}, "ID\tURL\tSTATE\tEVENTS\tFAILING SINCE", func(e *client.Endpoint) string {
-				return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", e.ID, e.URL, e.State, truncate(fmtEvents(e.EventTypes), 40), fmtTimePtr(e.FailingSince))
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
+	}, func(c *client.Client, ctx context.Context, _ string, p client.ListParams) ([]*client.Endpoint, string, error) {
+		return c.ListOperationalEndpoints(ctx, p)
+	})
 }
 
 func newOpGetCmd(af *apiFlags) *cobra.Command {
-	return opItemCmd(af, &cobra.Command{
+	return adminItemCmd(af, &cobra.Command{
 		Use:     "get ID",
 		Short:   "Show an operational endpoint",
 		Example: "  herald operational-endpoint get ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-	}, func(c *client.Client, cmd *cobra.Command, id string) (*client.Endpoint, error) {
-		return c.GetOperationalEndpoint(cmd.Context(), id)
-	}, printEndpoint)
+	}, (*client.Client).GetOperationalEndpoint, printEndpoint)
 }
 
 func newOpUpdateCmd(af *apiFlags) *cobra.Command {
 	var ef endpointFlags
-	cmd := opItemCmd(af, &cobra.Command{
+	cmd := itemCmd(af, serverWide, &cobra.Command{
 		Use:   "update ID [flags]",
 		Short: "Change an operational endpoint's settings",
 		Long: `Change an operational endpoint and print it. Only the flags given are sent;
 --events, --header and --metadata replace the whole list or map.`,
 		Example: `  herald operational-endpoint update ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --events 'endpoint.*'
   herald operational-endpoint update ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --paused`,
-	}, func(c *client.Client, cmd *cobra.Command, id string) (*client.Endpoint, error) {
+	}, nil, func(c *client.Client, cmd *cobra.Command, _, id string) (*client.Endpoint, error) {
 		in, err := ef.update(cmd, func() (*client.Endpoint, error) { return c.GetOperationalEndpoint(cmd.Context(), id) })
 		if err != nil {
 			return nil, err
@@ -138,65 +88,46 @@ func newOpUpdateCmd(af *apiFlags) *cobra.Command {
 }
 
 func newOpDeleteCmd(af *apiFlags) *cobra.Command {
-	return opItemCmd(af, &cobra.Command{
+	return deleteCmd(af, serverWide, &cobra.Command{
 		Use:     "delete ID",
 		Short:   "Delete an operational endpoint and its deliveries",
 		Example: "  herald operational-endpoint delete ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
-	}, func(c *client.Client, cmd *cobra.Command, id string) (string, error) {
-		return id, c.DeleteOperationalEndpoint(cmd.Context(), id)
-	}, func(cmd *cobra.Command, af *apiFlags, id string) error {
-		if !af.json {
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted operational endpoint %s\n", id)
-		}
-		return nil
+	}, "operational endpoint", func(c *client.Client, ctx context.Context, _, id string) error {
+		return c.DeleteOperationalEndpoint(ctx, id)
 	})
 }
 
 func newOpSecretCmd(af *apiFlags) *cobra.Command {
-	return opItemCmd(af, &cobra.Command{
+	return adminItemCmd(af, &cobra.Command{
 		Use:   "secret ID",
 		Short: "Print an operational endpoint's signing secrets",
 		Long: `Print the secrets an operational endpoint's events are signed with, newest
 first: give them to webhook.NewStandard (or any Standard Webhooks library) to verify.`,
 		Example: "  herald operational-endpoint secret ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --json | jq -r '.secrets[0].secret'",
-	}, func(c *client.Client, cmd *cobra.Command, id string) ([]*client.EndpointSecret, error) {
-		return c.OperationalEndpointSecrets(cmd.Context(), id)
-	}, printSecrets)
+	}, (*client.Client).OperationalEndpointSecrets, printSecrets)
 }
 
 func newOpRotateSecretCmd(af *apiFlags) *cobra.Command {
-	var (
-		in    client.RotateSecretInput
-		grace dayDuration
-	)
-	cmd := opItemCmd(af, &cobra.Command{
+	var rf rotateFlags
+	cmd := itemCmd(af, serverWide, &cobra.Command{
 		Use:   "rotate-secret ID",
 		Short: "Give an operational endpoint a new signing secret",
 		Long: `Give an operational endpoint a new signing secret and print its secrets; the old
 ones keep signing until the grace period ends (--grace, default 24h).`,
 		Example: "  herald operational-endpoint rotate-secret ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --grace 1h",
-	}, func(c *client.Client, cmd *cobra.Command, id string) ([]*client.EndpointSecret, error) {
-		if cmd.Flags().Changed("grace") {
-			if grace < 0 {
-				return nil, usageError{err: fmt.Errorf("--grace %s: want 0 or more", time.Duration(grace)), cmd: cmd}
-			}
-			seconds := int(time.Duration(grace) / time.Second)
-			in.GracePeriodSeconds = &seconds
-		}
-		return c.RotateOperationalEndpointSecret(cmd.Context(), id, in)
+	}, rf.check, func(c *client.Client, cmd *cobra.Command, _, id string) ([]*client.EndpointSecret, error) {
+		return c.RotateOperationalEndpointSecret(cmd.Context(), id, rf.in)
 	}, printSecrets)
-	cmd.Flags().Var(&grace, "grace", "how long the old secrets keep signing, such as 1h or 7d (default 24h)")
-	cmd.Flags().StringVar(&in.Secret, "secret", "", "the new whsec_ secret (default: a generated one)")
+	rf.register(cmd)
 	return cmd
 }
 
 func newOpEventsCmd(af *apiFlags) *cobra.Command {
 	var (
-		lf listFlags
 		tr timeRangeFlags
 		p  client.ListMessagesParams
 	)
-	cmd := &cobra.Command{
+	cmd := listCmd(af, serverWide, &cobra.Command{
 		Use:     "events ID",
 		Aliases: []string{"messages"},
 		Short:   "List the events sent to an operational endpoint, newest first",
@@ -204,51 +135,29 @@ func newOpEventsCmd(af *apiFlags) *cobra.Command {
 newest first; --json prints each with its payload, the webhook's body.`,
 		Example: `  herald operational-endpoint events ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --type endpoint.disabled --since 24h`,
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if p.Since, p.Until, err = tr.parse(cmd); err != nil {
-				return err
-			}
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Message, string, error) {
-				p.Limit, p.Cursor = limit, cursor
-				return c.ListOperationalMessages(cmd.Context(), args[0], p)
-			}, "ID\tTYPE\tCREATED", func(m *client.Message) string {
-				return fmt.Sprintf("%s\t%s\t%s", m.ID, m.Type, fmtTime(m.CreatedAt))
-			})
-		},
-	}
-	lf.register(cmd)
+	}, tr.parseInto(&p.Since, &p.Until), func(c *client.Client, ctx context.Context, _ string, args []string, lp client.ListParams) ([]*client.Message, string, error) {
+		p.Limit, p.Cursor = lp.Limit, lp.Cursor
+		return c.ListOperationalMessages(ctx, args[0], p)
+	}, "ID\tTYPE\tCREATED", func(m *client.Message) string {
+		return fmt.Sprintf("%s\t%s\t%s", m.ID, m.Type, fmtTime(m.CreatedAt))
+	})
 	cmd.Flags().StringVar(&p.Type, "type", "", "only events of this type")
 	tr.register(cmd, "events")
 	return cmd
 }
 
 func newOpAttemptsCmd(af *apiFlags) *cobra.Command {
-	var lf listFlags
-	cmd := &cobra.Command{
+	return listCmd(af, serverWide, &cobra.Command{
 		Use:   "attempts ID",
 		Short: "List the attempts to an operational endpoint, newest first",
 		Long: `List the HTTP requests herald made to an operational endpoint, newest first:
 when, how long they took, the status code and the outcome.`,
 		Example: "  herald operational-endpoint attempts ep_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := af.client(cmd)
-			if err != nil {
-				return err
-			}
-			return listPages(cmd, af, &lf, func(limit int, cursor string) ([]*client.Attempt, string, error) {
-				return c.ListOperationalAttempts(cmd.Context(), args[0], client.ListAttemptsParams{Limit: limit, Cursor: cursor})
-			}, "ID\tMESSAGE\t#\tSTARTED\tLATENCY\tCODE\tOUTCOME\tERROR", func(a *client.Attempt) string {
-				return fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s", a.ID, a.MessageID, a.Number, fmtTime(a.StartedAt), fmtLatency(a.LatencyMS),
-					fmtStatusCode(a.StatusCode), a.Outcome, truncate(a.Error, 60))
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
+	}, nil, func(c *client.Client, ctx context.Context, _ string, args []string, p client.ListParams) ([]*client.Attempt, string, error) {
+		return c.ListOperationalAttempts(ctx, args[0], client.ListAttemptsParams{Limit: p.Limit, Cursor: p.Cursor})
+	}, "ID\tMESSAGE\t#\tSTARTED\tLATENCY\tCODE\tOUTCOME\tERROR", func(a *client.Attempt) string {
+		return fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s", a.ID, a.MessageID, a.Number, fmtTime(a.StartedAt), fmtLatency(a.LatencyMS),
+			fmtStatusCode(a.StatusCode), a.Outcome, truncate(a.Error, 60))
+	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -98,17 +99,12 @@ func TestStatusCommand(t *testing.T) {
 	if _, _, _, err := c.Publish(ctx, app.ID, client.MessageInput{Type: "a.b", Payload: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got, err := c.GetEndpoint(ctx, app.ID, ep.ID)
-		if err == nil && got.FailingSince != nil {
-			break
+	eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		if got, err := c.GetEndpoint(ctx, app.ID, ep.ID); err != nil || got.FailingSince == nil {
+			return errors.New("the endpoint never started failing")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the endpoint never started failing")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	src, err := c.CreateSource(ctx, app.ID, client.SourceInput{Provider: "standard", Secret: webhook.NewHMACSecret().Reveal()})
 	if err != nil {
 		t.Fatal(err)

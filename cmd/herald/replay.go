@@ -41,19 +41,17 @@ stdout; interrupt it and the replay goes on (--follow ID watches it again,
   herald message replay --app acme --cancel rpl_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			if in.Since, in.Until, err = tr.parse(cmd); err != nil {
-				return err
-			}
-			for _, s := range in.Status {
-				if s != client.DeliveryFailed && s != client.DeliverySucceeded {
-					return usageError{err: fmt.Errorf("--status %q: want failed or succeeded (pending deliveries are never replayed)", s), cmd: cmd}
+			app, c, err := prepare(cmd, af, ap.get, func(cmd *cobra.Command) (err error) {
+				if in.Since, in.Until, err = tr.parse(cmd); err != nil {
+					return err
 				}
-			}
-			c, err := af.client(cmd)
+				for _, s := range in.Status {
+					if s != client.DeliveryFailed && s != client.DeliverySucceeded {
+						return usageError{err: fmt.Errorf("--status %q: want failed or succeeded (pending deliveries are never replayed)", s), cmd: cmd}
+					}
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}

@@ -163,14 +163,12 @@ this command reached it at (--server).`,
   herald source create --app acme --provider hmac --secret s3cret --hmac-header X-Signature --hmac-prefix sha256=`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := ap.get(cmd)
-			if err != nil {
-				return err
-			}
-			if sf.provider == "" {
-				return usageError{err: fmt.Errorf("--provider is required: one of %s or hmac", strings.Join(webhook.ProviderNames(), ", ")), cmd: cmd}
-			}
-			c, err := af.client(cmd)
+			app, c, err := prepare(cmd, af, ap.get, func(cmd *cobra.Command) error {
+				if sf.provider == "" {
+					return usageError{err: fmt.Errorf("--provider is required: one of %s or hmac", strings.Join(webhook.ProviderNames(), ", ")), cmd: cmd}
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
@@ -214,7 +212,7 @@ func newSourceGetCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 
 func newSourceUpdateCmd(af *apiFlags, ap *appFlag) *cobra.Command {
 	var sf sourceFlags
-	cmd := &cobra.Command{
+	cmd := itemCmd(af, ap.get, &cobra.Command{
 		Use:   "update --app APP ID|UID [flags]",
 		Short: "Change a source's uid, name, secrets or limits",
 		Long: `Change a source. To rotate the provider's secret without dropping webhooks,
@@ -222,19 +220,9 @@ give both while the provider switches: --secrets NEW,OLD; later --secret NEW.
 A new --uid moves its address at once (the old /in/UID answers 404): update the
 provider's dashboard first, or keep /in/src_... there, which never changes.`,
 		Example: `  herald source update --app acme src_01JD3Q0J8ZV4WZ2S7X8Y9A0B1C --secrets whsec_new,whsec_old`,
-		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			app, c, err := ap.client(cmd, af)
-			if err != nil {
-				return err
-			}
-			s, err := c.UpdateSource(cmd.Context(), app, args[0], sf.input(cmd))
-			if err != nil {
-				return af.explain(err)
-			}
-			return printSource(cmd, af, s)
-		},
-	}
+	}, nil, func(c *client.Client, cmd *cobra.Command, app, id string) (*client.Source, error) {
+		return c.UpdateSource(cmd.Context(), app, id, sf.input(cmd))
+	}, printSource)
 	sf.register(cmd, false)
 	return cmd
 }
