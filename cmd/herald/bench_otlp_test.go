@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/bench"
 )
 
 // TestBenchOTLP runs a short herald bench --otlp: the started server traces every
@@ -12,11 +14,7 @@ func TestBenchOTLP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
-	t.Setenv("HERALD_TEST_MAIN", "1") // the child process is this binary running main()
-	code, _, stderr := runCLI(t, "", "bench", "--messages", "300", "--otlp", "--raw-duration", "0", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	_, _, stderr := benchJSON[bench.Report](t, "--messages", "300", "--otlp", "--raw-duration", "0", "--json")
 	m := regexp.MustCompile(`OTLP sink: (\d+) export requests, ([0-9.]+) MB`).FindStringSubmatch(stderr)
 	if m == nil {
 		t.Fatalf("stderr %q lacks the sink's report", stderr)

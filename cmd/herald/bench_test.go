@@ -11,21 +11,29 @@ import (
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 )
 
+// benchJSON runs herald bench with args (which ask for --json), any server it starts
+// being this test binary acting as herald, and returns its report decoded into R, its
+// output and its stderr. It fails t unless bench exits 0 with such a report.
+func benchJSON[R any](t *testing.T, args ...string) (rep R, out, stderr string) {
+	t.Helper()
+	t.Setenv("HERALD_TEST_MAIN", "1") // the child process is this binary running main()
+	code, out, stderr := runCLI(t, "", append([]string{"bench"}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	return rep, out, stderr
+}
+
 // TestBenchSmoke runs a short herald bench against a server it starts (this test binary,
 // acting as herald), so the harness keeps working.
 func TestBenchSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
-	t.Setenv("HERALD_TEST_MAIN", "1") // the child process is this binary running main()
-	code, out, stderr := runCLI(t, "", "bench", "--messages", "2000", "--endpoints", "2", "--fail-rate", "0.05", "--raw-duration", "300ms", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var rep bench.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("--json output %q: %v", out, err)
-	}
+	rep, out, stderr := benchJSON[bench.Report](t, "--messages", "2000", "--endpoints", "2", "--fail-rate", "0.05", "--raw-duration", "300ms", "--json")
 	if rep.Delivered != 4000 || rep.ExpectedDeliveries != 4000 || rep.Lost != 0 || rep.BadSignatures != 0 || rep.Retries == 0 {
 		t.Fatalf("report %s", out)
 	}
@@ -46,15 +54,7 @@ func TestBenchNodes(t *testing.T) {
 		t.Skip("starts server processes")
 	}
 	url := pgtest.URL(t)
-	t.Setenv("HERALD_TEST_MAIN", "1")
-	code, out, stderr := runCLI(t, "", "bench", "--nodes", "2", "--database", url, "--messages", "1000", "--endpoints", "2", "--fanout", "1", "--raw-duration", "0", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var rep bench.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("--json output %q: %v", out, err)
-	}
+	rep, out, stderr := benchJSON[bench.Report](t, "--nodes", "2", "--database", url, "--messages", "1000", "--endpoints", "2", "--fanout", "1", "--raw-duration", "0", "--json")
 	if rep.Delivered != 1000 || rep.Lost != 0 || rep.BadSignatures != 0 || rep.ServerCPU <= 0 {
 		t.Fatalf("report %s", out)
 	}
@@ -69,16 +69,8 @@ func TestBenchHostileEndpoints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
-	t.Setenv("HERALD_TEST_MAIN", "1")
-	code, out, stderr := runCLI(t, "", "bench", "--messages", "200", "--hostile-endpoints", "2",
+	rep, out, _ := benchJSON[bench.Report](t, "--messages", "200", "--hostile-endpoints", "2",
 		"--hostile-messages", "20", "--hostile-timeout", "5s", "--raw-duration", "0", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var rep bench.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("--json output %q: %v", out, err)
-	}
 	if rep.Delivered != 200 || rep.Lost != 0 || rep.HostileEndpoints != 2 || rep.HostileInFlight == 0 || rep.Baseline == nil || rep.Baseline.P50 <= 0 {
 		t.Fatalf("report %s", out)
 	}
@@ -91,15 +83,7 @@ func TestBenchDatabaseLatency(t *testing.T) {
 		t.Skip("starts a server process")
 	}
 	url := pgtest.URL(t)
-	t.Setenv("HERALD_TEST_MAIN", "1")
-	code, out, stderr := runCLI(t, "", "bench", "--database", url, "--database-latency", "1ms", "--messages", "200", "--raw-duration", "0", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var rep bench.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("--json output %q: %v", out, err)
-	}
+	rep, out, stderr := benchJSON[bench.Report](t, "--database", url, "--database-latency", "1ms", "--messages", "200", "--raw-duration", "0", "--json")
 	if rep.Delivered != 200 || rep.Lost != 0 || rep.FirstAttempt.P50 <= 0 || rep.FirstAttempt.P99 <= 0 {
 		t.Fatalf("report %s", out)
 	}
@@ -114,18 +98,11 @@ func TestBenchDatabaseLatency(t *testing.T) {
 
 // TestBenchRawOnly measures only the raw HTTP baseline.
 func TestBenchRawOnly(t *testing.T) {
-	code, out, stderr := runCLI(t, "", "bench", "--raw-only", "--raw-duration", "200ms", "--concurrency", "4", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var raw bench.RawResult
-	if err := json.Unmarshal([]byte(out), &raw); err != nil {
-		t.Fatalf("--json output %q: %v", out, err)
-	}
+	raw, out, _ := benchJSON[bench.RawResult](t, "--raw-only", "--raw-duration", "200ms", "--concurrency", "4", "--json")
 	if raw.PerSecond <= 0 || raw.Requests <= 0 || raw.Concurrency != 4 || raw.BodySize != 1024 {
 		t.Fatalf("raw baseline %s", out)
 	}
-	code, out, stderr = runCLI(t, "", "bench", "--raw-only", "--raw-duration", "100ms")
+	code, out, stderr := runCLI(t, "", "bench", "--raw-only", "--raw-duration", "100ms")
 	if code != 0 || !strings.Contains(out, "POST/s") {
 		t.Fatalf("exit %d, table %q: %s", code, out, stderr)
 	}
@@ -137,15 +114,7 @@ func TestBenchIngestRaw(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
-	t.Setenv("HERALD_TEST_MAIN", "1")
-	code, out, stderr := runCLI(t, "", "bench", "--ingest", "300", "--raw-duration", "200ms", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var rep bench.IngestReport
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("--json output %q: %v", out, err)
-	}
+	rep, out, _ := benchJSON[bench.IngestReport](t, "--ingest", "300", "--raw-duration", "200ms", "--json")
 	if rep.Accepted != 300 || rep.RawHTTPPerSec <= 0 || rep.AcceptedPerRaw <= 0 {
 		t.Fatalf("report %s", out)
 	}

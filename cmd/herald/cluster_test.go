@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
+	"github.com/heraldhq/herald/internal/testaddr"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -86,7 +87,7 @@ func TestClusterSurvivesKill(t *testing.T) {
 		n.up.Store(true)
 	}
 	for i := range cluster {
-		cluster[i] = &node{dir: t.TempDir(), addr: freeAddr(t), id: fmt.Sprintf("cluster-node-%d", i)}
+		cluster[i] = &node{dir: t.TempDir(), addr: testaddr.Free(t), id: fmt.Sprintf("cluster-node-%d", i)}
 		start(cluster[i])
 	}
 	httpClient := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -351,8 +352,8 @@ func TestClusterFailover(t *testing.T) {
 	defer recv.Close()
 	defer close(hang)
 
-	startServer(t, t.TempDir(), freeAddr(t), key, "--database", dbURL, "--node-id", "failover-survivor")
-	victim := startServer(t, t.TempDir(), freeAddr(t), key, "--database", dbURL, "--node-id", "failover-victim")
+	startServer(t, t.TempDir(), testaddr.Free(t), key, "--database", dbURL, "--node-id", "failover-survivor")
+	victim := startServer(t, t.TempDir(), testaddr.Free(t), key, "--database", dbURL, "--node-id", "failover-victim")
 	viaVictim := client.New("http://"+victim.addr, key, &http.Client{Timeout: 10 * time.Second})
 	ctx := context.Background()
 	app, err := viaVictim.CreateApp(ctx, client.AppInput{Name: "failover"})

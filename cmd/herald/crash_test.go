@@ -19,6 +19,7 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/testaddr"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -40,16 +41,6 @@ type serverProcess struct {
 	logs         *os.File
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startHerald starts `herald serve` with extra flags on a new data directory, a free
 // loopback address and a new admin key. Tests of server processes take seconds: -short
 // skips them.
@@ -59,7 +50,7 @@ func startHerald(t *testing.T, extra ...string) *serverProcess {
 		t.Skip("starts herald server processes")
 	}
 	key, _, _ := api.NewAPIKey()
-	return startServerArgs(t, t.TempDir(), freeAddr(t), key, extra...)
+	return startServerArgs(t, t.TempDir(), testaddr.Free(t), key, extra...)
 }
 
 func startServer(t *testing.T, dataDir, addr, key string, extra ...string) *serverProcess {
@@ -359,6 +350,6 @@ func TestCrashRestartResumesAtOnce(t *testing.T) {
 func TestServeRefusesALockedDataDir(t *testing.T) {
 	srv := startHerald(t)
 	t.Setenv("HERALD_API_KEY", srv.key)
-	code, _, stderr := runCLI(t, "", "serve", "--data-dir", srv.dataDir, "--addr", freeAddr(t), "--log-level", "warn")
+	code, _, stderr := runCLI(t, "", "serve", "--data-dir", srv.dataDir, "--addr", testaddr.Free(t), "--log-level", "warn")
 	wantOneLineError(t, code, stderr, "is used by another herald process")
 }

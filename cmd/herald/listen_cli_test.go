@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api/apitest"
 	"github.com/heraldhq/herald/internal/relay"
+	"github.com/heraldhq/herald/internal/testaddr"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -156,12 +156,7 @@ func TestListenRefused(t *testing.T) {
 // TestListenRetriesWhenUnreachable checks that a server that cannot be reached is
 // retried with growing delays, and that each retry says so.
 func TestListenRetriesWhenUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now: connection refused
+	addr := testaddr.Free(t) // nothing listens there: connection refused
 	l := startListen(t, "--server", "http://"+addr, "--api-key", "hk_whatever", "--app", "acme", "--forward-to", "http://127.0.0.1:1/hooks")
 	l.waitFor(t, l.err, `cannot attach app acme: .*connection refused; retrying in 500ms \(attempt 1\)`)
 	l.waitFor(t, l.err, `retrying in 1s \(attempt 2\)`)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/testaddr"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -80,7 +81,7 @@ func TestStatusCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
-	dataDir, addr := t.TempDir(), freeAddr(t)
+	dataDir, addr := t.TempDir(), testaddr.Free(t)
 	key, _, _ := api.NewAPIKey()
 	startServerArgs(t, dataDir, addr, key, "--retry-schedule", "1h", "--node-id", "status-node")
 	server := "http://" + addr

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/store/postgres"
 	"github.com/heraldhq/herald/internal/store/postgres/pgtest"
 	"github.com/heraldhq/herald/internal/store/sqlite"
+	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/webhook"
 )
 
@@ -172,13 +173,7 @@ func data[T any](t *testing.T, e event) T {
 
 // attempt returns a recorded attempt of the fixture's endpoint with HTTP status code.
 func (f *fixture) attempt(number, code int, status string) delivery.RecordedAttempt {
-	outcome := domain.OutcomeSucceeded
-	switch status {
-	case domain.DeliveryPending:
-		outcome = domain.OutcomeRetrying
-	case domain.DeliveryFailed:
-		outcome = domain.OutcomeFailed
-	}
+	outcome := storetest.AttemptOutcome(status)
 	a := &domain.Attempt{ID: ids.New("att"), DeliveryID: "dlv_1", AppID: f.app.ID, EndpointID: f.ep.ID, MessageID: ids.New("msg"),
 		Number: number, StartedAt: time.Now().UTC().Truncate(time.Millisecond), StatusCode: code, Outcome: outcome}
 	r := &store.AttemptResult{Attempt: a, Status: status, EndpointFailed: status != domain.DeliverySucceeded}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/testaddr"
 )
 
 // quickStartBlocks returns the ```sh blocks of the README's "## Quick start" section, in order.
@@ -44,17 +45,6 @@ func TestQuickStartBlocks(t *testing.T) {
 	if _, err := quickStartBlocks("# no such section\n"); err == nil {
 		t.Fatal("a README without a quick start passed")
 	}
-}
-
-// freePort returns a loopback address nothing listens on (for the moment).
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // checkout lays out the repository in a new directory of symbolic links (its
@@ -105,7 +95,7 @@ func TestQuickStart(t *testing.T) {
 	}
 	dir := checkout(t, repo)
 	bin := filepath.Join(t.TempDir(), "bin")
-	serverAddr, receiverAddr := freePort(t), freePort(t)
+	serverAddr, receiverAddr := testaddr.Free(t), testaddr.Free(t)
 	env := []string{"GOBIN=" + bin, "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HERALD_ADDR=" + serverAddr, "HERALD_SERVER=http://" + serverAddr, "ADDR=" + receiverAddr, "GOFLAGS=-buildvcs=false"}
 	for _, kv := range os.Environ() {

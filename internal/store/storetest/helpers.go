@@ -44,6 +44,18 @@ func CreateEndpoint(t testing.TB, s store.Store, appID, url string, secret webho
 	return e
 }
 
+// AttemptOutcome returns the outcome of an attempt that left its delivery in status:
+// retrying if pending, failed if failed, else succeeded.
+func AttemptOutcome(status string) string {
+	switch status {
+	case domain.DeliveryPending:
+		return domain.OutcomeRetrying
+	case domain.DeliveryFailed:
+		return domain.OutcomeFailed
+	}
+	return domain.OutcomeSucceeded
+}
+
 // WritesRacingClose starts eight writes on s (apps created, messages published to an
 // app that does not exist), closes s, and fails t unless every write either commits or
 // fails with store.ErrClosed within wait: a write must never wait forever on a closed

@@ -149,18 +149,11 @@ func claim(t *testing.T, s store.Store, owner string, now time.Time, limit int, 
 
 func result(c *store.Claimed, at time.Time, status string, next *time.Time, code int) *store.AttemptResult {
 	d := c.Delivery
-	outcome := domain.OutcomeSucceeded
-	switch status {
-	case domain.DeliveryPending:
-		outcome = domain.OutcomeRetrying
-	case domain.DeliveryFailed:
-		outcome = domain.OutcomeFailed
-	}
 	return &store.AttemptResult{
 		Attempt: &domain.Attempt{
 			ID: idsAt.NewAt("att", at), DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
 			Number: d.Attempts + 1, StartedAt: at, Latency: 1500 * time.Microsecond, StatusCode: code,
-			ResponseHeaders: map[string]string{"Content-Type": "text/plain"}, ResponseBody: []byte("ok"), Outcome: outcome,
+			ResponseHeaders: map[string]string{"Content-Type": "text/plain"}, ResponseBody: []byte("ok"), Outcome: AttemptOutcome(status),
 		},
 		Status: status, NextAttemptAt: next, EndpointFailed: status != domain.DeliverySucceeded,
 	}
