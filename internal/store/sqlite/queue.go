@@ -117,61 +117,6 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string, ids []string) e
 	})
 }
 
-// Complete implements store.Store. Endpoints it disables are reported to watchers.
-func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) error {
-	if len(results) == 0 {
-		return nil
-	}
-	var disabled []string
-	err := s.doRelaxed(ctx, func(w *writer) error {
-		disabled = disabled[:0]
-		// The latest result per endpoint decides its failure streak.
-		streak := map[string]*store.AttemptResult{}
-		for _, r := range results {
-			a := r.Attempt
-			if _, err := w.exec(`INSERT INTO attempts (`+sqlstore.AttemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				a.ID, a.DeliveryID, a.AppID, a.EndpointID, a.MessageID, a.Number, ms(a.StartedAt), a.Latency.Microseconds(),
-				a.StatusCode, sqlstore.JSON(a.ResponseHeaders), a.ResponseBody, a.Error, a.Outcome, sqlstore.JSON(a.RequestHeaders)); err != nil {
-				if isForeignKey(err) {
-					continue // the delivery was deleted with its endpoint or app meanwhile
-				}
-				return fmt.Errorf("complete %s: %w", a.DeliveryID, err)
-			}
-			if _, err := w.exec(`UPDATE deliveries SET status = ?, attempts = attempts + 1, retry_step = retry_step + 1,
-				next_attempt_at = ?, lease_owner = NULL, last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ?`,
-				r.Status, dialect{}.NullTime(r.NextAttemptAt), a.StatusCode, a.Error, ms(a.StartedAt.Add(a.Latency)), a.DeliveryID); err != nil {
-				return fmt.Errorf("complete %s: %w", a.DeliveryID, err)
-			}
-			if !r.Unsent {
-				streak[a.EndpointID] = r
-			}
-			if r.DisableEndpoint != "" {
-				if _, err := w.exec(`UPDATE endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`,
-					r.DisableEndpoint, ms(a.StartedAt), a.EndpointID); err != nil {
-					return err
-				}
-				disabled = append(disabled, a.EndpointID)
-			}
-		}
-		for id, r := range streak {
-			var err error
-			if r.EndpointFailed {
-				_, err = w.exec(`UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL`, ms(r.Attempt.StartedAt), id)
-			} else {
-				_, err = w.exec(`UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, id)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil && len(disabled) > 0 {
-		s.feed.Publish(disabled...)
-	}
-	return err
-}
-
 // Purge implements store.Store.
 func (s *Store) Purge(ctx context.Context, before, idemBefore time.Time, limit int) (*store.PurgeResult, error) {
 	if limit <= 0 {
