@@ -1,8 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -75,18 +78,46 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 	return out, nil
 }
 
-// claimedMessages adds each claimed delivery's message type, payload and headers.
+// claimedMessages adds each claimed delivery's message type, payload and headers, read
+// with one statement for all of them.
 func (w *writer) claimedMessages(ds []*domain.Delivery, out *[]*store.Claimed) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.MessageID
+	}
+	rows, err := w.query(`SELECT m.id, m.type, m.payload, m.headers, COALESCE(m.trace_parent, ''), COALESCE(m.trace_state, '')
+		FROM json_each(?) j JOIN messages m ON m.id = j.value`, encodeJSON(ids))
+	msgs, err := sqlstore.Collect(rows, err, func(row sqlstore.Row) (*store.Claimed, error) {
+		var c store.Claimed
+		var id string
+		err := row.Scan(&id, &c.Type, &c.Payload, jsonText{&c.Headers}, &c.Trace.Parent, &c.Trace.State)
+		c.Delivery = &domain.Delivery{MessageID: id}
+		return &c, err
+	})
+	if err != nil {
+		return fmt.Errorf("claim: messages: %w", err)
+	}
+	byID := make(map[string]*store.Claimed, len(msgs))
+	for _, m := range msgs {
+		byID[m.Delivery.MessageID] = m
+	}
 	for _, d := range ds {
-		c := &store.Claimed{Delivery: d}
-		if err := w.queryRow(`SELECT type, payload, headers, COALESCE(trace_parent, ''), COALESCE(trace_state, '') FROM messages WHERE id = ?`, d.MessageID).
-			Scan(&c.Type, &c.Payload, jsonText{&c.Headers}, &c.Trace.Parent, &c.Trace.State); err != nil {
-			return fmt.Errorf("claim: message %s: %w", d.MessageID, err)
+		m, ok := byID[d.MessageID]
+		if !ok {
+			return fmt.Errorf("claim: message %s: %w", d.MessageID, sql.ErrNoRows)
 		}
+		c := *m
+		if m.Delivery == nil { // a second delivery of the message: its own copies
+			c.Payload, c.Headers = bytes.Clone(m.Payload), maps.Clone(m.Headers)
+		}
+		m.Delivery, c.Delivery = nil, d
 		if len(c.Headers) == 0 {
 			c.Headers = nil
 		}
-		*out = append(*out, c)
+		*out = append(*out, &c)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,5 +103,42 @@ func TestCompleteBatchEdges(t *testing.T) {
 	}
 	if len(atts) != 0 {
 		t.Errorf("%d attempts recorded for a deleted delivery", len(atts))
+	}
+}
+
+// TestStatementsPerClaim counts the statements the writer runs to claim a batch of
+// deliveries, messages read included: a few per claim, not one per delivery.
+func TestStatementsPerClaim(t *testing.T) {
+	const n = 100
+	ctx := context.Background()
+	s := openTest(t)
+	appID, _ := benchApp(t, s)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for i := range n {
+		m := &domain.Message{ID: ids.New("msg"), AppID: appID, Type: "t", Payload: []byte(`{"i":` + strconv.Itoa(i) + `}`),
+			Headers: map[string]string{"X-I": strconv.Itoa(i)}, CreatedAt: now}
+		if _, err := s.Publish(ctx, &store.PublishInput{Message: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ran atomic.Int64
+	s.observe = func(string, []any) { ran.Add(1) }
+	claimed, err := s.Claim(ctx, store.ClaimRequest{Owner: "test", Now: now.Add(time.Second), LeaseUntil: now.Add(time.Hour), Limit: 2 * n})
+	s.observe = nil
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d deliveries (%v), want %d", len(claimed), err, n)
+	}
+	for _, c := range claimed {
+		m, err := s.GetMessage(ctx, appID, c.Delivery.MessageID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(c.Payload) != string(m.Payload) || c.Headers["X-I"] != m.Headers["X-I"] || c.Type != m.Type {
+			t.Errorf("delivery %s claimed with %s %s %v, its message is %s %s %v", c.Delivery.ID, c.Type, c.Payload, c.Headers, m.Type, m.Payload, m.Headers)
+		}
+	}
+	t.Logf("%d statements to claim %d deliveries", ran.Load(), n)
+	if got, max := ran.Load(), int64(6); got > max {
+		t.Errorf("claiming %d deliveries ran %d statements, want at most %d", n, got, max)
 	}
 }
