@@ -42,7 +42,8 @@ func TestStatementsPerCompletion(t *testing.T) {
 	}
 	s.observe = nil
 	t.Logf("%d statements to record %d results", ran.Load(), n)
-	if got, max := ran.Load(), int64(6); got > max {
+	// BEGIN, COMMIT, an INSERT and an UPDATE per run of 64, 32 and 4, the streaks.
+	if got, max := ran.Load(), int64(9); got > max {
 		t.Errorf("recording %d results ran %d statements, want at most %d", n, got, max)
 	}
 }
