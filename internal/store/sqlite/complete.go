@@ -148,7 +148,7 @@ func (w *writer) presentDeliveries(results []*store.AttemptResult) ([]*store.Att
 	return kept, nil
 }
 
-// setStreak applies each endpoint's latest result to its failure streak, with one
+// setStreaks applies each endpoint's latest result to its failure streak, with one
 // statement that changes only the endpoints whose streak starts or ends.
 func (w *writer) setStreaks(latest map[string]*store.AttemptResult) error {
 	if len(latest) == 0 {
