@@ -65,7 +65,7 @@ func BenchmarkCompleteAttempts(b *testing.B) {
 }
 
 // claimN publishes n messages to one endpoint and claims their deliveries.
-func claimN(b *testing.B, s *Store, n int) []*store.Claimed {
+func claimN(b testing.TB, s *Store, n int) []*store.Claimed {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	app := &domain.App{ID: ids.New("app"), Name: "bench", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}

@@ -1,8 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/heraldhq/herald/internal/domain"
@@ -75,18 +78,46 @@ func (s *Store) Claim(ctx context.Context, r store.ClaimRequest) ([]*store.Claim
 	return out, nil
 }
 
-// claimedMessages adds each claimed delivery's message type, payload and headers.
+// claimedMessages adds each claimed delivery's message type, payload and headers, read
+// with one statement for all of them.
 func (w *writer) claimedMessages(ds []*domain.Delivery, out *[]*store.Claimed) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.MessageID
+	}
+	rows, err := w.query(`SELECT m.id, m.type, m.payload, m.headers, COALESCE(m.trace_parent, ''), COALESCE(m.trace_state, '')
+		FROM json_each(?) j JOIN messages m ON m.id = j.value`, encodeJSON(ids))
+	msgs, err := sqlstore.Collect(rows, err, func(row sqlstore.Row) (*store.Claimed, error) {
+		var c store.Claimed
+		var id string
+		err := row.Scan(&id, &c.Type, &c.Payload, jsonText{&c.Headers}, &c.Trace.Parent, &c.Trace.State)
+		c.Delivery = &domain.Delivery{MessageID: id}
+		return &c, err
+	})
+	if err != nil {
+		return fmt.Errorf("claim: messages: %w", err)
+	}
+	byID := make(map[string]*store.Claimed, len(msgs))
+	for _, m := range msgs {
+		byID[m.Delivery.MessageID] = m
+	}
 	for _, d := range ds {
-		c := &store.Claimed{Delivery: d}
-		if err := w.queryRow(`SELECT type, payload, headers, COALESCE(trace_parent, ''), COALESCE(trace_state, '') FROM messages WHERE id = ?`, d.MessageID).
-			Scan(&c.Type, &c.Payload, jsonText{&c.Headers}, &c.Trace.Parent, &c.Trace.State); err != nil {
-			return fmt.Errorf("claim: message %s: %w", d.MessageID, err)
+		m, ok := byID[d.MessageID]
+		if !ok {
+			return fmt.Errorf("claim: message %s: %w", d.MessageID, sql.ErrNoRows)
 		}
+		c := *m
+		if m.Delivery == nil { // a second delivery of the message: its own copies
+			c.Payload, c.Headers = bytes.Clone(m.Payload), maps.Clone(m.Headers)
+		}
+		m.Delivery, c.Delivery = nil, d
 		if len(c.Headers) == 0 {
 			c.Headers = nil
 		}
-		*out = append(*out, c)
+		*out = append(*out, &c)
 	}
 	return nil
 }
@@ -115,61 +146,6 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string, ids []string) e
 			AND id IN (SELECT value FROM json_each(?))`, now, owner, encodeJSON(ids))
 		return err
 	})
-}
-
-// Complete implements store.Store. Endpoints it disables are reported to watchers.
-func (s *Store) Complete(ctx context.Context, results []*store.AttemptResult) error {
-	if len(results) == 0 {
-		return nil
-	}
-	var disabled []string
-	err := s.doRelaxed(ctx, func(w *writer) error {
-		disabled = disabled[:0]
-		// The latest result per endpoint decides its failure streak.
-		streak := map[string]*store.AttemptResult{}
-		for _, r := range results {
-			a := r.Attempt
-			if _, err := w.exec(`INSERT INTO attempts (`+sqlstore.AttemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				a.ID, a.DeliveryID, a.AppID, a.EndpointID, a.MessageID, a.Number, ms(a.StartedAt), a.Latency.Microseconds(),
-				a.StatusCode, sqlstore.JSON(a.ResponseHeaders), a.ResponseBody, a.Error, a.Outcome, sqlstore.JSON(a.RequestHeaders)); err != nil {
-				if isForeignKey(err) {
-					continue // the delivery was deleted with its endpoint or app meanwhile
-				}
-				return fmt.Errorf("complete %s: %w", a.DeliveryID, err)
-			}
-			if _, err := w.exec(`UPDATE deliveries SET status = ?, attempts = attempts + 1, retry_step = retry_step + 1,
-				next_attempt_at = ?, lease_owner = NULL, last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ?`,
-				r.Status, dialect{}.NullTime(r.NextAttemptAt), a.StatusCode, a.Error, ms(a.StartedAt.Add(a.Latency)), a.DeliveryID); err != nil {
-				return fmt.Errorf("complete %s: %w", a.DeliveryID, err)
-			}
-			if !r.Unsent {
-				streak[a.EndpointID] = r
-			}
-			if r.DisableEndpoint != "" {
-				if _, err := w.exec(`UPDATE endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`,
-					r.DisableEndpoint, ms(a.StartedAt), a.EndpointID); err != nil {
-					return err
-				}
-				disabled = append(disabled, a.EndpointID)
-			}
-		}
-		for id, r := range streak {
-			var err error
-			if r.EndpointFailed {
-				_, err = w.exec(`UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL`, ms(r.Attempt.StartedAt), id)
-			} else {
-				_, err = w.exec(`UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, id)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil && len(disabled) > 0 {
-		s.feed.Publish(disabled...)
-	}
-	return err
 }
 
 // Purge implements store.Store.
