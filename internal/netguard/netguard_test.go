@@ -498,8 +498,16 @@ func TestCheckURLResolves(t *testing.T) {
 func TestCheckURLCanceledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	// A lookup that cannot finish is a resolution failure like any other.
-	if err := New(nil).CheckURL(ctx, "https://hooks.internal.test/", fakeResolver([]string{"10.0.0.1"}, nil)); err != nil {
+	// A lookup that cannot finish is a resolution failure like any other. Its server
+	// answers only after CheckURL returned: a server that answers at once may win the
+	// race with the canceled context (Go's resolver runs the lookup detached from it).
+	unblock := make(chan struct{})
+	defer close(unblock)
+	never := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		<-unblock
+		return nil, errors.New("no DNS server in this test")
+	}}
+	if err := New(nil).CheckURL(ctx, "https://hooks.internal.test/", never); err != nil {
 		t.Errorf("CheckURL with a canceled context = %v, want nil", err)
 	}
 }
