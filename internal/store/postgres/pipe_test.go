@@ -97,6 +97,9 @@ func TestPipe(t *testing.T) {
 	}
 	var n []int32
 	rows, err := s.pool.Query(bg, `SELECT n FROM pipe_test ORDER BY n`)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if n, err = pgx.CollectRows(rows, pgx.RowTo[int32]); err != nil || len(n) != 1 || n[0] != 4 {
 		t.Fatalf("rows = %v, %v; want only 4", n, err)
 	}
